@@ -1,0 +1,230 @@
+//! Splits a chapter's Markdown into prose, directives and `:::` blocks.
+//!
+//! Blocks are the book's three kinds of boxed content:
+//!
+//! ```text
+//! :::note Title            an aside
+//! :::details Title         a fold, closed until the reader opens it
+//! :::exercise Title        a question ...
+//! :::answer                ... and its worked answer, revealed on request
+//! :::                      end of the block
+//! ```
+//!
+//! Markers and directives are recognised only outside fenced code, so a code sample may
+//! show them literally.
+
+use crate::directive::{parse_directive, Directive};
+
+/// What kind of boxed content a block is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    Note,
+    Details,
+    Exercise,
+}
+
+/// A `:::` block with its Markdown still unrendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub title: String,
+    pub body: String,
+    /// Only exercises have answers, and every exercise must have one.
+    pub answer: Option<String>,
+}
+
+/// One piece of a chapter, in reading order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    Markdown(String),
+    Directive(Directive),
+    Block(Block),
+}
+
+/// Where a block is being collected: its body first, then (for exercises) its answer.
+struct OpenBlock {
+    kind: BlockKind,
+    title: String,
+    body: String,
+    answer: Option<String>,
+    start_line: usize,
+}
+
+/// Splits `markdown` into pieces. Errors carry the 1-based line number.
+pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut prose = String::new();
+    let mut open: Option<OpenBlock> = None;
+    let mut fence: Option<String> = None;
+
+    for (index, line) in markdown.lines().enumerate() {
+        let line_no = index + 1;
+        let trimmed = line.trim();
+
+        if let Some(marker) = &fence {
+            if trimmed.starts_with(marker.as_str()) && trimmed.trim_start_matches(marker.as_str()).trim().is_empty() {
+                fence = None;
+            }
+            push_line(&mut open, &mut prose, line);
+            continue;
+        }
+        if let Some(marker) = fence_marker(trimmed) {
+            fence = Some(marker);
+            push_line(&mut open, &mut prose, line);
+            continue;
+        }
+
+        if let Some(rest) = trimmed.strip_prefix(":::") {
+            let (word, title) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            let title = title.trim().to_string();
+            match (word, &mut open) {
+                ("", Some(_)) => {
+                    let block = open.take().expect("checked above");
+                    if block.kind == BlockKind::Exercise && block.answer.is_none() {
+                        return Err(format!(
+                            "line {}: exercise `{}` has no `:::answer`",
+                            block.start_line, block.title
+                        ));
+                    }
+                    pieces.push(Piece::Block(Block {
+                        kind: block.kind,
+                        title: block.title,
+                        body: block.body,
+                        answer: block.answer,
+                    }));
+                }
+                ("", None) => return Err(format!("line {line_no}: `:::` closes no block")),
+                ("answer", Some(block)) if block.kind == BlockKind::Exercise && block.answer.is_none() => {
+                    block.answer = Some(String::new());
+                }
+                ("answer", _) => {
+                    return Err(format!("line {line_no}: `:::answer` belongs once inside an exercise"))
+                }
+                (kind, None) => {
+                    let kind = match kind {
+                        "note" => BlockKind::Note,
+                        "details" => BlockKind::Details,
+                        "exercise" => BlockKind::Exercise,
+                        other => {
+                            return Err(format!(
+                                "line {line_no}: unknown block `:::{other}`; use note, details or exercise"
+                            ))
+                        }
+                    };
+                    if title.is_empty() {
+                        return Err(format!("line {line_no}: `:::{word}` needs a title"));
+                    }
+                    flush_prose(&mut pieces, &mut prose);
+                    open = Some(OpenBlock { kind, title, body: String::new(), answer: None, start_line: line_no });
+                }
+                (_, Some(block)) => {
+                    return Err(format!(
+                        "line {line_no}: blocks do not nest (inside the block opened on line {})",
+                        block.start_line
+                    ))
+                }
+            }
+            continue;
+        }
+
+        if let Some(directive) = parse_directive(trimmed) {
+            let directive = directive.map_err(|e| format!("line {line_no}: {e}"))?;
+            if open.is_some() {
+                return Err(format!("line {line_no}: directives cannot sit inside a `:::` block"));
+            }
+            flush_prose(&mut pieces, &mut prose);
+            pieces.push(Piece::Directive(directive));
+            continue;
+        }
+        push_line(&mut open, &mut prose, line);
+    }
+
+    if let Some(block) = open {
+        return Err(format!("line {}: block `{}` is never closed with `:::`", block.start_line, block.title));
+    }
+    if fence.is_some() {
+        return Err("a fenced code block is never closed".to_string());
+    }
+    flush_prose(&mut pieces, &mut prose);
+    Ok(pieces)
+}
+
+/// The opening marker of a fenced code block (three or more backticks or tildes).
+fn fence_marker(trimmed: &str) -> Option<String> {
+    for ch in ['`', '~'] {
+        let run = trimmed.chars().take_while(|&c| c == ch).count();
+        if run >= 3 {
+            return Some(ch.to_string().repeat(run));
+        }
+    }
+    None
+}
+
+fn push_line(open: &mut Option<OpenBlock>, prose: &mut String, line: &str) {
+    let target = match open {
+        Some(block) => block.answer.as_mut().unwrap_or(&mut block.body),
+        None => prose,
+    };
+    target.push_str(line);
+    target.push('\n');
+}
+
+fn flush_prose(pieces: &mut Vec<Piece>, prose: &mut String) {
+    if !prose.trim().is_empty() {
+        pieces.push(Piece::Markdown(std::mem::take(prose)));
+    }
+    prose.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directive::Widget;
+
+    #[test]
+    fn prose_directives_and_blocks_come_out_in_order() {
+        let pieces = split_pieces(
+            "Intro.\n\n{{#widget backprop-stepper}}\n\n:::exercise Ex 1\nQ?\n:::answer\nA.\n:::\n\nOutro.\n",
+        )
+        .unwrap();
+        assert_eq!(
+            pieces,
+            vec![
+                Piece::Markdown("Intro.\n\n".into()),
+                Piece::Directive(Directive::Widget(Widget::BackpropStepper)),
+                Piece::Block(Block {
+                    kind: BlockKind::Exercise,
+                    title: "Ex 1".into(),
+                    body: "Q?\n".into(),
+                    answer: Some("A.\n".into()),
+                }),
+                Piece::Markdown("\nOutro.\n".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn markers_inside_code_fences_are_text() {
+        let pieces = split_pieces("```text\n:::note not a block\n{{#widget nope}}\n```\n").unwrap();
+        assert_eq!(pieces.len(), 1);
+        assert!(matches!(&pieces[0], Piece::Markdown(m) if m.contains(":::note")));
+    }
+
+    fn error_of(markdown: &str) -> String {
+        split_pieces(markdown).unwrap_err()
+    }
+
+    #[test]
+    fn malformed_blocks_are_reported_with_their_line() {
+        assert_eq!(error_of("a\n:::\n"), "line 2: `:::` closes no block");
+        assert!(error_of(":::exercise E\nQ\n:::\n").contains("has no `:::answer`"));
+        assert!(error_of(":::note N\ntext\n").contains("never closed"));
+        assert!(error_of(":::note N\n:::details D\n:::\n").contains("do not nest"));
+        assert!(error_of(":::warning W\n:::\n").contains("unknown block `:::warning`"));
+        assert!(error_of(":::note\n:::\n").contains("needs a title"));
+        assert!(error_of(":::note N\n:::answer\n:::\n").contains("once inside an exercise"));
+        assert!(error_of(":::note N\n{{#widget backprop-stepper}}\n:::\n").contains("cannot sit inside"));
+        assert!(error_of("x\n{{#widget teleport}}\n").starts_with("line 2: unknown widget"));
+        assert!(error_of("```rust\nfn main() {}\n").contains("never closed"));
+    }
+}

@@ -1,0 +1,122 @@
+//! The one directive syntax that puts live things into prose.
+//!
+//! A directive is a line of its own, `{{#widget NAME}}` or `{{#include PATH:ANCHOR}}`.
+//! Parsing is a pure function so it can be tested without a browser or a build.
+
+/// Every live widget the book knows. The app matches on this enum exhaustively, so a widget
+/// named here cannot be forgotten there, and a name not listed here fails the build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Widget {
+    /// Chapter 1: the 2-2-1 network's forward and backward pass, step by step.
+    BackpropStepper,
+}
+
+impl Widget {
+    /// All widgets, for error messages and tests.
+    pub const ALL: [Widget; 1] = [Widget::BackpropStepper];
+
+    /// The name used in Markdown.
+    pub fn name(self) -> &'static str {
+        match self {
+            Widget::BackpropStepper => "backprop-stepper",
+        }
+    }
+
+    /// Looks a widget up by its Markdown name.
+    pub fn from_name(name: &str) -> Option<Widget> {
+        Widget::ALL.into_iter().find(|w| w.name() == name)
+    }
+}
+
+/// A parsed directive line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Directive {
+    /// Mount a live widget here.
+    Widget(Widget),
+    /// Show the source between `// ANCHOR: name` and `// ANCHOR_END: name` of a repository file.
+    Include { path: String, anchor: Option<String> },
+}
+
+/// Parses one line. `None` means the line is ordinary prose; `Some(Err(..))` means it looks
+/// like a directive but is wrong, which the build reports.
+pub fn parse_directive(line: &str) -> Option<Result<Directive, String>> {
+    let inner = line.trim().strip_prefix("{{#")?.strip_suffix("}}")?.trim();
+    let (keyword, argument) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+    let argument = argument.trim();
+    Some(match keyword {
+        "widget" => match Widget::from_name(argument) {
+            Some(widget) => Ok(Directive::Widget(widget)),
+            None => {
+                let known: Vec<&str> = Widget::ALL.iter().map(|w| w.name()).collect();
+                Err(format!("unknown widget `{argument}`; known widgets: {}", known.join(", ")))
+            }
+        },
+        "include" if !argument.is_empty() => {
+            let (path, anchor) = match argument.rsplit_once(':') {
+                Some((path, anchor)) => (path, Some(anchor.to_string())),
+                None => (argument, None),
+            };
+            Ok(Directive::Include { path: path.to_string(), anchor })
+        }
+        "include" => Err("`{{#include}}` needs a path".to_string()),
+        other => Err(format!("unknown directive `{{{{#{other}}}}}`; use widget or include")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(line: &str, expected: Option<Result<Directive, &str>>) {
+        let got = parse_directive(line);
+        let expected = expected.map(|r| r.map_err(str::to_string));
+        assert_eq!(got, expected, "line: {line:?}");
+    }
+
+    #[test]
+    fn prose_is_not_a_directive() {
+        check("Some prose with {{ braces }}.", None);
+        check("", None);
+        check("{{#widget backprop-stepper", None);
+    }
+
+    #[test]
+    fn widgets_parse_by_name() {
+        check("{{#widget backprop-stepper}}", Some(Ok(Directive::Widget(Widget::BackpropStepper))));
+        check("  {{#widget   backprop-stepper }}  ", Some(Ok(Directive::Widget(Widget::BackpropStepper))));
+    }
+
+    #[test]
+    fn unknown_widgets_and_keywords_are_errors() {
+        let unknown = parse_directive("{{#widget warp-drive}}").unwrap().unwrap_err();
+        assert!(unknown.contains("unknown widget `warp-drive`"), "{unknown}");
+        assert!(unknown.contains("backprop-stepper"), "error lists known widgets: {unknown}");
+        let empty = parse_directive("{{#widget}}").unwrap().unwrap_err();
+        assert!(empty.contains("unknown widget ``"), "{empty}");
+        let keyword = parse_directive("{{#plot x}}").unwrap().unwrap_err();
+        assert!(keyword.contains("unknown directive `{{#plot}}`"), "{keyword}");
+    }
+
+    #[test]
+    fn includes_take_a_path_and_an_optional_anchor() {
+        check(
+            "{{#include crates/engine/src/backprop.rs:forward}}",
+            Some(Ok(Directive::Include {
+                path: "crates/engine/src/backprop.rs".into(),
+                anchor: Some("forward".into()),
+            })),
+        );
+        check(
+            "{{#include crates/engine/src/lib.rs}}",
+            Some(Ok(Directive::Include { path: "crates/engine/src/lib.rs".into(), anchor: None })),
+        );
+        check("{{#include}}", Some(Err("`{{#include}}` needs a path")));
+    }
+
+    #[test]
+    fn every_widget_name_round_trips() {
+        for widget in Widget::ALL {
+            assert_eq!(Widget::from_name(widget.name()), Some(widget));
+        }
+    }
+}

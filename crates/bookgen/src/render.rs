@@ -1,0 +1,373 @@
+//! Renders one chapter: Markdown to HTML, LaTeX to MathML, code to highlighted HTML.
+//!
+//! The output is a list of [`Segment`]s: runs of static HTML with live widgets between
+//! them. Everything that can be decided at build time is decided here, so the page does no
+//! Markdown or math work at all.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_latex::config::DisplayMode;
+use pulldown_latex::{push_mathml, RenderConfig, Storage};
+
+use crate::blocks::{split_pieces, Block, BlockKind, Piece};
+use crate::directive::{Directive, Widget};
+use crate::highlight::{escape_html, highlight};
+use crate::slugify;
+
+/// A heading of the chapter, for the sidebar and for deep links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    /// 1 for the chapter title, 2 for sections, 3 for subsections, 4 for exercises.
+    pub level: u8,
+    /// The element id, unique in the chapter.
+    pub id: String,
+    /// Plain text of the heading.
+    pub text: String,
+}
+
+/// A run of the chapter: static HTML or a live widget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    Html(String),
+    Widget(Widget),
+}
+
+/// A rendered chapter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedChapter {
+    /// The `# ` title.
+    pub title: String,
+    /// Every heading in order, the title first.
+    pub headings: Vec<Heading>,
+    pub segments: Vec<Segment>,
+    /// Repository files the chapter included; the build reruns when they change.
+    pub included_files: Vec<String>,
+}
+
+/// Renders a chapter's Markdown. `repo_root` resolves `{{#include}}` paths.
+pub fn render_chapter(markdown: &str, repo_root: &Path) -> Result<RenderedChapter, String> {
+    let mut state = State::default();
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut included_files = Vec::new();
+    for piece in split_pieces(markdown)? {
+        let html = match piece {
+            Piece::Markdown(text) => state.markdown(&text)?,
+            Piece::Block(block) => state.block(&block)?,
+            Piece::Directive(Directive::Widget(widget)) => {
+                segments.push(Segment::Widget(widget));
+                continue;
+            }
+            Piece::Directive(Directive::Include { path, anchor }) => {
+                let source = std::fs::read_to_string(repo_root.join(&path))
+                    .map_err(|e| format!("{{{{#include {path}}}}}: {e}"))?;
+                let excerpt = extract_anchor(&source, anchor.as_deref())
+                    .ok_or_else(|| format!("{path}: no `ANCHOR: {}`", anchor.clone().unwrap_or_default()))?;
+                included_files.push(path.clone());
+                let lang = if path.ends_with(".wgsl") { "wgsl" } else { "rust" };
+                code_block_html(lang, &excerpt, Some(&path))
+            }
+        };
+        match segments.last_mut() {
+            Some(Segment::Html(previous)) => previous.push_str(&html),
+            _ => segments.push(Segment::Html(html)),
+        }
+    }
+    let title = state
+        .headings
+        .iter()
+        .find(|h| h.level == 1)
+        .map(|h| h.text.clone())
+        .ok_or("the chapter has no `# Title`")?;
+    if state.headings.iter().filter(|h| h.level == 1).count() > 1 {
+        return Err("a chapter has exactly one `# Title`".to_string());
+    }
+    Ok(RenderedChapter { title, headings: state.headings, segments, included_files })
+}
+
+/// Headings seen so far, so that ids stay unique across the whole chapter.
+#[derive(Default)]
+struct State {
+    headings: Vec<Heading>,
+    ids: HashSet<String>,
+}
+
+impl State {
+    fn unique_id(&mut self, text: &str) -> String {
+        let base = slugify(text);
+        let mut id = base.clone();
+        let mut n = 2;
+        while !self.ids.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+
+    fn heading_html(&mut self, level: u8, inner_html: &str, text: &str) -> String {
+        let id = self.unique_id(text);
+        self.headings.push(Heading { level, id: id.clone(), text: text.to_string() });
+        if level == 1 {
+            return format!("<h1 id=\"{id}\">{inner_html}</h1>\n");
+        }
+        format!(
+            "<h{level} id=\"{id}\"><a class=\"anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a>{inner_html}</h{level}>\n"
+        )
+    }
+
+    fn block(&mut self, block: &Block) -> Result<String, String> {
+        let body = self.markdown(&block.body)?;
+        let title = escape_html(&block.title);
+        Ok(match block.kind {
+            BlockKind::Note => {
+                format!("<aside class=\"note\"><p class=\"note-title\">{title}</p>{body}</aside>\n")
+            }
+            BlockKind::Details => format!(
+                "<details class=\"derivation\"><summary>{title}</summary><div class=\"details-body\">{body}</div></details>\n"
+            ),
+            BlockKind::Exercise => {
+                let heading = self.heading_html(4, &title, &block.title);
+                let answer = self.markdown(block.answer.as_deref().unwrap_or_default())?;
+                format!(
+                    "<section class=\"exercise\">{heading}{body}<details class=\"answer\"><summary>Show the worked answer</summary><div class=\"details-body\">{answer}</div></details></section>\n"
+                )
+            }
+        })
+    }
+
+    /// Renders plain Markdown (no directives, no blocks) to HTML.
+    fn markdown(&mut self, text: &str) -> Result<String, String> {
+        let options = Options::ENABLE_TABLES
+            | Options::ENABLE_MATH
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_SMART_PUNCTUATION;
+        let mut events: Vec<Event> = Vec::new();
+        let mut heading: Option<(u8, Vec<Event>, String)> = None;
+        let mut code: Option<(String, String)> = None;
+
+        for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+            if let Some((_, source)) = &mut code {
+                match event {
+                    Event::Text(t) => source.push_str(&t),
+                    Event::End(TagEnd::CodeBlock) => {
+                        let (lang, source) = code.take().expect("inside a code block");
+                        events.push(Event::Html(code_block_html(&lang, &source, None).into()));
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let event = match event {
+                Event::InlineMath(latex) => Event::InlineHtml(mathml(&latex, DisplayMode::Inline)?.into()),
+                Event::DisplayMath(latex) => Event::InlineHtml(mathml(&latex, DisplayMode::Block)?.into()),
+                Event::Text(t) if has_stray_dollar(&t, text, range.start) => {
+                    return Err(format!("a `$` outside math (unclosed formula? write `\\$` for a dollar): `{t}`"))
+                }
+                Event::Html(html) | Event::InlineHtml(html) => {
+                    return Err(format!("raw HTML is not allowed in content: `{}`", html.trim()))
+                }
+                other => other,
+            };
+            match event {
+                Event::Start(Tag::Heading { level, .. }) => {
+                    heading = Some((heading_number(level), Vec::new(), String::new()));
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    let (level, inner, text) = heading.take().ok_or("unbalanced heading")?;
+                    let mut inner_html = String::new();
+                    pulldown_cmark::html::push_html(&mut inner_html, inner.into_iter());
+                    let html = self.heading_html(level, &inner_html, text.trim());
+                    events.push(Event::Html(html.into()));
+                }
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(lang) => lang.split_whitespace().next().unwrap_or("").to_string(),
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    code = Some((lang, String::new()));
+                }
+                Event::Start(Tag::Table(alignments)) => {
+                    events.push(Event::Html("<div class=\"table-wrap\">".into()));
+                    events.push(Event::Start(Tag::Table(alignments)));
+                }
+                Event::End(TagEnd::Table) => {
+                    events.push(Event::End(TagEnd::Table));
+                    events.push(Event::Html("</div>".into()));
+                }
+                other => match &mut heading {
+                    Some((_, inner, text)) => {
+                        if let Event::Text(t) | Event::Code(t) = &other {
+                            text.push_str(t);
+                        }
+                        inner.push(other);
+                    }
+                    None => events.push(other),
+                },
+            }
+        }
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        Ok(html)
+    }
+}
+
+/// Escaped dollars (`\$`) arrive as text events that start with `$` right after a backslash;
+/// any other `$` left in text is a formula that did not parse as math.
+fn has_stray_dollar(text: &str, source: &str, start: usize) -> bool {
+    let escaped_at_start = start > 0 && source.as_bytes()[start - 1] == b'\\';
+    text.char_indices().any(|(i, c)| c == '$' && !(i == 0 && escaped_at_start))
+}
+
+fn heading_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// LaTeX to MathML. A parse error fails the build and quotes the formula.
+pub fn mathml(latex: &str, display_mode: DisplayMode) -> Result<String, String> {
+    let storage = Storage::new();
+    if let Some(error) = pulldown_latex::Parser::new(latex, &storage).find_map(Result::err) {
+        return Err(format!("cannot render math `{}`: {error}", latex.trim()));
+    }
+    let storage = Storage::new();
+    let parser = pulldown_latex::Parser::new(latex, &storage);
+    let mut out = String::new();
+    let config = RenderConfig { display_mode, ..RenderConfig::default() };
+    push_mathml(&mut out, parser, config).map_err(|e| format!("math `{latex}`: {e}"))?;
+    Ok(out)
+}
+
+fn code_block_html(lang: &str, source: &str, caption: Option<&str>) -> String {
+    let label = if lang.is_empty() { "text" } else { lang };
+    let caption = caption
+        .map(|path| format!("<figcaption>{}</figcaption>", escape_html(path)))
+        .unwrap_or_default();
+    format!(
+        "<figure class=\"code\">{caption}<pre data-lang=\"{label}\"><code>{}</code></pre></figure>\n",
+        highlight(lang, source.trim_end_matches('\n'))
+    )
+}
+
+/// The lines between `ANCHOR: name` and `ANCHOR_END: name` (other anchor lines dropped),
+/// or the whole file when no anchor is asked for.
+pub fn extract_anchor(source: &str, anchor: Option<&str>) -> Option<String> {
+    let is_marker = |line: &str| line.contains("ANCHOR:") || line.contains("ANCHOR_END:");
+    let Some(name) = anchor else {
+        return Some(source.lines().filter(|l| !is_marker(l)).collect::<Vec<_>>().join("\n"));
+    };
+    let start = format!("ANCHOR: {name}");
+    let end = format!("ANCHOR_END: {name}");
+    let mut lines = source.lines().skip_while(|l| !l.trim_end().ends_with(&start));
+    lines.next()?;
+    let body: Vec<&str> = lines.take_while(|l| !l.trim_end().ends_with(&end)).filter(|l| !is_marker(l)).collect();
+    let indent = body
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    Some(body.iter().map(|l| l.get(indent..).unwrap_or("")).collect::<Vec<_>>().join("\n"))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(markdown: &str) -> RenderedChapter {
+        render_chapter(markdown, Path::new(".")).unwrap()
+    }
+
+    fn html_of(chapter: &RenderedChapter) -> String {
+        chapter
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Html(h) => h.clone(),
+                Segment::Widget(w) => format!("[{}]", w.name()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn headings_get_unique_ids_and_anchor_links() {
+        let chapter = render("# Title\n\n## Step\n\ntext\n\n## Step\n\n### `code` here\n");
+        let ids: Vec<&str> = chapter.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["title", "step", "step-2", "code-here"]);
+        assert_eq!(chapter.title, "Title");
+        let html = html_of(&chapter);
+        assert!(html.contains("<h2 id=\"step-2\"><a class=\"anchor\" href=\"#step-2\""), "{html}");
+        assert!(html.contains("<h3 id=\"code-here\"><a class=\"anchor\" href=\"#code-here\" aria-label=\"Link to this section\">#</a><code>code</code> here</h3>"), "{html}");
+    }
+
+    #[test]
+    fn math_becomes_mathml() {
+        let html = html_of(&render("# T\n\nInline $\\hat{y} - y$ and\n\n$$\n\\frac{1}{2}\n$$\n"));
+        assert!(html.contains("<math"), "{html}");
+        assert!(html.contains("display=\"block\""), "{html}");
+        assert!(html.contains("<mfrac>"), "{html}");
+        assert!(!html.contains('$'), "{html}");
+    }
+
+    #[test]
+    fn the_matrices_and_cases_the_book_uses_render() {
+        for latex in [
+            "\\begin{bmatrix} 0.2 & 0.1 \\\\ -0.1 & 0.4 \\end{bmatrix}",
+            "\\eta_t = \\begin{cases} a & t \\leq T \\\\ b & t > T \\end{cases}",
+            "\\mathbf{W}^{[1]} \\odot \\boldsymbol{\\delta}^\\top \\mathcal{L} \\in \\mathbb{R}^{3 \\times 4}",
+            "\\begin{aligned} a &= b \\\\ &= c \\end{aligned}",
+            "\\operatorname{softmax}(z)_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}}",
+        ] {
+            assert!(mathml(latex, DisplayMode::Block).is_ok(), "{latex}");
+        }
+    }
+
+    #[test]
+    fn bad_math_and_raw_html_fail_the_build() {
+        let math = render_chapter("# T\n\n$\\frac{1}$\n", Path::new(".")).unwrap_err();
+        assert!(math.contains("cannot render math"), "{math}");
+        let raw = render_chapter("# T\n\n<div>x</div>\n", Path::new(".")).unwrap_err();
+        assert!(raw.contains("raw HTML"), "{raw}");
+        let stray = render_chapter("# T\n\nCosts $5 and $\n", Path::new(".")).unwrap_err();
+        assert!(stray.contains("outside math"), "{stray}");
+        assert!(render_chapter("# T\n\nCosts \\$5, not \\$6.\n", Path::new(".")).is_ok());
+        let untitled = render_chapter("## Only a section\n", Path::new(".")).unwrap_err();
+        assert!(untitled.contains("no `# Title`"), "{untitled}");
+    }
+
+    #[test]
+    fn widgets_split_the_html_and_blocks_render() {
+        let chapter = render(
+            "# T\n\nBefore.\n\n{{#widget backprop-stepper}}\n\n:::note Careful\nA *note*.\n:::\n\n:::exercise Exercise 1.1\nWhy?\n:::answer\nBecause.\n:::\n",
+        );
+        assert_eq!(chapter.segments.len(), 3);
+        assert_eq!(chapter.segments[1], Segment::Widget(Widget::BackpropStepper));
+        let html = html_of(&chapter);
+        assert!(html.contains("<aside class=\"note\"><p class=\"note-title\">Careful</p><p>A <em>note</em>.</p>"), "{html}");
+        assert!(html.contains("<h4 id=\"exercise-1-1\">"), "{html}");
+        assert!(html.contains("<summary>Show the worked answer</summary><div class=\"details-body\"><p>Because.</p>"), "{html}");
+    }
+
+    #[test]
+    fn code_is_highlighted_and_tables_scroll() {
+        let html = html_of(&render("# T\n\n```rust\nlet x = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"));
+        assert!(html.contains("<pre data-lang=\"rust\"><code><span class=\"hl-kw\">let</span>"), "{html}");
+        assert!(html.contains("<div class=\"table-wrap\"><table>"), "{html}");
+    }
+
+    #[test]
+    fn anchors_cut_excerpts_out_of_source() {
+        let source = "fn a() {}\n    // ANCHOR: body\n    let x = 1;\n    // ANCHOR: inner\n    x + 1\n    // ANCHOR_END: inner\n    // ANCHOR_END: body\n";
+        assert_eq!(extract_anchor(source, Some("body")).unwrap(), "let x = 1;\nx + 1");
+        assert_eq!(extract_anchor(source, Some("inner")).unwrap(), "x + 1");
+        assert!(extract_anchor(source, Some("missing")).is_none());
+        assert!(extract_anchor(source, None).unwrap().starts_with("fn a() {}\n    let x"));
+    }
+}

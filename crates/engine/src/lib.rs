@@ -1,0 +1,8 @@
+//! The book's machine learning, written to be read.
+//!
+//! Everything a widget shows is computed here, in plain Rust with no DOM and no GPU, and
+//! tested natively against the book's worked examples and against finite differences.
+//! Transcendental functions come from `libm`, so a native test and the page in the browser
+//! compute the same bits.
+
+pub mod backprop;

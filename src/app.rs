@@ -1,0 +1,136 @@
+//! The reading shell: sidebar, page, previous/next, and the keyboard.
+
+use leptos::prelude::*;
+
+use crate::book::{find_chapter, Chapter, Segment, BOOK_TITLE, CHAPTERS};
+use crate::layout::{pager::Pager, sidebar::Sidebar, theme::ThemeToggle, use_active_section};
+use crate::route::{chapter_href, scroll_to_fragment, use_router, Route};
+use crate::widgets::widget_view;
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let route = use_router();
+    let chapter_index = Memo::new(move |_| match route.get() {
+        Route::Chapter(slug) => find_chapter(&slug).map(|(i, _)| i),
+        Route::Cover => None,
+    });
+    let active_section = use_active_section(route);
+    let sidebar_open = RwSignal::new(false);
+
+    crate::layout::use_page_keys(chapter_index, route);
+    crate::layout::use_print_opens_details();
+
+    // After a chapter renders, honour the fragment (a deep link or a reload) and the title.
+    Effect::new(move |_| {
+        let title = match route.get() {
+            Route::Chapter(slug) => match find_chapter(&slug) {
+                Some((_, chapter)) => format!("{} · {BOOK_TITLE}", chapter.title),
+                None => format!("Chapter not found · {BOOK_TITLE}"),
+            },
+            Route::Cover => BOOK_TITLE.to_string(),
+        };
+        document().set_title(&title);
+        sidebar_open.set(false);
+        request_animation_frame(scroll_to_fragment);
+    });
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to the text"</a>
+        <header class="topbar">
+            <button
+                class="menu-button"
+                aria-controls="sidebar"
+                aria-expanded=move || sidebar_open.get().to_string()
+                on:click=move |_| sidebar_open.update(|open| *open = !*open)
+            >
+                "Contents"
+            </button>
+            <a class="book-title" href=crate::route::cover_href()>{BOOK_TITLE}</a>
+            <ThemeToggle />
+        </header>
+        <div class="shell" class:sidebar-open=move || sidebar_open.get()>
+            <Sidebar route=route active_section=active_section />
+            <main id="main" tabindex="-1">
+                {move || match route.get() {
+                    Route::Cover => view! { <Cover /> }.into_any(),
+                    Route::Chapter(slug) => match find_chapter(&slug) {
+                        Some((index, chapter)) => view! { <ChapterPage chapter=chapter index=index /> }.into_any(),
+                        None => view! { <NotFound slug=slug /> }.into_any(),
+                    },
+                }}
+                <Pager chapter_index=chapter_index />
+            </main>
+        </div>
+    }
+}
+
+/// One chapter: its static HTML with the live widgets mounted between.
+#[component]
+fn ChapterPage(
+    /// The chapter to show.
+    chapter: &'static Chapter,
+    /// Its position in reading order (0-based), shown as the chapter number.
+    index: usize,
+) -> impl IntoView {
+    let segments = chapter
+        .segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Html(html) => view! { <div class="prose" inner_html=*html></div> }.into_any(),
+            Segment::Widget(widget) => widget_view(*widget),
+        })
+        .collect_view();
+    view! {
+        <article class="chapter" data-chapter=chapter.slug>
+            <p class="chapter-number">{format!("Chapter {}", index + 1)}</p>
+            {segments}
+        </article>
+    }
+}
+
+/// The landing page: what the book is, and every chapter.
+#[component]
+fn Cover() -> impl IntoView {
+    view! {
+        <article class="cover prose">
+            <h1>{BOOK_TITLE}</h1>
+            <p class="lede">
+                "Machine learning from first principles, computed live. Every number on these pages comes from Rust code running in your browser, and you can change the inputs and watch it recompute."
+            </p>
+            <ol class="chapter-list">
+                {CHAPTERS
+                    .iter()
+                    .map(|c| {
+                        view! {
+                            <li>
+                                <a href=chapter_href(c.slug, None)>{c.title}</a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+            <p class="hint">"Tip: the left and right arrow keys turn pages."</p>
+        </article>
+    }
+}
+
+/// The page for a chapter name that does not exist.
+#[component]
+fn NotFound(
+    /// The name the reader asked for.
+    slug: String,
+) -> impl IntoView {
+    view! {
+        <article class="not-found prose">
+            <h1>"Chapter not found"</h1>
+            <p>"There is no chapter called “" <code>{slug}</code> "”. It may have been renamed. Pick one from the list:"</p>
+            <ol class="chapter-list">
+                {CHAPTERS
+                    .iter()
+                    .map(|c| view! { <li><a href=chapter_href(c.slug, None)>{c.title}</a></li> })
+                    .collect_view()}
+            </ol>
+        </article>
+    }
+}

@@ -1,0 +1,82 @@
+//! The reading shell around the chapters: sidebar, pager, theme, keyboard, print.
+
+pub mod pager;
+pub mod sidebar;
+pub mod theme;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::book::CHAPTERS;
+use crate::route::{chapter_href, navigate, Route};
+
+/// Tracks which section heading the reader is in: the last one above the top fifth of
+/// the window. The sidebar marks it.
+pub fn use_active_section(route: RwSignal<Route>) -> RwSignal<Option<String>> {
+    let active = RwSignal::new(None::<String>);
+    let update = move || {
+        let Ok(headings) = document().query_selector_all(".chapter h2[id], .chapter h3[id]") else {
+            return;
+        };
+        let line = window().inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(800.0) * 0.2;
+        let mut current = None;
+        for i in 0..headings.length() {
+            let Some(el) = headings.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else {
+                continue;
+            };
+            if el.get_bounding_client_rect().top() <= line {
+                current = Some(el.id());
+            } else {
+                break;
+            }
+        }
+        if active.get_untracked() != current {
+            active.set(current);
+        }
+    };
+    window_event_listener(leptos::ev::scroll, move |_| update());
+    Effect::new(move |_| {
+        route.track();
+        request_animation_frame(update);
+    });
+    active
+}
+
+/// Left and right arrow keys turn pages, unless the reader is typing in a field.
+pub fn use_page_keys(chapter_index: Memo<Option<usize>>, route: RwSignal<Route>) {
+    window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.default_prevented() {
+            return;
+        }
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT" | "BUTTON"));
+        if typing {
+            return;
+        }
+        let target = match (ev.key().as_str(), chapter_index.get_untracked()) {
+            ("ArrowRight", None) => Some(0),
+            ("ArrowRight", Some(i)) if i + 1 < CHAPTERS.len() => Some(i + 1),
+            ("ArrowLeft", Some(i)) if i > 0 => Some(i - 1),
+            _ => None,
+        };
+        if let Some(i) = target {
+            ev.prevent_default();
+            navigate(&chapter_href(CHAPTERS[i].slug, None), route);
+        }
+    });
+}
+
+/// Printing shows every fold open: answers and derivations belong on paper.
+pub fn use_print_opens_details() {
+    window_event_listener(leptos::ev::beforeprint, move |_| {
+        if let Ok(all) = document().query_selector_all("details") {
+            for i in 0..all.length() {
+                if let Some(details) = all.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
+                    details.set_open(true);
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,129 @@
+//! A text box for one number that never lets bad input reach the engine.
+//!
+//! While the text is not a usable number the field says why, inline, and the widget keeps
+//! computing with the last good value.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use leptos::prelude::*;
+
+/// Parses what the reader typed. Accepts ordinary decimal and scientific notation; refuses
+/// empty text, words, and anything that is not a finite number.
+pub fn parse_number(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim().replace('−', "-");
+    if trimmed.is_empty() {
+        return Err("Enter a number.".to_string());
+    }
+    let lowered = trimmed.to_ascii_lowercase();
+    if lowered.contains("nan") || lowered.contains("inf") {
+        return Err("Enter a finite number (NaN and infinity cannot be computed with).".to_string());
+    }
+    match trimmed.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(format!("“{trimmed}” is too large for a 64-bit float.")),
+        Err(_) => Err(format!("“{trimmed}” is not a number.")),
+    }
+}
+
+/// Formats a value for a text box: up to six decimals, trailing zeros dropped.
+pub fn format_value(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+/// One labelled number box with inline validation.
+#[component]
+pub fn NumberField(
+    /// Label shown beside the box (also its accessible name).
+    label: &'static str,
+    /// Name used by tests and for the element id.
+    name: &'static str,
+    /// The current good value; updates from outside (training) show when not editing.
+    value: Signal<f64>,
+    /// Receives each new good value.
+    on_change: Callback<f64>,
+    /// Extra rule for this quantity, e.g. a range; returns the message to show.
+    check: fn(f64) -> Result<(), String>,
+) -> impl IntoView {
+    let id = format!("field-{name}-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
+    let error_id = format!("{id}-error");
+    // What the reader is typing, kept until the box loses focus so the cursor never jumps.
+    let draft = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let on_input = move |ev| {
+        let text = event_target_value(&ev);
+        let result = parse_number(&text).and_then(|v| check(v).map(|_| v));
+        match result {
+            Ok(v) => {
+                error.set(None);
+                on_change.run(v);
+            }
+            Err(message) => error.set(Some(message)),
+        }
+        draft.set(Some(text));
+    };
+    let on_blur = move |_| {
+        if error.get_untracked().is_none() {
+            draft.set(None);
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                type="text"
+                inputmode="decimal"
+                autocomplete="off"
+                spellcheck="false"
+                data-name=name
+                prop:value=move || draft.get().unwrap_or_else(|| format_value(value.get()))
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=error_id.clone()
+                on:input=on_input
+                on:blur=on_blur
+            />
+            <span class="field-error" id=error_id role="status" data-error-for=name>
+                {move || error.get().unwrap_or_default()}
+            </span>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_numbers_parse() {
+        assert_eq!(parse_number(" 0.25 "), Ok(0.25));
+        assert_eq!(parse_number("-3"), Ok(-3.0));
+        assert_eq!(parse_number("−3"), Ok(-3.0));
+        assert_eq!(parse_number("1e-3"), Ok(0.001));
+    }
+
+    #[test]
+    fn bad_input_gets_a_message() {
+        assert_eq!(parse_number(""), Err("Enter a number.".to_string()));
+        assert_eq!(parse_number("abc"), Err("“abc” is not a number.".to_string()));
+        assert_eq!(parse_number("-"), Err("“-” is not a number.".to_string()));
+        assert!(parse_number("1e400").unwrap_err().contains("too large"));
+        assert!(parse_number("NaN").unwrap_err().contains("finite"));
+        assert!(parse_number("inf").unwrap_err().contains("finite"));
+    }
+
+    #[test]
+    fn values_format_without_noise() {
+        assert_eq!(format_value(0.5), "0.5");
+        assert_eq!(format_value(0.4706506), "0.470651");
+        assert_eq!(format_value(-0.0000001), "0");
+        assert_eq!(format_value(3.0), "3");
+    }
+}
