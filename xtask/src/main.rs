@@ -1,1 +1,201 @@
-fn main() {}
+//! The one door: `cargo xtask setup | serve | build | test`.
+//!
+//! Each command installs what it needs first (the wasm target, Trunk, the wasm-bindgen CLI
+//! that matches Cargo.lock, binaryen's wasm-opt, playwright-core and, as root, Debian's
+//! Chromium) into a per-user folder outside the repository, so a second run, or a fresh
+//! clone on the same machine, starts at once.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+const BINARYEN_VERSION: &str = "132.0.0";
+const PLAYWRIGHT_VERSION: &str = "1.65";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(true),
+        Some("serve") => serve(),
+        Some("build") => build().map(|_| ()),
+        Some("test") => test(),
+        _ => {
+            eprintln!("usage: cargo xtask <setup | serve | build | test>");
+            eprintln!("  setup   install the tools the book needs (per user, outside the repo)");
+            eprintln!("  serve   build and serve the book at http://127.0.0.1:8080");
+            eprintln!("  build   build the deployable site into dist/ and report the wasm size");
+            eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (the folder above xtask/).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the repo").to_path_buf()
+}
+
+/// Where tools live: `$MLBOOK_TOOLS`, else `~/.cache/mlbook-tools`.
+fn tools_dir() -> PathBuf {
+    if let Some(dir) = env::var_os("MLBOOK_TOOLS") {
+        return PathBuf::from(dir);
+    }
+    let home = env::var_os("HOME").map(PathBuf::from).unwrap_or_else(env::temp_dir);
+    home.join(".cache").join("mlbook-tools")
+}
+
+fn npm_dir() -> PathBuf {
+    tools_dir().join("npm")
+}
+
+/// PATH with our tools first, so Trunk finds the pinned wasm-bindgen and wasm-opt.
+fn tool_path() -> String {
+    let mut parts = vec![tools_dir().join("bin"), npm_dir().join("node_modules").join(".bin")];
+    if let Some(path) = env::var_os("PATH") {
+        parts.extend(env::split_paths(&path));
+    }
+    env::join_paths(parts).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn run(command: &mut Command) -> Result {
+    eprintln!("$ {}", describe(command));
+    let status = command.status().map_err(|e| format!("cannot start `{}`: {e}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(command)))
+    }
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// The first line a program prints for `--version`, or None if it is not there.
+fn version_of(program: &Path, flag: &str) -> Option<String> {
+    let output = Command::new(program).arg(flag).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    output.status.success().then(|| text.trim().to_string())
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Installs whatever is missing. `browser` also asks for Chromium (the test suite needs it).
+fn setup(browser: bool) -> Result {
+    let tools = tools_dir();
+    std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
+
+    let targets = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let has_wasm = targets.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
+    if !has_wasm {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+
+    let trunk = tools.join("bin").join("trunk");
+    if !version_of(&trunk, "--version").is_some_and(|v| v.contains(TRUNK_VERSION)) {
+        eprintln!("Installing Trunk {TRUNK_VERSION} (about 10-15 minutes on two cores, once)...");
+        run(Command::new("cargo").args(["install", "--locked", "trunk", "--version", TRUNK_VERSION, "--root"]).arg(&tools))?;
+    }
+
+    let bindgen = tools.join("bin").join("wasm-bindgen");
+    if !version_of(&bindgen, "--version").is_some_and(|v| v.contains(WASM_BINDGEN_VERSION)) {
+        eprintln!("Installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (about 5 minutes, once)...");
+        // Not --locked: its own lock file wants a crate version the registry no longer has.
+        run(Command::new("cargo")
+            .args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION, "--root"])
+            .arg(&tools))?;
+    }
+
+    let npm = npm_dir();
+    let wasm_opt = npm.join("node_modules").join(".bin").join("wasm-opt");
+    let playwright = npm.join("node_modules").join("playwright-core").join("package.json");
+    let binaryen_ok = version_of(&wasm_opt, "--version").is_some_and(|v| v.contains("version_132"));
+    if !binaryen_ok || !playwright.exists() {
+        std::fs::create_dir_all(&npm).map_err(|e| e.to_string())?;
+        if !npm.join("package.json").exists() {
+            std::fs::write(npm.join("package.json"), "{\"name\":\"mlbook-tools\",\"private\":true}\n")
+                .map_err(|e| e.to_string())?;
+        }
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&npm)
+            .arg(format!("binaryen@{BINARYEN_VERSION}"))
+            .arg(format!("playwright-core@{PLAYWRIGHT_VERSION}")))?;
+    }
+
+    if browser && !Path::new("/usr/bin/chromium").exists() {
+        if !is_root() {
+            return Err("Chromium is missing: run `sudo apt-get install chromium chromium-driver`, then retry.".into());
+        }
+        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver", "fonts-dejavu-core"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    Ok(())
+}
+
+fn trunk() -> Command {
+    let mut command = Command::new(tools_dir().join("bin").join("trunk"));
+    command.current_dir(root()).env("PATH", tool_path()).env("TRUNK_SKIP_VERSION_CHECK", "1");
+    command
+}
+
+fn serve() -> Result {
+    setup(false)?;
+    run(Command::new("cargo").args(["fetch", "--locked"]).current_dir(root()))?;
+    eprintln!("Serving the book at http://127.0.0.1:8080 (Ctrl-C stops it)...");
+    run(trunk().args(["serve", "--release", "--offline"]))
+}
+
+/// Builds dist/ and prints the wasm size, raw and brotli-compressed.
+fn build() -> Result<PathBuf> {
+    setup(false)?;
+    run(Command::new("cargo").args(["fetch", "--locked"]).current_dir(root()))?;
+    run(trunk().args(["build", "--release", "--offline"]))?;
+    let dist = root().join("dist");
+    let wasm = std::fs::read_dir(&dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|ext| ext == "wasm"))
+        .ok_or("trunk produced no .wasm")?;
+    let raw = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
+    let script = "const z=require('zlib'),f=require('fs');process.stdout.write(String(z.brotliCompressSync(f.readFileSync(process.argv[1])).length))";
+    let brotli = Command::new("node").args(["-e", script]).arg(&wasm).output().map_err(|e| e.to_string())?;
+    eprintln!(
+        "wasm: {} KiB raw, {} KiB brotli ({})",
+        raw / 1024,
+        String::from_utf8_lossy(&brotli.stdout).trim().parse::<u64>().unwrap_or(0) / 1024,
+        wasm.file_name().unwrap_or_default().to_string_lossy()
+    );
+    Ok(dist)
+}
+
+fn test() -> Result {
+    setup(true)?;
+    run(Command::new("cargo").args(["test", "--workspace", "--all-features", "--locked"]).current_dir(root()))?;
+    let dist = build()?;
+    run(Command::new("node")
+        .arg(root().join("tests").join("browser").join("book.mjs"))
+        .env("MLBOOK_DIST", &dist)
+        .env("MLBOOK_NPM", npm_dir())
+        .current_dir(root()))
+}

@@ -1,0 +1,297 @@
+// The browser suite: serves dist/ from a sub-path (/book/) on 127.0.0.1, drives Debian's
+// Chromium with playwright-core, and checks what a reader sees. Prints "N passed, N failed".
+//
+// Environment: MLBOOK_DIST (the built site), MLBOOK_NPM (folder holding playwright-core),
+// MLBOOK_SCREENSHOTS (optional folder: save light, dark and phone screenshots of every chapter).
+
+import { createServer } from "node:http";
+import { readFileSync, existsSync, statSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, extname, normalize } from "node:path";
+
+const dist = process.env.MLBOOK_DIST ?? "dist";
+const require = createRequire(join(process.env.MLBOOK_NPM ?? ".", "package.json"));
+const { chromium } = require("playwright-core");
+const shots = process.env.MLBOOK_SCREENSHOTS;
+
+// The chapters, from the same SUMMARY.md and Markdown the build used.
+const summary = readFileSync("content/SUMMARY.md", "utf8");
+const chapters = [...summary.matchAll(/^- \[(.+?)\]\((\d+-([a-z0-9-]+))\.md\)$/gm)].map((m) => {
+  const markdown = readFileSync(`content/${m[2]}.md`, "utf8");
+  return { slug: m[3], title: markdown.match(/^# (.+)$/m)[1].trim(), hasMath: /\$/.test(markdown) };
+});
+
+// A static host that serves dist/ under /book/ and answers unknown paths with 404.html.
+const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".woff2": "font/woff2" };
+const server = createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  let file = null;
+  if (path.startsWith("/book/")) {
+    const rel = normalize(path.slice("/book/".length) || "index.html");
+    if (!rel.startsWith("..")) file = join(dist, rel.endsWith("/") || rel === "." ? "index.html" : rel);
+  }
+  if (file && existsSync(file) && statSync(file).isFile()) {
+    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  } else {
+    res.writeHead(404, { "content-type": "text/html" });
+    res.end(readFileSync(join(dist, "404.html")));
+  }
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const base = `http://127.0.0.1:${server.address().port}/book/`;
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+let passed = 0;
+let failed = 0;
+const problems = [];
+
+/** A fresh page that records console errors, page errors and requests leaving 127.0.0.1. */
+async function newPage(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("console", (m) => m.type() === "error" && page.errors.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => page.errors.push(`page error: ${e.message}`));
+  page.on("request", (r) => {
+    const url = new URL(r.url());
+    if (!["data:", "blob:"].includes(url.protocol) && url.hostname !== "127.0.0.1") page.errors.push(`request left 127.0.0.1: ${r.url()}`);
+  });
+  return page;
+}
+
+async function test(name, body) {
+  const page = await newPage();
+  try {
+    await body(page);
+    const errors = page.errors.filter((e) => !e.includes("404 (Not Found)") || !name.includes("404"));
+    if (errors.length) throw new Error(errors.join("\n"));
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    problems.push(`${name}: ${e.message}`);
+    console.log(`FAIL ${name}\n     ${e.message.split("\n").join("\n     ")}`);
+  } finally {
+    await page.context().close();
+  }
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function openChapter(page, slug, hash = "") {
+  await page.goto(`${base}?ch=${slug}${hash}`);
+  await page.waitForSelector("article.chapter h1");
+}
+
+const value = (page, name) => page.locator(`[data-value="${name}"]`).first().innerText().then(Number);
+
+// ---------------------------------------------------------------- every chapter renders
+for (const chapter of chapters) {
+  await test(`chapter ${chapter.slug} renders its title and math`, async (page) => {
+    await openChapter(page, chapter.slug);
+    const h1 = await page.locator("article.chapter h1").innerText();
+    expect(h1 === chapter.title, `title "${h1}" != "${chapter.title}"`);
+    if (chapter.hasMath) {
+      const maths = await page.locator("article.chapter math").count();
+      expect(maths > 0, "no <math> elements");
+      const box = await page.locator("article.chapter math").first().boundingBox();
+      expect(box && box.height > 5 && box.width > 5, `math is not laid out: ${JSON.stringify(box)}`);
+    }
+    const current = await page.locator('.toc a[aria-current="page"]').innerText();
+    expect(current.length > 0, "sidebar does not mark the current chapter");
+  });
+}
+
+// ---------------------------------------------------------------- the reading shell
+await test("cover lists every chapter and arrow keys turn pages", async (page) => {
+  await page.goto(base);
+  await page.waitForSelector(".cover .chapter-list");
+  expect((await page.locator(".cover .chapter-list li").count()) === chapters.length, "cover chapter count");
+  await page.keyboard.press("ArrowRight");
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters[0].slug}"]`);
+  await page.keyboard.press("ArrowRight");
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters[1].slug}"]`);
+  expect(page.url().endsWith(`?ch=${chapters[1].slug}`), `url ${page.url()}`);
+  await page.keyboard.press("ArrowLeft");
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters[0].slug}"]`);
+  await page.goBack();
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters[1].slug}"]`);
+});
+
+await test("previous/next links and the sidebar navigate without reloading", async (page) => {
+  await openChapter(page, chapters[2].slug);
+  await page.evaluate(() => (window.__sameDocument = true));
+  await page.locator(".pager-next").click();
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters[3].slug}"]`);
+  await page.locator(".pager-prev").click();
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters[2].slug}"]`);
+  await page.locator(".toc a", { hasText: "Synthesis" }).first().click();
+  await page.waitForSelector(`article.chapter[data-chapter="synthesis"]`);
+  expect(await page.evaluate(() => window.__sameDocument === true), "navigation reloaded the page");
+});
+
+await test("a deep link to a section survives a reload from the /book/ sub-path", async (page) => {
+  await openChapter(page, chapters[0].slug);
+  const id = await page.locator("article.chapter h2[id]").nth(3).getAttribute("id");
+  await openChapter(page, chapters[0].slug, `#${id}`);
+  await page.waitForFunction((id) => Math.abs(document.getElementById(id).getBoundingClientRect().top) < 120, id, { timeout: 5000 });
+  await page.reload();
+  await page.waitForSelector("article.chapter h1");
+  await page.waitForFunction((id) => Math.abs(document.getElementById(id).getBoundingClientRect().top) < 120, id, { timeout: 5000 });
+  const anchor = await page.locator(`#${id} a.anchor`).getAttribute("href");
+  expect(anchor === `#${id}`, `heading anchor ${anchor}`);
+  await page.waitForFunction((id) => document.querySelector(`.toc-sections a.active`)?.getAttribute("href")?.endsWith(`#${id}`), id, { timeout: 5000 });
+});
+
+await test("theme toggle overrides the system and is remembered", async (page) => {
+  await openChapter(page, chapters[0].slug);
+  const before = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.locator(".theme-toggle").click();
+  const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+  expect(theme === "dark", `data-theme ${theme}`);
+  const after = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  expect(before !== after, "background did not change");
+  await page.reload();
+  await page.waitForSelector("article.chapter h1");
+  expect((await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "theme not remembered");
+});
+
+await test("unknown chapters and unknown paths get a real 404", async (page) => {
+  await page.goto(`${base}?ch=no-such-chapter`);
+  await page.waitForSelector(".not-found h1");
+  expect((await page.locator(".not-found li").count()) === chapters.length, "404 lists the chapters");
+  const response = await page.goto(`${base}missing/page.html`);
+  expect(response.status() === 404, `status ${response.status()}`);
+  expect((await page.locator("h1").innerText()).includes("does not exist"), "404 page text");
+  page.errors = page.errors.filter((e) => !e.includes("404"));
+});
+
+await test("exercises reveal their worked answers", async (page) => {
+  await openChapter(page, chapters[0].slug);
+  const answer = page.locator("section.exercise details.answer").first();
+  expect(!(await answer.evaluate((d) => d.open)), "answer starts closed");
+  await answer.locator("summary").click();
+  expect(await answer.evaluate((d) => d.open), "answer opens");
+  expect((await answer.locator(".details-body").innerText()).length > 40, "answer has content");
+});
+
+// ---------------------------------------------------------------- chapter 1, live
+await test("backprop stepper shows the engine's numbers at every stage", async (page) => {
+  await openChapter(page, "backpropagation");
+  const expected = [
+    ["a1_1", 0.6], ["y_hat", 0.764498], ["loss", 0.268536], ["delta2", -0.235502],
+    ["dW2_1", -0.141301], ["delta1_2", -0.105976], ["dW1_12", -0.0471], ["W2_1", 0.470651],
+  ];
+  for (let stage = 0; stage < 8; stage++) {
+    if (stage > 0) await page.getByRole("button", { name: "Next stage →" }).click();
+    await page.waitForSelector(`.bp-stage[data-stage="${stage}"]`);
+    const [name, want] = expected[stage];
+    const got = await value(page, name);
+    expect(Math.abs(got - want) < 1e-6, `stage ${stage + 1}: ${name} = ${got}, expected ${want}`);
+    expect((await page.locator(".bp-stage .equations math").count()) > 0, `stage ${stage + 1} has no equation`);
+    expect((await page.locator(".bp-diagram .lit").count()) > 0, `stage ${stage + 1} lights nothing`);
+  }
+  // The finite-difference column agrees with backprop.
+  await page.getByRole("button", { name: /Output gradients/ }).click();
+  const fd = Number(await page.locator('[data-check="W2_1"]').innerText());
+  expect(Math.abs(fd - -0.141301) < 1e-6, `finite difference ${fd}`);
+  // The derivation of delta = y_hat - y unfolds with numbers.
+  await page.getByRole("button", { name: /Output error/ }).click();
+  await page.locator(".bp-stage details.derivation summary").click();
+  expect((await page.locator(".bp-stage details.derivation").innerText()).includes("−1.308048"), "derivation numbers");
+});
+
+await test("editing an input recomputes everything downstream", async (page) => {
+  await openChapter(page, "backpropagation");
+  await page.getByRole("button", { name: /Loss/ }).first().click();
+  await page.locator('input[data-name="y"]').fill("0");
+  await page.waitForFunction(() => Math.abs(Number(document.querySelector('[data-value="loss"]').innerText) - 1.446) < 1e-3);
+  await page.locator('input[data-name="W1_11"]').fill("-0.6");
+  await page.getByRole("button", { name: /Hidden layer/ }).click();
+  expect((await value(page, "a1_1")) === 0, "a dead unit shows 0");
+});
+
+await test("bad input gets an inline message, keeps the last good numbers, never panics", async (page) => {
+  await openChapter(page, "backpropagation");
+  await page.getByRole("button", { name: /Output/ }).first().click();
+  const good = await value(page, "y_hat");
+  for (const bad of ["", "abc", "1e400", "-", "NaN"]) {
+    for (const name of ["W1_11", "x2", "lr"]) {
+      await page.locator(`input[data-name="${name}"]`).fill(bad);
+      const message = await page.locator(`[data-error-for="${name}"]`).innerText();
+      expect(message.length > 5, `no message for ${JSON.stringify(bad)} in ${name}`);
+      expect((await page.locator(`input[data-name="${name}"]`).getAttribute("aria-invalid")) === "true", "aria-invalid");
+      expect((await value(page, "y_hat")) === good, `y_hat changed after ${JSON.stringify(bad)}`);
+    }
+  }
+  await page.locator('input[data-name="y"]').fill("2");
+  expect((await page.locator('[data-error-for="y"]').innerText()).includes("between 0 and 1"), "label range message");
+  await page.locator('input[data-name="W1_11"]').fill("0.15");
+  expect((await page.locator('[data-error-for="W1_11"]').innerText()) === "", "message clears");
+});
+
+await test("training plots a falling loss, and extreme settings do not crash", async (page) => {
+  await openChapter(page, "backpropagation");
+  await page.getByRole("button", { name: "Train 200 steps" }).click();
+  await page.waitForFunction(() => document.querySelector(".bp-status").innerText.startsWith("Trained 200"), null, { timeout: 20000 });
+  const caption = await page.locator(".bp-curve figcaption").innerText();
+  const [first, last] = caption.match(/(\d+\.\d+) → (\d+\.\d+)/).slice(1).map(Number);
+  expect(Math.abs(first - 0.268536) < 1e-6 && last < first / 10, `loss ${first} → ${last}`);
+  expect(((await page.locator(".line-chart path.series").getAttribute("d")) ?? "").length > 100, "curve drawn");
+  await page.getByRole("button", { name: "Reset" }).click();
+  for (const [name, v] of [["x1", "1000"], ["W1_11", "1000"], ["W2_1", "-1000"], ["lr", "100"]]) {
+    await page.locator(`input[data-name="${name}"]`).fill(v);
+  }
+  await page.getByRole("button", { name: "Train 200 steps" }).click();
+  await page.waitForFunction(() => /Trained|diverged/.test(document.querySelector(".bp-status").innerText), null, { timeout: 20000 });
+  expect(await page.locator(".bp-stage").isVisible(), "widget still alive");
+});
+
+// ---------------------------------------------------------------- phones
+await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
+  const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  try {
+    for (const chapter of chapters) {
+      await openChapter(page, chapter.slug);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width <= 361, `${chapter.slug} is ${width}px wide`);
+    }
+    await page.locator(".menu-button").click();
+    await page.locator(".toc a", { hasText: "Optimizers" }).click();
+    await page.waitForSelector('article.chapter[data-chapter="optimizers"]');
+    expect(page.errors.length === 0, page.errors.join("\n"));
+  } finally {
+    await page.context().close();
+  }
+});
+
+// ---------------------------------------------------------------- screenshots for review
+if (shots) {
+  mkdirSync(shots, { recursive: true });
+  for (const [mode, options] of [
+    ["light", { colorScheme: "light" }],
+    ["dark", { colorScheme: "dark" }],
+    ["phone", { viewport: { width: 360, height: 740 }, isMobile: true, colorScheme: "light" }],
+  ]) {
+    const page = await newPage(options);
+    for (const chapter of [{ slug: "" }, ...chapters]) {
+      if (chapter.slug) await openChapter(page, chapter.slug);
+      else await page.goto(base), await page.waitForSelector(".cover");
+      await page.screenshot({ path: join(shots, `${mode}-${chapter.slug || "cover"}.png`) });
+    }
+    await page.context().close();
+  }
+}
+
+await browser.close();
+server.close();
+for (const p of problems) console.log(`\nproblem: ${p}`);
+console.log(`\nbrowser: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
