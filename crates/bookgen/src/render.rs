@@ -232,6 +232,8 @@ fn heading_number(level: HeadingLevel) -> u8 {
 
 /// LaTeX to MathML. A parse error fails the build and quotes the formula.
 pub fn mathml(latex: &str, display_mode: DisplayMode) -> Result<String, String> {
+    // TeX's `{,}` keeps a thousands comma tight; this renderer keeps `10,000` as one number.
+    let latex = &latex.replace("{,}", ",");
     let storage = Storage::new();
     if let Some(error) = pulldown_latex::Parser::new(latex, &storage).find_map(Result::err) {
         return Err(format!("cannot render math `{}`: {error}", latex.trim()));
@@ -313,6 +315,8 @@ mod tests {
         assert!(html.contains("<math"), "{html}");
         assert!(html.contains("display=\"block\""), "{html}");
         assert!(html.contains("<mfrac>"), "{html}");
+        let grouped = mathml("10{,}000", DisplayMode::Inline).unwrap();
+        assert!(grouped.contains("<mn>10,000</mn>"), "{grouped}");
         assert!(!html.contains('$'), "{html}");
     }
 
