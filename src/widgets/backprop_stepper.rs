@@ -365,10 +365,10 @@ pub fn BackpropStepper() -> impl IntoView {
                     <g class="node loss" class:lit=lit(3)>
                         <rect x="396" y="86" width="56" height="48" rx="8" /><text x="424" y="106">"ℒ"</text><text class="node-value" x="424" y="122">{move || shown(step.get().forward.loss)}</text>
                     </g>
-                    <text class="edge-label" x="118" y="48">{move || format!("W₁₁={}", shown(net.get().w1[0][0]))}</text>
-                    <text class="edge-label" x="118" y="182">{move || format!("W₂₂={}", shown(net.get().w1[1][1]))}</text>
-                    <text class="edge-label" x="262" y="72">{move || format!("{}", shown(net.get().w2[0]))}</text>
-                    <text class="edge-label" x="262" y="156">{move || format!("{}", shown(net.get().w2[1]))}</text>
+                    <text class="edge-label" x="118" y="48">{move || format!("W¹₁₁ {}", shown(net.get().w1[0][0]))}</text>
+                    <text class="edge-label" x="118" y="182">{move || format!("W¹₂₂ {}", shown(net.get().w1[1][1]))}</text>
+                    <text class="edge-label" x="258" y="70">{move || format!("W²₁ {}", shown(net.get().w2[0]))}</text>
+                    <text class="edge-label" x="258" y="162">{move || format!("W²₂ {}", shown(net.get().w2[1]))}</text>
                 </svg>
                 <div class="bp-fields">
                     <fieldset>
@@ -380,18 +380,18 @@ pub fn BackpropStepper() -> impl IntoView {
                     </fieldset>
                     <fieldset>
                         <legend>"Hidden layer"</legend>
-                        <NumberField label="W₁₁" name="W1_11" value=param(0) on_change=set_param(0) check=moderate />
-                        <NumberField label="W₁₂" name="W1_12" value=param(1) on_change=set_param(1) check=moderate />
-                        <NumberField label="W₂₁" name="W1_21" value=param(2) on_change=set_param(2) check=moderate />
-                        <NumberField label="W₂₂" name="W1_22" value=param(3) on_change=set_param(3) check=moderate />
-                        <NumberField label="b₁" name="b1_1" value=param(4) on_change=set_param(4) check=moderate />
-                        <NumberField label="b₂" name="b1_2" value=param(5) on_change=set_param(5) check=moderate />
+                        <NumberField label="W¹₁₁" name="W1_11" value=param(0) on_change=set_param(0) check=moderate />
+                        <NumberField label="W¹₁₂" name="W1_12" value=param(1) on_change=set_param(1) check=moderate />
+                        <NumberField label="W¹₂₁" name="W1_21" value=param(2) on_change=set_param(2) check=moderate />
+                        <NumberField label="W¹₂₂" name="W1_22" value=param(3) on_change=set_param(3) check=moderate />
+                        <NumberField label="b¹₁" name="b1_1" value=param(4) on_change=set_param(4) check=moderate />
+                        <NumberField label="b¹₂" name="b1_2" value=param(5) on_change=set_param(5) check=moderate />
                     </fieldset>
                     <fieldset>
                         <legend>"Output layer"</legend>
-                        <NumberField label="W₁" name="W2_1" value=param(6) on_change=set_param(6) check=moderate />
-                        <NumberField label="W₂" name="W2_2" value=param(7) on_change=set_param(7) check=moderate />
-                        <NumberField label="b" name="b2" value=param(8) on_change=set_param(8) check=moderate />
+                        <NumberField label="W²₁" name="W2_1" value=param(6) on_change=set_param(6) check=moderate />
+                        <NumberField label="W²₂" name="W2_2" value=param(7) on_change=set_param(7) check=moderate />
+                        <NumberField label="b²" name="b2" value=param(8) on_change=set_param(8) check=moderate />
                     </fieldset>
                 </div>
             </div>

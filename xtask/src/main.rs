@@ -155,7 +155,7 @@ fn setup(browser: bool) -> Result {
 
 fn trunk() -> Command {
     let mut command = Command::new(tools_dir().join("bin").join("trunk"));
-    command.current_dir(root()).env("PATH", tool_path()).env("TRUNK_SKIP_VERSION_CHECK", "1");
+    command.current_dir(root()).env("PATH", tool_path()).env("TRUNK_SKIP_VERSION_CHECK", "true");
     command
 }
 

@@ -5,4 +5,10 @@
 //! Transcendental functions come from `libm`, so a native test and the page in the browser
 //! compute the same bits.
 
+pub mod autograd;
 pub mod backprop;
+pub mod init;
+pub mod mlp;
+pub mod optim;
+pub mod rng;
+pub mod tensor;
