@@ -33,7 +33,8 @@ pub fn frac(numerator: &str, denominator: &str) -> String {
     format!("<mfrac><mrow>{numerator}</mrow><mrow>{denominator}</mrow></mfrac>")
 }
 
-/// A number, to `decimals` places; very large or small magnitudes in scientific form.
+/// A number, to `decimals` places (more below 0.01, so that three significant digits
+/// show); very large or small magnitudes in scientific form.
 /// Negative numbers get a true minus sign.
 pub fn num(value: f64, decimals: usize) -> String {
     if !value.is_finite() {
@@ -46,6 +47,8 @@ pub fn num(value: f64, decimals: usize) -> String {
         let exponent = exponent.replace('-', "−");
         format!("<mn>{mantissa}</mn><mo>×</mo><msup><mn>10</mn><mn>{exponent}</mn></msup>")
     } else {
+        let leading_zeros = if magnitude > 0.0 { (-magnitude.log10()).floor().max(0.0) as usize } else { 0 };
+        let decimals = if leading_zeros >= 2 { decimals.max((leading_zeros + 3).min(8)) } else { decimals };
         format!("<mn>{magnitude:.decimals$}</mn>")
     };
     if value < 0.0 {
@@ -64,9 +67,25 @@ pub fn factor(value: f64, decimals: usize) -> String {
     }
 }
 
-/// A display equation.
+/// A display equation. It is cut before each `=` into pieces that sit on one line when
+/// there is room and wrap on a narrow screen, so a long chain of equalities stays readable
+/// on a phone.
 pub fn block(parts: &[String]) -> String {
-    format!("<math display=\"block\"><mrow>{}</mrow></math>", parts.concat())
+    let equals = mo("=");
+    let mut pieces: Vec<String> = vec![String::new()];
+    for part in parts {
+        if *part == equals && !pieces.last().is_some_and(String::is_empty) {
+            pieces.push(String::new());
+        }
+        if let Some(piece) = pieces.last_mut() {
+            piece.push_str(part);
+        }
+    }
+    let maths: String = pieces
+        .iter()
+        .map(|piece| format!("<math displaystyle=\"true\"><mrow>{piece}</mrow></math>"))
+        .collect();
+    format!("<div class=\"eq\">{maths}</div>")
 }
 
 #[cfg(test)]
@@ -77,9 +96,20 @@ mod tests {
     fn numbers_are_formatted_for_reading() {
         assert_eq!(num(0.76449, 4), "<mn>0.7645</mn>");
         assert_eq!(num(-0.2355, 4), "<mrow><mo>−</mo><mn>0.2355</mn></mrow>");
+        assert_eq!(num(0.000647, 4), "<mn>0.000647</mn>");
         assert!(num(1.5e8, 4).contains("<msup><mn>10</mn><mn>8</mn></msup>"));
         assert!(num(2e-7, 4).contains("<mn>−7</mn>"));
         assert_eq!(num(f64::NAN, 4), "<mtext>NaN</mtext>");
         assert_eq!(factor(-1.0, 1), "<mrow><mo>(</mo><mrow><mo>−</mo><mn>1.0</mn></mrow><mo>)</mo></mrow>");
+    }
+
+    #[test]
+    fn equations_break_before_each_equals_sign() {
+        let html = block(&[mi("a"), mo("="), mi("b"), mo("+"), mi("c"), mo("="), num(1.0, 0)]);
+        assert_eq!(html.matches("<math").count(), 3, "{html}");
+        assert!(
+            html.starts_with("<div class=\"eq\"><math displaystyle=\"true\"><mrow><mi>a</mi></mrow></math><math displaystyle=\"true\"><mrow><mo>=</mo><mi>b</mi>"),
+            "{html}"
+        );
     }
 }

@@ -468,7 +468,7 @@ pub fn BackpropStepper() -> impl IntoView {
                     <LineChart values=Signal::derive(move || losses.get()) x_label="step" aria_label="Loss at each training step" />
                     <figcaption>{move || {
                         let l = losses.get();
-                        format!("Loss over {} steps: {:.6} → {:.6}", l.len(), l.first().copied().unwrap_or(0.0), l.last().copied().unwrap_or(0.0))
+                        format!("Loss before each of {} steps: {:.6} → {:.6}", l.len(), l.first().copied().unwrap_or(0.0), l.last().copied().unwrap_or(0.0))
                     }}</figcaption>
                 </figure>
             </Show>
@@ -511,7 +511,7 @@ mod tests {
             let v = seed_view(stage);
             assert!(!v.equations.is_empty(), "stage {stage}");
             assert!(!v.values.is_empty(), "stage {stage}");
-            assert!(v.equations.iter().all(|e| e.starts_with("<math display=\"block\">")));
+            assert!(v.equations.iter().all(|e| e.starts_with("<div class=\"eq\"><math")));
         }
     }
 

@@ -104,7 +104,13 @@ impl Graph {
     }
 
     fn leaf(&mut self, value: Tensor, is_param: bool) -> Var {
-        self.nodes.push(Node { value, inputs: vec![], backward: None, is_param, grad: None });
+        self.nodes.push(Node {
+            value,
+            inputs: vec![],
+            backward: None,
+            is_param,
+            grad: None,
+        });
         Var(self.nodes.len() - 1)
     }
 
@@ -121,7 +127,10 @@ impl Graph {
 
     /// Every parameter, in the order they were added.
     pub fn params(&self) -> Vec<Var> {
-        (0..self.nodes.len()).filter(|&i| self.nodes[i].is_param).map(Var).collect()
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].is_param)
+            .map(Var)
+            .collect()
     }
 
     /// The value a node holds.
@@ -149,7 +158,13 @@ impl Graph {
         backward: impl Fn(&Tensor) -> Result<Vec<Tensor>> + 'static,
     ) -> Var {
         let backward: BackwardRule = Box::new(backward);
-        self.nodes.push(Node { value, inputs: inputs.to_vec(), backward: Some(backward), is_param: false, grad: None });
+        self.nodes.push(Node {
+            value,
+            inputs: inputs.to_vec(),
+            backward: Some(backward),
+            is_param: false,
+            grad: None,
+        });
         Var(self.nodes.len() - 1)
     }
 
@@ -183,7 +198,9 @@ impl Graph {
         pending[output.0] = Some(grad);
         for i in (0..=output.0).rev() {
             // Nodes the output does not depend on receive nothing and are skipped.
-            let Some(grad) = pending[i].take() else { continue };
+            let Some(grad) = pending[i].take() else {
+                continue;
+            };
             let node = &self.nodes[i];
             if let Some(rule) = &node.backward {
                 let input_grads = rule(&grad)?;
@@ -206,7 +223,13 @@ impl Graph {
     }
 
     /// Matrix product op(A)·op(B), where op transposes its operand when its flag is set.
-    pub fn matmul_transposed(&mut self, a: Var, transpose_a: bool, b: Var, transpose_b: bool) -> Result<Var> {
+    pub fn matmul_transposed(
+        &mut self,
+        a: Var,
+        transpose_a: bool,
+        b: Var,
+        transpose_b: bool,
+    ) -> Result<Var> {
         let (a_val, b_val) = (self.value(a).clone(), self.value(b).clone());
         let y = tensor::matmul_transposed(&a_val, transpose_a, &b_val, transpose_b)?;
         Ok(self.record(y, &[a, b], move |dy| {
@@ -223,7 +246,10 @@ impl Graph {
                 tensor::matmul_transposed(&a_val, !transpose_a, dy, false)?
             };
             // A single matrix used with every entry of a batch collects all their gradients.
-            Ok(vec![sum_to_shape(&da, &a_val.shape)?, sum_to_shape(&db, &b_val.shape)?])
+            Ok(vec![
+                sum_to_shape(&da, &a_val.shape)?,
+                sum_to_shape(&db, &b_val.shape)?,
+            ])
         }))
     }
 
@@ -233,7 +259,12 @@ impl Graph {
         let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
         // dy/da = dy/db = 1, so each input gets dy, summed over the dimensions it was
         // broadcast along.
-        Ok(self.record(y, &[a, b], move |dy| Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(dy, &b_shape)?])))
+        Ok(self.record(y, &[a, b], move |dy| {
+            Ok(vec![
+                sum_to_shape(dy, &a_shape)?,
+                sum_to_shape(dy, &b_shape)?,
+            ])
+        }))
     }
 
     /// a − b, broadcasting.
@@ -241,7 +272,10 @@ impl Graph {
         let y = tensor::sub(self.value(a), self.value(b))?;
         let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
         Ok(self.record(y, &[a, b], move |dy| {
-            Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(&dy.map(|g| -g), &b_shape)?])
+            Ok(vec![
+                sum_to_shape(dy, &a_shape)?,
+                sum_to_shape(&dy.map(|g| -g), &b_shape)?,
+            ])
         }))
     }
 
@@ -268,7 +302,9 @@ impl Graph {
         let shape = self.value(x).shape.clone();
         let y = Tensor::scalar(self.value(x).sum());
         // Every element adds in with slope 1, so each receives the upstream gradient.
-        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0])]))
+        self.record(y, &[x], move |dy| {
+            Ok(vec![Tensor::filled(&shape, dy.data[0])])
+        })
     }
 
     /// The mean of all elements, as a scalar.
@@ -276,7 +312,9 @@ impl Graph {
         let shape = self.value(x).shape.clone();
         let n = self.value(x).len() as f32;
         let y = Tensor::scalar(self.value(x).mean());
-        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0] / n)]))
+        self.record(y, &[x], move |dy| {
+            Ok(vec![Tensor::filled(&shape, dy.data[0] / n)])
+        })
     }
 
     /// The same values in a new shape with the same element count.
@@ -299,47 +337,50 @@ impl Graph {
 
     /// ReLU(x) = max(x, 0).
     pub fn relu(&mut self, x: Var) -> Var {
-        let x_val = self.value(x).clone();
-        let y = x_val.map(|v| v.max(0.0));
+        let y = self.value(x).map(|v| v.max(0.0));
         // Slope 1 where the input was positive, else 0 (0 at exactly 0, as most libraries do).
-        self.record(y, &[x], move |dy| {
-            Ok(vec![dy.zip_with(&x_val, "relu backward", |g, v| if v > 0.0 { g } else { 0.0 })?])
-        })
+        let slope = self.value(x).map(|v| if v > 0.0 { 1.0 } else { 0.0 });
+        self.elementwise(y, x, slope)
     }
 
     /// GELU, in the tanh approximation used by GPT-2 and BERT:
     /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). (The exact GELU is x·Φ(x), with Φ the
     /// normal CDF; the two differ by less than 0.001.)
     pub fn gelu(&mut self, x: Var) -> Var {
-        let x_val = self.value(x).clone();
         let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
-        let y = x_val.map(|v| 0.5 * v * (1.0 + libm::tanhf(inner(v))));
-        // With t = tanh(inner(x)): dy/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x),
+        let y = self
+            .value(x)
+            .map(|v| 0.5 * v * (1.0 + libm::tanhf(inner(v))));
+        // With t = tanh(inner(x)): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x),
         // where inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
-        self.record(y, &[x], move |dy| {
-            let slope = x_val.map(|v| {
-                let t = libm::tanhf(inner(v));
-                let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
-                0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope
-            });
-            Ok(vec![tensor::mul(dy, &slope)?])
-        })
+        let slope = self.value(x).map(|v| {
+            let t = libm::tanhf(inner(v));
+            let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
+            0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope
+        });
+        self.elementwise(y, x, slope)
     }
 
     /// The logistic sigmoid, 1 / (1 + e^−x).
     pub fn sigmoid(&mut self, x: Var) -> Var {
         let y = self.value(x).map(sigmoid);
-        let y_saved = y.clone();
-        // σ' = σ·(1 − σ), computed from the saved output.
-        self.record(y, &[x], move |dy| Ok(vec![dy.zip_with(&y_saved, "sigmoid backward", |g, s| g * s * (1.0 - s))?]))
+        // σ' = σ·(1 − σ), from the output.
+        let slope = y.map(|s| s * (1.0 - s));
+        self.elementwise(y, x, slope)
     }
 
     /// tanh(x).
     pub fn tanh(&mut self, x: Var) -> Var {
         let y = self.value(x).map(libm::tanhf);
-        let y_saved = y.clone();
-        // tanh' = 1 − tanh².
-        self.record(y, &[x], move |dy| Ok(vec![dy.zip_with(&y_saved, "tanh backward", |g, t| g * (1.0 - t * t))?]))
+        // tanh' = 1 − tanh², from the output.
+        let slope = y.map(|t| 1.0 - t * t);
+        self.elementwise(y, x, slope)
+    }
+
+    /// Records y = f(x) for a function f applied element by element, given each element's
+    /// slope f'(x). The chain rule for such an op is just dx = dy · f'(x).
+    fn elementwise(&mut self, y: Tensor, x: Var, slope: Tensor) -> Var {
+        self.record(y, &[x], move |dy| Ok(vec![tensor::mul(dy, &slope)?]))
     }
 
     /// Dropout during training: each element is zeroed with probability `p` and the survivors
@@ -351,14 +392,16 @@ impl Graph {
             return x;
         }
         let keep_scale = if p >= 1.0 { 0.0 } else { 1.0 / (1.0 - p) };
-        // The mask holds 0 for a dropped element and 1/(1 − p) for a kept one.
-        let mask = self.value(x).map(|_| if rng.bernoulli(p) { 0.0 } else { keep_scale });
-        let y = Tensor {
-            shape: mask.shape.clone(),
-            data: self.value(x).data.iter().zip(&mask.data).map(|(v, m)| v * m).collect(),
-        };
-        // y = mask · x, so dx = mask · dy: dropped elements pass no gradient.
-        self.record(y, &[x], move |dy| Ok(vec![tensor::mul(dy, &mask)?]))
+        // The mask holds 0 for a dropped element and 1/(1 − p) for a kept one; y = mask · x is
+        // elementwise with slope mask, so dropped elements pass no gradient back.
+        let mask = self
+            .value(x)
+            .map(|_| if rng.bernoulli(p) { 0.0 } else { keep_scale });
+        let mut y = self.value(x).clone();
+        for (v, m) in y.data.iter_mut().zip(&mask.data) {
+            *v *= m;
+        }
+        self.elementwise(y, x, mask)
     }
 
     // ---------------------------------------------------------------------------------------
@@ -412,7 +455,12 @@ impl Graph {
     /// rows); `targets` has one class index per row. Rows whose target equals
     /// `ignore_index` (padding) count neither in the sum nor in the average; if every row is
     /// ignored the loss is 0.
-    pub fn cross_entropy(&mut self, logits: Var, targets: &[usize], ignore_index: Option<usize>) -> Result<Var> {
+    pub fn cross_entropy(
+        &mut self,
+        logits: Var,
+        targets: &[usize],
+        ignore_index: Option<usize>,
+    ) -> Result<Var> {
         let z = self.value(logits);
         let (rows, classes) = (z.rows(), z.row_len());
         if targets.len() != rows {
@@ -426,7 +474,8 @@ impl Graph {
         for (row, &t) in targets.iter().enumerate() {
             if counted[row] && t >= classes {
                 return Err(ShapeError::new(format!(
-                    "cross_entropy: target {t} in row {row} is not a class (there are {classes} classes)"
+                    "cross_entropy: target {t} in row {row} is not a class \
+                     (there are {classes} classes)"
                 )));
             }
         }
@@ -439,7 +488,11 @@ impl Graph {
                 total -= log_probs.data[row * classes + targets[row]];
             }
         }
-        let loss = if count == 0 { 0.0 } else { total / count as f32 };
+        let loss = if count == 0 {
+            0.0
+        } else {
+            total / count as f32
+        };
         let (targets, shape) = (targets.to_vec(), z.shape.clone());
         // For a counted row, dL/dz = (softmax(z) − onehot(target)) / count: the predicted
         // distribution minus the true one. Ignored rows get no gradient.
@@ -461,7 +514,7 @@ impl Graph {
     /// −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))] = max(z, 0) − z·y + ln(1 + e^−|z|),
     /// and the right-hand side never takes the log of a probability rounded to 0.
     pub fn bce_with_logits(&mut self, logits: Var, targets: &Tensor) -> Result<Var> {
-        let z = self.value(logits).clone();
+        let z = self.value(logits);
         if z.shape != targets.shape {
             return Err(ShapeError::new(format!(
                 "bce_with_logits: logits {} and targets {} must have the same shape",
@@ -472,11 +525,12 @@ impl Graph {
         let per_element = z.zip_with(targets, "bce_with_logits", |z, y| {
             z.max(0.0) - z * y + libm::log1pf(libm::expf(-z.abs()))
         })?;
-        let targets = targets.clone();
+        let loss = Tensor::scalar(per_element.mean());
         // dL/dz = (σ(z) − y) / n: again the prediction minus the target.
-        Ok(self.record(Tensor::scalar(per_element.mean()), &[logits], move |dy| {
-            let n = z.len() as f32;
-            Ok(vec![z.zip_with(&targets, "bce backward", |z, y| (sigmoid(z) - y) * dy.data[0] / n)?])
+        let n = z.len() as f32;
+        let dloss_dz = z.zip_with(targets, "bce_with_logits", |z, y| (sigmoid(z) - y) / n)?;
+        Ok(self.record(loss, &[logits], move |dy| {
+            Ok(vec![dloss_dz.map(|g| g * dy.data[0])])
         }))
     }
 
@@ -506,7 +560,9 @@ impl Graph {
         // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), with σ = √(σ² + eps).
         let y = self.record(x_hat, &[x], move |dy| {
             let mut dx = dy.clone();
-            for ((dx_row, xh_row), inv_std) in dx.row_slices_mut().zip(saved.row_slices()).zip(&inv_stds) {
+            for ((dx_row, xh_row), inv_std) in
+                dx.row_slices_mut().zip(saved.row_slices()).zip(&inv_stds)
+            {
                 let mean_g = dx_row.iter().sum::<f32>() / d;
                 let mean_gx = dx_row.iter().zip(xh_row).map(|(g, xh)| g * xh).sum::<f32>() / d;
                 for (g, &xh) in dx_row.iter_mut().zip(xh_row) {
@@ -524,7 +580,14 @@ impl Graph {
     }
 
     /// Checks that gamma and beta are vectors with one entry per feature.
-    fn check_scale_and_shift(&self, op: &str, x: Var, gamma: Var, beta: Var, features: usize) -> Result<()> {
+    fn check_scale_and_shift(
+        &self,
+        op: &str,
+        x: Var,
+        gamma: Var,
+        beta: Var,
+        features: usize,
+    ) -> Result<()> {
         for (name, v) in [("gamma", gamma), ("beta", beta)] {
             if self.value(v).shape != [features] {
                 return Err(ShapeError::new(format!(
@@ -598,7 +661,10 @@ impl Graph {
         for &i in indices {
             data.extend_from_slice(&t.data[i * width..(i + 1) * width]);
         }
-        let y = Tensor { shape: vec![indices.len(), width], data };
+        let y = Tensor {
+            shape: vec![indices.len(), width],
+            data,
+        };
         let indices = indices.to_vec();
         // Table row i was copied to every position that asked for it, so its gradient is the
         // sum of the gradients at those positions: a scatter-add.
@@ -624,4 +690,4 @@ fn add_into(total: &mut Option<Tensor>, grad: Tensor) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

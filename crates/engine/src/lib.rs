@@ -5,9 +5,11 @@
 //! Transcendental functions come from `libm`, so a native test and the page in the browser
 //! compute the same bits.
 
+pub mod attention;
 pub mod autograd;
 pub mod backprop;
 pub mod init;
+pub mod linalg;
 pub mod mlp;
 pub mod optim;
 pub mod rng;

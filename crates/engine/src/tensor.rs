@@ -18,7 +18,9 @@ pub struct ShapeError {
 
 impl ShapeError {
     pub fn new(message: impl Into<String>) -> ShapeError {
-        ShapeError { message: message.into() }
+        ShapeError {
+            message: message.into(),
+        }
     }
 }
 
@@ -54,12 +56,18 @@ impl Tensor {
 
     /// A tensor of the given shape with every element equal to `value`.
     pub fn filled(shape: &[usize], value: f32) -> Tensor {
-        Tensor { shape: shape.to_vec(), data: vec![value; shape.iter().product()] }
+        Tensor {
+            shape: shape.to_vec(),
+            data: vec![value; shape.iter().product()],
+        }
     }
 
     /// A single number, shape `[]`.
     pub fn scalar(value: f32) -> Tensor {
-        Tensor { shape: vec![], data: vec![value] }
+        Tensor {
+            shape: vec![],
+            data: vec![value],
+        }
     }
 
     /// Wraps row-major `data` in `shape`, checking that the element count matches.
@@ -72,7 +80,10 @@ impl Tensor {
                 data.len()
             )));
         }
-        Ok(Tensor { shape: shape.to_vec(), data })
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            data,
+        })
     }
 
     /// A matrix from its rows. Every row must have the same length.
@@ -84,7 +95,10 @@ impl Tensor {
                 rows[bad].len()
             )));
         }
-        Ok(Tensor { shape: vec![rows.len(), cols], data: rows.concat() })
+        Ok(Tensor {
+            shape: vec![rows.len(), cols],
+            data: rows.concat(),
+        })
     }
 
     /// The number of elements.
@@ -114,7 +128,10 @@ impl Tensor {
 
     /// Applies `f` to every element, in order.
     pub fn map(&self, mut f: impl FnMut(f32) -> f32) -> Tensor {
-        Tensor { shape: self.shape.clone(), data: self.data.iter().map(|&v| f(v)).collect() }
+        Tensor {
+            shape: self.shape.clone(),
+            data: self.data.iter().map(|&v| f(v)).collect(),
+        }
     }
 
     /// The rows (runs of [`Tensor::row_len`] elements), in order.
@@ -131,12 +148,23 @@ impl Tensor {
 
     /// Combines two tensors element by element, broadcasting as in [`broadcast_shape`].
     /// `op` names the operation in error messages.
-    pub fn zip_with(&self, other: &Tensor, op: &str, f: impl Fn(f32, f32) -> f32) -> Result<Tensor> {
+    pub fn zip_with(
+        &self,
+        other: &Tensor,
+        op: &str,
+        f: impl Fn(f32, f32) -> f32,
+    ) -> Result<Tensor> {
         let shape = broadcast_shape(&self.shape, &other.shape, op)?;
         let from_self = broadcast_indices(&self.shape, &shape);
         let from_other = broadcast_indices(&other.shape, &shape);
-        let data = from_self.iter().zip(&from_other).map(|(&i, &j)| f(self.data[i], other.data[j]));
-        Ok(Tensor { data: data.collect(), shape })
+        let data = from_self
+            .iter()
+            .zip(&from_other)
+            .map(|(&i, &j)| f(self.data[i], other.data[j]));
+        Ok(Tensor {
+            data: data.collect(),
+            shape,
+        })
     }
 
     /// The same numbers in a new shape with the same element count. Row-major order means
@@ -151,7 +179,10 @@ impl Tensor {
                 shape.iter().product::<usize>()
             )));
         }
-        Ok(Tensor { shape: shape.to_vec(), data: self.data.clone() })
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            data: self.data.clone(),
+        })
     }
 
     /// Swaps the last two dimensions: a matrix's transpose, or the transpose of every matrix
@@ -211,14 +242,31 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// Each operand is a matrix `[rows, cols]` or a batch `[batch, rows, cols]`. Two batches must
 /// have the same batch size; a single matrix is used with every entry of the other's batch
 /// (as a weight matrix is applied to every sequence in a batch).
-pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b: bool) -> Result<Tensor> {
+pub fn matmul_transposed(
+    a: &Tensor,
+    transpose_a: bool,
+    b: &Tensor,
+    transpose_b: bool,
+) -> Result<Tensor> {
     let (batch_a, a_rows, a_cols) = as_batch_of_matrices(a, "matmul")?;
     let (batch_b, b_rows, b_cols) = as_batch_of_matrices(b, "matmul")?;
     // op(A) is [m, k] and op(B) is [k, n].
-    let (m, k) = if transpose_a { (a_cols, a_rows) } else { (a_rows, a_cols) };
-    let (k_b, n) = if transpose_b { (b_cols, b_rows) } else { (b_rows, b_cols) };
+    let (m, k) = if transpose_a {
+        (a_cols, a_rows)
+    } else {
+        (a_rows, a_cols)
+    };
+    let (k_b, n) = if transpose_b {
+        (b_cols, b_rows)
+    } else {
+        (b_rows, b_cols)
+    };
     let written = |t: &Tensor, transposed: bool| {
-        format!("{}{}", shape_str(&t.shape), if transposed { "ᵀ" } else { "" })
+        format!(
+            "{}{}",
+            shape_str(&t.shape),
+            if transposed { "ᵀ" } else { "" }
+        )
     };
     if k != k_b {
         return Err(ShapeError::new(format!(
@@ -240,7 +288,11 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
     };
     // Element (i, p) of op(A) in batch entry `s`, reading through the transpose if asked.
     let a_at = |s: usize, i: usize, p: usize| {
-        let start = if batch_a.is_some() { s * a_rows * a_cols } else { 0 };
+        let start = if batch_a.is_some() {
+            s * a_rows * a_cols
+        } else {
+            0
+        };
         if transpose_a {
             a.data[start + p * a_cols + i]
         } else {
@@ -248,7 +300,11 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
         }
     };
     let b_at = |s: usize, p: usize, j: usize| {
-        let start = if batch_b.is_some() { s * b_rows * b_cols } else { 0 };
+        let start = if batch_b.is_some() {
+            s * b_rows * b_cols
+        } else {
+            0
+        };
         if transpose_b {
             b.data[start + j * b_cols + p]
         } else {
@@ -294,7 +350,8 @@ pub fn broadcast_shape(a: &[usize], b: &[usize], op: &str) -> Result<Vec<usize>>
             size_b
         } else {
             return Err(ShapeError::new(format!(
-                "{op}: shapes {} and {} do not broadcast: sizes {size_a} and {size_b} differ and neither is 1",
+                "{op}: shapes {} and {} do not broadcast: \
+                 sizes {size_a} and {size_b} differ and neither is 1",
                 shape_str(a),
                 shape_str(b)
             )));
@@ -452,9 +509,15 @@ mod tests {
         assert_eq!(Tensor::filled(&[2], 1.5).data, vec![1.5, 1.5]);
         assert_eq!(Tensor::scalar(4.0).len(), 1);
         let err = Tensor::from_vec(&[2, 3], vec![1.0; 5]).unwrap_err();
-        assert_eq!(err.message, "from_vec: shape [2, 3] needs 6 numbers but 5 were given");
+        assert_eq!(
+            err.message,
+            "from_vec: shape [2, 3] needs 6 numbers but 5 were given"
+        );
         assert!(Tensor::from_rows(&[vec![1.0, 2.0], vec![3.0]]).is_err());
-        assert_eq!(Tensor::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap(), t(&[2, 2], &[1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(
+            Tensor::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap(),
+            t(&[2, 2], &[1.0, 2.0, 3.0, 4.0])
+        );
     }
 
     #[test]
@@ -468,10 +531,19 @@ mod tests {
         // The flags read through stored transposes: (Aᵀ)ᵀ·(Bᵀ)ᵀ = A·B.
         let at = a.transpose().unwrap();
         let bt = b.transpose().unwrap();
-        assert_eq!(matmul_transposed(&at, true, &bt, true).unwrap(), t(&[2, 2], &[4.0, 5.0, 10.0, 11.0]));
-        assert_eq!(matmul_transposed(&a, false, &bt, true).unwrap(), t(&[2, 2], &[4.0, 5.0, 10.0, 11.0]));
+        assert_eq!(
+            matmul_transposed(&at, true, &bt, true).unwrap(),
+            t(&[2, 2], &[4.0, 5.0, 10.0, 11.0])
+        );
+        assert_eq!(
+            matmul_transposed(&a, false, &bt, true).unwrap(),
+            t(&[2, 2], &[4.0, 5.0, 10.0, 11.0])
+        );
         // Bᵀ·Aᵀ = (A·B)ᵀ.
-        assert_eq!(matmul(&bt, &at).unwrap(), t(&[2, 2], &[4.0, 10.0, 5.0, 11.0]));
+        assert_eq!(
+            matmul(&bt, &at).unwrap(),
+            t(&[2, 2], &[4.0, 10.0, 5.0, 11.0])
+        );
     }
 
     #[test]
@@ -489,7 +561,10 @@ mod tests {
         assert!(matmul_transposed(&a, false, &a, true).is_ok());
         let err = matmul(&Tensor::zeros(&[2, 2, 3]), &Tensor::zeros(&[3, 3, 4])).unwrap_err();
         assert!(err.message.contains("batch sizes 2 and 3 differ"), "{err}");
-        assert!(matmul(&Tensor::zeros(&[3]), &b).unwrap_err().message.contains("expected a matrix"));
+        assert!(matmul(&Tensor::zeros(&[3]), &b)
+            .unwrap_err()
+            .message
+            .contains("expected a matrix"));
     }
 
     #[test]
@@ -507,10 +582,22 @@ mod tests {
         let m = t(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let row = t(&[3], &[10.0, 20.0, 30.0]);
         let col = t(&[2, 1], &[100.0, 200.0]);
-        assert_eq!(add(&m, &row).unwrap().data, vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
-        assert_eq!(add(&row, &m).unwrap().data, vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
-        assert_eq!(mul(&m, &col).unwrap().data, vec![100.0, 200.0, 300.0, 800.0, 1000.0, 1200.0]);
-        assert_eq!(sub(&m, &Tensor::scalar(1.0)).unwrap().data, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(
+            add(&m, &row).unwrap().data,
+            vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
+        );
+        assert_eq!(
+            add(&row, &m).unwrap().data,
+            vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
+        );
+        assert_eq!(
+            mul(&m, &col).unwrap().data,
+            vec![100.0, 200.0, 300.0, 800.0, 1000.0, 1200.0]
+        );
+        assert_eq!(
+            sub(&m, &Tensor::scalar(1.0)).unwrap().data,
+            vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        );
         // A column and a row broadcast to a full matrix.
         assert_eq!(add(&col, &row).unwrap().shape, vec![2, 3]);
         let err = add(&m, &t(&[2], &[1.0, 2.0])).unwrap_err();
@@ -535,8 +622,14 @@ mod tests {
     fn reshape_transpose_sum_mean() {
         let m = t(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         assert_eq!(m.reshape(&[3, 2]).unwrap().data, m.data);
-        assert_eq!(m.reshape(&[4]).unwrap_err().message, "reshape: cannot view [2, 3] (6 numbers) as [4] (4 numbers)");
-        assert_eq!(m.transpose().unwrap(), t(&[3, 2], &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]));
+        assert_eq!(
+            m.reshape(&[4]).unwrap_err().message,
+            "reshape: cannot view [2, 3] (6 numbers) as [4] (4 numbers)"
+        );
+        assert_eq!(
+            m.transpose().unwrap(),
+            t(&[3, 2], &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0])
+        );
         assert_eq!(m.transpose().unwrap().transpose().unwrap(), m);
         assert!(Tensor::zeros(&[4]).transpose().is_err());
         assert_eq!(m.sum(), 21.0);
@@ -546,12 +639,33 @@ mod tests {
 
     #[test]
     fn softmax_rows_sum_to_one_and_masked_rows_are_zero() {
-        let x = t(&[3, 3], &[1.0, 2.0, 3.0, 1000.0, 0.0, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY]);
+        let x = t(
+            &[3, 3],
+            &[
+                1.0,
+                2.0,
+                3.0,
+                1000.0,
+                0.0,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+            ],
+        );
         let p = softmax_rows(&x);
         let row_sums: Vec<f32> = p.data.chunks(3).map(|r| r.iter().sum()).collect();
         assert!((row_sums[0] - 1.0).abs() < 1e-6);
-        assert_eq!(&p.data[3..6], &[1.0, 0.0, 0.0], "a huge logit does not overflow");
-        assert_eq!(&p.data[6..9], &[0.0, 0.0, 0.0], "a fully masked row is zeros, not NaN");
+        assert_eq!(
+            &p.data[3..6],
+            &[1.0, 0.0, 0.0],
+            "a huge logit does not overflow"
+        );
+        assert_eq!(
+            &p.data[6..9],
+            &[0.0, 0.0, 0.0],
+            "a fully masked row is zeros, not NaN"
+        );
         // softmax(1, 2, 3) = (e^-2, e^-1, 1) / (e^-2 + e^-1 + 1)
         assert!((p.data[2] - 0.665_240_9).abs() < 1e-6);
         let lp = log_softmax_rows(&x);
@@ -563,7 +677,13 @@ mod tests {
     #[test]
     fn masks_are_zero_where_allowed_and_minus_infinity_elsewhere() {
         let inf = f32::NEG_INFINITY;
-        assert_eq!(causal_mask(3).data, vec![0.0, inf, inf, 0.0, 0.0, inf, 0.0, 0.0, 0.0]);
-        assert_eq!(padding_mask(2, &[false, true]).data, vec![0.0, inf, 0.0, inf]);
+        assert_eq!(
+            causal_mask(3).data,
+            vec![0.0, inf, inf, 0.0, 0.0, inf, 0.0, 0.0, 0.0]
+        );
+        assert_eq!(
+            padding_mask(2, &[false, true]).data,
+            vec![0.0, inf, 0.0, inf]
+        );
     }
 }

@@ -33,7 +33,11 @@ const TOLERANCE: f64 = 1e-3;
 
 /// 32 random cases per property keeps the whole suite fast in a debug build.
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 32,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 /// A tensor of uniform values in [-2, 2) from a seeded generator.
@@ -43,7 +47,13 @@ fn random(shape: &[usize], rng: &mut Rng) -> Tensor {
 
 /// Moves values within 0.05 of 0 away from it, so ReLU's kink is never within a step.
 fn away_from_zero(t: Tensor) -> Tensor {
-    t.map(|v| if v.abs() < 0.05 { v.signum() * 0.05 + v } else { v })
+    t.map(|v| {
+        if v.abs() < 0.05 {
+            v.signum() * 0.05 + v
+        } else {
+            v
+        }
+    })
 }
 
 /// Values u_j in [-0.5, 0.5) plus 1.5·j along each row: neighbours differ by at least 0.5,
@@ -59,7 +69,7 @@ fn spread_rows(shape: &[usize], rng: &mut Rng) -> Tensor {
 }
 
 /// Checks the gradient the tape gives every input of `build` against central differences.
-fn check_gradients(
+pub(crate) fn check_gradients(
     inputs: &[Tensor],
     seed: u64,
     build: impl Fn(&mut Graph, &[Var]) -> Var,
@@ -69,7 +79,13 @@ fn check_gradients(
     let y = build(&mut graph, &vars);
     // The random upstream gradient r. Outputs that are −∞ (masked) are constants: weight 0.
     let mut rng = Rng::new(seed ^ 0x00C0_FFEE);
-    let r = graph.value(y).map(|v| if v.is_finite() { rng.uniform_in(-1.0, 1.0) } else { 0.0 });
+    let r = graph.value(y).map(|v| {
+        if v.is_finite() {
+            rng.uniform_in(-1.0, 1.0)
+        } else {
+            0.0
+        }
+    });
     graph.backward_from(y, r.clone()).unwrap();
 
     // L = Σ r·y, computed in f64 from a fresh forward pass.
@@ -77,7 +93,12 @@ fn check_gradients(
         let mut g = Graph::new();
         let vars: Vec<Var> = inputs.iter().map(|t| g.input(t.clone())).collect();
         let y = build(&mut g, &vars);
-        let weighted = g.value(y).data.iter().zip(&r.data).filter(|(_, &w)| w != 0.0);
+        let weighted = g
+            .value(y)
+            .data
+            .iter()
+            .zip(&r.data)
+            .filter(|(_, &w)| w != 0.0);
         weighted.map(|(&v, &w)| v as f64 * w as f64).sum()
     };
     for (k, input) in inputs.iter().enumerate() {
@@ -111,7 +132,9 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn matmul_with_transposes(m in dim(), k in 1..=13usize, n in dim(), ta: bool, tb: bool, seed: u64) {
+    fn matmul_with_transposes(
+        m in dim(), k in 1..=13usize, n in dim(), ta: bool, tb: bool, seed: u64
+    ) {
         let mut rng = Rng::new(seed);
         let a = random(&if ta { [k, m] } else { [m, k] }, &mut rng);
         let b = random(&if tb { [n, k] } else { [k, n] }, &mut rng);
@@ -120,7 +143,10 @@ proptest! {
 
     /// Batches on both sides, or a single matrix shared across the other side's batch.
     #[test]
-    fn batched_matmul(batch in 1..=3usize, m in dim(), k in dim(), n in dim(), ta: bool, tb: bool, which in 0..3usize, seed: u64) {
+    fn batched_matmul(
+        batch in 1..=3usize, m in dim(), k in dim(), n in dim(),
+        ta: bool, tb: bool, which in 0..3usize, seed: u64
+    ) {
         let mut rng = Rng::new(seed);
         let a_matrix = if ta { vec![k, m] } else { vec![m, k] };
         let b_matrix = if tb { vec![n, k] } else { vec![k, n] };
@@ -137,7 +163,9 @@ proptest! {
     /// add, sub and mul with the second operand broadcast in each of the common ways, on
     /// either side.
     #[test]
-    fn broadcasting_arithmetic(r in dim(), c in dim(), which in 0..5usize, op in 0..3usize, swap: bool, seed: u64) {
+    fn broadcasting_arithmetic(
+        r in dim(), c in dim(), which in 0..5usize, op in 0..3usize, swap: bool, seed: u64
+    ) {
         let mut rng = Rng::new(seed);
         let small_shape: Vec<usize> = match which {
             0 => vec![r, c],
@@ -157,35 +185,35 @@ proptest! {
 
     #[test]
     fn scale_sum_mean(r in dim(), c in dim(), k in -3.0f32..3.0, seed: u64) {
-        let x = random(&[r, c], &mut Rng::new(seed));
-        check_gradients(&[x.clone()], seed, |g, v| g.scale(v[0], k))?;
-        check_gradients(&[x.clone()], seed, |g, v| g.sum(v[0]))?;
-        check_gradients(&[x], seed, |g, v| g.mean(v[0]))?;
+        let x = [random(&[r, c], &mut Rng::new(seed))];
+        check_gradients(&x, seed, |g, v| g.scale(v[0], k))?;
+        check_gradients(&x, seed, |g, v| g.sum(v[0]))?;
+        check_gradients(&x, seed, |g, v| g.mean(v[0]))?;
     }
 
     #[test]
     fn reshape_and_transpose(b in 1..=3usize, r in dim(), c in dim(), seed: u64) {
-        let x = random(&[b, r, c], &mut Rng::new(seed));
-        check_gradients(&[x.clone()], seed, |g, v| g.reshape(v[0], &[b * r, c]).unwrap())?;
-        check_gradients(&[x.clone()], seed, |g, v| g.transpose(v[0]).unwrap())?;
-        let m = x.reshape(&[b * r, c]).unwrap();
-        check_gradients(&[m], seed, |g, v| g.transpose(v[0]).unwrap())?;
+        let batch = [random(&[b, r, c], &mut Rng::new(seed))];
+        check_gradients(&batch, seed, |g, v| g.reshape(v[0], &[b * r, c]).unwrap())?;
+        check_gradients(&batch, seed, |g, v| g.transpose(v[0]).unwrap())?;
+        let matrix = [batch[0].reshape(&[b * r, c]).unwrap()];
+        check_gradients(&matrix, seed, |g, v| g.transpose(v[0]).unwrap())?;
     }
 
     #[test]
     fn activations(r in dim(), c in dim(), seed: u64) {
-        let x = random(&[r, c], &mut Rng::new(seed));
-        check_gradients(&[away_from_zero(x.clone())], seed, |g, v| g.relu(v[0]))?;
-        check_gradients(&[x.clone()], seed, |g, v| g.gelu(v[0]))?;
-        check_gradients(&[x.clone()], seed, |g, v| g.sigmoid(v[0]))?;
-        check_gradients(&[x], seed, |g, v| g.tanh(v[0]))?;
+        let x = [random(&[r, c], &mut Rng::new(seed))];
+        check_gradients(&[away_from_zero(x[0].clone())], seed, |g, v| g.relu(v[0]))?;
+        check_gradients(&x, seed, |g, v| g.gelu(v[0]))?;
+        check_gradients(&x, seed, |g, v| g.sigmoid(v[0]))?;
+        check_gradients(&x, seed, |g, v| g.tanh(v[0]))?;
     }
 
     #[test]
     fn softmax_and_log_softmax(b in 1..=2usize, r in dim(), c in 1..=13usize, seed: u64) {
-        let x = random(&[b, r, c], &mut Rng::new(seed));
-        check_gradients(&[x.clone()], seed, |g, v| g.softmax_rows(v[0]))?;
-        check_gradients(&[x], seed, |g, v| g.log_softmax_rows(v[0]))?;
+        let x = [random(&[b, r, c], &mut Rng::new(seed))];
+        check_gradients(&x, seed, |g, v| g.softmax_rows(v[0]))?;
+        check_gradients(&x, seed, |g, v| g.log_softmax_rows(v[0]))?;
     }
 
     /// Scores plus a causal and/or padding mask, then softmax: the path attention takes.
@@ -213,7 +241,9 @@ proptest! {
         let targets: Vec<usize> = (0..rows).map(|_| rng.below(classes)).collect();
         // When `ignore` is set, rows whose target is class 0 count as padding.
         let ignore_index = if ignore { Some(0) } else { None };
-        check_gradients(&[logits], seed, |g, v| g.cross_entropy(v[0], &targets, ignore_index).unwrap())?;
+        check_gradients(&[logits], seed, |g, v| {
+            g.cross_entropy(v[0], &targets, ignore_index).unwrap()
+        })?;
     }
 
     #[test]
@@ -229,7 +259,9 @@ proptest! {
         let mut rng = Rng::new(seed);
         let x = spread_rows(&[r, d], &mut rng);
         let (gamma, beta) = (random(&[d], &mut rng), random(&[d], &mut rng));
-        check_gradients(&[x, gamma, beta], seed, |g, v| g.layer_norm(v[0], v[1], v[2], 1e-5).unwrap())?;
+        check_gradients(&[x, gamma, beta], seed, |g, v| {
+            g.layer_norm(v[0], v[1], v[2], 1e-5).unwrap()
+        })?;
     }
 
     #[test]
@@ -238,11 +270,15 @@ proptest! {
         // Spread each feature (column) over the batch: build [d, n] spread rows, transpose.
         let x = spread_rows(&[d, n], &mut rng).transpose().unwrap();
         let (gamma, beta) = (random(&[d], &mut rng), random(&[d], &mut rng));
-        check_gradients(&[x, gamma, beta], seed, |g, v| g.batch_norm(v[0], v[1], v[2], 1e-5).unwrap().output)?;
+        check_gradients(&[x, gamma, beta], seed, |g, v| {
+            g.batch_norm(v[0], v[1], v[2], 1e-5).unwrap().output
+        })?;
     }
 
     #[test]
-    fn embedding_gathers_and_scatter_adds(vocab in dim(), width in dim(), len in 1..=10usize, seed: u64) {
+    fn embedding_gathers_and_scatter_adds(
+        vocab in dim(), width in dim(), len in 1..=10usize, seed: u64
+    ) {
         let mut rng = Rng::new(seed);
         let table = random(&[vocab, width], &mut rng);
         // With more positions than rows, some rows are looked up several times.
@@ -286,7 +322,11 @@ fn gradients_accumulate_until_zero_grad() {
     g.backward(loss).unwrap();
     assert_eq!(g.grad(w).unwrap().data, vec![3.0, 4.0]);
     g.backward(loss).unwrap();
-    assert_eq!(g.grad(w).unwrap().data, vec![6.0, 8.0], "a second backward adds");
+    assert_eq!(
+        g.grad(w).unwrap().data,
+        vec![6.0, 8.0],
+        "a second backward adds"
+    );
     g.zero_grad();
     assert!(g.grad(w).is_none());
     g.backward(loss).unwrap();
@@ -319,18 +359,36 @@ fn shape_errors_are_errors_not_panics() {
     let a = g.input(Tensor::zeros(&[2, 3]));
     let b = g.input(Tensor::zeros(&[2, 4]));
     let err = g.matmul(a, b).unwrap_err();
-    assert_eq!(err.message, "matmul: [2, 3] x [2, 4]: inner dimensions 3 and 2 differ (is a weight transposed?)");
+    assert_eq!(
+        err.message,
+        "matmul: [2, 3] x [2, 4]: inner dimensions 3 and 2 differ (is a weight transposed?)"
+    );
     assert!(g.add(a, b).is_err());
     assert!(g.reshape(a, &[5]).is_err());
     assert!(g.backward(a).unwrap_err().message.contains("single number"));
-    assert!(g.cross_entropy(a, &[0], None).unwrap_err().message.contains("2 rows but 1 targets"));
-    assert!(g.cross_entropy(a, &[0, 3], None).unwrap_err().message.contains("target 3 in row 1"));
+    assert!(g
+        .cross_entropy(a, &[0], None)
+        .unwrap_err()
+        .message
+        .contains("2 rows but 1 targets"));
+    assert!(g
+        .cross_entropy(a, &[0, 3], None)
+        .unwrap_err()
+        .message
+        .contains("target 3 in row 1"));
     assert!(g.bce_with_logits(a, &Tensor::zeros(&[3, 2])).is_err());
     let gamma = g.param(Tensor::filled(&[2], 1.0));
     let beta = g.param(Tensor::zeros(&[3]));
     let err = g.layer_norm(a, gamma, beta, 1e-5).unwrap_err();
-    assert_eq!(err.message, "layer_norm: gamma has shape [2] but x [2, 3] has 3 features");
-    assert!(g.embedding(a, &[0, 2]).unwrap_err().message.contains("index 2 at position 1"));
+    assert_eq!(
+        err.message,
+        "layer_norm: gamma has shape [2] but x [2, 3] has 3 features"
+    );
+    assert!(g
+        .embedding(a, &[0, 2])
+        .unwrap_err()
+        .message
+        .contains("index 2 at position 1"));
     // Nothing was recorded by the failed ops: only the four leaves are on the tape.
     assert_eq!(g.len(), 4);
 }
@@ -344,11 +402,17 @@ fn cross_entropy_values() {
     assert!((g.value(loss).data[0] - libm::logf(4.0)).abs() < 1e-6);
     // dL/dz = (1/4 − onehot) / 2 rows.
     g.backward(loss).unwrap();
-    assert_eq!(g.grad(z).unwrap().data, vec![0.125, -0.375, 0.125, 0.125, 0.125, 0.125, 0.125, -0.375]);
+    assert_eq!(
+        g.grad(z).unwrap().data,
+        vec![0.125, -0.375, 0.125, 0.125, 0.125, 0.125, 0.125, -0.375]
+    );
 
     // A padded row (target = ignore index) changes neither the loss nor the average.
     let mut g = Graph::new();
-    let z = g.input(matrix(&[vec![0.0, 0.0, 0.0, 0.0], vec![5.0, -1.0, 2.0, 0.0]]));
+    let z = g.input(matrix(&[
+        vec![0.0, 0.0, 0.0, 0.0],
+        vec![5.0, -1.0, 2.0, 0.0],
+    ]));
     let loss = g.cross_entropy(z, &[1, 99], Some(99)).unwrap();
     assert!((g.value(loss).data[0] - libm::logf(4.0)).abs() < 1e-6);
     g.backward(loss).unwrap();
@@ -370,7 +434,10 @@ fn bce_with_logits_is_stable_for_extreme_logits() {
     g.backward(loss).unwrap();
     let grad = &g.grad(z).unwrap().data;
     assert!(grad.iter().all(|v| v.is_finite()));
-    assert!((grad[1] + 1.0 / 3.0).abs() < 1e-6, "σ(−100) − 1 ≈ −1, over 3 elements");
+    assert!(
+        (grad[1] + 1.0 / 3.0).abs() < 1e-6,
+        "σ(−100) − 1 ≈ −1, over 3 elements"
+    );
 }
 
 #[test]
@@ -388,7 +455,11 @@ fn fully_masked_rows_give_zeros_and_zero_gradient() {
     let loss = g.sum(log_probs);
     g.zero_grad();
     g.backward(loss).unwrap();
-    assert_eq!(g.grad(scores).unwrap().data, vec![0.0; 4], "no NaN from −∞ − (−∞)");
+    assert_eq!(
+        g.grad(scores).unwrap().data,
+        vec![0.0; 4],
+        "no NaN from −∞ − (−∞)"
+    );
 }
 
 #[test]
@@ -396,10 +467,16 @@ fn dropout_scales_survivors_and_is_the_identity_at_inference() {
     let mut g = Graph::new();
     let x = g.input(Tensor::filled(&[100, 100], 1.0));
     let mut rng = Rng::new(5);
-    assert_eq!(g.dropout(x, 0.5, &mut rng, false), x, "not training: the same node, no new op");
+    assert_eq!(
+        g.dropout(x, 0.5, &mut rng, false),
+        x,
+        "not training: the same node, no new op"
+    );
     let y = g.dropout(x, 0.25, &mut rng, true);
     let values = &g.value(y).data;
-    assert!(values.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
+    assert!(values
+        .iter()
+        .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
     let dropped = values.iter().filter(|&&v| v == 0.0).count() as f32 / 10_000.0;
     assert!((dropped - 0.25).abs() < 0.02, "dropped {dropped}");
     // Inverted scaling keeps the mean: about 1.
@@ -429,9 +506,16 @@ fn layer_and_batch_norm_values() {
     let gamma = g.param(Tensor::filled(&[2], 1.0));
     let beta = g.param(Tensor::zeros(&[2]));
     let bn = g.batch_norm(x, gamma, beta, 0.0).unwrap();
-    assert_eq!((bn.mean.clone(), bn.var.clone()), (vec![2.0, 20.0], vec![1.0, 100.0]));
+    assert_eq!(
+        (bn.mean.clone(), bn.var.clone()),
+        (vec![2.0, 20.0], vec![1.0, 100.0])
+    );
     assert_eq!(g.value(bn.output).data, vec![-1.0, -1.0, 1.0, 1.0]);
-    assert!(g.batch_norm(gamma, gamma, beta, 0.0).unwrap_err().message.contains("[examples, features]"));
+    assert!(g
+        .batch_norm(gamma, gamma, beta, 0.0)
+        .unwrap_err()
+        .message
+        .contains("[examples, features]"));
 }
 
 #[test]
@@ -443,7 +527,10 @@ fn embedding_scatter_adds_repeated_rows() {
     let loss = g.sum(rows);
     g.backward(loss).unwrap();
     // Row 2 was used twice, row 0 once, row 1 never.
-    assert_eq!(g.grad(table).unwrap().data, vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
+    assert_eq!(
+        g.grad(table).unwrap().data,
+        vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]
+    );
 }
 
 #[test]
