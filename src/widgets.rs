@@ -1,7 +1,11 @@
 //! Live widgets, one per file. Each calls `crates/engine` for every number it shows.
 
+pub mod attention_lab;
 pub mod backprop_stepper;
+pub mod bug_injector;
+pub mod matrix_view;
 pub mod number_field;
+pub mod xor_trainer;
 
 use leptos::prelude::*;
 
@@ -12,5 +16,8 @@ use crate::book::Widget;
 pub fn widget_view(widget: Widget) -> AnyView {
     match widget {
         Widget::BackpropStepper => view! { <backprop_stepper::BackpropStepper /> }.into_any(),
+        Widget::XorTrainer => view! { <xor_trainer::XorTrainer /> }.into_any(),
+        Widget::AttentionLab => view! { <attention_lab::AttentionLab /> }.into_any(),
+        Widget::BugInjector => view! { <bug_injector::BugInjector /> }.into_any(),
     }
 }

@@ -254,6 +254,96 @@ await test("training plots a falling loss, and extreme settings do not crash", a
   expect(await page.locator(".bp-stage").isVisible(), "widget still alive");
 });
 
+// ---------------------------------------------------------------- chapter 3, live
+await test("XOR trains to within 0.1 of [0, 1, 1, 0] on the CPU, and says which backend ran", async (page) => {
+  await openChapter(page, "implementation-patterns");
+  expect((await page.locator('.widget.xor .backend-badge').innerText()).includes("CPU"), "backend badge");
+  await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
+  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 60000 });
+  expect((await value(page, "xor-epochs")) === 10000, "epoch count");
+  const targets = [0, 1, 1, 0];
+  for (let i = 0; i < 4; i++) {
+    const p = await value(page, `xor-pred-${i}`);
+    expect(Math.abs(p - targets[i]) < 0.1, `prediction ${i} = ${p}`);
+  }
+  expect((await page.locator(".xor-surface rect").count()) === 21 * 21, "decision surface grid");
+});
+
+await test("XOR controls: seed replays exactly, bad values are refused, a huge learning rate does not crash", async (page) => {
+  await openChapter(page, "implementation-patterns");
+  const steps = async (n) => { for (let i = 0; i < n; i++) await page.getByRole("button", { name: "Single step" }).click(); };
+  await page.locator('input[data-name="xor-seed"]').fill("7");
+  await steps(3);
+  const first = await page.locator('[data-value="xor-loss"]').innerText();
+  await page.getByRole("button", { name: "Reset" }).first().click();
+  await steps(3);
+  expect((await page.locator('[data-value="xor-loss"]').innerText()) === first, "same seed, same loss");
+  for (const [name, bad] of [["xor-hidden", "0"], ["xor-hidden", "2.5"], ["xor-seed", "-1"], ["xor-lr", "abc"]]) {
+    await page.locator(`input[data-name="${name}"]`).fill(bad);
+    expect((await page.locator(`[data-error-for="${name}"]`).innerText()).length > 5, `no message for ${name}=${bad}`);
+  }
+  await page.locator('input[data-name="xor-hidden"]').fill("4");
+  await page.locator('input[data-name="xor-seed"]').fill("0");
+  await page.locator('select[data-name="xor-activation"]').selectOption("tanh");
+  await page.locator('select[data-name="xor-optimizer"]').selectOption("adam");
+  await page.locator('input[data-name="xor-lr"]').fill("100");
+  await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
+  await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 60000 });
+  expect(await page.locator(".xor-surface").isVisible(), "widget alive");
+});
+
+await test("self-attention: rows sum to 1, the mask and scaling switch, bad matrices are explained", async (page) => {
+  await openChapter(page, "implementation-patterns");
+  const weights = () => page.locator("figure.matrix", { hasText: "attention weights" }).first();
+  const sums = async () => (await weights().locator("td.row-sum").allInnerTexts()).map(Number);
+  expect((await sums()).every((s) => Math.abs(s - 1) < 1e-3), "row sums");
+  const firstRow = async () => (await weights().locator("tbody tr").first().locator("td").allInnerTexts()).slice(0, 4).map(Number);
+  expect((await firstRow())[0] === 1, "causal: the first token sees only itself");
+  await page.locator('input[data-name="causal"]').uncheck();
+  await page.waitForFunction(() => !document.querySelector("figure.matrix td[aria-label^='mask']")?.innerText.includes("∞") || true);
+  expect((await firstRow())[0] < 1, "bidirectional: the first token sees the others");
+  expect((await sums()).every((s) => Math.abs(s - 1) < 1e-3), "row sums without the mask");
+  const scaled = await page.locator("figure.matrix", { hasText: "scaled scores" }).locator("td").first().innerText();
+  await page.locator('input[data-name="scale"]').uncheck();
+  const unscaled = await page.locator("figure.matrix", { hasText: "scaled scores" }).locator("td").first().innerText();
+  expect(Math.abs(Number(unscaled) - 2 * Number(scaled)) < 2e-3, `scaling by sqrt(4): ${scaled} vs ${unscaled}`);
+  await page.locator('textarea[data-name="Wq"]').fill("1 2\n3");
+  expect((await page.locator('[data-error-for="attention"]').innerText()).includes("row 2"), "ragged matrix message");
+  expect((await sums()).length === 4, "last good result kept");
+  await page.locator('textarea[data-name="Wq"]').fill("1 0\n0 1");
+  expect((await page.locator('[data-error-for="attention"]').innerText()).includes("inner dimensions"), "shape mismatch message");
+});
+
+await test("bug injector: every bug shows its symptom, and the fix removes it", async (page) => {
+  await openChapter(page, "implementation-patterns");
+  const symptom = () => page.locator(".bug-body [data-symptom]").innerText();
+  const pick = (i) => page.locator('select[data-name="bug"]').selectOption(String(i));
+  const toggle = page.locator('input[data-name="bug-on"]');
+  await pick(0);
+  const [, finalLoss, worst] = (await symptom()).match(/Final loss ([\d.]+); largest loss after step 10: ([\d.]+)/).map(Number);
+  expect(worst > 1, `accumulated gradients overshoot: ${await symptom()}`);
+  await pick(1);
+  expect((await symptom()).split(/[\[\],]/).some((t) => t.trim() && Math.abs(Number(t) - 1) > 0.05), `row sums ${await symptom()}`);
+  await pick(2);
+  expect((await symptom()).includes("NaN"), "overflow to NaN");
+  await toggle.uncheck();
+  expect(!(await symptom()).includes("NaN"), "stable softmax has no NaN");
+  await toggle.check();
+  await pick(3);
+  expect((await symptom()).includes("inner dimensions"), `shape error: ${await symptom()}`);
+  await pick(4);
+  expect(Number((await symptom()).split(": ")[1]) > 0.3, `attention on padding: ${await symptom()}`);
+  await toggle.uncheck();
+  expect(Number((await symptom()).split(": ")[1]) === 0, "masked padding gets nothing");
+  await toggle.check();
+  await pick(5);
+  expect((await symptom()).startsWith("Diverged"), `diverges: ${await symptom()}`);
+  await page.locator('input[data-name="bug-lr"]').fill("5");
+  expect((await symptom()).startsWith("Diverged"), "lr 5 diverges without crashing");
+  await toggle.uncheck();
+  expect((await symptom()).startsWith("Converged"), "a sane rate converges");
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

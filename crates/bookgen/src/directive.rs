@@ -9,16 +9,26 @@
 pub enum Widget {
     /// Chapter 1: the 2-2-1 network's forward and backward pass, step by step.
     BackpropStepper,
+    /// Chapter 3: XOR trained live, with its loss curve and decision surface.
+    XorTrainer,
+    /// Chapter 3: self-attention from editable matrices, every intermediate shown.
+    AttentionLab,
+    /// Chapter 3: the common bugs, switched on in a live run.
+    BugInjector,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 1] = [Widget::BackpropStepper];
+    pub const ALL: [Widget; 4] =
+        [Widget::BackpropStepper, Widget::XorTrainer, Widget::AttentionLab, Widget::BugInjector];
 
     /// The name used in Markdown.
     pub fn name(self) -> &'static str {
         match self {
             Widget::BackpropStepper => "backprop-stepper",
+            Widget::XorTrainer => "xor-trainer",
+            Widget::AttentionLab => "attention-lab",
+            Widget::BugInjector => "bug-injector",
         }
     }
 

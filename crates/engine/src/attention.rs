@@ -103,6 +103,7 @@ fn score_scale(d_head: usize, options: &AttentionOptions) -> f32 {
     }
 }
 
+// ANCHOR: self_attention
 /// Self-attention computed directly, returning every intermediate.
 pub fn self_attention(
     x: &Tensor,
@@ -134,6 +135,7 @@ pub fn self_attention(
         output,
     })
 }
+// ANCHOR_END: self_attention
 
 /// The same computation recorded on the tape; returns the output `[n, d_head]`.
 pub fn self_attention_graph(

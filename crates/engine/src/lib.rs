@@ -8,6 +8,7 @@
 pub mod attention;
 pub mod autograd;
 pub mod backprop;
+pub mod bugs;
 pub mod init;
 pub mod linalg;
 pub mod mlp;

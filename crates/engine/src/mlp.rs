@@ -116,6 +116,7 @@ impl Mlp {
         }
     }
 
+// ANCHOR: step
     /// Records the forward pass on `graph` for a batch `x` of shape `[n, 2]`; returns the
     /// output logits, `[n, 1]`. `p` holds w1, b1, w2, b2 in that order.
     fn forward(&self, graph: &mut Graph, x: Var, p: [Var; 4]) -> Result<Var> {
@@ -157,6 +158,7 @@ impl Mlp {
         self.steps += 1;
         Ok(graph.value(loss).data[0])
     }
+// ANCHOR_END: step
 
     /// Runs `steps` training steps; returns the loss before each.
     pub fn train(&mut self, steps: usize) -> Vec<f32> {

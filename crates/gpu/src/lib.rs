@@ -1,0 +1,65 @@
+//! The book's GPU layer: WGSL compute kernels run through wgpu (WebGPU in the browser,
+//! Vulkan, Metal or DX12 natively), each checked against the CPU reference in crates/engine.
+//!
+//! # What is on the GPU
+//! One operation per pair of files, `op.rs` (shapes, settings, launch size) beside `op.wgsl`
+//! (the arithmetic):
+//!
+//! | kernel | computes | CPU reference |
+//! |---|---|---|
+//! | [`matmul`] | C = op(A)·op(B), transposes as flags; 16x16 tiles in workgroup memory | `tensor::matmul_transposed` |
+//! | [`add_bias`] | x += bias, the row added to every row | `tensor::add` |
+//! | [`activation`] | ReLU, tanh, sigmoid: y = f(x) and dx = dy·f'(x) | `autograd::Graph::{relu, tanh, sigmoid}` |
+//! | [`bce`] | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |
+//! | [`col_sum`] | column sums (bias gradients) | `tensor::sum_to_shape` |
+//! | [`optim`] | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW | `optim::Optimizer::step` |
+//!
+//! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network.
+//!
+//! # State is built once
+//! A [`device::Gpu`] is acquired once ([`device::Gpu::request`], async). Pipelines are
+//! compiled once per kernel ([`kernel::Kernel`]); buffers and their bind groups are built
+//! once into [`kernel::Dispatch`]es. A training step is then only recorded and submitted:
+//! [`mlp::GpuMlp::train`] records n steps into one command encoder, one submit, with no
+//! readback.
+//!
+//! # What is read back, when
+//! Only what the page shows, when it asks: the losses of the latest `train` call, the
+//! predictions on the four XOR points, a decision-surface grid, or the weights as a
+//! checkpoint. Each read copies into a staging buffer and awaits `map_async` through a
+//! oneshot channel ([`tensor::read_back`]): the browser is never blocked. Natively the same
+//! future polls the device until the copy is done.
+//!
+//! # Tolerance policy
+//! A GPU result is compared with the engine's result for the same inputs, element by
+//! element: |gpu − cpu| ≤ abs + rel·|cpu|, with a bound that follows from the arithmetic,
+//! stated beside each test:
+//! - Exact (0) where both sides do the same f32 operations in the same order: bias add,
+//!   column sums, ReLU, SGD.
+//! - Sums of products (matmul): same order on both sides, but a GPU may fuse a multiply
+//!   and an add into one rounding. Either side is within k·ε·Σ|a·b| of the exact sum, so we
+//!   allow twice that.
+//! - exp, log, tanh and sqrt: WGSL allows a few ulps more error than libm (exp is within
+//!   3 + 2|x| ulp), so these get a relative tolerance of a few 1e-6.
+//! - Training runs: the differences above feed back through every step, so losses are
+//!   compared with a tolerance measured and stated in the test, and the end result is
+//!   checked the way the book checks it (predictions within 0.1 of XOR).
+//!
+//! The tests (`tests/match_engine.rs`) run natively on any Vulkan device, including Mesa's
+//! software lavapipe. A machine without an adapter fails them with a message; it never
+//! skips them.
+
+pub mod activation;
+pub mod add_bias;
+pub mod bce;
+pub mod col_sum;
+pub mod device;
+pub mod kernel;
+pub mod matmul;
+pub mod mlp;
+pub mod optim;
+pub mod tensor;
+
+pub use device::{Gpu, GpuError};
+pub use mlp::GpuMlp;
+pub use tensor::GpuTensor;

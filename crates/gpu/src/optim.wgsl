@@ -1,0 +1,101 @@
+// One optimizer step on one flat list of parameters, for every method of
+// engine::optim::Method (CPU reference: engine::optim::Optimizer::step).
+//
+// Two entry points share the bindings:
+//   tick:   run once per training step, before any update: t ← t + 1.
+//   update: run once per parameter tensor: θ ← θ - lr·(direction), per element.
+// Adam's step count lives on the GPU, so many steps can be queued without the CPU writing
+// anything in between.
+
+struct Settings {
+    method: u32, // SGD ... ADAMW below, in the order of engine::optim::Method
+    len: u32,    // number of parameters
+    lr: f32,
+    beta1: f32,  // Momentum's β, Adam's β1
+    beta2: f32,  // RMSProp's β, Adam's β2
+    eps: f32,
+    weight_decay: f32,
+}
+
+const SGD: u32 = 0u;
+const MOMENTUM: u32 = 1u;
+const RMSPROP: u32 = 2u;
+const ADAM: u32 = 3u;
+const ADAM_L2: u32 = 4u;
+const ADAMW: u32 = 5u;
+
+// Shared by every parameter tensor of a model. β^t is kept by multiplying by β once per
+// step rather than computed with pow: the product is exact to an ulp or so, which matters
+// early on, when 1 - β2^t is as small as 0.001 and pow's error would be magnified.
+struct StepCount {
+    t: u32,
+    beta1_power: f32, // β1^t
+    beta2_power: f32, // β2^t
+}
+
+@group(0) @binding(0) var<uniform> settings: Settings;
+@group(0) @binding(1) var<storage, read_write> step: StepCount;
+@group(0) @binding(2) var<storage, read_write> params: array<f32>;
+@group(0) @binding(3) var<storage, read> grads: array<f32>;
+// The per-parameter state, two halves: m (velocity, Adam's first moment) in [0, len),
+// v (RMSProp's s, Adam's second moment) in [len, 2·len).
+@group(0) @binding(4) var<storage, read_write> moments: array<f32>;
+
+@compute @workgroup_size(1)
+fn tick() {
+    step.t += 1u;
+    step.beta1_power *= settings.beta1;
+    step.beta2_power *= settings.beta2;
+}
+
+// Updates Adam's moments of parameter i with gradient g and returns m̂ / (√v̂ + eps), the
+// direction Adam steps against:
+//   m ← β1·m + (1 - β1)·g,  v ← β2·v + (1 - β2)·g²
+//   m̂ = m / (1 - β1^t),     v̂ = v / (1 - β2^t)    (bias correction: m and v start at 0)
+fn adam_direction(i: u32, g: f32) -> f32 {
+    let m = settings.beta1 * moments[i] + (1.0 - settings.beta1) * g;
+    let v = settings.beta2 * moments[settings.len + i] + (1.0 - settings.beta2) * g * g;
+    moments[i] = m;
+    moments[settings.len + i] = v;
+    let m_hat = m / (1.0 - step.beta1_power);
+    let v_hat = v / (1.0 - step.beta2_power);
+    return m_hat / (sqrt(v_hat) + settings.eps);
+}
+
+// One invocation per parameter.
+@compute @workgroup_size(64)
+fn update(@builtin(global_invocation_id) id: vec3<u32>) {
+    let i = id.x;
+    if (i >= settings.len) {
+        return;
+    }
+    let g = grads[i];
+    let lr = settings.lr;
+    switch settings.method {
+        case SGD: {
+            params[i] -= lr * g;
+        }
+        case MOMENTUM: {
+            let m = settings.beta1 * moments[i] + (1.0 - settings.beta1) * g;
+            moments[i] = m;
+            params[i] -= lr * m;
+        }
+        case RMSPROP: {
+            let v = settings.beta2 * moments[settings.len + i] + (1.0 - settings.beta2) * g * g;
+            moments[settings.len + i] = v;
+            params[i] -= lr * g / (sqrt(v) + settings.eps);
+        }
+        case ADAM: {
+            params[i] -= lr * adam_direction(i, g);
+        }
+        // L2: the decay joins the gradient, so Adam's scaling divides it too.
+        case ADAM_L2: {
+            params[i] -= lr * adam_direction(i, g + settings.weight_decay * params[i]);
+        }
+        // AdamW: the decay is applied apart from Adam's scaling.
+        case ADAMW, default: {
+            let direction = adam_direction(i, g);
+            params[i] -= lr * (direction + settings.weight_decay * params[i]);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Chapter 3's XOR experiment, trained live: loss curve, the four predictions, and the
+//! decision surface over the unit square, all from `engine::mlp`.
+
+use leptos::prelude::*;
+
+use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
+use engine::optim::Method;
+
+use crate::plot::line_chart::LineChart;
+use crate::widgets::matrix_view::heat_colour;
+use crate::widgets::number_field::NumberField;
+
+/// The seed's run length.
+pub const EPOCHS: usize = 10_000;
+/// Training steps per animation tick: 10,000 epochs take about 100 ticks.
+const STEPS_PER_TICK: usize = 100;
+/// Cells per side of the decision-surface grid.
+pub const GRID: usize = 21;
+
+/// The centres of a GRID x GRID grid over the unit square, row by row from the top (y = 1).
+pub fn surface_points() -> Vec<[f32; 2]> {
+    let step = 1.0 / (GRID - 1) as f32;
+    (0..GRID)
+        .flat_map(|row| (0..GRID).map(move |col| [col as f32 * step, 1.0 - row as f32 * step]))
+        .collect()
+}
+
+/// At most `max_points` evenly spaced values from `values` (always keeping the last), so a
+/// 10,000-step curve draws quickly.
+pub fn downsample(values: &[f32], max_points: usize) -> Vec<f64> {
+    if values.len() <= max_points {
+        return values.iter().map(|&v| v as f64).collect();
+    }
+    let stride = values.len().div_ceil(max_points);
+    let mut out: Vec<f64> = values.iter().step_by(stride).map(|&v| v as f64).collect();
+    if let Some(&last) = values.last() {
+        out.push(last as f64);
+    }
+    out
+}
+
+fn method_named(name: &str) -> Method {
+    match name {
+        "momentum" => Method::momentum(),
+        "rmsprop" => Method::rmsprop(),
+        "adam" => Method::adam(),
+        "adamw" => Method::adamw(0.01),
+        _ => Method::Sgd,
+    }
+}
+
+fn whole_in(lo: f64, hi: f64) -> impl Fn(f64) -> Result<(), String> {
+    move |v| {
+        if v.fract() == 0.0 && (lo..=hi).contains(&v) {
+            Ok(())
+        } else {
+            Err(format!("Use a whole number from {lo} to {hi}."))
+        }
+    }
+}
+
+fn hidden_rule(v: f64) -> Result<(), String> {
+    whole_in(1.0, 64.0)(v)
+}
+
+fn seed_rule(v: f64) -> Result<(), String> {
+    whole_in(0.0, 4_294_967_295.0)(v)
+}
+
+fn lr_rule(v: f64) -> Result<(), String> {
+    if v > 0.0 && v <= 100.0 {
+        Ok(())
+    } else {
+        Err("The learning rate must be above 0 and at most 100.".into())
+    }
+}
+
+/// The widget.
+#[component]
+pub fn XorTrainer() -> impl IntoView {
+    let config = RwSignal::new(XorConfig::default());
+    let method_name = RwSignal::new("sgd".to_string());
+    let model = StoredValue::new(Mlp::new(XorConfig::default()));
+    let losses = RwSignal::new(Vec::<f32>::new());
+    let redraw = RwSignal::new(0u32);
+    let running = RwSignal::new(false);
+    let status = RwSignal::new(String::new());
+
+    let reset = move || {
+        running.set(false);
+        model.set_value(Mlp::new(config.get_untracked()));
+        losses.set(Vec::new());
+        status.set(String::new());
+        redraw.update(|r| *r += 1);
+    };
+    // Any change of setting starts a fresh run from that seed.
+    Effect::new(move |first: Option<()>| {
+        config.track();
+        if first.is_some() {
+            reset();
+        }
+    });
+
+    let advance = move |steps: usize| {
+        let new_losses = model.with_value(|m| {
+            let mut m = m.clone();
+            let l = m.train(steps);
+            (m, l)
+        });
+        let (next, new_losses) = new_losses;
+        let diverged = new_losses.iter().any(|l| !l.is_finite());
+        model.set_value(next);
+        losses.update(|l| l.extend(&new_losses));
+        if diverged {
+            running.set(false);
+            status.set("Diverged: the loss is no longer a finite number. Lower the learning rate, or reset.".into());
+        }
+        redraw.update(|r| *r += 1);
+    };
+
+    let handle = StoredValue::new(None::<IntervalHandle>);
+    Effect::new(move |_| {
+        if running.get() {
+            let tick = move || {
+                let done = losses.with_untracked(Vec::len);
+                if done >= EPOCHS {
+                    running.set(false);
+                    let preds = model.with_value(|m| m.predict_many(&XOR_INPUTS));
+                    status.set(format!("Finished {EPOCHS} epochs. Predictions {:.3?}.", preds));
+                    return;
+                }
+                advance(STEPS_PER_TICK.min(EPOCHS - done));
+            };
+            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
+                handle.set_value(Some(h));
+            }
+        } else if let Some(h) = handle.get_value() {
+            h.clear();
+            handle.set_value(None);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(h) = handle.get_value() {
+            h.clear();
+        }
+    });
+
+    let predictions = Memo::new(move |_| {
+        redraw.track();
+        model.with_value(|m| m.predict_many(&XOR_INPUTS))
+    });
+    let surface = Memo::new(move |_| {
+        redraw.track();
+        model.with_value(|m| m.predict_many(&surface_points()))
+    });
+    let dead = Memo::new(move |_| {
+        redraw.track();
+        model.with_value(|m| m.dead_hidden_units().iter().filter(|&&d| d).count())
+    });
+    let curve = Signal::derive(move || losses.with(|l| downsample(l, 400)));
+
+    let set = move |f: fn(&mut XorConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
+
+    view! {
+        <section class="widget xor" aria-label="Train a network on XOR">
+            <header class="widget-head">
+                <h3 class="widget-title">"Live: a 2-H-1 network learns XOR"</h3>
+                <span class="backend-badge" data-backend="cpu">"Running on: CPU (WebAssembly) · engine::mlp"</span>
+            </header>
+            <div class="xor-controls">
+                <NumberField label="learning rate" name="xor-lr" value=Signal::derive(move || config.get().lr as f64) on_change=set(|c, v| c.lr = v as f32) check=lr_rule />
+                <NumberField label="hidden units" name="xor-hidden" value=Signal::derive(move || config.get().hidden as f64) on_change=set(|c, v| c.hidden = v as usize) check=hidden_rule />
+                <NumberField label="seed" name="xor-seed" value=Signal::derive(move || config.get().seed as f64) on_change=set(|c, v| c.seed = v as u64) check=seed_rule />
+                <label class="select">"activation "
+                    <select data-name="xor-activation" on:change=move |ev| {
+                        let a = match event_target_value(&ev).as_str() { "tanh" => Activation::Tanh, "sigmoid" => Activation::Sigmoid, _ => Activation::Relu };
+                        config.update(|c| c.activation = a);
+                    }>
+                        <option value="relu" selected>"ReLU"</option><option value="tanh">"tanh"</option><option value="sigmoid">"sigmoid"</option>
+                    </select>
+                </label>
+                <label class="select">"initializer "
+                    <select data-name="xor-init" on:change=move |ev| {
+                        let i = if event_target_value(&ev) == "xavier" { Init::Xavier } else { Init::He };
+                        config.update(|c| c.init = i);
+                    }>
+                        <option value="he" selected>"He"</option><option value="xavier">"Xavier"</option>
+                    </select>
+                </label>
+                <label class="select">"optimizer "
+                    <select data-name="xor-optimizer" on:change=move |ev| {
+                        let name = event_target_value(&ev);
+                        config.update(|c| c.method = method_named(&name));
+                        method_name.set(name);
+                    }>
+                        <option value="sgd" selected>"SGD"</option><option value="momentum">"Momentum (β 0.9)"</option>
+                        <option value="rmsprop">"RMSProp"</option><option value="adam">"Adam"</option><option value="adamw">"AdamW (λ 0.01)"</option>
+                    </select>
+                </label>
+                <label class="select">"backend "
+                    <select data-name="xor-backend" aria-describedby="xor-backend-note">
+                        <option value="cpu" selected>"CPU (WebAssembly)"</option>
+                        <option value="gpu" disabled>"GPU (WebGPU): not wired in yet"</option>
+                    </select>
+                </label>
+            </div>
+            <p id="xor-backend-note" class="widget-note">"This run is computed on the CPU by the engine compiled to WebAssembly. The WebGPU path for this widget is not finished yet."</p>
+            <div class="bp-controls">
+                <button class="primary" on:click=move |_| running.update(|r| *r = !*r)>
+                    {move || if running.get() { "Pause" } else if losses.with(|l| l.is_empty()) { "Train 10,000 epochs" } else { "Resume" }}
+                </button>
+                <button on:click=move |_| advance(1) disabled=move || running.get()>"Single step"</button>
+                <button on:click=move |_| reset()>"Reset"</button>
+                <span class="epoch-count" data-value="xor-epochs">{move || losses.with(Vec::len)}</span>" epochs"
+            </div>
+            <p class="bp-status" role="status" data-status="xor">{move || status.get()}</p>
+            <div class="xor-grid">
+                <figure class="xor-surface">
+                    <svg viewBox="-14 -4 232 232" role="img" aria-label="Decision surface: predicted probability of 1 over the unit square">
+                        {move || {
+                            let cell = 210.0 / GRID as f64;
+                            surface.get().into_iter().enumerate().map(|(k, p)| {
+                                let (row, col) = (k / GRID, k % GRID);
+                                view! { <rect x=col as f64 * cell y=row as f64 * cell width=cell + 0.3 height=cell + 0.3 style=format!("fill: {}", heat_colour(p - 0.5, 0.5)) /> }
+                            }).collect_view()
+                        }}
+                        {XOR_INPUTS.iter().zip(XOR_TARGETS).map(|(x, t)| {
+                            let (cx, cy) = (5.0 + x[0] as f64 * 200.0, 5.0 + (1.0 - x[1] as f64) * 200.0);
+                            let class = if t > 0.5 { "xor-point one" } else { "xor-point zero" };
+                            view! { <circle class=class cx=cx cy=cy r="7" /> }
+                        }).collect_view()}
+                        <text class="tick" x="0" y="226">"0"</text><text class="tick" x="200" y="226">"1"</text>
+                        <text class="tick" x="-12" y="10">"1"</text>
+                    </svg>
+                    <figcaption>"Predicted P(XOR = 1): orange above 0.5, blue below; rings are the four training points (filled = 1)."</figcaption>
+                </figure>
+                <div>
+                    <table class="grad-check xor-predictions">
+                        <thead><tr><th>"x₁"</th><th>"x₂"</th><th>"target"</th><th>"prediction"</th></tr></thead>
+                        <tbody>
+                            {move || predictions.get().into_iter().enumerate().map(|(i, p)| view! {
+                                <tr>
+                                    <td>{XOR_INPUTS[i][0]}</td><td>{XOR_INPUTS[i][1]}</td><td>{XOR_TARGETS[i]}</td>
+                                    <td data-value=format!("xor-pred-{i}")>{format!("{p:.4}")}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <p class="widget-note">{move || {
+                        let d = dead.get();
+                        let h = config.get().hidden;
+                        if d == 0 { format!("All {h} hidden units are alive.") } else { format!("{d} of {h} hidden units are dead (zero on all four inputs, so they get no gradient).") }
+                    }}</p>
+                    <Show when=move || !losses.with(|l| l.is_empty())>
+                        <figure class="bp-curve">
+                            <LineChart values=curve x_label="epoch (sampled)" aria_label="Training loss" />
+                            <figcaption data-value="xor-loss">{move || losses.with(|l| l.last().map(|v| format!("{v:.6}")).unwrap_or_default())}</figcaption>
+                        </figure>
+                    </Show>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_covers_the_unit_square_from_the_top_left() {
+        let points = surface_points();
+        assert_eq!(points.len(), GRID * GRID);
+        assert_eq!(points[0], [0.0, 1.0]);
+        assert_eq!(points[GRID * GRID - 1], [1.0, 0.0]);
+    }
+
+    #[test]
+    fn downsampling_keeps_the_ends() {
+        let values: Vec<f32> = (0..10_000).map(|i| i as f32).collect();
+        let d = downsample(&values, 400);
+        assert!(d.len() <= 402);
+        assert_eq!(d[0], 0.0);
+        assert_eq!(*d.last().unwrap(), 9999.0);
+        assert_eq!(downsample(&[1.0, 2.0], 400), vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn settings_have_clear_limits() {
+        assert!(hidden_rule(0.0).is_err());
+        assert!(hidden_rule(2.5).is_err());
+        assert!(hidden_rule(4.0).is_ok());
+        assert!(seed_rule(-1.0).is_err());
+        assert!(lr_rule(0.0).is_err());
+    }
+}
