@@ -23,12 +23,14 @@ fn main() -> ExitCode {
         Some("serve") => serve(),
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
+        Some("bench") => bench(),
         _ => {
             eprintln!("usage: cargo xtask <setup | serve | build | test>");
             eprintln!("  setup   install the tools the book needs (per user, outside the repo)");
             eprintln!("  serve   build and serve the book at http://127.0.0.1:8080");
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
+            eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
             return ExitCode::from(2);
         }
     };
@@ -141,6 +143,18 @@ fn setup(browser: bool) -> Result {
             .arg(format!("playwright-core@{PLAYWRIGHT_VERSION}")))?;
     }
 
+    let lavapipe = Path::new("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");
+    if browser && !lavapipe.exists() {
+        // Mesa's software Vulkan: the GPU tests run on it when the machine has no GPU.
+        if !is_root() {
+            return Err("Vulkan (lavapipe) is missing: run `sudo apt-get install mesa-vulkan-drivers libvulkan1`.".into());
+        }
+        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "mesa-vulkan-drivers", "libvulkan1"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+
     if browser && !Path::new("/usr/bin/chromium").exists() {
         if !is_root() {
             return Err("Chromium is missing: run `sudo apt-get install chromium chromium-driver`, then retry.".into());
@@ -189,9 +203,19 @@ fn build() -> Result<PathBuf> {
     Ok(dist)
 }
 
+fn bench() -> Result {
+    run(Command::new("cargo")
+        .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_matmul"])
+        .current_dir(root()))
+}
+
 fn test() -> Result {
     setup(true)?;
-    run(Command::new("cargo").args(["test", "--workspace", "--all-features", "--locked"]).current_dir(root()))?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
+    run(Command::new("cargo")
+        .args(["test", "--workspace", "--all-features", "--locked"])
+        .env("LP_NUM_THREADS", threads)
+        .current_dir(root()))?;
     let dist = build()?;
     run(Command::new("node")
         .arg(root().join("tests").join("browser").join("book.mjs"))

@@ -82,7 +82,15 @@ impl Gpu {
     /// This is async because the browser answers adapter and device requests with promises;
     /// natively, block on it (the tests use `pollster::block_on`).
     pub async fn request() -> Result<Gpu, GpuError> {
-        let instance = wgpu::Instance::default();
+        // The backends built for compute (WebGPU, Vulkan, Metal, DX12), not OpenGL.
+        // WGPU_BACKEND=vulkan (or another) in the environment overrides the choice natively.
+        let instance = wgpu::Instance::new(
+            wgpu::InstanceDescriptor {
+                backends: wgpu::Backends::PRIMARY,
+                ..wgpu::InstanceDescriptor::new_without_display_handle()
+            }
+            .with_env(),
+        );
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions::default())
             .await

@@ -35,7 +35,7 @@
 //! element: |gpu − cpu| ≤ abs + rel·|cpu|, with a bound that follows from the arithmetic,
 //! stated beside each test:
 //! - Exact (0) where both sides do the same f32 operations in the same order: bias add,
-//!   column sums, ReLU, SGD.
+//!   column sums, ReLU.
 //! - Sums of products (matmul): same order on both sides, but a GPU may fuse a multiply
 //!   and an add into one rounding. Either side is within k·ε·Σ|a·b| of the exact sum, so we
 //!   allow twice that.
