@@ -5,6 +5,8 @@ use leptos::prelude::*;
 
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 use engine::optim::Method;
+use gpu::{Gpu, GpuMlp};
+use leptos::task::spawn_local;
 
 use crate::plot::line_chart::LineChart;
 use crate::widgets::matrix_view::heat_colour;
@@ -37,6 +39,41 @@ pub fn downsample(values: &[f32], max_points: usize) -> Vec<f64> {
         out.push(last as f64);
     }
     out
+}
+
+/// Where the network trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Cpu,
+    Gpu,
+}
+
+impl Backend {
+    fn value(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Gpu => "gpu",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "CPU",
+            Backend::Gpu => "GPU",
+        }
+    }
+}
+
+/// What the browser said when asked for a GPU.
+#[derive(Clone, Debug, PartialEq)]
+enum GpuState {
+    Probing,
+    /// An adapter and device, described for the reader.
+    Ready(String),
+    /// No WebGPU: the reason, in one sentence.
+    Unavailable(String),
+    /// The device went away during the session.
+    Lost(String),
 }
 
 fn method_named(name: &str) -> Method {
@@ -80,42 +117,123 @@ fn lr_rule(v: f64) -> Result<(), String> {
 pub fn XorTrainer() -> impl IntoView {
     let config = RwSignal::new(XorConfig::default());
     let method_name = RwSignal::new("sgd".to_string());
+    let backend = RwSignal::new(Backend::Cpu);
+    let gpu_state = RwSignal::new(GpuState::Probing);
+    let gpu = StoredValue::new_local(None::<Gpu>);
+    // The CPU network, and on the GPU path the last weights read back from the GPU (so a lost
+    // device hands over to the CPU without losing the run).
     let model = StoredValue::new(Mlp::new(XorConfig::default()));
+    let gpu_model = StoredValue::new_local(None::<GpuMlp>);
     let losses = RwSignal::new(Vec::<f32>::new());
-    let redraw = RwSignal::new(0u32);
+    let predictions = RwSignal::new(Vec::<f32>::new());
+    let surface = RwSignal::new(Vec::<f32>::new());
+    let dead = RwSignal::new(0usize);
     let running = RwSignal::new(false);
+    let busy = RwSignal::new(false);
     let status = RwSignal::new(String::new());
 
+    // What the page shows, from the CPU network.
+    let show_cpu = move || {
+        model.with_value(|m| {
+            predictions.set(m.predict_many(&XOR_INPUTS));
+            surface.set(m.predict_many(&surface_points()));
+            dead.set(m.dead_hidden_units().iter().filter(|&&d| d).count());
+        });
+    };
     let reset = move || {
         running.set(false);
-        model.set_value(Mlp::new(config.get_untracked()));
+        let c = config.get_untracked();
+        model.set_value(Mlp::new(c));
+        let on_gpu = backend.get_untracked() == Backend::Gpu;
+        gpu_model.set_value(if on_gpu { gpu.with_value(|g| g.as_ref().map(|g| GpuMlp::new(g, c))) } else { None });
         losses.set(Vec::new());
         status.set(String::new());
-        redraw.update(|r| *r += 1);
+        show_cpu();
     };
-    // Any change of setting starts a fresh run from that seed.
+    show_cpu();
+
+    // Ask the browser for a GPU once; run on it when there is one.
+    spawn_local(async move {
+        match Gpu::request().await {
+            Ok(device) => {
+                device.on_lost(move |reason| gpu_state.set(GpuState::Lost(reason)));
+                gpu_state.set(GpuState::Ready(device.describe()));
+                gpu.set_value(Some(device));
+                if losses.with_untracked(Vec::is_empty) {
+                    backend.set(Backend::Gpu);
+                }
+            }
+            Err(error) => gpu_state.set(GpuState::Unavailable(error.to_string())),
+        }
+    });
+    // A lost device: continue on the CPU from the last weights read back.
+    Effect::new(move |_| {
+        if let GpuState::Lost(reason) = gpu_state.get() {
+            if backend.get_untracked() == Backend::Gpu {
+                gpu_model.set_value(None);
+                backend.set(Backend::Cpu);
+                let epoch = losses.with_untracked(Vec::len);
+                status.set(format!("The GPU was lost ({reason}). Training continues on the CPU from the weights read back at epoch {epoch}."));
+            }
+        }
+    });
+    // Any change of setting or backend starts a fresh run from that seed.
     Effect::new(move |first: Option<()>| {
         config.track();
-        if first.is_some() {
+        backend.track();
+        if first.is_some() && !matches!(gpu_state.get_untracked(), GpuState::Lost(_)) {
             reset();
         }
     });
 
-    let advance = move |steps: usize| {
-        let new_losses = model.with_value(|m| {
-            let mut m = m.clone();
-            let l = m.train(steps);
-            (m, l)
-        });
-        let (next, new_losses) = new_losses;
+    let finish_chunk = move |new_losses: Vec<f32>| {
         let diverged = new_losses.iter().any(|l| !l.is_finite());
-        model.set_value(next);
         losses.update(|l| l.extend(&new_losses));
         if diverged {
             running.set(false);
             status.set("Diverged: the loss is no longer a finite number. Lower the learning rate, or reset.".into());
+        } else if losses.with_untracked(Vec::len) >= EPOCHS {
+            running.set(false);
+            status.set(format!("Finished {EPOCHS} epochs on the {}. Predictions {:.3?}.", backend.get_untracked().name(), predictions.get_untracked()));
         }
-        redraw.update(|r| *r += 1);
+    };
+    let advance = move |steps: usize| {
+        if busy.get_untracked() {
+            return;
+        }
+        if backend.get_untracked() == Backend::Gpu {
+            let Some(reads) = gpu_model.try_update_value(|slot| {
+                slot.as_mut().map(|m| {
+                    m.train(steps);
+                    (m.read_losses(), m.read_predictions(), m.predict_grid(&surface_points()), m.weights())
+                })
+            }).flatten() else {
+                return;
+            };
+            busy.set(true);
+            spawn_local(async move {
+                let (l, p, g, w) = reads;
+                let result = async { Ok::<_, gpu::GpuError>((l.await?, p.await?, g.await?, w.await?)) }.await;
+                busy.set(false);
+                match result {
+                    Ok((new_losses, preds, grid, weights)) => {
+                        dead.set(weights.dead_hidden_units().iter().filter(|&&d| d).count());
+                        model.set_value(weights);
+                        predictions.set(preds);
+                        surface.set(grid);
+                        finish_chunk(new_losses);
+                    }
+                    Err(error) => {
+                        running.set(false);
+                        gpu_state.set(GpuState::Lost(error.to_string()));
+                    }
+                }
+            });
+        } else {
+            let new_losses = model.try_update_value(|m| m.train(steps)).unwrap_or_default();
+            show_cpu();
+            finish_chunk(new_losses);
+        }
     };
 
     let handle = StoredValue::new(None::<IntervalHandle>);
@@ -123,13 +241,9 @@ pub fn XorTrainer() -> impl IntoView {
         if running.get() {
             let tick = move || {
                 let done = losses.with_untracked(Vec::len);
-                if done >= EPOCHS {
-                    running.set(false);
-                    let preds = model.with_value(|m| m.predict_many(&XOR_INPUTS));
-                    status.set(format!("Finished {EPOCHS} epochs. Predictions {:.3?}.", preds));
-                    return;
+                if done < EPOCHS {
+                    advance(STEPS_PER_TICK.min(EPOCHS - done));
                 }
-                advance(STEPS_PER_TICK.min(EPOCHS - done));
             };
             if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
                 handle.set_value(Some(h));
@@ -145,19 +259,17 @@ pub fn XorTrainer() -> impl IntoView {
         }
     });
 
-    let predictions = Memo::new(move |_| {
-        redraw.track();
-        model.with_value(|m| m.predict_many(&XOR_INPUTS))
-    });
-    let surface = Memo::new(move |_| {
-        redraw.track();
-        model.with_value(|m| m.predict_many(&surface_points()))
-    });
-    let dead = Memo::new(move |_| {
-        redraw.track();
-        model.with_value(|m| m.dead_hidden_units().iter().filter(|&&d| d).count())
-    });
     let curve = Signal::derive(move || losses.with(|l| downsample(l, 400)));
+    let badge = move || match backend.get() {
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
+        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::mlp".to_string(),
+    };
+    let gpu_note = move || match gpu_state.get() {
+        GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
+        GpuState::Ready(d) => format!("WebGPU is available ({d}). The GPU path runs the same network in WGSL kernels (crates/gpu), checked against the CPU engine."),
+        GpuState::Unavailable(why) => why,
+        GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
+    };
 
     let set = move |f: fn(&mut XorConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
 
@@ -165,7 +277,7 @@ pub fn XorTrainer() -> impl IntoView {
         <section class="widget xor" aria-label="Train a network on XOR">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: a 2-H-1 network learns XOR"</h3>
-                <span class="backend-badge" data-backend="cpu">"Running on: CPU (WebAssembly) · engine::mlp"</span>
+                <span class="backend-badge" data-backend=move || backend.get().value()>{badge}</span>
             </header>
             <div class="xor-controls">
                 <NumberField label="learning rate" name="xor-lr" value=Signal::derive(move || config.get().lr as f64) on_change=set(|c, v| c.lr = v as f32) check=lr_rule />
@@ -198,18 +310,20 @@ pub fn XorTrainer() -> impl IntoView {
                     </select>
                 </label>
                 <label class="select">"backend "
-                    <select data-name="xor-backend" aria-describedby="xor-backend-note">
-                        <option value="cpu" selected>"CPU (WebAssembly)"</option>
-                        <option value="gpu" disabled>"GPU (WebGPU): not wired in yet"</option>
+                    <select data-name="xor-backend" aria-describedby="xor-backend-note"
+                        prop:value=move || backend.get().value()
+                        on:change=move |ev| backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu })>
+                        <option value="cpu">"CPU (WebAssembly)"</option>
+                        <option value="gpu" disabled=move || !matches!(gpu_state.get(), GpuState::Ready(_))>"GPU (WebGPU)"</option>
                     </select>
                 </label>
             </div>
-            <p id="xor-backend-note" class="widget-note">"This run is computed on the CPU by the engine compiled to WebAssembly. The WebGPU path for this widget is not finished yet."</p>
+            <p id="xor-backend-note" class="widget-note" data-gpu-note="xor">{gpu_note}</p>
             <div class="bp-controls">
                 <button class="primary" on:click=move |_| running.update(|r| *r = !*r)>
                     {move || if running.get() { "Pause" } else if losses.with(|l| l.is_empty()) { "Train 10,000 epochs" } else { "Resume" }}
                 </button>
-                <button on:click=move |_| advance(1) disabled=move || running.get()>"Single step"</button>
+                <button on:click=move |_| advance(1) disabled=move || running.get() || busy.get()>"Single step"</button>
                 <button on:click=move |_| reset()>"Reset"</button>
                 <span class="epoch-count" data-value="xor-epochs">{move || losses.with(Vec::len)}</span>" epochs"
             </div>

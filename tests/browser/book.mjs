@@ -43,7 +43,10 @@ const base = `http://127.0.0.1:${server.address().port}/book/`;
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  // WebGPU on (SwiftShader's software adapter in headless Chromium); Playwright's default
+  // --disable-gpu would hide it.
+  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-unsafe-webgpu"],
+  ignoreDefaultArgs: ["--disable-gpu"],
 });
 
 let passed = 0;
@@ -255,22 +258,37 @@ await test("training plots a falling loss, and extreme settings do not crash", a
 });
 
 // ---------------------------------------------------------------- chapter 3, live
-await test("XOR trains to within 0.1 of [0, 1, 1, 0] on the CPU, and says which backend ran", async (page) => {
-  await openChapter(page, "implementation-patterns");
-  expect((await page.locator('.widget.xor .backend-badge').innerText()).includes("CPU"), "backend badge");
+async function trainXor(page, backend) {
+  await page.locator('select[data-name="xor-backend"]').selectOption(backend);
+  await page.waitForFunction((b) => document.querySelector(".widget.xor .backend-badge").dataset.backend === b, backend);
   await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
-  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 60000 });
+  await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 120000 });
+  const status = await page.locator('[data-status="xor"]').innerText();
+  expect(status.includes(`on the ${backend.toUpperCase()}`), `status: ${status}`);
   expect((await value(page, "xor-epochs")) === 10000, "epoch count");
   const targets = [0, 1, 1, 0];
-  for (let i = 0; i < 4; i++) {
-    const p = await value(page, `xor-pred-${i}`);
-    expect(Math.abs(p - targets[i]) < 0.1, `prediction ${i} = ${p}`);
-  }
+  const predictions = [];
+  for (let i = 0; i < 4; i++) predictions.push(await value(page, `xor-pred-${i}`));
+  predictions.forEach((p, i) => expect(Math.abs(p - targets[i]) < 0.1, `${backend} prediction ${i} = ${p}`));
   expect((await page.locator(".xor-surface rect").count()) === 21 * 21, "decision surface grid");
+  return predictions;
+}
+
+await test("XOR trains to within 0.1 of [0, 1, 1, 0] on WebGPU and on the CPU, and the page says which ran", async (page) => {
+  await openChapter(page, "implementation-patterns");
+  await page.waitForFunction(() => /WebGPU is available|no WebGPU|lost/i.test(document.querySelector('[data-gpu-note="xor"]').innerText), null, { timeout: 30000 });
+  const note = await page.locator('[data-gpu-note="xor"]').innerText();
+  expect(note.startsWith("WebGPU is available"), `this Chromium should expose WebGPU: ${note}`);
+  expect((await page.locator(".widget.xor .backend-badge").innerText()).includes("GPU"), "GPU chosen when available");
+  const gpu = await trainXor(page, "gpu");
+  await page.getByRole("button", { name: "Reset" }).first().click();
+  const cpu = await trainXor(page, "cpu");
+  gpu.forEach((p, i) => expect(Math.abs(p - cpu[i]) < 0.01, `GPU ${p} vs CPU ${cpu[i]} at point ${i}`));
 });
 
 await test("XOR controls: seed replays exactly, bad values are refused, a huge learning rate does not crash", async (page) => {
   await openChapter(page, "implementation-patterns");
+  await page.locator('select[data-name="xor-backend"]').selectOption("cpu");
   const steps = async (n) => { for (let i = 0; i < n; i++) await page.getByRole("button", { name: "Single step" }).click(); };
   await page.locator('input[data-name="xor-seed"]').fill("7");
   await steps(3);
