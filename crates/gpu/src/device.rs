@@ -137,7 +137,7 @@ impl Gpu {
     /// `Some(reason)` once the device has been lost. A lost device stays lost: the page
     /// should drop this `Gpu` and carry on with crates/engine on the CPU.
     pub fn lost(&self) -> Option<String> {
-        self.lost.lock().map_or(None, |reason| reason.clone())
+        self.lost.lock().ok().and_then(|reason| reason.clone())
     }
 
     /// Calls `callback` with the reason if the device is lost, so the page can switch to the

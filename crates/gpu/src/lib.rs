@@ -30,6 +30,24 @@
 //! oneshot channel ([`tensor::read_back`]): the browser is never blocked. Natively the same
 //! future polls the device until the copy is done.
 //!
+//! # Training XOR from a page
+//! Everything that waits is async, and nothing blocks the browser:
+//! ```no_run
+//! # async fn page() -> Result<(), gpu::GpuError> {
+//! use engine::mlp::{XorConfig, XOR_INPUTS};
+//! // Once. An Err says why in words; the page then stays on the CPU (crates/engine).
+//! let gpu = gpu::Gpu::request().await?;
+//! gpu.on_lost(|reason| { /* switch the widget to the CPU */ });
+//! let mut net = gpu::GpuMlp::new(&gpu, XorConfig::default());
+//! // Each animation frame: queue some steps, then read what the page shows.
+//! net.train(50);
+//! let losses = net.read_losses().await?; // the 50 losses, each before its update
+//! let probs = net.read_predictions().await?; // on the four XOR points
+//! let surface = net.predict_grid(&XOR_INPUTS).await?; // any points, e.g. a grid
+//! let checkpoint = net.weights().await?; // an engine::mlp::Mlp, to go on on the CPU
+//! # Ok(()) }
+//! ```
+//!
 //! # Tolerance policy
 //! A GPU result is compared with the engine's result for the same inputs, element by
 //! element: |gpu − cpu| ≤ abs + rel·|cpu|, with a bound that follows from the arithmetic,

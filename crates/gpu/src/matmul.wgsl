@@ -2,7 +2,7 @@
 // op(A) is [m, k], op(B) is [k, n] and C is [m, n], all stored row-major.
 // CPU reference: engine::tensor::matmul_transposed.
 //
-// Tiled: a 16x16 workgroup computes one 16x16 tile of C. For each step along k it loads a
+// Tiled: a 16x16 workgroup computes one 16x16 tile of C. For each 16-wide slice of k it loads a
 // 16x16 tile of op(A) and one of op(B) into workgroup memory (each invocation loads one
 // element of each), waits for the whole tile, and then every invocation reads 16 values of
 // each from fast shared memory instead of global memory.
@@ -57,9 +57,9 @@ fn main(
     let row = group.y * TILE + local.y;
     let col = group.x * TILE + local.x;
     var total = 0.0;
-    let steps = (dims.k + TILE - 1u) / TILE;
-    for (var step = 0u; step < steps; step++) {
-        let start = step * TILE;
+    let tiles = (dims.k + TILE - 1u) / TILE;
+    for (var tile = 0u; tile < tiles; tile++) {
+        let start = tile * TILE;
         a_tile[local.y][local.x] = a_at(row, start + local.x);
         b_tile[local.y][local.x] = b_at(start + local.y, col);
         // Every invocation must finish loading before anyone reads the tiles...
@@ -69,7 +69,7 @@ fn main(
         for (var p = 0u; p < TILE; p++) {
             total += a_tile[local.y][p] * b_tile[p][local.x];
         }
-        // ...and finish reading before the next step overwrites them.
+        // ...and finish reading before the next tile overwrites them.
         workgroupBarrier();
     }
     // Invocations past the edge helped load tiles but have no element to write.

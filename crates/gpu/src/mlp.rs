@@ -6,7 +6,7 @@
 //! `engine::mlp::Mlp::new(config)` and uploads its parameters, so a seed means the same
 //! network on both sides.
 //!
-//! Everything is built once in [`GpuMlp::new`]: buffers, pipelines and the 18 dispatches of
+//! Everything is built once in [`GpuMlp::new`]: buffers, pipelines and the 17 dispatches of
 //! one training step. [`GpuMlp::train`] then records n steps into one command encoder and
 //! submits them, reading nothing back. The page reads only what it shows, when it shows it:
 //! [`GpuMlp::read_losses`], [`GpuMlp::read_predictions`], [`GpuMlp::predict_grid`].
@@ -23,11 +23,11 @@ use crate::col_sum::ColSum;
 use crate::device::{Gpu, GpuError};
 use crate::kernel::Dispatch;
 use crate::matmul::Matmul;
-use crate::optim::{Optim, StepCounter};
+use crate::optim::{Optim, OptimizerShared};
 use crate::tensor::{read_back, GpuTensor};
 
 /// Every pipeline the network uses, compiled once.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Kernels {
     matmul: Matmul,
     add_bias: AddBias,
@@ -38,7 +38,7 @@ struct Kernels {
 }
 
 /// The four parameter tensors (or their gradients), in the engine's order.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Params {
     /// `[2, hidden]`
     w1: GpuTensor,
@@ -58,7 +58,7 @@ impl Params {
 
 /// A batch of n points and the forward pass over it: x `[n, 2]` → logits `[n, 1]` →
 /// probabilities `[n, 1]`. The training batch keeps z1 and a1 for the backward pass.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Batch {
     x: GpuTensor,
     /// Hidden pre-activations x·W1 + b1, `[n, hidden]`.
@@ -91,11 +91,14 @@ impl Batch {
         let logits = GpuTensor::zeros(gpu, "logits", &[n, 1]);
         let probs = GpuTensor::zeros(gpu, "probs", &[n, 1]);
         let forward = vec![
-            k.matmul.bind(gpu, &x, false, &p.w1, false, &z1)?, // z1 = x·W1
-            k.add_bias.bind(gpu, &z1, &p.b1)?,                  // z1 += b1
-            k.activations.bind_forward(gpu, activation, &z1, &a1)?, // a1 = f(z1)
-            k.matmul.bind(gpu, &a1, false, &p.w2, false, &logits)?, // logits = a1·W2
-            k.add_bias.bind(gpu, &logits, &p.b2)?,              // logits += b2
+            // z1 = x·W1 + b1
+            k.matmul.bind(gpu, &x, false, &p.w1, false, &z1)?,
+            k.add_bias.bind(gpu, &z1, &p.b1)?,
+            // a1 = f(z1)
+            k.activations.bind_forward(gpu, activation, &z1, &a1)?,
+            // logits = a1·W2 + b2
+            k.matmul.bind(gpu, &a1, false, &p.w2, false, &logits)?,
+            k.add_bias.bind(gpu, &logits, &p.b2)?,
         ];
         let to_probs = k
             .activations
@@ -120,7 +123,7 @@ impl Batch {
 }
 
 /// The XOR network, trained on the GPU.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct GpuMlp {
     pub config: XorConfig,
     gpu: Gpu,
@@ -190,7 +193,8 @@ impl GpuMlp {
             k.matmul.bind(gpu, &b.a1, true, &d_logits, false, &g.w2)?,
             k.col_sum.bind(gpu, &d_logits, &g.b2)?,
             // Back into the hidden layer: da1 = dlogits·W2ᵀ, then dz1 = da1 · f'(z1).
-            k.matmul.bind(gpu, &d_logits, false, &p.w2, true, &d_hidden)?,
+            k.matmul
+                .bind(gpu, &d_logits, false, &p.w2, true, &d_hidden)?,
             k.activations
                 .bind_backward(gpu, config.activation, &b.z1, &d_hidden)?,
             // Hidden layer: dW1 = xᵀ·dz1, db1 = column sums of dz1.
@@ -198,19 +202,14 @@ impl GpuMlp {
             k.col_sum.bind(gpu, &d_hidden, &g.b1)?,
         ]);
         // Only now, with every gradient computed, update: t ← t + 1, then each tensor.
-        let counter = StepCounter::new(gpu);
-        step.push(k.optim.bind_tick(gpu, config.method, &counter));
+        let optimizer = OptimizerShared::new(gpu, config.method, config.lr);
+        step.push(k.optim.bind_tick(gpu, &optimizer));
         for (param, grad) in p.all().into_iter().zip(g.all()) {
             let moments = Optim::moments(gpu, param.len());
-            step.push(k.optim.bind_update(
-                gpu,
-                config.method,
-                config.lr,
-                &counter,
-                param,
-                grad,
-                &moments,
-            )?);
+            step.push(
+                k.optim
+                    .bind_update(gpu, &optimizer, param, grad, &moments)?,
+            );
         }
 
         Ok(GpuMlp {
@@ -300,7 +299,9 @@ impl GpuMlp {
             .expect("a list of 2-D points is an [n, 2] matrix");
         let grid = match self.grid.take() {
             Some(grid) if grid.x.shape == x.shape => {
-                grid.x.write(gpu, &x).expect("the shapes were just compared");
+                grid.x
+                    .write(gpu, &x)
+                    .expect("the shapes were just compared");
                 grid
             }
             _ => Batch::new(

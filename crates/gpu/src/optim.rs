@@ -1,8 +1,8 @@
 //! Optimizer updates on the GPU, every [`Method`] of `engine::optim` (`optim.wgsl`).
 //!
 //! As on the CPU, each parameter tensor has its own state (the moments), and all tensors of
-//! a model step together: one [`StepCounter`] per model, ticked once per step before the
-//! tensors' updates.
+//! a model step together: one [`OptimizerShared`] per model holds the step count, ticked
+//! once per step before the tensors' updates.
 
 use engine::optim::Method;
 use engine::tensor::{shape_str, ShapeError};
@@ -98,29 +98,36 @@ struct StepCount {
     beta2_power: f32,
 }
 
-/// A model's step count t (and β1^t, β2^t), kept on the GPU.
+/// What every parameter tensor of one model shares: the method, the learning rate, and the
+/// step count t (with β1^t and β2^t), which lives on the GPU.
 #[derive(Clone, Debug)]
-pub struct StepCounter {
-    buffer: wgpu::Buffer,
+pub struct OptimizerShared {
+    pub method: Method,
+    pub lr: f32,
+    counter: wgpu::Buffer,
 }
 
-impl StepCounter {
-    /// t = 0, so β^t = 1.
-    pub fn new(gpu: &Gpu) -> StepCounter {
+impl OptimizerShared {
+    /// Starts at t = 0, so β^t = 1.
+    pub fn new(gpu: &Gpu, method: Method, lr: f32) -> OptimizerShared {
         use wgpu::util::DeviceExt;
         let start = StepCount {
             t: 0,
             beta1_power: 1.0,
             beta2_power: 1.0,
         };
-        let buffer = gpu
+        let counter = gpu
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("step counter"),
                 contents: bytemuck::bytes_of(&start),
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             });
-        StepCounter { buffer }
+        OptimizerShared {
+            method,
+            lr,
+            counter,
+        }
     }
 }
 
@@ -146,19 +153,19 @@ impl Optim {
     }
 
     /// Binds t ← t + 1. Record it once per step, before that step's updates.
-    pub fn bind_tick(&self, gpu: &Gpu, method: Method, counter: &StepCounter) -> Dispatch {
-        let settings = uniform(gpu, "optim tick settings", &Settings::new(method, 0.0, 0));
-        self.tick.bind(gpu, &[&settings, &counter.buffer], [1, 1, 1])
+    pub fn bind_tick(&self, gpu: &Gpu, shared: &OptimizerShared) -> Dispatch {
+        let settings = Settings::new(shared.method, shared.lr, 0);
+        let settings = uniform(gpu, "optim tick settings", &settings);
+        self.tick
+            .bind(gpu, &[&settings, &shared.counter], [1, 1, 1])
     }
 
-    /// Binds one update of `params` from `grads` with learning rate `lr`. `moments` is this
-    /// tensor's state from [`Optim::moments`].
+    /// Binds one update of `params` from `grads`. `moments` is this tensor's state from
+    /// [`Optim::moments`].
     pub fn bind_update(
         &self,
         gpu: &Gpu,
-        method: Method,
-        lr: f32,
-        counter: &StepCounter,
+        shared: &OptimizerShared,
         params: &GpuTensor,
         grads: &GpuTensor,
         moments: &GpuTensor,
@@ -173,12 +180,13 @@ impl Optim {
                 shape_str(&moments.shape)
             )));
         }
-        let settings = uniform(gpu, "optim settings", &Settings::new(method, lr, len));
+        let settings = Settings::new(shared.method, shared.lr, len);
+        let settings = uniform(gpu, "optim settings", &settings);
         Ok(self.update.bind(
             gpu,
             &[
                 &settings,
-                &counter.buffer,
+                &shared.counter,
                 params.buffer(),
                 grads.buffer(),
                 moments.buffer(),

@@ -34,7 +34,7 @@ struct StepCount {
 }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
-@group(0) @binding(1) var<storage, read_write> step: StepCount;
+@group(0) @binding(1) var<storage, read_write> counter: StepCount;
 @group(0) @binding(2) var<storage, read_write> params: array<f32>;
 @group(0) @binding(3) var<storage, read> grads: array<f32>;
 // The per-parameter state, two halves: m (velocity, Adam's first moment) in [0, len),
@@ -43,9 +43,9 @@ struct StepCount {
 
 @compute @workgroup_size(1)
 fn tick() {
-    step.t += 1u;
-    step.beta1_power *= settings.beta1;
-    step.beta2_power *= settings.beta2;
+    counter.t += 1u;
+    counter.beta1_power *= settings.beta1;
+    counter.beta2_power *= settings.beta2;
 }
 
 // Updates Adam's moments of parameter i with gradient g and returns m̂ / (√v̂ + eps), the
@@ -57,8 +57,8 @@ fn adam_direction(i: u32, g: f32) -> f32 {
     let v = settings.beta2 * moments[settings.len + i] + (1.0 - settings.beta2) * g * g;
     moments[i] = m;
     moments[settings.len + i] = v;
-    let m_hat = m / (1.0 - step.beta1_power);
-    let v_hat = v / (1.0 - step.beta2_power);
+    let m_hat = m / (1.0 - counter.beta1_power);
+    let v_hat = v / (1.0 - counter.beta2_power);
     return m_hat / (sqrt(v_hat) + settings.eps);
 }
 

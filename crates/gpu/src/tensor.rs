@@ -13,8 +13,9 @@ use engine::tensor::{shape_str, ShapeError, Tensor};
 
 use crate::device::{Gpu, GpuError};
 
-/// A tensor stored in a GPU buffer.
-#[derive(Clone, Debug)]
+/// A tensor stored in a GPU buffer. (Not `Clone`: a copy of the handle would share the
+/// buffer, which is not what cloning a tensor means.)
+#[derive(Debug)]
 pub struct GpuTensor {
     pub shape: Vec<usize>,
     buffer: wgpu::Buffer,
@@ -42,7 +43,9 @@ impl GpuTensor {
     /// Uploads a CPU tensor.
     pub fn from_tensor(gpu: &Gpu, label: &str, tensor: &Tensor) -> GpuTensor {
         let gpu_tensor = GpuTensor::zeros(gpu, label, &tensor.shape);
-        gpu_tensor.write(gpu, tensor).expect("the shapes are equal by construction");
+        gpu_tensor
+            .write(gpu, tensor)
+            .expect("the shapes are equal by construction");
         gpu_tensor
     }
 

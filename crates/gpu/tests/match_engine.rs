@@ -16,7 +16,7 @@ use gpu::add_bias::AddBias;
 use gpu::bce::Bce;
 use gpu::col_sum::ColSum;
 use gpu::matmul::Matmul;
-use gpu::optim::{Optim, StepCounter};
+use gpu::optim::{Optim, OptimizerShared};
 use gpu::{Gpu, GpuError, GpuMlp, GpuTensor};
 
 // ------------------------------------------------------------------------------------------
@@ -90,7 +90,11 @@ fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], tol: Tolerance) {
 #[test]
 fn an_adapter_is_found() {
     let gpu = gpu();
-    println!("running on {} (software: {})", gpu.describe(), gpu.is_software());
+    println!(
+        "running on {} (software: {})",
+        gpu.describe(),
+        gpu.is_software()
+    );
     assert!(!gpu.adapter_info.name.is_empty());
     assert_eq!(gpu.lost(), None);
 }
@@ -184,7 +188,14 @@ fn matmul_explains_a_shape_mismatch() {
         err.message,
         "matmul: [2, 3] x [2, 4] does not give [2, 4] (inner dimensions 3 and 2)"
     );
-    let ok = Matmul::new(gpu()).bind(gpu(), &a, true, &b, false, &GpuTensor::zeros(gpu(), "c", &[3, 4]));
+    let ok = Matmul::new(gpu()).bind(
+        gpu(),
+        &a,
+        true,
+        &b,
+        false,
+        &GpuTensor::zeros(gpu(), "c", &[3, 4]),
+    );
     assert!(ok.is_ok());
 }
 
@@ -235,7 +246,11 @@ fn activations_match_the_autograd() {
         graph.backward_from(y_var, dy.clone()).unwrap();
         let (y_cpu, dx_cpu) = (graph.value(y_var), graph.grad(x_var).unwrap());
 
-        let (x_gpu, y_gpu, grad) = (upload(&x), GpuTensor::zeros(gpu(), "y", &x.shape), upload(&dy));
+        let (x_gpu, y_gpu, grad) = (
+            upload(&x),
+            GpuTensor::zeros(gpu(), "y", &x.shape),
+            upload(&dy),
+        );
         let forward = kernels.bind_forward(gpu(), kind, &x_gpu, &y_gpu).unwrap();
         let backward = kernels.bind_backward(gpu(), kind, &x_gpu, &grad).unwrap();
         gpu().run(&[&forward, &backward]);
@@ -244,8 +259,18 @@ fn activations_match_the_autograd() {
             Activation::Relu => Tolerance::EXACT,
             _ => Tolerance::TRANSCENDENTAL,
         };
-        assert_close(&format!("{kind:?} forward"), &read(&y_gpu).data, &y_cpu.data, tol);
-        assert_close(&format!("{kind:?} backward"), &read(&grad).data, &dx_cpu.data, tol);
+        assert_close(
+            &format!("{kind:?} forward"),
+            &read(&y_gpu).data,
+            &y_cpu.data,
+            tol,
+        );
+        assert_close(
+            &format!("{kind:?} backward"),
+            &read(&grad).data,
+            &dx_cpu.data,
+            tol,
+        );
     }
 }
 
@@ -276,13 +301,20 @@ fn bce_matches_the_autograd() {
         let (z_gpu, y_gpu) = (upload(&logits), upload(&targets));
         let loss_gpu = GpuTensor::zeros(gpu(), "loss", &[1]);
         let grad_gpu = GpuTensor::zeros(gpu(), "grad", &logits.shape);
-        let dispatch = kernel.bind(gpu(), &z_gpu, &y_gpu, &loss_gpu, &grad_gpu).unwrap();
+        let dispatch = kernel
+            .bind(gpu(), &z_gpu, &y_gpu, &loss_gpu, &grad_gpu)
+            .unwrap();
         gpu().run(&[&dispatch]);
 
         let what = format!("bce {shape:?}");
         let tol = Tolerance::TRANSCENDENTAL;
         assert_close(&what, &read(&loss_gpu).data, &graph.value(loss).data, tol);
-        assert_close(&what, &read(&grad_gpu).data, &graph.grad(z).unwrap().data, tol);
+        assert_close(
+            &what,
+            &read(&grad_gpu).data,
+            &graph.grad(z).unwrap().data,
+            tol,
+        );
     }
 }
 
@@ -311,13 +343,13 @@ fn optimizers_match_the_engine_for_three_steps() {
         let mut cpu_params = start.data.clone();
         let mut cpu = Optimizer::new(method, len);
 
-        let counter = StepCounter::new(gpu());
+        let shared = OptimizerShared::new(gpu(), method, lr);
         let params = upload(&start);
         let grads = GpuTensor::zeros(gpu(), "grads", &[len]);
         let moments = Optim::moments(gpu(), len);
-        let tick = kernels.bind_tick(gpu(), method, &counter);
+        let tick = kernels.bind_tick(gpu(), &shared);
         let update = kernels
-            .bind_update(gpu(), method, lr, &counter, &params, &grads, &moments)
+            .bind_update(gpu(), &shared, &params, &grads, &moments)
             .unwrap();
         for step in 0..3 {
             // Gradients of mixed sizes, including tiny and large, new each step.
@@ -326,11 +358,17 @@ fn optimizers_match_the_engine_for_three_steps() {
             grads.write(gpu(), &g).unwrap();
             gpu().run(&[&tick, &update]);
             let what = format!("{method:?} step {}", step + 1);
-            let tol = Tolerance { abs: 1e-6, rel: 0.0 };
+            let tol = Tolerance {
+                abs: 1e-6,
+                rel: 0.0,
+            };
             assert_close(&what, &read(&params).data, &cpu_params, tol);
         }
         let m_and_v = read(&moments).data;
-        let tol = Tolerance { abs: 1e-9, rel: 1e-5 };
+        let tol = Tolerance {
+            abs: 1e-9,
+            rel: 1e-5,
+        };
         let what = format!("{method:?} moments");
         assert_close(&what, &m_and_v[..len], &cpu.first_moment, tol);
         assert_close(&what, &m_and_v[len..], &cpu.second_moment, tol);
@@ -368,10 +406,10 @@ fn gpu_mlp_starts_from_the_engine_weights() {
 /// 200 steps on both sides from the same seed, for each activation and several optimizers.
 ///
 /// Tolerance: each step's arithmetic differs by a few ulps (see the kernel tests above), and
-/// those differences are fed back through every later step. Measured on lavapipe, the
-/// largest loss difference over these runs is below 1e-6; we allow 1e-4 absolute, a margin
-/// of 100 that still catches any real mistake (a wrong gradient changes the loss by 1e-2
-/// within a few steps).
+/// those differences are fed back through every later step. Measured, the largest loss
+/// difference over these runs is 5.1e-7 on lavapipe and 6.3e-7 on an NVIDIA H200 (Vulkan);
+/// we allow 1e-4 absolute, a margin of over 100 that still catches any real mistake (a
+/// wrong gradient changes the loss by 1e-2 within a few steps).
 #[test]
 fn gpu_mlp_losses_track_the_engine_for_200_steps() {
     let configs = [
@@ -410,7 +448,10 @@ fn gpu_mlp_losses_track_the_engine_for_200_steps() {
         let second = wait(gpu_mlp.read_losses());
         let gpu_losses = [first, second].concat();
         let what = format!("{config:?} losses");
-        let tol = Tolerance { abs: 1e-4, rel: 0.0 };
+        let tol = Tolerance {
+            abs: 1e-4,
+            rel: 0.0,
+        };
         assert_close(&what, &gpu_losses, &cpu_losses, tol);
         assert_close(&what, &[wait(gpu_mlp.read_loss())], &[cpu_losses[199]], tol);
         let largest = gpu_losses
@@ -431,7 +472,11 @@ fn gpu_mlp_losses_track_the_engine_for_200_steps() {
 
 /// The book's run in full: 10,000 full-batch steps of the default network (2-4-1, ReLU, He,
 /// SGD at lr 0.5, seed 0), after which every prediction must be within 0.1 of XOR, as the
-/// engine's own test asks; and within 1e-3 of the engine's predictions.
+/// engine's own test asks; and within 1e-3 of the engine's predictions (measured: 2.5e-11
+/// on lavapipe, where the predictions are 0.00024, 0.99993, 0.99993, 0.00003).
+///
+/// The slowest test here: 170,000 dispatches take about a minute on lavapipe (each costs
+/// ~0.3 ms there, whatever its size) and about a second on an NVIDIA H200.
 #[test]
 fn gpu_mlp_learns_xor_in_10_000_steps() {
     let config = XorConfig::default();
@@ -446,8 +491,19 @@ fn gpu_mlp_learns_xor_in_10_000_steps() {
     }
     let mut cpu = Mlp::new(config);
     cpu.train(10_000);
-    let tol = Tolerance { abs: 1e-3, rel: 0.0 };
-    assert_close("after 10,000 steps", &predictions, &cpu.predict_many(&XOR_INPUTS), tol);
+    let on_cpu = cpu.predict_many(&XOR_INPUTS);
+    let largest = predictions
+        .iter()
+        .zip(&on_cpu)
+        .fold(0.0f32, |d, (g, c)| d.max((g - c).abs()));
+    println!(
+        "after 10,000 steps: gpu {predictions:?}, cpu {on_cpu:?}, largest difference {largest:e}"
+    );
+    let tol = Tolerance {
+        abs: 1e-3,
+        rel: 0.0,
+    };
+    assert_close("after 10,000 steps", &predictions, &on_cpu, tol);
 }
 
 /// The decision-surface grid against the engine's predict_many with the same weights, on
