@@ -5,6 +5,7 @@ pub mod backprop_stepper;
 pub mod bug_injector;
 pub mod matrix_view;
 pub mod number_field;
+pub mod sampling_bench;
 pub mod xor_trainer;
 
 use leptos::prelude::*;
@@ -19,5 +20,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::XorTrainer => view! { <xor_trainer::XorTrainer /> }.into_any(),
         Widget::AttentionLab => view! { <attention_lab::AttentionLab /> }.into_any(),
         Widget::BugInjector => view! { <bug_injector::BugInjector /> }.into_any(),
+        Widget::SamplingBench => view! { <sampling_bench::SamplingBench /> }.into_any(),
     }
 }

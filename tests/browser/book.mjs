@@ -362,6 +362,44 @@ await test("bug injector: every bug shows its symptom, and the fix removes it", 
   expect((await symptom()).startsWith("Converged"), "a sane rate converges");
 });
 
+// ---------------------------------------------------------------- chapter 5, live
+await test("sampling bench: sliders follow the definitions, bad logits are explained", async (page) => {
+  await openChapter(page, "inference");
+  const list = async (name) => JSON.parse(await page.locator(`[data-value="${name}"]`).innerText());
+  const close = (a, b, tol) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= tol);
+  expect(close(await list("tempered"), [0.6285, 0.2312, 0.1402], 1e-4), `T=1: ${await list("tempered")}`);
+  await page.locator('input[data-name="temperature"]').fill("0.5");
+  expect(close(await list("tempered"), [0.8438, 0.1142, 0.042], 1e-4), `T=0.5: ${await list("tempered")}`);
+  await page.locator('input[data-name="temperature"]').fill("2");
+  expect(close(await list("tempered"), [0.481, 0.2918, 0.2272], 1e-4), `T=2: ${await list("tempered")}`);
+  await page.locator('input[data-name="temperature"]').fill("1");
+  for (const p of ["0.05", "0.5", "0.8", "0.9", "1"]) {
+    await page.locator('input[data-name="top-p"]').fill(p);
+    const tempered = await list("tempered");
+    const final = await list("final");
+    const keptCount = Number(await page.locator('[data-value="kept"]').innerText());
+    const sorted = [...tempered].sort((a, b) => b - a);
+    const mass = sorted.slice(0, keptCount).reduce((a, b) => a + b, 0);
+    const lessMass = sorted.slice(0, keptCount - 1).reduce((a, b) => a + b, 0);
+    expect(mass >= Number(p) - 1e-3 && lessMass < Number(p), `top-p ${p}: kept ${keptCount} is not the smallest set reaching p`);
+    expect(Math.abs(final.reduce((a, b) => a + b, 0) - 1) < 1e-3, `sum ${final}`);
+  }
+  await page.locator('input[data-name="top-k"]').fill("1");
+  expect(close(await list("final"), [1, 0, 0], 1e-9), `top-k 1: ${await list("final")}`);
+  await page.locator('input[data-name="top-k"]').fill("3");
+  await page.locator('input[data-name="logits"]').fill("1000, -1000, 3, 0.5, 7");
+  await page.locator('input[data-name="temperature"]').fill("0.05");
+  expect(Math.abs(Number(await page.locator('[data-value="sum"]').innerText()) - 1) < 1e-6, "extreme logits still sum to 1");
+  await page.getByRole("button", { name: "Sample 1,000 times" }).click();
+  const counts = JSON.parse((await page.locator('[data-value="counts"]').innerText()).replace("counts ", ""));
+  expect(counts.reduce((a, b) => a + b, 0) === 1000, `counts ${counts}`);
+  for (const bad of ["abc", "", "1e400", "NaN"]) {
+    await page.locator('input[data-name="logits"]').fill(bad);
+    expect((await page.locator('[data-error-for="logits"]').innerText()).length > 10, `no message for ${JSON.stringify(bad)}`);
+    expect((await list("tempered")).length === 5, "last good logits kept");
+  }
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

@@ -15,12 +15,19 @@ pub enum Widget {
     AttentionLab,
     /// Chapter 3: the common bugs, switched on in a live run.
     BugInjector,
+    /// Chapter 5: temperature, top-k and top-p over editable logits, with sampling.
+    SamplingBench,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 4] =
-        [Widget::BackpropStepper, Widget::XorTrainer, Widget::AttentionLab, Widget::BugInjector];
+    pub const ALL: [Widget; 5] = [
+        Widget::BackpropStepper,
+        Widget::XorTrainer,
+        Widget::AttentionLab,
+        Widget::BugInjector,
+        Widget::SamplingBench,
+    ];
 
     /// The name used in Markdown.
     pub fn name(self) -> &'static str {
@@ -29,6 +36,7 @@ impl Widget {
             Widget::XorTrainer => "xor-trainer",
             Widget::AttentionLab => "attention-lab",
             Widget::BugInjector => "bug-injector",
+            Widget::SamplingBench => "sampling-bench",
         }
     }
 

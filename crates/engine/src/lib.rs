@@ -14,4 +14,5 @@ pub mod linalg;
 pub mod mlp;
 pub mod optim;
 pub mod rng;
+pub mod sampling;
 pub mod tensor;
