@@ -3,6 +3,7 @@
 pub mod attention_lab;
 pub mod backprop_stepper;
 pub mod bug_injector;
+pub mod kv_cache_calculator;
 pub mod matrix_view;
 pub mod number_field;
 pub mod sampling_bench;
@@ -21,5 +22,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::AttentionLab => view! { <attention_lab::AttentionLab /> }.into_any(),
         Widget::BugInjector => view! { <bug_injector::BugInjector /> }.into_any(),
         Widget::SamplingBench => view! { <sampling_bench::SamplingBench /> }.into_any(),
+        Widget::KvCacheCalculator => view! { <kv_cache_calculator::KvCacheCalculator /> }.into_any(),
     }
 }

@@ -145,7 +145,7 @@ pub fn SamplingBench() -> impl IntoView {
                 <text class="tick" x="24" y="163" text-anchor="end">"0"</text>
                 {bars}
             </svg>
-            <p class="widget-note">"Light bars: softmax(z / T). Dark bars: what is actually sampled from, after top-k and top-p (the kept tokens are outlined) and renormalizing. Ticks: the share of 1,000 draws."</p>
+            <p class="widget-note">"Faint bars: softmax(z / T). Solid bars: what is actually sampled from, after top-k and top-p (the kept tokens are outlined) and renormalizing. Short thick ticks: the share of 1,000 draws."</p>
             <dl class="bp-values">
                 <div><dt>"kept"</dt><dd data-value="kept">{move || dist.get().kept.iter().filter(|&&k| k).count()}</dd></div>
                 <div><dt>"Σ p"</dt><dd data-value="sum">{move || format!("{:.6}", dist.get().final_probs.iter().sum::<f64>())}</dd></div>

@@ -400,6 +400,18 @@ await test("sampling bench: sliders follow the definitions, bad logits are expla
   }
 });
 
+await test("KV cache calculator: the 70B example, GQA off, and bad input", async (page) => {
+  await openChapter(page, "inference");
+  const total = () => page.locator('[data-value="kv-total-bytes"]').innerText().then(Number);
+  expect((await total()) === 42949672960, `70B at 128K: ${await total()}`);
+  expect((await page.locator('[data-value="kv-total"]').innerText()).startsWith("40.00 GiB"), "40 GiB");
+  await page.locator('input[data-name="kv-heads"]').fill("64");
+  expect((await total()) === 343597383680, `without GQA: ${await total()}`);
+  await page.locator('input[data-name="kv-heads"]').fill("0");
+  expect((await page.locator('[data-error-for="kv-heads"]').innerText()).length > 5, "message for 0 heads");
+  expect((await total()) === 343597383680, "last good value kept");
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

@@ -17,16 +17,19 @@ pub enum Widget {
     BugInjector,
     /// Chapter 5: temperature, top-k and top-p over editable logits, with sampling.
     SamplingBench,
+    /// Chapter 5: the memory a key-value cache needs.
+    KvCacheCalculator,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 5] = [
+    pub const ALL: [Widget; 6] = [
         Widget::BackpropStepper,
         Widget::XorTrainer,
         Widget::AttentionLab,
         Widget::BugInjector,
         Widget::SamplingBench,
+        Widget::KvCacheCalculator,
     ];
 
     /// The name used in Markdown.
@@ -37,6 +40,7 @@ impl Widget {
             Widget::AttentionLab => "attention-lab",
             Widget::BugInjector => "bug-injector",
             Widget::SamplingBench => "sampling-bench",
+            Widget::KvCacheCalculator => "kv-cache-calculator",
         }
     }
 

@@ -170,3 +170,43 @@ mod tests {
         assert_eq!(histogram(&probs, 1000, 3), histogram(&probs, 1000, 3), "seeded");
     }
 }
+
+/// The shape of a key-value cache, for chapter 5's memory calculator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KvCacheShape {
+    pub layers: u64,
+    /// Heads that keep their own keys and values (all heads without grouped-query attention).
+    pub kv_heads: u64,
+    pub head_dim: u64,
+    /// Tokens of context held in the cache.
+    pub context: u64,
+    pub bytes_per_value: f64,
+    pub batch: u64,
+}
+
+impl KvCacheShape {
+    /// Bytes per cached token: a key and a value vector per KV head per layer.
+    pub fn bytes_per_token(&self) -> f64 {
+        2.0 * (self.layers * self.kv_heads * self.head_dim) as f64 * self.bytes_per_value
+    }
+
+    /// Bytes for the whole cache: every token of every sequence in the batch.
+    pub fn total_bytes(&self) -> f64 {
+        self.bytes_per_token() * (self.context * self.batch) as f64
+    }
+}
+
+#[cfg(test)]
+mod kv_tests {
+    use super::*;
+
+    /// The chapter's 70B example: 80 layers, 8 KV heads of 128, fp16, 131,072 tokens.
+    #[test]
+    fn the_70b_example() {
+        let gqa = KvCacheShape { layers: 80, kv_heads: 8, head_dim: 128, context: 131_072, bytes_per_value: 2.0, batch: 1 };
+        assert_eq!(gqa.bytes_per_token(), 327_680.0);
+        assert_eq!(gqa.total_bytes(), 42_949_672_960.0); // 40 GiB
+        let mha = KvCacheShape { kv_heads: 64, ..gqa };
+        assert_eq!(mha.total_bytes(), 343_597_383_680.0); // 320 GiB
+    }
+}
