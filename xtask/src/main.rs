@@ -209,6 +209,22 @@ fn bench() -> Result {
         .current_dir(root()))
 }
 
+/// The GPU kernels against the engine once more, in headless Chromium on WebGPU
+/// (crates/gpu/tests/web.rs), through wasm-bindgen-test-runner and chromedriver. It runs in
+/// crates/gpu, where the runner finds `webdriver.json` (Chromium's flags, WebGPU on). The
+/// suite takes ~10 s on SwiftShader; the runner's 20 s default limit is raised for busy CI.
+fn gpu_browser_tests() -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .args(["test", "-p", "gpu", "--target", "wasm32-unknown-unknown", "--test", "web", "--locked"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", tools_dir().join("bin").join("wasm-bindgen-test-runner"))
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env("PATH", tool_path())
+        .current_dir(root().join("crates").join("gpu"));
+    command
+}
+
 fn test() -> Result {
     setup(true)?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
@@ -216,6 +232,7 @@ fn test() -> Result {
         .args(["test", "--workspace", "--all-features", "--locked"])
         .env("LP_NUM_THREADS", threads)
         .current_dir(root()))?;
+    run(&mut gpu_browser_tests())?;
     let dist = build()?;
     run(Command::new("node")
         .arg(root().join("tests").join("browser").join("book.mjs"))

@@ -64,7 +64,10 @@
 //!   checked the way the book checks it (predictions within 0.1 of XOR).
 //!
 //! The tests (`tests/match_engine.rs`) run natively on any Vulkan device, including Mesa's
-//! software lavapipe. A machine without an adapter fails them with a message; it never
+//! software lavapipe; `tests/web.rs` runs the same checks (inputs, references and
+//! tolerances shared through `tests/common/mod.rs`) in headless Chromium on WebGPU, through
+//! wasm-bindgen-test-runner with this crate's `webdriver.json` (`cargo xtask test` runs
+//! both). A machine or browser without an adapter fails them with a message; it never
 //! skips them.
 
 pub mod activation;

@@ -3,13 +3,22 @@
 //!
 //! These need a GPU adapter (any Vulkan device; Mesa's software lavapipe will do). Without
 //! one they FAIL with a message saying so: a CI machine that lost its driver must notice.
+//!
+//! The inputs, references and tolerances are shared with the browser suite (`web.rs`)
+//! through `common/mod.rs`.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
 
 use std::sync::OnceLock;
 
-use engine::autograd::Graph;
+use common::{
+    activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs,
+    bce_reference, grid_config, grids, largest_difference, matmul_case, optimizer_grads,
+    optimizer_methods, random, training_configs, weights_of, Tolerance, MATMUL_CASES,
+};
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use engine::optim::{Method, Optimizer};
-use engine::rng::Rng;
+use engine::optim::Optimizer;
 use engine::tensor::{self, Tensor};
 use gpu::activation::Activations;
 use gpu::add_bias::AddBias;
@@ -43,44 +52,6 @@ fn upload(t: &Tensor) -> GpuTensor {
 
 fn read(t: &GpuTensor) -> Tensor {
     wait(t.read(gpu()))
-}
-
-/// A tensor of uniform numbers in [low, high), seeded.
-fn random(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {
-    let mut rng = Rng::new(seed);
-    Tensor::zeros(shape).map(|_| rng.uniform_in(low, high))
-}
-
-/// |gpu − cpu| ≤ abs + rel·|cpu|, element by element.
-#[derive(Clone, Copy, Debug)]
-struct Tolerance {
-    abs: f32,
-    rel: f32,
-}
-
-impl Tolerance {
-    /// The same f32 operations in the same order give the same bits.
-    const EXACT: Tolerance = Tolerance { abs: 0.0, rel: 0.0 };
-    /// exp, log and tanh: WGSL allows exp an error of 3 + 2|x| ulp where libm is within 1,
-    /// which for the |x| ≤ 20 used here is at most 43 ulp ≈ 5e-6 relative; sigmoid, tanh and
-    /// the BCE terms inherit it. 1e-5 relative covers that twice over; 1e-6 absolute covers
-    /// results near 0 (tanh(0.001), a slope of 1e-9) where relative error means nothing.
-    const TRANSCENDENTAL: Tolerance = Tolerance {
-        abs: 1e-6,
-        rel: 1e-5,
-    };
-}
-
-fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], tol: Tolerance) {
-    assert_eq!(gpu.len(), cpu.len(), "{what}: lengths differ");
-    for (i, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
-        let bound = tol.abs + tol.rel * c.abs();
-        assert!(
-            (g - c).abs() <= bound,
-            "{what}: element {i}: gpu {g}, cpu {c}, |difference| {} > {bound} ({tol:?})",
-            (g - c).abs()
-        );
-    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -125,53 +96,23 @@ fn a_destroyed_device_reports_itself_lost() {
 // Kernels
 // ------------------------------------------------------------------------------------------
 
-/// C = op(A)·op(B) on both sides. Tolerance: both sides add the k products in the same
-/// order, but the GPU may fuse each multiply-add into one rounding. Each side is within
-/// k·ε·Σ_p|a_ip·b_pj| of the exact sum (the standard bound for a sum of k terms), so they
-/// are within twice that of each other; we use the largest Σ|a·b| of the whole product.
+/// C = op(A)·op(B) on both sides, within the tolerance `common::matmul_case` states.
 fn check_matmul(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool) {
-    let case = format!("matmul {m}x{k} · {k}x{n}, transposes {transpose_a}/{transpose_b}");
-    let a_shape = if transpose_a { [k, m] } else { [m, k] };
-    let b_shape = if transpose_b { [n, k] } else { [k, n] };
-    let a = random(&a_shape, -1.0, 1.0, (m * 1000 + k) as u64);
-    let b = random(&b_shape, -1.0, 1.0, (k * 1000 + n) as u64);
-    let cpu = tensor::matmul_transposed(&a, transpose_a, &b, transpose_b).unwrap();
-
+    let case = matmul_case(m, k, n, transpose_a, transpose_b);
     let c = GpuTensor::zeros(gpu(), "c", &[m, n]);
-    let (a_gpu, b_gpu) = (upload(&a), upload(&b));
+    let (a_gpu, b_gpu) = (upload(&case.a), upload(&case.b));
     let dispatch = Matmul::new(gpu())
         .bind(gpu(), &a_gpu, transpose_a, &b_gpu, transpose_b, &c)
         .unwrap();
     gpu().run(&[&dispatch]);
     let result = read(&c);
-
-    let abs = |t: &Tensor| t.map(f32::abs);
-    let sum_abs = tensor::matmul_transposed(&abs(&a), transpose_a, &abs(&b), transpose_b).unwrap();
-    let largest = sum_abs.data.iter().fold(0.0f32, |x, &y| x.max(y));
-    let tol = Tolerance {
-        abs: 2.0 * k as f32 * f32::EPSILON * largest,
-        rel: 0.0,
-    };
-    assert_eq!(result.shape, cpu.shape, "{case}");
-    assert_close(&case, &result.data, &cpu.data, tol);
+    assert_eq!(result.shape, case.cpu.shape, "{}", case.what);
+    assert_close(&case.what, &result.data, &case.cpu.data, case.tol);
 }
 
 #[test]
 fn matmul_matches_the_engine_at_ragged_sizes() {
-    // m, k, n, transpose A, transpose B: ragged sizes around the 16-wide tiles.
-    let cases = [
-        (7, 13, 5, false, false),
-        (1, 1, 1, false, false),
-        (16, 16, 16, false, false),
-        (33, 17, 21, false, false),
-        (33, 17, 21, true, false),
-        (33, 17, 21, false, true),
-        (33, 17, 21, true, true),
-        (4, 2, 3, true, false), // the XOR network's Xᵀ·dZ1 shape
-        (64, 64, 1, false, false),
-        (1, 50, 64, true, true),
-    ];
-    for (m, k, n, ta, tb) in cases {
+    for (m, k, n, ta, tb) in MATMUL_CASES {
         check_matmul(m, k, n, ta, tb);
     }
 }
@@ -231,21 +172,9 @@ fn col_sum_is_exact() {
 #[test]
 fn activations_match_the_autograd() {
     let kernels = Activations::new(gpu());
-    // Ragged [7, 13], values in [-8, 8), plus the special points 0 and ±20.
-    let mut x = random(&[7, 13], -8.0, 8.0, 8);
-    x.data[..3].copy_from_slice(&[0.0, 20.0, -20.0]);
-    let dy = random(&[7, 13], -1.0, 1.0, 9);
+    let (x, dy) = activation_inputs();
     for kind in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
-        let mut graph = Graph::new();
-        let x_var = graph.input(x.clone());
-        let y_var = match kind {
-            Activation::Relu => graph.relu(x_var),
-            Activation::Tanh => graph.tanh(x_var),
-            Activation::Sigmoid => graph.sigmoid(x_var),
-        };
-        graph.backward_from(y_var, dy.clone()).unwrap();
-        let (y_cpu, dx_cpu) = (graph.value(y_var), graph.grad(x_var).unwrap());
-
+        let (y_cpu, dx_cpu) = activation_reference(kind, &x, &dy);
         let (x_gpu, y_gpu, grad) = (
             upload(&x),
             GpuTensor::zeros(gpu(), "y", &x.shape),
@@ -255,10 +184,7 @@ fn activations_match_the_autograd() {
         let backward = kernels.bind_backward(gpu(), kind, &x_gpu, &grad).unwrap();
         gpu().run(&[&forward, &backward]);
 
-        let tol = match kind {
-            Activation::Relu => Tolerance::EXACT,
-            _ => Tolerance::TRANSCENDENTAL,
-        };
+        let tol = activation_tolerance(kind);
         assert_close(
             &format!("{kind:?} forward"),
             &read(&y_gpu).data,
@@ -282,21 +208,8 @@ fn bce_matches_the_autograd() {
     let kernel = Bce::new(gpu());
     // [4, 1] like XOR, ragged [7, 13], and [130, 1]: more elements than the 64 invocations.
     for (shape, seed) in [([4, 1], 10), ([7, 13], 11), ([130, 1], 12)] {
-        let logits = random(&shape, -6.0, 6.0, seed);
-        // Targets 0 and 1, and some in between (BCE allows soft targets).
-        let targets = random(&shape, 0.0, 1.0, seed + 100).map(|y| {
-            if y < 0.4 {
-                0.0
-            } else if y > 0.6 {
-                1.0
-            } else {
-                y
-            }
-        });
-        let mut graph = Graph::new();
-        let z = graph.input(logits.clone());
-        let loss = graph.bce_with_logits(z, &targets).unwrap();
-        graph.backward(loss).unwrap();
+        let (logits, targets) = bce_inputs(&shape, seed);
+        let (loss_cpu, grad_cpu) = bce_reference(&logits, &targets);
 
         let (z_gpu, y_gpu) = (upload(&logits), upload(&targets));
         let loss_gpu = GpuTensor::zeros(gpu(), "loss", &[1]);
@@ -308,36 +221,20 @@ fn bce_matches_the_autograd() {
 
         let what = format!("bce {shape:?}");
         let tol = Tolerance::TRANSCENDENTAL;
-        assert_close(&what, &read(&loss_gpu).data, &graph.value(loss).data, tol);
-        assert_close(
-            &what,
-            &read(&grad_gpu).data,
-            &graph.grad(z).unwrap().data,
-            tol,
-        );
+        assert_close(&what, &read(&loss_gpu).data, &loss_cpu.data, tol);
+        assert_close(&what, &read(&grad_gpu).data, &grad_cpu.data, tol);
     }
 }
 
 /// Three steps of every optimizer against engine::optim on the same gradients.
 ///
-/// Tolerance: the parameters (|θ| < 1, lr 0.01) may differ by a few roundings per step:
-/// fused multiply-adds, WGSL's sqrt and division (within 2.5 ulp), and β^t kept by repeated
-/// multiplication where the engine calls powf (equal for t ≤ 2, within an ulp at t = 3,
-/// which after bias correction is ~2e-5 relative in v̂, so ~1e-7 in θ). 1e-6 absolute is
-/// about 8 ulp at 1.0. The moments get 1e-5 relative.
+/// Tolerance: `Tolerance::OPTIMIZER_PARAMS` (a few roundings per step) for the parameters,
+/// `Tolerance::OPTIMIZER_MOMENTS` (1e-5 relative) for the moments.
 #[test]
 fn optimizers_match_the_engine_for_three_steps() {
     let kernels = Optim::new(gpu());
-    let methods = [
-        Method::Sgd,
-        Method::momentum(),
-        Method::rmsprop(),
-        Method::adam(),
-        Method::adam_l2(0.1),
-        Method::adamw(0.1),
-    ];
     let len = 13;
-    for method in methods {
+    for method in optimizer_methods() {
         let lr = 0.01;
         let start = random(&[len], -1.0, 1.0, 20);
         let mut cpu_params = start.data.clone();
@@ -352,23 +249,16 @@ fn optimizers_match_the_engine_for_three_steps() {
             .bind_update(gpu(), &shared, &params, &grads, &moments)
             .unwrap();
         for step in 0..3 {
-            // Gradients of mixed sizes, including tiny and large, new each step.
-            let g = random(&[len], -1.0, 1.0, 30 + step).map(|g| g * 10f32.powi(step as i32 - 1));
+            let g = optimizer_grads(len, step);
             cpu.step(&mut cpu_params, &g.data, lr).unwrap();
             grads.write(gpu(), &g).unwrap();
             gpu().run(&[&tick, &update]);
             let what = format!("{method:?} step {}", step + 1);
-            let tol = Tolerance {
-                abs: 1e-6,
-                rel: 0.0,
-            };
+            let tol = Tolerance::OPTIMIZER_PARAMS;
             assert_close(&what, &read(&params).data, &cpu_params, tol);
         }
         let m_and_v = read(&moments).data;
-        let tol = Tolerance {
-            abs: 1e-9,
-            rel: 1e-5,
-        };
+        let tol = Tolerance::OPTIMIZER_MOMENTS;
         let what = format!("{method:?} moments");
         assert_close(&what, &m_and_v[..len], &cpu.first_moment, tol);
         assert_close(&what, &m_and_v[len..], &cpu.second_moment, tol);
@@ -378,13 +268,6 @@ fn optimizers_match_the_engine_for_three_steps() {
 // ------------------------------------------------------------------------------------------
 // The XOR network
 // ------------------------------------------------------------------------------------------
-
-fn weights_of(mlp: &Mlp) -> Vec<f32> {
-    [&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2]
-        .iter()
-        .flat_map(|t| t.data.clone())
-        .collect()
-}
 
 #[test]
 fn gpu_mlp_starts_from_the_engine_weights() {
@@ -403,41 +286,12 @@ fn gpu_mlp_starts_from_the_engine_weights() {
     }
 }
 
-/// 200 steps on both sides from the same seed, for each activation and several optimizers.
-///
-/// Tolerance: each step's arithmetic differs by a few ulps (see the kernel tests above), and
-/// those differences are fed back through every later step. Measured, the largest loss
-/// difference over these runs is 5.1e-7 on lavapipe and 6.3e-7 on an NVIDIA H200 (Vulkan);
-/// we allow 1e-4 absolute, a margin of over 100 that still catches any real mistake (a
-/// wrong gradient changes the loss by 1e-2 within a few steps).
+/// 200 steps on both sides from the same seed, for each activation and several optimizers
+/// (`common::training_configs`), within `Tolerance::TRAINING` (1e-4 absolute, stated and
+/// measured there).
 #[test]
 fn gpu_mlp_losses_track_the_engine_for_200_steps() {
-    let configs = [
-        XorConfig::default(),
-        XorConfig {
-            activation: Activation::Tanh,
-            init: Init::Xavier,
-            method: Method::adam(),
-            lr: 0.05,
-            seed: 3,
-            hidden: 8,
-        },
-        XorConfig {
-            activation: Activation::Sigmoid,
-            init: Init::Xavier,
-            method: Method::momentum(),
-            lr: 0.5,
-            seed: 4,
-            hidden: 5,
-        },
-        XorConfig {
-            method: Method::adamw(0.01),
-            lr: 0.05,
-            seed: 7,
-            ..XorConfig::default()
-        },
-    ];
-    for config in configs {
+    for config in training_configs() {
         let mut cpu = Mlp::new(config);
         let mut gpu_mlp = GpuMlp::new(gpu(), config);
         // Two calls, to check that the step count and the loss history carry over.
@@ -448,16 +302,10 @@ fn gpu_mlp_losses_track_the_engine_for_200_steps() {
         let second = wait(gpu_mlp.read_losses());
         let gpu_losses = [first, second].concat();
         let what = format!("{config:?} losses");
-        let tol = Tolerance {
-            abs: 1e-4,
-            rel: 0.0,
-        };
+        let tol = Tolerance::TRAINING;
         assert_close(&what, &gpu_losses, &cpu_losses, tol);
         assert_close(&what, &[wait(gpu_mlp.read_loss())], &[cpu_losses[199]], tol);
-        let largest = gpu_losses
-            .iter()
-            .zip(&cpu_losses)
-            .fold(0.0f32, |d, (g, c)| d.max((g - c).abs()));
+        let largest = largest_difference(&gpu_losses, &cpu_losses);
         println!("{what}: largest difference {largest:e}");
 
         assert_eq!(gpu_mlp.steps(), 200);
@@ -492,10 +340,7 @@ fn gpu_mlp_learns_xor_in_10_000_steps() {
     let mut cpu = Mlp::new(config);
     cpu.train(10_000);
     let on_cpu = cpu.predict_many(&XOR_INPUTS);
-    let largest = predictions
-        .iter()
-        .zip(&on_cpu)
-        .fold(0.0f32, |d, (g, c)| d.max((g - c).abs()));
+    let largest = largest_difference(&predictions, &on_cpu);
     println!(
         "after 10,000 steps: gpu {predictions:?}, cpu {on_cpu:?}, largest difference {largest:e}"
     );
@@ -510,19 +355,10 @@ fn gpu_mlp_learns_xor_in_10_000_steps() {
 /// a first grid, on new points of the same size (buffers reused), and on a different size.
 #[test]
 fn predict_grid_matches_predict_many() {
-    let config = XorConfig {
-        seed: 9,
-        ..XorConfig::default()
-    };
-    let mut gpu_mlp = GpuMlp::new(gpu(), config);
+    let mut gpu_mlp = GpuMlp::new(gpu(), grid_config());
     gpu_mlp.train(50);
     let cpu = wait(gpu_mlp.weights());
-    let grid = |side: usize, scale: f32| -> Vec<[f32; 2]> {
-        (0..side * side)
-            .map(|i| [(i / side) as f32 * scale, (i % side) as f32 * scale])
-            .collect()
-    };
-    for points in [grid(5, 0.25), grid(5, 0.3), grid(7, 0.2), grid(1, 0.0)] {
+    for points in grids() {
         let on_gpu = wait(gpu_mlp.predict_grid(&points));
         let on_cpu = cpu.predict_many(&points);
         assert_close("grid", &on_gpu, &on_cpu, Tolerance::TRANSCENDENTAL);

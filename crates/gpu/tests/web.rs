@@ -1,0 +1,371 @@
+//! The kernel checks of `match_engine.rs`, in the browser: every kernel against the CPU
+//! reference in crates/engine, on WebGPU in headless Chromium (SwiftShader when there is no
+//! GPU), with the same inputs, references and tolerances (`common/mod.rs`).
+//!
+//! Run by `cargo xtask test`, or by hand from crates/gpu (where `webdriver.json` is):
+//! ```text
+//! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$HOME/.cache/mlbook-tools/bin/wasm-bindgen-test-runner \
+//! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p gpu --target wasm32-unknown-unknown --test web
+//! ```
+//! Nothing blocks here: every readback is awaited. Sizes are the small, ragged ones (a
+//! software adapter is slow), and the network trains 100 steps rather than 200.
+//!
+//! A browser without a WebGPU adapter FAILS these tests with a message; it never skips them.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use common::{
+    activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs,
+    bce_reference, grid_config, grids, largest_difference, matmul_case, optimizer_grads,
+    optimizer_methods, random, training_configs, weights_of, Tolerance, MATMUL_CASES,
+};
+use engine::mlp::{Activation, Init, Mlp, XorConfig};
+use engine::optim::Optimizer;
+use engine::tensor::{self, Tensor};
+use gpu::activation::Activations;
+use gpu::add_bias::AddBias;
+use gpu::bce::Bce;
+use gpu::col_sum::ColSum;
+use gpu::matmul::Matmul;
+use gpu::optim::{Optim, OptimizerShared};
+use gpu::{Gpu, GpuError, GpuMlp, GpuTensor};
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// ------------------------------------------------------------------------------------------
+// Helpers
+// ------------------------------------------------------------------------------------------
+
+thread_local! {
+    /// One device for the whole page (the tests run one after another on its one thread).
+    static GPU: RefCell<Option<Gpu>> = const { RefCell::new(None) };
+}
+
+/// The page's device, requested on first use. No adapter is a failure, not a skip.
+async fn gpu() -> Gpu {
+    if let Some(gpu) = GPU.with(|slot| slot.borrow().clone()) {
+        return gpu;
+    }
+    let gpu = match Gpu::request().await {
+        Ok(gpu) => gpu,
+        Err(err) => panic!("the browser GPU tests need a WebGPU adapter and none was found: {err}"),
+    };
+    GPU.with(|slot| *slot.borrow_mut() = Some(gpu.clone()));
+    gpu
+}
+
+/// Awaits a readback (the browser's event loop completes it).
+async fn wait<T>(future: impl Future<Output = Result<T, GpuError>>) -> T {
+    future.await.expect("reading back from the GPU")
+}
+
+fn upload(gpu: &Gpu, t: &Tensor) -> GpuTensor {
+    GpuTensor::from_tensor(gpu, "test input", t)
+}
+
+async fn read(gpu: &Gpu, t: &GpuTensor) -> Tensor {
+    wait(t.read(gpu)).await
+}
+
+/// Logs how long a test took (shown with `-- --nocapture`, or when the test fails).
+struct Timer {
+    what: &'static str,
+    start: f64,
+}
+
+impl Timer {
+    fn start(what: &'static str) -> Timer {
+        Timer {
+            what,
+            start: js_sys::Date::now(),
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        let ms = js_sys::Date::now() - self.start;
+        console_log!("{}: {ms:.0} ms", self.what);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The device
+// ------------------------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn an_adapter_is_found() {
+    let _timer = Timer::start("an_adapter_is_found");
+    let gpu = gpu().await;
+    console_log!(
+        "running on {} (software: {})",
+        gpu.describe(),
+        gpu.is_software()
+    );
+    // In the browser, and through WebGPU (not WebGL, not a native backend).
+    assert_eq!(gpu.adapter_info.backend, wgpu::Backend::BrowserWebGpu);
+    assert_eq!(gpu.lost(), None);
+}
+
+// ------------------------------------------------------------------------------------------
+// Kernels
+// ------------------------------------------------------------------------------------------
+
+/// C = op(A)·op(B) on both sides, within the tolerance `common::matmul_case` states.
+/// (One compiled kernel for all cases: compiling is what is slow on SwiftShader.)
+async fn check_matmul(gpu: &Gpu, kernel: &Matmul, case: (usize, usize, usize, bool, bool)) {
+    let (m, k, n, transpose_a, transpose_b) = case;
+    let case = matmul_case(m, k, n, transpose_a, transpose_b);
+    let c = GpuTensor::zeros(gpu, "c", &[m, n]);
+    let (a_gpu, b_gpu) = (upload(gpu, &case.a), upload(gpu, &case.b));
+    let dispatch = kernel
+        .bind(gpu, &a_gpu, transpose_a, &b_gpu, transpose_b, &c)
+        .unwrap();
+    gpu.run(&[&dispatch]);
+    let result = read(gpu, &c).await;
+    assert_eq!(result.shape, case.cpu.shape, "{}", case.what);
+    assert_close(&case.what, &result.data, &case.cpu.data, case.tol);
+}
+
+#[wasm_bindgen_test]
+async fn matmul_matches_the_engine_at_ragged_sizes() {
+    let _timer = Timer::start("matmul_matches_the_engine_at_ragged_sizes");
+    let gpu = gpu().await;
+    let kernel = Matmul::new(&gpu);
+    // All four transpose combinations at three ragged sizes, then the native test's cases.
+    for (m, k, n) in [(7, 13, 5), (1, 1, 1), (33, 17, 21)] {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            check_matmul(&gpu, &kernel, (m, k, n, ta, tb)).await;
+        }
+    }
+    for case in MATMUL_CASES {
+        check_matmul(&gpu, &kernel, case).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn matmul_explains_a_shape_mismatch() {
+    let _timer = Timer::start("matmul_explains_a_shape_mismatch");
+    let gpu = gpu().await;
+    let a = GpuTensor::zeros(&gpu, "a", &[2, 3]);
+    let b = GpuTensor::zeros(&gpu, "b", &[2, 4]);
+    let c = GpuTensor::zeros(&gpu, "c", &[2, 4]);
+    let err = Matmul::new(&gpu)
+        .bind(&gpu, &a, false, &b, false, &c)
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "matmul: [2, 3] x [2, 4] does not give [2, 4] (inner dimensions 3 and 2)"
+    );
+}
+
+/// x + bias is one f32 addition per element on both sides: EXACT.
+#[wasm_bindgen_test]
+async fn add_bias_is_exact() {
+    let _timer = Timer::start("add_bias_is_exact");
+    let gpu = gpu().await;
+    for (rows, cols) in [(7, 13), (1, 1), (33, 17), (4, 1)] {
+        let x = random(&[rows, cols], -2.0, 2.0, 5);
+        let bias = random(&[cols], -2.0, 2.0, 6);
+        let cpu = tensor::add(&x, &bias).unwrap();
+        let (x_gpu, bias_gpu) = (upload(&gpu, &x), upload(&gpu, &bias));
+        let dispatch = AddBias::new(&gpu).bind(&gpu, &x_gpu, &bias_gpu).unwrap();
+        gpu.run(&[&dispatch]);
+        let result = read(&gpu, &x_gpu).await;
+        assert_close("add_bias", &result.data, &cpu.data, Tolerance::EXACT);
+    }
+}
+
+/// Column sums add the rows in the same order on both sides: EXACT.
+#[wasm_bindgen_test]
+async fn col_sum_is_exact() {
+    let _timer = Timer::start("col_sum_is_exact");
+    let gpu = gpu().await;
+    for (rows, cols) in [(7, 13), (1, 1), (33, 17), (64, 5), (4, 1)] {
+        let x = random(&[rows, cols], -2.0, 2.0, 7);
+        let cpu = tensor::sum_to_shape(&x, &[cols]).unwrap();
+        let (x_gpu, out) = (upload(&gpu, &x), GpuTensor::zeros(&gpu, "out", &[cols]));
+        let dispatch = ColSum::new(&gpu).bind(&gpu, &x_gpu, &out).unwrap();
+        gpu.run(&[&dispatch]);
+        let result = read(&gpu, &out).await;
+        assert_close("col_sum", &result.data, &cpu.data, Tolerance::EXACT);
+    }
+}
+
+/// Forward and backward of each activation against the autograd tape: ReLU EXACT, tanh and
+/// sigmoid TRANSCENDENTAL.
+#[wasm_bindgen_test]
+async fn activations_match_the_autograd() {
+    let _timer = Timer::start("activations_match_the_autograd");
+    let gpu = gpu().await;
+    let kernels = Activations::new(&gpu);
+    let (x, dy) = activation_inputs();
+    for kind in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+        let (y_cpu, dx_cpu) = activation_reference(kind, &x, &dy);
+        let (x_gpu, y_gpu, grad) = (
+            upload(&gpu, &x),
+            GpuTensor::zeros(&gpu, "y", &x.shape),
+            upload(&gpu, &dy),
+        );
+        let forward = kernels.bind_forward(&gpu, kind, &x_gpu, &y_gpu).unwrap();
+        let backward = kernels.bind_backward(&gpu, kind, &x_gpu, &grad).unwrap();
+        gpu.run(&[&forward, &backward]);
+
+        let tol = activation_tolerance(kind);
+        let (y, dx) = (read(&gpu, &y_gpu).await, read(&gpu, &grad).await);
+        assert_close(&format!("{kind:?} forward"), &y.data, &y_cpu.data, tol);
+        assert_close(&format!("{kind:?} backward"), &dx.data, &dx_cpu.data, tol);
+    }
+}
+
+/// The loss and dL/dz against the autograd's bce_with_logits: TRANSCENDENTAL.
+#[wasm_bindgen_test]
+async fn bce_matches_the_autograd() {
+    let _timer = Timer::start("bce_matches_the_autograd");
+    let gpu = gpu().await;
+    let kernel = Bce::new(&gpu);
+    // [4, 1] like XOR, ragged [7, 13], and [130, 1]: more elements than the 64 invocations.
+    for (shape, seed) in [([4, 1], 10), ([7, 13], 11), ([130, 1], 12)] {
+        let (logits, targets) = bce_inputs(&shape, seed);
+        let (loss_cpu, grad_cpu) = bce_reference(&logits, &targets);
+
+        let (z_gpu, y_gpu) = (upload(&gpu, &logits), upload(&gpu, &targets));
+        let loss_gpu = GpuTensor::zeros(&gpu, "loss", &[1]);
+        let grad_gpu = GpuTensor::zeros(&gpu, "grad", &logits.shape);
+        let dispatch = kernel
+            .bind(&gpu, &z_gpu, &y_gpu, &loss_gpu, &grad_gpu)
+            .unwrap();
+        gpu.run(&[&dispatch]);
+
+        let what = format!("bce {shape:?}");
+        let tol = Tolerance::TRANSCENDENTAL;
+        let (loss, grad) = (read(&gpu, &loss_gpu).await, read(&gpu, &grad_gpu).await);
+        assert_close(&what, &loss.data, &loss_cpu.data, tol);
+        assert_close(&what, &grad.data, &grad_cpu.data, tol);
+    }
+}
+
+/// Three steps of every optimizer (SGD, momentum, RMSProp, Adam, Adam+L2, AdamW) against
+/// engine::optim on the same gradients: `Tolerance::OPTIMIZER_PARAMS` for the parameters,
+/// `Tolerance::OPTIMIZER_MOMENTS` for the moments.
+#[wasm_bindgen_test]
+async fn optimizers_match_the_engine_for_three_steps() {
+    let _timer = Timer::start("optimizers_match_the_engine_for_three_steps");
+    let gpu = gpu().await;
+    let kernels = Optim::new(&gpu);
+    let len = 13;
+    for method in optimizer_methods() {
+        let lr = 0.01;
+        let start = random(&[len], -1.0, 1.0, 20);
+        let mut cpu_params = start.data.clone();
+        let mut cpu = Optimizer::new(method, len);
+
+        let shared = OptimizerShared::new(&gpu, method, lr);
+        let params = upload(&gpu, &start);
+        let grads = GpuTensor::zeros(&gpu, "grads", &[len]);
+        let moments = Optim::moments(&gpu, len);
+        let tick = kernels.bind_tick(&gpu, &shared);
+        let update = kernels
+            .bind_update(&gpu, &shared, &params, &grads, &moments)
+            .unwrap();
+        for step in 0..3 {
+            let g = optimizer_grads(len, step);
+            cpu.step(&mut cpu_params, &g.data, lr).unwrap();
+            grads.write(&gpu, &g).unwrap();
+            gpu.run(&[&tick, &update]);
+            let what = format!("{method:?} step {}", step + 1);
+            let on_gpu = read(&gpu, &params).await;
+            assert_close(
+                &what,
+                &on_gpu.data,
+                &cpu_params,
+                Tolerance::OPTIMIZER_PARAMS,
+            );
+        }
+        let m_and_v = read(&gpu, &moments).await.data;
+        let tol = Tolerance::OPTIMIZER_MOMENTS;
+        let what = format!("{method:?} moments");
+        assert_close(&what, &m_and_v[..len], &cpu.first_moment, tol);
+        assert_close(&what, &m_and_v[len..], &cpu.second_moment, tol);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The XOR network
+// ------------------------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn gpu_mlp_starts_from_the_engine_weights() {
+    let _timer = Timer::start("gpu_mlp_starts_from_the_engine_weights");
+    let gpu = gpu().await;
+    for config in [
+        XorConfig::default(),
+        XorConfig {
+            hidden: 8,
+            init: Init::Xavier,
+            seed: 5,
+            ..XorConfig::default()
+        },
+    ] {
+        let gpu_mlp = GpuMlp::new(&gpu, config);
+        let start = wait(gpu_mlp.weights()).await;
+        assert_eq!(start, Mlp::new(config), "bit for bit, the same network");
+    }
+}
+
+/// 100 steps on both sides from the same seed, for each activation and several optimizers
+/// (ReLU+SGD, tanh+Adam, sigmoid+momentum, ReLU+AdamW), within `Tolerance::TRAINING`.
+#[wasm_bindgen_test]
+async fn gpu_mlp_losses_track_the_engine_for_100_steps() {
+    let _timer = Timer::start("gpu_mlp_losses_track_the_engine_for_100_steps");
+    let gpu = gpu().await;
+    let tol = Tolerance::TRAINING;
+    for config in training_configs() {
+        let mut cpu = Mlp::new(config);
+        let mut gpu_mlp = GpuMlp::new(&gpu, config);
+        // Two calls, to check that the step count and the loss history carry over.
+        let cpu_losses: Vec<f32> = cpu.train(100);
+        gpu_mlp.train(60);
+        let first = wait(gpu_mlp.read_losses()).await;
+        gpu_mlp.train(40);
+        let second = wait(gpu_mlp.read_losses()).await;
+        let gpu_losses = [first, second].concat();
+        let what = format!("{config:?} losses");
+        assert_close(&what, &gpu_losses, &cpu_losses, tol);
+        let last = wait(gpu_mlp.read_loss()).await;
+        assert_close(&what, &[last], &[cpu_losses[99]], tol);
+        let largest = largest_difference(&gpu_losses, &cpu_losses);
+        console_log!("{what}: largest difference {largest:e}");
+
+        assert_eq!(gpu_mlp.steps(), 100);
+        let back = wait(gpu_mlp.weights()).await;
+        assert_eq!(back.steps, 100);
+        let what = format!("{config:?} weights");
+        assert_close(&what, &weights_of(&back), &weights_of(&cpu), tol);
+        let predictions = wait(gpu_mlp.read_predictions()).await;
+        let on_cpu = cpu.predict_many(&engine::mlp::XOR_INPUTS);
+        assert_close(&what, &predictions, &on_cpu, tol);
+    }
+}
+
+/// The decision-surface grid against the engine's predict_many with the same weights, on
+/// a first grid, on new points of the same size (buffers reused), and on a different size.
+#[wasm_bindgen_test]
+async fn predict_grid_matches_predict_many() {
+    let _timer = Timer::start("predict_grid_matches_predict_many");
+    let gpu = gpu().await;
+    let mut gpu_mlp = GpuMlp::new(&gpu, grid_config());
+    gpu_mlp.train(50);
+    let cpu = wait(gpu_mlp.weights()).await;
+    for points in grids() {
+        let on_gpu = wait(gpu_mlp.predict_grid(&points)).await;
+        let on_cpu = cpu.predict_many(&points);
+        assert_close("grid", &on_gpu, &on_cpu, Tolerance::TRANSCENDENTAL);
+    }
+    assert_eq!(wait(gpu_mlp.predict_grid(&[])).await, Vec::<f32>::new());
+}
