@@ -7,6 +7,7 @@ pub mod kv_cache_calculator;
 pub mod matrix_view;
 pub mod number_field;
 pub mod sampling_bench;
+pub mod schedule_lab;
 pub mod xor_trainer;
 
 use leptos::prelude::*;
@@ -23,5 +24,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::BugInjector => view! { <bug_injector::BugInjector /> }.into_any(),
         Widget::SamplingBench => view! { <sampling_bench::SamplingBench /> }.into_any(),
         Widget::KvCacheCalculator => view! { <kv_cache_calculator::KvCacheCalculator /> }.into_any(),
+        Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
     }
 }

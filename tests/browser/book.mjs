@@ -412,6 +412,21 @@ await test("KV cache calculator: the 70B example, GQA off, and bad input", async
   expect((await total()) === 343597383680, "last good value kept");
 });
 
+await test("schedule lab: the 7B exercise, every shape, bad input", async (page) => {
+  await openChapter(page, "optimizers");
+  const v = (name) => page.locator(`[data-value="${name}"]`).innerText();
+  expect((await v("sched-steps")) === "500000", `steps ${await v("sched-steps")}`);
+  expect((await v("sched-warmup-steps")) === "10000", `warmup ${await v("sched-warmup-steps")}`);
+  expect(Math.abs(Number(await v("sched-mid")) - 1.6933e-4) < 0.001e-4, `cosine midpoint ${await v("sched-mid")}`);
+  for (const shape of ["linear", "constant", "cosine"]) {
+    await page.locator('select[data-name="sched-kind"]').selectOption(shape);
+    expect(((await page.locator(".schedule path.series").getAttribute("d")) ?? "").length > 100, `${shape} curve drawn`);
+  }
+  await page.locator('input[data-name="sched-warmup"]').fill("1.5");
+  expect((await page.locator('[data-error-for="sched-warmup"]').innerText()).length > 5, "fraction message");
+  expect((await v("sched-warmup-steps")) === "10000", "last good kept");
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

@@ -43,9 +43,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// The repository root (the folder above xtask/).
+/// The repository root (the folder above xtask/). `cargo run` sets CARGO_MANIFEST_DIR at run
+/// time too; preferring that keeps a binary shared between two checkouts (one target
+/// folder) from working on the checkout it was compiled in.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the repo").to_path_buf()
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// Where tools live: `$MLBOOK_TOOLS`, else `~/.cache/mlbook-tools`.

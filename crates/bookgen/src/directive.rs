@@ -19,17 +19,20 @@ pub enum Widget {
     SamplingBench,
     /// Chapter 5: the memory a key-value cache needs.
     KvCacheCalculator,
+    /// Chapter 8: learning-rate schedules, and the steps of a training run.
+    ScheduleLab,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 6] = [
+    pub const ALL: [Widget; 7] = [
         Widget::BackpropStepper,
         Widget::XorTrainer,
         Widget::AttentionLab,
         Widget::BugInjector,
         Widget::SamplingBench,
         Widget::KvCacheCalculator,
+        Widget::ScheduleLab,
     ];
 
     /// The name used in Markdown.
@@ -41,6 +44,7 @@ impl Widget {
             Widget::BugInjector => "bug-injector",
             Widget::SamplingBench => "sampling-bench",
             Widget::KvCacheCalculator => "kv-cache-calculator",
+            Widget::ScheduleLab => "schedule-lab",
         }
     }
 

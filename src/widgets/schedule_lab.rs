@@ -1,0 +1,124 @@
+//! Chapter 8's schedule lab: warmup + cosine, warmup + linear decay and constant learning
+//! rates from `engine::optim::Schedule`, and the step counts of a whole training run from
+//! its token budget.
+
+use leptos::prelude::*;
+
+use engine::optim::{steps_for_tokens, warmup_steps, Schedule};
+
+use crate::plot::line_chart::LineChart;
+use crate::widgets::number_field::NumberField;
+
+/// Points drawn along the schedule.
+const SAMPLES: u64 = 200;
+
+/// The schedule's learning rate at `SAMPLES + 1` evenly spaced steps from 0 to `total`.
+pub fn curve(schedule: &Schedule, total: u64) -> Vec<f64> {
+    (0..=SAMPLES).map(|i| schedule.lr_at(total * i / SAMPLES) as f64).collect()
+}
+
+fn positive(v: f64) -> Result<(), String> {
+    if v > 0.0 && v <= 10.0 {
+        Ok(())
+    } else {
+        Err("Use a rate above 0 and at most 10.".into())
+    }
+}
+
+fn non_negative(v: f64) -> Result<(), String> {
+    if (0.0..=10.0).contains(&v) {
+        Ok(())
+    } else {
+        Err("Use a rate from 0 to 10.".into())
+    }
+}
+
+fn fraction(v: f64) -> Result<(), String> {
+    if (0.0..1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err("A fraction from 0 up to (not including) 1.".into())
+    }
+}
+
+fn big_count(v: f64) -> Result<(), String> {
+    if v.fract() == 0.0 && (1.0..=1e16).contains(&v) {
+        Ok(())
+    } else {
+        Err("A whole number from 1 to 10¹⁶.".into())
+    }
+}
+
+/// The widget.
+#[component]
+pub fn ScheduleLab() -> impl IntoView {
+    // The chapter's 7B exercise: 2T tokens in 4M-token batches, 2% warmup.
+    let tokens = RwSignal::new(2e12);
+    let batch_tokens = RwSignal::new(4e6);
+    let warmup_fraction = RwSignal::new(0.02);
+    let max_lr = RwSignal::new(3e-4);
+    let min_lr = RwSignal::new(3e-5);
+    let kind = RwSignal::new("cosine".to_string());
+
+    let total = Memo::new(move |_| steps_for_tokens(tokens.get() as u64, batch_tokens.get() as u64));
+    let warmup = Memo::new(move |_| warmup_steps(total.get(), warmup_fraction.get()));
+    let schedule = Memo::new(move |_| {
+        let (max_lr, min_lr) = (max_lr.get() as f32, min_lr.get() as f32);
+        let (warmup_steps, total_steps) = (warmup.get(), total.get());
+        match kind.get().as_str() {
+            "linear" => Schedule::WarmupLinearDecay { max_lr, min_lr, warmup_steps, total_steps },
+            "constant" => Schedule::Constant { lr: max_lr },
+            _ => Schedule::WarmupCosine { max_lr, min_lr, warmup_steps, total_steps },
+        }
+    });
+    let values = Signal::derive(move || curve(&schedule.get(), total.get()));
+    let field = move |label: &'static str, name: &'static str, signal: RwSignal<f64>, check: fn(f64) -> Result<(), String>| {
+        view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
+    };
+
+    view! {
+        <section class="widget schedule" aria-label="Learning-rate schedule lab">
+            <header class="widget-head">
+                <h3 class="widget-title">"Live: a learning-rate schedule for a whole run"</h3>
+                <span class="backend-badge">"CPU · engine::optim::Schedule"</span>
+            </header>
+            <div class="xor-controls">
+                {field("training tokens", "sched-tokens", tokens, big_count)}
+                {field("tokens per step", "sched-batch", batch_tokens, big_count)}
+                {field("warmup fraction", "sched-warmup", warmup_fraction, fraction)}
+                {field("max lr", "sched-max", max_lr, positive)}
+                {field("min lr", "sched-min", min_lr, non_negative)}
+                <label class="select">"shape "
+                    <select data-name="sched-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="cosine" selected>"warmup + cosine"</option>
+                        <option value="linear">"warmup + linear decay"</option>
+                        <option value="constant">"constant"</option>
+                    </select>
+                </label>
+            </div>
+            <dl class="bp-values">
+                <div><dt>"optimizer steps"</dt><dd data-value="sched-steps">{move || total.get()}</dd></div>
+                <div><dt>"warmup steps"</dt><dd data-value="sched-warmup-steps">{move || warmup.get()}</dd></div>
+                <div><dt>"lr at the middle step"</dt><dd data-value="sched-mid">{move || format!("{:.3e}", schedule.get().lr_at(total.get() / 2))}</dd></div>
+            </dl>
+            <figure class="bp-curve">
+                <LineChart values=values x_label="training progress (200 samples)" aria_label="Learning rate over the run" />
+            </figure>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curve_spans_the_run() {
+        let s = Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: 10_000, total_steps: 500_000 };
+        let c = curve(&s, 500_000);
+        assert_eq!(c.len(), 201);
+        assert_eq!(c[0], 0.0);
+        assert!((c[200] - 3e-5).abs() < 1e-9);
+        assert!(fraction(1.0).is_err() && big_count(0.0).is_err() && positive(0.0).is_err());
+    }
+}
