@@ -10,7 +10,7 @@ use engine::backprop::{train, Example, Step, TinyNet, PARAM_NAMES};
 
 use crate::mathml::{block, factor, frac, mi, mo, mtext, num, sub, sup};
 use crate::plot::line_chart::LineChart;
-use crate::widgets::number_field::NumberField;
+use crate::widgets::number_field::{learning_rate, rule, NumberField};
 
 /// The stages of one training step, in order.
 pub const STAGES: [&str; 8] = [
@@ -61,7 +61,7 @@ fn delta(l: u8, index: Option<usize>) -> String {
 }
 
 fn d_loss(of: &str) -> String {
-    frac(&format!("<mi>∂</mi><mi>ℒ</mi>"), &format!("<mi>∂</mi>{of}"))
+    frac("<mi>∂</mi><mi>ℒ</mi>", &format!("<mi>∂</mi>{of}"))
 }
 
 /// Builds the view of `stage` (0-based) for the given network, example and step.
@@ -222,28 +222,13 @@ pub fn highlights(stage: usize) -> [bool; 6] {
 
 /// A range rule for weights and inputs.
 fn moderate(v: f64) -> Result<(), String> {
-    if v.abs() <= 1000.0 {
-        Ok(())
-    } else {
-        Err("Keep values between −1000 and 1000.".to_string())
-    }
+    rule(v.abs() <= 1000.0, "Keep values between −1000 and 1000.")
 }
 
 fn label_rule(v: f64) -> Result<(), String> {
-    if (0.0..=1.0).contains(&v) {
-        Ok(())
-    } else {
-        Err("The label y is a probability: between 0 and 1.".to_string())
-    }
+    rule((0.0..=1.0).contains(&v), "The label y is a probability: between 0 and 1.")
 }
 
-fn rate_rule(v: f64) -> Result<(), String> {
-    if v > 0.0 && v <= 100.0 {
-        Ok(())
-    } else {
-        Err("The learning rate must be above 0 and at most 100.".to_string())
-    }
-}
 
 /// The widget.
 #[component]
@@ -376,7 +361,7 @@ pub fn BackpropStepper() -> impl IntoView {
                         <NumberField label="x₁" name="x1" value=Signal::derive(move || example.get().x[0]) on_change=Callback::new(move |v| example.update(|e| e.x[0] = v)) check=moderate />
                         <NumberField label="x₂" name="x2" value=Signal::derive(move || example.get().x[1]) on_change=Callback::new(move |v| example.update(|e| e.x[1] = v)) check=moderate />
                         <NumberField label="y" name="y" value=Signal::derive(move || example.get().y) on_change=Callback::new(move |v| example.update(|e| e.y = v)) check=label_rule />
-                        <NumberField label="η" name="lr" value=Signal::derive(move || lr.get()) on_change=Callback::new(move |v| lr.set(v)) check=rate_rule />
+                        <NumberField label="η" name="lr" value=Signal::derive(move || lr.get()) on_change=Callback::new(move |v| lr.set(v)) check=learning_rate />
                     </fieldset>
                     <fieldset>
                         <legend>"Hidden layer"</legend>

@@ -11,7 +11,7 @@ use engine::tensor::Tensor;
 
 use crate::plot::line_chart::LineChart;
 use crate::widgets::matrix_view::MatrixView;
-use crate::widgets::number_field::NumberField;
+use crate::widgets::number_field::{rule, NumberField};
 
 fn bug_from_index(i: usize) -> Bug {
     Bug::ALL.get(i).copied().unwrap_or(Bug::NoZeroGrad)
@@ -28,19 +28,11 @@ fn padded_sequence() -> (Tensor, Tensor) {
 }
 
 fn logit_rule(v: f64) -> Result<(), String> {
-    if v.abs() <= 1e6 {
-        Ok(())
-    } else {
-        Err("Keep the logit within ±1,000,000.".into())
-    }
+    rule(v.abs() <= 1e6, "Keep the logit within ±1,000,000.")
 }
 
 fn lr_rule(v: f64) -> Result<(), String> {
-    if v > 0.0 && v <= 5.0 {
-        Ok(())
-    } else {
-        Err("Pick a learning rate above 0 and at most 5.".into())
-    }
+    rule(v > 0.0 && v <= 5.0, "Pick a learning rate above 0 and at most 5.")
 }
 
 fn list(values: &[f32]) -> String {

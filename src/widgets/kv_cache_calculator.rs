@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use engine::sampling::KvCacheShape;
 
-use crate::widgets::number_field::NumberField;
+use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// The chapter's 70B example.
 pub const SEVENTY_B: KvCacheShape = KvCacheShape { layers: 80, kv_heads: 8, head_dim: 128, context: 131_072, bytes_per_value: 2.0, batch: 1 };
@@ -22,19 +22,11 @@ pub fn format_bytes(bytes: f64) -> String {
 }
 
 fn count_rule(v: f64) -> Result<(), String> {
-    if v.fract() == 0.0 && (1.0..=10_000_000.0).contains(&v) {
-        Ok(())
-    } else {
-        Err("Use a whole number from 1 to 10,000,000.".into())
-    }
+    rule(is_whole_in(v, 1.0, 10_000_000.0), "Use a whole number from 1 to 10,000,000.")
 }
 
 fn bytes_rule(v: f64) -> Result<(), String> {
-    if (0.125..=8.0).contains(&v) {
-        Ok(())
-    } else {
-        Err("Bytes per value: from 0.125 (1 bit) to 8 (fp64).".into())
-    }
+    rule((0.125..=8.0).contains(&v), "Bytes per value: from 0.125 (1 bit) to 8 (fp64).")
 }
 
 /// The widget.

@@ -36,6 +36,25 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
+/// The shape of every field's rule: `Ok` when `ok`, else the message the reader sees.
+pub fn rule(ok: bool, message: &str) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(message.to_string())
+    }
+}
+
+/// A whole number (no fractional part) in `lo..=hi`.
+pub fn is_whole_in(v: f64, lo: f64, hi: f64) -> bool {
+    v.fract() == 0.0 && (lo..=hi).contains(&v)
+}
+
+/// The learning rates the training widgets accept: above 0 and at most 100.
+pub fn learning_rate(v: f64) -> Result<(), String> {
+    rule(v > 0.0 && v <= 100.0, "The learning rate must be above 0 and at most 100.")
+}
+
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
 /// One labelled number box with inline validation.
@@ -117,6 +136,14 @@ mod tests {
         assert!(parse_number("1e400").unwrap_err().contains("too large"));
         assert!(parse_number("NaN").unwrap_err().contains("finite"));
         assert!(parse_number("inf").unwrap_err().contains("finite"));
+    }
+
+    #[test]
+    fn rules_say_why() {
+        assert_eq!(rule(true, "never shown"), Ok(()));
+        assert_eq!(rule(false, "Too big."), Err("Too big.".to_string()));
+        assert!(is_whole_in(4.0, 1.0, 64.0) && !is_whole_in(2.5, 1.0, 64.0) && !is_whole_in(0.0, 1.0, 64.0));
+        assert!(learning_rate(100.0).is_ok() && learning_rate(0.0).is_err() && learning_rate(100.5).is_err());
     }
 
     #[test]

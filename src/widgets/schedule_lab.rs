@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use engine::optim::{steps_for_tokens, warmup_steps, Schedule};
 
 use crate::plot::line_chart::LineChart;
-use crate::widgets::number_field::NumberField;
+use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// Points drawn along the schedule.
 const SAMPLES: u64 = 200;
@@ -18,35 +18,19 @@ pub fn curve(schedule: &Schedule, total: u64) -> Vec<f64> {
 }
 
 fn positive(v: f64) -> Result<(), String> {
-    if v > 0.0 && v <= 10.0 {
-        Ok(())
-    } else {
-        Err("Use a rate above 0 and at most 10.".into())
-    }
+    rule(v > 0.0 && v <= 10.0, "Use a rate above 0 and at most 10.")
 }
 
 fn non_negative(v: f64) -> Result<(), String> {
-    if (0.0..=10.0).contains(&v) {
-        Ok(())
-    } else {
-        Err("Use a rate from 0 to 10.".into())
-    }
+    rule((0.0..=10.0).contains(&v), "Use a rate from 0 to 10.")
 }
 
 fn fraction(v: f64) -> Result<(), String> {
-    if (0.0..1.0).contains(&v) {
-        Ok(())
-    } else {
-        Err("A fraction from 0 up to (not including) 1.".into())
-    }
+    rule((0.0..1.0).contains(&v), "A fraction from 0 up to (not including) 1.")
 }
 
 fn big_count(v: f64) -> Result<(), String> {
-    if v.fract() == 0.0 && (1.0..=1e16).contains(&v) {
-        Ok(())
-    } else {
-        Err("A whole number from 1 to 10¹⁶.".into())
-    }
+    rule(is_whole_in(v, 1.0, 1e16), "A whole number from 1 to 10¹⁶.")
 }
 
 /// The widget.

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 
 use crate::plot::line_chart::LineChart;
 use crate::widgets::matrix_view::heat_colour;
-use crate::widgets::number_field::NumberField;
+use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 
 /// The seed's run length.
 pub const EPOCHS: usize = 10_000;
@@ -86,31 +86,14 @@ fn method_named(name: &str) -> Method {
     }
 }
 
-fn whole_in(lo: f64, hi: f64) -> impl Fn(f64) -> Result<(), String> {
-    move |v| {
-        if v.fract() == 0.0 && (lo..=hi).contains(&v) {
-            Ok(())
-        } else {
-            Err(format!("Use a whole number from {lo} to {hi}."))
-        }
-    }
-}
-
 fn hidden_rule(v: f64) -> Result<(), String> {
-    whole_in(1.0, 64.0)(v)
+    rule(is_whole_in(v, 1.0, 64.0), "Use a whole number from 1 to 64.")
 }
 
 fn seed_rule(v: f64) -> Result<(), String> {
-    whole_in(0.0, 4_294_967_295.0)(v)
+    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
 }
 
-fn lr_rule(v: f64) -> Result<(), String> {
-    if v > 0.0 && v <= 100.0 {
-        Ok(())
-    } else {
-        Err("The learning rate must be above 0 and at most 100.".into())
-    }
-}
 
 /// The widget.
 #[component]
@@ -280,7 +263,7 @@ pub fn XorTrainer() -> impl IntoView {
                 <span class="backend-badge" data-backend=move || backend.get().value()>{badge}</span>
             </header>
             <div class="xor-controls">
-                <NumberField label="learning rate" name="xor-lr" value=Signal::derive(move || config.get().lr as f64) on_change=set(|c, v| c.lr = v as f32) check=lr_rule />
+                <NumberField label="learning rate" name="xor-lr" value=Signal::derive(move || config.get().lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
                 <NumberField label="hidden units" name="xor-hidden" value=Signal::derive(move || config.get().hidden as f64) on_change=set(|c, v| c.hidden = v as usize) check=hidden_rule />
                 <NumberField label="seed" name="xor-seed" value=Signal::derive(move || config.get().seed as f64) on_change=set(|c, v| c.seed = v as u64) check=seed_rule />
                 <label class="select">"activation "
@@ -405,6 +388,6 @@ mod tests {
         assert!(hidden_rule(2.5).is_err());
         assert!(hidden_rule(4.0).is_ok());
         assert!(seed_rule(-1.0).is_err());
-        assert!(lr_rule(0.0).is_err());
+        assert!(learning_rate(0.0).is_err());
     }
 }
