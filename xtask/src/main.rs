@@ -5,6 +5,8 @@
 //! Chromium) into a per-user folder outside the repository, so a second run, or a fresh
 //! clone on the same machine, starts at once.
 
+mod data;
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -24,13 +26,15 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("data") => data::shakespeare(),
         _ => {
-            eprintln!("usage: cargo xtask <setup | serve | build | test>");
+            eprintln!("usage: cargo xtask <setup | serve | build | test | bench | data>");
             eprintln!("  setup   install the tools the book needs (per user, outside the repo)");
             eprintln!("  serve   build and serve the book at http://127.0.0.1:8080");
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
+            eprintln!("  data    rebuild assets/shakespeare/ (the tiny GPT's training text) from its source");
             return ExitCode::from(2);
         }
     };
