@@ -17,3 +17,5 @@ pub mod rng;
 pub mod sampling;
 pub mod tensor;
 pub mod transformer;
+pub mod vocab;
+pub mod generate;

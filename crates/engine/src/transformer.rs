@@ -826,4 +826,4 @@ pub fn uncached_step_multiply_adds(config: &TransformerConfig, len: usize) -> u6
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -21,7 +21,7 @@ pub(crate) fn tiny(norm: Norm, activation: Activation) -> TransformerConfig {
 
 /// A model with parameters drawn uniformly from [-1, 1) instead of GPT-2's small normals, so
 /// every nonlinearity is exercised away from its linear regime.
-fn scrambled(config: TransformerConfig, seed: u64) -> Transformer {
+pub(crate) fn scrambled(config: TransformerConfig, seed: u64) -> Transformer {
     let mut model = Transformer::new(config, seed).unwrap();
     let mut rng = Rng::new(seed ^ 0xABCD);
     for p in &mut model.params {
