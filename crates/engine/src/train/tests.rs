@@ -174,8 +174,8 @@ fn validation_loss_averages_every_position_of_every_window() {
 /// The threshold is the unigram entropy of the held-out text (2.755 nats), the lowest loss
 /// any model that ignores context can expect on text with these character frequencies. A
 /// model that beats it has learned something about which character follows which. Sixty
-/// steps of 128 tokens take the validation loss from 3.14 (uniform over 29 characters,
-/// ln 29 = 3.37, minus a little) to 2.05, a margin of 0.7 nats; the run takes a few seconds
+/// steps of 128 tokens take the validation loss from 3.14 (about ln 23 = 3.135: near
+/// uniform over the 23 characters, as a fresh model should be) to 2.05, a margin of 0.7 nats; the run takes a few seconds
 /// in the unoptimized test build.
 #[test]
 fn a_short_run_learns_more_than_character_frequencies() {
