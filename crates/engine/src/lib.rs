@@ -20,3 +20,4 @@ pub mod transformer;
 pub mod vocab;
 pub mod generate;
 pub mod train;
+pub mod checkpoint;
