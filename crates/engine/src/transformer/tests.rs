@@ -198,8 +198,8 @@ fn initialization_follows_gpt2() {
 
 /// Every parameter's gradient, for every variant, against central differences (the check and
 /// its tolerance are described in `autograd/tests.rs`). With ReLU a step of ±0.01 could carry
-/// an FFN pre-activation across the kink at 0 and spoil the difference quotient; these seeds
-/// keep every pre-activation clear of it, and a wrong backward rule fails for any seed.
+/// an FFN pre-activation across the kink at 0 and spoil the difference quotient; that would
+/// show up as a failure here, and with these fixed seeds it does not happen.
 #[test]
 fn whole_model_gradients_match_finite_differences() {
     for (i, (norm, activation)) in all_variants().into_iter().enumerate() {
