@@ -141,7 +141,11 @@ impl Trainer {
             .params
             .iter()
             .map(|p| {
-                let decay = if p.shape.len() == 2 { config.weight_decay } else { 0.0 };
+                let decay = if p.shape.len() == 2 {
+                    config.weight_decay
+                } else {
+                    0.0
+                };
                 Optimizer::new(Method::adamw(decay), p.len())
             })
             .collect();
@@ -169,7 +173,9 @@ impl Trainer {
         for _ in 0..b {
             let s = self.rng.below(starts);
             batch.inputs.extend_from_slice(&self.tokens[s..s + len]);
-            batch.targets.extend_from_slice(&self.tokens[s + 1..s + len + 1]);
+            batch
+                .targets
+                .extend_from_slice(&self.tokens[s + 1..s + len + 1]);
         }
         batch
     }
