@@ -4,12 +4,33 @@
 
 use leptos::prelude::*;
 
+use engine::generate::Decoder;
 use engine::sampling::{distribution, entropy, histogram};
+
+use crate::widgets::generation_lab::{encode_prompt, visible};
+use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The seed's example logits.
 pub const SEED_LOGITS: &str = "2.0, 1.0, 0.5";
 /// Draws per press of "Sample".
 pub const DRAWS: usize = 1000;
+/// The prompt whose next character the tiny GPT scores.
+pub const GPT_PROMPT: &str = "Ham.\nTo be, or not to b";
+/// Bars drawn at most; with more tokens the most probable are shown.
+pub const MAX_BARS: usize = 24;
+
+/// Which tokens get a bar: all of them when few, else the `MAX_BARS` most probable after
+/// temperature, in vocabulary order.
+pub fn shown_tokens(tempered: &[f64]) -> Vec<usize> {
+    if tempered.len() <= MAX_BARS {
+        return (0..tempered.len()).collect();
+    }
+    let mut order: Vec<usize> = (0..tempered.len()).collect();
+    order.sort_by(|&a, &b| tempered[b].total_cmp(&tempered[a]).then(a.cmp(&b)));
+    order.truncate(MAX_BARS);
+    order.sort_unstable();
+    order
+}
 
 /// Parses logits typed as numbers separated by commas or spaces.
 pub fn parse_logits(text: &str) -> Result<Vec<f64>, String> {
@@ -59,31 +80,69 @@ pub fn Slider(
     }
 }
 
+/// Where the logits come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Typed,
+    TinyGpt,
+}
+
 /// The widget.
 #[component]
 pub fn SamplingBench() -> impl IntoView {
+    let source = RwSignal::new(Source::Typed);
     let text = RwSignal::new(SEED_LOGITS.to_string());
+    let prompt = RwSignal::new(GPT_PROMPT.to_string());
     let temperature = RwSignal::new(1.0f64);
     let k = RwSignal::new(3.0f64);
     let p = RwSignal::new(1.0f64);
     let seed = RwSignal::new(1u64);
     let counts = RwSignal::new(None::<Vec<usize>>);
+    let model = use_tiny_gpt();
 
-    let parsed = Memo::new(move |_| parse_logits(&text.get()));
-    let last_good = StoredValue::new(parse_logits(SEED_LOGITS).unwrap_or_default());
-    let logits = Memo::new(move |_| match parsed.get() {
-        Ok(l) => {
-            last_good.set_value(l.clone());
-            l
+    // The logits and a label per token, or why they cannot be had.
+    let parsed = Memo::new(move |_| match source.get() {
+        Source::Typed => parse_logits(&text.get()).map(|l| {
+            let labels = (0..l.len()).map(|i| i.to_string()).collect();
+            (l, labels)
+        }),
+        Source::TinyGpt => match model.get() {
+            ModelState::Loading => Err("The tiny GPT is still downloading.".to_string()),
+            ModelState::Failed(e) => Err(e),
+            ModelState::Ready(gpt) => {
+                let vocab = &gpt.checkpoint.vocab;
+                encode_prompt(vocab, &prompt.get())
+                    .and_then(|ids| Decoder::new(&gpt.checkpoint.model, &ids, false).map_err(|e| format!("{e}.")))
+                    .map(|d| {
+                        let logits = d.logits().iter().map(|&v| v as f64).collect();
+                        (logits, vocab.chars().iter().map(|&c| visible(c)).collect())
+                    })
+            }
+        },
+    });
+    let last_good = StoredValue::new(parse_logits(SEED_LOGITS).map(|l| (l, vec!["0".into(), "1".into(), "2".into()])).unwrap_or_default());
+    let current = Memo::new(move |_| match parsed.get() {
+        Ok(v) => {
+            last_good.set_value(v.clone());
+            v
         }
         Err(_) => last_good.get_value(),
     });
+    let logits = Memo::new(move |_| current.with(|c| c.0.clone()));
     let n_tokens = Signal::derive(move || logits.with(Vec::len) as f64);
     // k can never exceed the number of tokens; a shorter list pulls it down.
     Effect::new(move |_| {
         let n = n_tokens.get();
         if k.get_untracked() > n {
             k.set(n);
+        }
+    });
+    // Switching to the model starts with every filter off.
+    Effect::new(move |first: Option<()>| {
+        let s = source.get();
+        if first.is_some() && s == Source::TinyGpt {
+            k.set(n_tokens.get_untracked().max(1.0));
+            p.set(1.0);
         }
     });
     let dist = Memo::new(move |_| distribution(&logits.get(), temperature.get(), k.get() as usize, p.get()));
@@ -96,43 +155,66 @@ pub fn SamplingBench() -> impl IntoView {
     let bars = move || {
         let d = dist.get();
         let c = counts.get();
-        let n = d.tempered.len();
+        let labels = current.with(|c| c.1.clone());
+        let shown = shown_tokens(&d.tempered);
         let width = 460.0;
-        let slot = width / n as f64;
+        let slot = width / shown.len().max(1) as f64;
         let bar = (slot * 0.38).min(28.0);
-        d.tempered
+        shown
             .iter()
-            .zip(&d.final_probs)
-            .zip(&d.kept)
             .enumerate()
-            .map(|(i, ((&t, &f), &kept))| {
-                let x = 30.0 + slot * i as f64 + slot / 2.0;
+            .map(|(column, &i)| {
+                let (t, f, kept) = (d.tempered[i], d.final_probs[i], d.kept[i]);
+                let x = 30.0 + slot * column as f64 + slot / 2.0;
                 let h = |q: f64| 150.0 * q;
                 let empirical = c.as_ref().map(|c| c[i] as f64 / DRAWS as f64);
-                let label = format!("token {i}: {:.4} after temperature, {:.4} sampled from{}", t, f, empirical.map(|e| format!(", {e:.3} drawn")).unwrap_or_default());
+                let name = labels.get(i).cloned().unwrap_or_default();
+                let label = format!("token {name}: {:.4} after temperature, {:.4} sampled from{}", t, f, empirical.map(|e| format!(", {e:.3} drawn")).unwrap_or_default());
                 view! {
                     <g class:kept=kept tabindex="0" aria-label=label.clone()>
                         <title>{label.clone()}</title>
                         <rect class="bar-tempered" x=x - bar - 1.0 y=160.0 - h(t) width=bar height=h(t) />
                         <rect class="bar-final" x=x + 1.0 y=160.0 - h(f) width=bar height=h(f) />
                         {empirical.map(|e| view! { <line class="bar-empirical" x1=x + 1.0 x2=x + 1.0 + bar y1=160.0 - h(e) y2=160.0 - h(e) /> })}
-                        <text class="tick" x=x y="175" text-anchor="middle">{i.to_string()}</text>
-                        <text class="bar-value" x=x + 1.0 + bar / 2.0 y=156.0 - h(f) text-anchor="middle">{if f > 0.0 { format!("{f:.2}") } else { String::new() }}</text>
+                        <text class="tick" x=x y="175" text-anchor="middle">{name}</text>
+                        <text class="bar-value" x=x + 1.0 + bar / 2.0 y=156.0 - h(f) text-anchor="middle">{if f >= 0.005 && shown.len() <= 12 { format!("{f:.2}") } else { String::new() }}</text>
                     </g>
                 }
             })
             .collect_view()
+    };
+    let hidden_note = move || {
+        let d = dist.get();
+        let shown = shown_tokens(&d.tempered);
+        (shown.len() < d.tempered.len()).then(|| {
+            let rest: f64 = (0..d.tempered.len()).filter(|i| !shown.contains(i)).map(|i| d.final_probs[i]).sum();
+            format!("Showing the {} most probable of {} characters; the other {} hold {:.4} of the sampled probability.", shown.len(), d.tempered.len(), d.tempered.len() - shown.len(), rest)
+        })
     };
 
     view! {
         <section class="widget sampling" aria-label="Sampling bench">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: temperature, top-k and top-p"</h3>
-                <span class="backend-badge">"CPU · engine::sampling"</span>
+                <span class="backend-badge">{move || if source.get() == Source::TinyGpt { "CPU · engine::generate + engine::sampling" } else { "CPU · engine::sampling" }}</span>
             </header>
-            <label class="logits-input">"logits "
-                <input type="text" data-name="logits" spellcheck="false" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
+            <label class="select">"logits from "
+                <select data-name="sampling-source" on:change=move |ev| source.set(if event_target_value(&ev) == "gpt" { Source::TinyGpt } else { Source::Typed })>
+                    <option value="typed" selected>"numbers you type"</option>
+                    <option value="gpt">"the tiny GPT, after a prompt"</option>
+                </select>
             </label>
+            <Show when=move || source.get() == Source::Typed>
+                <label class="logits-input">"logits "
+                    <input type="text" data-name="logits" spellcheck="false" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
+                </label>
+            </Show>
+            <Show when=move || source.get() == Source::TinyGpt>
+                <label class="prompt-input">"prompt "
+                    <textarea data-name="sampling-prompt" rows="2" spellcheck="false" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
+                </label>
+                <p class="widget-note" data-value="sampling-model">{move || match model.get() { ModelState::Ready(gpt) => format!("Next-character scores from {}.", gpt.origin.describe()), ModelState::Loading => "Downloading the tiny GPT…".into(), ModelState::Failed(e) => e }}</p>
+            </Show>
             <span class="field-error" role="status" data-error-for="logits">{move || parsed.get().err().map(|e| format!("{e} Showing the last good logits."))}</span>
             <div class="sliders">
                 <Slider label="temperature T" name="temperature" value=temperature min=0.05 max=Signal::derive(|| 3.0) step=0.05 format=|v| format!("{v:.2}") />
@@ -146,6 +228,7 @@ pub fn SamplingBench() -> impl IntoView {
                 {bars}
             </svg>
             <p class="widget-note">"Faint bars: softmax(z / T). Solid bars: what is actually sampled from, after top-k and top-p (the kept tokens are outlined) and renormalizing. Short thick ticks: the share of 1,000 draws."</p>
+            <p class="widget-note" data-value="hidden">{hidden_note}</p>
             <dl class="bp-values">
                 <div><dt>"kept"</dt><dd data-value="kept">{move || dist.get().kept.iter().filter(|&&k| k).count()}</dd></div>
                 <div><dt>"Σ p"</dt><dd data-value="sum">{move || format!("{:.6}", dist.get().final_probs.iter().sum::<f64>())}</dd></div>
@@ -159,7 +242,7 @@ pub fn SamplingBench() -> impl IntoView {
                     counts.set(Some(histogram(&dist.get_untracked().final_probs, DRAWS, s)));
                     seed.set(s + 1);
                 }>"Sample 1,000 times"</button>
-                <button on:click=move |_| { text.set(SEED_LOGITS.into()); temperature.set(1.0); k.set(3.0); p.set(1.0); }>"Reset"</button>
+                <button on:click=move |_| { source.set(Source::Typed); text.set(SEED_LOGITS.into()); temperature.set(1.0); k.set(3.0); p.set(1.0); }>"Reset"</button>
                 <span data-value="counts">{move || counts.get().map(|c| format!("counts {c:?}")).unwrap_or_default()}</span>
             </div>
         </section>
@@ -179,5 +262,17 @@ mod tests {
         assert!(parse_logits("1e400").is_err());
         assert!(parse_logits("NaN").is_err());
         assert!(parse_logits(&"1 ".repeat(41)).unwrap_err().contains("41"));
+    }
+
+    #[test]
+    fn many_tokens_show_the_most_probable_in_order() {
+        assert_eq!(shown_tokens(&[0.2, 0.5, 0.3]), vec![0, 1, 2]);
+        let mut p = vec![0.001; 73];
+        p[70] = 0.5;
+        p[3] = 0.2;
+        let shown = shown_tokens(&p);
+        assert_eq!(shown.len(), MAX_BARS);
+        assert!(shown.contains(&70) && shown.contains(&3));
+        assert!(shown.windows(2).all(|w| w[0] < w[1]));
     }
 }

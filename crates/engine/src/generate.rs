@@ -326,6 +326,7 @@ fn log_probs(logits: &[f32]) -> Vec<f64> {
         .collect()
 }
 
+// ANCHOR: beam
 /// Beam search: keeps the `width` most probable continuations (by total log-probability) and
 /// extends each by every token, `steps` times. Width 1 is greedy decoding.
 ///
@@ -411,6 +412,8 @@ pub fn beam_search(
     tree.best = tree.path(end.expect("after one step every beam ends at a node"));
     Ok(tree)
 }
+
+// ANCHOR_END: beam
 
 #[cfg(test)]
 mod tests;
