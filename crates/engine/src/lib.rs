@@ -16,3 +16,6 @@ pub mod optim;
 pub mod rng;
 pub mod sampling;
 pub mod tensor;
+pub mod inside_adam;
+pub mod surfaces;
+pub mod two_moons;
