@@ -7,6 +7,7 @@
 //! for the optimizers' differences to show in the loss curves.
 
 use crate::mlp::{Activation, Init, Mlp, XorConfig};
+use crate::optim::Method;
 use crate::rng::Rng;
 use crate::surfaces::Racer;
 
@@ -56,6 +57,24 @@ pub fn race_config(racer: Racer) -> XorConfig {
         lr: racer.lr,
         seed: RACE_SEED,
     }
+}
+
+/// The race's contestants as the page first shows them, in the chapter's order: SGD,
+/// momentum, RMSProp, Adam, AdamW. The rates are ones each rule handles well here:
+/// the sign-based rules take far smaller steps than the gradient-based ones.
+pub fn default_racers() -> [Racer; 5] {
+    [
+        Racer { method: Method::Sgd, lr: 0.5 },
+        Racer { method: Method::momentum(), lr: 0.5 },
+        Racer { method: Method::rmsprop(), lr: 0.01 },
+        Racer { method: Method::adam(), lr: 0.02 },
+        Racer { method: Method::adamw(0.01), lr: 0.02 },
+    ]
+}
+
+/// The race's data: 100 points per moon, noise 0.1, seed 0.
+pub fn race_data() -> Dataset {
+    two_moons(100, 0.1, 0)
 }
 
 /// A mean cross-entropy above this counts as diverged. A network that answers 0.5 for every
@@ -134,7 +153,6 @@ impl NetworkRace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::Method;
 
     #[test]
     fn noise_free_moons_lie_on_their_circles() {
@@ -204,6 +222,18 @@ mod tests {
         let mut other = NetworkRace::new(two_moons(5, 0.1, 0), &racers());
         other.record(1, &[0.7, 0.6, f32::INFINITY, 0.5]);
         assert_eq!((other.losses[1].clone(), other.diverged_at[1]), (vec![0.7, 0.6], Some(3)));
+    }
+
+    /// The page's default race: every optimizer lowers the loss and classifies most points.
+    #[test]
+    fn the_default_race_learns() {
+        let mut race = NetworkRace::new(race_data(), &default_racers());
+        race.advance(400);
+        for i in 0..5 {
+            let (first, last) = (race.losses[i][0], race.losses[i][399]);
+            assert!(race.diverged_at[i].is_none() && last < 0.6 * first, "run {i}: {first} → {last}");
+            assert!(race.accuracy(i) > 0.8, "run {i}: accuracy {}", race.accuracy(i));
+        }
     }
 
     #[test]
