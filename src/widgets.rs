@@ -6,6 +6,7 @@ pub mod bug_injector;
 pub mod kv_cache_calculator;
 pub mod matrix_view;
 pub mod number_field;
+pub mod optimizer_race;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod xor_trainer;
@@ -25,5 +26,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SamplingBench => view! { <sampling_bench::SamplingBench /> }.into_any(),
         Widget::KvCacheCalculator => view! { <kv_cache_calculator::KvCacheCalculator /> }.into_any(),
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
+        Widget::OptimizerRace => view! { <optimizer_race::OptimizerRace /> }.into_any(),
     }
 }
