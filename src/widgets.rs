@@ -7,6 +7,8 @@ pub mod kv_cache_calculator;
 pub mod matrix_view;
 pub mod number_field;
 pub mod optimizer_race;
+pub mod inside_adam;
+pub mod network_race;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod xor_trainer;
@@ -27,5 +29,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::KvCacheCalculator => view! { <kv_cache_calculator::KvCacheCalculator /> }.into_any(),
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
         Widget::OptimizerRace => view! { <optimizer_race::OptimizerRace /> }.into_any(),
+        Widget::InsideAdam => view! { <inside_adam::InsideAdam /> }.into_any(),
+        Widget::NetworkRace => view! { <network_race::NetworkRaceWidget /> }.into_any(),
     }
 }

@@ -23,11 +23,15 @@ pub enum Widget {
     ScheduleLab,
     /// Chapter 8: five optimizers race across a 2-D loss surface.
     OptimizerRace,
+    /// Chapter 8: Adam's moments, corrections and step for one parameter.
+    InsideAdam,
+    /// Chapter 8: five optimizers train the same network on two moons.
+    NetworkRace,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 8] = [
+    pub const ALL: [Widget; 10] = [
         Widget::BackpropStepper,
         Widget::XorTrainer,
         Widget::AttentionLab,
@@ -36,6 +40,8 @@ impl Widget {
         Widget::KvCacheCalculator,
         Widget::ScheduleLab,
         Widget::OptimizerRace,
+        Widget::InsideAdam,
+        Widget::NetworkRace,
     ];
 
     /// The name used in Markdown.
@@ -49,6 +55,8 @@ impl Widget {
             Widget::KvCacheCalculator => "kv-cache-calculator",
             Widget::ScheduleLab => "schedule-lab",
             Widget::OptimizerRace => "optimizer-race",
+            Widget::InsideAdam => "inside-adam",
+            Widget::NetworkRace => "network-race",
         }
     }
 
