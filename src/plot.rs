@@ -2,3 +2,5 @@
 //! components only turn it into elements, so colours follow the theme through CSS.
 
 pub mod line_chart;
+pub mod contour;
+pub mod multi_chart;

@@ -8,6 +8,9 @@ pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod matrix_view;
 pub mod number_field;
+pub mod optimizer_race;
+pub mod inside_adam;
+pub mod network_race;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod tiny_gpt;
@@ -30,5 +33,8 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
         Widget::GenerationLab => view! { <generation_lab::GenerationLab /> }.into_any(),
         Widget::KvCacheTimer => view! { <kv_cache_timer::KvCacheTimer /> }.into_any(),
+        Widget::OptimizerRace => view! { <optimizer_race::OptimizerRace /> }.into_any(),
+        Widget::InsideAdam => view! { <inside_adam::InsideAdam /> }.into_any(),
+        Widget::NetworkRace => view! { <network_race::NetworkRaceWidget /> }.into_any(),
     }
 }

@@ -427,6 +427,144 @@ await test("schedule lab: the 7B exercise, every shape, bad input", async (page)
   expect((await v("sched-warmup-steps")) === "10000", "last good kept");
 });
 
+// ---------------------------------------------------------------- chapter 8: optimizer labs
+/** Sets a range input's value and fires its input event, as dragging it would. */
+async function slide(page, name, value) {
+  await page.locator(`input[data-name="${name}"]`).evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, value);
+}
+
+await test("optimizer race: sliders move paths, hiding removes them, a click sets the start, lr at max diverges", async (page) => {
+  await openChapter(page, "optimizers");
+  const race = page.locator(".widget.race");
+  await race.scrollIntoViewIfNeeded();
+  const path = (key) => race.locator(`path[data-path="${key}"]`).getAttribute("d");
+  const status = (key) => race.locator(`[data-value="race-status-${key}"]`).innerText();
+  for (const key of ["sgd", "momentum", "rmsprop", "adam", "adamw"]) {
+    expect(((await path(key)) ?? "").split("L").length > 100, `${key} path drawn`);
+    expect((await status(key)).startsWith("loss "), `${key}: ${await status(key)}`);
+  }
+  expect((await race.locator(".contours path").count()) >= 10, "contour lines drawn");
+  // SGD's first step from (10, 1) at lr 0.07 lands on (9.3, -0.75), the chapter's table. In
+  // the plot's frame (x -11..11 over viewBox 8..472, y 4..-4 over 8..312) that is (436.2, 188.5).
+  const second = (await path("sgd")).split("L")[1].split(",").map(Number);
+  expect(Math.abs(second[0] - 436.2) < 0.2 && Math.abs(second[1] - 188.5) < 0.2, `SGD step 1 at ${second}`);
+  expect((await status("sgd")).startsWith("loss 0.0000") || Number((await status("sgd")).slice(5)) < 1e-3, `SGD converges: ${await status("sgd")}`);
+  // Every slider changes its optimizer's path.
+  for (const [name, key, v] of [["race-lr-adam", "adam", -1.5], ["race-beta1-adam", "adam", 0.5], ["race-beta2-adam", "adam", 0.9], ["race-eps-adam", "adam", -1], ["race-wd-adamw", "adamw", 0.4], ["race-beta1-momentum", "momentum", 0.5], ["race-beta2-rmsprop", "rmsprop", 0.99], ["race-lr-sgd", "sgd", -2]]) {
+    const before = await path(key);
+    await slide(page, name, v);
+    const after = await path(key);
+    expect(before !== after, `${name} did not change the ${key} path`);
+    const readout = await race.locator(`output[data-value="${name}"]`).innerText();
+    expect(readout.length > 0, `${name} has a readout`);
+  }
+  // Hiding an optimizer removes its path; showing it brings it back.
+  await race.locator('input[data-name="race-show-rmsprop"]').uncheck();
+  expect((await race.locator('path[data-path="rmsprop"]').count()) === 0, "hidden path removed");
+  expect((await status("rmsprop")) === "hidden", "legend says hidden");
+  await race.locator('input[data-name="race-show-rmsprop"]').check();
+  expect((await race.locator('path[data-path="rmsprop"]').count()) === 1, "path back");
+  // A click on the plot sets the start, read back from the start fields.
+  const svg = race.locator(".race-plot svg");
+  const box = await svg.boundingBox();
+  // The plot area spans viewBox x 8..472 for x -11..11 and y 8..312 for y 4..-4: click at
+  // viewBox (124, 84), which is x = -5.5, y = 2.
+  await svg.click({ position: { x: (124 / 480) * box.width, y: (84 / 320) * box.height } });
+  const x = Number(await race.locator('input[data-name="race-x"]').inputValue());
+  const y = Number(await race.locator('input[data-name="race-y"]').inputValue());
+  expect(Math.abs(x + 5.5) < 0.1 && Math.abs(y - 2) < 0.1, `start (${x}, ${y})`);
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="race-shown"]').innerText) > 0, null, { timeout: 5000 });
+  // Keyboard users type the start.
+  await race.locator('input[data-name="race-x"]').fill("3");
+  await race.locator('input[data-name="race-y"]').fill("-1");
+  expect((await path("adam")).startsWith("M"), "path from the typed start");
+  await race.locator('input[data-name="race-x"]').fill("abc");
+  expect((await race.locator('[data-error-for="race-x"]').innerText()).length > 5, "bad start explained");
+  // Pause, reset, step.
+  await race.locator('button[data-name="race-reset"]').click();
+  expect((await race.locator('[data-value="race-shown"]').innerText()) === "0", "reset to step 0");
+  await race.locator('button[data-name="race-step"]').click();
+  expect((await race.locator('[data-value="race-shown"]').innerText()) === "1", "one step");
+  // The learning rate at the slider's maximum (10) diverges: said, not crashed.
+  await race.locator('button[data-name="race-play"]').click();
+  await slide(page, "race-lr-sgd", 1);
+  await page.waitForFunction(() => document.querySelector('[data-value="race-status-sgd"]').innerText.startsWith("diverged at step"), null, { timeout: 15000 });
+  // Every surface draws, and its defaults do not diverge.
+  for (const surface of ["rosenbrock", "saddle", "two-basins", "valley"]) {
+    await race.locator('select[data-name="race-surface"]').selectOption(surface);
+    for (const key of ["sgd", "adam"]) expect((await status(key)).startsWith("loss "), `${surface} ${key}: ${await status(key)}`);
+  }
+});
+
+await test("inside Adam: the t = 1 corrections are 10 and 1000, the first step is lr, controls recompute", async (page) => {
+  await openChapter(page, "optimizers");
+  const cell = (name, t) => value(page, `adam-${name}-${t}`);
+  expect(Math.abs((await cell("corr1", 1)) - 10) < 1e-3, `correction 1 at t=1: ${await cell("corr1", 1)}`);
+  expect(Math.abs((await cell("corr2", 1)) - 1000) < 0.1, `correction 2 at t=1: ${await cell("corr2", 1)}`);
+  expect(Math.abs((await cell("mhat", 1)) - 0.5) < 1e-4, "m-hat = g at t=1");
+  expect(Math.abs((await cell("step", 1)) - 0.001) < 1e-7, `first step = lr: ${await cell("step", 1)}`);
+  expect(Math.abs((await cell("raw-step", 1)) - 0.0031623) < 1e-6, `uncorrected first step: ${await cell("raw-step", 1)}`);
+  expect(Math.abs((await cell("corr1", 2)) - 1 / 0.19) < 1e-3, "correction 1 at t=2");
+  expect((await page.locator(".inside-adam .multi-chart path.series").count()) === 6, "three charts, two series each");
+  await page.locator('input[data-name="adam-beta1"]').fill("0.5");
+  expect(Math.abs((await cell("corr1", 1)) - 2) < 1e-4, "1/(1-0.5) = 2");
+  await page.locator('input[data-name="adam-g"]').fill("-3");
+  expect(Math.abs((await cell("step", 1)) + 0.001) < 1e-7, "first step is -lr for a negative gradient");
+  await page.locator('input[data-name="adam-noise"]').fill("1");
+  expect((await cell("g", 1)) !== (await cell("g", 2)), "noisy gradients differ");
+  await page.locator('input[data-name="adam-lr"]').fill("100");
+  await page.locator('input[data-name="adam-steps"]').fill("1000");
+  expect(Number.isFinite(await cell("step", 5)), "extreme settings still compute");
+  for (const [name, bad] of [["adam-beta1", "1"], ["adam-eps", "0"], ["adam-steps", "2.5"], ["adam-g", "NaN"]]) {
+    await page.locator(`input[data-name="${name}"]`).fill(bad);
+    expect((await page.locator(`[data-error-for="${name}"]`).innerText()).length > 5, `no message for ${name} = ${bad}`);
+  }
+});
+
+async function raceNetwork(page, backend) {
+  const w = page.locator(".widget.network-race");
+  await w.locator('select[data-name="net-backend"]').selectOption(backend);
+  await page.waitForFunction((b) => document.querySelector(".widget.network-race .backend-badge").dataset.backend === b, backend);
+  await w.locator('button[data-name="net-train"]').click();
+  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="net"]').innerText), null, { timeout: 180000 });
+  expect((await w.locator('[data-status="net"]').innerText()).includes(`on the ${backend.toUpperCase()}`), "status names the backend");
+  const losses = {};
+  for (const key of ["sgd", "momentum", "rmsprop", "adam", "adamw"]) {
+    const text = await w.locator(`[data-value="net-status-${key}"]`).innerText();
+    const m = text.match(/^loss ([\d.]+) · accuracy ([\d.]+)%$/);
+    expect(m, `${backend} ${key}: ${text}`);
+    expect(Number(m[1]) < 0.4 && Number(m[2]) > 80, `${backend} ${key} did not learn: ${text}`);
+    losses[key] = Number(m[1]);
+  }
+  expect((await w.locator(".multi-chart path.series").count()) === 5, "five curves");
+  return losses;
+}
+
+await test("network race: five optimizers learn two moons on the GPU and on the CPU alike; lr 100 diverges", async (page) => {
+  await openChapter(page, "optimizers");
+  await page.waitForFunction(() => !document.querySelector('[data-gpu-note="net"]').innerText.startsWith("Looking"), null, { timeout: 20000 });
+  const w = page.locator(".widget.network-race");
+  const gpuOk = !(await w.locator('select[data-name="net-backend"] option[value="gpu"]').isDisabled());
+  expect(gpuOk, `no WebGPU: ${await w.locator('[data-gpu-note="net"]').innerText()}`);
+  const onGpu = await raceNetwork(page, "gpu");
+  const onCpu = await raceNetwork(page, "cpu");
+  for (const key of Object.keys(onCpu)) expect(Math.abs(onGpu[key] - onCpu[key]) < 0.02, `${key}: gpu ${onGpu[key]} vs cpu ${onCpu[key]}`);
+  // Hiding one takes it out of the race.
+  await w.locator('input[data-name="net-show-rmsprop"]').uncheck();
+  expect((await w.locator('[data-value="net-status-rmsprop"]').innerText()) === "not in the race", "excluded");
+  expect((await w.locator(".multi-chart path.series").count()) === 4, "four curves");
+  // The largest learning rate the field takes: diverged, not crashed.
+  await w.locator('input[data-name="net-lr-sgd"]').fill("100");
+  await w.locator('button[data-name="net-train"]').click();
+  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="net"]').innerText), null, { timeout: 180000 });
+  expect((await w.locator('[data-value="net-status-sgd"]').innerText()).startsWith("diverged at step"), "SGD at lr 100 diverges");
+  await w.locator('input[data-name="net-lr-adam"]').fill("0");
+  expect((await w.locator('[data-error-for="net-lr-adam"]').innerText()).length > 5, "bad rate explained");
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

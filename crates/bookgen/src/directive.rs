@@ -25,6 +25,12 @@ pub enum Widget {
     GenerationLab,
     /// Chapter 5: the same text generated with and without a KV cache, timed and counted.
     KvCacheTimer,
+    /// Chapter 8: five optimizers race across a 2-D loss surface.
+    OptimizerRace,
+    /// Chapter 8: Adam's moments, corrections and step for one parameter.
+    InsideAdam,
+    /// Chapter 8: five optimizers train the same network on two moons.
+    NetworkRace,
 }
 
 impl Widget {
@@ -39,6 +45,9 @@ impl Widget {
         Widget::ScheduleLab,
         Widget::GenerationLab,
         Widget::KvCacheTimer,
+        Widget::OptimizerRace,
+        Widget::InsideAdam,
+        Widget::NetworkRace,
     ];
 
     /// The name used in Markdown.
@@ -53,6 +62,9 @@ impl Widget {
             Widget::ScheduleLab => "schedule-lab",
             Widget::GenerationLab => "generation-lab",
             Widget::KvCacheTimer => "kv-cache-timer",
+            Widget::OptimizerRace => "optimizer-race",
+            Widget::InsideAdam => "inside-adam",
+            Widget::NetworkRace => "network-race",
         }
     }
 

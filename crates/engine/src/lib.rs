@@ -21,3 +21,6 @@ pub mod vocab;
 pub mod generate;
 pub mod train;
 pub mod checkpoint;
+pub mod inside_adam;
+pub mod surfaces;
+pub mod two_moons;

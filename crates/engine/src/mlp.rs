@@ -134,17 +134,20 @@ impl Mlp {
     /// One full-batch training step on the four XOR points. Returns the loss before the
     /// update.
     pub fn step(&mut self) -> f32 {
-        self.try_step()
-            .expect("the XOR network's shapes are fixed when it is built")
+        self.step_on(&XOR_INPUTS, &XOR_TARGETS)
+            .expect("the XOR data fit the network")
     }
 
-    fn try_step(&mut self) -> Result<f32> {
+    /// One full-batch training step on any labelled 2-D points, `targets` holding one 0 or 1
+    /// per point (chapter 8 trains on two moons). Returns the loss before the update, or an
+    /// error if there are not as many targets as points.
+    pub fn step_on(&mut self, points: &[[f32; 2]], targets: &[f32]) -> Result<f32> {
         // A fresh tape each step: parameters in, loss out, gradients back.
         let mut graph = Graph::new();
         let p = [&self.w1, &self.b1, &self.w2, &self.b2].map(|t| graph.param(t.clone()));
-        let x = graph.input(Tensor::from_vec(&[4, 2], XOR_INPUTS.concat())?);
+        let x = graph.input(Tensor::from_vec(&[points.len(), 2], points.concat())?);
         let logits = self.forward(&mut graph, x, p)?;
-        let targets = Tensor::from_vec(&[4, 1], XOR_TARGETS.to_vec())?;
+        let targets = Tensor::from_vec(&[targets.len(), 1], targets.to_vec())?;
         // Sigmoid output and binary cross-entropy, fused in the stable form.
         let loss = graph.bce_with_logits(logits, &targets)?;
         graph.backward(loss)?;

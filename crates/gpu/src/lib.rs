@@ -14,7 +14,8 @@
 //! | [`col_sum`] | column sums (bias gradients) | `tensor::sum_to_shape` |
 //! | [`optim`] | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW | `optim::Optimizer::step` |
 //!
-//! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network.
+//! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network, and through
+//! [`mlp::GpuMlp::on_data`] into the network of chapter 8's two-moons race.
 //!
 //! # State is built once
 //! A [`device::Gpu`] is acquired once ([`device::Gpu::request`], async). Pipelines are

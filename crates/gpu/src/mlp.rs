@@ -1,7 +1,8 @@
 //! Chapter 3's XOR network on the GPU: `engine::mlp::Mlp`, step for step.
 //!
 //! The network is the engine's 2-H-1 (hidden activation ReLU, tanh or sigmoid; sigmoid
-//! output with binary cross-entropy; full batch of the four XOR points; any optimizer of
+//! output with binary cross-entropy; full batch of the four XOR points, or of any labelled
+//! 2-D points through [`GpuMlp::on_data`] (chapter 8 uses two moons); any optimizer of
 //! `engine::optim`). It starts from the engine's own initial weights: [`GpuMlp::new`] builds
 //! `engine::mlp::Mlp::new(config)` and uploads its parameters, so a seed means the same
 //! network on both sides.
@@ -129,7 +130,7 @@ pub struct GpuMlp {
     gpu: Gpu,
     kernels: Kernels,
     params: Params,
-    /// The four XOR points.
+    /// The training points (the four XOR points unless built with [`GpuMlp::on_data`]).
     train_batch: Batch,
     /// One training step, in order: forward, loss, backward, update.
     step: Vec<Dispatch>,
@@ -149,10 +150,20 @@ impl GpuMlp {
     /// The network for `config`, starting from exactly the weights of
     /// `engine::mlp::Mlp::new(config)`.
     pub fn new(gpu: &Gpu, config: XorConfig) -> GpuMlp {
-        GpuMlp::try_new(gpu, config).expect("the XOR network's shapes are fixed when it is built")
+        GpuMlp::on_data(gpu, config, &XOR_INPUTS, &XOR_TARGETS)
+            .expect("the XOR network's shapes are fixed when it is built")
     }
 
-    fn try_new(gpu: &Gpu, config: XorConfig) -> ShapeResult<GpuMlp> {
+    /// The same network trained on other labelled 2-D points (one target, 0 or 1, per point),
+    /// as `engine::mlp::Mlp::step_on` does: chapter 8 trains it on two moons. An error if
+    /// the counts differ. [`GpuMlp::read_predictions`] then reads the predictions on these
+    /// points.
+    pub fn on_data(
+        gpu: &Gpu,
+        config: XorConfig,
+        points: &[[f32; 2]],
+        targets: &[f32],
+    ) -> ShapeResult<GpuMlp> {
         let kernels = Kernels {
             matmul: Matmul::new(gpu),
             add_bias: AddBias::new(gpu),
@@ -176,11 +187,11 @@ impl GpuMlp {
             w2: GpuTensor::zeros(gpu, "dw2", &params.w2.shape),
             b2: GpuTensor::zeros(gpu, "db2", &params.b2.shape),
         };
-        let b = Batch::new(gpu, k, config.activation, &params, &XOR_INPUTS)?;
-        let targets = Tensor::from_vec(&[4, 1], XOR_TARGETS.to_vec())?;
+        let b = Batch::new(gpu, k, config.activation, &params, points)?;
+        let targets = Tensor::from_vec(&[targets.len(), 1], targets.to_vec())?;
         let targets = GpuTensor::from_tensor(gpu, "targets", &targets);
         let loss = GpuTensor::zeros(gpu, "loss", &[1]);
-        // dL/dlogits, [4, 1]; and dL/da1, turned in place into dL/dz1, [4, hidden].
+        // dL/dlogits, [n, 1]; and dL/da1, turned in place into dL/dz1, [n, hidden].
         let d_logits = GpuTensor::zeros(gpu, "d_logits", &b.logits.shape);
         let d_hidden = GpuTensor::zeros(gpu, "d_hidden", &b.z1.shape);
 
@@ -281,8 +292,8 @@ impl GpuMlp {
         read_back(&self.gpu, self.history.buffer(), self.history_len)
     }
 
-    /// The current predicted probabilities for the four XOR inputs, in the order of
-    /// `XOR_INPUTS`.
+    /// The current predicted probabilities for the training points, in their order (for
+    /// XOR, the order of `XOR_INPUTS`).
     pub fn read_predictions(&self) -> impl Future<Output = Result<Vec<f32>, GpuError>> + 'static {
         self.train_batch.predict(&self.gpu)
     }

@@ -14,8 +14,9 @@ use std::sync::OnceLock;
 
 use common::{
     activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs,
-    bce_reference, grid_config, grids, largest_difference, matmul_case, optimizer_grads,
-    optimizer_methods, random, training_configs, weights_of, Tolerance, MATMUL_CASES,
+    bce_reference, grid_config, grids, largest_difference, matmul_case, moons_configs,
+    optimizer_grads, optimizer_methods, random, training_configs, weights_of, Tolerance,
+    MATMUL_CASES,
 };
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 use engine::optim::Optimizer;
@@ -364,4 +365,43 @@ fn predict_grid_matches_predict_many() {
         assert_close("grid", &on_gpu, &on_cpu, Tolerance::TRANSCENDENTAL);
     }
     assert_eq!(wait(gpu_mlp.predict_grid(&[])), Vec::<f32>::new());
+}
+
+/// Chapter 8's race on the GPU: each optimizer's 2-16-1 tanh network on the 200 two-moons
+/// points (`GpuMlp::on_data`) against the engine's `Mlp::step_on` for 200 steps. A target
+/// count that does not match is refused.
+///
+/// The first 50 losses agree within `Tolerance::TRAINING` for every optimizer. Later, RMSProp
+/// (no bias correction, β = 0.99, so its early steps are ten times the learning rate) lets
+/// ulp-sized differences grow: measured on lavapipe, its largest loss difference over 200
+/// steps is 5.2e-4 and its largest prediction difference 8.7e-4, against at most 5.4e-7 and
+/// 7.2e-7 for the other four. So the whole run is held to `MOONS` (5e-3), ten times the
+/// largest measured.
+#[test]
+fn gpu_mlp_trains_on_two_moons_like_the_engine() {
+    const MOONS: Tolerance = Tolerance {
+        abs: 5e-3,
+        rel: 0.0,
+    };
+    let data = engine::two_moons::race_data();
+    for config in moons_configs() {
+        let mut cpu = Mlp::new(config);
+        let cpu_losses: Vec<f32> = (0..200)
+            .map(|_| cpu.step_on(&data.points, &data.labels).unwrap())
+            .collect();
+        let mut gpu_mlp = GpuMlp::on_data(gpu(), config, &data.points, &data.labels).unwrap();
+        gpu_mlp.train(200);
+        let gpu_losses = wait(gpu_mlp.read_losses());
+        let what = format!("{:?} on two moons", config.method);
+        let largest = largest_difference(&gpu_losses, &cpu_losses);
+        println!("{what}: largest loss difference {largest:e}");
+        assert_close(&what, &gpu_losses[..50], &cpu_losses[..50], Tolerance::TRAINING);
+        assert_close(&what, &gpu_losses, &cpu_losses, MOONS);
+        let predictions = wait(gpu_mlp.read_predictions());
+        let on_cpu = cpu.predict_many(&data.points);
+        assert_close(&what, &predictions, &on_cpu, MOONS);
+    }
+    let config = moons_configs()[0];
+    let err = GpuMlp::on_data(gpu(), config, &data.points, &data.labels[..7]).unwrap_err();
+    assert!(err.message.contains("bce_with_logits"), "{}", err.message);
 }

@@ -20,8 +20,9 @@ use std::future::Future;
 
 use common::{
     activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs,
-    bce_reference, grid_config, grids, largest_difference, matmul_case, optimizer_grads,
-    optimizer_methods, random, training_configs, weights_of, Tolerance, MATMUL_CASES,
+    bce_reference, grid_config, grids, largest_difference, matmul_case, moons_configs,
+    optimizer_grads, optimizer_methods, random, training_configs, weights_of, Tolerance,
+    MATMUL_CASES,
 };
 use engine::mlp::{Activation, Init, Mlp, XorConfig};
 use engine::optim::Optimizer;
@@ -368,4 +369,36 @@ async fn predict_grid_matches_predict_many() {
         assert_close("grid", &on_gpu, &on_cpu, Tolerance::TRANSCENDENTAL);
     }
     assert_eq!(wait(gpu_mlp.predict_grid(&[])).await, Vec::<f32>::new());
+}
+
+/// Chapter 8's race on WebGPU: each optimizer's network on the 200 two-moons points, 50
+/// steps against the engine's `Mlp::step_on`, within `Tolerance::TRAINING` (the first 50
+/// steps are where every optimizer still agrees that closely; see `match_engine.rs`).
+#[wasm_bindgen_test]
+async fn gpu_mlp_trains_on_two_moons_like_the_engine() {
+    let _timer = Timer::start("gpu_mlp_trains_on_two_moons_like_the_engine");
+    let gpu = gpu().await;
+    let data = engine::two_moons::race_data();
+    for config in moons_configs() {
+        let mut cpu = Mlp::new(config);
+        let cpu_losses: Vec<f32> = (0..50)
+            .map(|_| cpu.step_on(&data.points, &data.labels).unwrap())
+            .collect();
+        let mut gpu_mlp = GpuMlp::on_data(&gpu, config, &data.points, &data.labels).unwrap();
+        gpu_mlp.train(50);
+        let gpu_losses = wait(gpu_mlp.read_losses()).await;
+        let what = format!("{:?} on two moons", config.method);
+        console_log!(
+            "{what}: largest difference {:e}",
+            largest_difference(&gpu_losses, &cpu_losses)
+        );
+        assert_close(&what, &gpu_losses, &cpu_losses, Tolerance::TRAINING);
+        let predictions = wait(gpu_mlp.read_predictions()).await;
+        assert_close(
+            &what,
+            &predictions,
+            &cpu.predict_many(&data.points),
+            Tolerance::TRAINING,
+        );
+    }
 }

@@ -283,3 +283,15 @@ pub fn grid_config() -> XorConfig {
 pub fn grids() -> [Vec<[f32; 2]>; 4] {
     [grid(5, 0.25), grid(5, 0.3), grid(7, 0.2), grid(1, 0.0)]
 }
+
+// ------------------------------------------------------------------------------------------
+// Chapter 8's network race: the same network on two moons
+// ------------------------------------------------------------------------------------------
+
+/// Each default racer's network, on the race's data (200 points, not 4).
+pub fn moons_configs() -> Vec<XorConfig> {
+    engine::two_moons::default_racers()
+        .into_iter()
+        .map(engine::two_moons::race_config)
+        .collect()
+}

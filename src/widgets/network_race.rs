@@ -1,0 +1,293 @@
+//! Chapter 8's network race: the same 2-16-1 network, from the same initial weights, trained
+//! on two moons by each optimizer; the loss curves overlaid. On the GPU (`gpu::GpuMlp`) when
+//! WebGPU is available, else on the CPU (`engine::two_moons::NetworkRace`).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use engine::surfaces::Racer;
+use engine::two_moons::{default_racers, race_config, race_data, NetworkRace};
+use gpu::{Gpu, GpuMlp};
+
+use crate::plot::multi_chart::MultiChart;
+use crate::widgets::number_field::{learning_rate, NumberField};
+use crate::widgets::optimizer_race::Kind;
+
+/// Full-batch steps in one race.
+pub const STEPS: usize = 500;
+/// The learning-rate fields' names, in `Kind::ALL`'s order.
+const LR_NAMES: [&str; 5] = ["net-lr-sgd", "net-lr-momentum", "net-lr-rmsprop", "net-lr-adam", "net-lr-adamw"];
+/// Steps per animation tick, for each network.
+const STEPS_PER_TICK: usize = 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Cpu,
+    Gpu,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum GpuState {
+    Probing,
+    Ready(String),
+    Unavailable(String),
+    Lost(String),
+}
+
+/// What the legend says about one optimizer's run.
+pub fn status(losses: &[f32], diverged_at: Option<usize>, accuracy: f32) -> String {
+    match (diverged_at, losses.last()) {
+        (Some(k), _) => format!("diverged at step {k}"),
+        (None, Some(loss)) => format!("loss {loss:.4} · accuracy {:.1}%", 100.0 * accuracy),
+        (None, None) => "ready".to_string(),
+    }
+}
+
+/// The widget.
+#[component]
+pub fn NetworkRaceWidget() -> impl IntoView {
+    let defaults = default_racers();
+    let lrs = RwSignal::new(defaults.map(|r| r.lr as f64));
+    let included = RwSignal::new([true; 5]);
+    let backend = RwSignal::new(Backend::Cpu);
+    let gpu_state = RwSignal::new(GpuState::Probing);
+    let gpu = StoredValue::new_local(None::<Gpu>);
+
+    // The race holds one network per included optimizer; `members[j]` is network j's kind.
+    let members = Memo::new(move |_| (0..5).filter(|&i| included.get()[i]).collect::<Vec<usize>>());
+    let racers = move || -> Vec<Racer> {
+        let lrs = lrs.get_untracked();
+        members.get_untracked().iter().map(|&i| Racer { lr: lrs[i] as f32, ..defaults[i] }).collect()
+    };
+    let race = StoredValue::new(NetworkRace::new(race_data(), &[]));
+    let gpu_nets = StoredValue::new_local(Vec::<GpuMlp>::new());
+    // What the page shows, copied out of the race after each chunk.
+    let losses = RwSignal::new(Vec::<Vec<f32>>::new());
+    let diverged = RwSignal::new(Vec::<Option<usize>>::new());
+    let accuracy = RwSignal::new(Vec::<f32>::new());
+    let running = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let message = RwSignal::new(String::new());
+
+    let publish = move || {
+        race.with_value(|r| {
+            losses.set(r.losses.clone());
+            diverged.set(r.diverged_at.clone());
+            accuracy.set((0..r.nets.len()).map(|j| r.accuracy(j)).collect());
+        });
+    };
+    let reset = move || {
+        running.set(false);
+        let racers = racers();
+        race.set_value(NetworkRace::new(race_data(), &racers));
+        let mut nets = Vec::new();
+        if backend.get_untracked() == Backend::Gpu {
+            let data = race_data();
+            let built: Option<Result<Vec<GpuMlp>, _>> = gpu.with_value(|g| {
+                g.as_ref().map(|g| racers.iter().map(|&r| GpuMlp::on_data(g, race_config(r), &data.points, &data.labels)).collect())
+            });
+            match built {
+                Some(Ok(built)) => nets = built,
+                Some(Err(error)) => {
+                    backend.set(Backend::Cpu);
+                    message.set(format!("The GPU network could not be built ({}); running on the CPU.", error.message));
+                }
+                None => backend.set(Backend::Cpu),
+            }
+        }
+        gpu_nets.set_value(nets);
+        message.set(String::new());
+        publish();
+    };
+    reset();
+
+    spawn_local(async move {
+        match Gpu::request().await {
+            Ok(device) => {
+                device.on_lost(move |reason| gpu_state.set(GpuState::Lost(reason)));
+                gpu_state.set(GpuState::Ready(device.describe()));
+                gpu.set_value(Some(device));
+                if losses.with_untracked(|l| l.iter().all(Vec::is_empty)) {
+                    backend.set(Backend::Gpu);
+                }
+            }
+            Err(error) => gpu_state.set(GpuState::Unavailable(error.to_string())),
+        }
+    });
+    // A lost device: go on on the CPU from the weights last read back.
+    Effect::new(move |_| {
+        if let GpuState::Lost(reason) = gpu_state.get() {
+            if backend.get_untracked() == Backend::Gpu {
+                gpu_nets.set_value(Vec::new());
+                backend.set(Backend::Cpu);
+                message.set(format!("The GPU was lost ({reason}); the race goes on on the CPU from the weights last read back."));
+            }
+        }
+    });
+    // A new setting or backend starts the race again.
+    Effect::new(move |first: Option<()>| {
+        lrs.track();
+        members.track();
+        backend.track();
+        if first.is_some() && !matches!(gpu_state.get_untracked(), GpuState::Lost(_)) {
+            reset();
+        }
+    });
+
+    let done = move || race.with_value(|r| r.losses.iter().zip(&r.diverged_at).all(|(l, d)| d.is_some() || l.len() >= STEPS));
+    let finish_chunk = move || {
+        publish();
+        if done() {
+            running.set(false);
+            let name = if backend.get_untracked() == Backend::Gpu { "GPU" } else { "CPU" };
+            message.set(format!("Finished {STEPS} steps on the {name}."));
+        }
+    };
+    let advance = move |steps: usize| {
+        if busy.get_untracked() {
+            return;
+        }
+        let on_gpu = backend.get_untracked() == Backend::Gpu && gpu_nets.with_value(|n| !n.is_empty());
+        if !on_gpu {
+            race.update_value(|r| {
+                let left = STEPS.saturating_sub(r.losses.iter().map(Vec::len).max().unwrap_or(0));
+                r.advance(steps.min(left));
+            });
+            finish_chunk();
+            return;
+        }
+        // Queue the steps on every live network, then read back losses and weights.
+        let live: Vec<bool> = race.with_value(|r| r.diverged_at.iter().zip(&r.losses).map(|(d, l)| d.is_none() && l.len() < STEPS).collect());
+        let reads: Vec<_> = gpu_nets.try_update_value(|nets| {
+            nets.iter_mut().zip(&live).filter(|(_, &live)| live).map(|(net, _)| {
+                net.train(steps);
+                (net.read_losses(), net.weights())
+            }).collect()
+        }).unwrap_or_default();
+        let indices: Vec<usize> = live.iter().enumerate().filter(|(_, &l)| l).map(|(j, _)| j).collect();
+        busy.set(true);
+        spawn_local(async move {
+            let mut results = Vec::new();
+            for (l, w) in reads {
+                match async { Ok::<_, gpu::GpuError>((l.await?, w.await?)) }.await {
+                    Ok(r) => results.push(r),
+                    Err(error) => {
+                        busy.set(false);
+                        running.set(false);
+                        gpu_state.set(GpuState::Lost(error.to_string()));
+                        return;
+                    }
+                }
+            }
+            busy.set(false);
+            race.update_value(|r| {
+                for (j, (new_losses, weights)) in indices.into_iter().zip(results) {
+                    r.record(j, &new_losses);
+                    r.nets[j] = weights;
+                }
+            });
+            finish_chunk();
+        });
+    };
+
+    let handle = StoredValue::new(None::<IntervalHandle>);
+    Effect::new(move |_| {
+        if running.get() {
+            let tick = move || advance(STEPS_PER_TICK);
+            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(30)) {
+                handle.set_value(Some(h));
+            }
+        } else if let Some(h) = handle.get_value() {
+            h.clear();
+            handle.set_value(None);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(h) = handle.get_value() {
+            h.clear();
+        }
+    });
+
+    let series = Signal::derive(move || losses.get().into_iter().map(|l| l.into_iter().map(f64::from).collect()).collect());
+    let classes = Signal::derive(move || members.get().into_iter().map(|i| Kind::ALL[i].class()).collect());
+    let badge = move || match backend.get() {
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
+        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::two_moons".to_string(),
+    };
+    let gpu_note = move || match gpu_state.get() {
+        GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
+        GpuState::Ready(d) => format!("WebGPU is available ({d}): each network trains in WGSL kernels (crates/gpu)."),
+        GpuState::Unavailable(why) => format!("{why} The race runs on the CPU."),
+        GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
+    };
+    let started = move || losses.with(|l| l.iter().any(|l| !l.is_empty()));
+
+    view! {
+        <section class="widget network-race" aria-label="Optimizers train the same network on two moons">
+            <header class="widget-head">
+                <h3 class="widget-title">"Live: the same network, five optimizers, two moons"</h3>
+                <span class="backend-badge" data-backend=move || if backend.get() == Backend::Gpu { "gpu" } else { "cpu" }>{badge}</span>
+            </header>
+            <div class="xor-controls">
+                <label class="select">"backend "
+                    <select data-name="net-backend" prop:value=move || if backend.get() == Backend::Gpu { "gpu" } else { "cpu" }
+                        on:change=move |ev| backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu })>
+                        <option value="cpu">"CPU (WebAssembly)"</option>
+                        <option value="gpu" disabled=move || !matches!(gpu_state.get(), GpuState::Ready(_))>"GPU (WebGPU)"</option>
+                    </select>
+                </label>
+            </div>
+            <p class="widget-note" data-gpu-note="net">{gpu_note}</p>
+            <div class="bp-controls">
+                <button class="primary" data-name="net-train" on:click=move |_| {
+                    if !running.get_untracked() && done() { reset() }
+                    running.update(|r| *r = !*r)
+                }>{move || if running.get() { "Pause".to_string() } else if started() { "Resume".to_string() } else { format!("Train {STEPS} steps") }}</button>
+                <button data-name="net-reset" on:click=move |_| reset()>"Reset"</button>
+                <span class="epoch-count"><span data-value="net-steps">{move || losses.with(|l| l.iter().map(Vec::len).max().unwrap_or(0))}</span>{format!(" / {STEPS} steps")}</span>
+            </div>
+            <p class="bp-status" role="status" data-status="net">{move || message.get()}</p>
+            <div class="race-grid">
+                <figure class="bp-curve">
+                    <MultiChart series=series classes=classes min_len=STEPS x_label="step" aria_label="Training loss of each optimizer" />
+                    <figcaption>"Mean binary cross-entropy on the 200 points, before each step."</figcaption>
+                </figure>
+                <ul class="race-legend">
+                    {Kind::ALL.iter().enumerate().map(|(i, &kind)| {
+                        let key = kind.key();
+                        let text = move || {
+                            let Some(j) = members.get().iter().position(|&m| m == i) else { return "not in the race".to_string() };
+                            let l = losses.get();
+                            status(l.get(j).map(Vec::as_slice).unwrap_or(&[]), diverged.get().get(j).copied().flatten(), accuracy.get().get(j).copied().unwrap_or(0.0))
+                        };
+                        view! {
+                            <li class=format!("race-entry {}", kind.class())>
+                                <label class="race-toggle">
+                                    <input type="checkbox" data-name=format!("net-show-{key}") prop:checked=move || included.get()[i]
+                                        on:change=move |ev| { let on = event_target_checked(&ev); included.update(|s| s[i] = on) } />
+                                    <svg class="swatch" viewBox="0 0 28 10" aria-hidden="true"><line x1="1" y1="5" x2="27" y2="5" /></svg>
+                                    <strong>{kind.name()}</strong>
+                                </label>
+                                <span class="race-status" data-value=format!("net-status-{key}")>{text}</span>
+                                <NumberField label="learning rate" name=LR_NAMES[i]
+                                    value=Signal::derive(move || lrs.get()[i]) on_change=Callback::new(move |v| lrs.update(|l| l[i] = v)) check=learning_rate />
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legend_reads_the_race() {
+        assert_eq!(status(&[], None, 0.0), "ready");
+        assert_eq!(status(&[0.7, 0.31234], None, 0.875), "loss 0.3123 · accuracy 87.5%");
+        assert_eq!(status(&[0.7], Some(2), 0.5), "diverged at step 2");
+    }
+}
