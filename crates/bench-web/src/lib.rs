@@ -37,7 +37,11 @@ pub fn gflops(n: usize, count: usize, ms: f64) -> f64 {
 /// Runs `body` again and again until at least `min_ms` have passed on `clock` (milliseconds),
 /// and returns how many times it ran and the time that took. Timing many runs as one keeps
 /// the clock's coarse resolution (0.1 ms in a browser) from mattering.
-pub fn repeat_for(min_ms: f64, mut clock: impl FnMut() -> f64, mut body: impl FnMut()) -> (usize, f64) {
+pub fn repeat_for(
+    min_ms: f64,
+    mut clock: impl FnMut() -> f64,
+    mut body: impl FnMut(),
+) -> (usize, f64) {
     let start = clock();
     let mut count = 0;
     loop {
@@ -105,7 +109,11 @@ async fn gpu_and_matmul() -> Result<(Gpu, Matmul), GpuError> {
 #[wasm_bindgen]
 pub async fn gpu_adapter() -> Result<String, JsError> {
     let (gpu, _) = gpu_and_matmul().await?;
-    let kind = if gpu.is_software() { "software" } else { "hardware" };
+    let kind = if gpu.is_software() {
+        "software"
+    } else {
+        "hardware"
+    };
     Ok(format!("{} [{kind}]", gpu.describe()))
 }
 
@@ -129,7 +137,10 @@ pub async fn gpu_matmul(a: Vec<f32>, b: Vec<f32>, n: usize) -> Result<Vec<f32>, 
 #[wasm_bindgen]
 pub async fn gpu_matmul_gflops(n: usize, batch: usize, min_ms: f64) -> Result<f64, JsError> {
     let (gpu, matmul) = gpu_and_matmul().await?;
-    let (ga, gb) = (upload(&gpu, bench_matrix(n, 1), n)?, upload(&gpu, bench_matrix(n, 2), n)?);
+    let (ga, gb) = (
+        upload(&gpu, bench_matrix(n, 1), n)?,
+        upload(&gpu, bench_matrix(n, 2), n)?,
+    );
     let gc = GpuTensor::zeros(&gpu, "c", &[n, n]);
     let dispatch = matmul.bind(&gpu, &ga, false, &gb, false, &gc)?;
     let products = vec![&dispatch; batch.max(1)];
@@ -192,7 +203,11 @@ pub async fn gpu_xor(epochs: usize, chunk: usize) -> Result<XorRun, JsError> {
         done += steps;
     }
     let ms = now() - start;
-    Ok(XorRun { ms, loss, predictions: net.read_predictions().await? })
+    Ok(XorRun {
+        ms,
+        loss,
+        predictions: net.read_predictions().await?,
+    })
 }
 
 fn check_square(a: &[f32], b: &[f32], n: usize) -> Result<(), JsError> {
