@@ -318,82 +318,45 @@ pub fn matmul_transposed(
 
 /// C = A·B for row-major A `[m, k]`, B `[k, n]`, C `[m, n]` (C is overwritten).
 ///
-/// Mathematically C[i][j] = Σ_p A[i][p]·B[p][j]. The work is cut into tiles of 4 rows by 8
-/// columns of C ([`TILE_ROWS`] x [`TILE_COLS`]): a tile's 32 running sums stay in registers
-/// while p runs from 0 to k, and each step reads only 4 numbers of A (one per row) and 8 of
-/// B (one piece of row p), then does 32 multiply-adds. Keeping the sums in registers, rather
-/// than loading and storing rows of C at every p, is what makes a matmul fast on a CPU; the
-/// 8 columns are two 4-wide SIMD vectors, which the compiler emits by itself (SSE natively,
-/// simd128 in WebAssembly). Columns and rows left over at the edges are done one at a time.
-///
-/// Every entry is summed in the same order, p = 0, 1, …, k−1, starting from 0, whichever
-/// path computes it, so every platform gets the same bits.
+/// Mathematically C[i][j] = Σ_p A[i][p]·B[p][j]. The loops run in the order i, p, j: for
+/// each entry A[i][p], add A[i][p] times row p of B to row i of C. The innermost loop then
+/// walks B and C contiguously, which the compiler turns into SIMD instructions (SSE/AVX
+/// natively, simd128 in WebAssembly). Rows of C are done four at a time, so each row of B
+/// read from memory is used four times. Every platform adds the same numbers in the same
+/// order, so results match bit for bit.
 pub fn matmul_into(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-    assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "matmul_into: slices shorter than the shapes"
-    );
+    c.fill(0.0);
     if n == 0 {
         return;
     }
-    let b = &b[..k * n];
-    let tiled_cols = n - n % TILE_COLS;
-    let tiled_rows = m - m % TILE_ROWS;
-    for i in (0..tiled_rows).step_by(TILE_ROWS) {
-        let rows: [&[f32]; TILE_ROWS] = std::array::from_fn(|r| &a[(i + r) * k..(i + r + 1) * k]);
-        for j in (0..tiled_cols).step_by(TILE_COLS) {
-            let tile = tile_sums(rows, b, n, j);
-            for (r, sums) in tile.iter().enumerate() {
-                c[(i + r) * n + j..(i + r) * n + j + TILE_COLS].copy_from_slice(sums);
-            }
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for j in tiled_cols..n {
-                c[(i + r) * n + j] = dot_column(row, b, n, j);
-            }
-        }
-    }
-    for i in tiled_rows..m {
-        let row = &a[i * k..(i + 1) * k];
-        for j in 0..n {
-            c[i * n + j] = dot_column(row, b, n, j);
-        }
-    }
-}
-
-/// Rows of C per register tile in [`matmul_into`].
-const TILE_ROWS: usize = 4;
-/// Columns of C per register tile in [`matmul_into`]: two 4-wide SIMD vectors.
-const TILE_COLS: usize = 8;
-
-/// The 4 x 8 tile of C = A·B whose top-left entry is (i, j), where `rows` are rows i..i+4
-/// of A and `b` is B `[k, n]`: 32 sums, each over p in order.
-fn tile_sums(
-    rows: [&[f32]; TILE_ROWS],
-    b: &[f32],
-    n: usize,
-    j: usize,
-) -> [[f32; TILE_COLS]; TILE_ROWS] {
-    let mut sums = [[0.0f32; TILE_COLS]; TILE_ROWS];
-    for (p, b_row) in b.chunks_exact(n).enumerate() {
-        let b_piece = &b_row[j..j + TILE_COLS];
-        for (sum_row, a_row) in sums.iter_mut().zip(rows) {
-            let a_ip = a_row[p];
-            for (sum, b_pj) in sum_row.iter_mut().zip(b_piece) {
-                *sum += a_ip * b_pj;
+    let full_blocks = m / 4;
+    let (blocked, remainder) = c.split_at_mut(full_blocks * 4 * n);
+    for (block, c_rows) in blocked.chunks_exact_mut(4 * n).enumerate() {
+        let i = block * 4;
+        let (c0, rest) = c_rows.split_at_mut(n);
+        let (c1, rest) = rest.split_at_mut(n);
+        let (c2, c3) = rest.split_at_mut(n);
+        for p in 0..k {
+            let a_col = [a[i * k + p], a[(i + 1) * k + p], a[(i + 2) * k + p], a[(i + 3) * k + p]];
+            let b_row = &b[p * n..(p + 1) * n];
+            for j in 0..n {
+                c0[j] += a_col[0] * b_row[j];
+                c1[j] += a_col[1] * b_row[j];
+                c2[j] += a_col[2] * b_row[j];
+                c3[j] += a_col[3] * b_row[j];
             }
         }
     }
-    sums
-}
-
-/// One entry of C = A·B: row `a_row` of A against column j of B `[k, n]`, summed over p in
-/// order.
-fn dot_column(a_row: &[f32], b: &[f32], n: usize, j: usize) -> f32 {
-    a_row
-        .iter()
-        .zip(b.chunks_exact(n))
-        .fold(0.0, |sum, (a_ip, b_row)| sum + a_ip * b_row[j])
+    // The last m mod 4 rows, one at a time.
+    for (r, c_row) in remainder.chunks_exact_mut(n).enumerate() {
+        let i = full_blocks * 4 + r;
+        for p in 0..k {
+            let a_ip = a[i * k + p];
+            for (c_ij, b_pj) in c_row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
+                *c_ij += a_ip * b_pj;
+            }
+        }
+    }
 }
 
 /// The shape two tensors broadcast to, numpy style.
@@ -613,9 +576,9 @@ mod tests {
 
     #[test]
     fn matmul_into_sums_every_entry_in_order_at_every_size() {
-        // The tiles, the leftover columns and the leftover rows must all compute exactly the
+        // The four-row blocks and the leftover rows must both compute exactly the
         // textbook sum, Σ_p A[i][p]·B[p][j] added in order of p from 0: compared bit for bit
-        // with the plain triple loop, for sizes on and off the 4 x 8 tile grid.
+        // with the plain triple loop, for sizes on and off the four-row blocks.
         let mut rng = crate::rng::Rng::new(3);
         // (m, k, n): on the grid, ragged, and with nothing to sum (k = 0).
         let sizes = [
