@@ -206,10 +206,10 @@ pub fn XorTrainer() -> impl IntoView {
                         surface.set(grid);
                         finish_chunk(new_losses);
                     }
-                    Err(error) => {
-                        running.set(false);
-                        gpu_state.set(GpuState::Lost(error.to_string()));
-                    }
+                    // The device went away while this chunk was in flight: its results are
+                    // gone, so the run goes on (still running) on the CPU from the weights of
+                    // the previous chunk, which `model` holds.
+                    Err(error) => gpu_state.set(GpuState::Lost(error.to_string())),
                 }
             });
         } else {

@@ -2,7 +2,8 @@
 // Chromium with playwright-core, and checks what a reader sees. Prints "N passed, N failed".
 //
 // Environment: MLBOOK_DIST (the built site), MLBOOK_NPM (folder holding playwright-core),
-// MLBOOK_SCREENSHOTS (optional folder: save light, dark and phone screenshots of every chapter).
+// MLBOOK_SCREENSHOTS (optional folder: save light, dark and phone screenshots of every chapter),
+// MLBOOK_ONLY (optional: run only the tests whose name contains it).
 
 import { createServer } from "node:http";
 import { readFileSync, existsSync, statSync, mkdirSync } from "node:fs";
@@ -13,6 +14,7 @@ const dist = process.env.MLBOOK_DIST ?? "dist";
 const require = createRequire(join(process.env.MLBOOK_NPM ?? ".", "package.json"));
 const { chromium } = require("playwright-core");
 const shots = process.env.MLBOOK_SCREENSHOTS;
+const only = process.env.MLBOOK_ONLY; // optional: run only the tests whose name contains this
 
 // The chapters, from the same SUMMARY.md and Markdown the build used.
 const summary = readFileSync("content/SUMMARY.md", "utf8");
@@ -68,6 +70,7 @@ async function newPage(options = {}) {
 }
 
 async function test(name, body) {
+  if (only && !name.includes(only)) return;
   const page = await newPage();
   try {
     await body(page);
@@ -308,6 +311,57 @@ await test("XOR controls: seed replays exactly, bad values are refused, a huge l
   await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
   await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 60000 });
   expect(await page.locator(".xor-surface").isVisible(), "widget alive");
+});
+
+await test("XOR: a GPU device lost mid-run hands over to the CPU, which finishes the run", async (page) => {
+  // Keep a handle on every GPUDevice the page creates, so the test can destroy it: a
+  // destroyed device is lost, as after a driver reset.
+  await page.addInitScript(() => {
+    window.__mlbookDevices = [];
+    const requestDevice = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await requestDevice.apply(this, args);
+      window.__mlbookDevices.push(device);
+      return device;
+    };
+  });
+  await openChapter(page, "implementation-patterns");
+  const badge = () => page.locator(".widget.xor .backend-badge").getAttribute("data-backend");
+  await page.waitForFunction(() => document.querySelector(".widget.xor .backend-badge").dataset.backend === "gpu", null, { timeout: 30000 });
+  await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="xor-epochs"]').innerText) >= 1000, null, { timeout: 60000 });
+  expect((await badge()) === "gpu", "still on the GPU before the loss");
+  const devices = await page.evaluate(() => window.__mlbookDevices.length);
+  expect(devices === 1, `the page made ${devices} GPU devices`);
+  // Read where the run is and destroy the device in one go, before the page moves on.
+  const before = await page.evaluate(() => {
+    const read = (name) => Number(document.querySelector(`[data-value="${name}"]`).innerText);
+    const state = { epochs: read("xor-epochs"), loss: read("xor-loss") };
+    window.__mlbookDevices[0].destroy();
+    return state;
+  });
+  await page.waitForFunction(() => document.querySelector(".widget.xor .backend-badge").dataset.backend === "cpu", null, { timeout: 10000 });
+  const notice = await page.locator('[data-status="xor"]').innerText();
+  expect(/GPU was lost.*continues on the CPU/.test(notice), `notice: ${notice}`);
+  // It resumes from the last weights read back: at most one chunk (100 epochs) either side
+  // of where the GPU run was when the device went.
+  const resumedAt = Number(notice.match(/at epoch (\d+)/)?.[1]);
+  expect(Math.abs(resumedAt - before.epochs) <= 100, `resumed at epoch ${resumedAt}, the GPU run was at ${before.epochs}`);
+  expect((await page.locator('[data-gpu-note="xor"]').innerText()).includes("lost"), "the backend note says the device was lost");
+  expect(!(await page.locator('select[data-name="xor-backend"] option[value="gpu"]').isEnabled()), "a lost GPU cannot be chosen again");
+  // Training goes on by itself, from the weights read back at the last chunk.
+  await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 120000 });
+  const status = await page.locator('[data-status="xor"]').innerText();
+  expect(status.includes("on the CPU"), `status: ${status}`);
+  expect((await value(page, "xor-epochs")) === 10000, `epochs ${await value(page, "xor-epochs")} (lost at ${before.epochs})`);
+  const finalLoss = await value(page, "xor-loss");
+  expect(finalLoss < before.loss, `loss ${before.loss} when the device was lost, ${finalLoss} at the end`);
+  const targets = [0, 1, 1, 0];
+  for (let i = 0; i < 4; i++) {
+    const p = await value(page, `xor-pred-${i}`);
+    expect(Math.abs(p - targets[i]) < 0.1, `prediction ${i} = ${p}`);
+  }
+  // No console error: losing the device is handled, not reported as a failure.
 });
 
 await test("self-attention: rows sum to 1, the mask and scaling switch, bad matrices are explained", async (page) => {

@@ -15,13 +15,16 @@ const TRUNK_VERSION: &str = "0.21.14";
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const BINARYEN_VERSION: &str = "132.0.0";
 const PLAYWRIGHT_VERSION: &str = "1.65";
+/// TensorFlow.js, the peer `cargo xtask bench` races in the browser (core and two backends).
+const TFJS_VERSION: &str = "4.22.0";
+const TFJS_PACKAGES: [&str; 3] = ["tfjs-core", "tfjs-backend-wasm", "tfjs-backend-webgpu"];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup(true),
+        Some("setup") => setup(true).and_then(|()| setup_bench()),
         Some("serve") => serve(),
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
@@ -30,7 +33,7 @@ fn main() -> ExitCode {
         Some("train-gpt") => train_gpt(),
         _ => {
             eprintln!("usage: cargo xtask <setup | serve | build | test | bench | data | train-gpt>");
-            eprintln!("  setup   install the tools the book needs (per user, outside the repo)");
+            eprintln!("  setup   install the tools the book and its benchmarks need (per user, outside the repo)");
             eprintln!("  serve   build and serve the book at http://127.0.0.1:8080");
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
@@ -212,9 +215,52 @@ fn build() -> Result<PathBuf> {
     Ok(dist)
 }
 
+/// TensorFlow.js from npm, version-pinned, into the per-user npm folder (the bench page
+/// serves it from there; nothing is fetched at run time).
+fn setup_bench() -> Result {
+    let tensorflow = npm_dir().join("node_modules").join("@tensorflow");
+    let pinned = |package: &str| {
+        std::fs::read_to_string(tensorflow.join(package).join("package.json"))
+            .is_ok_and(|json| json.contains(&format!("\"version\": \"{TFJS_VERSION}\"")))
+    };
+    if TFJS_PACKAGES.iter().all(|p| pinned(p)) {
+        return Ok(());
+    }
+    eprintln!("Installing TensorFlow.js {TFJS_VERSION} for the in-browser benchmark...");
+    let mut npm = Command::new("npm");
+    npm.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(npm_dir());
+    for package in TFJS_PACKAGES {
+        npm.arg(format!("@tensorflow/{package}@{TFJS_VERSION}"));
+    }
+    run(&mut npm)
+}
+
+/// The native benchmark (engine matmul vs matrixmultiply, XOR on the CPU), then the
+/// in-browser one: crates/bench-web built to wasm (release, simd128 from .cargo/config.toml)
+/// and bound with the pinned wasm-bindgen, raced against TensorFlow.js in headless Chromium
+/// by tests/bench/bench.mjs.
 fn bench() -> Result {
+    setup(true)?;
+    setup_bench()?;
     run(Command::new("cargo")
         .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_matmul"])
+        .current_dir(root()))?;
+
+    run(Command::new("cargo")
+        .args(["build", "--release", "--locked", "-p", "bench-web", "--target", "wasm32-unknown-unknown"])
+        .current_dir(root()))?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target = if target.is_absolute() { target } else { root().join(target) };
+    let wasm = target.join("wasm32-unknown-unknown").join("release").join("bench_web.wasm");
+    let package = target.join("bench-web");
+    run(Command::new(tools_dir().join("bin").join("wasm-bindgen"))
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&package)
+        .arg(&wasm))?;
+    run(Command::new("node")
+        .arg(root().join("tests").join("bench").join("bench.mjs"))
+        .env("MLBOOK_BENCH_PKG", &package)
+        .env("MLBOOK_NPM", npm_dir())
         .current_dir(root()))
 }
 

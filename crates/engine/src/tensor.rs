@@ -652,6 +652,40 @@ mod tests {
     }
 
     #[test]
+    fn matmul_into_sums_every_entry_in_order_at_every_size() {
+        // The four-row blocks and the leftover rows must both compute exactly the
+        // textbook sum, Σ_p A[i][p]·B[p][j] added in order of p from 0: compared bit for bit
+        // with the plain triple loop, for sizes on and off the four-row blocks.
+        let mut rng = crate::rng::Rng::new(3);
+        // (m, k, n): on the grid, ragged, and with nothing to sum (k = 0).
+        let sizes = [
+            (4, 3, 8),
+            (8, 16, 16),
+            (1, 1, 1),
+            (5, 7, 9),
+            (13, 17, 19),
+            (9, 2, 33),
+            (4, 0, 8),
+        ];
+        for (m, k, n) in sizes {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.normal()).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.normal()).collect();
+            let mut c = vec![f32::NAN; m * n];
+            matmul_into(&a, &b, &mut c, m, k, n);
+            for i in 0..m {
+                for j in 0..n {
+                    let mut sum = 0.0f32;
+                    for p in 0..k {
+                        sum += a[i * k + p] * b[p * n + j];
+                    }
+                    let at = format!("C[{i}][{j}] for {m}x{k}x{n}");
+                    assert_eq!(c[i * n + j].to_bits(), sum.to_bits(), "{at}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn matmul_shape_errors_explain_themselves() {
         let a = Tensor::zeros(&[2, 3]);
         let b = Tensor::zeros(&[2, 4]);

@@ -1,0 +1,146 @@
+// The browser half of `cargo xtask bench`: serves the bench page, our wasm-bindgen package
+// (crates/bench-web) and TensorFlow.js from the per-user npm folder on 127.0.0.1, runs the
+// page in one headless Chromium (WebGPU on, as in tests/browser/book.mjs), and prints
+// Markdown tables for BENCHMARKS.md.
+//
+// Environment: MLBOOK_BENCH_PKG (wasm-bindgen's output for crates/bench-web), MLBOOK_NPM
+// (folder holding playwright-core, @tensorflow/* and binaryen), MLBOOK_BENCH_QUICK=1 (fewer,
+// shorter rounds: a smoke run, not figures to record).
+
+import { createServer } from "node:http";
+import { readFileSync, existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import { join, extname, normalize, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const npm = process.env.MLBOOK_NPM ?? ".";
+const pkg = process.env.MLBOOK_BENCH_PKG ?? "target/bench-web";
+const require = createRequire(join(npm, "package.json"));
+const { chromium } = require("playwright-core");
+const quick = process.env.MLBOOK_BENCH_QUICK === "1";
+const settings = {
+  sizes: [64, 256, 512],
+  rounds: quick ? 3 : 7,
+  // A GPU round on a software adapter takes seconds at n = 512, so fewer of them.
+  gpuRounds: 3,
+  minMs: quick ? 100 : 300,
+  // Warm-up calls per implementation, so V8 has tiered both modules up to optimized code
+  // (a call that started in the baseline compiler's code finishes in it).
+  warmups: 3,
+  warmMs: quick ? 50 : 100,
+  // GPU rounds queue this many products of size n, then read the last one back.
+  batch: { 64: 20, 256: 5, 512: 2 },
+  epochs: 10_000,
+  // XOR on the GPU: epochs per submit before the losses are read back, as the chapter 3 widget.
+  chunk: 100,
+  xorCpuRuns: quick ? 1 : 5,
+  xorGpuRuns: 1,
+};
+
+// URL prefix -> folder. Nothing else is served, and the page may fetch nothing else.
+const roots = [
+  ["/pkg/", pkg],
+  ["/tfjs/", join(npm, "node_modules", "@tensorflow")],
+  ["/", here],
+];
+const types = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
+const server = createServer((req, res) => {
+  const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  const [prefix, folder] = roots.find(([p]) => path.startsWith(p));
+  const rel = normalize(path.slice(prefix.length) || "index.html");
+  const file = rel.startsWith("..") ? null : join(folder, rel);
+  if (file && existsSync(file) && statSync(file).isFile()) {
+    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  } else {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-unsafe-webgpu"],
+  ignoreDefaultArgs: ["--disable-gpu"],
+});
+const page = await browser.newPage();
+const problems = [];
+page.on("console", (m) => {
+  if (m.text().startsWith("[bench]")) console.error(m.text());
+  else if (m.type() === "error") problems.push(`console: ${m.text()}`);
+});
+page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()}: ${r.url()}`));
+page.on("request", (r) => {
+  const url = new URL(r.url());
+  if (!["data:", "blob:"].includes(url.protocol) && url.hostname !== "127.0.0.1") problems.push(`request left 127.0.0.1: ${r.url()}`);
+});
+
+let result;
+try {
+  await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
+  result = await page.evaluate((s) => window.runBench(s), settings);
+} catch (e) {
+  problems.push(e.message);
+}
+await browser.close();
+server.close();
+
+if (result) report(result);
+for (const p of problems) console.log(`problem: ${p}`);
+process.exit(problems.length === 0 ? 0 : 1);
+
+function report({ env, rows, xor }) {
+  const f = (x) => x.toFixed(2);
+  const spread = (xs) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
+  console.log(`# In-browser benchmark, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`Chromium: ${env.userAgent}`);
+  console.log(`TensorFlow.js ${env.tfjs}; tfjs-wasm SIMD ${env.tfjsWasmSimd ? "on" : "off"}, threads ${env.tfjsWasmThreads ? "on" : "off"} (crossOriginIsolated ${env.crossOriginIsolated})`);
+  console.log(`ours (crates/bench-web): ${simdReport()}`);
+  console.log(`our WebGPU adapter: ${env.ourAdapter}; tfjs-webgpu adapter: ${env.tfjsAdapter}`);
+  console.log(`median of ${settings.rounds} rounds (GPU: ${settings.gpuRounds}) of >= ${settings.minMs} ms each, after ${settings.warmups} warm-up calls each (GPU: 1); a GPU batch is ${JSON.stringify(settings.batch)} products queued (by n), then one read-back awaited\n`);
+  console.log("| n | ours wasm GFLOP/s | tfjs-wasm GFLOP/s | ours / tfjs-wasm | ours WGSL GFLOP/s | tfjs-webgpu GFLOP/s | ours / tfjs-webgpu |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of rows) {
+    const [w, g] = [r.wasm, r.webgpu];
+    console.log(`| ${r.n} | ${f(w.oursMedian)} | ${f(w.theirsMedian)} | ${f(w.oursMedian / w.theirsMedian)} | ${f(g.oursMedian)} | ${f(g.theirsMedian)} | ${f(g.oursMedian / g.theirsMedian)} |`);
+  }
+  console.log("\nRange over the rounds (min–max GFLOP/s), and each product against the engine's (largest |difference| / largest |entry|):");
+  for (const r of rows) {
+    console.log(`n=${r.n}: ours wasm ${spread(r.wasm.ours)}, tfjs-wasm ${spread(r.wasm.theirs)}, ours WGSL ${spread(r.webgpu.ours)}, tfjs-webgpu ${spread(r.webgpu.theirs)}; ` +
+      `differences: ours WGSL ${r.check.oursWgsl.toExponential(1)}, tfjs-wasm ${r.check.tfjsWasm.toExponential(1)}, tfjs-webgpu ${r.check.tfjsWebgpu.toExponential(1)}`);
+    for (const [who, d] of Object.entries(r.check)) if (!(d < 1e-4)) problems.push(`n=${r.n}: ${who} does not compute the engine's product (relative difference ${d})`);
+  }
+  const ms = (runs) => median(runs.map((r) => r.ms));
+  console.log(`\n# XOR, 2-4-1, ${settings.epochs} full-batch epochs (median of ${settings.xorCpuRuns} CPU runs, ${settings.xorGpuRuns} GPU run)`);
+  console.log(`| backend | ms | µs per epoch | final loss | predictions |`);
+  console.log("|---|---|---|---|---|");
+  for (const [name, runs] of [["CPU (wasm, engine)", xor.cpu], [`WebGPU (${settings.chunk} epochs per submit + loss read-back)`, xor.gpu]]) {
+    const last = runs[runs.length - 1];
+    console.log(`| ${name} | ${ms(runs).toFixed(0)} | ${((ms(runs) * 1000) / settings.epochs).toFixed(1)} | ${last.loss.toExponential(2)} | ${last.predictions.map((p) => p.toFixed(3)).join(", ")} |`);
+    runs.forEach((run) => run.predictions.forEach((p, i) => Math.abs(p - [0, 1, 1, 0][i]) < 0.1 || problems.push(`${name}: prediction ${i} = ${p}`)));
+  }
+  console.log(`WebGPU / CPU time: ${(ms(xor.gpu) / ms(xor.cpu)).toFixed(2)}`);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Whether our module uses wasm SIMD: binaryen's disassembler counts its f32x4 instructions. */
+function simdReport() {
+  try {
+    const wat = execFileSync(join(npm, "node_modules", ".bin", "wasm-dis"), [join(pkg, "bench_web_bg.wasm")], { maxBuffer: 1 << 30 }).toString();
+    const count = (wat.match(/f32x4\.(mul|add)/g) ?? []).length;
+    return count > 0 ? `simd128 on (${count} f32x4.mul/add instructions in the module)` : "simd128 OFF (no f32x4 arithmetic in the module)";
+  } catch (e) {
+    return `SIMD unknown (wasm-dis failed: ${e.message.split("\n")[0]})`;
+  }
+}
