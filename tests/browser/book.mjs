@@ -466,6 +466,99 @@ await test("KV cache calculator: the 70B example, GQA off, and bad input", async
   expect((await total()) === 343597383680, "last good value kept");
 });
 
+// ---------------------------------------------------------------- chapter 5: the tiny GPT
+/** Waits until the shipped tiny GPT has downloaded and a widget says so. */
+async function waitForModel(page, name) {
+  await page.waitForFunction((n) => (document.querySelector(`[data-value="${n}"]`)?.textContent ?? "").includes("shipped"), name, { timeout: 30000 });
+}
+
+await test("generation lab: greedy replays, sampling streams, beam width 1 is greedy, bad prompts are explained", async (page) => {
+  await openChapter(page, "inference");
+  const lab = page.locator(".widget.generation");
+  await lab.scrollIntoViewIfNeeded();
+  await waitForModel(page, "gen-model");
+  const generated = () => lab.locator(".gen-char").count();
+  const text = () => lab.locator(".gen-char").allInnerTexts().then((t) => t.join(""));
+  const run = async (n) => {
+    await lab.locator('[data-name="gen-go"]').click();
+    await page.waitForFunction((n) => document.querySelectorAll(".widget.generation .gen-char").length >= n, n, { timeout: 30000 });
+  };
+  await lab.locator('select[data-name="gen-mode"]').selectOption("greedy");
+  await slide(page, "gen-length", 24);
+  await run(24);
+  const greedy = await text();
+  expect(greedy.length === 24, `greedy wrote ${greedy.length}`);
+  await run(24);
+  expect((await text()) === greedy, "greedy decoding replays the same text");
+  await lab.locator('select[data-name="gen-mode"]').selectOption("sample");
+  await slide(page, "gen-length", 30);
+  for (const [t, k, p] of [[0.05, 1, 0.05], [2, 73, 1], [0.8, 20, 0.95]]) {
+    await slide(page, "gen-temperature", t);
+    await slide(page, "gen-top-k", k);
+    await slide(page, "gen-top-p", p);
+    await run(30);
+    expect((await generated()) === 30, `sampling T=${t} k=${k} p=${p} wrote ${await generated()}`);
+    const probs = await lab.locator(".gen-char").evaluateAll((els) => els.map((e) => Number(e.getAttribute("title").split("p = ")[1])));
+    expect(probs.every((q) => q > 0 && q <= 1), `probabilities ${probs}`);
+  }
+  await lab.locator('select[data-name="gen-mode"]').selectOption("beam");
+  await slide(page, "gen-width", 3);
+  await slide(page, "gen-steps", 5);
+  await lab.locator('[data-name="gen-go"]').click();
+  await lab.locator(".beam-tree").waitFor();
+  expect((await lab.locator(".beam-node").count()) === 3 + 9 * 4, `width 3, 5 steps: ${await lab.locator(".beam-node").count()} nodes`);
+  expect((await lab.locator(".beam-node.kept").count()) === 15, "three kept per step");
+  await slide(page, "gen-width", 1);
+  await lab.locator('[data-name="gen-go"]').click();
+  const best = await lab.locator('[data-value="gen-beam-best"]').innerText();
+  expect(best.includes(`“${greedy.slice(0, 5)}”`), `beam width 1 (${best}) is greedy (${greedy.slice(0, 5)})`);
+  for (const [bad, says] of [["", "at least one character"], ["Hé", "é"]]) {
+    await lab.locator('textarea[data-name="gen-prompt"]').fill(bad);
+    expect((await lab.locator('[data-error-for="gen-prompt"]').innerText()).includes(says), `prompt ${JSON.stringify(bad)}: ${await lab.locator('[data-error-for="gen-prompt"]').innerText()}`);
+    await lab.locator('[data-name="gen-go"]').click();
+    expect((await lab.locator('[data-value="gen-message"]').innerText()).includes(says), "the button explains too");
+  }
+});
+
+await test("KV cache race: the same text both ways, and the cache does less work", async (page) => {
+  await openChapter(page, "inference");
+  const race = page.locator(".widget.kv-timer");
+  await race.scrollIntoViewIfNeeded();
+  await waitForModel(page, "gen-model");
+  await race.locator('[data-name="kv-run"]').click();
+  await race.locator('[data-value="kv-same"]').waitFor({ timeout: 60000 });
+  expect((await race.locator('[data-value="kv-same"]').innerText()) === "yes", "greedy text is identical with and without the cache");
+  const macs = (await race.locator('[data-value="kv-macs"]').innerText()).match(/^(\d+) \/ (\d+)/);
+  expect(macs && Number(macs[1]) > 5 * Number(macs[2]), `multiply-adds ${macs}`);
+  expect((await race.locator("polyline.series").count()) === 4, "two charts, two series each");
+  await race.locator('textarea[data-name="kv-prompt"]').fill("é");
+  await race.locator('[data-name="kv-run"]').click();
+  expect((await race.locator('[data-value="kv-message"]').innerText()).includes("é"), "out-of-vocabulary prompt explained");
+});
+
+await test("sampling bench on the tiny GPT: the next-character distribution obeys the definitions", async (page) => {
+  await openChapter(page, "inference");
+  const bench = page.locator(".widget.sampling");
+  await bench.scrollIntoViewIfNeeded();
+  await bench.locator('select[data-name="sampling-source"]').selectOption("gpt");
+  await waitForModel(page, "sampling-model");
+  const list = async (name) => JSON.parse(await bench.locator(`[data-value="${name}"]`).innerText());
+  expect((await list("tempered")).length === 73, "one probability per character");
+  for (const p of ["0.3", "0.9", "1"]) {
+    await bench.locator('input[data-name="top-p"]').fill(p);
+    const tempered = await list("tempered");
+    const keptCount = Number(await bench.locator('[data-value="kept"]').innerText());
+    const sorted = [...tempered].sort((a, b) => b - a);
+    const mass = sorted.slice(0, keptCount).reduce((a, b) => a + b, 0);
+    const lessMass = sorted.slice(0, keptCount - 1).reduce((a, b) => a + b, 0);
+    expect(mass >= Number(p) - 1e-3 && lessMass < Number(p), `top-p ${p}: kept ${keptCount} is not the smallest set reaching p`);
+    expect(Math.abs(Number(await bench.locator('[data-value="sum"]').innerText()) - 1) < 1e-5, "sums to 1");
+  }
+  expect((await bench.locator("svg.sampling-chart g").count()) === 24, "the 24 most probable characters are drawn");
+  await bench.locator('textarea[data-name="sampling-prompt"]').fill("");
+  expect((await bench.locator('[data-error-for="logits"]').innerText()).includes("at least one character"), "empty prompt explained");
+});
+
 await test("schedule lab: the 7B exercise, every shape, bad input", async (page) => {
   await openChapter(page, "optimizers");
   const v = (name) => page.locator(`[data-value="${name}"]`).innerText();
