@@ -69,13 +69,14 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Two series in one box on a shared scale, as SVG polyline points.
+/// A series as SVG polyline points in a `width` × `height` box: x from 40 to width − 10, and
+/// y from 8 (the value `max`) down to height − 30 (zero, where the axis is drawn).
 pub fn polyline(values: &[f64], max: f64, width: f64, height: f64) -> String {
     let n = values.len().max(2) - 1;
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{:.1},{:.1}", 40.0 + (width - 50.0) * i as f64 / n as f64, 8.0 + (height - 30.0) * (1.0 - v / max.max(1e-12))))
+        .map(|(i, v)| format!("{:.1},{:.1}", 40.0 + (width - 50.0) * i as f64 / n as f64, 8.0 + (height - 38.0) * (1.0 - v / max.max(1e-12))))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -221,6 +222,6 @@ mod tests {
 
     #[test]
     fn the_polyline_spans_the_box() {
-        assert_eq!(polyline(&[0.0, 1.0], 1.0, 100.0, 60.0), "40.0,38.0 90.0,8.0");
+        assert_eq!(polyline(&[0.0, 1.0], 1.0, 100.0, 60.0), "40.0,30.0 90.0,8.0");
     }
 }

@@ -233,9 +233,14 @@ pub fn SamplingBench() -> impl IntoView {
                 <div><dt>"kept"</dt><dd data-value="kept">{move || dist.get().kept.iter().filter(|&&k| k).count()}</dd></div>
                 <div><dt>"Σ p"</dt><dd data-value="sum">{move || format!("{:.6}", dist.get().final_probs.iter().sum::<f64>())}</dd></div>
                 <div><dt>"entropy (nats)"</dt><dd data-value="entropy">{move || format!("{:.4}", entropy(&dist.get().final_probs))}</dd></div>
-                <div><dt>"p after T"</dt><dd data-value="tempered">{move || format!("{:.4?}", dist.get().tempered)}</dd></div>
-                <div><dt>"p sampled"</dt><dd data-value="final">{move || format!("{:.4?}", dist.get().final_probs)}</dd></div>
             </dl>
+            <details class="all-probs" prop:open=move || logits.with(Vec::len) <= 12>
+                <summary>{move || format!("All {} probabilities", logits.with(Vec::len))}</summary>
+                <dl class="bp-values">
+                    <div><dt>"p after T"</dt><dd data-value="tempered">{move || format!("{:.4?}", dist.get().tempered)}</dd></div>
+                    <div><dt>"p sampled"</dt><dd data-value="final">{move || format!("{:.4?}", dist.get().final_probs)}</dd></div>
+                </dl>
+            </details>
             <div class="bp-controls">
                 <button class="primary" on:click=move |_| {
                     let s = seed.get_untracked();
