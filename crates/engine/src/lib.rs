@@ -16,3 +16,4 @@ pub mod optim;
 pub mod rng;
 pub mod sampling;
 pub mod tensor;
+pub mod trace;
