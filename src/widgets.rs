@@ -8,6 +8,7 @@ pub mod matrix_view;
 pub mod number_field;
 pub mod sampling_bench;
 pub mod schedule_lab;
+pub mod transformer_trace;
 pub mod xor_trainer;
 
 use leptos::prelude::*;
@@ -25,5 +26,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SamplingBench => view! { <sampling_bench::SamplingBench /> }.into_any(),
         Widget::KvCacheCalculator => view! { <kv_cache_calculator::KvCacheCalculator /> }.into_any(),
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
+        Widget::TransformerTrace => view! { <transformer_trace::TransformerTrace /> }.into_any(),
     }
 }

@@ -21,11 +21,13 @@ pub enum Widget {
     KvCacheCalculator,
     /// Chapter 8: learning-rate schedules, and the steps of a training run.
     ScheduleLab,
+    /// Chapter 2: the one-layer transformer on a sentence, every matrix down to the loss.
+    TransformerTrace,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 7] = [
+    pub const ALL: [Widget; 8] = [
         Widget::BackpropStepper,
         Widget::XorTrainer,
         Widget::AttentionLab,
@@ -33,6 +35,7 @@ impl Widget {
         Widget::SamplingBench,
         Widget::KvCacheCalculator,
         Widget::ScheduleLab,
+        Widget::TransformerTrace,
     ];
 
     /// The name used in Markdown.
@@ -45,6 +48,7 @@ impl Widget {
             Widget::SamplingBench => "sampling-bench",
             Widget::KvCacheCalculator => "kv-cache-calculator",
             Widget::ScheduleLab => "schedule-lab",
+            Widget::TransformerTrace => "transformer-trace",
         }
     }
 

@@ -494,10 +494,13 @@ fn step_for(t: &Trace) -> f32 {
     H.min(margin / 10.0)
 }
 
+/// Picks one matrix out of the weights.
+type Pick = fn(&mut Weights) -> &mut Tensor;
+
 /// d(mean loss)/d(entry) of one weight matrix by central differences of `trace_with`.
 fn numeric_gradient(
     h: f32,
-    pick: fn(&mut Weights) -> &mut Tensor,
+    pick: Pick,
     tokens: &[usize],
     last_target: Option<usize>,
     options: &TraceOptions,
@@ -536,7 +539,7 @@ fn the_tape_gradient_matches_finite_differences() {
             graph.backward(loss).unwrap();
             // X' = X + P, so d(loss)/dP (rows 0..n) is exactly d(loss)/d(input embeddings X).
             // d(loss)/dE adds the lookup's gradient and the tied output layer's.
-            let checks: [(&str, fn(&mut Weights) -> &mut Tensor, _); 3] = [
+            let checks: [(&str, Pick, _); 3] = [
                 ("input embeddings (via P)", |w| &mut w.positions, w.positions),
                 ("E", |w| &mut w.embeddings, w.embeddings),
                 ("W1", |w| &mut w.w_1, w.w_1),
