@@ -22,13 +22,18 @@ use engine::trace::{
 // 1. The chapter's printed numbers
 // -----------------------------------------------------------------------------------------
 
-/// Checks `got` against a matrix printed with `decimals` decimals.
+/// Checks `got` against a matrix printed with `decimals` decimals: rounded the same way, and
+/// within the rounding interval.
 fn assert_printed(name: &str, got: &Tensor, printed: &[&[f64]], decimals: i32) {
     let tolerance = 0.5 * 10f64.powi(-decimals) + 2e-6;
     assert_eq!(got.rows(), printed.len(), "{name}: rows");
     for (i, (row, want_row)) in got.row_slices().zip(printed).enumerate() {
         assert_eq!(row.len(), want_row.len(), "{name}: row {i} length");
         for (j, (&g, &w)) in row.iter().zip(want_row.iter()).enumerate() {
+            // The page shows what the engine computes at the chapter's precision, so the
+            // rounded f32 value must read exactly as the chapter prints it.
+            let shown: f64 = format!("{g:.prec$}", prec = decimals as usize).parse().unwrap();
+            assert_eq!(shown, w, "{name}[{i}][{j}] = {g} is shown as {shown}, the chapter prints {w}");
             let g = g as f64;
             assert!((g - w).abs() <= tolerance, "{name}[{i}][{j}] = {g}, the chapter prints {w}");
         }
