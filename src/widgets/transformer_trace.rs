@@ -41,12 +41,14 @@ fn steps_view(trace: &Trace) -> impl IntoView {
         .into_iter()
         .map(|step| {
             let [rows, cols] = step.matrix.shape[..] else { return ().into_any() };
-            let note = format!("{} · {rows} × {cols}", step.what);
+            let note = format!("{}\u{a0}· {rows}\u{a0}×\u{a0}{cols}", step.what);
             let heat = matches!(step.key, "scores" | "scaled" | "masked" | "weights" | "logits" | "probs");
             let row_sums = matches!(step.key, "weights" | "probs");
             let col_labels = if step.columns == Columns::Vocabulary { vocabulary.clone() } else { vec![] };
+            // Matrices wider than the model width get a row of the grid to themselves.
+            let class = if cols > 4 { "trace-step wide" } else { "trace-step" };
             view! {
-                <div class="trace-step" data-step=step.key>
+                <div class=class data-step=step.key>
                     <MatrixView title=step.symbol.to_string() note=note matrix=step.matrix.clone()
                         labels=words.clone() key_columns={step.columns == Columns::Positions}
                         col_labels=col_labels heat=heat row_sums=row_sums decimals=DECIMALS />
@@ -96,6 +98,12 @@ pub fn TransformerTrace() -> impl IntoView {
     let scale = RwSignal::new(true);
     let pre_norm = RwSignal::new(false);
 
+    // Which box holds the problem, to mark it.
+    let sentence_bad = Memo::new(move |_| parse_sentence(&sentence.get()).is_err());
+    let next_bad = Memo::new(move |_| {
+        let text = next.get();
+        !text.trim().is_empty() && word_id(&text).is_err()
+    });
     let result = Memo::new(move |_| {
         let (tokens, last_target) = read_input(&sentence.get(), &next.get())?;
         let options = TraceOptions {
@@ -131,17 +139,19 @@ pub fn TransformerTrace() -> impl IntoView {
             <div class="trace-inputs">
                 <label>"sentence "
                     <input type="text" data-name="trace-sentence" spellcheck="false" autocomplete="off"
+                        class:invalid=move || sentence_bad.get() aria-invalid=move || sentence_bad.get().to_string()
                         prop:value=move || sentence.get() on:input=move |ev| sentence.set(event_target_value(&ev)) />
                 </label>
                 <label>"next word "
                     <input type="text" data-name="trace-next" spellcheck="false" autocomplete="off" placeholder="none"
+                        class:invalid=move || next_bad.get() aria-invalid=move || next_bad.get().to_string()
                         prop:value=move || next.get() on:input=move |ev| next.set(event_target_value(&ev)) />
                 </label>
             </div>
             <p class="widget-note">{format!("Words: {}. Up to three, one per row of P. The next word is what the last position must predict; leave it empty for no target there.", VOCABULARY.join(", "))}</p>
             <div class="toggles">
                 <label><input type="checkbox" data-name="trace-causal" prop:checked=move || causal.get() on:change=move |ev| causal.set(event_target_checked(&ev)) />" causal mask"</label>
-                <label><input type="checkbox" data-name="trace-scale" prop:checked=move || scale.get() on:change=move |ev| scale.set(event_target_checked(&ev)) />" divide by √d_k"</label>
+                <label><input type="checkbox" data-name="trace-scale" prop:checked=move || scale.get() on:change=move |ev| scale.set(event_target_checked(&ev)) />" divide by √dₖ"</label>
                 <label class="select">"layer norm "
                     <select data-name="trace-norm" prop:value=move || if pre_norm.get() { "pre" } else { "post" }
                         on:change=move |ev| pre_norm.set(event_target_value(&ev) == "pre")>

@@ -455,6 +455,7 @@ await test("transformer trace: the chapter's loss, the causal mask, row sums, un
   await page.locator('input[data-name="trace-sentence"]').fill("the dog sat");
   const message = await page.locator('[data-error-for="trace"]').innerText();
   expect(message.includes("“dog”") && message.includes("vocabulary"), `message: ${message}`);
+  expect((await page.locator('input[data-name="trace-sentence"]').getAttribute("aria-invalid")) === "true", "sentence box marked invalid");
   expect((await mean()) === "2.4224", "last good trace kept");
   await page.locator('input[data-name="trace-sentence"]').fill("  The MAT ");
   expect((await page.locator('[data-error-for="trace"]').innerText()) === "", "message cleared");

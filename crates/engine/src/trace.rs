@@ -455,7 +455,7 @@ impl Trace {
             step("scores", "Q·Kᵀ", "raw scores: query i dotted with key j", Positions, &a.scores),
         ]);
         steps.push(if self.options.scale {
-            step("scaled", "S = Q·Kᵀ / √4", "scores divided by √d_k = 2", Positions, &a.scaled_scores)
+            step("scaled", "S = Q·Kᵀ / √4", "scores divided by √dₖ = 2", Positions, &a.scaled_scores)
         } else {
             step("scaled", "S = Q·Kᵀ (not scaled)", "scaling is off: the raw scores go straight on", Positions, &a.scaled_scores)
         });
