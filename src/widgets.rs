@@ -14,6 +14,7 @@ pub mod network_race;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod tiny_gpt;
+pub mod transformer_trace;
 pub mod xor_trainer;
 
 use leptos::prelude::*;
@@ -36,5 +37,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::OptimizerRace => view! { <optimizer_race::OptimizerRace /> }.into_any(),
         Widget::InsideAdam => view! { <inside_adam::InsideAdam /> }.into_any(),
         Widget::NetworkRace => view! { <network_race::NetworkRaceWidget /> }.into_any(),
+        Widget::TransformerTrace => view! { <transformer_trace::TransformerTrace /> }.into_any(),
     }
 }

@@ -16,14 +16,14 @@ pub fn heat_colour(v: f32, max_abs: f32) -> String {
     format!("rgba({r}, {g}, {b}, {:.3})", 0.08 + 0.72 * strength)
 }
 
-/// How a cell's value is written: −∞ for masked entries, 3 decimals otherwise.
-pub fn cell_text(v: f32) -> String {
+/// How a cell's value is written: −∞ for masked entries, `decimals` decimals otherwise.
+pub fn cell_text(v: f32, decimals: usize) -> String {
     if v == f32::NEG_INFINITY {
         "−∞".to_string()
     } else if v.is_nan() {
         "NaN".to_string()
     } else {
-        format!("{v:.3}").replace('-', "−")
+        format!("{v:.decimals$}").replace('-', "−")
     }
 }
 
@@ -46,10 +46,26 @@ pub fn MatrixView(
     /// The columns are positions too (query-by-key matrices), so they share the row labels.
     #[prop(optional)]
     key_columns: bool,
+    /// Labels for the columns (e.g. vocabulary words); numbered 1, 2, … when not given.
+    #[prop(optional)]
+    col_labels: Vec<String>,
+    /// A line under the title saying what the matrix is.
+    #[prop(optional)]
+    note: Option<String>,
+    /// Decimals shown in each cell (3 when not given); the hover text is always exact.
+    #[prop(optional)]
+    decimals: Option<usize>,
 ) -> impl IntoView {
     let cols = matrix.row_len();
+    let decimals = decimals.unwrap_or(3);
     let max_abs = matrix.data.iter().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
-    let col_labels = if key_columns && labels.len() == cols { labels.clone() } else { (0..cols).map(|j| (j + 1).to_string()).collect() };
+    let col_labels = if col_labels.len() == cols {
+        col_labels
+    } else if key_columns && labels.len() == cols {
+        labels.clone()
+    } else {
+        (0..cols).map(|j| (j + 1).to_string()).collect()
+    };
     let name = title.clone();
     let rows = matrix
         .row_slices()
@@ -63,21 +79,21 @@ pub fn MatrixView(
                 .map(|(j, &v)| {
                     let exact = format!("{} [{}, {}] = {v}", name, i + 1, j + 1);
                     let style = if heat { format!("background: {}", heat_colour(v, max_abs)) } else { String::new() };
-                    view! { <td tabindex="0" title=exact.clone() aria-label=exact style=style>{cell_text(v)}</td> }
+                    view! { <td tabindex="0" title=exact.clone() aria-label=exact style=style>{cell_text(v, decimals)}</td> }
                 })
                 .collect_view();
             view! {
                 <tr>
                     <th scope="row">{label}</th>
                     {cells}
-                    {row_sums.then(|| view! { <td class="row-sum">{format!("{sum:.3}")}</td> })}
+                    {row_sums.then(|| view! { <td class="row-sum">{format!("{sum:.decimals$}")}</td> })}
                 </tr>
             }
         })
         .collect_view();
     view! {
         <figure class="matrix">
-            <figcaption>{title}</figcaption>
+            <figcaption>{title}{note.map(|n| view! { <span class="matrix-note">{n}</span> })}</figcaption>
             <div class="table-wrap">
                 <table>
                     <thead><tr><th></th>{col_labels.into_iter().map(|l| view! { <th scope="col">{l}</th> }).collect_view()}
@@ -95,8 +111,9 @@ mod tests {
 
     #[test]
     fn cells_read_well() {
-        assert_eq!(cell_text(f32::NEG_INFINITY), "−∞");
-        assert_eq!(cell_text(-0.5), "−0.500");
+        assert_eq!(cell_text(f32::NEG_INFINITY, 3), "−∞");
+        assert_eq!(cell_text(-0.5, 3), "−0.500");
+        assert_eq!(cell_text(0.44544, 4), "0.4454");
         assert_eq!(heat_colour(1.0, 2.0), "rgba(230, 120, 20, 0.440)");
         assert_eq!(heat_colour(f32::NAN, 1.0), "transparent");
     }

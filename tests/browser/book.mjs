@@ -710,6 +710,41 @@ await test("network race: five optimizers learn two moons on the GPU and on the 
   expect((await w.locator('[data-value="net-status-sgd"]').innerText()).startsWith("diverged at step"), "SGD at lr 100 diverges");
   await w.locator('input[data-name="net-lr-adam"]').fill("0");
   expect((await w.locator('[data-error-for="net-lr-adam"]').innerText()).length > 5, "bad rate explained");
+await test("transformer trace: the chapter's loss, the causal mask, row sums, unknown words", async (page) => {
+  await openChapter(page, "transformer-trace");
+  const mean = () => page.locator('[data-value="trace-mean-loss"]').innerText();
+  expect((await mean()) === "2.4224", `mean loss ${await mean()}`);
+  const weights = page.locator('.trace-step[data-step="weights"]');
+  const cells = () => weights.locator("tbody tr").evaluateAll((rows) =>
+    rows.map((r) => [...r.querySelectorAll("td:not(.row-sum)")].map((td) => Number(td.innerText.replace("−", "-")))));
+  const upper = (m) => m.flatMap((row, i) => row.slice(i + 1));
+  const rowsSumToOne = (m) => m.every((row) => Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 2e-4);
+  let m = await cells();
+  expect(m.length === 3 && upper(m).every((v) => v === 0), `causal: upper triangle ${JSON.stringify(m)}`);
+  expect(rowsSumToOne(m), `causal rows ${JSON.stringify(m)}`);
+  expect((await weights.locator("td.row-sum").allInnerTexts()).every((s) => s === "1.0000"), "row-sum column");
+  expect(JSON.stringify(m[2]) === "[0.3483,0.2807,0.3711]", `last row ${JSON.stringify(m[2])}`);
+  await page.locator('input[data-name="trace-causal"]').uncheck();
+  m = await cells();
+  expect(upper(m).every((v) => v > 0), `bidirectional: upper triangle ${JSON.stringify(m)}`);
+  expect(rowsSumToOne(m), `bidirectional rows ${JSON.stringify(m)}`);
+  expect(JSON.stringify(m[0]) === "[0.3614,0.2905,0.3481]", `exercise 2.1 row 0 ${JSON.stringify(m[0])}`);
+  await page.locator('input[data-name="trace-causal"]').check();
+  await page.locator('select[data-name="trace-norm"]').selectOption("pre");
+  expect((await page.locator('.trace-step[data-step="attention_input"]').count()) === 1, "pre-norm shows LN(X')");
+  expect(rowsSumToOne(await cells()), "pre-norm rows");
+  await page.locator('select[data-name="trace-norm"]').selectOption("post");
+  expect((await mean()) === "2.4224", "back to post-norm");
+  await page.locator('input[data-name="trace-sentence"]').fill("the dog sat");
+  const message = await page.locator('[data-error-for="trace"]').innerText();
+  expect(message.includes("“dog”") && message.includes("vocabulary"), `message: ${message}`);
+  expect((await page.locator('input[data-name="trace-sentence"]').getAttribute("aria-invalid")) === "true", "sentence box marked invalid");
+  expect((await mean()) === "2.4224", "last good trace kept");
+  await page.locator('input[data-name="trace-sentence"]').fill("  The MAT ");
+  expect((await page.locator('[data-error-for="trace"]').innerText()) === "", "message cleared");
+  m = await cells();
+  expect(m.length === 2 && rowsSumToOne(m), `two-word sentence ${JSON.stringify(m)}`);
+  expect((await mean()) !== "2.4224", "recomputed for the new sentence");
 });
 
 // ---------------------------------------------------------------- phones

@@ -31,6 +31,8 @@ pub enum Widget {
     InsideAdam,
     /// Chapter 8: five optimizers train the same network on two moons.
     NetworkRace,
+    /// Chapter 2: the one-layer transformer on a sentence, every matrix down to the loss.
+    TransformerTrace,
 }
 
 impl Widget {
@@ -48,6 +50,7 @@ impl Widget {
         Widget::OptimizerRace,
         Widget::InsideAdam,
         Widget::NetworkRace,
+        Widget::TransformerTrace,
     ];
 
     /// The name used in Markdown.
@@ -65,6 +68,7 @@ impl Widget {
             Widget::OptimizerRace => "optimizer-race",
             Widget::InsideAdam => "inside-adam",
             Widget::NetworkRace => "network-race",
+            Widget::TransformerTrace => "transformer-trace",
         }
     }
 

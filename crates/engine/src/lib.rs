@@ -24,3 +24,4 @@ pub mod checkpoint;
 pub mod inside_adam;
 pub mod surfaces;
 pub mod two_moons;
+pub mod trace;
