@@ -16,3 +16,7 @@ pub mod optim;
 pub mod rng;
 pub mod sampling;
 pub mod tensor;
+pub mod curve_fit;
+pub mod dropout;
+pub mod weight_decay;
+pub mod norm_axes;
