@@ -9,6 +9,10 @@ pub mod number_field;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod xor_trainer;
+pub mod overfitting_lab;
+pub mod dropout_lab;
+pub mod weight_decay_lab;
+pub mod norm_axes_lab;
 
 use leptos::prelude::*;
 
@@ -25,5 +29,9 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SamplingBench => view! { <sampling_bench::SamplingBench /> }.into_any(),
         Widget::KvCacheCalculator => view! { <kv_cache_calculator::KvCacheCalculator /> }.into_any(),
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
+        Widget::OverfittingLab => view! { <overfitting_lab::OverfittingLab /> }.into_any(),
+        Widget::DropoutLab => view! { <dropout_lab::DropoutLab /> }.into_any(),
+        Widget::WeightDecayLab => view! { <weight_decay_lab::WeightDecayLab /> }.into_any(),
+        Widget::NormAxes => view! { <norm_axes_lab::NormAxesLab /> }.into_any(),
     }
 }

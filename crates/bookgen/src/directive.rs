@@ -21,11 +21,19 @@ pub enum Widget {
     KvCacheCalculator,
     /// Chapter 8: learning-rate schedules, and the steps of a training run.
     ScheduleLab,
+    /// Chapter 7: a network overfits a noisy sine; train/validation curves, early stopping.
+    OverfittingLab,
+    /// Chapter 7: dropout masks step by step, the 1/(1 − p) scale, the expectation check.
+    DropoutLab,
+    /// Chapter 7: the shrink equation, and Adam + L2 against AdamW on one run.
+    WeightDecayLab,
+    /// Chapter 7: LayerNorm's rows against BatchNorm's columns on an editable batch.
+    NormAxes,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 7] = [
+    pub const ALL: [Widget; 11] = [
         Widget::BackpropStepper,
         Widget::XorTrainer,
         Widget::AttentionLab,
@@ -33,6 +41,10 @@ impl Widget {
         Widget::SamplingBench,
         Widget::KvCacheCalculator,
         Widget::ScheduleLab,
+        Widget::OverfittingLab,
+        Widget::DropoutLab,
+        Widget::WeightDecayLab,
+        Widget::NormAxes,
     ];
 
     /// The name used in Markdown.
@@ -45,6 +57,10 @@ impl Widget {
             Widget::SamplingBench => "sampling-bench",
             Widget::KvCacheCalculator => "kv-cache-calculator",
             Widget::ScheduleLab => "schedule-lab",
+            Widget::OverfittingLab => "overfitting-lab",
+            Widget::DropoutLab => "dropout-lab",
+            Widget::WeightDecayLab => "weight-decay-lab",
+            Widget::NormAxes => "norm-axes",
         }
     }
 
