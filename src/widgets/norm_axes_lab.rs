@@ -131,7 +131,7 @@ pub fn NormAxesLab() -> impl IntoView {
                 let rows = lab.input.rows();
                 let (ln_change, bn_change) = row_change(&lab.before, &lab.now, 0);
                 view! {
-                    <div class="matrices">
+                    <div class="norm-pair">
                         <figure class="matrix">
                             <figcaption>"LayerNorm: μ and σ² along each row (one example's features)"</figcaption>
                             {stats_table("ln", &lab.input, &lab.now.layer_norm, &lab.now.row_mean, &lab.now.row_var)}

@@ -249,19 +249,19 @@ pub fn OverfittingLab() -> impl IntoView {
             </div>
             <div class="bp-controls">
                 <button class="primary" disabled=finished on:click=move |_| running.update(|r| *r = !*r)>
-                    {move || if running.get() { "Pause" } else if shown.with(|s| s.train.len() <= 1) { "Train 3,000 steps" } else { "Resume" }}
+                    {move || if running.get() { "Pause" } else if finished() { "Stopped" } else if shown.with(|s| s.train.len() <= 1) { "Train 3,000 steps" } else { "Resume" }}
                 </button>
                 <button on:click=move |_| advance(1) disabled=move || running.get() || finished()>"Single step"</button>
                 <button on:click=move |_| reset()>"Reset"</button>
             </div>
             <p class="bp-status" role="status" data-status="fit">{move || status.get()}</p>
             <dl class="bp-values">
-                <div><dt>"step"</dt><dd data-value="fit-steps">{move || shown.with(|s| s.train.len().saturating_sub(1))}</dd></div>
+                <div><dt>"steps run"</dt><dd data-value="fit-steps">{move || shown.with(|s| s.train.len().saturating_sub(1))}</dd></div>
                 <div><dt>"training MSE"</dt><dd data-value="fit-train">{move || shown.with(|s| s.train.last().map(|v| format!("{v:.5}")).unwrap_or_default())}</dd></div>
                 <div><dt>"validation MSE"</dt><dd data-value="fit-val">{move || shown.with(|s| s.validation.last().map(|v| format!("{v:.5}")).unwrap_or_default())}</dd></div>
                 <div><dt>"best step"</dt><dd data-value="fit-best-step">{move || shown.with(|s| s.best_step)}</dd></div>
                 <div><dt>"best validation MSE"</dt><dd data-value="fit-best-val">{move || shown.with(|s| format!("{:.5}", s.best_validation))}</dd></div>
-                <div><dt>"‖w‖"</dt><dd data-value="fit-norm">{move || shown.with(|s| format!("{:.4}", s.weight_norm))}</dd></div>
+                <div><dt>"‖w‖ now"</dt><dd data-value="fit-norm">{move || shown.with(|s| format!("{:.4}", s.weight_norm))}</dd></div>
             </dl>
             <div class="overfit-plots">
                 <figure class="bp-curve">

@@ -7,7 +7,7 @@ use engine::curve_fit::FitConfig;
 use engine::weight_decay::{compare, sgd_l2_step};
 
 use crate::plot::curves::{thin, Curves, Series};
-use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
+use crate::widgets::number_field::{format_value, is_whole_in, learning_rate, rule, NumberField};
 
 /// The network the lab trains: the overfitting lab's data, with one layer of 16 units so that
 /// four runs recompute quickly on every change.
@@ -25,7 +25,7 @@ fn seed_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
 }
 
-/// A number for the equation line: 6 significant decimals, a real minus sign.
+/// A number for the equation line: six decimals, a real minus sign.
 fn num(v: f32) -> String {
     format!("{v:.6}").replace('-', "−")
 }
@@ -82,7 +82,7 @@ pub fn WeightDecayLab() -> impl IntoView {
                         let s = sgd_l2_step(w, g, eta, lam);
                         view! {
                             <p class="shrink-eq">
-                                "SGD's last step, first weight: w = " {num(w)} ", data gradient g = " {num(g)} ", η = " {num(eta)} ", λ = " {num(lam)} "."<br/>
+                                "SGD's last step, first weight: w = " {num(w)} ", data gradient g = " {num(g)} ", η = " {format_value(eta as f64)} ", λ = " {format_value(lam as f64)} "."<br/>
                                 "w(1 − ηλ) − ηg = " {num(w)} " × " <span data-value="wd-factor">{num(s.decay_factor)}</span> " − " {num(eta * g)} " = " <span data-value="wd-via-shrink">{num(s.via_shrink)}</span><br/>
                                 "w − η(g + λw) = " <span data-value="wd-via-gradient">{num(s.via_gradient)}</span>
                                 "; without decay: " {num(s.without_decay)}<br/>
@@ -93,7 +93,7 @@ pub fn WeightDecayLab() -> impl IntoView {
                     let diverged = c.sgd_l2.weight_norm.iter().chain(&c.adam_l2.weight_norm).chain(&c.adamw.weight_norm).any(|v| !v.is_finite())
                         || c.sgd_l2.validation_loss.iter().any(|v| !v.is_finite());
                     view! {
-                        <p class="bp-status" role="status" data-status="wd">{diverged.then_some("Diverged: a run's weights or loss stopped being finite numbers, and it stopped there. Lower the learning rate.")}</p>
+                        {diverged.then(|| view! { <p class="bp-status" role="status" data-status="wd">"Diverged: a run's weights or loss stopped being finite numbers, and it stopped there. Lower the learning rate."</p> })}
                         {equation}
                         <dl class="bp-values">
                             <div><dt>"‖w‖ Adam, λ = 0"</dt><dd data-value="wd-norm-adam">{format!("{:.4}", last(&c.adam.weight_norm))}</dd></div>
