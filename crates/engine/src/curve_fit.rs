@@ -505,7 +505,7 @@ mod tests {
 
     #[test]
     fn early_stopping_returns_the_best_step_and_its_weights() {
-        let full = run(FitConfig::default(), 3000);
+        let full = run(FitConfig::default(), 400);
         let patience = 200;
         let early = run(FitConfig { patience: Some(patience), ..FitConfig::default() }, 3000);
         assert_eq!(early.stopped, Some(Stopped::EarlyStopping));
@@ -527,10 +527,11 @@ mod tests {
 
     #[test]
     fn weight_decay_shrinks_the_weights() {
+        let small = FitConfig { width: 16, depth: 1, ..FitConfig::default() };
         for optimizer in [FitOptimizer::Sgd, FitOptimizer::AdamL2, FitOptimizer::AdamW] {
             let lr = if optimizer == FitOptimizer::Sgd { 0.1 } else { 0.01 };
-            let plain = run(FitConfig { optimizer, lr, ..FitConfig::default() }, 1000);
-            let decayed = run(FitConfig { optimizer, lr, weight_decay: 0.1, ..FitConfig::default() }, 1000);
+            let plain = run(FitConfig { optimizer, lr, ..small }, 1000);
+            let decayed = run(FitConfig { optimizer, lr, weight_decay: 0.1, ..small }, 1000);
             assert!(
                 decayed.weight_norm() < 0.9 * plain.weight_norm(),
                 "{optimizer:?}: {} vs {}",
