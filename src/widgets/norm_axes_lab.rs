@@ -142,7 +142,7 @@ pub fn NormAxesLab() -> impl IntoView {
                         </figure>
                     </div>
                     <p class="widget-note">
-                        {format!("Example x1 is outlined. Shifting x{rows} moves x1's outputs by at most: LayerNorm ")}
+                        {format!("Example x1 is marked with orange lines. Shifting x{rows} moves x1's outputs by at most: LayerNorm ")}
                         <span data-value="ln-change">{format!("{ln_change:.4}")}</span>
                         ", BatchNorm "
                         <span data-value="bn-change">{format!("{bn_change:.4}")}</span>

@@ -164,6 +164,17 @@ mod tests {
         assert!((direct - gap).abs() < 1e-5);
     }
 
+    /// The chapter's lab (16 units, seed 7, λ = 0.1, 500 steps): Adam + L2 ends with far
+    /// smaller weights than AdamW, and both end below Adam without decay.
+    #[test]
+    fn at_the_labs_settings_adam_l2_shrinks_harder_than_adamw() {
+        let lab = FitConfig { width: 16, depth: 1, ..FitConfig::default() };
+        let c = compare(lab, 0.1, 0.1, 0.01, 500).unwrap();
+        let last = |t: &Trajectory| *t.weight_norm.last().unwrap();
+        assert!(last(&c.adam_l2) < 0.5 * last(&c.adamw), "{} vs {}", last(&c.adam_l2), last(&c.adamw));
+        assert!(last(&c.adamw) < last(&c.adam));
+    }
+
     #[test]
     fn the_sgd_run_obeys_the_shrink_equation() {
         let (lr, lambda) = (0.1, 0.5);
