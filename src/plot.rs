@@ -4,3 +4,4 @@
 pub mod line_chart;
 pub mod contour;
 pub mod multi_chart;
+pub mod curves;

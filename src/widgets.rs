@@ -16,6 +16,10 @@ pub mod schedule_lab;
 pub mod tiny_gpt;
 pub mod transformer_trace;
 pub mod xor_trainer;
+pub mod overfitting_lab;
+pub mod dropout_lab;
+pub mod weight_decay_lab;
+pub mod norm_axes_lab;
 
 use leptos::prelude::*;
 
@@ -38,5 +42,9 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::InsideAdam => view! { <inside_adam::InsideAdam /> }.into_any(),
         Widget::NetworkRace => view! { <network_race::NetworkRaceWidget /> }.into_any(),
         Widget::TransformerTrace => view! { <transformer_trace::TransformerTrace /> }.into_any(),
+        Widget::OverfittingLab => view! { <overfitting_lab::OverfittingLab /> }.into_any(),
+        Widget::DropoutLab => view! { <dropout_lab::DropoutLab /> }.into_any(),
+        Widget::WeightDecayLab => view! { <weight_decay_lab::WeightDecayLab /> }.into_any(),
+        Widget::NormAxes => view! { <norm_axes_lab::NormAxesLab /> }.into_any(),
     }
 }

@@ -747,6 +747,180 @@ await test("transformer trace: the chapter's loss, the causal mask, row sums, un
   expect((await mean()) !== "2.4224", "recomputed for the new sentence");
 });
 
+// ---------------------------------------------------------------- chapter 7, live
+const text = (page, name) => page.locator(`[data-value="${name}"]`).first().innerText();
+const signed = (page, name) => text(page, name).then((t) => Number(t.replace("−", "-")));
+
+await test("overfitting lab: validation loss turns up, early stopping marks and restores the best step", async (page) => {
+  await openChapter(page, "regularization");
+  const lab = page.locator(".widget.overfit");
+  expect((await value(page, "fit-steps")) === 0, "starts at step 0");
+  expect((await lab.locator("circle.train-point").count()) === 14 && (await lab.locator("circle.val-point").count()) === 6, "14 training and 6 validation points");
+  await lab.getByRole("button", { name: "Train 3,000 steps" }).click();
+  await page.waitForFunction(() => /Finished|Diverged|Early/.test(document.querySelector('[data-status="fit"]').innerText), null, { timeout: 120000 });
+  expect((await text(page, "fit-steps")) === "3000", `steps ${await text(page, "fit-steps")}`);
+  expect((await value(page, "fit-best-step")) === 155, `best step ${await value(page, "fit-best-step")}`);
+  const [best, last, train] = [await value(page, "fit-best-val"), await value(page, "fit-val"), await value(page, "fit-train")];
+  expect(Math.abs(best - 0.0386) < 1e-4 && last > 5 * best && train < best / 10, `best ${best}, final validation ${last}, final training ${train}`);
+  expect((await lab.locator("line.marker").count()) === 1, "best step marked");
+  for (const cls of ["train", "validation"]) expect(((await lab.locator(`path.series.${cls}`).getAttribute("d")) ?? "").length > 200, `${cls} curve drawn`);
+  expect(((await lab.locator("path.fitted").getAttribute("d")) ?? "").split("L").length === 121, "fitted curve has 121 points");
+  // Early stopping with patience 200: stops at 355 and restores step 155.
+  await page.locator('input[data-name="fit-patience"]').fill("200");
+  await lab.getByRole("button", { name: "Train 3,000 steps" }).click();
+  await page.waitForFunction(() => /Early stopping/.test(document.querySelector('[data-status="fit"]').innerText), null, { timeout: 60000 });
+  expect((await value(page, "fit-steps")) === 355 && (await value(page, "fit-best-step")) === 155, `stopped at ${await value(page, "fit-steps")}`);
+  expect(Math.abs((await value(page, "fit-best-val")) - 0.0386) < 1e-4, "the same best validation loss as the full run");
+  expect((await page.locator('[data-status="fit"]').innerText()).includes("step 155 are restored"), "the page says which weights it restored");
+  expect(await lab.getByRole("button", { name: "Stopped" }).isDisabled(), "a stopped run cannot resume");
+});
+
+await test("overfitting lab: every control changes the run, bad values are refused, SGD at lr 100 diverges", async (page) => {
+  await openChapter(page, "regularization");
+  const lab = page.locator(".widget.overfit");
+  const oneStep = async () => {
+    await lab.getByRole("button", { name: "Single step" }).click();
+    await page.waitForFunction(() => document.querySelector('[data-value="fit-steps"]').innerText === "1");
+    return `${await text(page, "fit-train")} ${await text(page, "fit-val")} ${await text(page, "fit-norm")}`;
+  };
+  const baseline = await oneStep();
+  const controls = [["fit-width", "8", "32"], ["fit-depth", "1", "2"], ["fit-points", "40", "20"], ["fit-noise", "0.1", "0.3"], ["fit-decay", "1", "0"],
+    ["fit-dropout", "0.3", "0"], ["fit-lr", "0.05", "0.01"], ["fit-seed", "3", "7"]];
+  for (const [name, changed, original] of controls) {
+    await page.locator(`input[data-name="${name}"]`).fill(changed);
+    expect((await oneStep()) !== baseline, `${name} = ${changed} changed nothing`);
+    await page.locator(`input[data-name="${name}"]`).fill(original);
+    expect((await oneStep()) === baseline, `${name} back to ${original} should replay the same step`);
+  }
+  expect((await lab.locator("circle.train-point").count()) === 14, "points restored");
+  for (const [select, option] of [["fit-activation", "relu"], ["fit-optimizer", "adam-l2"], ["fit-optimizer", "sgd"]]) {
+    await page.locator(`select[data-name="${select}"]`).selectOption(option);
+    expect((await oneStep()) !== baseline, `${select} = ${option} changed nothing`);
+  }
+  for (const [name, bad] of [["fit-width", "0"], ["fit-depth", "9"], ["fit-points", "2"], ["fit-dropout", "1"], ["fit-patience", "-1"], ["fit-lr", "abc"], ["fit-noise", "NaN"]]) {
+    await page.locator(`input[data-name="${name}"]`).fill(bad);
+    expect((await page.locator(`[data-error-for="${name}"]`).innerText()).length > 5, `no message for ${name}=${bad}`);
+  }
+  await page.locator('input[data-name="fit-width"]').fill("32");
+  await page.locator('input[data-name="fit-lr"]').fill("100");
+  await lab.getByRole("button", { name: "Train 3,000 steps" }).click();
+  await page.waitForFunction(() => /Diverged|Finished/.test(document.querySelector('[data-status="fit"]').innerText), null, { timeout: 60000 });
+  expect((await page.locator('[data-status="fit"]').innerText()).startsWith("Diverged"), `status ${await page.locator('[data-status="fit"]').innerText()}`);
+  expect(await lab.locator("svg").first().isVisible(), "widget alive");
+});
+
+await test("dropout lab: scale 1/(1-p), a fresh mask each step, the average matches test time", async (page) => {
+  await openChapter(page, "regularization");
+  const lab = page.locator(".widget.dropout");
+  for (const p of [0.5, 0.2, 0.9, 0]) {
+    await page.locator('input[data-name="drop-p"]').fill(String(p));
+    expect(Math.abs((await value(page, "drop-scale")) - 1 / (1 - p)) < 1e-4, `p ${p}: scale ${await value(page, "drop-scale")}`);
+  }
+  await page.locator('input[data-name="drop-p"]').fill("0.5");
+  const row = (t) => lab.locator(`tr[data-step="${t}"] td`).allInnerTexts();
+  const first = await row(1);
+  // Kept cells are 2a, dropped cells are 0.
+  const a = [2, 4, 6, 8, 1, 3, 5, 7];
+  first.slice(0, 8).forEach((c, i) => expect(Number(c) === 0 || Number(c) === 2 * a[i], `unit ${i}: ${c}`));
+  await lab.getByRole("button", { name: "Next step" }).click();
+  await lab.getByRole("button", { name: "Next step" }).click();
+  expect((await value(page, "drop-step")) === 3 && (await lab.locator("tr[data-step]").count()) === 3, "three steps shown");
+  expect((await row(1)).join() === first.join(), "earlier masks do not change");
+  expect((await row(2)).join() !== first.join() || (await row(3)).join() !== first.join(), "new masks each step");
+  const err = await value(page, "drop-mc-error");
+  const se = await value(page, "drop-mc-se");
+  expect((await value(page, "drop-mc-samples")) === 10000 && err > 0 && err < 5 * se, `error ${err}, standard error ${se}`);
+  for (let i = 0; i < 8; i++) expect(Math.abs((await value(page, `drop-mean-${i}`)) - a[i]) < 5 * se, `mean of unit ${i}`);
+  await page.locator('input[data-name="drop-samples"]').fill("100");
+  expect((await value(page, "drop-mc-se")) > se * 9.9 && (await value(page, "drop-mc-error")) !== err, "fewer masks, bigger error bars");
+  await page.locator('input[data-name="drop-seed"]').fill("5");
+  expect((await row(1)).join() !== first.join(), "the seed changes the masks");
+  await page.locator('input[data-name="drop-activations"]').fill("1, 2, x");
+  expect((await page.locator('[data-error-for="drop-activations"]').innerText()).includes("not a number"), "bad activation message");
+  expect((await lab.locator('[data-value^="drop-mean-"]').count()) === 8, "last good activations kept");
+  await page.locator('input[data-name="drop-activations"]').fill("3");
+  expect((await lab.locator('[data-value^="drop-mean-"]').count()) === 1, "one unit");
+  await page.locator('input[data-name="drop-p"]').fill("1");
+  expect((await page.locator('[data-error-for="drop-p"]').innerText()).length > 5, "p = 1 refused");
+});
+
+await test("weight-decay lab: the two forms agree with the run, Adam + L2 and AdamW split only when lambda > 0", async (page) => {
+  await openChapter(page, "regularization");
+  const close = (a, b) => Math.abs(a - b) < 2e-6;
+  const shrink = await signed(page, "wd-via-shrink");
+  expect(Number.isFinite(shrink) && close(shrink, await signed(page, "wd-via-gradient")) && close(shrink, await signed(page, "wd-after")), `both forms equal the run's next weight: ${shrink}`);
+  expect(close(await value(page, "wd-factor"), 1 - 0.1 * 0.1), `1 - eta*lambda = ${await value(page, "wd-factor")}`);
+  const gap = await value(page, "wd-gap");
+  expect(gap > 0.01, `gap ${gap}`);
+  expect((await value(page, "wd-norm-adamw")) < (await value(page, "wd-norm-adam")), "AdamW shrinks the weights");
+  await page.locator('input[data-name="wd-lambda"]').fill("0");
+  expect((await value(page, "wd-gap")) === 0, "no decay, no gap");
+  expect((await text(page, "wd-norm-adam-l2")) === (await text(page, "wd-norm-adamw")), "identical runs");
+  expect(close(await value(page, "wd-factor"), 1), "factor 1 without decay");
+  await page.locator('input[data-name="wd-lambda"]').fill("0.1");
+  const snapshot = async () => `${await text(page, "wd-gap")} ${await text(page, "wd-norm-sgd")} ${await text(page, "wd-after")}`;
+  const base = await snapshot();
+  for (const [name, v] of [["wd-lambda", "0.5"], ["wd-sgd-lr", "0.05"], ["wd-adam-lr", "0.02"], ["wd-steps", "200"], ["wd-seed", "3"]]) {
+    const original = await page.locator(`input[data-name="${name}"]`).inputValue();
+    await page.locator(`input[data-name="${name}"]`).fill(v);
+    expect((await snapshot()) !== base, `${name} = ${v} changed nothing`);
+    await page.locator(`input[data-name="${name}"]`).fill(original);
+  }
+  expect((await snapshot()) === base, "same settings, same numbers");
+  expect((await page.locator(".widget.decay path.series").count()) === 5, "four norm curves and the gap");
+  for (const [name, bad] of [["wd-lambda", "-1"], ["wd-steps", "0"], ["wd-sgd-lr", "abc"]]) {
+    await page.locator(`input[data-name="${name}"]`).fill(bad);
+    expect((await page.locator(`[data-error-for="${name}"]`).innerText()).length > 5, `no message for ${name}=${bad}`);
+  }
+  await page.locator('input[data-name="wd-sgd-lr"]').fill("100");
+  expect((await page.locator('[data-status="wd"]').innerText()).startsWith("Diverged"), `status ${await page.locator('[data-status="wd"]').innerText()}`);
+});
+
+await test("norm axes: LayerNorm per row, BatchNorm per column, and only BatchNorm sees the batch", async (page) => {
+  await openChapter(page, "regularization");
+  const lab = page.locator(".widget.norm-axes");
+  const cell = (id) => lab.locator(`[data-cell="${id}"]`).innerText().then((t) => Number(t.replace("−", "-")));
+  const num = (name) => signed(page, name);
+  for (const [name, want] of [["ln-mean-0", 5], ["ln-var-1", 3.5], ["ln-mean-2", 4.25], ["bn-mean-0", 2], ["bn-mean-3", 5.333], ["bn-var-1", 4.667]]) {
+    expect(Math.abs((await num(name)) - want) < 1e-3, `${name} = ${await num(name)}, expected ${want}`);
+  }
+  expect(Math.abs((await cell("ln-0-0")) - -1.342) < 1e-3 && Math.abs((await cell("bn-0-1")) - -0.463) < 1e-3, "the chapter's outputs");
+  const [ln00, bn00] = [await cell("ln-0-0"), await cell("bn-0-0")];
+  expect((await value(page, "ln-change")) === 0 && (await value(page, "bn-change")) === 0, "no shift, no change");
+  await page.locator('input[data-name="norm-shift"]').fill("5");
+  expect((await value(page, "ln-change")) === 0, "LayerNorm of example 1 ignores the batch");
+  expect((await value(page, "bn-change")) > 0.1, `BatchNorm of example 1 moves: ${await value(page, "bn-change")}`);
+  expect((await cell("ln-0-0")) === ln00 && (await cell("bn-0-0")) !== bn00, "the cells agree");
+  expect(Math.abs((await num("bn-mean-0")) - (2 + 5 / 3)) < 1e-3, "column mean includes the shifted example");
+  await page.locator('input[data-name="norm-shift"]').fill("0");
+  await page.locator('textarea[data-name="norm-x"]').fill("1 2\n3 4\n5 9");
+  expect(Math.abs((await num("ln-mean-2")) - 7) < 1e-6 && Math.abs((await num("bn-mean-1")) - 5) < 1e-6, "stats follow the edited batch");
+  await page.locator('textarea[data-name="norm-x"]').fill("1 2\n3");
+  expect((await page.locator('[data-error-for="norm-x"]').innerText()).includes("row 2"), "ragged batch message");
+  expect((await lab.locator("table.norm-table.ln tbody tr").count()) === 3, "last good batch kept");
+  await page.locator('input[data-name="norm-shift"]').fill("abc");
+  expect((await page.locator('[data-error-for="norm-shift"]').innerText()).length > 5, "bad shift message");
+});
+
+if (shots) {
+  mkdirSync(shots, { recursive: true });
+  for (const [mode, options] of [["light", { colorScheme: "light" }], ["dark", { colorScheme: "dark" }], ["phone", { viewport: { width: 360, height: 740 }, isMobile: true, colorScheme: "light" }]]) {
+    const page = await newPage(options);
+    await openChapter(page, "regularization");
+    for (const name of ["overfit", "dropout", "decay", "norm-axes"]) {
+      const widget = page.locator(`.widget.${name}`);
+      if (name === "overfit") {
+        await page.locator('input[data-name="fit-patience"]').fill("200");
+        await widget.getByRole("button", { name: "Train 3,000 steps" }).click();
+        await page.waitForFunction(() => /Early|Finished|Diverged/.test(document.querySelector('[data-status="fit"]').innerText), null, { timeout: 60000 });
+      }
+      if (name === "dropout") for (let i = 0; i < 4; i++) await widget.getByRole("button", { name: "Next step" }).click();
+      await widget.screenshot({ path: join(shots, `${mode}-ch7-${name}.png`) });
+    }
+    await page.context().close();
+  }
+}
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

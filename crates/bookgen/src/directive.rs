@@ -33,6 +33,14 @@ pub enum Widget {
     NetworkRace,
     /// Chapter 2: the one-layer transformer on a sentence, every matrix down to the loss.
     TransformerTrace,
+    /// Chapter 7: a network overfits a noisy sine; train/validation curves, early stopping.
+    OverfittingLab,
+    /// Chapter 7: dropout masks step by step, the 1/(1 − p) scale, the expectation check.
+    DropoutLab,
+    /// Chapter 7: the shrink equation, and Adam + L2 against AdamW on one run.
+    WeightDecayLab,
+    /// Chapter 7: LayerNorm's rows against BatchNorm's columns on an editable batch.
+    NormAxes,
 }
 
 impl Widget {
@@ -51,6 +59,10 @@ impl Widget {
         Widget::InsideAdam,
         Widget::NetworkRace,
         Widget::TransformerTrace,
+        Widget::OverfittingLab,
+        Widget::DropoutLab,
+        Widget::WeightDecayLab,
+        Widget::NormAxes,
     ];
 
     /// The name used in Markdown.
@@ -69,6 +81,10 @@ impl Widget {
             Widget::InsideAdam => "inside-adam",
             Widget::NetworkRace => "network-race",
             Widget::TransformerTrace => "transformer-trace",
+            Widget::OverfittingLab => "overfitting-lab",
+            Widget::DropoutLab => "dropout-lab",
+            Widget::WeightDecayLab => "weight-decay-lab",
+            Widget::NormAxes => "norm-axes",
         }
     }
 

@@ -25,3 +25,7 @@ pub mod inside_adam;
 pub mod surfaces;
 pub mod two_moons;
 pub mod trace;
+pub mod curve_fit;
+pub mod dropout;
+pub mod weight_decay;
+pub mod norm_axes;

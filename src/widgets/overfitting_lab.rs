@@ -1,0 +1,324 @@
+//! Chapter 7's overfitting lab: a network fits a noisy sine live, with its training and
+//! validation losses, the best step, and the fitted function over the data, all from
+//! `engine::curve_fit`.
+
+use leptos::prelude::*;
+
+use engine::curve_fit::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
+use engine::mlp::Activation;
+
+use crate::plot::curves::{thin, Curves, Series};
+use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
+
+/// How long a run lasts unless early stopping ends it first.
+pub const MAX_STEPS: usize = 3000;
+/// Updates per animation tick: a full run takes 150 ticks.
+const STEPS_PER_TICK: usize = 20;
+/// Points along the drawn fitted function.
+const CURVE_SAMPLES: usize = 121;
+
+/// The fit plot's drawing box: x from 0 to 1 maps to [LEFT, LEFT + PLOT_W].
+const PLOT_W: f64 = 440.0;
+const PLOT_H: f64 = 200.0;
+const LEFT: f64 = 30.0;
+const TOP: f64 = 8.0;
+
+/// The y range the fit plot shows: the data's range with a margin, at least [−1.5, 1.5].
+pub fn y_range(points: &[(f32, f32)]) -> (f64, f64) {
+    let lo = points.iter().map(|p| p.1 as f64).fold(-1.5f64, f64::min);
+    let hi = points.iter().map(|p| p.1 as f64).fold(1.5f64, f64::max);
+    (lo - 0.3, hi + 0.3)
+}
+
+/// Pixel position of (x, y) in the fit plot for the y range `(lo, hi)`; y is clamped to the
+/// range, so a wild fit runs along the edge instead of off the page.
+pub fn to_pixel(x: f32, y: f32, (lo, hi): (f64, f64)) -> (f64, f64) {
+    let y = if y.is_finite() { (y as f64).clamp(lo, hi) } else { lo };
+    (LEFT + PLOT_W * x as f64, TOP + PLOT_H * (hi - y) / (hi - lo))
+}
+
+/// An SVG path through `points`.
+pub fn path_through(points: &[(f32, f32)], range: (f64, f64)) -> String {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, &(x, y))| {
+            let (px, py) = to_pixel(x, y, range);
+            format!("{}{px:.1},{py:.1}", if i == 0 { 'M' } else { 'L' })
+        })
+        .collect()
+}
+
+fn width_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 1.0, 128.0), "Use a whole number from 1 to 128.")
+}
+fn depth_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 1.0, 4.0), "Use 1, 2, 3 or 4 hidden layers.")
+}
+fn points_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 3.0, 300.0), "Use a whole number from 3 to 300 (a third is held out).")
+}
+fn noise_rule(v: f64) -> Result<(), String> {
+    rule((0.0..=2.0).contains(&v), "Noise from 0 to 2.")
+}
+fn decay_rule(v: f64) -> Result<(), String> {
+    rule((0.0..=10.0).contains(&v), "λ from 0 to 10.")
+}
+fn dropout_rule(v: f64) -> Result<(), String> {
+    rule((0.0..=0.9).contains(&v), "p from 0 to 0.9.")
+}
+fn patience_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 0.0, MAX_STEPS as f64), "A whole number of steps from 0 (off) to 3000.")
+}
+fn seed_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
+}
+
+/// Everything the page shows about the run, copied out of the engine after each tick.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Snapshot {
+    train: Vec<f32>,
+    validation: Vec<f32>,
+    best_step: usize,
+    best_validation: f32,
+    weight_norm: f32,
+    curve: Vec<(f32, f32)>,
+    stopped: Option<Stopped>,
+}
+
+fn snapshot(fit: &mut CurveFit) -> Result<Snapshot, String> {
+    Ok(Snapshot {
+        train: fit.train_losses.clone(),
+        validation: fit.validation_losses.clone(),
+        best_step: fit.best.step,
+        best_validation: fit.best.validation_loss,
+        weight_norm: fit.weight_norm(),
+        curve: fit.fitted_curve(CURVE_SAMPLES).map_err(|e| e.to_string())?,
+        stopped: fit.stopped,
+    })
+}
+
+/// The widget.
+#[component]
+pub fn OverfittingLab() -> impl IntoView {
+    let config = RwSignal::new(FitConfig::default());
+    let model = StoredValue::new(None::<CurveFit>);
+    let shown = RwSignal::new(Snapshot::default());
+    let data = RwSignal::new((Vec::<(f32, f32)>::new(), Vec::<(f32, f32)>::new()));
+    let running = RwSignal::new(false);
+    let status = RwSignal::new(String::new());
+
+    let show = move || {
+        let result = model.try_update_value(|m| m.as_mut().map(snapshot)).flatten();
+        match result {
+            Some(Ok(s)) => {
+                let steps = s.train.len().saturating_sub(1);
+                match s.stopped {
+                    Some(Stopped::Diverged) => {
+                        running.set(false);
+                        status.set(format!("Diverged at step {steps}: a loss or weight is no longer a finite number. Lower the learning rate, or reset."));
+                    }
+                    Some(Stopped::EarlyStopping) => {
+                        running.set(false);
+                        status.set(format!("Early stopping at step {steps}: no new best validation loss for {} steps. The weights of step {} are restored.", steps - s.best_step, s.best_step));
+                    }
+                    None if steps >= MAX_STEPS => {
+                        running.set(false);
+                        status.set(format!("Finished {MAX_STEPS} steps. The lowest validation loss was at step {}.", s.best_step));
+                    }
+                    None => status.set(String::new()),
+                }
+                shown.set(s);
+            }
+            Some(Err(message)) => {
+                running.set(false);
+                status.set(message);
+            }
+            None => {}
+        }
+    };
+    let reset = move || {
+        running.set(false);
+        match CurveFit::new(config.get_untracked()) {
+            Ok(fit) => {
+                data.set((fit.data.train.clone(), fit.data.validation.clone()));
+                model.set_value(Some(fit));
+                show();
+            }
+            Err(message) => {
+                model.set_value(None);
+                status.set(format!("Cannot train this setup: {message}."));
+            }
+        }
+    };
+    reset();
+    Effect::new(move |first: Option<()>| {
+        config.track();
+        if first.is_some() {
+            reset();
+        }
+    });
+
+    let advance = move |steps: usize| {
+        let result = model.try_update_value(|m| {
+            m.as_mut().map(|fit| {
+                let left = MAX_STEPS.saturating_sub(fit.steps());
+                fit.train(steps.min(left))
+            })
+        });
+        if let Some(Some(Err(e))) = result {
+            running.set(false);
+            status.set(e.to_string());
+        }
+        show();
+    };
+    let finished = move || shown.with(|s| s.stopped.is_some() || s.train.len() > MAX_STEPS);
+
+    let handle = StoredValue::new(None::<IntervalHandle>);
+    Effect::new(move |_| {
+        if running.get() {
+            let tick = move || {
+                if running.get_untracked() {
+                    advance(STEPS_PER_TICK);
+                }
+            };
+            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
+                handle.set_value(Some(h));
+            }
+        } else if let Some(h) = handle.get_value() {
+            h.clear();
+            handle.set_value(None);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(h) = handle.get_value() {
+            h.clear();
+        }
+    });
+
+    let loss_series = Signal::derive(move || {
+        shown.with(|s| {
+            vec![
+                Series { points: thin(&s.train, 500), class: "train", name: "training loss" },
+                Series { points: thin(&s.validation, 500), class: "validation", name: "validation loss" },
+            ]
+        })
+    });
+    let best_marker = Signal::derive(move || shown.with(|s| (s.train.len() > 1).then_some(s.best_step as f64)));
+    let range = Memo::new(move |_| data.with(|(t, v)| y_range(&[t.as_slice(), v.as_slice()].concat())));
+    let truth: Vec<(f32, f32)> = (0..CURVE_SAMPLES).map(|i| {
+        let x = i as f32 / (CURVE_SAMPLES - 1) as f32;
+        (x, target(x))
+    }).collect();
+
+    let set = move |f: fn(&mut FitConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
+    let get = move |f: fn(&FitConfig) -> f64| Signal::derive(move || f(&config.get()));
+
+    view! {
+        <section class="widget overfit" aria-label="Overfitting lab">
+            <header class="widget-head">
+                <h3 class="widget-title">"Live: a network fits a noisy sine"</h3>
+                <span class="backend-badge">"CPU · engine::curve_fit"</span>
+            </header>
+            <div class="xor-controls">
+                <NumberField label="hidden units" name="fit-width" value=get(|c| c.width as f64) on_change=set(|c, v| c.width = v as usize) check=width_rule />
+                <NumberField label="hidden layers" name="fit-depth" value=get(|c| c.depth as f64) on_change=set(|c, v| c.depth = v as usize) check=depth_rule />
+                <NumberField label="data points" name="fit-points" value=get(|c| c.points as f64) on_change=set(|c, v| c.points = v as usize) check=points_rule />
+                <NumberField label="noise σ" name="fit-noise" value=get(|c| c.noise as f64) on_change=set(|c, v| c.noise = v as f32) check=noise_rule />
+                <NumberField label="weight decay λ" name="fit-decay" value=get(|c| c.weight_decay as f64) on_change=set(|c, v| c.weight_decay = v as f32) check=decay_rule />
+                <NumberField label="dropout p" name="fit-dropout" value=get(|c| c.dropout as f64) on_change=set(|c, v| c.dropout = v as f32) check=dropout_rule />
+                <NumberField label="patience (0 = off)" name="fit-patience" value=get(|c| c.patience.unwrap_or(0) as f64) on_change=set(|c, v| c.patience = (v >= 1.0).then_some(v as usize)) check=patience_rule />
+                <NumberField label="learning rate" name="fit-lr" value=get(|c| c.lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
+                <NumberField label="seed" name="fit-seed" value=get(|c| c.seed as f64) on_change=set(|c, v| c.seed = v as u64) check=seed_rule />
+                <label class="select">"activation "
+                    <select data-name="fit-activation" on:change=move |ev| {
+                        let a = if event_target_value(&ev) == "relu" { Activation::Relu } else { Activation::Tanh };
+                        config.update(|c| c.activation = a);
+                    }>
+                        <option value="tanh" selected>"tanh"</option><option value="relu">"ReLU"</option>
+                    </select>
+                </label>
+                <label class="select">"optimizer "
+                    <select data-name="fit-optimizer" on:change=move |ev| {
+                        let o = match event_target_value(&ev).as_str() { "sgd" => FitOptimizer::Sgd, "adam-l2" => FitOptimizer::AdamL2, _ => FitOptimizer::AdamW };
+                        config.update(|c| c.optimizer = o);
+                    }>
+                        <option value="adamw" selected>"AdamW"</option><option value="adam-l2">"Adam + L2"</option><option value="sgd">"SGD (L2)"</option>
+                    </select>
+                </label>
+            </div>
+            <div class="bp-controls">
+                <button class="primary" disabled=finished on:click=move |_| running.update(|r| *r = !*r)>
+                    {move || if running.get() { "Pause" } else if finished() { "Stopped" } else if shown.with(|s| s.train.len() <= 1) { "Train 3,000 steps" } else { "Resume" }}
+                </button>
+                <button on:click=move |_| advance(1) disabled=move || running.get() || finished()>"Single step"</button>
+                <button on:click=move |_| reset()>"Reset"</button>
+            </div>
+            <p class="bp-status" role="status" data-status="fit">{move || status.get()}</p>
+            <dl class="bp-values">
+                <div><dt>"steps run"</dt><dd data-value="fit-steps">{move || shown.with(|s| s.train.len().saturating_sub(1))}</dd></div>
+                <div><dt>"training MSE"</dt><dd data-value="fit-train">{move || shown.with(|s| s.train.last().map(|v| format!("{v:.5}")).unwrap_or_default())}</dd></div>
+                <div><dt>"validation MSE"</dt><dd data-value="fit-val">{move || shown.with(|s| s.validation.last().map(|v| format!("{v:.5}")).unwrap_or_default())}</dd></div>
+                <div><dt>"best step"</dt><dd data-value="fit-best-step">{move || shown.with(|s| s.best_step)}</dd></div>
+                <div><dt>"best validation MSE"</dt><dd data-value="fit-best-val">{move || shown.with(|s| format!("{:.5}", s.best_validation))}</dd></div>
+                <div><dt>"‖w‖ now"</dt><dd data-value="fit-norm">{move || shown.with(|s| format!("{:.4}", s.weight_norm))}</dd></div>
+            </dl>
+            <div class="overfit-plots">
+                <figure class="bp-curve">
+                    <Curves series=loss_series marker=best_marker marker_label="best" log_y=true x_label="step" aria_label="Training and validation loss (log scale) with the best step marked" />
+                    <figcaption>"Mean squared error after each step, log scale; the line marks the lowest validation loss."</figcaption>
+                </figure>
+                <figure class="fit-plot">
+                    <svg viewBox=format!("0 0 {} {}", LEFT + PLOT_W + 10.0, TOP + PLOT_H + 22.0) role="img" aria-label="The fitted function over the training and validation points">
+                        {move || {
+                            let r = range.get();
+                            let (_, zero) = to_pixel(0.0, 0.0, r);
+                            view! {
+                                <line class="axis" x1=LEFT x2=LEFT + PLOT_W y1=zero y2=zero />
+                                <text class="tick" x=LEFT - 4.0 y=zero + 4.0 text-anchor="end">"0"</text>
+                                <text class="tick" x=LEFT y=TOP + PLOT_H + 16.0 text-anchor="middle">"0"</text>
+                                <text class="tick" x=LEFT + PLOT_W y=TOP + PLOT_H + 16.0 text-anchor="middle">"1"</text>
+                                <path class="truth" d=path_through(&truth, r) />
+                            }
+                        }}
+                        <path class="fitted" data-value="fit-curve" d=move || shown.with(|s| path_through(&s.curve, range.get())) />
+                        {move || {
+                            let r = range.get();
+                            data.with(|(train, validation)| {
+                                let dots = |points: &[(f32, f32)], class: &'static str| points.iter().map(|&(x, y)| {
+                                    let (cx, cy) = to_pixel(x, y, r);
+                                    view! { <circle class=class cx=cx cy=cy r="4" /> }
+                                }).collect_view();
+                                view! { {dots(train, "train-point")} {dots(validation, "val-point")} }
+                            })
+                        }}
+                    </svg>
+                    <figcaption>"Filled dots: training points. Rings: held-out validation points. Dashed: the true sin(2πx). Solid: the network now."</figcaption>
+                </figure>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plot_maps_the_unit_square_and_clamps_wild_fits() {
+        let r = (-2.0, 2.0);
+        assert_eq!(to_pixel(0.0, 2.0, r), (LEFT, TOP));
+        assert_eq!(to_pixel(1.0, -2.0, r), (LEFT + PLOT_W, TOP + PLOT_H));
+        assert_eq!(to_pixel(0.5, 50.0, r).1, TOP);
+        assert_eq!(to_pixel(0.5, f32::NAN, r).1, TOP + PLOT_H);
+        assert_eq!(path_through(&[(0.0, 0.0), (1.0, 0.0)], r), "M30.0,108.0L470.0,108.0");
+        assert_eq!(y_range(&[(0.1, 3.0)]), (-1.8, 3.3));
+    }
+
+    #[test]
+    fn controls_have_clear_limits() {
+        assert!(width_rule(0.0).is_err() && width_rule(1.5).is_err() && width_rule(32.0).is_ok());
+        assert!(depth_rule(5.0).is_err() && points_rule(2.0).is_err() && dropout_rule(0.95).is_err());
+        assert!(patience_rule(0.0).is_ok() && patience_rule(-1.0).is_err() && decay_rule(11.0).is_err());
+    }
+}
