@@ -56,10 +56,10 @@ impl Bce {
             gpu,
             &[
                 &settings,
-                logits.buffer(),
-                targets.buffer(),
-                loss.buffer(),
-                grad.buffer(),
+                logits,
+                targets,
+                loss,
+                grad,
             ],
             [1, 1, 1],
         ))

@@ -52,7 +52,7 @@ impl ColSum {
         let dims = uniform(gpu, "col_sum dims", &dims);
         Ok(self.kernel.bind(
             gpu,
-            &[&dims, x.buffer(), out.buffer()],
+            &[&dims, x, out],
             [groups_for(cols, GROUP), 1, 1],
         ))
     }

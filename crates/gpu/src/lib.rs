@@ -71,11 +71,17 @@
 //! skips them.
 
 pub mod activation;
+pub mod add;
 pub mod add_bias;
+pub mod batched_matmul;
 pub mod bce;
+pub mod causal_softmax;
 pub mod col_sum;
+pub mod cross_entropy;
 pub mod device;
+pub mod embedding;
 pub mod kernel;
+pub mod layer_norm;
 pub mod matmul;
 pub mod mlp;
 pub mod optim;

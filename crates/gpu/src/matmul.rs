@@ -71,7 +71,7 @@ impl Matmul {
         let workgroups = [groups_for(n, Self::TILE), groups_for(m, Self::TILE), 1];
         Ok(self.kernel.bind(
             gpu,
-            &[&dims, a.buffer(), b.buffer(), c.buffer()],
+            &[&dims, a, b, c],
             workgroups,
         ))
     }
