@@ -84,6 +84,12 @@ pub fn sigmoid(z: f32) -> f32 {
     }
 }
 
+/// GELU of one number, in the tanh approximation (see [`Graph::gelu`]); the tape-free
+/// inference path uses it so both compute the same bits.
+pub fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)))
+}
+
 /// √(2/π), used by the tanh approximation of GELU.
 const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 /// The cubic coefficient of the tanh approximation of GELU.
@@ -331,6 +337,19 @@ impl Graph {
         Ok(self.record(y, &[x], move |dy| Ok(vec![dy.transpose()?])))
     }
 
+    /// Reorders the dimensions (see [`Tensor::permute`]). Multi-head attention uses it to
+    /// move the head dimension next to the batch and back.
+    pub fn permute(&mut self, x: Var, axes: &[usize]) -> Result<Var> {
+        let y = self.value(x).permute(axes)?;
+        // A permutation only moves numbers, so the gradient is moved back by the inverse
+        // permutation: input dimension axes[k] was output dimension k.
+        let mut inverse = vec![0; axes.len()];
+        for (k, &a) in axes.iter().enumerate() {
+            inverse[a] = k;
+        }
+        Ok(self.record(y, &[x], move |dy| Ok(vec![dy.permute(&inverse)?])))
+    }
+
     // ---------------------------------------------------------------------------------------
     // Activations
     // ---------------------------------------------------------------------------------------
@@ -348,9 +367,7 @@ impl Graph {
     /// normal CDF; the two differ by less than 0.001.)
     pub fn gelu(&mut self, x: Var) -> Var {
         let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
-        let y = self
-            .value(x)
-            .map(|v| 0.5 * v * (1.0 + libm::tanhf(inner(v))));
+        let y = self.value(x).map(gelu);
         // With t = tanh(inner(x)): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x),
         // where inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
         let slope = self.value(x).map(|v| {

@@ -41,6 +41,13 @@ pub fn xavier_uniform(fan_in: usize, fan_out: usize, rng: &mut Rng) -> Tensor {
     Tensor::zeros(&[fan_in, fan_out]).map(|_| rng.uniform_in(-limit, limit))
 }
 
+/// A tensor of any shape drawn from a normal with mean 0 and standard deviation `std`, filled
+/// in row-major order. GPT-2 initializes its weights this way with a fixed std of 0.02
+/// (see [`crate::transformer`]).
+pub fn normal(shape: &[usize], std: f32, rng: &mut Rng) -> Tensor {
+    Tensor::zeros(shape).map(|_| rng.normal_with(0.0, std))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +93,15 @@ mod tests {
             (std / expected - 1.0).abs() < 0.01,
             "std {std}, expected {expected}"
         );
+    }
+
+    #[test]
+    fn normal_has_the_requested_std() {
+        let w = normal(&[100, 50, 50], 0.02, &mut Rng::new(3));
+        assert_eq!(w.shape, vec![100, 50, 50]);
+        let (mean, std) = mean_and_std(&w);
+        assert!(mean.abs() < 0.01 * 0.02, "mean {mean}");
+        assert!((std / 0.02 - 1.0).abs() < 0.01, "std {std}");
     }
 
     #[test]

@@ -16,3 +16,6 @@ pub mod optim;
 pub mod rng;
 pub mod sampling;
 pub mod tensor;
+pub mod transformer;
+pub mod vocab;
+pub mod generate;

@@ -204,6 +204,54 @@ impl Tensor {
         Ok(Tensor { shape, data: out })
     }
 
+    /// Reorders the dimensions: output dimension i is input dimension `axes[i]`, so
+    /// `permute(&[0, 2, 1, 3])` turns `[batch, positions, heads, d_head]` into
+    /// `[batch, heads, positions, d_head]`. `axes` must list every dimension exactly once.
+    /// Unlike [`Tensor::reshape`], the numbers move: element (i₀, i₁, …) of the output is
+    /// element (j with j[axes[k]] = i_k) of the input.
+    pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
+        let rank = self.shape.len();
+        let mut seen = vec![false; rank];
+        for &a in axes {
+            if a >= rank || seen[a] {
+                return Err(ShapeError::new(format!(
+                    "permute: axes {axes:?} are not a reordering of the {rank} dimensions of {}",
+                    shape_str(&self.shape)
+                )));
+            }
+            seen[a] = true;
+        }
+        if axes.len() != rank {
+            return Err(ShapeError::new(format!(
+                "permute: {} axes given for the {rank} dimensions of {}",
+                axes.len(),
+                shape_str(&self.shape)
+            )));
+        }
+        // Row-major strides of the input, then reordered so that stepping along output
+        // dimension k steps along input dimension axes[k].
+        let mut in_strides = vec![1; rank];
+        for d in (0..rank.saturating_sub(1)).rev() {
+            in_strides[d] = in_strides[d + 1] * self.shape[d + 1];
+        }
+        let shape: Vec<usize> = axes.iter().map(|&a| self.shape[a]).collect();
+        let strides: Vec<usize> = axes.iter().map(|&a| in_strides[a]).collect();
+        let mut data = Vec::with_capacity(self.len());
+        let mut position = vec![0; rank];
+        for _ in 0..self.len() {
+            data.push(self.data[position.iter().zip(&strides).map(|(p, s)| p * s).sum::<usize>()]);
+            // Advance the output multi-index like an odometer: the last digit fastest.
+            for d in (0..rank).rev() {
+                position[d] += 1;
+                if position[d] < shape[d] {
+                    break;
+                }
+                position[d] = 0;
+            }
+        }
+        Ok(Tensor { shape, data })
+    }
+
     /// The sum of all elements, added in order.
     pub fn sum(&self) -> f32 {
         self.data.iter().sum()
@@ -663,6 +711,26 @@ mod tests {
         assert_eq!(m.sum(), 21.0);
         assert_eq!(m.mean(), 3.5);
         assert_eq!((m.rows(), m.row_len(), m.at(1, 2)), (2, 3, 6.0));
+    }
+
+    #[test]
+    fn permute_moves_the_numbers() {
+        // [2, 3] permuted (1, 0) is the transpose.
+        let m = t(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(m.permute(&[1, 0]).unwrap(), m.transpose().unwrap());
+        assert_eq!(m.permute(&[0, 1]).unwrap(), m);
+        // [1, 2, 2, 2] as (batch, position, head, d_head): swapping position and head puts
+        // head 0's rows (1 2, 5 6) before head 1's (3 4, 7 8).
+        let x = t(&[1, 2, 2, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        let y = x.permute(&[0, 2, 1, 3]).unwrap();
+        assert_eq!(y.shape, vec![1, 2, 2, 2]);
+        assert_eq!(y.data, vec![1.0, 2.0, 5.0, 6.0, 3.0, 4.0, 7.0, 8.0]);
+        assert_eq!(y.permute(&[0, 2, 1, 3]).unwrap(), x, "this swap is its own inverse");
+        assert_eq!(
+            m.permute(&[0, 0]).unwrap_err().message,
+            "permute: axes [0, 0] are not a reordering of the 2 dimensions of [2, 3]"
+        );
+        assert!(m.permute(&[0]).unwrap_err().message.contains("1 axes given"));
     }
 
     #[test]

@@ -200,6 +200,19 @@ proptest! {
         check_gradients(&matrix, seed, |g, v| g.transpose(v[0]).unwrap())?;
     }
 
+    /// Any reordering of a rank-1 to rank-4 tensor's dimensions.
+    #[test]
+    fn permute_any_axes(shape in prop::collection::vec(1..=4usize, 1..=4), order_seed: u64, seed: u64) {
+        let x = [random(&shape, &mut Rng::new(seed))];
+        // A random permutation of 0..rank (Fisher–Yates with the seeded generator).
+        let mut axes: Vec<usize> = (0..shape.len()).collect();
+        let mut rng = Rng::new(order_seed);
+        for i in (1..axes.len()).rev() {
+            axes.swap(i, rng.below(i + 1));
+        }
+        check_gradients(&x, seed, |g, v| g.permute(v[0], &axes).unwrap())?;
+    }
+
     #[test]
     fn activations(r in dim(), c in dim(), seed: u64) {
         let x = [random(&[r, c], &mut Rng::new(seed))];
