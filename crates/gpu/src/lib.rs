@@ -86,7 +86,9 @@ pub mod matmul;
 pub mod mlp;
 pub mod optim;
 pub mod tensor;
+pub mod transformer;
 
 pub use device::{Gpu, GpuError};
 pub use mlp::GpuMlp;
 pub use tensor::GpuTensor;
+pub use transformer::{GpuTransformer, TrainSettings};

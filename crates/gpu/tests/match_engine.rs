@@ -30,7 +30,7 @@ use gpu::layer_norm::LayerNorm;
 use gpu::matmul::Matmul;
 use gpu::optim::{Optim, OptimizerShared, ScheduleTable};
 use gpu::tensor::GpuIndices;
-use gpu::{Gpu, GpuError, GpuMlp, GpuTensor};
+use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer};
 
 // ------------------------------------------------------------------------------------------
 // Helpers
@@ -718,4 +718,130 @@ fn clipped_scheduled_adamw_matches_the_engine() {
             assert_close(&format!("{what} tensor {i}"), &read(view).data, p, Tolerance::OPTIMIZER_PARAMS);
         }
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// The transformer
+// ------------------------------------------------------------------------------------------
+
+/// On the same weights and the same batch, the GPU's loss and every parameter's gradient
+/// against `Transformer::loss_and_grads`, pre-norm (GELU) and post-norm (ReLU), at ragged
+/// sizes (`common::transformer_config`). Tolerances: `TRANSFORMER_LOSS` and
+/// `TRANSFORMER_GRAD_RELATIVE`, stated there.
+#[test]
+fn gpu_transformer_loss_and_gradients_match_the_engine() {
+    for (norm, activation) in transformer_variants() {
+        let config = transformer_config(norm, activation);
+        let model = transformer_model(config, 5);
+        let batch = transformer_batch(config.vocab, TRANSFORMER_BATCH, TRANSFORMER_LEN, 6);
+        let (loss_cpu, grads_cpu) = model.loss_and_grads(&batch).unwrap();
+        let on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
+        let (loss_gpu, grads_gpu) = wait(on_gpu.loss_and_grads(&batch).unwrap());
+        let what = format!("{norm:?}/{activation:?}");
+        assert_close(&format!("{what} loss"), &[loss_gpu], &[loss_cpu], TRANSFORMER_LOSS);
+        let mut worst = (0.0f32, String::new());
+        for ((spec, g), c) in config.param_specs().iter().zip(&grads_gpu).zip(&grads_cpu) {
+            assert_eq!(g.shape, c.shape, "{}", spec.name);
+            let err = relative_to_largest(&g.data, &c.data);
+            assert!(
+                err <= TRANSFORMER_GRAD_RELATIVE,
+                "{what} gradient of {}: largest difference {err:e} of its largest element",
+                spec.name
+            );
+            assert!(c.data.iter().any(|&v| v != 0.0), "{} has a gradient", spec.name);
+            if err > worst.0 {
+                worst = (err, spec.name.clone());
+            }
+        }
+        println!(
+            "{what}: loss gpu {loss_gpu} cpu {loss_cpu}; worst gradient {} at {:e} of its largest",
+            worst.1, worst.0
+        );
+    }
+}
+
+/// Ten steps of AdamW with warmup-cosine and clipping (`common::transformer_settings`), each
+/// on its own batch, in two `train` calls, against the engine's loop (`common::train_on_cpu`):
+/// every loss, the final gradient norm and learning rate, and every weight at the end,
+/// within `TRANSFORMER_TRAINING`.
+#[test]
+fn gpu_transformer_trains_like_the_engine() {
+    for (norm, activation) in transformer_variants() {
+        let config = transformer_config(norm, activation);
+        let settings = transformer_settings();
+        let mut cpu = transformer_model(config, 7);
+        let batches: Vec<_> = (0..10)
+            .map(|s| transformer_batch(config.vocab, settings.batch, settings.len, 100 + s))
+            .collect();
+        let mut on_gpu = GpuTransformer::new(gpu(), &cpu, settings).unwrap();
+        let (losses_cpu, norms_cpu) = train_on_cpu(&mut cpu, &settings, &batches);
+
+        on_gpu.train(&batches[..6]).unwrap();
+        let first = wait(on_gpu.read_losses());
+        on_gpu.train(&batches[6..]).unwrap();
+        let second = wait(on_gpu.read_losses());
+        let losses_gpu = [first, second].concat();
+        let what = format!("{norm:?}/{activation:?}");
+        assert_close(&format!("{what} losses"), &losses_gpu, &losses_cpu, TRANSFORMER_TRAINING);
+        assert!(losses_gpu[9] < losses_gpu[0], "{what}: the loss falls: {losses_gpu:?}");
+
+        let state = wait(on_gpu.read_step_state());
+        assert_eq!((state.t, on_gpu.steps()), (10, 10));
+        assert_close(&format!("{what} lr"), &[state.lr], &[settings.schedule.lr_at(9)], Tolerance::EXACT);
+        assert_close(&format!("{what} norm"), &[state.grad_norm], &[norms_cpu[9]], Tolerance { abs: 0.0, rel: 1e-4 });
+        assert!(norms_cpu.iter().filter(|&&n| n > 0.5).count() >= 5, "clipping is exercised: {norms_cpu:?}");
+
+        let back = wait(on_gpu.read_model());
+        let mut largest = 0.0f32;
+        for ((spec, g), c) in config.param_specs().iter().zip(&back.params).zip(&cpu.params) {
+            assert_close(&format!("{what} {}", spec.name), &g.data, &c.data, TRANSFORMER_TRAINING);
+            largest = largest.max(largest_difference(&g.data, &c.data));
+        }
+        println!(
+            "{what}: losses {:.4} → {:.4}; largest loss difference {:e}, weight difference {largest:e}",
+            losses_gpu[0],
+            losses_gpu[9],
+            largest_difference(&losses_gpu, &losses_cpu)
+        );
+    }
+}
+
+/// Logits for a sequence (the page's generation) against `Transformer::logits_for`, at
+/// lengths 1, 5 and the full context: the padding after the sequence changes nothing.
+/// TRANSCENDENTAL-sized differences, through two layers: 1e-4 absolute on logits of size ~5.
+#[test]
+fn gpu_transformer_logits_match_the_engine() {
+    for (norm, activation) in transformer_variants() {
+        let config = transformer_config(norm, activation);
+        let model = transformer_model(config, 9);
+        let on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
+        let tokens = [4, 0, 12, 7, 7, 1, 3, 9];
+        for len in [1, 5, 8] {
+            let cpu = model.logits_for(&tokens[..len]).unwrap();
+            let gpu_logits = wait(on_gpu.logits(&tokens[..len]).unwrap());
+            assert_eq!(gpu_logits.shape, cpu.shape);
+            let tol = Tolerance { abs: 1e-4, rel: 0.0 };
+            assert_close(&format!("{norm:?} logits of {len} tokens"), &gpu_logits.data, &cpu.data, tol);
+        }
+    }
+}
+
+/// What the page could get wrong is refused with a message, never a panic.
+#[test]
+fn gpu_transformer_refuses_bad_input() {
+    let config = transformer_config(engine::transformer::Norm::Pre, engine::transformer::Activation::Gelu);
+    let model = transformer_model(config, 1);
+    let mut on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
+    let message = |r: Result<(), engine::transformer::ModelError>| r.unwrap_err().to_string();
+    let mut bad = transformer_batch(13, 2, 7, 1);
+    bad.inputs[3] = 13;
+    assert_eq!(message(on_gpu.train(&[bad])), "token id 13 is outside the vocabulary of 13 tokens");
+    let short = transformer_batch(13, 2, 6, 1);
+    assert!(message(on_gpu.train(&[short])).contains("batches of 2 windows of 7 tokens"));
+    assert!(on_gpu.logits(&[]).is_err());
+    assert!(on_gpu.logits(&[0; 9]).is_err());
+    assert!(on_gpu.logits(&[13]).is_err());
+    let too_long = gpu::TrainSettings { len: 9, ..transformer_settings() };
+    assert!(GpuTransformer::new(gpu(), &model, too_long).is_err());
+    assert_eq!(on_gpu.steps(), 0, "nothing was queued");
 }
