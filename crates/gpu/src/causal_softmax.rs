@@ -81,7 +81,7 @@ impl CausalSoftmax {
 
     fn dims(scores: &GpuTensor, seq_len: usize, scale: f32) -> Result<Dims, ShapeError> {
         let len = scores.len();
-        if seq_len == 0 || len % (seq_len * seq_len) != 0 {
+        if seq_len == 0 || !len.is_multiple_of(seq_len * seq_len) {
             return Err(ShapeError::new(format!(
                 "causal softmax: scores {} are not whole [{seq_len}, {seq_len}] matrices",
                 shape_str(&scores.shape)

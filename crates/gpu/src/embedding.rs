@@ -51,9 +51,11 @@ impl Embedding {
         let dims = Self::dims(table, indices, out, accumulate)?;
         let count = (dims.rows * dims.width) as usize;
         let dims = uniform(gpu, "embedding dims", &dims);
-        Ok(self
-            .gather
-            .bind(gpu, &[&dims, indices, table, out], [groups_for(count, GROUP), 1, 1]))
+        Ok(self.gather.bind(
+            gpu,
+            &[&dims, indices, table, out],
+            [groups_for(count, GROUP), 1, 1],
+        ))
     }
 
     /// Binds d_table[v] = Σ over positions r with indices[r] = v of d_out[r] (or `+=` when

@@ -53,6 +53,7 @@ impl LayerNorm {
 
     /// The forward pass y = x̂·γ + β for `x` and `y` of shape `[rows, d]`, `gamma` and `beta`
     /// of shape `[d]`: two launches, normalize then scale and shift.
+    #[allow(clippy::too_many_arguments)]
     pub fn bind_forward(
         &self,
         gpu: &Gpu,

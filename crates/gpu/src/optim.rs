@@ -310,13 +310,7 @@ impl Optim {
         let settings = uniform(gpu, "optim settings", &settings);
         Ok(self.update.bind(
             gpu,
-            &[
-                &settings,
-                &shared.counter,
-                params,
-                grads,
-                moments,
-            ],
+            &[&settings, &shared.counter, params, grads, moments],
             [groups_for(len, GROUP), 1, 1],
         ))
     }

@@ -95,8 +95,11 @@ impl GpuTensor {
             )));
         }
         if !tensor.is_empty() {
-            gpu.queue
-                .write_buffer(&self.buffer, self.offset, bytemuck::cast_slice(&tensor.data));
+            gpu.queue.write_buffer(
+                &self.buffer,
+                self.offset,
+                bytemuck::cast_slice(&tensor.data),
+            );
         }
         Ok(())
     }

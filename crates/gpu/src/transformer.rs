@@ -31,6 +31,25 @@
 //! when their norm is above c (`engine::optim::clip_grad_norm`). The optimizer's method
 //! (with its weight decay) applies to every parameter tensor alike, each element with its
 //! own moments, as one `engine::optim::Optimizer` per tensor would.
+//!
+//! # From a page
+//! ```no_run
+//! # use engine::transformer::{Batch, Transformer};
+//! # async fn page(
+//! #     gpu: &gpu::Gpu,
+//! #     model: &Transformer,
+//! #     settings: gpu::TrainSettings,
+//! #     batches: Vec<Batch>,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
+//! // Once: upload the engine's model (an Err says why in words).
+//! let mut on_gpu = gpu::GpuTransformer::new(gpu, model, settings)?;
+//! // Each animation frame: queue a few steps, one batch each, then read what the page shows.
+//! on_gpu.train(&batches)?;
+//! let losses = on_gpu.read_losses().await?; // one per step, each before its update
+//! let logits = on_gpu.logits(&[1, 4, 2])?.await?; // [3, vocab]: sample what follows
+//! let checkpoint = on_gpu.read_model().await?; // the engine's Transformer, for the CPU
+//! # Ok(()) }
+//! ```
 
 use std::future::Future;
 
@@ -312,7 +331,13 @@ impl Pass {
             let x = self.layer_input(c.norm, l);
             if c.norm == Norm::Pre {
                 run.extend(k.layer_norm.bind_forward(
-                    gpu, c.eps, x, p.ln1_gamma, p.ln1_beta, &acts.ln1_saved, &acts.normed1,
+                    gpu,
+                    c.eps,
+                    x,
+                    p.ln1_gamma,
+                    p.ln1_beta,
+                    &acts.ln1_saved,
+                    &acts.normed1,
                 )?);
             }
             // Attention: Q, K, V; per head softmax(Q·Kᵀ/√d_head, causal)·V; then W_O.
@@ -344,7 +369,13 @@ impl Pass {
             ]);
             if c.norm == Norm::Post {
                 run.extend(k.layer_norm.bind_forward(
-                    gpu, c.eps, &acts.sum1, p.ln1_gamma, p.ln1_beta, &acts.ln1_saved, &acts.normed1,
+                    gpu,
+                    c.eps,
+                    &acts.sum1,
+                    p.ln1_gamma,
+                    p.ln1_beta,
+                    &acts.ln1_saved,
+                    &acts.normed1,
                 )?);
             }
             // Pre-norm: the stream is sum1. Post-norm: it is normed1.
@@ -354,7 +385,13 @@ impl Pass {
             };
             if c.norm == Norm::Pre {
                 run.extend(k.layer_norm.bind_forward(
-                    gpu, c.eps, stream, p.ln2_gamma, p.ln2_beta, &acts.ln2_saved, &acts.normed2,
+                    gpu,
+                    c.eps,
+                    stream,
+                    p.ln2_gamma,
+                    p.ln2_beta,
+                    &acts.ln2_saved,
+                    &acts.normed2,
                 )?);
             }
             // FFN: a = act(x·W1 + b1); sum2 = a·W2 + b2 + stream.
@@ -370,7 +407,13 @@ impl Pass {
             ]);
             if c.norm == Norm::Post {
                 run.extend(k.layer_norm.bind_forward(
-                    gpu, c.eps, &acts.sum2, p.ln2_gamma, p.ln2_beta, &acts.ln2_saved, &acts.normed2,
+                    gpu,
+                    c.eps,
+                    &acts.sum2,
+                    p.ln2_gamma,
+                    p.ln2_beta,
+                    &acts.ln2_saved,
+                    &acts.normed2,
                 )?);
             }
         }
@@ -504,7 +547,11 @@ fn bind_backward(
     // Now g = dL/d(last layer's output). Walk the layers backward; each leaves
     // g = dL/d(its input).
     for l in (0..c.n_layers).rev() {
-        let (acts, p, dp) = (&pass.layers[l], layer_params(params, l), layer_params(grads, l));
+        let (acts, p, dp) = (
+            &pass.layers[l],
+            layer_params(params, l),
+            layer_params(grads, l),
+        );
         let x = pass.layer_input(c.norm, l);
         // The gradient arriving at the FFN's output (sum2) and where dL/d(FFN input) goes.
         let (d_sum2, d_ffn_in) = match c.norm {
@@ -516,7 +563,14 @@ fn bind_backward(
         };
         if c.norm == Norm::Post {
             run.extend(k.layer_norm.bind_backward(
-                gpu, &acts.ln2_saved, p.ln2_gamma, &s.g, dp.ln2_gamma, dp.ln2_beta, &s.tmp, false,
+                gpu,
+                &acts.ln2_saved,
+                p.ln2_gamma,
+                &s.g,
+                dp.ln2_gamma,
+                dp.ln2_beta,
+                &s.tmp,
+                false,
             )?);
         }
         // FFN backward.
@@ -536,10 +590,24 @@ fn bind_backward(
         // residual's in g; post-norm writes LN1's backward into g.
         run.extend(match c.norm {
             Norm::Pre => k.layer_norm.bind_backward(
-                gpu, &acts.ln2_saved, p.ln2_gamma, &s.tmp, dp.ln2_gamma, dp.ln2_beta, &s.g, true,
+                gpu,
+                &acts.ln2_saved,
+                p.ln2_gamma,
+                &s.tmp,
+                dp.ln2_gamma,
+                dp.ln2_beta,
+                &s.g,
+                true,
             )?,
             Norm::Post => k.layer_norm.bind_backward(
-                gpu, &acts.ln1_saved, p.ln1_gamma, &s.tmp, dp.ln1_gamma, dp.ln1_beta, &s.g, false,
+                gpu,
+                &acts.ln1_saved,
+                p.ln1_gamma,
+                &s.tmp,
+                dp.ln1_gamma,
+                dp.ln1_beta,
+                &s.g,
+                false,
             )?,
         });
         // Attention backward, from g = dL/dsum1.
@@ -551,8 +619,16 @@ fn bind_backward(
             weight_grad(&acts.heads, &s.g, dp.w_o)?,
             input_grad(&s.g, p.w_o, &s.d_heads, false)?,
             // Per head: dP = dO·Vᵀ, dV = Pᵀ·dO, dS from the softmax, dQ = dS·K, dK = dSᵀ·Q.
-            per_head((&s.d_heads, heads), (&acts.v, heads.t()), (&s.d_probs, square))?,
-            per_head((&acts.probs, square.t()), (&s.d_heads, heads), (&s.dv, heads))?,
+            per_head(
+                (&s.d_heads, heads),
+                (&acts.v, heads.t()),
+                (&s.d_probs, square),
+            )?,
+            per_head(
+                (&acts.probs, square.t()),
+                (&s.d_heads, heads),
+                (&s.dv, heads),
+            )?,
             k.softmax
                 .bind_backward(gpu, &acts.probs, &s.d_probs, t, scale)?,
             per_head((&s.d_probs, square), (&acts.k, heads), (&s.dq, heads))?,
@@ -575,7 +651,14 @@ fn bind_backward(
         ]);
         if c.norm == Norm::Pre {
             run.extend(k.layer_norm.bind_backward(
-                gpu, &acts.ln1_saved, p.ln1_gamma, &s.tmp, dp.ln1_gamma, dp.ln1_beta, &s.g, true,
+                gpu,
+                &acts.ln1_saved,
+                p.ln1_gamma,
+                &s.tmp,
+                dp.ln1_gamma,
+                dp.ln1_beta,
+                &s.g,
+                true,
             )?);
         }
     }
@@ -671,7 +754,11 @@ impl GpuTransformer {
         Ok(GpuTransformer::bind(gpu, model, settings)?)
     }
 
-    fn bind(gpu: &Gpu, model: &Transformer, settings: TrainSettings) -> ShapeResult<GpuTransformer> {
+    fn bind(
+        gpu: &Gpu,
+        model: &Transformer,
+        settings: TrainSettings,
+    ) -> ShapeResult<GpuTransformer> {
         let c = model.config;
         let kernels = Kernels {
             matmul: BatchedMatmul::new(gpu),
@@ -775,7 +862,12 @@ impl GpuTransformer {
             )));
         }
         let vocab = self.config.vocab;
-        if let Some(id) = batch.inputs.iter().chain(&batch.targets).find(|&&id| id >= vocab) {
+        if let Some(id) = batch
+            .inputs
+            .iter()
+            .chain(&batch.targets)
+            .find(|&&id| id >= vocab)
+        {
             return Err(ModelError::invalid(format!(
                 "token id {id} is outside the vocabulary of {vocab} tokens"
             )));
@@ -828,8 +920,20 @@ impl GpuTransformer {
         for i in 0..steps {
             // This step's inputs and targets into the buffers the launches read.
             let start = 2 * bytes * i as u64;
-            encoder.copy_buffer_to_buffer(&self.chunk_ids, start, self.train_pass.ids.buffer(), 0, bytes);
-            encoder.copy_buffer_to_buffer(&self.chunk_ids, start + bytes, self.targets.buffer(), 0, bytes);
+            encoder.copy_buffer_to_buffer(
+                &self.chunk_ids,
+                start,
+                self.train_pass.ids.buffer(),
+                0,
+                bytes,
+            );
+            encoder.copy_buffer_to_buffer(
+                &self.chunk_ids,
+                start + bytes,
+                self.targets.buffer(),
+                0,
+                bytes,
+            );
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
                 for dispatch in self.step_dispatches() {
@@ -837,7 +941,13 @@ impl GpuTransformer {
                 }
             }
             let slot = 4 * i as wgpu::BufferAddress;
-            encoder.copy_buffer_to_buffer(self.scratch.loss.buffer(), 0, self.history.buffer(), slot, 4);
+            encoder.copy_buffer_to_buffer(
+                self.scratch.loss.buffer(),
+                0,
+                self.history.buffer(),
+                slot,
+                4,
+            );
         }
         gpu.queue.submit([encoder.finish()]);
         self.history_len = steps;
@@ -914,7 +1024,10 @@ impl GpuTransformer {
             for (start, shape) in views {
                 let len: usize = shape.iter().product();
                 let start = start as usize;
-                params.push(Tensor::from_vec(&shape, whole.data[start..start + len].to_vec())?);
+                params.push(Tensor::from_vec(
+                    &shape,
+                    whole.data[start..start + len].to_vec(),
+                )?);
             }
             Transformer::from_params(config, params).map_err(|err| GpuError::Readback {
                 detail: err.to_string(),

@@ -387,10 +387,24 @@ async fn batched_matmul_splits_and_merges_heads() {
     let heads = gpu::batched_matmul::View::heads(t, d, h);
     let square = gpu::batched_matmul::View::stacked(t, t, h);
     let qk = kernel
-        .bind(&gpu, [b, h], (&q_gpu, heads), (&k_gpu, heads.t()), (&scores, square), false)
+        .bind(
+            &gpu,
+            [b, h],
+            (&q_gpu, heads),
+            (&k_gpu, heads.t()),
+            (&scores, square),
+            false,
+        )
         .unwrap();
     let pv = kernel
-        .bind(&gpu, [b, h], (&p_gpu, square), (&k_gpu, heads), (&merged, heads), false)
+        .bind(
+            &gpu,
+            [b, h],
+            (&p_gpu, square),
+            (&k_gpu, heads),
+            (&merged, heads),
+            false,
+        )
         .unwrap();
     gpu.run(&[&qk, &pv]);
     let (scores, merged) = (read(&gpu, &scores).await, read(&gpu, &merged).await);
@@ -407,7 +421,12 @@ async fn batched_matmul_splits_and_merges_heads() {
             assert_close("Q·Kᵀ", &scores.data[block], &s_cpu.data, tol);
             let o_cpu = tensor::matmul(&ph, &kh).unwrap();
             let tol = products_tolerance(t, &[tensor::matmul(&abs(&ph), &abs(&kh)).unwrap()]);
-            assert_close("P·V", &head_of(&merged, t, h, bi, hi).data, &o_cpu.data, tol);
+            assert_close(
+                "P·V",
+                &head_of(&merged, t, h, bi, hi).data,
+                &o_cpu.data,
+                tol,
+            );
         }
     }
 }
@@ -426,12 +445,26 @@ async fn embedding_gather_and_scatter_are_exact() {
     let (table_gpu, dy_gpu) = (upload(&gpu, &table), upload(&gpu, &dy));
     let rows = GpuTensor::zeros(&gpu, "rows", &[n, width]);
     let d_table = GpuTensor::zeros(&gpu, "d_table", &[vocab, width]);
-    let gather = kernel.bind_gather(&gpu, &table_gpu, &ids, &rows, false).unwrap();
-    let scatter = kernel.bind_scatter(&gpu, &dy_gpu, &ids, &d_table, false).unwrap();
+    let gather = kernel
+        .bind_gather(&gpu, &table_gpu, &ids, &rows, false)
+        .unwrap();
+    let scatter = kernel
+        .bind_scatter(&gpu, &dy_gpu, &ids, &d_table, false)
+        .unwrap();
     gpu.run(&[&gather, &scatter]);
-    assert_close("gather", &read(&gpu, &rows).await.data, &rows_cpu.data, Tolerance::EXACT);
+    assert_close(
+        "gather",
+        &read(&gpu, &rows).await.data,
+        &rows_cpu.data,
+        Tolerance::EXACT,
+    );
     let d_table = read(&gpu, &d_table).await;
-    assert_close("scatter", &d_table.data, &d_table_cpu.data, Tolerance::EXACT);
+    assert_close(
+        "scatter",
+        &d_table.data,
+        &d_table_cpu.data,
+        Tolerance::EXACT,
+    );
 }
 
 /// Layer norm forward and its three gradients against the autograd: `common::LAYER_NORM`.
@@ -450,17 +483,42 @@ async fn layer_norm_matches_the_autograd() {
     let (b_gpu, dy_gpu) = (upload(&gpu, &beta), upload(&gpu, &dy));
     let saved = gpu::layer_norm::LayerNorm::saved(&gpu, rows, d);
     let y = GpuTensor::zeros(&gpu, "y", &[rows, d]);
-    let (dg, db) = (GpuTensor::zeros(&gpu, "dg", &[d]), GpuTensor::zeros(&gpu, "db", &[d]));
+    let (dg, db) = (
+        GpuTensor::zeros(&gpu, "dg", &[d]),
+        GpuTensor::zeros(&gpu, "db", &[d]),
+    );
     let dx = GpuTensor::zeros(&gpu, "dx", &[rows, d]);
-    let forward = kernel.bind_forward(&gpu, eps, &x_gpu, &g_gpu, &b_gpu, &saved, &y).unwrap();
+    let forward = kernel
+        .bind_forward(&gpu, eps, &x_gpu, &g_gpu, &b_gpu, &saved, &y)
+        .unwrap();
     let backward = kernel
         .bind_backward(&gpu, &saved, &g_gpu, &dy_gpu, &dg, &db, &dx, false)
         .unwrap();
     gpu.run(&forward.iter().chain(&backward).collect::<Vec<_>>());
-    assert_close("layer norm y", &read(&gpu, &y).await.data, &y_cpu.data, LAYER_NORM);
-    assert_close("layer norm dx", &read(&gpu, &dx).await.data, &dx_cpu.data, LAYER_NORM);
-    assert_close("layer norm dγ", &read(&gpu, &dg).await.data, &dg_cpu.data, LAYER_NORM);
-    assert_close("layer norm dβ", &read(&gpu, &db).await.data, &db_cpu.data, LAYER_NORM);
+    assert_close(
+        "layer norm y",
+        &read(&gpu, &y).await.data,
+        &y_cpu.data,
+        LAYER_NORM,
+    );
+    assert_close(
+        "layer norm dx",
+        &read(&gpu, &dx).await.data,
+        &dx_cpu.data,
+        LAYER_NORM,
+    );
+    assert_close(
+        "layer norm dγ",
+        &read(&gpu, &dg).await.data,
+        &dg_cpu.data,
+        LAYER_NORM,
+    );
+    assert_close(
+        "layer norm dβ",
+        &read(&gpu, &db).await.data,
+        &db_cpu.data,
+        LAYER_NORM,
+    );
 }
 
 /// Causal softmax and its backward pass, and cross-entropy with its gradient, against the
@@ -477,11 +535,23 @@ async fn causal_softmax_and_cross_entropy_match_the_autograd() {
     let softmax = gpu::causal_softmax::CausalSoftmax::new(&gpu);
     let (probs, grad) = (upload(&gpu, &scores), upload(&gpu, &d_probs));
     let forward = softmax.bind_forward(&gpu, &probs, t, scale).unwrap();
-    let backward = softmax.bind_backward(&gpu, &probs, &grad, t, scale).unwrap();
+    let backward = softmax
+        .bind_backward(&gpu, &probs, &grad, t, scale)
+        .unwrap();
     gpu.run(&[&forward, &backward]);
     let tol = Tolerance::TRANSCENDENTAL;
-    assert_close("causal softmax", &read(&gpu, &probs).await.data, &p_cpu.data, tol);
-    assert_close("causal softmax backward", &read(&gpu, &grad).await.data, &ds_cpu.data, tol);
+    assert_close(
+        "causal softmax",
+        &read(&gpu, &probs).await.data,
+        &p_cpu.data,
+        tol,
+    );
+    assert_close(
+        "causal softmax backward",
+        &read(&gpu, &grad).await.data,
+        &ds_cpu.data,
+        tol,
+    );
 
     let (rows, classes) = (130, 29);
     let logits = random(&[rows, classes], -6.0, 6.0, 92);
@@ -494,8 +564,18 @@ async fn causal_softmax_and_cross_entropy_match_the_autograd() {
     let d_logits = GpuTensor::zeros(&gpu, "grad", &[rows, classes]);
     let dispatch = kernel.bind(&gpu, &z, &ids, &loss, &d_logits).unwrap();
     gpu.run(&[&dispatch]);
-    assert_close("cross entropy", &read(&gpu, &loss).await.data, &loss_cpu.data, tol);
-    assert_close("cross entropy grad", &read(&gpu, &d_logits).await.data, &grad_cpu.data, tol);
+    assert_close(
+        "cross entropy",
+        &read(&gpu, &loss).await.data,
+        &loss_cpu.data,
+        tol,
+    );
+    assert_close(
+        "cross entropy grad",
+        &read(&gpu, &d_logits).await.data,
+        &grad_cpu.data,
+        tol,
+    );
 }
 
 /// The whole model in the browser: on the same weights and batch, the loss and every
@@ -516,17 +596,34 @@ async fn gpu_transformer_matches_the_engine() {
         let batch = transformer_batch(config.vocab, settings.batch, settings.len, 6);
         let (loss_cpu, grads_cpu) = cpu.loss_and_grads(&batch).unwrap();
         let (loss_gpu, grads_gpu) = wait(on_gpu.loss_and_grads(&batch).unwrap()).await;
-        assert_close(&format!("{what} loss"), &[loss_gpu], &[loss_cpu], TRANSFORMER_LOSS);
+        assert_close(
+            &format!("{what} loss"),
+            &[loss_gpu],
+            &[loss_cpu],
+            TRANSFORMER_LOSS,
+        );
         for ((spec, g), c) in config.param_specs().iter().zip(&grads_gpu).zip(&grads_cpu) {
             let err = relative_to_largest(&g.data, &c.data);
-            assert!(err <= TRANSFORMER_GRAD_RELATIVE, "{what} gradient of {}: {err:e}", spec.name);
+            assert!(
+                err <= TRANSFORMER_GRAD_RELATIVE,
+                "{what} gradient of {}: {err:e}",
+                spec.name
+            );
         }
 
         let tokens = [4, 0, 12, 7, 7];
         let logits_cpu = cpu.logits_for(&tokens).unwrap();
         let logits_gpu = wait(on_gpu.logits(&tokens).unwrap()).await;
-        let tol = Tolerance { abs: 1e-4, rel: 0.0 };
-        assert_close(&format!("{what} logits"), &logits_gpu.data, &logits_cpu.data, tol);
+        let tol = Tolerance {
+            abs: 1e-4,
+            rel: 0.0,
+        };
+        assert_close(
+            &format!("{what} logits"),
+            &logits_gpu.data,
+            &logits_cpu.data,
+            tol,
+        );
 
         let batches: Vec<_> = (0..10)
             .map(|s| transformer_batch(config.vocab, settings.batch, settings.len, 100 + s))
@@ -534,11 +631,26 @@ async fn gpu_transformer_matches_the_engine() {
         let (losses_cpu, _) = train_on_cpu(&mut cpu, &settings, &batches);
         on_gpu.train(&batches).unwrap();
         let losses_gpu = wait(on_gpu.read_losses()).await;
-        assert_close(&format!("{what} losses"), &losses_gpu, &losses_cpu, TRANSFORMER_TRAINING);
+        assert_close(
+            &format!("{what} losses"),
+            &losses_gpu,
+            &losses_cpu,
+            TRANSFORMER_TRAINING,
+        );
         let back = wait(on_gpu.read_model()).await;
         let mut largest = 0.0f32;
-        for ((spec, g), c) in config.param_specs().iter().zip(&back.params).zip(&cpu.params) {
-            assert_close(&format!("{what} {}", spec.name), &g.data, &c.data, TRANSFORMER_TRAINING);
+        for ((spec, g), c) in config
+            .param_specs()
+            .iter()
+            .zip(&back.params)
+            .zip(&cpu.params)
+        {
+            assert_close(
+                &format!("{what} {}", spec.name),
+                &g.data,
+                &c.data,
+                TRANSFORMER_TRAINING,
+            );
             largest = largest.max(largest_difference(&g.data, &c.data));
         }
         console_log!(

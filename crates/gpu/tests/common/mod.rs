@@ -471,7 +471,10 @@ pub fn transformer_config(
 /// Every norm with each activation.
 pub fn transformer_variants() -> [(engine::transformer::Norm, engine::transformer::Activation); 2] {
     use engine::transformer::{Activation, Norm};
-    [(Norm::Pre, Activation::Gelu), (Norm::Post, Activation::Relu)]
+    [
+        (Norm::Pre, Activation::Gelu),
+        (Norm::Post, Activation::Relu),
+    ]
 }
 
 /// A model whose parameters are uniform in [-0.5, 0.5) (layer-norm gains in [0.5, 1.5))
@@ -493,7 +496,12 @@ pub fn transformer_model(
 
 /// A batch of `batch` windows of `len` seeded tokens, each target the next token of a
 /// longer seeded stream (as a language model is trained).
-pub fn transformer_batch(vocab: usize, batch: usize, len: usize, seed: u64) -> engine::transformer::Batch {
+pub fn transformer_batch(
+    vocab: usize,
+    batch: usize,
+    len: usize,
+    seed: u64,
+) -> engine::transformer::Batch {
     let mut rng = Rng::new(seed);
     let (mut inputs, mut targets) = (vec![], vec![]);
     for _ in 0..batch {
