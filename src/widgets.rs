@@ -4,9 +4,11 @@ pub mod attention_lab;
 pub mod backprop_stepper;
 pub mod bug_injector;
 pub mod generation_lab;
+pub mod gpt_trainer;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod matrix_view;
+pub mod model_store;
 pub mod number_field;
 pub mod sampling_bench;
 pub mod schedule_lab;
@@ -30,5 +32,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
         Widget::GenerationLab => view! { <generation_lab::GenerationLab /> }.into_any(),
         Widget::KvCacheTimer => view! { <kv_cache_timer::KvCacheTimer /> }.into_any(),
+        Widget::GptTrainer => view! { <gpt_trainer::GptTrainer /> }.into_any(),
     }
 }
