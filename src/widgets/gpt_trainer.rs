@@ -765,7 +765,7 @@ pub fn GptTrainer() -> impl IntoView {
                     Some(e) => format!("What the model writes at step {} ({SAMPLE_CHARS} characters after a new line, temperature {SAMPLE_TEMPERATURE}):", e.step),
                     None => format!("Every {EVAL_EVERY} steps the model writes {SAMPLE_CHARS} characters here."),
                 }}</figcaption>
-                <pre class="gen-output" data-value="gpt-sample">{move || latest().map(|e| e.sample).unwrap_or_default()}</pre>
+                <pre class="gpt-sample-text" data-value="gpt-sample">{move || latest().map(|e| e.sample).unwrap_or_default()}</pre>
             </figure>
             <p class="widget-note" data-value="gpt-origin">{model_line}</p>
             <div class="bp-controls">
@@ -883,7 +883,8 @@ mod tests {
         let mut losses = vec![];
         let mut ticks = 0;
         while trainer.steps < 25 {
-            let (l, error) = cpu_steps(&mut trainer, CPU_BUDGET_MS, next_stop(trainer.steps, s.total_steps) - trainer.steps, &mut clock);
+            let left = next_stop(trainer.steps, s.total_steps) - trainer.steps;
+            let (l, error) = cpu_steps(&mut trainer, CPU_BUDGET_MS, left, &mut clock);
             assert!(error.is_none());
             assert!(!l.is_empty() && l.len() <= 3, "a tick runs at least one step and stops near 12 ms: {}", l.len());
             losses.extend(l);
