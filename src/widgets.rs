@@ -4,9 +4,11 @@ pub mod attention_lab;
 pub mod backprop_stepper;
 pub mod bug_injector;
 pub mod generation_lab;
+pub mod gpt_trainer;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod matrix_view;
+pub mod model_store;
 pub mod number_field;
 pub mod optimizer_race;
 pub mod inside_adam;
@@ -46,5 +48,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::DropoutLab => view! { <dropout_lab::DropoutLab /> }.into_any(),
         Widget::WeightDecayLab => view! { <weight_decay_lab::WeightDecayLab /> }.into_any(),
         Widget::NormAxes => view! { <norm_axes_lab::NormAxesLab /> }.into_any(),
+        Widget::GptTrainer => view! { <gpt_trainer::GptTrainer /> }.into_any(),
     }
 }

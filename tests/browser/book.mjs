@@ -921,6 +921,103 @@ if (shots) {
   }
 }
 
+// ---------------------------------------------------------------- chapter 5, training the tiny GPT
+/** Sets the panel up for a short run: the tiny model, `steps` steps, a brisk learning rate. */
+async function gptSetup(page, backend, steps = 30, lr = "0.01") {
+  await page.locator('select[data-name="gpt-backend"]').selectOption(backend);
+  await page.waitForFunction((b) => document.querySelector(".gpt-trainer .backend-badge").dataset.backend === b, backend);
+  await page.locator('select[data-name="gpt-size"]').selectOption("tiny");
+  await page.locator('input[data-name="gpt-steps"]').fill(String(steps));
+  await page.locator('input[data-name="gpt-lr"]').fill(lr);
+  await page.waitForFunction(() => !document.querySelector('[data-name="gpt-train"]').disabled, null, { timeout: 30000 });
+}
+
+const gptSteps = (page) => value(page, "gpt-steps");
+
+/** Trains until at least `n` steps, then pauses; returns [first loss, last loss, tokens/s]. */
+async function gptTrain(page, n) {
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= n || /Diverged|stopped/.test(document.querySelector('[data-status="gpt"]').innerText), n, { timeout: 240000 });
+  if ((await page.locator('[data-name="gpt-train"]').innerText()) === "Pause") await page.locator('[data-name="gpt-train"]').click();
+  const caption = await page.locator(".gpt-curves figcaption").first().innerText();
+  const [last, first] = [...caption.matchAll(/(\d+\.\d+)/g)].map((m) => Number(m[1]));
+  const rate = Number(await page.locator('[data-value="gpt-tokens-per-s"]').innerText());
+  return [first, last, rate];
+}
+
+await test("tiny GPT trains on WebGPU and on the CPU: the badge says which, steps advance, the loss falls", async (page) => {
+  await openChapter(page, "inference");
+  await page.waitForFunction(() => /WebGPU is available|WebGPU adapter|lost/i.test(document.querySelector('[data-gpu-note="gpt"]').innerText) && !/Looking/.test(document.querySelector('[data-gpu-note="gpt"]').innerText), null, { timeout: 30000 });
+  const note = await page.locator('[data-gpu-note="gpt"]').innerText();
+  expect(note.startsWith("WebGPU is available"), `this Chromium should expose WebGPU: ${note}`);
+  expect((await page.locator(".gpt-trainer .backend-badge").innerText()).includes("GPU (WebGPU)"), "GPU chosen when available");
+  expect((await page.locator('[data-value="gpt-corpus"]').innerText()).includes("757618"), "the 90/10 split of the training text");
+  const rates = {};
+  for (const backend of ["gpu", "cpu"]) {
+    await gptSetup(page, backend);
+    const [first, last, rate] = await gptTrain(page, 25);
+    const steps = await gptSteps(page);
+    expect(steps >= 25, `${backend}: ${steps} steps`);
+    expect((await page.locator('[data-value="gpt-on"]').innerText()) === backend.toUpperCase(), `${backend}: the progress line names the backend`);
+    expect(Number.isFinite(first) && Math.abs(first - Math.log(73)) < 0.2, `${backend}: first loss ${first} is about ln 73`);
+    expect(Number.isFinite(last) && last < first - 0.3, `${backend}: loss ${first} → ${last} after ${steps} steps`);
+    const val = Number(await page.locator('[data-value="gpt-val-loss"]').innerText());
+    expect(Number.isFinite(val) && val < first, `${backend}: held-out loss ${val}`);
+    expect((await page.locator('[data-value="gpt-sample"]').innerText()).length >= 100, `${backend}: a sample is shown`);
+    await page.waitForFunction(() => document.querySelector('[data-value="gpt-origin"]').innerText.includes("trained here for"), null, { timeout: 30000 });
+    expect(rate > 0, `${backend}: tokens/s ${rate}`);
+    rates[backend] = rate;
+  }
+  console.log(`     tiny GPT training (tiny preset: 1 layer, d 32, 8 × 64 tokens a step), this browser: WebGPU ${rates.gpu.toFixed(0)} tokens/s, CPU (wasm) ${rates.cpu.toFixed(0)} tokens/s`);
+});
+
+await test("tiny GPT panel: pause and resume, save then load, back to the shipped model", async (page) => {
+  await openChapter(page, "inference");
+  await gptSetup(page, "cpu", 100);
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 3, null, { timeout: 60000 });
+  await page.locator('[data-name="gpt-train"]').click();
+  expect((await page.locator('[data-name="gpt-train"]').innerText()) === "Resume", "paused");
+  const paused = await gptSteps(page);
+  await page.waitForTimeout(600);
+  expect((await gptSteps(page)) === paused, "no steps while paused");
+  const origin = () => page.locator('[data-value="gpt-origin"]').innerText();
+  expect((await origin()).includes(`trained here for ${paused} steps`), `origin after pause: ${await origin()}`);
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction((p) => Number(document.querySelector('[data-value="gpt-steps"]').innerText) > p, paused, { timeout: 60000 });
+  await page.locator('[data-name="gpt-train"]').click();
+  const steps = await gptSteps(page);
+  expect((await origin()).includes(`trained here for ${steps} steps`), `origin after resume: ${await origin()}`);
+  await page.locator('[data-name="gpt-save"]').click();
+  expect((await page.locator('[data-value="gpt-store"]').innerText()).startsWith("Saved"), await page.locator('[data-value="gpt-store"]').innerText());
+  await page.locator('[data-name="gpt-shipped"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-value="gpt-origin"]').innerText.includes("shipped"), null, { timeout: 30000 });
+  await page.locator('[data-name="gpt-load"]').click();
+  expect((await origin()).includes("loaded from this browser's storage"), `origin after load: ${await origin()}`);
+  // Damaged storage is explained, not a crash.
+  await page.evaluate(() => localStorage.setItem("mlbook.tiny-gpt.checkpoint", "not a checkpoint"));
+  await page.locator('[data-name="gpt-load"]').click();
+  expect((await page.locator('[data-value="gpt-store"]').innerText()).includes("damaged"), await page.locator('[data-value="gpt-store"]').innerText());
+  await page.evaluate(() => localStorage.removeItem("mlbook.tiny-gpt.checkpoint"));
+  await page.locator('[data-name="gpt-load"]').click();
+  expect((await page.locator('[data-value="gpt-store"]').innerText()).startsWith("Nothing is saved"), "empty storage message");
+});
+
+await test("tiny GPT panel: bad settings are refused, the largest learning rate ends in 'diverged' or trains", async (page) => {
+  await openChapter(page, "inference");
+  for (const [name, bad] of [["gpt-lr", "0"], ["gpt-lr", "abc"], ["gpt-lr", "1e400"], ["gpt-seed", "-1"], ["gpt-steps", "5"], ["gpt-steps", "2.5"]]) {
+    await page.locator(`input[data-name="${name}"]`).fill(bad);
+    expect((await page.locator(`[data-error-for="${name}"]`).innerText()).length > 5, `no message for ${name}=${bad}`);
+  }
+  await page.locator('input[data-name="gpt-seed"]').fill("1");
+  await gptSetup(page, "cpu", 25, "100");
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction(() => /Diverged|Finished/.test(document.querySelector('[data-status="gpt"]').innerText), null, { timeout: 120000 });
+  const status = await page.locator('[data-status="gpt"]').innerText();
+  if (status.startsWith("Diverged")) expect((await page.locator('[data-status="gpt"]').getAttribute("class")).includes("diverged"), "diverged is marked");
+  expect(await page.locator(".gpt-trainer").isVisible(), "panel alive");
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

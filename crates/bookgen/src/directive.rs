@@ -41,6 +41,8 @@ pub enum Widget {
     WeightDecayLab,
     /// Chapter 7: LayerNorm's rows against BatchNorm's columns on an editable batch.
     NormAxes,
+    /// Chapter 5: train a tiny GPT on Shakespeare, on WebGPU or the CPU; save and load it.
+    GptTrainer,
 }
 
 impl Widget {
@@ -63,6 +65,7 @@ impl Widget {
         Widget::DropoutLab,
         Widget::WeightDecayLab,
         Widget::NormAxes,
+        Widget::GptTrainer,
     ];
 
     /// The name used in Markdown.
@@ -85,6 +88,7 @@ impl Widget {
             Widget::DropoutLab => "dropout-lab",
             Widget::WeightDecayLab => "weight-decay-lab",
             Widget::NormAxes => "norm-axes",
+            Widget::GptTrainer => "gpt-trainer",
         }
     }
 

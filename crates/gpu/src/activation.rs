@@ -1,5 +1,5 @@
-//! ReLU, tanh and sigmoid, forward and backward (`activation.wgsl`). One shader serves all
-//! three: the function is a setting, not a copy of the kernel.
+//! ReLU, tanh, sigmoid and GELU, forward and backward (`activation.wgsl`). One shader serves
+//! all four: the function is a setting, not a copy of the kernel.
 
 use engine::mlp::Activation;
 use engine::tensor::{shape_str, ShapeError};
@@ -19,12 +19,34 @@ struct Settings {
     len: u32,
 }
 
-/// The shader's code for each activation (`RELU`, `TANH`, `SIGMOID`).
-fn kind_code(kind: Activation) -> u32 {
+/// The functions the shader knows: the XOR network's three (`engine::mlp::Activation`
+/// converts into this) and GELU, a transformer's usual choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    Relu,
+    Tanh,
+    Sigmoid,
+    /// GELU in the tanh approximation, as `engine::autograd::Graph::gelu`.
+    Gelu,
+}
+
+impl From<Activation> for Function {
+    fn from(kind: Activation) -> Function {
+        match kind {
+            Activation::Relu => Function::Relu,
+            Activation::Tanh => Function::Tanh,
+            Activation::Sigmoid => Function::Sigmoid,
+        }
+    }
+}
+
+/// The shader's code for each function (`RELU`, `TANH`, `SIGMOID`, `GELU`).
+fn kind_code(kind: Function) -> u32 {
     match kind {
-        Activation::Relu => 0,
-        Activation::Tanh => 1,
-        Activation::Sigmoid => 2,
+        Function::Relu => 0,
+        Function::Tanh => 1,
+        Function::Sigmoid => 2,
+        Function::Gelu => 3,
     }
 }
 
@@ -48,11 +70,11 @@ impl Activations {
     pub fn bind_forward(
         &self,
         gpu: &Gpu,
-        kind: Activation,
+        kind: impl Into<Function>,
         x: &GpuTensor,
         y: &GpuTensor,
     ) -> Result<Dispatch, ShapeError> {
-        self.bind(gpu, &self.forward, kind, x, y)
+        self.bind(gpu, &self.forward, kind.into(), x, y)
     }
 
     /// Binds grad ← grad · f'(x), in place: `grad` holds dL/dy and becomes dL/dx, where `x`
@@ -60,18 +82,18 @@ impl Activations {
     pub fn bind_backward(
         &self,
         gpu: &Gpu,
-        kind: Activation,
+        kind: impl Into<Function>,
         x: &GpuTensor,
         grad: &GpuTensor,
     ) -> Result<Dispatch, ShapeError> {
-        self.bind(gpu, &self.backward, kind, x, grad)
+        self.bind(gpu, &self.backward, kind.into(), x, grad)
     }
 
     fn bind(
         &self,
         gpu: &Gpu,
         kernel: &Kernel,
-        kind: Activation,
+        kind: Function,
         x: &GpuTensor,
         out: &GpuTensor,
     ) -> Result<Dispatch, ShapeError> {
@@ -89,7 +111,7 @@ impl Activations {
         let settings = uniform(gpu, "activation settings", &settings);
         Ok(kernel.bind(
             gpu,
-            &[&settings, x.buffer(), out.buffer()],
+            &[&settings, x, out],
             [groups_for(x.len(), GROUP), 1, 1],
         ))
     }

@@ -1,5 +1,5 @@
-// Elementwise activations and their gradients: ReLU, tanh and sigmoid.
-// CPU reference: engine::autograd::Graph::{relu, tanh, sigmoid}.
+// Elementwise activations and their gradients: ReLU, tanh, sigmoid and GELU.
+// CPU reference: engine::autograd::Graph::{relu, tanh, sigmoid, gelu}.
 //
 // Two entry points share the bindings:
 //   forward:  out = f(x)
@@ -7,13 +7,22 @@
 // x is always the activation's input (the pre-activation z of a layer).
 
 struct Settings {
-    kind: u32, // RELU, TANH or SIGMOID, in the order of engine::mlp::Activation
+    kind: u32, // RELU, TANH, SIGMOID (the order of engine::mlp::Activation) or GELU
     len: u32,
 }
 
 const RELU: u32 = 0u;
 const TANH: u32 = 1u;
 const SIGMOID: u32 = 2u;
+const GELU: u32 = 3u;
+
+// GELU's tanh approximation: 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))).
+const SQRT_2_OVER_PI: f32 = 0.7978846;
+const GELU_CUBIC: f32 = 0.044715;
+
+fn gelu_inner(z: f32) -> f32 {
+    return SQRT_2_OVER_PI * (z + GELU_CUBIC * z * z * z);
+}
 
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -25,6 +34,7 @@ fn activate(z: f32) -> f32 {
     switch settings.kind {
         case RELU: { return max(z, 0.0); }
         case TANH: { return tanh_safe(z); }
+        case GELU: { return 0.5 * z * (1.0 + tanh_safe(gelu_inner(z))); }
         case SIGMOID, default: { return sigmoid(z); }
     }
 }
@@ -38,6 +48,13 @@ fn slope(z: f32) -> f32 {
         case TANH: {
             let t = tanh_safe(z);
             return 1.0 - t * t;
+        }
+        // With t = tanh(inner(z)): 0.5·(1 + t) + 0.5·z·(1 - t²)·inner'(z),
+        // where inner'(z) = √(2/π)·(1 + 3·0.044715·z²).
+        case GELU: {
+            let t = tanh_safe(gelu_inner(z));
+            let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * z * z);
+            return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * inner_slope;
         }
         // σ' = σ·(1 - σ).
         case SIGMOID, default: {

@@ -52,7 +52,7 @@ impl AddBias {
         let dims = uniform(gpu, "add_bias dims", &dims);
         Ok(self.kernel.bind(
             gpu,
-            &[&dims, bias.buffer(), x.buffer()],
+            &[&dims, bias, x],
             [groups_for(rows * cols, GROUP), 1, 1],
         ))
     }

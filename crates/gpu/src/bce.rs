@@ -52,16 +52,8 @@ impl Bce {
         };
         let settings = uniform(gpu, "bce settings", &settings);
         // A single workgroup: see the note at the top of bce.wgsl.
-        Ok(self.kernel.bind(
-            gpu,
-            &[
-                &settings,
-                logits.buffer(),
-                targets.buffer(),
-                loss.buffer(),
-                grad.buffer(),
-            ],
-            [1, 1, 1],
-        ))
+        Ok(self
+            .kernel
+            .bind(gpu, &[&settings, logits, targets, loss, grad], [1, 1, 1]))
     }
 }

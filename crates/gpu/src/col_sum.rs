@@ -50,10 +50,8 @@ impl ColSum {
             cols: cols as u32,
         };
         let dims = uniform(gpu, "col_sum dims", &dims);
-        Ok(self.kernel.bind(
-            gpu,
-            &[&dims, x.buffer(), out.buffer()],
-            [groups_for(cols, GROUP), 1, 1],
-        ))
+        Ok(self
+            .kernel
+            .bind(gpu, &[&dims, x, out], [groups_for(cols, GROUP), 1, 1]))
     }
 }

@@ -6,6 +6,7 @@
 //! workgroups to launch; the `.wgsl` does the arithmetic.
 
 use crate::device::Gpu;
+use crate::tensor::{GpuIndices, GpuTensor};
 
 /// One WGSL entry point, compiled into a compute pipeline. Build it once per device.
 #[derive(Clone, Debug)]
@@ -43,13 +44,13 @@ impl Kernel {
 
     /// Binds `buffers[i]` to `@group(0) @binding(i)` and fixes the launch size: the result
     /// can be recorded into any number of passes without creating anything new.
-    pub fn bind(&self, gpu: &Gpu, buffers: &[&wgpu::Buffer], workgroups: [u32; 3]) -> Dispatch {
+    pub fn bind(&self, gpu: &Gpu, buffers: &[&dyn Binding], workgroups: [u32; 3]) -> Dispatch {
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
             .map(|(i, buffer)| wgpu::BindGroupEntry {
                 binding: i as u32,
-                resource: buffer.as_entire_binding(),
+                resource: buffer.resource(),
             })
             .collect();
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -62,6 +63,35 @@ impl Kernel {
             bind_group,
             workgroups,
         }
+    }
+}
+
+/// Something a kernel can read or write: a whole buffer (a uniform of settings, indices) or
+/// the range of one that a [`GpuTensor`] occupies.
+pub trait Binding {
+    fn resource(&self) -> wgpu::BindingResource<'_>;
+}
+
+impl Binding for wgpu::Buffer {
+    fn resource(&self) -> wgpu::BindingResource<'_> {
+        self.as_entire_binding()
+    }
+}
+
+impl Binding for GpuTensor {
+    fn resource(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: self.buffer(),
+            offset: self.offset(),
+            // An empty tensor still binds one element (see `GpuTensor::zeros`).
+            size: wgpu::BufferSize::new(4 * self.len().max(1) as u64),
+        })
+    }
+}
+
+impl Binding for GpuIndices {
+    fn resource(&self) -> wgpu::BindingResource<'_> {
+        self.buffer().as_entire_binding()
     }
 }
 

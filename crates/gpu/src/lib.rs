@@ -12,10 +12,22 @@
 //! | [`activation`] | ReLU, tanh, sigmoid: y = f(x) and dx = dy·f'(x) | `autograd::Graph::{relu, tanh, sigmoid}` |
 //! | [`bce`] | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |
 //! | [`col_sum`] | column sums (bias gradients) | `tensor::sum_to_shape` |
-//! | [`optim`] | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW | `optim::Optimizer::step` |
+//! | [`optim`] | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW; global-norm clipping; a learning rate per step | `optim::Optimizer::step`, `optim::clip_grad_norm`, `optim::Schedule` |
+//! | [`batched_matmul`] | C[z] (+)= A[z]·B[z] through strided views: attention heads split and merged without copies | `tensor::matmul_transposed` |
+//! | [`embedding`] | gather of table rows; its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
+//! | [`layer_norm`] | y = x̂·γ + β per row; dx, dγ, dβ | `autograd::Graph::layer_norm` |
+//! | [`causal_softmax`] | scale, causal mask, row softmax; and back | `tensor::softmax_rows`, `tensor::causal_mask` |
+//! | [`cross_entropy`] | mean cross-entropy over rows, and dL/dlogits | `autograd::Graph::cross_entropy` |
+//! | [`add`] | out += x (residual connections) | `tensor::add` |
 //!
 //! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network, and through
 //! [`mlp::GpuMlp::on_data`] into the network of chapter 8's two-moons race.
+//! ([`activation`] also has GELU, `autograd::Graph::gelu`.)
+//!
+//! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network, and
+//! [`transformer::GpuTransformer`] into the engine's decoder-only transformer
+//! (`engine::transformer`): the same parameters in one packed buffer
+//! ([`tensor::GpuTensor::packed`]), trained in chunks of steps with one submit each.
 //!
 //! # State is built once
 //! A [`device::Gpu`] is acquired once ([`device::Gpu::request`], async). Pipelines are
@@ -72,16 +84,24 @@
 //! skips them.
 
 pub mod activation;
+pub mod add;
 pub mod add_bias;
+pub mod batched_matmul;
 pub mod bce;
+pub mod causal_softmax;
 pub mod col_sum;
+pub mod cross_entropy;
 pub mod device;
+pub mod embedding;
 pub mod kernel;
+pub mod layer_norm;
 pub mod matmul;
 pub mod mlp;
 pub mod optim;
 pub mod tensor;
+pub mod transformer;
 
 pub use device::{Gpu, GpuError};
 pub use mlp::GpuMlp;
 pub use tensor::GpuTensor;
+pub use transformer::{GpuTransformer, TrainSettings};

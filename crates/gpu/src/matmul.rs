@@ -69,11 +69,7 @@ impl Matmul {
         let dims = uniform(gpu, "matmul dims", &dims);
         // One workgroup per 16x16 tile of C: x runs along columns, y along rows.
         let workgroups = [groups_for(n, Self::TILE), groups_for(m, Self::TILE), 1];
-        Ok(self.kernel.bind(
-            gpu,
-            &[&dims, a.buffer(), b.buffer(), c.buffer()],
-            workgroups,
-        ))
+        Ok(self.kernel.bind(gpu, &[&dims, a, b, c], workgroups))
     }
 }
 

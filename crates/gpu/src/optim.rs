@@ -2,14 +2,17 @@
 //!
 //! As on the CPU, each parameter tensor has its own state (the moments), and all tensors of
 //! a model step together: one [`OptimizerShared`] per model holds the step count, ticked
-//! once per step before the tensors' updates.
+//! once per step before the tensors' updates, with that step's learning rate (fixed, or from
+//! a [`ScheduleTable`]) and the gradient-clipping factor ([`Optim::bind_clip`]).
 
 use engine::optim::Method;
 use engine::tensor::{shape_str, ShapeError};
 
-use crate::device::Gpu;
+use std::future::Future;
+
+use crate::device::{Gpu, GpuError};
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};
-use crate::tensor::GpuTensor;
+use crate::tensor::{read_back, GpuTensor};
 
 /// Invocations per workgroup (`@workgroup_size` of `update`).
 const GROUP: u32 = 64;
@@ -25,6 +28,7 @@ struct Settings {
     beta2: f32,
     eps: f32,
     weight_decay: f32,
+    max_norm: f32,
 }
 
 impl Settings {
@@ -38,6 +42,7 @@ impl Settings {
             beta2: 0.0,
             eps: 0.0,
             weight_decay: 0.0,
+            max_norm: 0.0,
         };
         match method {
             Method::Sgd => zero,
@@ -89,13 +94,31 @@ impl Settings {
     }
 }
 
-/// Matches `struct StepCount` in optim.wgsl: t, β1^t, β2^t.
+/// Matches `struct StepCount` in optim.wgsl: t, β1^t, β2^t, and this step's learning rate,
+/// clipping factor and gradient norm.
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct StepCount {
     t: u32,
     beta1_power: f32,
     beta2_power: f32,
+    lr: f32,
+    grad_scale: f32,
+    grad_norm: f32,
+}
+
+/// The optimizer's step state as last written on the GPU, read back with
+/// [`OptimizerShared::read`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepState {
+    /// Steps taken.
+    pub t: u32,
+    /// The learning rate of the latest step.
+    pub lr: f32,
+    /// The gradient norm of the latest step, before clipping (0 if nothing is clipped).
+    pub grad_norm: f32,
+    /// What the latest step's gradients were multiplied by (1 unless clipped).
+    pub grad_scale: f32,
 }
 
 /// What every parameter tensor of one model shares: the method, the learning rate, and the
@@ -115,6 +138,9 @@ impl OptimizerShared {
             t: 0,
             beta1_power: 1.0,
             beta2_power: 1.0,
+            lr,
+            grad_scale: 1.0,
+            grad_norm: 0.0,
         };
         let counter = gpu
             .device
@@ -129,12 +155,72 @@ impl OptimizerShared {
             counter,
         }
     }
+
+    /// Reads the step state back (after everything submitted so far).
+    pub fn read(&self, gpu: &Gpu) -> impl Future<Output = Result<StepState, GpuError>> + 'static {
+        let words = read_back(gpu, &self.counter, 6);
+        async move {
+            let words = words.await?;
+            Ok(StepState {
+                t: words[0].to_bits(),
+                lr: words[3],
+                grad_scale: words[4],
+                grad_norm: words[5],
+            })
+        }
+    }
+}
+
+/// A learning rate per step for a run of queued steps (`struct Schedule` in optim.wgsl):
+/// step s uses the rate at s − first_step. The CPU computes the rates (with
+/// `engine::optim::Schedule::lr_at`, so both sides use the same numbers) and writes them
+/// before it queues the steps.
+#[derive(Debug)]
+pub struct ScheduleTable {
+    buffer: wgpu::Buffer,
+    capacity: usize,
+}
+
+impl ScheduleTable {
+    /// Room for `capacity` steps' rates.
+    pub fn new(gpu: &Gpu, capacity: usize) -> ScheduleTable {
+        let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("learning-rate schedule"),
+            size: 4 * (1 + capacity.max(1)) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        ScheduleTable { buffer, capacity }
+    }
+
+    /// How many steps' rates fit.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Writes the rates of steps first_step, first_step + 1, … (at most `capacity`).
+    pub fn write(&self, gpu: &Gpu, first_step: u32, lrs: &[f32]) -> Result<(), ShapeError> {
+        if lrs.len() > self.capacity {
+            return Err(ShapeError::new(format!(
+                "schedule: {} rates do not fit a table for {} steps",
+                lrs.len(),
+                self.capacity
+            )));
+        }
+        let mut words = vec![f32::from_bits(first_step)];
+        words.extend_from_slice(lrs);
+        gpu.queue
+            .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&words));
+        Ok(())
+    }
 }
 
 /// The tick and update pipelines, compiled once.
 #[derive(Clone, Debug)]
 pub struct Optim {
     tick: Kernel,
+    tick_scheduled: Kernel,
+    clip: Kernel,
     update: Kernel,
 }
 
@@ -143,6 +229,8 @@ impl Optim {
         let source = [include_str!("optim.wgsl")];
         Optim {
             tick: Kernel::new(gpu, "optim tick", &source, "tick"),
+            tick_scheduled: Kernel::new(gpu, "optim tick", &source, "tick_scheduled"),
+            clip: Kernel::new(gpu, "optim clip", &source, "clip"),
             update: Kernel::new(gpu, "optim update", &source, "update"),
         }
     }
@@ -158,6 +246,44 @@ impl Optim {
         let settings = uniform(gpu, "optim tick settings", &settings);
         self.tick
             .bind(gpu, &[&settings, &shared.counter], [1, 1, 1])
+    }
+
+    /// Binds t ← t + 1 with this step's learning rate taken from `schedule` (record it once
+    /// per step, in place of [`Optim::bind_tick`]).
+    pub fn bind_tick_scheduled(
+        &self,
+        gpu: &Gpu,
+        shared: &OptimizerShared,
+        schedule: &ScheduleTable,
+    ) -> Dispatch {
+        let settings = Settings::new(shared.method, shared.lr, 0);
+        let settings = uniform(gpu, "optim tick settings", &settings);
+        self.tick_scheduled.bind(
+            gpu,
+            &[&settings, &shared.counter, &schedule.buffer],
+            [1, 1, 1],
+        )
+    }
+
+    /// Binds global gradient-norm clipping: measures ‖g‖ over `all_grads` (every gradient of
+    /// the model in one flat tensor, see `GpuTensor::packed`) and sets the factor the
+    /// following updates multiply their gradients by: max_norm / ‖g‖ when ‖g‖ > max_norm,
+    /// else 1. Record it after the backward pass and before the updates.
+    pub fn bind_clip(
+        &self,
+        gpu: &Gpu,
+        shared: &OptimizerShared,
+        all_grads: &GpuTensor,
+        max_norm: f32,
+    ) -> Dispatch {
+        let settings = Settings {
+            max_norm,
+            ..Settings::new(shared.method, shared.lr, all_grads.len())
+        };
+        let settings = uniform(gpu, "optim clip settings", &settings);
+        // One workgroup: see the note above `clip` in optim.wgsl.
+        self.clip
+            .bind(gpu, &[&settings, &shared.counter, all_grads], [1, 1, 1])
     }
 
     /// Binds one update of `params` from `grads`. `moments` is this tensor's state from
@@ -184,13 +310,7 @@ impl Optim {
         let settings = uniform(gpu, "optim settings", &settings);
         Ok(self.update.bind(
             gpu,
-            &[
-                &settings,
-                &shared.counter,
-                params.buffer(),
-                grads.buffer(),
-                moments.buffer(),
-            ],
+            &[&settings, &shared.counter, params, grads, moments],
             [groups_for(len, GROUP), 1, 1],
         ))
     }

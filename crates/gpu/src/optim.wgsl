@@ -1,11 +1,15 @@
 // One optimizer step on one flat list of parameters, for every method of
-// engine::optim::Method (CPU reference: engine::optim::Optimizer::step).
+// engine::optim::Method (CPU reference: engine::optim::Optimizer::step), with optional
+// global gradient-norm clipping (engine::optim::clip_grad_norm) and a learning rate per step
+// from a schedule (engine::optim::Schedule).
 //
-// Two entry points share the bindings:
-//   tick:   run once per training step, before any update: t ← t + 1.
-//   update: run once per parameter tensor: θ ← θ - lr·(direction), per element.
-// Adam's step count lives on the GPU, so many steps can be queued without the CPU writing
-// anything in between.
+// Entry points, recorded in this order each training step:
+//   clip (optional):  grad_scale ← max_norm / ‖g‖ if ‖g‖ > max_norm, else 1
+//   tick, or tick_scheduled: t ← t + 1, and this step's learning rate
+//   update:           once per parameter tensor: θ ← θ - lr·(direction), per element,
+//                     from the gradient times grad_scale
+// The step count, learning rate and clipping factor live on the GPU, so many steps can be
+// queued without the CPU writing anything in between.
 
 struct Settings {
     method: u32, // SGD ... ADAMW below, in the order of engine::optim::Method
@@ -15,6 +19,7 @@ struct Settings {
     beta2: f32,  // RMSProp's β, Adam's β2
     eps: f32,
     weight_decay: f32,
+    max_norm: f32, // clip: the largest gradient norm let through
 }
 
 const SGD: u32 = 0u;
@@ -31,10 +36,25 @@ struct StepCount {
     t: u32,
     beta1_power: f32, // β1^t
     beta2_power: f32, // β2^t
+    lr: f32,          // this step's learning rate
+    grad_scale: f32,  // what clip decided this step's gradients are multiplied by (or 1)
+    grad_norm: f32,   // ‖g‖ before clipping, as clip measured it
+}
+
+// Learning rates for a run of steps: step s (counting from 0, so t = s + 1) uses
+// lrs[s - first_step]. Written by the CPU before each batch of steps it queues.
+struct Schedule {
+    first_step: u32,
+    lrs: array<f32>,
 }
 
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read_write> counter: StepCount;
+// tick_scheduled
+@group(0) @binding(2) var<storage, read> schedule: Schedule;
+// clip: every gradient of the model, as one flat list
+@group(0) @binding(2) var<storage, read> all_grads: array<f32>;
+// update
 @group(0) @binding(2) var<storage, read_write> params: array<f32>;
 @group(0) @binding(3) var<storage, read> grads: array<f32>;
 // The per-parameter state, two halves: m (velocity, Adam's first moment) in [0, len),
@@ -46,6 +66,43 @@ fn tick() {
     counter.t += 1u;
     counter.beta1_power *= settings.beta1;
     counter.beta2_power *= settings.beta2;
+    counter.lr = settings.lr;
+}
+
+@compute @workgroup_size(1)
+fn tick_scheduled() {
+    counter.t += 1u;
+    counter.beta1_power *= settings.beta1;
+    counter.beta2_power *= settings.beta2;
+    counter.lr = schedule.lrs[counter.t - 1u - schedule.first_step];
+}
+
+// ‖g‖ = √(Σ g²) over all gradients, then the factor that caps it at max_norm. One
+// workgroup: partial sums over every 64th element, then a tree, as bce.wgsl does. (The CPU
+// sums in f64; an f32 tree of a few hundred thousand squares is within ~1e-6 of it.)
+const CLIP_GROUP: u32 = 64u;
+var<workgroup> partial: array<f32, CLIP_GROUP>;
+
+@compute @workgroup_size(64)
+fn clip(@builtin(local_invocation_index) i: u32) {
+    var sum = 0.0;
+    for (var j = i; j < settings.len; j += CLIP_GROUP) {
+        sum += all_grads[j] * all_grads[j];
+    }
+    partial[i] = sum;
+    workgroupBarrier();
+    for (var stride = CLIP_GROUP / 2u; stride > 0u; stride /= 2u) {
+        if (i < stride) {
+            partial[i] += partial[i + stride];
+        }
+        workgroupBarrier();
+    }
+    if (i == 0u) {
+        let norm = sqrt(partial[0]);
+        counter.grad_norm = norm;
+        // Keep the direction, cap the length.
+        counter.grad_scale = select(1.0, settings.max_norm / norm, norm > settings.max_norm);
+    }
 }
 
 // Updates Adam's moments of parameter i with gradient g and returns m̂ / (√v̂ + eps), the
@@ -69,8 +126,8 @@ fn update(@builtin(global_invocation_id) id: vec3<u32>) {
     if (i >= settings.len) {
         return;
     }
-    let g = grads[i];
-    let lr = settings.lr;
+    let g = grads[i] * counter.grad_scale;
+    let lr = counter.lr;
     switch settings.method {
         case SGD: {
             params[i] -= lr * g;

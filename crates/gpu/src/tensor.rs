@@ -1,7 +1,9 @@
 //! Tensors that live on the GPU, and the one way numbers come back.
 //!
 //! A [`GpuTensor`] is a shape and a storage buffer of f32 in row-major order, the same layout
-//! as `engine::tensor::Tensor`, so uploading and reading back are plain copies.
+//! as `engine::tensor::Tensor`, so uploading and reading back are plain copies. A tensor may
+//! also be a view of part of a larger buffer ([`GpuTensor::packed`]): a model keeps all its
+//! parameters in one buffer, so that one optimizer launch updates them all.
 //!
 //! Reading back is the expensive, asynchronous part: the GPU copies into a staging buffer,
 //! the buffer is mapped, and only then can the CPU see the bytes. [`read_back`] does that
@@ -13,13 +15,19 @@ use engine::tensor::{shape_str, ShapeError, Tensor};
 
 use crate::device::{Gpu, GpuError};
 
-/// A tensor stored in a GPU buffer. (Not `Clone`: a copy of the handle would share the
-/// buffer, which is not what cloning a tensor means.)
+/// A tensor stored in a GPU buffer, or in a range of one. (Not `Clone`: a copy of the handle
+/// would share the buffer, which is not what cloning a tensor means.)
 #[derive(Debug)]
 pub struct GpuTensor {
     pub shape: Vec<usize>,
     buffer: wgpu::Buffer,
+    /// Where the tensor starts in `buffer`, in bytes (0 unless it is part of a packed buffer).
+    offset: u64,
 }
+
+/// A view into a buffer must start on a multiple of this many f32: WebGPU's
+/// `minStorageBufferOffsetAlignment` is 256 bytes on every device.
+pub const VIEW_ALIGNMENT: usize = 64;
 
 impl GpuTensor {
     /// A tensor of the given shape, all zeros (wgpu zero-fills new buffers).
@@ -37,7 +45,34 @@ impl GpuTensor {
         GpuTensor {
             shape: shape.to_vec(),
             buffer,
+            offset: 0,
         }
+    }
+
+    /// One buffer holding a tensor of each of `shapes`, zeros, each starting on a 256-byte
+    /// boundary ([`VIEW_ALIGNMENT`]); returns the whole buffer as a flat tensor and a view
+    /// per shape. The few padding numbers between views stay 0, so a kernel that runs over
+    /// the whole buffer (a gradient norm, an optimizer step) sees every tensor and nothing
+    /// else that counts.
+    pub fn packed(gpu: &Gpu, label: &str, shapes: &[Vec<usize>]) -> (GpuTensor, Vec<GpuTensor>) {
+        let mut starts = Vec::with_capacity(shapes.len());
+        let mut end = 0;
+        for shape in shapes {
+            starts.push(end);
+            let len: usize = shape.iter().product();
+            end += len.div_ceil(VIEW_ALIGNMENT).max(1) * VIEW_ALIGNMENT;
+        }
+        let whole = GpuTensor::zeros(gpu, label, &[end]);
+        let views = shapes
+            .iter()
+            .zip(starts)
+            .map(|(shape, start)| GpuTensor {
+                shape: shape.clone(),
+                buffer: whole.buffer.clone(),
+                offset: 4 * start as u64,
+            })
+            .collect();
+        (whole, views)
     }
 
     /// Uploads a CPU tensor.
@@ -60,8 +95,11 @@ impl GpuTensor {
             )));
         }
         if !tensor.is_empty() {
-            gpu.queue
-                .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&tensor.data));
+            gpu.queue.write_buffer(
+                &self.buffer,
+                self.offset,
+                bytemuck::cast_slice(&tensor.data),
+            );
         }
         Ok(())
     }
@@ -75,16 +113,23 @@ impl GpuTensor {
         self.len() == 0
     }
 
-    /// The storage buffer, to bind it to a kernel.
+    /// The storage buffer this tensor lives in. For a view that is the whole packed buffer:
+    /// the tensor starts at [`GpuTensor::offset`]. Kernels bind a tensor through
+    /// [`crate::kernel::Binding`], which knows its range.
     pub fn buffer(&self) -> &wgpu::Buffer {
         &self.buffer
+    }
+
+    /// Where the tensor starts in [`GpuTensor::buffer`], in bytes.
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     /// Copies the tensor back to the CPU. The future owns what it needs, so the caller may
     /// keep submitting work while it waits.
     pub fn read(&self, gpu: &Gpu) -> impl Future<Output = Result<Tensor, GpuError>> + 'static {
         let shape = self.shape.clone();
-        let data = read_back(gpu, &self.buffer, self.len());
+        let data = read_back_from(gpu, &self.buffer, self.offset, self.len());
         async move { Ok(Tensor::from_vec(&shape, data.await?)?) }
     }
 }
@@ -101,6 +146,16 @@ pub fn read_back(
     source: &wgpu::Buffer,
     len: usize,
 ) -> impl Future<Output = Result<Vec<f32>, GpuError>> + 'static {
+    read_back_from(gpu, source, 0, len)
+}
+
+/// Reads `len` f32 starting `offset` bytes into `source` (see [`read_back`]).
+pub fn read_back_from(
+    gpu: &Gpu,
+    source: &wgpu::Buffer,
+    offset: u64,
+    len: usize,
+) -> impl Future<Output = Result<Vec<f32>, GpuError>> + 'static {
     let bytes = 4 * len as u64;
     let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("readback staging"),
@@ -112,7 +167,7 @@ pub fn read_back(
         .device
         .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
     if bytes > 0 {
-        encoder.copy_buffer_to_buffer(source, 0, &staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(source, offset, &staging, 0, bytes);
     }
     gpu.queue.submit([encoder.finish()]);
 
@@ -144,5 +199,65 @@ pub fn read_back(
         };
         staging.unmap();
         Ok(data)
+    }
+}
+
+/// Indices on the GPU (u32): token ids, target classes, positions. Uploaded, never read back.
+#[derive(Debug)]
+pub struct GpuIndices {
+    len: usize,
+    buffer: wgpu::Buffer,
+}
+
+impl GpuIndices {
+    /// A buffer for `len` indices, all 0.
+    pub fn zeros(gpu: &Gpu, label: &str, len: usize) -> GpuIndices {
+        let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: 4 * len.max(1) as u64,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        GpuIndices { len, buffer }
+    }
+
+    /// Uploads `indices` (each must fit in a u32; callers check them against the vocabulary
+    /// first).
+    pub fn from_slice(gpu: &Gpu, label: &str, indices: &[usize]) -> GpuIndices {
+        let gpu_indices = GpuIndices::zeros(gpu, label, indices.len());
+        gpu_indices
+            .write(gpu, indices)
+            .expect("the lengths are equal by construction");
+        gpu_indices
+    }
+
+    /// Overwrites the indices; the copy happens before any work submitted afterwards.
+    pub fn write(&self, gpu: &Gpu, indices: &[usize]) -> Result<(), ShapeError> {
+        if indices.len() != self.len {
+            return Err(ShapeError::new(format!(
+                "write: the GPU holds {} indices but {} were given",
+                self.len,
+                indices.len()
+            )));
+        }
+        if !indices.is_empty() {
+            let words: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
+            gpu.queue
+                .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&words));
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The storage buffer.
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        &self.buffer
     }
 }

@@ -18,16 +18,25 @@ use common::{
     optimizer_grads, optimizer_methods, random, training_configs, weights_of, Tolerance,
     MATMUL_CASES,
 };
+use common::*;
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use engine::optim::Optimizer;
+use engine::optim::{clip_grad_norm, Method, Optimizer};
 use engine::tensor::{self, Tensor};
-use gpu::activation::Activations;
+use gpu::activation::{Activations, Function};
+use gpu::add::Add;
 use gpu::add_bias::AddBias;
+use gpu::batched_matmul::{BatchedMatmul, View};
 use gpu::bce::Bce;
+use gpu::causal_softmax::CausalSoftmax;
 use gpu::col_sum::ColSum;
+use gpu::cross_entropy::CrossEntropy;
+use gpu::embedding::Embedding;
+use gpu::kernel::Dispatch;
+use gpu::layer_norm::LayerNorm;
 use gpu::matmul::Matmul;
-use gpu::optim::{Optim, OptimizerShared};
-use gpu::{Gpu, GpuError, GpuMlp, GpuTensor};
+use gpu::optim::{Optim, OptimizerShared, ScheduleTable};
+use gpu::tensor::GpuIndices;
+use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer};
 
 // ------------------------------------------------------------------------------------------
 // Helpers
@@ -404,4 +413,728 @@ fn gpu_mlp_trains_on_two_moons_like_the_engine() {
     let config = moons_configs()[0];
     let err = GpuMlp::on_data(gpu(), config, &data.points, &data.labels[..7]).unwrap_err();
     assert!(err.message.contains("bce_with_logits"), "{}", err.message);
+// ------------------------------------------------------------------------------------------
+// The transformer's kernels
+// ------------------------------------------------------------------------------------------
+
+/// Attention's products through strided views, per (sequence, head), against the engine's
+/// matmul_transposed on heads copied out one by one (`common::head_of`): scores Q·Kᵀ,
+/// outputs P·V merged back into `[B·T, D]`, and a gradient Pᵀ·dO added onto what is there.
+/// Tolerance: `common::products_tolerance`, as for matmul.
+#[test]
+fn batched_matmul_splits_and_merges_heads() {
+    let (b, t, d, h) = (ATTENTION_B, ATTENTION_T, ATTENTION_D, ATTENTION_H);
+    let dh = d / h;
+    let kernel = BatchedMatmul::new(gpu());
+    let q = random(&[b * t, d], -1.0, 1.0, 50);
+    let k = random(&[b * t, d], -1.0, 1.0, 51);
+    let p = random(&[b * h * t, t], 0.0, 1.0, 52);
+    let start = random(&[b * t, d], -1.0, 1.0, 53);
+    let (q_gpu, k_gpu, p_gpu) = (upload(&q), upload(&k), upload(&p));
+    let scores = GpuTensor::zeros(gpu(), "scores", &[b * h * t, t]);
+    let merged = GpuTensor::zeros(gpu(), "merged", &[b * t, d]);
+    let accumulated = upload(&start);
+    let heads = View::heads(t, d, h);
+    let square = View::stacked(t, t, h);
+    let dispatches = [
+        // S = Q·Kᵀ per head
+        kernel
+            .bind(
+                gpu(),
+                [b, h],
+                (&q_gpu, heads),
+                (&k_gpu, heads.t()),
+                (&scores, square),
+                false,
+            )
+            .unwrap(),
+        // O = P·K per head, merged into [B·T, D] (K stands in for V)
+        kernel
+            .bind(
+                gpu(),
+                [b, h],
+                (&p_gpu, square),
+                (&k_gpu, heads),
+                (&merged, heads),
+                false,
+            )
+            .unwrap(),
+        // start += Pᵀ·Q per head
+        kernel
+            .bind(
+                gpu(),
+                [b, h],
+                (&p_gpu, square.t()),
+                (&q_gpu, heads),
+                (&accumulated, heads),
+                true,
+            )
+            .unwrap(),
+    ];
+    gpu().run(&dispatches.iter().collect::<Vec<_>>());
+    let (scores, merged, accumulated) = (read(&scores), read(&merged), read(&accumulated));
+
+    let abs = |t: &Tensor| t.map(f32::abs);
+    for bi in 0..b {
+        for hi in 0..h {
+            let (qh, kh) = (head_of(&q, t, h, bi, hi), head_of(&k, t, h, bi, hi));
+            let z = bi * h + hi;
+            let ph =
+                Tensor::from_vec(&[t, t], p.data[z * t * t..(z + 1) * t * t].to_vec()).unwrap();
+            let what = format!("sequence {bi}, head {hi}");
+
+            let s_cpu = tensor::matmul_transposed(&qh, false, &kh, true).unwrap();
+            let s_gpu = &scores.data[z * t * t..(z + 1) * t * t];
+            let tol = products_tolerance(
+                dh,
+                &[tensor::matmul_transposed(&abs(&qh), false, &abs(&kh), true).unwrap()],
+            );
+            assert_close(&format!("Q·Kᵀ, {what}"), s_gpu, &s_cpu.data, tol);
+
+            let o_cpu = tensor::matmul(&ph, &kh).unwrap();
+            let o_gpu = head_of(&merged, t, h, bi, hi);
+            let tol = products_tolerance(t, &[tensor::matmul(&abs(&ph), &abs(&kh)).unwrap()]);
+            assert_close(&format!("P·V, {what}"), &o_gpu.data, &o_cpu.data, tol);
+
+            let acc_cpu = tensor::add(
+                &head_of(&start, t, h, bi, hi),
+                &tensor::matmul_transposed(&ph, true, &qh, false).unwrap(),
+            )
+            .unwrap();
+            let acc_gpu = head_of(&accumulated, t, h, bi, hi);
+            let tol = products_tolerance(
+                t + 1,
+                &[tensor::matmul_transposed(&abs(&ph), true, &abs(&qh), false).unwrap()],
+            );
+            assert_close(
+                &format!("+= Pᵀ·Q, {what}"),
+                &acc_gpu.data,
+                &acc_cpu.data,
+                tol,
+            );
+        }
+    }
+}
+
+/// A batch of one plain matrix is the ordinary matmul, transposes included.
+#[test]
+fn batched_matmul_does_plain_matrices() {
+    let kernel = BatchedMatmul::new(gpu());
+    for (m, k, n, ta, tb) in MATMUL_CASES {
+        let case = matmul_case(m, k, n, ta, tb);
+        let view = |rows, cols, transposed: bool| {
+            if transposed {
+                View::matrix(cols, rows).t()
+            } else {
+                View::matrix(rows, cols)
+            }
+        };
+        let (a, b) = (upload(&case.a), upload(&case.b));
+        let c = GpuTensor::zeros(gpu(), "c", &[m, n]);
+        let dispatch = kernel
+            .bind(
+                gpu(),
+                [1, 1],
+                (&a, view(m, k, ta)),
+                (&b, view(k, n, tb)),
+                (&c, View::matrix(m, n)),
+                false,
+            )
+            .unwrap();
+        gpu().run(&[&dispatch]);
+        assert_close(&case.what, &read(&c).data, &case.cpu.data, case.tol);
+    }
+}
+
+#[test]
+fn batched_matmul_refuses_views_outside_their_tensor() {
+    let kernel = BatchedMatmul::new(gpu());
+    let a = GpuTensor::zeros(gpu(), "a", &[14, 12]);
+    let c = GpuTensor::zeros(gpu(), "c", &[6, 7, 7]);
+    // Three sequences of 7 rows do not fit in 14 rows.
+    let heads = View::heads(7, 12, 3);
+    let err = kernel
+        .bind(
+            gpu(),
+            [3, 3],
+            (&a, heads),
+            (&a, heads.t()),
+            (&c, View::stacked(7, 7, 3)),
+            false,
+        )
+        .unwrap_err();
+    assert!(
+        err.message.contains("A reads up to element"),
+        "{}",
+        err.message
+    );
+    let err = kernel
+        .bind(
+            gpu(),
+            [2, 3],
+            (&a, heads),
+            (&a, heads),
+            (&c, View::stacked(7, 7, 3)),
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "batched matmul: [7, 4] x [7, 4] does not give [7, 7]"
+    );
+}
+
+/// Gather and scatter-add against the autograd's embedding: both EXACT (a copy; sums in the
+/// CPU's order). Then gather with accumulate (token + position embeddings) and scatter with
+/// accumulate (a tied embedding's second gradient), also EXACT.
+#[test]
+fn embedding_gather_and_scatter_are_exact() {
+    let kernel = Embedding::new(gpu());
+    let (vocab, width, n) = (13, 5, EMBEDDING_IDS.len());
+    let table = random(&[vocab, width], -1.0, 1.0, 60);
+    let dy = random(&[n, width], -1.0, 1.0, 61);
+    let (rows_cpu, d_table_cpu) = embedding_reference(&table, &EMBEDDING_IDS, &dy);
+
+    let ids = GpuIndices::from_slice(gpu(), "ids", &EMBEDDING_IDS);
+    let (table_gpu, dy_gpu) = (upload(&table), upload(&dy));
+    let rows = GpuTensor::zeros(gpu(), "rows", &[n, width]);
+    let d_table = GpuTensor::zeros(gpu(), "d_table", &[vocab, width]);
+    let gather = kernel
+        .bind_gather(gpu(), &table_gpu, &ids, &rows, false)
+        .unwrap();
+    let scatter = kernel
+        .bind_scatter(gpu(), &dy_gpu, &ids, &d_table, false)
+        .unwrap();
+    gpu().run(&[&gather, &scatter]);
+    assert_close(
+        "gather",
+        &read(&rows).data,
+        &rows_cpu.data,
+        Tolerance::EXACT,
+    );
+    assert_close(
+        "scatter",
+        &read(&d_table).data,
+        &d_table_cpu.data,
+        Tolerance::EXACT,
+    );
+
+    // Accumulating: rows += table[ids] again, d_table += the same scatter again.
+    let gather = kernel
+        .bind_gather(gpu(), &table_gpu, &ids, &rows, true)
+        .unwrap();
+    let scatter = kernel
+        .bind_scatter(gpu(), &dy_gpu, &ids, &d_table, true)
+        .unwrap();
+    gpu().run(&[&gather, &scatter]);
+    let twice = |t: &Tensor| tensor::add(t, t).unwrap();
+    assert_close(
+        "gather +=",
+        &read(&rows).data,
+        &twice(&rows_cpu).data,
+        Tolerance::EXACT,
+    );
+    assert_close(
+        "scatter +=",
+        &read(&d_table).data,
+        &twice(&d_table_cpu).data,
+        Tolerance::EXACT,
+    );
+
+    let wrong = GpuTensor::zeros(gpu(), "wrong", &[n, width + 1]);
+    let err = kernel
+        .bind_gather(gpu(), &table_gpu, &ids, &wrong, false)
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "embedding: 11 indices into a table [13, 5] give [11, 5], not [11, 6]"
+    );
+}
+
+/// Layer norm forward and all three gradients against the autograd (`common::LAYER_NORM`),
+/// at ragged sizes, with dx written and then added onto a residual gradient.
+#[test]
+fn layer_norm_matches_the_autograd() {
+    let kernel = LayerNorm::new(gpu());
+    for (rows, d, seed) in [(7, 12, 70), (1, 1, 71), (65, 33, 72), (14, 5, 73)] {
+        let eps = 1e-5;
+        let x = random(&[rows, d], -3.0, 3.0, seed);
+        let gamma = random(&[d], 0.5, 1.5, seed + 1);
+        let beta = random(&[d], -0.5, 0.5, seed + 2);
+        let dy = random(&[rows, d], -1.0, 1.0, seed + 3);
+        let residual = random(&[rows, d], -1.0, 1.0, seed + 4);
+        let [y_cpu, dx_cpu, dg_cpu, db_cpu] = layer_norm_reference(&x, &gamma, &beta, &dy, eps);
+
+        let (x_gpu, g_gpu, b_gpu, dy_gpu) =
+            (upload(&x), upload(&gamma), upload(&beta), upload(&dy));
+        let saved = LayerNorm::saved(gpu(), rows, d);
+        let y = GpuTensor::zeros(gpu(), "y", &[rows, d]);
+        let (dg, db) = (
+            GpuTensor::zeros(gpu(), "dg", &[d]),
+            GpuTensor::zeros(gpu(), "db", &[d]),
+        );
+        let dx = GpuTensor::zeros(gpu(), "dx", &[rows, d]);
+        let dx_acc = upload(&residual);
+        let forward = kernel
+            .bind_forward(gpu(), eps, &x_gpu, &g_gpu, &b_gpu, &saved, &y)
+            .unwrap();
+        let backward = kernel
+            .bind_backward(gpu(), &saved, &g_gpu, &dy_gpu, &dg, &db, &dx, false)
+            .unwrap();
+        let [_, add_dx] = kernel
+            .bind_backward(gpu(), &saved, &g_gpu, &dy_gpu, &dg, &db, &dx_acc, true)
+            .unwrap();
+        let all: Vec<&Dispatch> = forward.iter().chain(&backward).chain([&add_dx]).collect();
+        gpu().run(&all);
+
+        let what = format!("layer norm [{rows}, {d}]");
+        let tol = LAYER_NORM;
+        assert_close(&format!("{what} y"), &read(&y).data, &y_cpu.data, tol);
+        assert_close(&format!("{what} dx"), &read(&dx).data, &dx_cpu.data, tol);
+        assert_close(&format!("{what} dγ"), &read(&dg).data, &dg_cpu.data, tol);
+        assert_close(&format!("{what} dβ"), &read(&db).data, &db_cpu.data, tol);
+        let summed = tensor::add(&residual, &dx_cpu).unwrap();
+        assert_close(
+            &format!("{what} dx +="),
+            &read(&dx_acc).data,
+            &summed.data,
+            tol,
+        );
+        println!(
+            "{what}: largest differences y {:e}, dx {:e}",
+            largest_difference(&read(&y).data, &y_cpu.data),
+            largest_difference(&read(&dx).data, &dx_cpu.data)
+        );
+    }
+}
+
+/// Scale, causal mask and softmax, and the backward pass, against the engine's scale + mask
+/// + softmax_rows on the tape: TRANSCENDENTAL (exp). The future gets weight exactly 0.
+#[test]
+fn causal_softmax_matches_the_autograd() {
+    let kernel = CausalSoftmax::new(gpu());
+    let (t, blocks) = (ATTENTION_T, ATTENTION_B * ATTENTION_H);
+    let scale = 1.0 / (4.0f32).sqrt();
+    let scores = random(&[blocks * t, t], -6.0, 6.0, 80);
+    let d_probs = random(&[blocks * t, t], -1.0, 1.0, 81);
+    let (p_cpu, ds_cpu) = causal_softmax_reference(&scores, t, scale, &d_probs);
+
+    let (probs, grad) = (upload(&scores), upload(&d_probs));
+    let forward = kernel.bind_forward(gpu(), &probs, t, scale).unwrap();
+    let backward = kernel
+        .bind_backward(gpu(), &probs, &grad, t, scale)
+        .unwrap();
+    gpu().run(&[&forward, &backward]);
+    let p_gpu = read(&probs);
+    assert_close(
+        "causal softmax",
+        &p_gpu.data,
+        &p_cpu.data,
+        Tolerance::TRANSCENDENTAL,
+    );
+    assert_close(
+        "causal softmax backward",
+        &read(&grad).data,
+        &ds_cpu.data,
+        Tolerance::TRANSCENDENTAL,
+    );
+    for r in 0..blocks * t {
+        for j in r % t + 1..t {
+            assert_eq!(
+                p_gpu.data[r * t + j],
+                0.0,
+                "row {r} looks at future position {j}"
+            );
+        }
+    }
+}
+
+/// Mean cross-entropy and dL/dlogits against the autograd: TRANSCENDENTAL, and the loss adds
+/// rows in a tree (64 partial sums) where the CPU adds them left to right.
+#[test]
+fn cross_entropy_matches_the_autograd() {
+    let kernel = CrossEntropy::new(gpu());
+    for (rows, classes, seed) in [(14, 13, 90), (1, 2, 91), (130, 29, 92)] {
+        let logits = random(&[rows, classes], -6.0, 6.0, seed);
+        let targets = class_targets(rows, classes, seed);
+        let (loss_cpu, grad_cpu) = cross_entropy_reference(&logits, &targets);
+        let z = upload(&logits);
+        let ids = GpuIndices::from_slice(gpu(), "targets", &targets);
+        let loss = GpuTensor::zeros(gpu(), "loss", &[1]);
+        let grad = GpuTensor::zeros(gpu(), "grad", &[rows, classes]);
+        let dispatch = kernel.bind(gpu(), &z, &ids, &loss, &grad).unwrap();
+        gpu().run(&[&dispatch]);
+        let what = format!("cross entropy [{rows}, {classes}]");
+        assert_close(
+            &what,
+            &read(&loss).data,
+            &loss_cpu.data,
+            Tolerance::TRANSCENDENTAL,
+        );
+        assert_close(
+            &what,
+            &read(&grad).data,
+            &grad_cpu.data,
+            Tolerance::TRANSCENDENTAL,
+        );
+    }
+}
+
+/// GELU forward and backward against the autograd: TRANSCENDENTAL (tanh).
+#[test]
+fn gelu_matches_the_autograd() {
+    let kernels = Activations::new(gpu());
+    let (x, dy) = activation_inputs();
+    let (y_cpu, dx_cpu) = gelu_reference(&x, &dy);
+    let (x_gpu, y_gpu, grad) = (
+        upload(&x),
+        GpuTensor::zeros(gpu(), "y", &x.shape),
+        upload(&dy),
+    );
+    let forward = kernels
+        .bind_forward(gpu(), Function::Gelu, &x_gpu, &y_gpu)
+        .unwrap();
+    let backward = kernels
+        .bind_backward(gpu(), Function::Gelu, &x_gpu, &grad)
+        .unwrap();
+    gpu().run(&[&forward, &backward]);
+    assert_close(
+        "GELU forward",
+        &read(&y_gpu).data,
+        &y_cpu.data,
+        Tolerance::TRANSCENDENTAL,
+    );
+    assert_close(
+        "GELU backward",
+        &read(&grad).data,
+        &dx_cpu.data,
+        Tolerance::TRANSCENDENTAL,
+    );
+}
+
+/// out += x is one f32 addition per element: EXACT.
+#[test]
+fn add_is_exact() {
+    let x = random(&[7, 13], -2.0, 2.0, 100);
+    let out = random(&[7, 13], -2.0, 2.0, 101);
+    let cpu = tensor::add(&out, &x).unwrap();
+    let (x_gpu, out_gpu) = (upload(&x), upload(&out));
+    let dispatch = Add::new(gpu()).bind(gpu(), &x_gpu, &out_gpu).unwrap();
+    gpu().run(&[&dispatch]);
+    assert_close("add", &read(&out_gpu).data, &cpu.data, Tolerance::EXACT);
+}
+
+/// Views of one packed buffer start on 256-byte boundaries, read and write only their own
+/// range, and leave the padding between them 0.
+#[test]
+fn packed_views_keep_to_their_ranges() {
+    let shapes = vec![vec![3, 5], vec![70], vec![1]];
+    let (whole, views) = GpuTensor::packed(gpu(), "packed", &shapes);
+    assert_eq!(whole.shape, [64 + 128 + 64]);
+    let offsets: Vec<u64> = views.iter().map(|v| v.offset()).collect();
+    assert_eq!(offsets, [0, 256, 768]);
+    let values: Vec<Tensor> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| random(s, 1.0, 2.0, 110 + i as u64))
+        .collect();
+    for (view, value) in views.iter().zip(&values) {
+        view.write(gpu(), value).unwrap();
+    }
+    // A kernel writing into a view: the middle one doubled.
+    let doubled = tensor::add(&values[1], &values[1]).unwrap();
+    let copy = upload(&values[1]);
+    let dispatch = Add::new(gpu()).bind(gpu(), &copy, &views[1]).unwrap();
+    gpu().run(&[&dispatch]);
+    assert_close(
+        "view",
+        &read(&views[1]).data,
+        &doubled.data,
+        Tolerance::EXACT,
+    );
+    assert_close(
+        "first view",
+        &read(&views[0]).data,
+        &values[0].data,
+        Tolerance::EXACT,
+    );
+    let all = read(&whole).data;
+    let nonzero = all.iter().filter(|&&v| v != 0.0).count();
+    assert_eq!(nonzero, 15 + 70 + 1, "the padding stays 0");
+}
+
+/// AdamW with global-norm clipping at 1 and a warmup-cosine learning rate, five steps on two
+/// tensors packed into one buffer, against engine::optim: clip_grad_norm, then
+/// Optimizer::step at Schedule::lr_at(step). Steps 0, 2 and 3 are clipped, 1 and 4 are not.
+/// Tolerance: `Tolerance::OPTIMIZER_PARAMS`; the norm and the learning rate 1e-6 relative
+/// (an f32 tree against an f64 sum; the rates are the engine's own numbers, uploaded).
+#[test]
+fn clipped_scheduled_adamw_matches_the_engine() {
+    let kernels = Optim::new(gpu());
+    let method = Method::adamw(0.1);
+    let schedule = clip_schedule();
+    let shapes: Vec<Vec<usize>> = CLIP_SIZES.iter().map(|&n| vec![n]).collect();
+    let (all_params, params) = GpuTensor::packed(gpu(), "params", &shapes);
+    let (all_grads, grads) = GpuTensor::packed(gpu(), "grads", &shapes);
+    let starts: Vec<Tensor> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| random(s, -1.0, 1.0, 120 + i as u64))
+        .collect();
+    for (p, start) in params.iter().zip(&starts) {
+        p.write(gpu(), start).unwrap();
+    }
+    let mut cpu_params: Vec<Vec<f32>> = starts.iter().map(|t| t.data.clone()).collect();
+    let mut cpu: Vec<Optimizer> = CLIP_SIZES
+        .iter()
+        .map(|&n| Optimizer::new(method, n))
+        .collect();
+
+    let shared = OptimizerShared::new(gpu(), method, 0.0);
+    let table = ScheduleTable::new(gpu(), 5);
+    let lrs: Vec<f32> = (0..5).map(|s| schedule.lr_at(s)).collect();
+    table.write(gpu(), 0, &lrs).unwrap();
+    let moments = Optim::moments(gpu(), all_params.len());
+    let step = [
+        kernels.bind_clip(gpu(), &shared, &all_grads, CLIP_MAX_NORM),
+        kernels.bind_tick_scheduled(gpu(), &shared, &table),
+        kernels
+            .bind_update(gpu(), &shared, &all_params, &all_grads, &moments)
+            .unwrap(),
+    ];
+    for s in 0..5u64 {
+        let g = clip_grads(s);
+        for (view, value) in grads.iter().zip(&g) {
+            view.write(gpu(), value).unwrap();
+        }
+        gpu().run(&step.iter().collect::<Vec<_>>());
+
+        let mut g_cpu: Vec<Vec<f32>> = g.iter().map(|t| t.data.clone()).collect();
+        let mut g_refs: Vec<&mut [f32]> = g_cpu.iter_mut().map(|g| g.as_mut_slice()).collect();
+        let norm = clip_grad_norm(&mut g_refs, CLIP_MAX_NORM);
+        let lr = schedule.lr_at(s);
+        for ((p, g), opt) in cpu_params.iter_mut().zip(&g_cpu).zip(&mut cpu) {
+            opt.step(p, g, lr).unwrap();
+        }
+        let state = wait(shared.read(gpu()));
+        let what = format!("step {s}");
+        assert_eq!(state.t, s as u32 + 1, "{what}");
+        assert_close(
+            &format!("{what} lr"),
+            &[state.lr],
+            &[lr],
+            Tolerance {
+                abs: 0.0,
+                rel: 1e-6,
+            },
+        );
+        assert_close(
+            &format!("{what} norm"),
+            &[state.grad_norm],
+            &[norm],
+            Tolerance {
+                abs: 0.0,
+                rel: 1e-6,
+            },
+        );
+        assert_eq!(
+            state.grad_scale < 1.0,
+            norm > CLIP_MAX_NORM,
+            "{what}: clipped iff the norm is over 1"
+        );
+        for (i, (view, p)) in params.iter().zip(&cpu_params).enumerate() {
+            assert_close(
+                &format!("{what} tensor {i}"),
+                &read(view).data,
+                p,
+                Tolerance::OPTIMIZER_PARAMS,
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The transformer
+// ------------------------------------------------------------------------------------------
+
+/// On the same weights and the same batch, the GPU's loss and every parameter's gradient
+/// against `Transformer::loss_and_grads`, pre-norm (GELU) and post-norm (ReLU), at ragged
+/// sizes (`common::transformer_config`). Tolerances: `TRANSFORMER_LOSS` and
+/// `TRANSFORMER_GRAD_RELATIVE`, stated there.
+#[test]
+fn gpu_transformer_loss_and_gradients_match_the_engine() {
+    for (norm, activation) in transformer_variants() {
+        let config = transformer_config(norm, activation);
+        let model = transformer_model(config, 5);
+        let batch = transformer_batch(config.vocab, TRANSFORMER_BATCH, TRANSFORMER_LEN, 6);
+        let (loss_cpu, grads_cpu) = model.loss_and_grads(&batch).unwrap();
+        let on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
+        let (loss_gpu, grads_gpu) = wait(on_gpu.loss_and_grads(&batch).unwrap());
+        let what = format!("{norm:?}/{activation:?}");
+        assert_close(
+            &format!("{what} loss"),
+            &[loss_gpu],
+            &[loss_cpu],
+            TRANSFORMER_LOSS,
+        );
+        let mut worst = (0.0f32, String::new());
+        for ((spec, g), c) in config.param_specs().iter().zip(&grads_gpu).zip(&grads_cpu) {
+            assert_eq!(g.shape, c.shape, "{}", spec.name);
+            let err = relative_to_largest(&g.data, &c.data);
+            assert!(
+                err <= TRANSFORMER_GRAD_RELATIVE,
+                "{what} gradient of {}: largest difference {err:e} of its largest element",
+                spec.name
+            );
+            assert!(
+                c.data.iter().any(|&v| v != 0.0),
+                "{} has a gradient",
+                spec.name
+            );
+            if err > worst.0 {
+                worst = (err, spec.name.clone());
+            }
+        }
+        println!(
+            "{what}: loss gpu {loss_gpu} cpu {loss_cpu}; worst gradient {} at {:e} of its largest",
+            worst.1, worst.0
+        );
+    }
+}
+
+/// Ten steps of AdamW with warmup-cosine and clipping (`common::transformer_settings`), each
+/// on its own batch, in two `train` calls, against the engine's loop (`common::train_on_cpu`):
+/// every loss, the final gradient norm and learning rate, and every weight at the end,
+/// within `TRANSFORMER_TRAINING`.
+#[test]
+fn gpu_transformer_trains_like_the_engine() {
+    for (norm, activation) in transformer_variants() {
+        let config = transformer_config(norm, activation);
+        let settings = transformer_settings();
+        let mut cpu = transformer_model(config, 7);
+        let batches: Vec<_> = (0..10)
+            .map(|s| transformer_batch(config.vocab, settings.batch, settings.len, 100 + s))
+            .collect();
+        let mut on_gpu = GpuTransformer::new(gpu(), &cpu, settings).unwrap();
+        let (losses_cpu, norms_cpu) = train_on_cpu(&mut cpu, &settings, &batches);
+
+        on_gpu.train(&batches[..6]).unwrap();
+        let first = wait(on_gpu.read_losses());
+        on_gpu.train(&batches[6..]).unwrap();
+        let second = wait(on_gpu.read_losses());
+        let losses_gpu = [first, second].concat();
+        let what = format!("{norm:?}/{activation:?}");
+        assert_close(
+            &format!("{what} losses"),
+            &losses_gpu,
+            &losses_cpu,
+            TRANSFORMER_TRAINING,
+        );
+        assert!(
+            losses_gpu[9] < losses_gpu[0],
+            "{what}: the loss falls: {losses_gpu:?}"
+        );
+
+        let state = wait(on_gpu.read_step_state());
+        assert_eq!((state.t, on_gpu.steps()), (10, 10));
+        assert_close(
+            &format!("{what} lr"),
+            &[state.lr],
+            &[settings.schedule.lr_at(9)],
+            Tolerance::EXACT,
+        );
+        assert_close(
+            &format!("{what} norm"),
+            &[state.grad_norm],
+            &[norms_cpu[9]],
+            Tolerance {
+                abs: 0.0,
+                rel: 1e-4,
+            },
+        );
+        assert!(
+            norms_cpu.iter().filter(|&&n| n > 0.5).count() >= 5,
+            "clipping is exercised: {norms_cpu:?}"
+        );
+
+        let back = wait(on_gpu.read_model());
+        let mut largest = 0.0f32;
+        for ((spec, g), c) in config
+            .param_specs()
+            .iter()
+            .zip(&back.params)
+            .zip(&cpu.params)
+        {
+            assert_close(
+                &format!("{what} {}", spec.name),
+                &g.data,
+                &c.data,
+                TRANSFORMER_TRAINING,
+            );
+            largest = largest.max(largest_difference(&g.data, &c.data));
+        }
+        println!(
+            "{what}: losses {:.4} → {:.4}; largest loss difference {:e}, weight difference {largest:e}",
+            losses_gpu[0],
+            losses_gpu[9],
+            largest_difference(&losses_gpu, &losses_cpu)
+        );
+    }
+}
+
+/// Logits for a sequence (the page's generation) against `Transformer::logits_for`, at
+/// lengths 1, 5 and the full context: the padding after the sequence changes nothing.
+/// TRANSCENDENTAL-sized differences, through two layers: 1e-4 absolute on logits of size ~5.
+#[test]
+fn gpu_transformer_logits_match_the_engine() {
+    for (norm, activation) in transformer_variants() {
+        let config = transformer_config(norm, activation);
+        let model = transformer_model(config, 9);
+        let on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
+        let tokens = [4, 0, 12, 7, 7, 1, 3, 9];
+        for len in [1, 5, 8] {
+            let cpu = model.logits_for(&tokens[..len]).unwrap();
+            let gpu_logits = wait(on_gpu.logits(&tokens[..len]).unwrap());
+            assert_eq!(gpu_logits.shape, cpu.shape);
+            let tol = Tolerance {
+                abs: 1e-4,
+                rel: 0.0,
+            };
+            assert_close(
+                &format!("{norm:?} logits of {len} tokens"),
+                &gpu_logits.data,
+                &cpu.data,
+                tol,
+            );
+        }
+    }
+}
+
+/// What the page could get wrong is refused with a message, never a panic.
+#[test]
+fn gpu_transformer_refuses_bad_input() {
+    let config = transformer_config(
+        engine::transformer::Norm::Pre,
+        engine::transformer::Activation::Gelu,
+    );
+    let model = transformer_model(config, 1);
+    let mut on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
+    let message = |r: Result<(), engine::transformer::ModelError>| r.unwrap_err().to_string();
+    let mut bad = transformer_batch(13, 2, 7, 1);
+    bad.inputs[3] = 13;
+    assert_eq!(
+        message(on_gpu.train(&[bad])),
+        "token id 13 is outside the vocabulary of 13 tokens"
+    );
+    let short = transformer_batch(13, 2, 6, 1);
+    assert!(message(on_gpu.train(&[short])).contains("batches of 2 windows of 7 tokens"));
+    assert!(on_gpu.logits(&[]).is_err());
+    assert!(on_gpu.logits(&[0; 9]).is_err());
+    assert!(on_gpu.logits(&[13]).is_err());
+    let too_long = gpu::TrainSettings {
+        len: 9,
+        ..transformer_settings()
+    };
+    assert!(GpuTransformer::new(gpu(), &model, too_long).is_err());
+    assert_eq!(on_gpu.steps(), 0, "nothing was queued");
 }

@@ -24,6 +24,7 @@ use common::{
     optimizer_grads, optimizer_methods, random, training_configs, weights_of, Tolerance,
     MATMUL_CASES,
 };
+use common::*;
 use engine::mlp::{Activation, Init, Mlp, XorConfig};
 use engine::optim::Optimizer;
 use engine::tensor::{self, Tensor};
@@ -33,7 +34,7 @@ use gpu::bce::Bce;
 use gpu::col_sum::ColSum;
 use gpu::matmul::Matmul;
 use gpu::optim::{Optim, OptimizerShared};
-use gpu::{Gpu, GpuError, GpuMlp, GpuTensor};
+use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -399,6 +400,296 @@ async fn gpu_mlp_trains_on_two_moons_like_the_engine() {
             &predictions,
             &cpu.predict_many(&data.points),
             Tolerance::TRAINING,
+// ------------------------------------------------------------------------------------------
+// The transformer's kernels and the whole model
+// ------------------------------------------------------------------------------------------
+
+/// Attention's per-head products through strided views against heads copied out on the CPU
+/// (`common::head_of`): scores Q·Kᵀ and outputs P·V merged into `[B·T, D]`.
+#[wasm_bindgen_test]
+async fn batched_matmul_splits_and_merges_heads() {
+    let _timer = Timer::start("batched_matmul_splits_and_merges_heads");
+    let gpu = gpu().await;
+    let (b, t, d, h) = (ATTENTION_B, ATTENTION_T, ATTENTION_D, ATTENTION_H);
+    let kernel = gpu::batched_matmul::BatchedMatmul::new(&gpu);
+    let q = random(&[b * t, d], -1.0, 1.0, 50);
+    let k = random(&[b * t, d], -1.0, 1.0, 51);
+    let p = random(&[b * h * t, t], 0.0, 1.0, 52);
+    let (q_gpu, k_gpu, p_gpu) = (upload(&gpu, &q), upload(&gpu, &k), upload(&gpu, &p));
+    let scores = GpuTensor::zeros(&gpu, "scores", &[b * h * t, t]);
+    let merged = GpuTensor::zeros(&gpu, "merged", &[b * t, d]);
+    let heads = gpu::batched_matmul::View::heads(t, d, h);
+    let square = gpu::batched_matmul::View::stacked(t, t, h);
+    let qk = kernel
+        .bind(
+            &gpu,
+            [b, h],
+            (&q_gpu, heads),
+            (&k_gpu, heads.t()),
+            (&scores, square),
+            false,
+        )
+        .unwrap();
+    let pv = kernel
+        .bind(
+            &gpu,
+            [b, h],
+            (&p_gpu, square),
+            (&k_gpu, heads),
+            (&merged, heads),
+            false,
+        )
+        .unwrap();
+    gpu.run(&[&qk, &pv]);
+    let (scores, merged) = (read(&gpu, &scores).await, read(&gpu, &merged).await);
+    let abs = |t: &Tensor| t.map(f32::abs);
+    for bi in 0..b {
+        for hi in 0..h {
+            let (qh, kh) = (head_of(&q, t, h, bi, hi), head_of(&k, t, h, bi, hi));
+            let z = bi * h + hi;
+            let block = z * t * t..(z + 1) * t * t;
+            let ph = Tensor::from_vec(&[t, t], p.data[block.clone()].to_vec()).unwrap();
+            let s_cpu = tensor::matmul_transposed(&qh, false, &kh, true).unwrap();
+            let sum_abs = tensor::matmul_transposed(&abs(&qh), false, &abs(&kh), true).unwrap();
+            let tol = products_tolerance(d / h, &[sum_abs]);
+            assert_close("Q·Kᵀ", &scores.data[block], &s_cpu.data, tol);
+            let o_cpu = tensor::matmul(&ph, &kh).unwrap();
+            let tol = products_tolerance(t, &[tensor::matmul(&abs(&ph), &abs(&kh)).unwrap()]);
+            assert_close(
+                "P·V",
+                &head_of(&merged, t, h, bi, hi).data,
+                &o_cpu.data,
+                tol,
+            );
+        }
+    }
+}
+
+/// Gather and scatter-add against the autograd's embedding: EXACT.
+#[wasm_bindgen_test]
+async fn embedding_gather_and_scatter_are_exact() {
+    let _timer = Timer::start("embedding_gather_and_scatter_are_exact");
+    let gpu = gpu().await;
+    let kernel = gpu::embedding::Embedding::new(&gpu);
+    let (vocab, width, n) = (13, 5, EMBEDDING_IDS.len());
+    let table = random(&[vocab, width], -1.0, 1.0, 60);
+    let dy = random(&[n, width], -1.0, 1.0, 61);
+    let (rows_cpu, d_table_cpu) = embedding_reference(&table, &EMBEDDING_IDS, &dy);
+    let ids = gpu::tensor::GpuIndices::from_slice(&gpu, "ids", &EMBEDDING_IDS);
+    let (table_gpu, dy_gpu) = (upload(&gpu, &table), upload(&gpu, &dy));
+    let rows = GpuTensor::zeros(&gpu, "rows", &[n, width]);
+    let d_table = GpuTensor::zeros(&gpu, "d_table", &[vocab, width]);
+    let gather = kernel
+        .bind_gather(&gpu, &table_gpu, &ids, &rows, false)
+        .unwrap();
+    let scatter = kernel
+        .bind_scatter(&gpu, &dy_gpu, &ids, &d_table, false)
+        .unwrap();
+    gpu.run(&[&gather, &scatter]);
+    assert_close(
+        "gather",
+        &read(&gpu, &rows).await.data,
+        &rows_cpu.data,
+        Tolerance::EXACT,
+    );
+    let d_table = read(&gpu, &d_table).await;
+    assert_close(
+        "scatter",
+        &d_table.data,
+        &d_table_cpu.data,
+        Tolerance::EXACT,
+    );
+}
+
+/// Layer norm forward and its three gradients against the autograd: `common::LAYER_NORM`.
+#[wasm_bindgen_test]
+async fn layer_norm_matches_the_autograd() {
+    let _timer = Timer::start("layer_norm_matches_the_autograd");
+    let gpu = gpu().await;
+    let kernel = gpu::layer_norm::LayerNorm::new(&gpu);
+    let (rows, d, eps) = (7, 12, 1e-5);
+    let x = random(&[rows, d], -3.0, 3.0, 70);
+    let gamma = random(&[d], 0.5, 1.5, 71);
+    let beta = random(&[d], -0.5, 0.5, 72);
+    let dy = random(&[rows, d], -1.0, 1.0, 73);
+    let [y_cpu, dx_cpu, dg_cpu, db_cpu] = layer_norm_reference(&x, &gamma, &beta, &dy, eps);
+    let (x_gpu, g_gpu) = (upload(&gpu, &x), upload(&gpu, &gamma));
+    let (b_gpu, dy_gpu) = (upload(&gpu, &beta), upload(&gpu, &dy));
+    let saved = gpu::layer_norm::LayerNorm::saved(&gpu, rows, d);
+    let y = GpuTensor::zeros(&gpu, "y", &[rows, d]);
+    let (dg, db) = (
+        GpuTensor::zeros(&gpu, "dg", &[d]),
+        GpuTensor::zeros(&gpu, "db", &[d]),
+    );
+    let dx = GpuTensor::zeros(&gpu, "dx", &[rows, d]);
+    let forward = kernel
+        .bind_forward(&gpu, eps, &x_gpu, &g_gpu, &b_gpu, &saved, &y)
+        .unwrap();
+    let backward = kernel
+        .bind_backward(&gpu, &saved, &g_gpu, &dy_gpu, &dg, &db, &dx, false)
+        .unwrap();
+    gpu.run(&forward.iter().chain(&backward).collect::<Vec<_>>());
+    assert_close(
+        "layer norm y",
+        &read(&gpu, &y).await.data,
+        &y_cpu.data,
+        LAYER_NORM,
+    );
+    assert_close(
+        "layer norm dx",
+        &read(&gpu, &dx).await.data,
+        &dx_cpu.data,
+        LAYER_NORM,
+    );
+    assert_close(
+        "layer norm dγ",
+        &read(&gpu, &dg).await.data,
+        &dg_cpu.data,
+        LAYER_NORM,
+    );
+    assert_close(
+        "layer norm dβ",
+        &read(&gpu, &db).await.data,
+        &db_cpu.data,
+        LAYER_NORM,
+    );
+}
+
+/// Causal softmax and its backward pass, and cross-entropy with its gradient, against the
+/// autograd: TRANSCENDENTAL.
+#[wasm_bindgen_test]
+async fn causal_softmax_and_cross_entropy_match_the_autograd() {
+    let _timer = Timer::start("causal_softmax_and_cross_entropy_match_the_autograd");
+    let gpu = gpu().await;
+    let (t, blocks) = (ATTENTION_T, ATTENTION_B * ATTENTION_H);
+    let scale = 0.5;
+    let scores = random(&[blocks * t, t], -6.0, 6.0, 80);
+    let d_probs = random(&[blocks * t, t], -1.0, 1.0, 81);
+    let (p_cpu, ds_cpu) = causal_softmax_reference(&scores, t, scale, &d_probs);
+    let softmax = gpu::causal_softmax::CausalSoftmax::new(&gpu);
+    let (probs, grad) = (upload(&gpu, &scores), upload(&gpu, &d_probs));
+    let forward = softmax.bind_forward(&gpu, &probs, t, scale).unwrap();
+    let backward = softmax
+        .bind_backward(&gpu, &probs, &grad, t, scale)
+        .unwrap();
+    gpu.run(&[&forward, &backward]);
+    let tol = Tolerance::TRANSCENDENTAL;
+    assert_close(
+        "causal softmax",
+        &read(&gpu, &probs).await.data,
+        &p_cpu.data,
+        tol,
+    );
+    assert_close(
+        "causal softmax backward",
+        &read(&gpu, &grad).await.data,
+        &ds_cpu.data,
+        tol,
+    );
+
+    let (rows, classes) = (130, 29);
+    let logits = random(&[rows, classes], -6.0, 6.0, 92);
+    let targets = class_targets(rows, classes, 92);
+    let (loss_cpu, grad_cpu) = cross_entropy_reference(&logits, &targets);
+    let kernel = gpu::cross_entropy::CrossEntropy::new(&gpu);
+    let z = upload(&gpu, &logits);
+    let ids = gpu::tensor::GpuIndices::from_slice(&gpu, "targets", &targets);
+    let loss = GpuTensor::zeros(&gpu, "loss", &[1]);
+    let d_logits = GpuTensor::zeros(&gpu, "grad", &[rows, classes]);
+    let dispatch = kernel.bind(&gpu, &z, &ids, &loss, &d_logits).unwrap();
+    gpu.run(&[&dispatch]);
+    assert_close(
+        "cross entropy",
+        &read(&gpu, &loss).await.data,
+        &loss_cpu.data,
+        tol,
+    );
+    assert_close(
+        "cross entropy grad",
+        &read(&gpu, &d_logits).await.data,
+        &grad_cpu.data,
+        tol,
+    );
+}
+
+/// The whole model in the browser: on the same weights and batch, the loss and every
+/// gradient against `Transformer::loss_and_grads`; then 10 clipped, scheduled AdamW steps
+/// against the engine's loop; then logits for a sequence. Pre-norm (GELU) and post-norm
+/// (ReLU); the tolerances of `match_engine.rs`.
+#[wasm_bindgen_test]
+async fn gpu_transformer_matches_the_engine() {
+    let _timer = Timer::start("gpu_transformer_matches_the_engine");
+    let gpu = gpu().await;
+    for (norm, activation) in transformer_variants() {
+        let what = format!("{norm:?}/{activation:?}");
+        let config = transformer_config(norm, activation);
+        let settings = transformer_settings();
+        let mut cpu = transformer_model(config, 7);
+        let mut on_gpu = GpuTransformer::new(&gpu, &cpu, settings).unwrap();
+
+        let batch = transformer_batch(config.vocab, settings.batch, settings.len, 6);
+        let (loss_cpu, grads_cpu) = cpu.loss_and_grads(&batch).unwrap();
+        let (loss_gpu, grads_gpu) = wait(on_gpu.loss_and_grads(&batch).unwrap()).await;
+        assert_close(
+            &format!("{what} loss"),
+            &[loss_gpu],
+            &[loss_cpu],
+            TRANSFORMER_LOSS,
+        );
+        for ((spec, g), c) in config.param_specs().iter().zip(&grads_gpu).zip(&grads_cpu) {
+            let err = relative_to_largest(&g.data, &c.data);
+            assert!(
+                err <= TRANSFORMER_GRAD_RELATIVE,
+                "{what} gradient of {}: {err:e}",
+                spec.name
+            );
+        }
+
+        let tokens = [4, 0, 12, 7, 7];
+        let logits_cpu = cpu.logits_for(&tokens).unwrap();
+        let logits_gpu = wait(on_gpu.logits(&tokens).unwrap()).await;
+        let tol = Tolerance {
+            abs: 1e-4,
+            rel: 0.0,
+        };
+        assert_close(
+            &format!("{what} logits"),
+            &logits_gpu.data,
+            &logits_cpu.data,
+            tol,
+        );
+
+        let batches: Vec<_> = (0..10)
+            .map(|s| transformer_batch(config.vocab, settings.batch, settings.len, 100 + s))
+            .collect();
+        let (losses_cpu, _) = train_on_cpu(&mut cpu, &settings, &batches);
+        on_gpu.train(&batches).unwrap();
+        let losses_gpu = wait(on_gpu.read_losses()).await;
+        assert_close(
+            &format!("{what} losses"),
+            &losses_gpu,
+            &losses_cpu,
+            TRANSFORMER_TRAINING,
+        );
+        let back = wait(on_gpu.read_model()).await;
+        let mut largest = 0.0f32;
+        for ((spec, g), c) in config
+            .param_specs()
+            .iter()
+            .zip(&back.params)
+            .zip(&cpu.params)
+        {
+            assert_close(
+                &format!("{what} {}", spec.name),
+                &g.data,
+                &c.data,
+                TRANSFORMER_TRAINING,
+            );
+            largest = largest.max(largest_difference(&g.data, &c.data));
+        }
+        console_log!(
+            "{what}: loss difference {:e}, after 10 steps weights within {largest:e}",
+            (loss_gpu - loss_cpu).abs()
         );
     }
 }

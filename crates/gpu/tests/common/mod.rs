@@ -295,3 +295,315 @@ pub fn moons_configs() -> Vec<XorConfig> {
         .map(engine::two_moons::race_config)
         .collect()
 }
+// The transformer's kernels
+// ------------------------------------------------------------------------------------------
+
+/// The attention tests' sizes, ragged on purpose: B sequences of T positions, d_model split
+/// into H heads of d_head.
+pub const ATTENTION_B: usize = 2;
+pub const ATTENTION_T: usize = 7;
+pub const ATTENTION_D: usize = 12;
+pub const ATTENTION_H: usize = 3;
+
+/// Head h of sequence b of a `[B·T, D]` matrix, copied out as a `[T, d_head]` matrix: the
+/// engine's way to split heads, a second computation beside the GPU's strided views.
+pub fn head_of(x: &Tensor, seq_len: usize, heads: usize, b: usize, h: usize) -> Tensor {
+    let d_model = x.row_len();
+    let d_head = d_model / heads;
+    let mut out = Tensor::zeros(&[seq_len, d_head]);
+    for i in 0..seq_len {
+        for c in 0..d_head {
+            out.data[i * d_head + c] = x.data[(b * seq_len + i) * d_model + h * d_head + c];
+        }
+    }
+    out
+}
+
+/// The tolerance for a batch of products with inner dimension k (see `matmul_case`):
+/// 2·k·ε·max Σ|a·b|.
+pub fn products_tolerance(k: usize, sum_abs: &[Tensor]) -> Tolerance {
+    let largest = sum_abs
+        .iter()
+        .flat_map(|t| t.data.iter())
+        .fold(0.0f32, |x, &y| x.max(y));
+    Tolerance {
+        abs: 2.0 * k as f32 * f32::EPSILON * largest,
+        rel: 0.0,
+    }
+}
+
+/// Token ids for the embedding tests: 11 positions into a vocabulary of 13 rows, with
+/// repeats (row 3 three times) and rows never used (which must get a zero gradient).
+pub const EMBEDDING_IDS: [usize; 11] = [3, 0, 12, 3, 7, 7, 1, 3, 9, 0, 5];
+
+/// The table's rows looked up, and the table's gradient for an upstream `dy`, from the
+/// autograd's embedding.
+pub fn embedding_reference(table: &Tensor, ids: &[usize], dy: &Tensor) -> (Tensor, Tensor) {
+    let mut graph = Graph::new();
+    let t = graph.param(table.clone());
+    let rows = graph.embedding(t, ids).unwrap();
+    graph.backward_from(rows, dy.clone()).unwrap();
+    (graph.value(rows).clone(), graph.grad(t).unwrap().clone())
+}
+
+/// y, dx, dγ and dβ of the autograd's layer_norm for an upstream dy.
+pub fn layer_norm_reference(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    dy: &Tensor,
+    eps: f32,
+) -> [Tensor; 4] {
+    let mut graph = Graph::new();
+    let (xv, g, b) = (
+        graph.input(x.clone()),
+        graph.param(gamma.clone()),
+        graph.param(beta.clone()),
+    );
+    let y = graph.layer_norm(xv, g, b, eps).unwrap();
+    graph.backward_from(y, dy.clone()).unwrap();
+    [
+        graph.value(y).clone(),
+        graph.grad(xv).unwrap().clone(),
+        graph.grad(g).unwrap().clone(),
+        graph.grad(b).unwrap().clone(),
+    ]
+}
+
+/// Layer norm: x̂ is a mean, a variance and a square root away from x; each side rounds
+/// those a little differently (WGSL's sqrt and division are within 2.5 ulp, and a GPU may
+/// fuse multiply-adds). Values are O(1): 1e-5 absolute is ~100 ulp, measured largest
+/// difference ~1e-6.
+pub const LAYER_NORM: Tolerance = Tolerance {
+    abs: 1e-5,
+    rel: 1e-5,
+};
+
+/// Scores `[B·H·T, T]` → causal softmax(scores·scale) and dL/dscores for an upstream
+/// gradient, from the engine: scale, add `tensor::causal_mask`, `softmax_rows` on the tape.
+pub fn causal_softmax_reference(
+    scores: &Tensor,
+    seq_len: usize,
+    scale: f32,
+    d_probs: &Tensor,
+) -> (Tensor, Tensor) {
+    let blocks = scores.len() / (seq_len * seq_len);
+    let mask = tensor::causal_mask(seq_len);
+    let mut graph = Graph::new();
+    let s = graph.input(scores.reshape(&[blocks, seq_len, seq_len]).unwrap());
+    let scaled = graph.scale(s, scale);
+    let m = graph.input(mask);
+    let masked = graph.add(scaled, m).unwrap();
+    let p = graph.softmax_rows(masked);
+    let upstream = d_probs.reshape(&[blocks, seq_len, seq_len]).unwrap();
+    graph.backward_from(p, upstream).unwrap();
+    let shape = &scores.shape;
+    (
+        graph.value(p).reshape(shape).unwrap(),
+        graph.grad(s).unwrap().reshape(shape).unwrap(),
+    )
+}
+
+/// Targets for the cross-entropy test: `rows` classes below `classes`, seeded.
+pub fn class_targets(rows: usize, classes: usize, seed: u64) -> Vec<usize> {
+    let mut rng = Rng::new(seed);
+    (0..rows).map(|_| rng.below(classes)).collect()
+}
+
+/// The mean loss ([1]) and dL/dlogits from the autograd's cross_entropy.
+pub fn cross_entropy_reference(logits: &Tensor, targets: &[usize]) -> (Tensor, Tensor) {
+    let mut graph = Graph::new();
+    let z = graph.input(logits.clone());
+    let loss = graph.cross_entropy(z, targets, None).unwrap();
+    graph.backward(loss).unwrap();
+    (graph.value(loss).clone(), graph.grad(z).unwrap().clone())
+}
+
+/// GELU's forward and backward from the autograd, for an upstream dy.
+pub fn gelu_reference(x: &Tensor, dy: &Tensor) -> (Tensor, Tensor) {
+    let mut graph = Graph::new();
+    let x_var = graph.input(x.clone());
+    let y_var = graph.gelu(x_var);
+    graph.backward_from(y_var, dy.clone()).unwrap();
+    (
+        graph.value(y_var).clone(),
+        graph.grad(x_var).unwrap().clone(),
+    )
+}
+
+/// The clipped, scheduled AdamW test: two parameter tensors of ragged sizes trained as one,
+/// their gradients for each step (large enough at steps 0 and 2 to be clipped at norm 1,
+/// small at step 1 so it is not), and the schedule.
+pub const CLIP_SIZES: [usize; 2] = [13, 70];
+pub const CLIP_MAX_NORM: f32 = 1.0;
+
+pub fn clip_grads(step: u64) -> Vec<Tensor> {
+    let scale = [3.0, 0.05, 10.0][step as usize % 3];
+    CLIP_SIZES
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| random(&[len], -1.0, 1.0, 40 + 10 * step + i as u64).map(|g| g * scale))
+        .collect()
+}
+
+pub fn clip_schedule() -> engine::optim::Schedule {
+    engine::optim::Schedule::WarmupCosine {
+        max_lr: 0.01,
+        min_lr: 0.001,
+        warmup_steps: 2,
+        total_steps: 5,
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The transformer
+// ------------------------------------------------------------------------------------------
+
+/// The whole-model tests' sizes, ragged on purpose: vocabulary 13, context 8, d_model 12 in
+/// 3 heads of 4, two layers, d_ff 20; batches of 2 windows of 7 tokens.
+pub fn transformer_config(
+    norm: engine::transformer::Norm,
+    activation: engine::transformer::Activation,
+) -> engine::transformer::TransformerConfig {
+    engine::transformer::TransformerConfig {
+        vocab: 13,
+        context: 8,
+        d_model: 12,
+        n_heads: 3,
+        n_layers: 2,
+        d_ff: 20,
+        norm,
+        activation,
+        eps: 1e-5,
+    }
+}
+
+/// Every norm with each activation.
+pub fn transformer_variants() -> [(engine::transformer::Norm, engine::transformer::Activation); 2] {
+    use engine::transformer::{Activation, Norm};
+    [
+        (Norm::Pre, Activation::Gelu),
+        (Norm::Post, Activation::Relu),
+    ]
+}
+
+/// A model whose parameters are uniform in [-0.5, 0.5) (layer-norm gains in [0.5, 1.5))
+/// instead of GPT-2's small normals, so attention is far from uniform and every
+/// nonlinearity works away from its linear part.
+pub fn transformer_model(
+    config: engine::transformer::TransformerConfig,
+    seed: u64,
+) -> engine::transformer::Transformer {
+    let mut model = engine::transformer::Transformer::new(config, seed).unwrap();
+    let mut rng = Rng::new(seed + 1000);
+    let specs = config.param_specs();
+    for (p, spec) in model.params.iter_mut().zip(specs) {
+        let gain = spec.name.ends_with("gamma");
+        *p = p.map(|_| rng.uniform_in(-0.5, 0.5) + if gain { 1.0 } else { 0.0 });
+    }
+    model
+}
+
+/// A batch of `batch` windows of `len` seeded tokens, each target the next token of a
+/// longer seeded stream (as a language model is trained).
+pub fn transformer_batch(
+    vocab: usize,
+    batch: usize,
+    len: usize,
+    seed: u64,
+) -> engine::transformer::Batch {
+    let mut rng = Rng::new(seed);
+    let (mut inputs, mut targets) = (vec![], vec![]);
+    for _ in 0..batch {
+        let window: Vec<usize> = (0..=len).map(|_| rng.below(vocab)).collect();
+        inputs.extend_from_slice(&window[..len]);
+        targets.extend_from_slice(&window[1..]);
+    }
+    engine::transformer::Batch {
+        batch,
+        len,
+        inputs,
+        targets,
+    }
+}
+
+pub const TRANSFORMER_BATCH: usize = 2;
+pub const TRANSFORMER_LEN: usize = 7;
+
+/// AdamW (weight decay 0.1), warmup over 3 steps to 0.01 then a cosine to 0.001 at step 10,
+/// gradients clipped to norm 0.5 (the scrambled model's gradients are larger, so most
+/// steps clip).
+pub fn transformer_settings() -> gpu::TrainSettings {
+    gpu::TrainSettings {
+        batch: TRANSFORMER_BATCH,
+        len: TRANSFORMER_LEN,
+        method: Method::adamw(0.1),
+        schedule: engine::optim::Schedule::WarmupCosine {
+            max_lr: 0.01,
+            min_lr: 0.001,
+            warmup_steps: 3,
+            total_steps: 10,
+        },
+        max_grad_norm: Some(0.5),
+    }
+}
+
+/// The engine's training loop for the same recipe: per step, loss and gradients on the
+/// tape, global-norm clipping, then one optimizer (per tensor) at the schedule's rate.
+/// Returns the losses, each before its update, and the gradient norms.
+pub fn train_on_cpu(
+    model: &mut engine::transformer::Transformer,
+    settings: &gpu::TrainSettings,
+    batches: &[engine::transformer::Batch],
+) -> (Vec<f32>, Vec<f32>) {
+    let mut optimizers: Vec<engine::optim::Optimizer> = model
+        .params
+        .iter()
+        .map(|p| engine::optim::Optimizer::new(settings.method, p.len()))
+        .collect();
+    let (mut losses, mut norms) = (vec![], vec![]);
+    for (step, batch) in batches.iter().enumerate() {
+        let (loss, mut grads) = model.loss_and_grads(batch).unwrap();
+        let mut slices: Vec<&mut [f32]> = grads.iter_mut().map(|g| g.data.as_mut_slice()).collect();
+        let norm = match settings.max_grad_norm {
+            Some(max) => engine::optim::clip_grad_norm(&mut slices, max),
+            None => 0.0,
+        };
+        let lr = settings.schedule.lr_at(step as u64);
+        for ((p, g), opt) in model.params.iter_mut().zip(&grads).zip(&mut optimizers) {
+            opt.step(&mut p.data, &g.data, lr).unwrap();
+        }
+        losses.push(loss);
+        norms.push(norm);
+    }
+    (losses, norms)
+}
+
+/// The largest |gpu − cpu| of a tensor relative to the largest |cpu| in it: how gradients
+/// are compared, since a gradient element near 0 has no meaningful relative error.
+pub fn relative_to_largest(gpu: &[f32], cpu: &[f32]) -> f32 {
+    let largest = cpu.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    largest_difference(gpu, cpu) / largest.max(f32::MIN_POSITIVE)
+}
+
+/// Loss on the same weights and batch: the GPU and engine differ only by rounding (a
+/// tree sum against a left-to-right one, WGSL's exp/log, fused multiply-adds). Measured on
+/// lavapipe: 2e-7 relative. 1e-5 relative.
+pub const TRANSFORMER_LOSS: Tolerance = Tolerance {
+    abs: 0.0,
+    rel: 1e-5,
+};
+
+/// Each gradient tensor: the largest difference at most this fraction of the tensor's
+/// largest element. Measured on lavapipe: 8.6e-7 (pre-norm, W_K of layer 0) and 5.4e-7
+/// (post-norm); a wrong rule anywhere moves a gradient by far more than 1e-5.
+pub const TRANSFORMER_GRAD_RELATIVE: f32 = 1e-5;
+
+/// After 10 clipped AdamW steps: the parameters (|θ| ≲ 1.5) and the losses. Adam divides
+/// by √v̂, which magnifies rounding in small gradients, and each step feeds the last one's
+/// differences forward. Measured on lavapipe: losses within 7.2e-7, weights within 3.1e-7.
+/// 1e-5 absolute.
+pub const TRANSFORMER_TRAINING: Tolerance = Tolerance {
+    abs: 1e-5,
+    rel: 0.0,
+};

@@ -1,0 +1,1081 @@
+//! The engine's decoder-only transformer (`engine::transformer`) on the GPU, step for step.
+//!
+//! The model is the engine's, with the same parameter list in the same order
+//! (`TransformerConfig::param_specs`): token and learned position embeddings; layers of
+//! multi-head causal attention and a feed-forward block, pre-norm or post-norm; a final
+//! layer norm for pre-norm; output tied to the token embedding; mean cross-entropy at every
+//! position. [`GpuTransformer::new`] uploads an `engine::transformer::Transformer`, so the
+//! same weights are on both sides, and [`GpuTransformer::read_model`] brings them back.
+//!
+//! # Memory layout
+//! Every parameter lives in one packed buffer (`GpuTensor::packed`), each tensor a view of
+//! it, and every gradient in a second buffer laid out the same way. The optimizer then
+//! updates the whole model in one launch, and gradient clipping measures one flat buffer.
+//! Activations are ordinary tensors, one per intermediate per layer, kept for the backward
+//! pass; attention heads are strided views of `[B·T, d_model]` matrices (see
+//! `batched_matmul::View`), never copies.
+//!
+//! # A training step
+//! All launches are bound once in [`GpuTransformer::new`]. A step is: the forward pass, the
+//! loss and dL/dlogits, the backward pass through every layer into the packed gradients,
+//! then (optionally) clipping, the step counter with this step's learning rate, and one
+//! AdamW (or any `engine::optim::Method`) update. [`GpuTransformer::train`] takes one batch
+//! of token ids per step, uploads them all at once, and records every step into one command
+//! encoder, one submit; each step's ids are copied into place on the GPU between steps.
+//! Nothing is read back until the page asks.
+//!
+//! # The training recipe
+//! The learning rate of step s (counting from 0) is `TrainSettings::schedule.lr_at(s)`,
+//! computed by the engine on the CPU and uploaded with the batches. With
+//! `max_grad_norm = Some(c)`, the gradients of all tensors together are scaled to norm c
+//! when their norm is above c (`engine::optim::clip_grad_norm`). The optimizer's method
+//! (with its weight decay) applies to every parameter tensor alike, each element with its
+//! own moments, as one `engine::optim::Optimizer` per tensor would.
+//!
+//! # From a page
+//! ```no_run
+//! # use engine::transformer::{Batch, Transformer};
+//! # async fn page(
+//! #     gpu: &gpu::Gpu,
+//! #     model: &Transformer,
+//! #     settings: gpu::TrainSettings,
+//! #     batches: Vec<Batch>,
+//! # ) -> Result<(), Box<dyn std::error::Error>> {
+//! // Once: upload the engine's model (an Err says why in words).
+//! let mut on_gpu = gpu::GpuTransformer::new(gpu, model, settings)?;
+//! // Each animation frame: queue a few steps, one batch each, then read what the page shows.
+//! on_gpu.train(&batches)?;
+//! let losses = on_gpu.read_losses().await?; // one per step, each before its update
+//! let logits = on_gpu.logits(&[1, 4, 2])?.await?; // [3, vocab]: sample what follows
+//! let checkpoint = on_gpu.read_model().await?; // the engine's Transformer, for the CPU
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+
+use engine::optim::{Method, Schedule};
+use engine::tensor::{Result as ShapeResult, Tensor};
+use engine::transformer::{Activation, Batch, ModelError, Norm, Transformer, TransformerConfig};
+
+use crate::activation::{Activations, Function};
+use crate::add::Add;
+use crate::add_bias::AddBias;
+use crate::batched_matmul::{BatchedMatmul, View};
+use crate::causal_softmax::CausalSoftmax;
+use crate::col_sum::ColSum;
+use crate::cross_entropy::CrossEntropy;
+use crate::device::{Gpu, GpuError};
+use crate::embedding::Embedding;
+use crate::kernel::Dispatch;
+use crate::layer_norm::LayerNorm;
+use crate::optim::{Optim, OptimizerShared, ScheduleTable, StepState};
+use crate::tensor::{read_back, read_back_from, GpuIndices, GpuTensor};
+
+/// How the model is trained: the batch shape, the optimizer, the learning-rate schedule and
+/// gradient clipping.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainSettings {
+    /// Windows per step.
+    pub batch: usize,
+    /// Tokens per window (at most the model's context).
+    pub len: usize,
+    /// The update rule, for every parameter tensor (e.g. `Method::adamw(0.1)`).
+    pub method: Method,
+    /// The learning rate of each step.
+    pub schedule: Schedule,
+    /// Clip the global gradient norm to this, if set.
+    pub max_grad_norm: Option<f32>,
+}
+
+/// Every pipeline the model uses, compiled once.
+#[derive(Debug)]
+struct Kernels {
+    matmul: BatchedMatmul,
+    embedding: Embedding,
+    layer_norm: LayerNorm,
+    softmax: CausalSoftmax,
+    activations: Activations,
+    add: Add,
+    add_bias: AddBias,
+    col_sum: ColSum,
+    cross_entropy: CrossEntropy,
+    optim: Optim,
+}
+
+/// The twelve tensors of one layer, in `param_specs` order, as views of a packed buffer
+/// (the parameters, or their gradients).
+struct LayerParams<'a> {
+    ln1_gamma: &'a GpuTensor,
+    ln1_beta: &'a GpuTensor,
+    w_q: &'a GpuTensor,
+    w_k: &'a GpuTensor,
+    w_v: &'a GpuTensor,
+    w_o: &'a GpuTensor,
+    ln2_gamma: &'a GpuTensor,
+    ln2_beta: &'a GpuTensor,
+    w1: &'a GpuTensor,
+    b1: &'a GpuTensor,
+    w2: &'a GpuTensor,
+    b2: &'a GpuTensor,
+}
+
+/// Parameters per layer in `param_specs`, after the two embeddings.
+const PER_LAYER: usize = 12;
+
+/// Layer `l`'s tensors in a list laid out as `param_specs`.
+fn layer_params(list: &[GpuTensor], l: usize) -> LayerParams<'_> {
+    let p = &list[2 + PER_LAYER * l..2 + PER_LAYER * (l + 1)];
+    LayerParams {
+        ln1_gamma: &p[0],
+        ln1_beta: &p[1],
+        w_q: &p[2],
+        w_k: &p[3],
+        w_v: &p[4],
+        w_o: &p[5],
+        ln2_gamma: &p[6],
+        ln2_beta: &p[7],
+        w1: &p[8],
+        b1: &p[9],
+        w2: &p[10],
+        b2: &p[11],
+    }
+}
+
+/// Where the final layer norm's (γ, β) are in a list laid out as `param_specs` (pre-norm
+/// only).
+fn final_ln(config: &TransformerConfig) -> Option<(usize, usize)> {
+    let start = 2 + PER_LAYER * config.n_layers;
+    (config.norm == Norm::Pre).then_some((start, start + 1))
+}
+
+/// One layer's activations for a batch of N = B·T rows, kept for the backward pass.
+///
+/// Pre-norm:  normed1 = LN1(x), sum1 = x + Attn(normed1),
+///            normed2 = LN2(sum1), sum2 = sum1 + FFN(normed2); the output is sum2.
+/// Post-norm: sum1 = x + Attn(x), normed1 = LN1(sum1),
+///            sum2 = normed1 + FFN(normed1), normed2 = LN2(sum2); the output is normed2.
+#[derive(Debug)]
+struct LayerActivations {
+    ln1_saved: GpuTensor,
+    normed1: GpuTensor,
+    /// Queries, keys, values, `[N, d_model]`, all heads side by side.
+    q: GpuTensor,
+    k: GpuTensor,
+    v: GpuTensor,
+    /// Attention weights, `[B·H·T, T]`: B·H square matrices.
+    probs: GpuTensor,
+    /// The heads' outputs side by side, `[N, d_model]`.
+    heads: GpuTensor,
+    sum1: GpuTensor,
+    ln2_saved: GpuTensor,
+    normed2: GpuTensor,
+    /// The feed-forward pre-activation x·W1 + b1 and its activation, `[N, d_ff]`.
+    z: GpuTensor,
+    a: GpuTensor,
+    sum2: GpuTensor,
+}
+
+impl LayerActivations {
+    fn new(gpu: &Gpu, c: &TransformerConfig, b: usize, t: usize) -> LayerActivations {
+        let (n, d) = (b * t, c.d_model);
+        let rows = |label| GpuTensor::zeros(gpu, label, &[n, d]);
+        LayerActivations {
+            ln1_saved: LayerNorm::saved(gpu, n, d),
+            normed1: rows("normed1"),
+            q: rows("q"),
+            k: rows("k"),
+            v: rows("v"),
+            probs: GpuTensor::zeros(gpu, "attention weights", &[b * c.n_heads * t, t]),
+            heads: rows("heads"),
+            sum1: rows("sum1"),
+            ln2_saved: LayerNorm::saved(gpu, n, d),
+            normed2: rows("normed2"),
+            z: GpuTensor::zeros(gpu, "ffn z", &[n, c.d_ff]),
+            a: GpuTensor::zeros(gpu, "ffn a", &[n, c.d_ff]),
+            sum2: rows("sum2"),
+        }
+    }
+
+    /// What attention reads: the normalized stream (pre-norm) or the stream itself.
+    fn attention_input<'a>(&'a self, norm: Norm, x: &'a GpuTensor) -> &'a GpuTensor {
+        match norm {
+            Norm::Pre => &self.normed1,
+            Norm::Post => x,
+        }
+    }
+
+    /// What the feed-forward block reads.
+    fn ffn_input(&self, norm: Norm) -> &GpuTensor {
+        match norm {
+            Norm::Pre => &self.normed2,
+            Norm::Post => &self.normed1,
+        }
+    }
+
+    /// The layer's output, the next layer's input.
+    fn output(&self, norm: Norm) -> &GpuTensor {
+        match norm {
+            Norm::Pre => &self.sum2,
+            Norm::Post => &self.normed2,
+        }
+    }
+}
+
+/// The forward pass over B windows of T tokens: buffers and launches, bound once.
+#[derive(Debug)]
+struct Pass {
+    b: usize,
+    t: usize,
+    /// Token ids `[B·T]`, written before each run.
+    ids: GpuIndices,
+    /// Each row's position, 0..T for every window (fixed).
+    positions: GpuIndices,
+    /// Token plus position embeddings, `[N, d_model]`: the first layer's input.
+    x0: GpuTensor,
+    layers: Vec<LayerActivations>,
+    /// The final layer norm (pre-norm): what it saved, and its output.
+    final_saved: GpuTensor,
+    final_out: GpuTensor,
+    /// `[N, vocab]`.
+    logits: GpuTensor,
+    forward: Vec<Dispatch>,
+}
+
+/// The batch's strided views for attention: heads of `[N, d_model]` matrices and the B·H
+/// square weight matrices.
+fn attention_views(c: &TransformerConfig, t: usize) -> (View, View) {
+    (
+        View::heads(t, c.d_model, c.n_heads),
+        View::stacked(t, t, c.n_heads),
+    )
+}
+
+impl Pass {
+    fn new(
+        gpu: &Gpu,
+        k: &Kernels,
+        c: &TransformerConfig,
+        params: &[GpuTensor],
+        b: usize,
+        t: usize,
+    ) -> ShapeResult<Pass> {
+        let (n, d) = (b * t, c.d_model);
+        let positions: Vec<usize> = (0..b).flat_map(|_| 0..t).collect();
+        let mut pass = Pass {
+            b,
+            t,
+            ids: GpuIndices::zeros(gpu, "token ids", n),
+            positions: GpuIndices::from_slice(gpu, "positions", &positions),
+            x0: GpuTensor::zeros(gpu, "embeddings", &[n, d]),
+            layers: (0..c.n_layers)
+                .map(|_| LayerActivations::new(gpu, c, b, t))
+                .collect(),
+            final_saved: LayerNorm::saved(gpu, n, d),
+            final_out: GpuTensor::zeros(gpu, "final layer norm", &[n, d]),
+            logits: GpuTensor::zeros(gpu, "logits", &[n, c.vocab]),
+            forward: vec![],
+        };
+        pass.forward = pass.bind_forward(gpu, k, c, params)?;
+        Ok(pass)
+    }
+
+    /// The input of layer `l`: the embeddings, or the previous layer's output.
+    fn layer_input(&self, norm: Norm, l: usize) -> &GpuTensor {
+        match l {
+            0 => &self.x0,
+            _ => self.layers[l - 1].output(norm),
+        }
+    }
+
+    /// What the output layer reads: the final layer norm's output (pre-norm) or the last
+    /// layer's.
+    fn hidden(&self, norm: Norm) -> &GpuTensor {
+        match norm {
+            Norm::Pre => &self.final_out,
+            Norm::Post => self.layer_input(norm, self.layers.len()),
+        }
+    }
+
+    fn bind_forward(
+        &self,
+        gpu: &Gpu,
+        k: &Kernels,
+        c: &TransformerConfig,
+        params: &[GpuTensor],
+    ) -> ShapeResult<Vec<Dispatch>> {
+        let (b, t, n, d) = (self.b, self.t, self.b * self.t, c.d_model);
+        let (heads, square) = attention_views(c, t);
+        let scale = 1.0 / (c.d_head() as f32).sqrt();
+        // x·W for rows x [N, in] and a weight W [in, out], into y [N, out].
+        let linear = |x: &GpuTensor, w: &GpuTensor, y: &GpuTensor| {
+            let (inner, out) = (w.shape[0], w.shape[1]);
+            k.matmul.bind(
+                gpu,
+                [1, 1],
+                (x, View::matrix(n, inner)),
+                (w, View::matrix(inner, out)),
+                (y, View::matrix(n, out)),
+                false,
+            )
+        };
+        let (token_embedding, position_embedding) = (&params[0], &params[1]);
+        let mut run = vec![
+            // x0 = E[ids] + P[positions]
+            k.embedding
+                .bind_gather(gpu, token_embedding, &self.ids, &self.x0, false)?,
+            k.embedding
+                .bind_gather(gpu, position_embedding, &self.positions, &self.x0, true)?,
+        ];
+        for (l, acts) in self.layers.iter().enumerate() {
+            let p = layer_params(params, l);
+            let x = self.layer_input(c.norm, l);
+            if c.norm == Norm::Pre {
+                run.extend(k.layer_norm.bind_forward(
+                    gpu,
+                    c.eps,
+                    x,
+                    p.ln1_gamma,
+                    p.ln1_beta,
+                    &acts.ln1_saved,
+                    &acts.normed1,
+                )?);
+            }
+            // Attention: Q, K, V; per head softmax(Q·Kᵀ/√d_head, causal)·V; then W_O.
+            let attn_in = acts.attention_input(c.norm, x);
+            run.extend([
+                linear(attn_in, p.w_q, &acts.q)?,
+                linear(attn_in, p.w_k, &acts.k)?,
+                linear(attn_in, p.w_v, &acts.v)?,
+                k.matmul.bind(
+                    gpu,
+                    [b, c.n_heads],
+                    (&acts.q, heads),
+                    (&acts.k, heads.t()),
+                    (&acts.probs, square),
+                    false,
+                )?,
+                k.softmax.bind_forward(gpu, &acts.probs, t, scale)?,
+                k.matmul.bind(
+                    gpu,
+                    [b, c.n_heads],
+                    (&acts.probs, square),
+                    (&acts.v, heads),
+                    (&acts.heads, heads),
+                    false,
+                )?,
+                // sum1 = heads·W_O + x, the residual connection.
+                linear(&acts.heads, p.w_o, &acts.sum1)?,
+                k.add.bind(gpu, x, &acts.sum1)?,
+            ]);
+            if c.norm == Norm::Post {
+                run.extend(k.layer_norm.bind_forward(
+                    gpu,
+                    c.eps,
+                    &acts.sum1,
+                    p.ln1_gamma,
+                    p.ln1_beta,
+                    &acts.ln1_saved,
+                    &acts.normed1,
+                )?);
+            }
+            // Pre-norm: the stream is sum1. Post-norm: it is normed1.
+            let stream = match c.norm {
+                Norm::Pre => &acts.sum1,
+                Norm::Post => &acts.normed1,
+            };
+            if c.norm == Norm::Pre {
+                run.extend(k.layer_norm.bind_forward(
+                    gpu,
+                    c.eps,
+                    stream,
+                    p.ln2_gamma,
+                    p.ln2_beta,
+                    &acts.ln2_saved,
+                    &acts.normed2,
+                )?);
+            }
+            // FFN: a = act(x·W1 + b1); sum2 = a·W2 + b2 + stream.
+            let ffn_in = acts.ffn_input(c.norm);
+            run.extend([
+                linear(ffn_in, p.w1, &acts.z)?,
+                k.add_bias.bind(gpu, &acts.z, p.b1)?,
+                k.activations
+                    .bind_forward(gpu, function(c.activation), &acts.z, &acts.a)?,
+                linear(&acts.a, p.w2, &acts.sum2)?,
+                k.add_bias.bind(gpu, &acts.sum2, p.b2)?,
+                k.add.bind(gpu, stream, &acts.sum2)?,
+            ]);
+            if c.norm == Norm::Post {
+                run.extend(k.layer_norm.bind_forward(
+                    gpu,
+                    c.eps,
+                    &acts.sum2,
+                    p.ln2_gamma,
+                    p.ln2_beta,
+                    &acts.ln2_saved,
+                    &acts.normed2,
+                )?);
+            }
+        }
+        if let Some((gamma, beta)) = final_ln(c) {
+            let last = self.layer_input(c.norm, c.n_layers);
+            run.extend(k.layer_norm.bind_forward(
+                gpu,
+                c.eps,
+                last,
+                &params[gamma],
+                &params[beta],
+                &self.final_saved,
+                &self.final_out,
+            )?);
+        }
+        // Tied output layer: logits = h·Eᵀ.
+        run.push(k.matmul.bind(
+            gpu,
+            [1, 1],
+            (self.hidden(c.norm), View::matrix(n, d)),
+            (token_embedding, View::matrix(c.vocab, d).t()),
+            (&self.logits, View::matrix(n, c.vocab)),
+            false,
+        )?);
+        Ok(run)
+    }
+}
+
+/// The shader's activation for the engine's.
+fn function(activation: Activation) -> Function {
+    match activation {
+        Activation::Gelu => Function::Gelu,
+        Activation::Relu => Function::Relu,
+    }
+}
+
+/// The backward pass's scratch buffers, shared by every layer (they are visited one at a
+/// time).
+#[derive(Debug)]
+struct Scratch {
+    /// dL/dlogits `[N, vocab]` and the mean loss `[1]`.
+    d_logits: GpuTensor,
+    loss: GpuTensor,
+    /// The gradient of the residual stream `[N, d_model]`, and a second one.
+    g: GpuTensor,
+    tmp: GpuTensor,
+    d_heads: GpuTensor,
+    dq: GpuTensor,
+    dk: GpuTensor,
+    dv: GpuTensor,
+    d_probs: GpuTensor,
+    /// dL/da, turned in place into dL/dz, `[N, d_ff]`.
+    dz: GpuTensor,
+}
+
+/// Binds the loss and the backward pass of `pass` into the gradients `grads` (views laid
+/// out as `params`).
+#[allow(clippy::too_many_arguments)]
+fn bind_backward(
+    gpu: &Gpu,
+    k: &Kernels,
+    c: &TransformerConfig,
+    pass: &Pass,
+    targets: &GpuIndices,
+    params: &[GpuTensor],
+    grads: &[GpuTensor],
+    s: &Scratch,
+) -> ShapeResult<Vec<Dispatch>> {
+    let (b, t, n, d) = (pass.b, pass.t, pass.b * pass.t, c.d_model);
+    let (heads, square) = attention_views(c, t);
+    let scale = 1.0 / (c.d_head() as f32).sqrt();
+    let rows = |cols| View::matrix(n, cols);
+    // dW = xᵀ·dy for rows x [N, in] and dy [N, out].
+    let weight_grad = |x: &GpuTensor, dy: &GpuTensor, dw: &GpuTensor| {
+        let (inner, out) = (dw.shape[0], dw.shape[1]);
+        k.matmul.bind(
+            gpu,
+            [1, 1],
+            (x, rows(inner).t()),
+            (dy, rows(out)),
+            (dw, View::matrix(inner, out)),
+            false,
+        )
+    };
+    // dx (+)= dy·Wᵀ.
+    let input_grad = |dy: &GpuTensor, w: &GpuTensor, dx: &GpuTensor, accumulate: bool| {
+        let (inner, out) = (w.shape[0], w.shape[1]);
+        k.matmul.bind(
+            gpu,
+            [1, 1],
+            (dy, rows(out)),
+            (w, View::matrix(inner, out).t()),
+            (dx, rows(inner)),
+            accumulate,
+        )
+    };
+    let (token_embedding, d_token_embedding) = (&params[0], &grads[0]);
+    let mut run = vec![k
+        .cross_entropy
+        .bind(gpu, &pass.logits, targets, &s.loss, &s.d_logits)?];
+    // The tied output layer: dE = dlogitsᵀ·h (the first share of E's gradient), dh = dlogits·E.
+    run.push(k.matmul.bind(
+        gpu,
+        [1, 1],
+        (&s.d_logits, rows(c.vocab).t()),
+        (pass.hidden(c.norm), rows(d)),
+        (d_token_embedding, View::matrix(c.vocab, d)),
+        false,
+    )?);
+    let dh = if final_ln(c).is_some() { &s.tmp } else { &s.g };
+    run.push(k.matmul.bind(
+        gpu,
+        [1, 1],
+        (&s.d_logits, rows(c.vocab)),
+        (token_embedding, View::matrix(c.vocab, d)),
+        (dh, rows(d)),
+        false,
+    )?);
+    if let Some((gamma, beta)) = final_ln(c) {
+        run.extend(k.layer_norm.bind_backward(
+            gpu,
+            &pass.final_saved,
+            &params[gamma],
+            &s.tmp,
+            &grads[gamma],
+            &grads[beta],
+            &s.g,
+            false,
+        )?);
+    }
+    // Now g = dL/d(last layer's output). Walk the layers backward; each leaves
+    // g = dL/d(its input).
+    for l in (0..c.n_layers).rev() {
+        let (acts, p, dp) = (
+            &pass.layers[l],
+            layer_params(params, l),
+            layer_params(grads, l),
+        );
+        let x = pass.layer_input(c.norm, l);
+        // The gradient arriving at the FFN's output (sum2) and where dL/d(FFN input) goes.
+        let (d_sum2, d_ffn_in) = match c.norm {
+            // sum2 is the output: g. The FFN input normed2 = LN2(sum1) is new: tmp.
+            Norm::Pre => (&s.g, &s.tmp),
+            // normed2 = LN2(sum2) is the output; sum2 = normed1 + FFN(normed1), so tmp holds
+            // d sum2 and then collects d normed1 on top of it.
+            Norm::Post => (&s.tmp, &s.tmp),
+        };
+        if c.norm == Norm::Post {
+            run.extend(k.layer_norm.bind_backward(
+                gpu,
+                &acts.ln2_saved,
+                p.ln2_gamma,
+                &s.g,
+                dp.ln2_gamma,
+                dp.ln2_beta,
+                &s.tmp,
+                false,
+            )?);
+        }
+        // FFN backward.
+        let ffn_in = acts.ffn_input(c.norm);
+        run.extend([
+            k.col_sum.bind(gpu, d_sum2, dp.b2)?,
+            weight_grad(&acts.a, d_sum2, dp.w2)?,
+            input_grad(d_sum2, p.w2, &s.dz, false)?,
+            k.activations
+                .bind_backward(gpu, function(c.activation), &acts.z, &s.dz)?,
+            k.col_sum.bind(gpu, &s.dz, dp.b1)?,
+            weight_grad(ffn_in, &s.dz, dp.w1)?,
+            // Post-norm adds onto the residual's share already in tmp.
+            input_grad(&s.dz, p.w1, d_ffn_in, c.norm == Norm::Post)?,
+        ]);
+        // Into the attention block's output, sum1: pre-norm adds LN2's share onto the
+        // residual's in g; post-norm writes LN1's backward into g.
+        run.extend(match c.norm {
+            Norm::Pre => k.layer_norm.bind_backward(
+                gpu,
+                &acts.ln2_saved,
+                p.ln2_gamma,
+                &s.tmp,
+                dp.ln2_gamma,
+                dp.ln2_beta,
+                &s.g,
+                true,
+            )?,
+            Norm::Post => k.layer_norm.bind_backward(
+                gpu,
+                &acts.ln1_saved,
+                p.ln1_gamma,
+                &s.tmp,
+                dp.ln1_gamma,
+                dp.ln1_beta,
+                &s.g,
+                false,
+            )?,
+        });
+        // Attention backward, from g = dL/dsum1.
+        let attn_in = acts.attention_input(c.norm, x);
+        let per_head = |a: (&GpuTensor, View), bb: (&GpuTensor, View), out: (&GpuTensor, View)| {
+            k.matmul.bind(gpu, [b, c.n_heads], a, bb, out, false)
+        };
+        run.extend([
+            weight_grad(&acts.heads, &s.g, dp.w_o)?,
+            input_grad(&s.g, p.w_o, &s.d_heads, false)?,
+            // Per head: dP = dO·Vᵀ, dV = Pᵀ·dO, dS from the softmax, dQ = dS·K, dK = dSᵀ·Q.
+            per_head(
+                (&s.d_heads, heads),
+                (&acts.v, heads.t()),
+                (&s.d_probs, square),
+            )?,
+            per_head(
+                (&acts.probs, square.t()),
+                (&s.d_heads, heads),
+                (&s.dv, heads),
+            )?,
+            k.softmax
+                .bind_backward(gpu, &acts.probs, &s.d_probs, t, scale)?,
+            per_head((&s.d_probs, square), (&acts.k, heads), (&s.dq, heads))?,
+            per_head((&s.d_probs, square.t()), (&acts.q, heads), (&s.dk, heads))?,
+            weight_grad(attn_in, &s.dv, dp.w_v)?,
+            weight_grad(attn_in, &s.dk, dp.w_k)?,
+            weight_grad(attn_in, &s.dq, dp.w_q)?,
+        ]);
+        // dL/d(attention input) = dV·W_Vᵀ + dK·W_Kᵀ + dQ·W_Qᵀ, added in the engine's order.
+        // Pre-norm: into tmp, then through LN1 onto the residual's share in g. Post-norm:
+        // straight onto the residual's share in g.
+        let (d_attn_in, fresh) = match c.norm {
+            Norm::Pre => (&s.tmp, true),
+            Norm::Post => (&s.g, false),
+        };
+        run.extend([
+            input_grad(&s.dv, p.w_v, d_attn_in, !fresh)?,
+            input_grad(&s.dk, p.w_k, d_attn_in, true)?,
+            input_grad(&s.dq, p.w_q, d_attn_in, true)?,
+        ]);
+        if c.norm == Norm::Pre {
+            run.extend(k.layer_norm.bind_backward(
+                gpu,
+                &acts.ln1_saved,
+                p.ln1_gamma,
+                &s.tmp,
+                dp.ln1_gamma,
+                dp.ln1_beta,
+                &s.g,
+                true,
+            )?);
+        }
+    }
+    // g = dL/dx0. The embeddings: E's second share, and P's only one.
+    run.extend([
+        k.embedding
+            .bind_scatter(gpu, &s.g, &pass.ids, d_token_embedding, true)?,
+        k.embedding
+            .bind_scatter(gpu, &s.g, &pass.positions, &grads[1], false)?,
+    ]);
+    Ok(run)
+}
+
+/// The largest number of elements one launch of a 1-D kernel can cover (65,535 workgroups
+/// of 64).
+const MAX_LAUNCH_ELEMENTS: usize = 65_535 * 64;
+
+/// The transformer, trained on the GPU.
+#[derive(Debug)]
+pub struct GpuTransformer {
+    pub config: TransformerConfig,
+    pub settings: TrainSettings,
+    gpu: Gpu,
+    /// Every parameter in one buffer, and each as a view, in `param_specs` order.
+    all_params: GpuTensor,
+    params: Vec<GpuTensor>,
+    /// The gradients, laid out the same way.
+    grads: Vec<GpuTensor>,
+    train_pass: Pass,
+    targets: GpuIndices,
+    scratch: Scratch,
+    /// Forward, loss and backward: everything but the update.
+    forward_backward: Vec<Dispatch>,
+    /// Clipping (optional), the step counter, the update.
+    clip: Option<Dispatch>,
+    tick: Dispatch,
+    update: Dispatch,
+    optimizer: OptimizerShared,
+    /// The optimizer's pipelines, kept to rebind the step counter when the schedule grows.
+    optim: Optim,
+    schedule: ScheduleTable,
+    /// The ids of the latest `train` call: inputs then targets, step after step.
+    chunk_ids: wgpu::Buffer,
+    /// One window of the context length, for [`GpuTransformer::logits`].
+    inference: Pass,
+    history: GpuTensor,
+    history_len: usize,
+    steps: u64,
+}
+
+impl GpuTransformer {
+    /// Uploads `model` and binds everything training needs, for batches of
+    /// `settings.batch` windows of `settings.len` tokens. Refuses (with a message for the
+    /// page) a batch shape that does not fit the model, or sizes past what one launch covers.
+    pub fn new(
+        gpu: &Gpu,
+        model: &Transformer,
+        settings: TrainSettings,
+    ) -> Result<GpuTransformer, ModelError> {
+        let c = model.config;
+        c.validate()?;
+        if model.params.len() != c.param_specs().len() {
+            return Err(ModelError::invalid(format!(
+                "this configuration has {} parameter tensors but the model has {}",
+                c.param_specs().len(),
+                model.params.len()
+            )));
+        }
+        if settings.batch == 0 || settings.len == 0 || settings.len > c.context {
+            return Err(ModelError::invalid(format!(
+                "the GPU trains on batches of at least one window of 1 to {} tokens, not {} of {}",
+                c.context, settings.batch, settings.len
+            )));
+        }
+        let n = settings.batch * settings.len;
+        let largest = [
+            c.param_count() + 64 * model.params.len(),
+            n * c.d_ff,
+            n * c.vocab,
+            c.vocab * c.d_model,
+            c.context * c.d_ff,
+            c.context * c.vocab,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        if largest > MAX_LAUNCH_ELEMENTS || settings.batch * c.n_heads > 65_535 {
+            return Err(ModelError::invalid(format!(
+                "this model and batch are too large for the GPU version (a tensor of {largest} \
+                 numbers; at most {MAX_LAUNCH_ELEMENTS}); make them smaller"
+            )));
+        }
+        Ok(GpuTransformer::bind(gpu, model, settings)?)
+    }
+
+    fn bind(
+        gpu: &Gpu,
+        model: &Transformer,
+        settings: TrainSettings,
+    ) -> ShapeResult<GpuTransformer> {
+        let c = model.config;
+        let kernels = Kernels {
+            matmul: BatchedMatmul::new(gpu),
+            embedding: Embedding::new(gpu),
+            layer_norm: LayerNorm::new(gpu),
+            softmax: CausalSoftmax::new(gpu),
+            activations: Activations::new(gpu),
+            add: Add::new(gpu),
+            add_bias: AddBias::new(gpu),
+            col_sum: ColSum::new(gpu),
+            cross_entropy: CrossEntropy::new(gpu),
+            optim: Optim::new(gpu),
+        };
+        let k = &kernels;
+        let shapes: Vec<Vec<usize>> = c.param_specs().into_iter().map(|s| s.shape).collect();
+        let (all_params, params) = GpuTensor::packed(gpu, "parameters", &shapes);
+        let (all_grads, grads) = GpuTensor::packed(gpu, "gradients", &shapes);
+        for (view, value) in params.iter().zip(&model.params) {
+            view.write(gpu, value)?;
+        }
+        let (b, t) = (settings.batch, settings.len);
+        let n = b * t;
+        let train_pass = Pass::new(gpu, k, &c, &params, b, t)?;
+        let inference = Pass::new(gpu, k, &c, &params, 1, c.context)?;
+        let targets = GpuIndices::zeros(gpu, "targets", n);
+        let rows = |label| GpuTensor::zeros(gpu, label, &[n, c.d_model]);
+        let scratch = Scratch {
+            d_logits: GpuTensor::zeros(gpu, "d logits", &[n, c.vocab]),
+            loss: GpuTensor::zeros(gpu, "loss", &[1]),
+            g: rows("d stream"),
+            tmp: rows("d tmp"),
+            d_heads: rows("d heads"),
+            dq: rows("dq"),
+            dk: rows("dk"),
+            dv: rows("dv"),
+            d_probs: GpuTensor::zeros(gpu, "d weights", &train_pass.layers[0].probs.shape),
+            dz: GpuTensor::zeros(gpu, "dz", &[n, c.d_ff]),
+        };
+        let mut forward_backward = train_pass.forward.clone();
+        forward_backward.extend(bind_backward(
+            gpu,
+            k,
+            &c,
+            &train_pass,
+            &targets,
+            &params,
+            &grads,
+            &scratch,
+        )?);
+
+        let first_lr = settings.schedule.lr_at(0);
+        let optimizer = OptimizerShared::new(gpu, settings.method, first_lr);
+        let clip = settings
+            .max_grad_norm
+            .map(|max_norm| k.optim.bind_clip(gpu, &optimizer, &all_grads, max_norm));
+        let schedule = ScheduleTable::new(gpu, 1);
+        let tick = k.optim.bind_tick_scheduled(gpu, &optimizer, &schedule);
+        let moments = Optim::moments(gpu, all_params.len());
+        let update = k
+            .optim
+            .bind_update(gpu, &optimizer, &all_params, &all_grads, &moments)?;
+        Ok(GpuTransformer {
+            config: c,
+            settings,
+            gpu: gpu.clone(),
+            all_params,
+            params,
+            grads,
+            train_pass,
+            targets,
+            scratch,
+            forward_backward,
+            clip,
+            tick,
+            update,
+            optimizer,
+            optim: kernels.optim.clone(),
+            schedule,
+            chunk_ids: ids_buffer(gpu, 0),
+            inference,
+            history: GpuTensor::zeros(gpu, "loss history", &[0]),
+            history_len: 0,
+            steps: 0,
+        })
+    }
+
+    /// Checks that a batch has the shape this model was bound for and only known tokens.
+    fn check(&self, batch: &Batch) -> Result<(), ModelError> {
+        let s = &self.settings;
+        if batch.batch != s.batch || batch.len != s.len {
+            return Err(ModelError::invalid(format!(
+                "the GPU model trains on batches of {} windows of {} tokens, not {} of {}",
+                s.batch, s.len, batch.batch, batch.len
+            )));
+        }
+        let n = s.batch * s.len;
+        if batch.inputs.len() != n || batch.targets.len() != n {
+            return Err(ModelError::invalid(format!(
+                "a batch of {} windows of {} tokens needs {n} inputs and {n} targets",
+                s.batch, s.len
+            )));
+        }
+        let vocab = self.config.vocab;
+        if let Some(id) = batch
+            .inputs
+            .iter()
+            .chain(&batch.targets)
+            .find(|&&id| id >= vocab)
+        {
+            return Err(ModelError::invalid(format!(
+                "token id {id} is outside the vocabulary of {vocab} tokens"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Queues one training step per batch: one upload of all their token ids and learning
+    /// rates, then one command encoder and one submit. Returns at once; read the losses
+    /// with [`GpuTransformer::read_losses`].
+    pub fn train(&mut self, batches: &[Batch]) -> Result<(), ModelError> {
+        for batch in batches {
+            self.check(batch)?;
+        }
+        let steps = batches.len();
+        if steps == 0 {
+            return Ok(());
+        }
+        let gpu = &self.gpu;
+        let n = self.settings.batch * self.settings.len;
+        // Room for this many steps' ids, rates and losses.
+        if self.chunk_ids.size() < (8 * n * steps) as u64 {
+            self.chunk_ids = ids_buffer(gpu, 2 * n * steps);
+        }
+        if self.schedule.capacity() < steps {
+            self.schedule = ScheduleTable::new(gpu, steps);
+            self.tick = self
+                .optim
+                .bind_tick_scheduled(gpu, &self.optimizer, &self.schedule);
+        }
+        if self.history.len() < steps {
+            self.history = GpuTensor::zeros(gpu, "loss history", &[steps]);
+        }
+        let ids: Vec<u32> = batches
+            .iter()
+            .flat_map(|batch| batch.inputs.iter().chain(&batch.targets))
+            .map(|&id| id as u32)
+            .collect();
+        gpu.queue
+            .write_buffer(&self.chunk_ids, 0, bytemuck::cast_slice(&ids));
+        let lrs: Vec<f32> = (0..steps as u64)
+            .map(|i| self.settings.schedule.lr_at(self.steps + i))
+            .collect();
+        self.schedule.write(gpu, self.steps as u32, &lrs)?;
+
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        let bytes = 4 * n as u64;
+        for i in 0..steps {
+            // This step's inputs and targets into the buffers the launches read.
+            let start = 2 * bytes * i as u64;
+            encoder.copy_buffer_to_buffer(
+                &self.chunk_ids,
+                start,
+                self.train_pass.ids.buffer(),
+                0,
+                bytes,
+            );
+            encoder.copy_buffer_to_buffer(
+                &self.chunk_ids,
+                start + bytes,
+                self.targets.buffer(),
+                0,
+                bytes,
+            );
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                for dispatch in self.step_dispatches() {
+                    dispatch.record(&mut pass);
+                }
+            }
+            let slot = 4 * i as wgpu::BufferAddress;
+            encoder.copy_buffer_to_buffer(
+                self.scratch.loss.buffer(),
+                0,
+                self.history.buffer(),
+                slot,
+                4,
+            );
+        }
+        gpu.queue.submit([encoder.finish()]);
+        self.history_len = steps;
+        self.steps += steps as u64;
+        Ok(())
+    }
+
+    /// Everything one training step records, in order.
+    fn step_dispatches(&self) -> impl Iterator<Item = &Dispatch> {
+        self.forward_backward
+            .iter()
+            .chain(&self.clip)
+            .chain([&self.tick, &self.update])
+    }
+
+    /// The loss and every parameter's gradient for one batch at the current weights, with
+    /// no update: what `Transformer::loss_and_grads` returns, computed on the GPU.
+    pub fn loss_and_grads(
+        &self,
+        batch: &Batch,
+    ) -> Result<impl Future<Output = Result<(f32, Vec<Tensor>), GpuError>> + 'static, ModelError>
+    {
+        self.check(batch)?;
+        let gpu = &self.gpu;
+        self.train_pass.ids.write(gpu, &batch.inputs)?;
+        self.targets.write(gpu, &batch.targets)?;
+        gpu.run(&self.forward_backward.iter().collect::<Vec<_>>());
+        let loss = read_back(gpu, self.scratch.loss.buffer(), 1);
+        let grads: Vec<_> = self.grads.iter().map(|g| g.read(gpu)).collect();
+        Ok(async move {
+            let loss = loss.await?[0];
+            let mut out = Vec::with_capacity(grads.len());
+            for g in grads {
+                out.push(g.await?);
+            }
+            Ok((loss, out))
+        })
+    }
+
+    /// The losses of the latest [`GpuTransformer::train`] call, one per step, each before
+    /// its update.
+    pub fn read_losses(&self) -> impl Future<Output = Result<Vec<f32>, GpuError>> + 'static {
+        read_back(&self.gpu, self.history.buffer(), self.history_len)
+    }
+
+    /// The step count, the latest learning rate and gradient norm (before clipping; 0 when
+    /// nothing is clipped).
+    pub fn read_step_state(&self) -> impl Future<Output = Result<StepState, GpuError>> + 'static {
+        self.optimizer.read(&self.gpu)
+    }
+
+    /// Training steps queued so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The GPU this model runs on.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// The current weights as the engine's model, to go on on the CPU or to compare.
+    pub fn read_model(&self) -> impl Future<Output = Result<Transformer, GpuError>> + 'static {
+        let whole = self.all_params.read(&self.gpu);
+        let views: Vec<(u64, Vec<usize>)> = self
+            .params
+            .iter()
+            .map(|p| (p.offset() / 4, p.shape.clone()))
+            .collect();
+        let config = self.config;
+        async move {
+            let whole = whole.await?;
+            let mut params = Vec::with_capacity(views.len());
+            for (start, shape) in views {
+                let len: usize = shape.iter().product();
+                let start = start as usize;
+                params.push(Tensor::from_vec(
+                    &shape,
+                    whole.data[start..start + len].to_vec(),
+                )?);
+            }
+            Transformer::from_params(config, params).map_err(|err| GpuError::Readback {
+                detail: err.to_string(),
+            })
+        }
+    }
+
+    /// The logits `[tokens.len(), vocab]` for one sequence of at most `context` tokens, as
+    /// `Transformer::logits_for` computes them: row i scores what follows tokens 0..=i.
+    ///
+    /// The sequence is padded to the context length and run as one window; causal attention
+    /// means the padding after position i cannot change row i.
+    pub fn logits(
+        &self,
+        tokens: &[usize],
+    ) -> Result<impl Future<Output = Result<Tensor, GpuError>> + 'static, ModelError> {
+        let c = &self.config;
+        if tokens.is_empty() || tokens.len() > c.context {
+            return Err(ModelError::invalid(format!(
+                "the model reads 1 to {} tokens, not {}",
+                c.context,
+                tokens.len()
+            )));
+        }
+        if let Some(&id) = tokens.iter().find(|&&id| id >= c.vocab) {
+            return Err(ModelError::invalid(format!(
+                "token id {id} is outside the vocabulary of {} tokens",
+                c.vocab
+            )));
+        }
+        let mut padded = tokens.to_vec();
+        padded.resize(c.context, 0);
+        let gpu = &self.gpu;
+        self.inference.ids.write(gpu, &padded)?;
+        gpu.run(&self.inference.forward.iter().collect::<Vec<_>>());
+        let (rows, vocab) = (tokens.len(), c.vocab);
+        let logits = self.inference.logits.buffer();
+        let data = read_back_from(gpu, logits, self.inference.logits.offset(), rows * vocab);
+        Ok(async move { Ok(Tensor::from_vec(&[rows, vocab], data.await?)?) })
+    }
+}
+
+/// A buffer for `len` token ids that copies can read from and the CPU can write.
+fn ids_buffer(gpu: &Gpu, len: usize) -> wgpu::Buffer {
+    gpu.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("chunk token ids"),
+        size: 4 * len.max(1) as u64,
+        usage: wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
