@@ -265,7 +265,7 @@ async function trainXor(page, backend) {
   await page.locator('select[data-name="xor-backend"]').selectOption(backend);
   await page.waitForFunction((b) => document.querySelector(".widget.xor .backend-badge").dataset.backend === b, backend);
   await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
-  await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 120000 });
+  await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 300000 });
   const status = await page.locator('[data-status="xor"]').innerText();
   expect(status.includes(`on the ${backend.toUpperCase()}`), `status: ${status}`);
   expect((await value(page, "xor-epochs")) === 10000, "epoch count");
@@ -350,7 +350,7 @@ await test("XOR: a GPU device lost mid-run hands over to the CPU, which finishes
   expect((await page.locator('[data-gpu-note="xor"]').innerText()).includes("lost"), "the backend note says the device was lost");
   expect(!(await page.locator('select[data-name="xor-backend"] option[value="gpu"]').isEnabled()), "a lost GPU cannot be chosen again");
   // Training goes on by itself, from the weights read back at the last chunk.
-  await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 120000 });
+  await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 300000 });
   const status = await page.locator('[data-status="xor"]').innerText();
   expect(status.includes("on the CPU"), `status: ${status}`);
   expect((await value(page, "xor-epochs")) === 10000, `epochs ${await value(page, "xor-epochs")} (lost at ${before.epochs})`);
