@@ -2,9 +2,9 @@
 //! (`gpu::GpuTransformer`) and on the CPU (`engine::transformer`, the autograd tape), in one
 //! process, on the same model, batches and recipe.
 //!
-//! Run with `cargo run --release -p gpu --example bench_transformer [steps]`. The model is a
+//! Run with `cargo run --release -p gpu --example bench_gpu_transformer [steps]`. The model is a
 //! character-level one of the size a chapter trains: vocabulary 65, context 64, d_model 64,
-//! 4 heads, 2 layers, d_ff 256, pre-norm, GELU (about 120,000 parameters); batches of 8
+//! 4 heads, 2 layers, d_ff 256, pre-norm, GELU (107,840 parameters); batches of 8
 //! windows of 64 tokens (512 tokens a step); AdamW with warmup-cosine and clipping at 1.
 //! GPU time runs from the first submit to the last loss read back, as a page sees it;
 //! building the pipelines is timed apart.
