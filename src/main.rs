@@ -1,6 +1,7 @@
 //! Entry point: install the panic hook and mount the app. Nothing else lives here.
 
 mod app;
+mod browser;
 mod book;
 mod layout;
 mod mathml;

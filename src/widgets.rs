@@ -3,11 +3,14 @@
 pub mod attention_lab;
 pub mod backprop_stepper;
 pub mod bug_injector;
+pub mod generation_lab;
 pub mod kv_cache_calculator;
+pub mod kv_cache_timer;
 pub mod matrix_view;
 pub mod number_field;
 pub mod sampling_bench;
 pub mod schedule_lab;
+pub mod tiny_gpt;
 pub mod xor_trainer;
 
 use leptos::prelude::*;
@@ -25,5 +28,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SamplingBench => view! { <sampling_bench::SamplingBench /> }.into_any(),
         Widget::KvCacheCalculator => view! { <kv_cache_calculator::KvCacheCalculator /> }.into_any(),
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
+        Widget::GenerationLab => view! { <generation_lab::GenerationLab /> }.into_any(),
+        Widget::KvCacheTimer => view! { <kv_cache_timer::KvCacheTimer /> }.into_any(),
     }
 }

@@ -30,7 +30,7 @@ pub fn parse_logits(text: &str) -> Result<Vec<f64>, String> {
 
 /// A slider with its value shown.
 #[component]
-fn Slider(
+pub fn Slider(
     /// Label text.
     label: &'static str,
     /// Name for tests.

@@ -5,6 +5,8 @@
 //! Chromium) into a per-user folder outside the repository, so a second run, or a fresh
 //! clone on the same machine, starts at once.
 
+mod data;
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -24,13 +26,17 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("data") => data::shakespeare(),
+        Some("train-gpt") => train_gpt(),
         _ => {
-            eprintln!("usage: cargo xtask <setup | serve | build | test>");
+            eprintln!("usage: cargo xtask <setup | serve | build | test | bench | data | train-gpt>");
             eprintln!("  setup   install the tools the book needs (per user, outside the repo)");
             eprintln!("  serve   build and serve the book at http://127.0.0.1:8080");
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
+            eprintln!("  data    rebuild assets/shakespeare/ (the tiny GPT's training text) from its source");
+            eprintln!("  train-gpt  train the shipped tiny GPT natively into assets/tiny-gpt/ (~10 min)");
             return ExitCode::from(2);
         }
     };
@@ -209,6 +215,18 @@ fn build() -> Result<PathBuf> {
 fn bench() -> Result {
     run(Command::new("cargo")
         .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_matmul"])
+        .current_dir(root()))
+}
+
+/// Trains the checkpoint the site ships (assets/tiny-gpt/) with the engine, natively.
+fn train_gpt() -> Result {
+    let assets = root().join("assets");
+    run(Command::new("cargo")
+        .args(["run", "--release", "--locked", "-p", "engine", "--example", "train_tiny_gpt", "--"])
+        .arg(assets.join("shakespeare").join("tragedies.txt"))
+        .arg(assets.join("tiny-gpt").join("tiny-gpt.bin"))
+        .arg(assets.join("tiny-gpt").join("REPORT.md"))
+        .arg("1500")
         .current_dir(root()))
 }
 

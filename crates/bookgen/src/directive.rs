@@ -21,11 +21,15 @@ pub enum Widget {
     KvCacheCalculator,
     /// Chapter 8: learning-rate schedules, and the steps of a training run.
     ScheduleLab,
+    /// Chapter 5: the tiny GPT generates (greedy, sampling, beam search as a tree).
+    GenerationLab,
+    /// Chapter 5: the same text generated with and without a KV cache, timed and counted.
+    KvCacheTimer,
 }
 
 impl Widget {
     /// All widgets, for error messages and tests.
-    pub const ALL: [Widget; 7] = [
+    pub const ALL: &'static [Widget] = &[
         Widget::BackpropStepper,
         Widget::XorTrainer,
         Widget::AttentionLab,
@@ -33,6 +37,8 @@ impl Widget {
         Widget::SamplingBench,
         Widget::KvCacheCalculator,
         Widget::ScheduleLab,
+        Widget::GenerationLab,
+        Widget::KvCacheTimer,
     ];
 
     /// The name used in Markdown.
@@ -45,12 +51,14 @@ impl Widget {
             Widget::SamplingBench => "sampling-bench",
             Widget::KvCacheCalculator => "kv-cache-calculator",
             Widget::ScheduleLab => "schedule-lab",
+            Widget::GenerationLab => "generation-lab",
+            Widget::KvCacheTimer => "kv-cache-timer",
         }
     }
 
     /// Looks a widget up by its Markdown name.
     pub fn from_name(name: &str) -> Option<Widget> {
-        Widget::ALL.into_iter().find(|w| w.name() == name)
+        Widget::ALL.iter().copied().find(|w| w.name() == name)
     }
 }
 
@@ -141,7 +149,7 @@ mod tests {
 
     #[test]
     fn every_widget_name_round_trips() {
-        for widget in Widget::ALL {
+        for &widget in Widget::ALL {
             assert_eq!(Widget::from_name(widget.name()), Some(widget));
         }
     }

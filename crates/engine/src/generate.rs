@@ -82,7 +82,7 @@ impl Decoder {
             Some(cache) if cache.len() < model.config.context => {
                 let before = cache.multiply_adds;
                 let hidden = model.forward_cached(cache, &[token])?;
-                self.logits = model.project_to_vocab(cache, &hidden).data;
+                self.logits = model.project_to_vocab(cache, &hidden)?.data;
                 self.last_step_multiply_adds = cache.multiply_adds - before;
                 Ok(())
             }
@@ -99,7 +99,7 @@ impl Decoder {
         let hidden = model.forward_cached(&mut cache, window)?;
         let d = model.config.d_model;
         let last = Tensor::from_vec(&[1, d], hidden.data[hidden.len() - d..].to_vec())?;
-        self.logits = model.project_to_vocab(&mut cache, &last).data;
+        self.logits = model.project_to_vocab(&mut cache, &last)?.data;
         self.last_step_multiply_adds = cache.multiply_adds;
         if self.cache.is_some() {
             self.cache = Some(cache);
@@ -111,7 +111,9 @@ impl Decoder {
 /// Checks that logits are usable numbers; a model whose weights blew up can produce NaN.
 pub fn check_logits(logits: &[f32]) -> Result<()> {
     if logits.is_empty() {
-        return Err(ModelError::invalid("there are no logits to choose a token from"));
+        return Err(ModelError::invalid(
+            "there are no logits to choose a token from",
+        ));
     }
     match logits.iter().position(|z| !z.is_finite()) {
         Some(i) => Err(ModelError::invalid(format!(
@@ -317,7 +319,11 @@ fn log_probs(logits: &[f32]) -> Vec<f64> {
         data: logits.to_vec(),
     };
     // The stable f32 kernel, widened: the page shows these to a few decimals.
-    tensor::log_softmax_rows(&z).data.iter().map(|&v| v as f64).collect()
+    tensor::log_softmax_rows(&z)
+        .data
+        .iter()
+        .map(|&v| v as f64)
+        .collect()
 }
 
 /// Beam search: keeps the `width` most probable continuations (by total log-probability) and
@@ -365,7 +371,12 @@ pub fn beam_search(
         }
         // Keep the best `width` of this step's candidates (earlier candidates win ties).
         let mut order: Vec<usize> = (first..nodes.len()).collect();
-        order.sort_by(|&a, &b| nodes[b].log_prob.total_cmp(&nodes[a].log_prob).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| {
+            nodes[b]
+                .log_prob
+                .total_cmp(&nodes[a].log_prob)
+                .then(a.cmp(&b))
+        });
         order.truncate(width);
         order.sort_unstable(); // extend in tree order, so parents stay grouped
         let mut next = Vec::with_capacity(order.len());
@@ -383,10 +394,13 @@ pub fn beam_search(
     }
     let (end, _, best_log_prob) = beams
         .iter()
-        .fold(None, |best: Option<&(Option<usize>, Decoder, f64)>, beam| match best {
-            Some(b) if b.2 >= beam.2 => Some(b),
-            _ => Some(beam),
-        })
+        .fold(
+            None,
+            |best: Option<&(Option<usize>, Decoder, f64)>, beam| match best {
+                Some(b) if b.2 >= beam.2 => Some(b),
+                _ => Some(beam),
+            },
+        )
         .expect("at least one beam survives every step");
     let mut tree = BeamTree {
         width,

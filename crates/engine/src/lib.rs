@@ -19,3 +19,5 @@ pub mod tensor;
 pub mod transformer;
 pub mod vocab;
 pub mod generate;
+pub mod train;
+pub mod checkpoint;

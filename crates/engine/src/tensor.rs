@@ -155,6 +155,16 @@ impl Tensor {
         f: impl Fn(f32, f32) -> f32,
     ) -> Result<Tensor> {
         let shape = broadcast_shape(&self.shape, &other.shape, op)?;
+        // Fast paths for the two common cases, same shape and a row (such as a bias) repeated
+        // down a matrix; they pair the same elements as the general index computation below.
+        if self.shape == other.shape {
+            let data = self.data.iter().zip(&other.data).map(|(&x, &y)| f(x, y));
+            return Ok(Tensor { data: data.collect(), shape });
+        }
+        if shape == self.shape && is_repeated_row(&other.shape, &shape) && !other.is_empty() {
+            let data = self.data.iter().zip(other.data.iter().cycle()).map(|(&x, &y)| f(x, y));
+            return Ok(Tensor { data: data.collect(), shape });
+        }
         let from_self = broadcast_indices(&self.shape, &shape);
         let from_other = broadcast_indices(&other.shape, &shape);
         let data = from_self
@@ -436,6 +446,13 @@ pub fn broadcast_shape(a: &[usize], b: &[usize], op: &str) -> Result<Vec<usize>>
     Ok(shape)
 }
 
+/// Whether broadcasting `src` to `out` just repeats all of `src` back to back: `src` equals
+/// the trailing dimensions of `out` (a bias `[d]` over `[n, d]`, a mask `[t, t]` over
+/// `[heads, t, t]`).
+fn is_repeated_row(src: &[usize], out: &[usize]) -> bool {
+    src.len() <= out.len() && out.ends_with(src)
+}
+
 /// For each element of a tensor of shape `out`, in order, the position of the element of a
 /// tensor of shape `src` that broadcasting pairs it with. `src` must broadcast to `out`.
 fn broadcast_indices(src: &[usize], out: &[usize]) -> Vec<usize> {
@@ -492,7 +509,19 @@ pub fn sum_to_shape(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
             shape_str(&t.shape)
         )));
     }
+    if shape == t.shape.as_slice() {
+        return Ok(t.clone());
+    }
     let mut out = Tensor::zeros(shape);
+    if is_repeated_row(shape, &t.shape) && !out.is_empty() {
+        // Each run of out.len() elements of t adds into out once.
+        for chunk in t.data.chunks(out.len()) {
+            for (o, v) in out.data.iter_mut().zip(chunk) {
+                *o += v;
+            }
+        }
+        return Ok(out);
+    }
     for (i, target) in broadcast_indices(shape, &t.shape).into_iter().enumerate() {
         out.data[target] += t.data[i];
     }

@@ -181,10 +181,12 @@ impl TransformerConfig {
         ];
         for (what, size) in sizes {
             if size == 0 {
-                return Err(ModelError::invalid(format!("the {what} must be at least 1")));
+                return Err(ModelError::invalid(format!(
+                    "the {what} must be at least 1"
+                )));
             }
         }
-        if self.d_model % self.n_heads != 0 {
+        if !self.d_model.is_multiple_of(self.n_heads) {
             return Err(ModelError::invalid(format!(
                 "d_model ({}) must be divisible by the number of heads ({}): each head gets \
                  d_model / heads dimensions",
@@ -297,7 +299,11 @@ struct Parts<T> {
 /// The list's length has been checked against the specs before this is called.
 fn parts<T: Copy>(config: &TransformerConfig, flat: &[T]) -> Parts<T> {
     let mut items = flat.iter().copied();
-    let mut next = || items.next().expect("the parameter list was checked against the specs");
+    let mut next = || {
+        items
+            .next()
+            .expect("the parameter list was checked against the specs")
+    };
     let token_embedding = next();
     let position_embedding = next();
     let layers = (0..config.n_layers)
@@ -360,8 +366,7 @@ impl Transformer {
                 let name = spec.name.as_str();
                 if name.ends_with("gamma") {
                     Tensor::filled(&spec.shape, 1.0)
-                } else if name.ends_with("beta") || name.ends_with(".b1") || name.ends_with(".b2")
-                {
+                } else if name.ends_with("beta") || name.ends_with(".b1") || name.ends_with(".b2") {
                     Tensor::zeros(&spec.shape)
                 } else if name.ends_with("w_o") || name.ends_with("w2") {
                     crate::init::normal(&spec.shape, residual_std, &mut rng)
@@ -409,7 +414,9 @@ impl Transformer {
     pub fn check_batch(&self, batch: &Batch) -> Result<()> {
         let c = &self.config;
         if batch.batch == 0 || batch.len == 0 {
-            return Err(ModelError::invalid("a batch needs at least one window of one token"));
+            return Err(ModelError::invalid(
+                "a batch needs at least one window of one token",
+            ));
         }
         if batch.len > c.context {
             return Err(ModelError::invalid(format!(
@@ -438,6 +445,7 @@ impl Transformer {
     /// parameters already on the tape, in layout order.
     pub fn forward_on_tape(&self, graph: &mut Graph, params: &[Var], batch: &Batch) -> Result<Var> {
         self.check_batch(batch)?;
+        self.check_params()?;
         if params.len() != self.params.len() {
             return Err(ModelError::invalid(format!(
                 "forward_on_tape: {} parameters on the tape, the model has {}",
@@ -508,7 +516,7 @@ impl Transformer {
         let masked = graph.add(scaled, mask)?;
         let weights = graph.softmax_rows(masked);
         let heads = graph.matmul(weights, v)?; // [b·h, t, dh]
-        // Back to [b, t, h, dh] and then side by side: [b·t, d].
+                                               // Back to [b, t, h, dh] and then side by side: [b·t, d].
         let heads = graph.reshape(heads, &[b, h, t, dh])?;
         let heads = graph.permute(heads, &[0, 2, 1, 3])?;
         let merged = graph.reshape(heads, &[b * t, h * dh])?;
@@ -539,7 +547,12 @@ impl Transformer {
         let grads = vars
             .iter()
             .zip(&self.params)
-            .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
+            .map(|(&v, p)| {
+                graph
+                    .grad(v)
+                    .cloned()
+                    .unwrap_or_else(|| Tensor::zeros(&p.shape))
+            })
             .collect();
         Ok((graph.value(loss).data[0], grads))
     }
@@ -568,7 +581,7 @@ impl Transformer {
     pub fn logits_for(&self, tokens: &[usize]) -> Result<Tensor> {
         let mut cache = KvCache::new(&self.config);
         let hidden = self.forward_cached(&mut cache, tokens)?;
-        Ok(self.project_to_vocab(&mut cache, &hidden))
+        self.project_to_vocab(&mut cache, &hidden)
     }
 
     // ANCHOR: forward_cached
@@ -579,12 +592,17 @@ impl Transformer {
     /// token at a time it is incremental decoding.
     pub fn forward_cached(&self, cache: &mut KvCache, tokens: &[usize]) -> Result<Tensor> {
         let c = self.config;
+        self.check_params()?;
         check_ids(tokens, c.vocab)?;
         if tokens.is_empty() {
-            return Err(ModelError::invalid("there are no tokens to run the model on"));
+            return Err(ModelError::invalid(
+                "there are no tokens to run the model on",
+            ));
         }
         if cache.layers.len() != c.n_layers || cache.d_model != c.d_model {
-            return Err(ModelError::invalid("this KV cache was made for a different model"));
+            return Err(ModelError::invalid(
+                "this KV cache was made for a different model",
+            ));
         }
         let start = cache.len;
         if start + tokens.len() > c.context {
@@ -620,7 +638,12 @@ impl Transformer {
                     let sum = tensor::add(&x, &attended)?;
                     let x = layer_norm(&sum, layer.ln1_gamma, layer.ln1_beta, c.eps);
                     let fed = cache.ffn(&x, layer, &c)?;
-                    layer_norm(&tensor::add(&x, &fed)?, layer.ln2_gamma, layer.ln2_beta, c.eps)
+                    layer_norm(
+                        &tensor::add(&x, &fed)?,
+                        layer.ln2_gamma,
+                        layer.ln2_beta,
+                        c.eps,
+                    )
                 }
             };
         }
@@ -633,16 +656,26 @@ impl Transformer {
     // ANCHOR_END: forward_cached
 
     /// Logits `[rows, vocab]` = hidden·Eᵀ, counting the multiply-adds on `cache`.
-    pub fn project_to_vocab(&self, cache: &mut KvCache, hidden: &Tensor) -> Tensor {
-        let (rows, d, v) = (hidden.rows(), self.config.d_model, self.config.vocab);
-        cache.multiply_adds += (rows * d * v) as u64;
-        let mut logits = vec![0.0; rows * v];
-        // Transpose E once so the product reads both operands in order.
-        let e_t = self.params[0].transpose().expect("the token embedding is a matrix");
-        tensor::matmul_into(&hidden.data, &e_t.data, &mut logits, rows, d, v);
-        Tensor {
-            shape: vec![rows, v],
-            data: logits,
+    pub fn project_to_vocab(&self, cache: &mut KvCache, hidden: &Tensor) -> Result<Tensor> {
+        self.check_params()?;
+        let logits = tensor::matmul_transposed(hidden, false, &self.params[0], true)?;
+        cache.multiply_adds += (hidden.rows() * hidden.row_len() * self.config.vocab) as u64;
+        Ok(logits)
+    }
+
+    /// Checks that the parameters still have the shapes of the configuration's specs (the
+    /// fields are public, so a caller could have replaced a tensor).
+    pub fn check_params(&self) -> Result<()> {
+        let specs = self.config.param_specs();
+        let shapes_match = specs.len() == self.params.len()
+            && specs
+                .iter()
+                .zip(&self.params)
+                .all(|(s, p)| s.shape == p.shape);
+        if shapes_match {
+            Ok(())
+        } else {
+            Transformer::from_params(self.config, self.params.clone()).map(|_| ())
         }
     }
 }

@@ -1,0 +1,40 @@
+//! Small wrappers over browser APIs: downloading the book's data files (the shipped model, the
+//! training text) from the site itself, and a millisecond clock for timing steps. Paths are
+//! relative to the page, so the book works from any folder it is served under.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Response;
+
+/// The bytes of `path`, or a sentence saying why not.
+pub async fn bytes(path: &str) -> Result<Vec<u8>, String> {
+    let response = response(path).await?;
+    let buffer = response.array_buffer().map_err(|_| format!("{path}: the browser cannot read the response"))?;
+    let buffer = JsFuture::from(buffer).await.map_err(|_| format!("{path}: the download was interrupted"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// The text of `path`, or a sentence saying why not.
+pub async fn text(path: &str) -> Result<String, String> {
+    let response = response(path).await?;
+    let text = response.text().map_err(|_| format!("{path}: the browser cannot read the response"))?;
+    let text = JsFuture::from(text).await.map_err(|_| format!("{path}: the download was interrupted"))?;
+    text.as_string().ok_or_else(|| format!("{path}: the response is not text"))
+}
+
+async fn response(path: &str) -> Result<Response, String> {
+    let window = web_sys::window().ok_or("no browser window")?;
+    let value = JsFuture::from(window.fetch_with_str(path))
+        .await
+        .map_err(|_| format!("{path}: could not be downloaded (offline, or the site is missing it)"))?;
+    let response: Response = value.dyn_into().map_err(|_| format!("{path}: not an HTTP response"))?;
+    if !response.ok() {
+        return Err(format!("{path}: the server answered {} {}", response.status(), response.status_text()));
+    }
+    Ok(response)
+}
+
+/// Milliseconds since the page started, for timing steps.
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}

@@ -1,0 +1,304 @@
+//! Chapter 5's generation lab: the tiny GPT continues a prompt, one character per frame, by
+//! greedy decoding or sampling; or beam search lays out every candidate it weighed as a tree.
+//! Every token comes from `engine::generate`.
+
+use leptos::prelude::*;
+
+use engine::generate::{beam_search, BeamTree, Decoding, Generator};
+use engine::vocab::Vocab;
+
+use crate::widgets::number_field::{is_whole_in, rule, NumberField};
+use crate::widgets::sampling_bench::Slider;
+use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
+
+/// The prompt the lab starts with: a speaker's name, as the plays print them.
+pub const DEFAULT_PROMPT: &str = "Ham.\nTo be, or not";
+/// The most characters one press of "Generate" writes.
+pub const MAX_LENGTH: usize = 600;
+
+/// How a character is drawn in the tree and the stream: newline and space made visible.
+pub fn visible(c: char) -> String {
+    match c {
+        '\n' => "⏎".into(),
+        ' ' => "␣".into(),
+        c => c.to_string(),
+    }
+}
+
+/// The prompt as token ids, or the message the reader sees.
+pub fn encode_prompt(vocab: &Vocab, prompt: &str) -> Result<Vec<usize>, String> {
+    if prompt.is_empty() {
+        return Err("Type a prompt: the model needs at least one character to continue.".into());
+    }
+    vocab.encode(prompt).map_err(|e| format!("{e}."))
+}
+
+/// Where each node of a beam tree is drawn: column by step, rows in the order beam search
+/// expanded them (so a beam's candidates sit together).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeLayout {
+    /// (x, y) of every node, in `tree.nodes` order.
+    pub points: Vec<(f64, f64)>,
+    /// Where the prompt (the root) sits.
+    pub root: (f64, f64),
+    pub width: f64,
+    pub height: f64,
+}
+
+pub const COLUMN: f64 = 74.0;
+pub const ROW: f64 = 22.0;
+
+pub fn tree_layout(tree: &BeamTree) -> TreeLayout {
+    let steps = tree.nodes.iter().map(|n| n.step + 1).max().unwrap_or(0);
+    let mut rows_in_step = vec![0usize; steps];
+    let points = tree
+        .nodes
+        .iter()
+        .map(|n| {
+            let row = rows_in_step[n.step];
+            rows_in_step[n.step] += 1;
+            (40.0 + COLUMN * (n.step + 1) as f64, 16.0 + ROW * row as f64)
+        })
+        .collect();
+    let rows = rows_in_step.iter().copied().max().unwrap_or(1).max(1);
+    let height = 16.0 + ROW * rows as f64;
+    TreeLayout { points, root: (40.0, height / 2.0 - 8.0), width: 40.0 + COLUMN * (steps as f64 + 0.6), height }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Greedy,
+    Sample,
+    Beam,
+}
+
+/// The widget.
+#[component]
+pub fn GenerationLab() -> impl IntoView {
+    let model = use_tiny_gpt();
+    let prompt = RwSignal::new(DEFAULT_PROMPT.to_string());
+    let mode = RwSignal::new(Mode::Sample);
+    let temperature = RwSignal::new(0.8f64);
+    let top_k = RwSignal::new(20.0f64);
+    let top_p = RwSignal::new(0.95f64);
+    let seed = RwSignal::new(1.0f64);
+    let length = RwSignal::new(200.0f64);
+    let width = RwSignal::new(3.0f64);
+    let beam_steps = RwSignal::new(8.0f64);
+
+    // The stream: generated characters with the probability each was drawn with.
+    let output = RwSignal::new(Vec::<(char, f64)>::new());
+    let generator = StoredValue::new(None::<Generator>);
+    let running = RwSignal::new(false);
+    let message = RwSignal::new(String::new());
+    let tree = RwSignal::new(None::<(BeamTree, Vec<char>)>);
+
+    let vocab_size = Signal::derive(move || match model.get() {
+        ModelState::Ready(gpt) => gpt.checkpoint.vocab.len() as f64,
+        _ => 1.0,
+    });
+    let prompt_error = Memo::new(move |_| match model.get() {
+        ModelState::Ready(gpt) => encode_prompt(&gpt.checkpoint.vocab, &prompt.get()).err(),
+        _ => None,
+    });
+    let decoding = move || match mode.get_untracked() {
+        Mode::Greedy => Decoding::Greedy,
+        _ => Decoding::Sample { temperature: temperature.get_untracked(), top_k: top_k.get_untracked() as usize, top_p: top_p.get_untracked() },
+    };
+
+    let start = move || {
+        running.set(false);
+        output.set(Vec::new());
+        message.set(String::new());
+        tree.set(None);
+        let ModelState::Ready(gpt) = model.get_untracked() else {
+            message.set("The model is still loading.".into());
+            return;
+        };
+        let ids = match encode_prompt(&gpt.checkpoint.vocab, &prompt.get_untracked()) {
+            Ok(ids) => ids,
+            Err(e) => return message.set(e),
+        };
+        if mode.get_untracked() == Mode::Beam {
+            let chars = gpt.checkpoint.vocab.chars().to_vec();
+            match beam_search(&gpt.checkpoint.model, &ids, width.get_untracked() as usize, beam_steps.get_untracked() as usize) {
+                Ok(t) => tree.set(Some((t, chars))),
+                Err(e) => message.set(format!("{e}.")),
+            }
+            return;
+        }
+        match Generator::new(&gpt.checkpoint.model, &ids, decoding(), seed.get_untracked() as u64, true) {
+            Ok(g) => {
+                generator.set_value(Some(g));
+                running.set(true);
+            }
+            Err(e) => message.set(format!("{e}.")),
+        }
+    };
+
+    // One character per frame while running.
+    let handle = StoredValue::new(None::<IntervalHandle>);
+    Effect::new(move |_| {
+        if running.get() {
+            let tick = move || {
+                let ModelState::Ready(gpt) = model.get_untracked() else { return };
+                if output.with_untracked(Vec::len) >= length.get_untracked() as usize {
+                    running.set(false);
+                    return;
+                }
+                let step = generator.try_update_value(|g| g.as_mut().map(|g| g.next_token(&gpt.checkpoint.model)));
+                match step.flatten() {
+                    Some(Ok(t)) => {
+                        let c = gpt.checkpoint.vocab.chars().get(t.token).copied().unwrap_or('?');
+                        output.update(|o| o.push((c, t.probability)));
+                    }
+                    Some(Err(e)) => {
+                        running.set(false);
+                        message.set(format!("{e}."));
+                    }
+                    None => running.set(false),
+                }
+            };
+            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
+                handle.set_value(Some(h));
+            }
+        } else if let Some(h) = handle.get_value() {
+            h.clear();
+            handle.set_value(None);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(h) = handle.get_value() {
+            h.clear();
+        }
+    });
+
+    let model_note = move || match model.get() {
+        ModelState::Loading => "Downloading the shipped model…".to_string(),
+        ModelState::Failed(e) => e,
+        ModelState::Ready(gpt) => format!("Model: {}. {} characters, context {}.", gpt.origin.describe(), gpt.checkpoint.vocab.len(), gpt.checkpoint.model.config.context),
+    };
+    let seed_rule = |v: f64| rule(is_whole_in(v, 0.0, 1e15), "The seed is a whole number from 0 to 10^15.");
+
+    view! {
+        <section class="widget generation" aria-label="Generate text with the tiny GPT">
+            <header class="widget-head">
+                <h3 class="widget-title">"Live: the tiny GPT writes"</h3>
+                <span class="backend-badge">"CPU · engine::generate"</span>
+            </header>
+            <p class="widget-note" data-value="gen-model">{model_note}</p>
+            <label class="prompt-input">"prompt "
+                <textarea data-name="gen-prompt" rows="2" spellcheck="false" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
+            </label>
+            <span class="field-error" role="status" data-error-for="gen-prompt">{move || prompt_error.get()}</span>
+            <div class="xor-controls">
+                <label class="select">"decoding "
+                    <select data-name="gen-mode" on:change=move |ev| mode.set(match event_target_value(&ev).as_str() { "greedy" => Mode::Greedy, "beam" => Mode::Beam, _ => Mode::Sample })>
+                        <option value="sample" selected>"sample"</option>
+                        <option value="greedy">"greedy"</option>
+                        <option value="beam">"beam search"</option>
+                    </select>
+                </label>
+                <NumberField label="seed" name="gen-seed" value=Signal::derive(move || seed.get()) on_change=Callback::new(move |v| seed.set(v)) check=seed_rule />
+            </div>
+            <div class="sliders">
+                <Show when=move || mode.get() == Mode::Sample>
+                    <Slider label="temperature T" name="gen-temperature" value=temperature min=0.05 max=Signal::derive(|| 2.0) step=0.05 format=|v| format!("{v:.2}") />
+                    <Slider label="top-k" name="gen-top-k" value=top_k min=1.0 max=vocab_size step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="top-p" name="gen-top-p" value=top_p min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
+                </Show>
+                <Show when=move || mode.get() != Mode::Beam>
+                    <Slider label="characters" name="gen-length" value=length min=1.0 max=Signal::derive(|| MAX_LENGTH as f64) step=1.0 format=|v| format!("{v:.0}") />
+                </Show>
+                <Show when=move || mode.get() == Mode::Beam>
+                    <Slider label="beam width" name="gen-width" value=width min=1.0 max=Signal::derive(|| 5.0) step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="steps" name="gen-steps" value=beam_steps min=1.0 max=Signal::derive(|| 16.0) step=1.0 format=|v| format!("{v:.0}") />
+                </Show>
+            </div>
+            <div class="bp-controls">
+                <button class="primary" data-name="gen-go" on:click=move |_| start()>{move || if mode.get() == Mode::Beam { "Search" } else { "Generate" }}</button>
+                <button data-name="gen-stop" disabled=move || !running.get() on:click=move |_| running.set(false)>"Stop"</button>
+                <span class="field-error" role="status" data-value="gen-message">{move || message.get()}</span>
+            </div>
+            <Show when=move || mode.get() != Mode::Beam>
+                <pre class="gen-output" data-value="gen-output" aria-live="off"><span class="gen-prompt">{move || prompt.get()}</span>{move || output.get().into_iter().map(|(c, p)| {
+                    let title = format!("{:?}: p = {p:.3}", c);
+                    view! { <span class="gen-char" class:unlikely=p < 0.2 title=title>{c.to_string()}</span> }
+                }).collect_view()}</pre>
+                <p class="widget-note">{move || { let n = output.with(Vec::len); if n == 0 { String::new() } else { format!("{n} characters generated. Faded characters were drawn with probability below 0.2; hover one to see its probability.") } }}</p>
+            </Show>
+            <Show when=move || mode.get() == Mode::Beam>
+                {move || tree.get().map(|(t, chars)| view! { <BeamTreeView tree=t chars=chars /> })}
+            </Show>
+        </section>
+    }
+}
+
+/// The beam-search tree: kept candidates solid, pruned ones faint, the winning path bold.
+#[component]
+fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
+    let layout = tree_layout(&tree);
+    let label = |token: usize| chars.get(token).map_or("?".to_string(), |&c| visible(c));
+    // The winning path's node indices.
+    let mut on_best = vec![false; tree.nodes.len()];
+    if let Some(end) = (0..tree.nodes.len()).filter(|&i| tree.nodes[i].kept && tree.nodes[i].step + 1 == tree.best.len()).max_by(|&a, &b| tree.nodes[a].log_prob.total_cmp(&tree.nodes[b].log_prob)) {
+        let mut at = Some(end);
+        while let Some(i) = at {
+            on_best[i] = true;
+            at = tree.nodes[i].parent;
+        }
+    }
+    let best_text: String = tree.best.iter().map(|&t| chars.get(t).copied().unwrap_or('?')).collect();
+    let edges = tree.nodes.iter().enumerate().map(|(i, n)| {
+        let (x, y) = layout.points[i];
+        let (px, py) = n.parent.map_or(layout.root, |p| layout.points[p]);
+        view! { <line class="beam-edge" class:kept=n.kept class:best=on_best[i] x1=px + 14.0 y1=py x2=x - 14.0 y2=y /> }
+    }).collect_view();
+    let nodes = tree.nodes.iter().enumerate().map(|(i, n)| {
+        let (x, y) = layout.points[i];
+        let text = format!("{} {:.2}", label(n.token), n.log_prob);
+        let aria = format!("step {}: {} with log-probability {:.3}, {}", n.step + 1, label(n.token), n.log_prob, if n.kept { "kept" } else { "pruned" });
+        view! {
+            <g class="beam-node" class:kept=n.kept class:best=on_best[i] tabindex="0" aria-label=aria.clone()>
+                <title>{aria.clone()}</title>
+                <text x=x y=y + 4.0 text-anchor="middle">{text}</text>
+            </g>
+        }
+    }).collect_view();
+    view! {
+        <div class="beam-tree-box">
+            <svg class="beam-tree" width=layout.width height=layout.height viewBox=format!("0 0 {} {}", layout.width, layout.height) role="img" aria-label="Beam search tree">
+                {edges}
+                <text class="beam-root" x=layout.root.0 y=layout.root.1 + 4.0 text-anchor="middle">"prompt"</text>
+                {nodes}
+            </svg>
+        </div>
+        <p class="widget-note" data-value="gen-beam-best">{format!("Best after {} steps: “{}” (log-probability {:.3}). {} candidates weighed, {} kept.", tree.best.len(), best_text, tree.best_log_prob, tree.nodes.len(), tree.nodes.iter().filter(|n| n.kept).count())}</p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::generate::BeamNode;
+
+    #[test]
+    fn prompts_are_checked_with_reasons() {
+        let vocab = Vocab::from_text("abc ").unwrap();
+        assert_eq!(encode_prompt(&vocab, "ab c"), Ok(vec![1, 2, 0, 3]));
+        assert!(encode_prompt(&vocab, "").unwrap_err().contains("at least one character"));
+        assert!(encode_prompt(&vocab, "abz").is_err());
+    }
+
+    #[test]
+    fn tree_columns_follow_steps_and_rows_stack() {
+        let node = |step, parent, kept| BeamNode { token: 0, log_prob: -1.0, parent, step, kept };
+        let tree = BeamTree { width: 2, nodes: vec![node(0, None, true), node(0, None, true), node(1, Some(0), true), node(1, Some(0), false), node(1, Some(1), true), node(1, Some(1), false)], best: vec![0, 0], best_log_prob: -1.0 };
+        let l = tree_layout(&tree);
+        assert_eq!(l.points[0].0, 40.0 + COLUMN);
+        assert_eq!(l.points[2].0, 40.0 + 2.0 * COLUMN);
+        assert_eq!(l.points[5].1, 16.0 + 3.0 * ROW, "four candidates at step 2 stack");
+        assert_eq!(l.height, 16.0 + 4.0 * ROW);
+        assert_eq!(visible('\n'), "⏎");
+    }
+}
