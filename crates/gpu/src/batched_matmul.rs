@@ -146,8 +146,9 @@ pub struct BatchedMatmul {
 }
 
 impl BatchedMatmul {
-    /// The side of the square tile a workgroup computes (`TILE` in the shader).
-    pub const TILE: u32 = 16;
+    /// The side of the square block of C a workgroup computes: 8x8 invocations, each an
+    /// 8x8 block (`BLOCK` in the shader).
+    pub const TILE: u32 = 64;
 
     pub fn new(gpu: &Gpu) -> BatchedMatmul {
         let source = [include_str!("batched_matmul.wgsl")];

@@ -62,6 +62,7 @@ impl Kernel {
             pipeline: self.pipeline.clone(),
             bind_group,
             workgroups,
+            label: self.label,
         }
     }
 }
@@ -101,6 +102,7 @@ pub struct Dispatch {
     pipeline: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     workgroups: [u32; 3],
+    label: &'static str,
 }
 
 impl Dispatch {
@@ -111,6 +113,17 @@ impl Dispatch {
         pass.set_bind_group(0, &self.bind_group, &[]);
         let [x, y, z] = self.workgroups;
         pass.dispatch_workgroups(x, y, z);
+    }
+
+    /// The kernel's name, e.g. "batched matmul" (for profiling: see
+    /// `examples/profile_gpu_transformer.rs`).
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// How many workgroups the launch runs along x, y and z.
+    pub fn workgroups(&self) -> [u32; 3] {
+        self.workgroups
     }
 }
 

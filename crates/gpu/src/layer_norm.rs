@@ -36,12 +36,12 @@ pub struct LayerNorm {
 impl LayerNorm {
     pub fn new(gpu: &Gpu) -> LayerNorm {
         let source = [include_str!("layer_norm.wgsl")];
-        let kernel = |entry: &'static str| Kernel::new(gpu, "layer_norm", &source, entry);
+        let kernel = |label, entry| Kernel::new(gpu, label, &source, entry);
         LayerNorm {
-            normalize: kernel("normalize"),
-            scale_shift: kernel("scale_shift"),
-            backward_params: kernel("backward_params"),
-            backward_input: kernel("backward_input"),
+            normalize: kernel("layer_norm normalize", "normalize"),
+            scale_shift: kernel("layer_norm scale_shift", "scale_shift"),
+            backward_params: kernel("layer_norm backward_params", "backward_params"),
+            backward_input: kernel("layer_norm backward_input", "backward_input"),
         }
     }
 

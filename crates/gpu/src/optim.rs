@@ -296,6 +296,28 @@ impl Optim {
         grads: &GpuTensor,
         moments: &GpuTensor,
     ) -> Result<Dispatch, ShapeError> {
+        let decay = match shared.method {
+            Method::AdamL2 { weight_decay, .. } | Method::AdamW { weight_decay, .. } => {
+                weight_decay
+            }
+            _ => 0.0,
+        };
+        self.bind_update_with_decay(gpu, shared, decay, params, grads, moments)
+    }
+
+    /// Binds one update as [`Optim::bind_update`] does, with the method's weight decay
+    /// replaced by `weight_decay` (for Adam+L2 and AdamW; the others have none). A model
+    /// whose matrices are decayed and whose biases and layer-norm parameters are not
+    /// (`engine::train::Trainer`) binds one update per group, sharing the step count.
+    pub fn bind_update_with_decay(
+        &self,
+        gpu: &Gpu,
+        shared: &OptimizerShared,
+        weight_decay: f32,
+        params: &GpuTensor,
+        grads: &GpuTensor,
+        moments: &GpuTensor,
+    ) -> Result<Dispatch, ShapeError> {
         let len = params.len();
         if grads.len() != len || moments.shape != [2, len] {
             return Err(ShapeError::new(format!(
@@ -306,7 +328,10 @@ impl Optim {
                 shape_str(&moments.shape)
             )));
         }
-        let settings = Settings::new(shared.method, shared.lr, len);
+        let settings = Settings {
+            weight_decay,
+            ..Settings::new(shared.method, shared.lr, len)
+        };
         let settings = uniform(gpu, "optim settings", &settings);
         Ok(self.update.bind(
             gpu,

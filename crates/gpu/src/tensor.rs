@@ -75,6 +75,25 @@ impl GpuTensor {
         (whole, views)
     }
 
+    /// Elements `start .. start + len` of this tensor as a flat tensor of their own, a view
+    /// of the same buffer (no copy): e.g. the part of a packed buffer that holds a group of
+    /// its tensors. `start` must be a multiple of [`VIEW_ALIGNMENT`].
+    pub fn range(&self, start: usize, len: usize) -> Result<GpuTensor, ShapeError> {
+        if start % VIEW_ALIGNMENT != 0 || start + len > self.len() {
+            return Err(ShapeError::new(format!(
+                "range: elements {start}..{} of a tensor of {} (the start must be a multiple \
+                 of {VIEW_ALIGNMENT})",
+                start + len,
+                self.len()
+            )));
+        }
+        Ok(GpuTensor {
+            shape: vec![len],
+            buffer: self.buffer.clone(),
+            offset: self.offset + 4 * start as u64,
+        })
+    }
+
     /// Uploads a CPU tensor.
     pub fn from_tensor(gpu: &Gpu, label: &str, tensor: &Tensor) -> GpuTensor {
         let gpu_tensor = GpuTensor::zeros(gpu, label, &tensor.shape);

@@ -9,8 +9,9 @@
 //!
 //! # Memory layout
 //! Every parameter lives in one packed buffer (`GpuTensor::packed`), each tensor a view of
-//! it, and every gradient in a second buffer laid out the same way. The optimizer then
-//! updates the whole model in one launch, and gradient clipping measures one flat buffer.
+//! it (matrices first, then the vectors), and every gradient in a second buffer laid out
+//! the same way. The optimizer then updates the whole model in two launches (decayed and
+//! not), and gradient clipping measures one flat buffer.
 //! Activations are ordinary tensors, one per intermediate per layer, kept for the backward
 //! pass; attention heads are strided views of `[B·T, d_model]` matrices (see
 //! `batched_matmul::View`), never copies.
@@ -28,9 +29,13 @@
 //! The learning rate of step s (counting from 0) is `TrainSettings::schedule.lr_at(s)`,
 //! computed by the engine on the CPU and uploaded with the batches. With
 //! `max_grad_norm = Some(c)`, the gradients of all tensors together are scaled to norm c
-//! when their norm is above c (`engine::optim::clip_grad_norm`). The optimizer's method
-//! (with its weight decay) applies to every parameter tensor alike, each element with its
-//! own moments, as one `engine::optim::Optimizer` per tensor would.
+//! when their norm is above c (`engine::optim::clip_grad_norm`). Every element has its own
+//! moments, as with one `engine::optim::Optimizer` per tensor. Weight decay (AdamW's or
+//! Adam+L2's) applies to the matrices only, not to biases or layer-norm gains and shifts,
+//! exactly as `engine::train::Trainer` does: the packed buffers hold the matrices first and
+//! the rest after them, and the update is two launches, one per group, the second with
+//! decay 0. [`TrainSettings::from_config`] turns the engine trainer's `TrainConfig` into
+//! these settings, so the two train alike step for step.
 //!
 //! # From a page
 //! ```no_run
@@ -55,6 +60,7 @@ use std::future::Future;
 
 use engine::optim::{Method, Schedule};
 use engine::tensor::{Result as ShapeResult, Tensor};
+use engine::train::TrainConfig;
 use engine::transformer::{Activation, Batch, ModelError, Norm, Transformer, TransformerConfig};
 
 use crate::activation::{Activations, Function};
@@ -79,12 +85,27 @@ pub struct TrainSettings {
     pub batch: usize,
     /// Tokens per window (at most the model's context).
     pub len: usize,
-    /// The update rule, for every parameter tensor (e.g. `Method::adamw(0.1)`).
+    /// The update rule, for every parameter tensor (e.g. `Method::adamw(0.1)`); its weight
+    /// decay, if any, applies to the matrices only.
     pub method: Method,
     /// The learning rate of each step.
     pub schedule: Schedule,
     /// Clip the global gradient norm to this, if set.
     pub max_grad_norm: Option<f32>,
+}
+
+impl TrainSettings {
+    /// The recipe of the engine's trainer (`engine::train::Trainer`): its batch shape, AdamW
+    /// with its weight decay, its warmup + cosine schedule and its clipping norm.
+    pub fn from_config(config: &TrainConfig) -> TrainSettings {
+        TrainSettings {
+            batch: config.batch,
+            len: config.len,
+            method: Method::adamw(config.weight_decay),
+            schedule: config.schedule(),
+            max_grad_norm: Some(config.clip_norm),
+        }
+    }
 }
 
 /// Every pipeline the model uses, compiled once.
@@ -672,6 +693,38 @@ fn bind_backward(
     Ok(run)
 }
 
+/// Whether AdamW decays a parameter of this shape: the matrices (both embeddings, the
+/// attention and feed-forward weights) but not biases or layer-norm gains and shifts, as
+/// `engine::train::Trainer` decides.
+fn is_decayed(shape: &[usize]) -> bool {
+    shape.len() == 2
+}
+
+/// One packed buffer for tensors of `shapes` (`GpuTensor::packed`), with the decayed ones
+/// placed first: returns the whole buffer, a view per shape in the order given, and where
+/// the decayed group ends (the rest of the buffer is the other group). Each group is then
+/// one contiguous range, which one optimizer launch covers with its own weight decay.
+fn pack_matrices_first(
+    gpu: &Gpu,
+    label: &str,
+    shapes: &[Vec<usize>],
+) -> (GpuTensor, Vec<GpuTensor>, usize) {
+    let (decayed, others): (Vec<usize>, Vec<usize>) =
+        (0..shapes.len()).partition(|&i| is_decayed(&shapes[i]));
+    let order: Vec<usize> = decayed.iter().chain(&others).copied().collect();
+    let in_buffer: Vec<Vec<usize>> = order.iter().map(|&i| shapes[i].clone()).collect();
+    let (whole, packed) = GpuTensor::packed(gpu, label, &in_buffer);
+    // Where the first tensor of the other group starts, in f32.
+    let boundary = packed
+        .get(decayed.len())
+        .map_or(whole.len(), |first_other| first_other.offset() as usize / 4);
+    let mut views: Vec<Option<GpuTensor>> = (0..shapes.len()).map(|_| None).collect();
+    for (&i, view) in order.iter().zip(packed) {
+        views[i] = Some(view);
+    }
+    (whole, views.into_iter().flatten().collect(), boundary)
+}
+
 /// The largest number of elements one launch of a 1-D kernel can cover (65,535 workgroups
 /// of 64).
 const MAX_LAUNCH_ELEMENTS: usize = 65_535 * 64;
@@ -695,7 +748,8 @@ pub struct GpuTransformer {
     /// Clipping (optional), the step counter, the update.
     clip: Option<Dispatch>,
     tick: Dispatch,
-    update: Dispatch,
+    /// The decayed group's update, then the other group's.
+    update: Vec<Dispatch>,
     optimizer: OptimizerShared,
     /// The optimizer's pipelines, kept to rebind the step counter when the schedule grows.
     optim: Optim,
@@ -774,8 +828,8 @@ impl GpuTransformer {
         };
         let k = &kernels;
         let shapes: Vec<Vec<usize>> = c.param_specs().into_iter().map(|s| s.shape).collect();
-        let (all_params, params) = GpuTensor::packed(gpu, "parameters", &shapes);
-        let (all_grads, grads) = GpuTensor::packed(gpu, "gradients", &shapes);
+        let (all_params, params, matrices) = pack_matrices_first(gpu, "parameters", &shapes);
+        let (all_grads, grads, _) = pack_matrices_first(gpu, "gradients", &shapes);
         for (view, value) in params.iter().zip(&model.params) {
             view.write(gpu, value)?;
         }
@@ -816,10 +870,32 @@ impl GpuTransformer {
             .map(|max_norm| k.optim.bind_clip(gpu, &optimizer, &all_grads, max_norm));
         let schedule = ScheduleTable::new(gpu, 1);
         let tick = k.optim.bind_tick_scheduled(gpu, &optimizer, &schedule);
-        let moments = Optim::moments(gpu, all_params.len());
-        let update = k
-            .optim
-            .bind_update(gpu, &optimizer, &all_params, &all_grads, &moments)?;
+        // Two updates sharing the step count: the matrices with the method's weight decay,
+        // then the rest (biases, layer-norm gains and shifts) with none.
+        let decay = match settings.method {
+            Method::AdamL2 { weight_decay, .. } | Method::AdamW { weight_decay, .. } => {
+                weight_decay
+            }
+            _ => 0.0,
+        };
+        let groups = [
+            (0, matrices, decay),
+            (matrices, all_params.len() - matrices, 0.0),
+        ];
+        let mut update = vec![];
+        for (start, len, decay) in groups.into_iter().filter(|&(_, len, _)| len > 0) {
+            let group = all_params.range(start, len)?;
+            let group_grads = all_grads.range(start, len)?;
+            let moments = Optim::moments(gpu, len);
+            update.push(k.optim.bind_update_with_decay(
+                gpu,
+                &optimizer,
+                decay,
+                &group,
+                &group_grads,
+                &moments,
+            )?);
+        }
         Ok(GpuTransformer {
             config: c,
             settings,
@@ -960,7 +1036,15 @@ impl GpuTransformer {
         self.forward_backward
             .iter()
             .chain(&self.clip)
-            .chain([&self.tick, &self.update])
+            .chain([&self.tick])
+            .chain(&self.update)
+    }
+
+    /// Every launch one training step records, in order (the token ids are copied in
+    /// before them): for profiling, e.g. `examples/profile_gpu_transformer.rs` times each
+    /// one alone. Recording them changes the model like a training step would.
+    pub fn step_launches(&self) -> Vec<Dispatch> {
+        self.step_dispatches().cloned().collect()
     }
 
     /// The loss and every parameter's gradient for one batch at the current weights, with

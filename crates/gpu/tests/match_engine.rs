@@ -516,11 +516,12 @@ fn batched_matmul_splits_and_merges_heads() {
     }
 }
 
-/// A batch of one plain matrix is the ordinary matmul, transposes included.
+/// A batch of one plain matrix is the ordinary matmul, transposes included, at ragged sizes
+/// within one block and across several.
 #[test]
 fn batched_matmul_does_plain_matrices() {
     let kernel = BatchedMatmul::new(gpu());
-    for (m, k, n, ta, tb) in MATMUL_CASES {
+    for (m, k, n, ta, tb) in MATMUL_CASES.into_iter().chain(BLOCK_CASES) {
         let case = matmul_case(m, k, n, ta, tb);
         let view = |rows, cols, transposed: bool| {
             if transposed {
@@ -1002,21 +1003,20 @@ fn gpu_transformer_loss_and_gradients_match_the_engine() {
     }
 }
 
-/// Ten steps of AdamW with warmup-cosine and clipping (`common::transformer_settings`), each
-/// on its own batch, in two `train` calls, against the engine's loop (`common::train_on_cpu`):
-/// every loss, the final gradient norm and learning rate, and every weight at the end,
-/// within `TRANSFORMER_TRAINING`.
+/// Ten steps against the engine's own trainer (`engine::train::Trainer`, what the page runs
+/// on the CPU): the same model, the batches the trainer draws, its AdamW with weight decay
+/// on the matrices only, its warmup-cosine rates and its clipping
+/// (`common::transformer_train_config`), on the GPU in two `train` calls. Every loss, the
+/// final gradient norm and learning rate, and every weight at the end, within
+/// `TRANSFORMER_TRAINING`.
 #[test]
 fn gpu_transformer_trains_like_the_engine() {
     for (norm, activation) in transformer_variants() {
         let config = transformer_config(norm, activation);
         let settings = transformer_settings();
-        let mut cpu = transformer_model(config, 7);
-        let batches: Vec<_> = (0..10)
-            .map(|s| transformer_batch(config.vocab, settings.batch, settings.len, 100 + s))
-            .collect();
-        let mut on_gpu = GpuTransformer::new(gpu(), &cpu, settings).unwrap();
-        let (losses_cpu, norms_cpu) = train_on_cpu(&mut cpu, &settings, &batches);
+        let (mut trainer, batches) = trainer_and_batches(transformer_model(config, 7), 10);
+        let mut on_gpu = GpuTransformer::new(gpu(), &trainer.model, settings).unwrap();
+        let (losses_cpu, lrs_cpu, norms_cpu) = train_on_cpu(&mut trainer, 10);
 
         on_gpu.train(&batches[..6]).unwrap();
         let first = wait(on_gpu.read_losses());
@@ -1040,7 +1040,7 @@ fn gpu_transformer_trains_like_the_engine() {
         assert_close(
             &format!("{what} lr"),
             &[state.lr],
-            &[settings.schedule.lr_at(9)],
+            &[lrs_cpu[9]],
             Tolerance::EXACT,
         );
         assert_close(
@@ -1063,7 +1063,7 @@ fn gpu_transformer_trains_like_the_engine() {
             .param_specs()
             .iter()
             .zip(&back.params)
-            .zip(&cpu.params)
+            .zip(&trainer.model.params)
         {
             assert_close(
                 &format!("{what} {}", spec.name),

@@ -613,9 +613,10 @@ async fn causal_softmax_and_cross_entropy_match_the_autograd() {
 }
 
 /// The whole model in the browser: on the same weights and batch, the loss and every
-/// gradient against `Transformer::loss_and_grads`; then 10 clipped, scheduled AdamW steps
-/// against the engine's loop; then logits for a sequence. Pre-norm (GELU) and post-norm
-/// (ReLU); the tolerances of `match_engine.rs`.
+/// gradient against `Transformer::loss_and_grads`; logits for a sequence; then 10 clipped,
+/// scheduled AdamW steps against the engine's own trainer (`engine::train::Trainer`, weight
+/// decay on the matrices only). Pre-norm (GELU) and post-norm (ReLU); the tolerances of
+/// `match_engine.rs`.
 #[wasm_bindgen_test]
 async fn gpu_transformer_matches_the_engine() {
     let _timer = Timer::start("gpu_transformer_matches_the_engine");
@@ -624,7 +625,8 @@ async fn gpu_transformer_matches_the_engine() {
         let what = format!("{norm:?}/{activation:?}");
         let config = transformer_config(norm, activation);
         let settings = transformer_settings();
-        let mut cpu = transformer_model(config, 7);
+        let (mut trainer, batches) = trainer_and_batches(transformer_model(config, 7), 10);
+        let cpu = trainer.model.clone();
         let mut on_gpu = GpuTransformer::new(&gpu, &cpu, settings).unwrap();
 
         let batch = transformer_batch(config.vocab, settings.batch, settings.len, 6);
@@ -659,10 +661,7 @@ async fn gpu_transformer_matches_the_engine() {
             tol,
         );
 
-        let batches: Vec<_> = (0..10)
-            .map(|s| transformer_batch(config.vocab, settings.batch, settings.len, 100 + s))
-            .collect();
-        let (losses_cpu, _) = train_on_cpu(&mut cpu, &settings, &batches);
+        let (losses_cpu, _, _) = train_on_cpu(&mut trainer, 10);
         on_gpu.train(&batches).unwrap();
         let losses_gpu = wait(on_gpu.read_losses()).await;
         assert_close(
@@ -677,7 +676,7 @@ async fn gpu_transformer_matches_the_engine() {
             .param_specs()
             .iter()
             .zip(&back.params)
-            .zip(&cpu.params)
+            .zip(&trainer.model.params)
         {
             assert_close(
                 &format!("{what} {}", spec.name),

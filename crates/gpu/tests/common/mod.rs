@@ -141,6 +141,14 @@ pub const MATMUL_CASES: [(usize, usize, usize, bool, bool); 10] = [
     (1, 50, 64, true, true),
 ];
 
+/// Sizes that cross the batched matmul's 64x64 workgroup blocks and its 8x8 invocation
+/// blocks raggedly, and an inner dimension longer than a block (as weight gradients have).
+pub const BLOCK_CASES: [(usize, usize, usize, bool, bool); 3] = [
+    (70, 130, 67, false, false),
+    (70, 130, 67, true, true),
+    (129, 3, 9, true, false),
+];
+
 // ------------------------------------------------------------------------------------------
 // Element-wise kernels
 // ------------------------------------------------------------------------------------------
@@ -530,53 +538,57 @@ pub fn transformer_batch(
 pub const TRANSFORMER_BATCH: usize = 2;
 pub const TRANSFORMER_LEN: usize = 7;
 
-/// AdamW (weight decay 0.1), warmup over 3 steps to 0.01 then a cosine to 0.001 at step 10,
-/// gradients clipped to norm 0.5 (the scrambled model's gradients are larger, so most
-/// steps clip).
-pub fn transformer_settings() -> gpu::TrainSettings {
-    gpu::TrainSettings {
+/// The engine trainer's recipe for the whole-model tests: batches of 2 windows of 7
+/// tokens; AdamW with weight decay 0.1 (on the matrices only); warmup over 3 steps to 0.01,
+/// then a cosine to 0.001 at step 10; gradients clipped to norm 0.5 (the scrambled model's
+/// gradients are larger, so most steps clip).
+pub fn transformer_train_config() -> engine::train::TrainConfig {
+    engine::train::TrainConfig {
         batch: TRANSFORMER_BATCH,
         len: TRANSFORMER_LEN,
-        method: Method::adamw(0.1),
-        schedule: engine::optim::Schedule::WarmupCosine {
-            max_lr: 0.01,
-            min_lr: 0.001,
-            warmup_steps: 3,
-            total_steps: 10,
-        },
-        max_grad_norm: Some(0.5),
+        max_lr: 0.01,
+        min_lr: 0.001,
+        warmup_steps: 3,
+        total_steps: 10,
+        weight_decay: 0.1,
+        clip_norm: 0.5,
+        seed: 11,
     }
 }
 
-/// The engine's training loop for the same recipe: per step, loss and gradients on the
-/// tape, global-norm clipping, then one optimizer (per tensor) at the schedule's rate.
-/// Returns the losses, each before its update, and the gradient norms.
+/// The same recipe for the GPU.
+pub fn transformer_settings() -> gpu::TrainSettings {
+    gpu::TrainSettings::from_config(&transformer_train_config())
+}
+
+/// The engine's own trainer (`engine::train::Trainer`, the page's CPU path) on `model`, and
+/// the batches its next `steps` steps will draw: a copy of the trainer, whose sampler is in
+/// the same state, draws them first. The text is 200 tokens that count up in fives, modulo
+/// the vocabulary (0, 5, 10, 2, 7, …), so each token predicts the next and the loss falls
+/// within a few steps.
+pub fn trainer_and_batches(
+    model: engine::transformer::Transformer,
+    steps: usize,
+) -> (engine::train::Trainer, Vec<engine::transformer::Batch>) {
+    let tokens: Vec<usize> = (0..200).map(|i| i * 5 % model.config.vocab).collect();
+    let trainer = engine::train::Trainer::new(model, tokens, transformer_train_config()).unwrap();
+    let mut drawer = trainer.clone();
+    let batches = (0..steps).map(|_| drawer.draw_batch()).collect();
+    (trainer, batches)
+}
+
+/// Steps `trainer` `steps` times: the losses (each before its update), the learning rates
+/// and the gradient norms (before clipping) it reports.
 pub fn train_on_cpu(
-    model: &mut engine::transformer::Transformer,
-    settings: &gpu::TrainSettings,
-    batches: &[engine::transformer::Batch],
-) -> (Vec<f32>, Vec<f32>) {
-    let mut optimizers: Vec<engine::optim::Optimizer> = model
-        .params
-        .iter()
-        .map(|p| engine::optim::Optimizer::new(settings.method, p.len()))
-        .collect();
-    let (mut losses, mut norms) = (vec![], vec![]);
-    for (step, batch) in batches.iter().enumerate() {
-        let (loss, mut grads) = model.loss_and_grads(batch).unwrap();
-        let mut slices: Vec<&mut [f32]> = grads.iter_mut().map(|g| g.data.as_mut_slice()).collect();
-        let norm = match settings.max_grad_norm {
-            Some(max) => engine::optim::clip_grad_norm(&mut slices, max),
-            None => 0.0,
-        };
-        let lr = settings.schedule.lr_at(step as u64);
-        for ((p, g), opt) in model.params.iter_mut().zip(&grads).zip(&mut optimizers) {
-            opt.step(&mut p.data, &g.data, lr).unwrap();
-        }
-        losses.push(loss);
-        norms.push(norm);
-    }
-    (losses, norms)
+    trainer: &mut engine::train::Trainer,
+    steps: usize,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let reports: Vec<_> = (0..steps).map(|_| trainer.step().unwrap()).collect();
+    (
+        reports.iter().map(|r| r.loss).collect(),
+        reports.iter().map(|r| r.lr).collect(),
+        reports.iter().map(|r| r.grad_norm).collect(),
+    )
 }
 
 /// The largest |gpu − cpu| of a tensor relative to the largest |cpu| in it: how gradients

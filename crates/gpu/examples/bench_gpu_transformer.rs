@@ -1,18 +1,19 @@
 //! Benchmark: training tokens per second of the decoder-only transformer on the GPU
-//! (`gpu::GpuTransformer`) and on the CPU (`engine::transformer`, the autograd tape), in one
-//! process, on the same model, batches and recipe.
+//! (`gpu::GpuTransformer`) and on the CPU (`engine::train::Trainer`, the autograd tape), in
+//! one process, on the same model, batches and recipe.
 //!
-//! Run with `cargo run --release -p gpu --example bench_transformer [steps]`. The model is a
+//! Run with `cargo run --release -p gpu --example bench_gpu_transformer [steps]`. The model is a
 //! character-level one of the size a chapter trains: vocabulary 65, context 64, d_model 64,
-//! 4 heads, 2 layers, d_ff 256, pre-norm, GELU (about 120,000 parameters); batches of 8
-//! windows of 64 tokens (512 tokens a step); AdamW with warmup-cosine and clipping at 1.
+//! 4 heads, 2 layers, d_ff 256, pre-norm, GELU (107,840 parameters); batches of 8
+//! windows of 64 tokens (512 tokens a step) drawn by the engine's trainer from a seeded
+//! stream; AdamW (decay 0.1 on the matrices) with warmup-cosine and clipping at 1.
 //! GPU time runs from the first submit to the last loss read back, as a page sees it;
 //! building the pipelines is timed apart.
 
 use std::time::Instant;
 
-use engine::optim::{clip_grad_norm, Method, Optimizer, Schedule};
 use engine::rng::Rng;
+use engine::train::{TrainConfig, Trainer};
 use engine::transformer::{Activation, Batch, Norm, Transformer, TransformerConfig};
 use gpu::{Gpu, GpuTransformer, TrainSettings};
 
@@ -39,32 +40,26 @@ fn main() {
         activation: Activation::Gelu,
         eps: 1e-5,
     };
-    let settings = TrainSettings {
+    let train_config = TrainConfig {
         batch: 8,
         len: 64,
-        method: Method::adamw(0.1),
-        schedule: Schedule::WarmupCosine {
-            max_lr: 3e-3,
-            min_lr: 3e-4,
-            warmup_steps: 10,
-            total_steps: 1000,
-        },
-        max_grad_norm: Some(1.0),
+        max_lr: 3e-3,
+        min_lr: 3e-4,
+        warmup_steps: 10,
+        total_steps: 1000,
+        weight_decay: 0.1,
+        clip_norm: 1.0,
+        seed: 2,
     };
+    let settings = TrainSettings::from_config(&train_config);
     let model = Transformer::new(config, 1).expect("a valid configuration");
-    let mut rng = Rng::new(2);
-    let batches: Vec<Batch> = (0..steps)
-        .map(|_| {
-            let n = settings.batch * settings.len;
-            let window: Vec<usize> = (0..n + 1).map(|_| rng.below(config.vocab)).collect();
-            Batch {
-                batch: settings.batch,
-                len: settings.len,
-                inputs: window[..n].to_vec(),
-                targets: window[1..].to_vec(),
-            }
-        })
-        .collect();
+    // A seeded stream of 100,000 tokens; the engine's trainer draws the windows, and a copy
+    // of it draws the same windows first for the GPU.
+    let mut rng = Rng::new(3);
+    let text: Vec<usize> = (0..100_000).map(|_| rng.below(config.vocab)).collect();
+    let mut trainer = Trainer::new(model.clone(), text, train_config).expect("valid settings");
+    let mut drawer = trainer.clone();
+    let batches: Vec<Batch> = (0..steps).map(|_| drawer.draw_batch()).collect();
     let tokens = (steps * settings.batch * settings.len) as f64;
     println!("# GPU: {}", gpu.describe());
     println!(
@@ -88,23 +83,9 @@ fn main() {
     let gpu_secs = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let mut cpu = model.clone();
-    let mut optimizers: Vec<Optimizer> = cpu
-        .params
-        .iter()
-        .map(|p| Optimizer::new(settings.method, p.len()))
+    let cpu_losses: Vec<f32> = (0..steps)
+        .map(|_| trainer.step().expect("a finite step").loss)
         .collect();
-    let mut cpu_losses = vec![];
-    for (step, batch) in batches.iter().enumerate() {
-        let (loss, mut grads) = cpu.loss_and_grads(batch).expect("valid batch");
-        let mut slices: Vec<&mut [f32]> = grads.iter_mut().map(|g| g.data.as_mut_slice()).collect();
-        clip_grad_norm(&mut slices, 1.0);
-        let lr = settings.schedule.lr_at(step as u64);
-        for ((p, g), opt) in cpu.params.iter_mut().zip(&grads).zip(&mut optimizers) {
-            opt.step(&mut p.data, &g.data, lr).expect("matching sizes");
-        }
-        cpu_losses.push(loss);
-    }
     let cpu_secs = start.elapsed().as_secs_f64();
 
     println!("\n| | tokens/s | ms per step | first loss | last loss |");
