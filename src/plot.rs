@@ -2,3 +2,4 @@
 //! components only turn it into elements, so colours follow the theme through CSS.
 
 pub mod line_chart;
+pub mod race_chart;

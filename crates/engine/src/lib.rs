@@ -21,3 +21,4 @@ pub mod vocab;
 pub mod generate;
 pub mod train;
 pub mod checkpoint;
+pub mod norm_race;
