@@ -7,6 +7,7 @@ pub mod generation_lab;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod matrix_view;
+pub mod norm_placement_lab;
 pub mod number_field;
 pub mod sampling_bench;
 pub mod schedule_lab;
@@ -30,5 +31,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::ScheduleLab => view! { <schedule_lab::ScheduleLab /> }.into_any(),
         Widget::GenerationLab => view! { <generation_lab::GenerationLab /> }.into_any(),
         Widget::KvCacheTimer => view! { <kv_cache_timer::KvCacheTimer /> }.into_any(),
+        Widget::NormPlacementLab => view! { <norm_placement_lab::NormPlacementLab /> }.into_any(),
     }
 }

@@ -25,6 +25,8 @@ pub enum Widget {
     GenerationLab,
     /// Chapter 5: the same text generated with and without a KV cache, timed and counted.
     KvCacheTimer,
+    /// Chapter 7: pre-norm against post-norm, with and without warmup, trained side by side.
+    NormPlacementLab,
 }
 
 impl Widget {
@@ -39,6 +41,7 @@ impl Widget {
         Widget::ScheduleLab,
         Widget::GenerationLab,
         Widget::KvCacheTimer,
+        Widget::NormPlacementLab,
     ];
 
     /// The name used in Markdown.
@@ -53,6 +56,7 @@ impl Widget {
             Widget::ScheduleLab => "schedule-lab",
             Widget::GenerationLab => "generation-lab",
             Widget::KvCacheTimer => "kv-cache-timer",
+            Widget::NormPlacementLab => "norm-placement-lab",
         }
     }
 
