@@ -5,3 +5,4 @@ pub mod line_chart;
 pub mod contour;
 pub mod multi_chart;
 pub mod curves;
+pub mod race_chart;

@@ -9,6 +9,7 @@ pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod matrix_view;
 pub mod model_store;
+pub mod norm_placement_lab;
 pub mod number_field;
 pub mod optimizer_race;
 pub mod inside_adam;
@@ -49,5 +50,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::WeightDecayLab => view! { <weight_decay_lab::WeightDecayLab /> }.into_any(),
         Widget::NormAxes => view! { <norm_axes_lab::NormAxesLab /> }.into_any(),
         Widget::GptTrainer => view! { <gpt_trainer::GptTrainer /> }.into_any(),
+        Widget::NormPlacementLab => view! { <norm_placement_lab::NormPlacementLab /> }.into_any(),
     }
 }

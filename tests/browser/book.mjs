@@ -1016,6 +1016,82 @@ await test("tiny GPT panel: bad settings are refused, the largest learning rate 
   const status = await page.locator('[data-status="gpt"]').innerText();
   if (status.startsWith("Diverged")) expect((await page.locator('[data-status="gpt"]').getAttribute("class")).includes("diverged"), "diverged is marked");
   expect(await page.locator(".gpt-trainer").isVisible(), "panel alive");
+// ---------------------------------------------------------------- chapter 7: norm placement
+const normText = (page, name) => page.locator(`.norm-lab [data-value="${name}"]`).innerText();
+const normFinals = async (page) => Promise.all([0, 1, 2, 3].map((i) => normText(page, `norm-final-${i}`)));
+const normPaths = (page) => page.locator(".norm-lab path.series").evaluateAll((ps) => ps.map((p) => p.getAttribute("d")));
+async function runNormLab(page, timeout) {
+  await page.locator(".norm-lab").getByRole("button", { name: /Run the four|Resume/ }).click();
+  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="norm"]').innerText), null, { timeout });
+}
+
+await test("norm lab: the default run finishes with four finite losses ranked as the engine's pinned test says", async (page) => {
+  await openChapter(page, "regularization");
+  expect((await normText(page, "norm-lr")) === "0.03", "default learning rate");
+  const started = Date.now();
+  await runNormLab(page, 600000);
+  const seconds = (Date.now() - started) / 1000;
+  const [preWarm, preCold, postWarm, postCold] = (await normFinals(page)).map(Number);
+  console.log(`     default run: ${seconds.toFixed(1)} s; pre ${preWarm} / ${preCold}, post ${postWarm} / ${postCold}`);
+  expect([preWarm, preCold, postWarm, postCold].every(Number.isFinite), `finite: ${await normFinals(page)}`);
+  expect(preWarm < postWarm && postWarm < preCold && preCold < postCold, `ranking ${[preWarm, postWarm, preCold, postCold]}`);
+  const unigram = Number((await normText(page, "norm-references")).match(/loss of ([0-9.]+)/)[1]);
+  expect(Math.abs(postCold - unigram) < 0.05, `post-norm without warmup stuck at the letter frequencies: ${postCold} vs ${unigram}`);
+  expect((await normText(page, "norm-steps")) === "200", "200 steps");
+  expect((await normPaths(page)).slice(0, 4).every((d) => d.split("L").length > 150), "four full curves");
+  if (shots) {
+    mkdirSync(shots, { recursive: true });
+    await page.locator(".norm-lab").screenshot({ path: join(shots, "norm-lab-default.png") });
+  }
+});
+
+await test("norm lab: every control; the top learning rate shows diverged runs; warmup changes the curves; bad values refused", async (page) => {
+  await openChapter(page, "regularization");
+  const lab = page.locator(".norm-lab");
+  const field = (name) => lab.locator(`input[data-name="${name}"]`);
+  await field("norm-depth").fill("1");
+  // The slider's top: both runs without warmup blow up, and the page says so.
+  await lab.locator('input[data-name="norm-lr"]').fill("12");
+  expect((await normText(page, "norm-lr")) === "1", "slider at 1.0");
+  await runNormLab(page, 300000);
+  let finals = await normFinals(page);
+  expect(/diverged at step \d+/.test(finals[1]) && /diverged at step \d+/.test(finals[3]), `diverged: ${finals}`);
+  expect((await lab.locator("path.stop-mark").count()) >= 2, "crosses mark the diverged runs");
+  expect(/diverged/.test(await lab.locator('[data-status="norm"]').innerText()), "status says diverged");
+  // Pause and resume.
+  await lab.locator('input[data-name="norm-lr"]').fill("6");
+  await lab.getByRole("button", { name: "Run the four" }).click();
+  await page.waitForFunction(() => Number(document.querySelector('.norm-lab [data-value="norm-steps"]').innerText) > 5);
+  await lab.getByRole("button", { name: "Pause" }).click();
+  const paused = await normText(page, "norm-steps");
+  await page.waitForTimeout(300);
+  expect((await normText(page, "norm-steps")) === paused, "paused runs stay put");
+  await runNormLab(page, 300000);
+  // Without warmup the "warmup" lanes are the others' twins; with it they differ.
+  await field("norm-warmup").fill("0");
+  await runNormLab(page, 300000);
+  finals = await normFinals(page);
+  expect(finals[0] === finals[1] && finals[2] === finals[3], `warmup 0 makes twins: ${finals}`);
+  const noWarmupPaths = await normPaths(page);
+  await field("norm-warmup").fill("100");
+  await runNormLab(page, 300000);
+  const warmFinals = await normFinals(page);
+  expect(warmFinals[0] !== warmFinals[1] && warmFinals[2] !== warmFinals[3], `warmup 100 separates them: ${warmFinals}`);
+  const warmPaths = await normPaths(page);
+  expect(warmPaths[0] !== noWarmupPaths[0] && warmPaths[1] === noWarmupPaths[1], "only the warmup lanes' curves change");
+  // Another seed gives other numbers; going back replays exactly.
+  await field("norm-seed").fill("8");
+  await runNormLab(page, 300000);
+  expect((await normFinals(page))[0] !== warmFinals[0], "seed 8 differs");
+  await field("norm-seed").fill("7");
+  await runNormLab(page, 300000);
+  expect((await normFinals(page)).join() === warmFinals.join(), "seed 7 replays");
+  // Bad values get a message and leave the last good settings in place.
+  for (const [name, bad] of [["norm-depth", "0"], ["norm-depth", "13"], ["norm-depth", "2.5"], ["norm-warmup", "201"], ["norm-warmup", "abc"], ["norm-seed", "-1"]]) {
+    await field(name).fill(bad);
+    expect((await lab.locator(`[data-error-for="${name}"]`).innerText()).length > 5, `no message for ${name}=${bad}`);
+  }
+  expect((await normFinals(page)).join() === warmFinals.join(), "last good run kept");
 });
 
 // ---------------------------------------------------------------- phones

@@ -43,6 +43,8 @@ pub enum Widget {
     NormAxes,
     /// Chapter 5: train a tiny GPT on Shakespeare, on WebGPU or the CPU; save and load it.
     GptTrainer,
+    /// Chapter 7: pre-norm against post-norm, with and without warmup, trained side by side.
+    NormPlacementLab,
 }
 
 impl Widget {
@@ -66,6 +68,7 @@ impl Widget {
         Widget::WeightDecayLab,
         Widget::NormAxes,
         Widget::GptTrainer,
+        Widget::NormPlacementLab,
     ];
 
     /// The name used in Markdown.
@@ -89,6 +92,7 @@ impl Widget {
             Widget::WeightDecayLab => "weight-decay-lab",
             Widget::NormAxes => "norm-axes",
             Widget::GptTrainer => "gpt-trainer",
+            Widget::NormPlacementLab => "norm-placement-lab",
         }
     }
 

@@ -29,3 +29,4 @@ pub mod curve_fit;
 pub mod dropout;
 pub mod weight_decay;
 pub mod norm_axes;
+pub mod norm_race;
