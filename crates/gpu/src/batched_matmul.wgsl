@@ -18,7 +18,7 @@
 // Why not stage tiles in workgroup memory, as matmul.wgsl does? Reading a tile from
 // workgroup memory is still one read per product, and the barriers around each tile cost
 // more than they save on a CPU-emulated GPU (Mesa's lavapipe, where this kernel was
-// profiled: 8x8 blocks made the transformer's products about 8 times faster than 16x16
+// profiled: 8x8 blocks made the transformer's products about 7 times faster than 16x16
 // shared tiles). The operands of a book-sized model fit in any GPU's cache anyway.
 
 // One operand. WGSL aligns a struct inside a uniform to 16 bytes, hence the padding to 32.

@@ -13,7 +13,7 @@
 //! | [`bce`] | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |
 //! | [`col_sum`] | column sums (bias gradients) | `tensor::sum_to_shape` |
 //! | [`optim`] | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW; global-norm clipping; a learning rate per step | `optim::Optimizer::step`, `optim::clip_grad_norm`, `optim::Schedule` |
-//! | [`batched_matmul`] | C[z] (+)= A[z]·B[z] through strided views: attention heads split and merged without copies | `tensor::matmul_transposed` |
+//! | [`batched_matmul`] | C[z] (+)= A[z]·B[z] through strided views: attention heads split and merged without copies; 8x8 blocks per invocation | `tensor::matmul_transposed` |
 //! | [`embedding`] | gather of table rows; its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
 //! | [`layer_norm`] | y = x̂·γ + β per row; dx, dγ, dβ | `autograd::Graph::layer_norm` |
 //! | [`causal_softmax`] | scale, causal mask, row softmax; and back | `tensor::softmax_rows`, `tensor::causal_mask` |

@@ -79,7 +79,7 @@ impl GpuTensor {
     /// of the same buffer (no copy): e.g. the part of a packed buffer that holds a group of
     /// its tensors. `start` must be a multiple of [`VIEW_ALIGNMENT`].
     pub fn range(&self, start: usize, len: usize) -> Result<GpuTensor, ShapeError> {
-        if start % VIEW_ALIGNMENT != 0 || start + len > self.len() {
+        if !start.is_multiple_of(VIEW_ALIGNMENT) || start + len > self.len() {
             return Err(ShapeError::new(format!(
                 "range: elements {start}..{} of a tensor of {} (the start must be a multiple \
                  of {VIEW_ALIGNMENT})",
