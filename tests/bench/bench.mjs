@@ -6,7 +6,8 @@
 // Environment: MLBOOK_BENCH_PKG (wasm-bindgen's output for crates/bench-web), MLBOOK_NPM
 // (folder holding playwright-core, @tensorflow/* and binaryen), MLBOOK_BENCH_QUICK=1 (fewer,
 // shorter rounds: a smoke run, not figures to record), MLBOOK_BENCH_PARTS (comma-separated
-// subset of wasm,webgpu,xor to run; all three by default).
+// subset of wasm,webgpu,xor to run; all three by default), MLBOOK_BENCH_GPU_ROUNDS (timed
+// WebGPU rounds per size, 3 by default; more under heavy load).
 
 import { createServer } from "node:http";
 import { readFileSync, existsSync, statSync } from "node:fs";
@@ -27,7 +28,7 @@ const settings = {
   sizes: [64, 256, 512],
   rounds: quick ? 3 : 7,
   // A GPU round on a software adapter takes seconds at n = 512, so fewer of them.
-  gpuRounds: 3,
+  gpuRounds: Number(process.env.MLBOOK_BENCH_GPU_ROUNDS ?? 3),
   minMs: quick ? 100 : 300,
   // Warm-up calls per implementation, so V8 has tiered both modules up to optimized code
   // (a call that started in the baseline compiler's code finishes in it).
@@ -99,7 +100,8 @@ for (const p of problems) console.log(`problem: ${p}`);
 process.exit(problems.length === 0 ? 0 : 1);
 
 function report({ env, rows, xor }) {
-  const f = (x) => x.toFixed(2);
+  // Two decimals, or two significant digits below 1 (WebGPU on a software adapter is slow).
+  const f = (x) => (Math.abs(x) >= 1 || x === 0 ? x.toFixed(2) : x.toPrecision(2));
   const spread = (xs) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
   console.log(`# In-browser benchmark, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`Chromium: ${env.userAgent}`);
@@ -123,7 +125,13 @@ function report({ env, rows, xor }) {
     const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
     console.log(`n=${r.n}: ours wasm ${spread2(w.ours)}, tfjs-wasm ${spread2(w.theirs)}, ours WGSL ${spread2(g.ours)}, tfjs-webgpu ${spread2(g.theirs)}; ` +
       `differences: ours WGSL ${e1(r.check.oursWgsl)}, tfjs-wasm ${e1(r.check.tfjsWasm)}, tfjs-webgpu ${e1(r.check.tfjsWebgpu)}`);
-    if (g.ours.length > 1 || !Number.isNaN(g.ours[0])) console.log(`  WGSL rounds, ours: ${g.ours.map(f).join(", ")}; tfjs-webgpu: ${g.theirs.map(f).join(", ")}`);
+    if (r.webgpu) {
+      // Round i of ours and of theirs ran back to back, so their ratio shares the load of
+      // that moment; the median of those ratios is steadier than the ratio of the medians.
+      const ratios = r.webgpu.ours.map((x, i) => x / r.webgpu.theirs[i]);
+      console.log(`  WGSL rounds, ours: ${g.ours.map(f).join(", ")}; tfjs-webgpu: ${g.theirs.map(f).join(", ")}; ` +
+        `round by round ours / tfjs-webgpu: ${ratios.map(f).join(", ")} (median ${f(median(ratios))})`);
+    }
     for (const [who, d] of Object.entries(r.check)) if (!(d < 1e-4)) problems.push(`n=${r.n}: ${who} does not compute the engine's product (relative difference ${d})`);
   }
   if (!settings.parts.includes("xor")) return;
