@@ -5,7 +5,9 @@
 //
 // Environment: MLBOOK_BENCH_PKG (wasm-bindgen's output for crates/bench-web), MLBOOK_NPM
 // (folder holding playwright-core, @tensorflow/* and binaryen), MLBOOK_BENCH_QUICK=1 (fewer,
-// shorter rounds: a smoke run, not figures to record).
+// shorter rounds: a smoke run, not figures to record), MLBOOK_BENCH_PARTS (comma-separated
+// subset of wasm,webgpu,xor to run; all three by default), MLBOOK_BENCH_GPU_ROUNDS (timed
+// WebGPU rounds per size, 3 by default; more under heavy load).
 
 import { createServer } from "node:http";
 import { readFileSync, existsSync, statSync } from "node:fs";
@@ -20,11 +22,13 @@ const pkg = process.env.MLBOOK_BENCH_PKG ?? "target/bench-web";
 const require = createRequire(join(npm, "package.json"));
 const { chromium } = require("playwright-core");
 const quick = process.env.MLBOOK_BENCH_QUICK === "1";
+const parts = (process.env.MLBOOK_BENCH_PARTS ?? "wasm,webgpu,xor").split(",");
 const settings = {
+  parts,
   sizes: [64, 256, 512],
   rounds: quick ? 3 : 7,
   // A GPU round on a software adapter takes seconds at n = 512, so fewer of them.
-  gpuRounds: 3,
+  gpuRounds: Number(process.env.MLBOOK_BENCH_GPU_ROUNDS ?? 3),
   minMs: quick ? 100 : 300,
   // Warm-up calls per implementation, so V8 has tiered both modules up to optimized code
   // (a call that started in the baseline compiler's code finishes in it).
@@ -96,7 +100,8 @@ for (const p of problems) console.log(`problem: ${p}`);
 process.exit(problems.length === 0 ? 0 : 1);
 
 function report({ env, rows, xor }) {
-  const f = (x) => x.toFixed(2);
+  // Two decimals, or two significant digits below 1 (WebGPU on a software adapter is slow).
+  const f = (x) => (Math.abs(x) >= 1 || x === 0 ? x.toFixed(2) : x.toPrecision(2));
   const spread = (xs) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
   console.log(`# In-browser benchmark, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`Chromium: ${env.userAgent}`);
@@ -104,18 +109,32 @@ function report({ env, rows, xor }) {
   console.log(`ours (crates/bench-web): ${simdReport()}`);
   console.log(`our WebGPU adapter: ${env.ourAdapter}; tfjs-webgpu adapter: ${env.tfjsAdapter}`);
   console.log(`median of ${settings.rounds} rounds (GPU: ${settings.gpuRounds}) of >= ${settings.minMs} ms each, after ${settings.warmups} warm-up calls each (GPU: 1); a GPU batch is ${JSON.stringify(settings.batch)} products queued (by n), then one read-back awaited\n`);
+  // A part that was not run shows as "–".
+  const none = { ours: [NaN], theirs: [NaN], oursMedian: NaN, theirsMedian: NaN };
+  const g2 = (x) => (Number.isNaN(x) ? "–" : f(x));
+  const spread2 = (xs) => (xs.some(Number.isNaN) ? "–" : spread(xs));
+  const e1 = (x) => (x === undefined ? "–" : x.toExponential(1));
   console.log("| n | ours wasm GFLOP/s | tfjs-wasm GFLOP/s | ours / tfjs-wasm | ours WGSL GFLOP/s | tfjs-webgpu GFLOP/s | ours / tfjs-webgpu |");
   console.log("|---|---|---|---|---|---|---|");
   for (const r of rows) {
-    const [w, g] = [r.wasm, r.webgpu];
-    console.log(`| ${r.n} | ${f(w.oursMedian)} | ${f(w.theirsMedian)} | ${f(w.oursMedian / w.theirsMedian)} | ${f(g.oursMedian)} | ${f(g.theirsMedian)} | ${f(g.oursMedian / g.theirsMedian)} |`);
+    const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
+    console.log(`| ${r.n} | ${g2(w.oursMedian)} | ${g2(w.theirsMedian)} | ${g2(w.oursMedian / w.theirsMedian)} | ${g2(g.oursMedian)} | ${g2(g.theirsMedian)} | ${g2(g.oursMedian / g.theirsMedian)} |`);
   }
   console.log("\nRange over the rounds (min–max GFLOP/s), and each product against the engine's (largest |difference| / largest |entry|):");
   for (const r of rows) {
-    console.log(`n=${r.n}: ours wasm ${spread(r.wasm.ours)}, tfjs-wasm ${spread(r.wasm.theirs)}, ours WGSL ${spread(r.webgpu.ours)}, tfjs-webgpu ${spread(r.webgpu.theirs)}; ` +
-      `differences: ours WGSL ${r.check.oursWgsl.toExponential(1)}, tfjs-wasm ${r.check.tfjsWasm.toExponential(1)}, tfjs-webgpu ${r.check.tfjsWebgpu.toExponential(1)}`);
+    const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
+    console.log(`n=${r.n}: ours wasm ${spread2(w.ours)}, tfjs-wasm ${spread2(w.theirs)}, ours WGSL ${spread2(g.ours)}, tfjs-webgpu ${spread2(g.theirs)}; ` +
+      `differences: ours WGSL ${e1(r.check.oursWgsl)}, tfjs-wasm ${e1(r.check.tfjsWasm)}, tfjs-webgpu ${e1(r.check.tfjsWebgpu)}`);
+    if (r.webgpu) {
+      // Round i of ours and of theirs ran back to back, so their ratio shares the load of
+      // that moment; the median of those ratios is steadier than the ratio of the medians.
+      const ratios = r.webgpu.ours.map((x, i) => x / r.webgpu.theirs[i]);
+      console.log(`  WGSL rounds, ours: ${g.ours.map(f).join(", ")}; tfjs-webgpu: ${g.theirs.map(f).join(", ")}; ` +
+        `round by round ours / tfjs-webgpu: ${ratios.map(f).join(", ")} (median ${f(median(ratios))})`);
+    }
     for (const [who, d] of Object.entries(r.check)) if (!(d < 1e-4)) problems.push(`n=${r.n}: ${who} does not compute the engine's product (relative difference ${d})`);
   }
+  if (!settings.parts.includes("xor")) return;
   const ms = (runs) => median(runs.map((r) => r.ms));
   console.log(`\n# XOR, 2-4-1, ${settings.epochs} full-batch epochs (median of ${settings.xorCpuRuns} CPU runs, ${settings.xorGpuRuns} GPU run)`);
   console.log(`| backend | ms | µs per epoch | final loss | predictions |`);

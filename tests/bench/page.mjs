@@ -80,7 +80,7 @@ async function race(oursRound, theirsRound, { rounds, minMs, warmMs, warmups }) 
   return { ...result, oursMedian: median(result.ours), theirsMedian: median(result.theirs) };
 }
 
-window.runBench = async ({ sizes, rounds, gpuRounds, minMs, warmMs, warmups, batch, epochs, chunk, xorCpuRuns, xorGpuRuns }) => {
+window.runBench = async ({ parts, sizes, rounds, gpuRounds, minMs, warmMs, warmups, batch, epochs, chunk, xorCpuRuns, xorGpuRuns }) => {
   await init();
   const settings = { rounds, minMs, warmMs, warmups };
   const env = {
@@ -103,7 +103,7 @@ window.runBench = async ({ sizes, rounds, gpuRounds, minMs, warmMs, warmups, bat
   const references = new Map(sizes.map((n) => [n, ours.cpu_matmul(inputs.get(n).a, inputs.get(n).b, n)]));
   const rows = new Map(sizes.map((n) => [n, { n, check: {} }]));
 
-  for (const n of sizes) {
+  for (const n of parts.includes("wasm") ? sizes : []) {
     const { a, b } = inputs.get(n);
     const [ta, tb] = [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])];
     const product = tf.matMul(ta, tb);
@@ -119,7 +119,7 @@ window.runBench = async ({ sizes, rounds, gpuRounds, minMs, warmMs, warmups, bat
   await tf.ready();
   const info = tf.backend().adapterInfo ?? {};
   env.tfjsAdapter = `${info.vendor ?? "?"} ${info.architecture ?? ""}`.trim();
-  for (const n of sizes) {
+  for (const n of parts.includes("webgpu") ? sizes : []) {
     const { a, b } = inputs.get(n);
     const [ta, tb] = [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])];
     const product = tf.matMul(ta, tb);
@@ -139,6 +139,7 @@ window.runBench = async ({ sizes, rounds, gpuRounds, minMs, warmMs, warmups, bat
   // XOR: several CPU runs (each well under a second); the GPU run on a software adapter
   // takes over a minute.
   const xor = { cpu: [], gpu: [] };
+  if (!parts.includes("xor")) return { env, rows: [...rows.values()], xor };
   for (let r = 0; r < xorCpuRuns; r++) {
     const run = ours.cpu_xor(epochs);
     xor.cpu.push({ ms: run.ms, loss: run.loss, predictions: [...run.predictions] });

@@ -21,7 +21,7 @@ fn main() {
         }
     };
     println!("# GPU: {}", gpu.describe());
-    println!("\n## matmul: WGSL (16x16 tiles) vs engine CPU, square f32");
+    println!("\n## matmul: WGSL (32x32 tiles, 4x4 per invocation) vs engine CPU, square f32");
     println!("| n | GPU GFLOP/s | CPU GFLOP/s | GPU / CPU |");
     println!("|---|---|---|---|");
     let mut rng = Rng::new(1);

@@ -7,7 +7,7 @@
 //!
 //! | kernel | computes | CPU reference |
 //! |---|---|---|
-//! | [`matmul`] | C = op(A)·op(B), transposes as flags; 16x16 tiles in workgroup memory | `tensor::matmul_transposed` |
+//! | [`matmul`] | C = op(A)·op(B), transposes as flags; 32x32 tiles in workgroup memory, a 4x4 block per invocation | `tensor::matmul_transposed` |
 //! | [`add_bias`] | x += bias, the row added to every row | `tensor::add` |
 //! | [`activation`] | ReLU, tanh, sigmoid: y = f(x) and dx = dy·f'(x) | `autograd::Graph::{relu, tanh, sigmoid}` |
 //! | [`bce`] | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |

@@ -26,8 +26,9 @@ pub struct Matmul {
 }
 
 impl Matmul {
-    /// The side of the square tile a workgroup computes (`TILE` in the shader).
-    pub const TILE: u32 = 16;
+    /// The side of the square tile of C a workgroup computes (`TILE` in the shader): 8 × 8
+    /// invocations, each computing a 4 × 4 block.
+    pub const TILE: u32 = 32;
 
     pub fn new(gpu: &Gpu) -> Matmul {
         Matmul {
@@ -67,7 +68,7 @@ impl Matmul {
             transpose_b: transpose_b as u32,
         };
         let dims = uniform(gpu, "matmul dims", &dims);
-        // One workgroup per 16x16 tile of C: x runs along columns, y along rows.
+        // One workgroup per 32 × 32 tile of C: x runs along columns, y along rows.
         let workgroups = [groups_for(n, Self::TILE), groups_for(m, Self::TILE), 1];
         Ok(self.kernel.bind(gpu, &[&dims, a, b, c], workgroups))
     }

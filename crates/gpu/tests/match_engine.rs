@@ -16,7 +16,7 @@ use common::{
     activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs,
     bce_reference, grid_config, grids, largest_difference, matmul_case, moons_configs,
     optimizer_grads, optimizer_methods, random, training_configs, weights_of, Tolerance,
-    MATMUL_CASES,
+    MATMUL_CASES, MATMUL_TILE_EDGE_CASES,
 };
 use common::*;
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
@@ -123,6 +123,13 @@ fn check_matmul(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bo
 #[test]
 fn matmul_matches_the_engine_at_ragged_sizes() {
     for (m, k, n, ta, tb) in MATMUL_CASES {
+        check_matmul(m, k, n, ta, tb);
+    }
+}
+
+#[test]
+fn matmul_matches_the_engine_across_tile_edges() {
+    for (m, k, n, ta, tb) in MATMUL_TILE_EDGE_CASES {
         check_matmul(m, k, n, ta, tb);
     }
 }

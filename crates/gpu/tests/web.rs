@@ -22,7 +22,7 @@ use common::{
     activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs,
     bce_reference, grid_config, grids, largest_difference, matmul_case, moons_configs,
     optimizer_grads, optimizer_methods, random, training_configs, weights_of, Tolerance,
-    MATMUL_CASES,
+    MATMUL_CASES, MATMUL_TILE_EDGE_CASES,
 };
 use common::*;
 use engine::mlp::{Activation, Init, Mlp, XorConfig};
@@ -146,6 +146,16 @@ async fn matmul_matches_the_engine_at_ragged_sizes() {
         }
     }
     for case in MATMUL_CASES {
+        check_matmul(&gpu, &kernel, case).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn matmul_matches_the_engine_across_tile_edges() {
+    let _timer = Timer::start("matmul_matches_the_engine_across_tile_edges");
+    let gpu = gpu().await;
+    let kernel = Matmul::new(&gpu);
+    for case in MATMUL_TILE_EDGE_CASES {
         check_matmul(&gpu, &kernel, case).await;
     }
 }

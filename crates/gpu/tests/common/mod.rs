@@ -126,7 +126,7 @@ pub fn matmul_case(
     }
 }
 
-/// Ragged sizes around the 16-wide tiles, in all four transpose combinations:
+/// Small and ragged sizes, in all four transpose combinations:
 /// (m, k, n, transpose A, transpose B).
 pub const MATMUL_CASES: [(usize, usize, usize, bool, bool); 10] = [
     (7, 13, 5, false, false),
@@ -147,6 +147,19 @@ pub const BLOCK_CASES: [(usize, usize, usize, bool, bool); 3] = [
     (70, 130, 67, false, false),
     (70, 130, 67, true, true),
     (129, 3, 9, true, false),
+/// Sizes that straddle the kernel's edges: 32 × 32 tiles of C per workgroup, 4 × 4 blocks per
+/// invocation, k in slices of 32. (m, k, n, transpose A, transpose B).
+pub const MATMUL_TILE_EDGE_CASES: [(usize, usize, usize, bool, bool); 7] = [
+    // One row and one column past a tile, one step past two slices: every edge at once.
+    (33, 65, 31, false, false),
+    (33, 65, 31, true, false),
+    (33, 65, 31, false, true),
+    (33, 65, 31, true, true),
+    // Nothing ragged: exactly one tile and slice, then 2 × 2 tiles and three slices.
+    (32, 32, 32, false, false),
+    (64, 96, 64, false, false),
+    // Blocks cut inside: 3 rows of a 4-row block, 2 columns of a 4-column block.
+    (35, 33, 66, true, true),
 ];
 
 // ------------------------------------------------------------------------------------------
