@@ -147,6 +147,8 @@ pub const BLOCK_CASES: [(usize, usize, usize, bool, bool); 3] = [
     (70, 130, 67, false, false),
     (70, 130, 67, true, true),
     (129, 3, 9, true, false),
+];
+
 /// Sizes that straddle the kernel's edges: 32 × 32 tiles of C per workgroup, 4 × 4 blocks per
 /// invocation, k in slices of 32. (m, k, n, transpose A, transpose B).
 pub const MATMUL_TILE_EDGE_CASES: [(usize, usize, usize, bool, bool); 7] = [
