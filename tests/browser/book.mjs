@@ -710,6 +710,8 @@ await test("network race: five optimizers learn two moons on the GPU and on the 
   expect((await w.locator('[data-value="net-status-sgd"]').innerText()).startsWith("diverged at step"), "SGD at lr 100 diverges");
   await w.locator('input[data-name="net-lr-adam"]').fill("0");
   expect((await w.locator('[data-error-for="net-lr-adam"]').innerText()).length > 5, "bad rate explained");
+});
+
 await test("transformer trace: the chapter's loss, the causal mask, row sums, unknown words", async (page) => {
   await openChapter(page, "transformer-trace");
   const mean = () => page.locator('[data-value="trace-mean-loss"]').innerText();
@@ -1016,6 +1018,8 @@ await test("tiny GPT panel: bad settings are refused, the largest learning rate 
   const status = await page.locator('[data-status="gpt"]').innerText();
   if (status.startsWith("Diverged")) expect((await page.locator('[data-status="gpt"]').getAttribute("class")).includes("diverged"), "diverged is marked");
   expect(await page.locator(".gpt-trainer").isVisible(), "panel alive");
+});
+
 // ---------------------------------------------------------------- chapter 7: norm placement
 const normText = (page, name) => page.locator(`.norm-lab [data-value="${name}"]`).innerText();
 const normFinals = async (page) => Promise.all([0, 1, 2, 3].map((i) => normText(page, `norm-final-${i}`)));
