@@ -33,7 +33,8 @@ fn step_count(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 1000.0), "Use a whole number from 1 to 1000.")
 }
 
-/// A number for the table: four significant figures, in scientific notation when tiny or huge.
+/// A number for the table: four significant figures (so the uncorrected first step reads
+/// 0.003162, not 0.0032), in scientific notation when tiny or huge.
 pub fn format_number(v: f32) -> String {
     let a = v.abs();
     if v == 0.0 {
@@ -41,7 +42,9 @@ pub fn format_number(v: f32) -> String {
     } else if !(1e-3..1e5).contains(&a) {
         format!("{v:.3e}")
     } else {
-        format!("{v:.4}")
+        // Digits before the point set how many may follow: 1000 → none, 0.001 → six.
+        let decimals = (3 - libm::floor(libm::log10(a as f64)) as i32).max(0) as usize;
+        format!("{v:.decimals$}")
     }
 }
 
@@ -152,7 +155,10 @@ mod tests {
 
     #[test]
     fn numbers_read_cleanly() {
-        assert_eq!(format_number(10.0), "10.0000");
+        assert_eq!(format_number(10.0), "10.00");
+        assert_eq!(format_number(1000.0129), "1000");
+        assert_eq!(format_number(0.003_162_3), "0.003162");
+        assert_eq!(format_number(-0.5), "-0.5000");
         assert_eq!(format_number(0.00025), "2.500e-4");
         assert_eq!(format_number(0.0), "0");
         assert!(beta(1.0).is_err() && beta(0.0).is_ok() && epsilon(0.0).is_err() && step_count(0.0).is_err());

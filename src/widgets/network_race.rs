@@ -191,15 +191,18 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     };
 
     let handle = StoredValue::new(None::<IntervalHandle>);
+    // One timer at most: `running.set(true)` while already playing reruns this effect, and a
+    // second timer left running would keep ticking after Pause or Reset.
     Effect::new(move |_| {
+        if let Some(h) = handle.get_value() {
+            h.clear();
+            handle.set_value(None);
+        }
         if running.get() {
             let tick = move || advance(STEPS_PER_TICK);
             if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(30)) {
                 handle.set_value(Some(h));
             }
-        } else if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
         }
     });
     on_cleanup(move || {

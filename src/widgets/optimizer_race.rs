@@ -250,7 +250,13 @@ pub fn OptimizerRace() -> impl IntoView {
     };
 
     let handle = StoredValue::new(None::<IntervalHandle>);
+    // One timer at most: `playing.set(true)` while already playing reruns this effect, and a
+    // second timer left running would keep ticking after Pause or Reset.
     Effect::new(move |_| {
+        if let Some(h) = handle.get_value() {
+            h.clear();
+            handle.set_value(None);
+        }
         if playing.get() {
             let tick = move || {
                 if shown.get_untracked() >= STEPS {
@@ -262,9 +268,6 @@ pub fn OptimizerRace() -> impl IntoView {
             if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(40)) {
                 handle.set_value(Some(h));
             }
-        } else if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
         }
     });
     on_cleanup(move || {

@@ -671,43 +671,51 @@ await test("inside Adam: the t = 1 corrections are 10 and 1000, the first step i
   }
 });
 
-async function raceNetwork(page, backend) {
+/** Trains the network race on `backend` and returns each racing optimizer's loss and accuracy. */
+async function raceNetwork(page, backend, keys) {
   const w = page.locator(".widget.network-race");
   await w.locator('select[data-name="net-backend"]').selectOption(backend);
   await page.waitForFunction((b) => document.querySelector(".widget.network-race .backend-badge").dataset.backend === b, backend);
   await w.locator('button[data-name="net-train"]').click();
-  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="net"]').innerText), null, { timeout: 180000 });
+  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="net"]').innerText), null, { timeout: 240000 });
   expect((await w.locator('[data-status="net"]').innerText()).includes(`on the ${backend.toUpperCase()}`), "status names the backend");
-  const losses = {};
-  for (const key of ["sgd", "momentum", "rmsprop", "adam", "adamw"]) {
+  const results = {};
+  for (const key of keys) {
     const text = await w.locator(`[data-value="net-status-${key}"]`).innerText();
     const m = text.match(/^loss ([\d.]+) · accuracy ([\d.]+)%$/);
     expect(m, `${backend} ${key}: ${text}`);
     expect(Number(m[1]) < 0.4 && Number(m[2]) > 80, `${backend} ${key} did not learn: ${text}`);
-    losses[key] = Number(m[1]);
+    results[key] = { loss: Number(m[1]), accuracy: Number(m[2]) };
   }
-  expect((await w.locator(".multi-chart path.series").count()) === 5, "five curves");
-  return losses;
+  expect((await w.locator(".multi-chart path.series").count()) === keys.length, `${keys.length} curves`);
+  return results;
 }
 
-await test("network race: five optimizers learn two moons on the GPU and on the CPU alike; lr 100 diverges", async (page) => {
+// Software WebGPU (SwiftShader) on a loaded machine takes about a minute per network for the
+// 500 steps, so the GPU trains one network, Adam's, and must land where the CPU's Adam did.
+await test("network race: five optimizers learn two moons on the CPU, Adam on the GPU matches the CPU; lr 100 diverges", async (page) => {
   await openChapter(page, "optimizers");
   await page.waitForFunction(() => !document.querySelector('[data-gpu-note="net"]').innerText.startsWith("Looking"), null, { timeout: 20000 });
   const w = page.locator(".widget.network-race");
   const gpuOk = !(await w.locator('select[data-name="net-backend"] option[value="gpu"]').isDisabled());
   expect(gpuOk, `no WebGPU: ${await w.locator('[data-gpu-note="net"]').innerText()}`);
-  const onGpu = await raceNetwork(page, "gpu");
-  const onCpu = await raceNetwork(page, "cpu");
-  for (const key of Object.keys(onCpu)) expect(Math.abs(onGpu[key] - onCpu[key]) < 0.02, `${key}: gpu ${onGpu[key]} vs cpu ${onCpu[key]}`);
-  // Hiding one takes it out of the race.
-  await w.locator('input[data-name="net-show-rmsprop"]').uncheck();
+  const all = ["sgd", "momentum", "rmsprop", "adam", "adamw"];
+  const onCpu = await raceNetwork(page, "cpu", all);
+  // Hiding takes an optimizer out of the race.
+  for (const key of ["sgd", "momentum", "rmsprop", "adamw"]) await w.locator(`input[data-name="net-show-${key}"]`).uncheck();
   expect((await w.locator('[data-value="net-status-rmsprop"]').innerText()) === "not in the race", "excluded");
-  expect((await w.locator(".multi-chart path.series").count()) === 4, "four curves");
-  // The largest learning rate the field takes: diverged, not crashed.
+  expect((await w.locator(".multi-chart path.series").count()) === 1, "one curve");
+  const onGpu = await raceNetwork(page, "gpu", ["adam"]);
+  const [gpu, cpu] = [onGpu.adam, onCpu.adam];
+  expect(Math.abs(gpu.loss - cpu.loss) <= 0.002 && Math.abs(gpu.accuracy - cpu.accuracy) <= 1, `adam: gpu ${JSON.stringify(gpu)} vs cpu ${JSON.stringify(cpu)}`);
+  // The largest learning rate the field takes: diverged, not crashed (on the CPU, for time).
+  await w.locator('select[data-name="net-backend"]').selectOption("cpu");
+  await w.locator('input[data-name="net-show-sgd"]').check();
   await w.locator('input[data-name="net-lr-sgd"]').fill("100");
   await w.locator('button[data-name="net-train"]').click();
-  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="net"]').innerText), null, { timeout: 180000 });
+  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="net"]').innerText), null, { timeout: 60000 });
   expect((await w.locator('[data-value="net-status-sgd"]').innerText()).startsWith("diverged at step"), "SGD at lr 100 diverges");
+  expect((await w.locator('[data-value="net-status-adam"]').innerText()).startsWith("loss "), "Adam, beside it, still trains");
   await w.locator('input[data-name="net-lr-adam"]').fill("0");
   expect((await w.locator('[data-error-for="net-lr-adam"]').innerText()).length > 5, "bad rate explained");
 });
@@ -1107,6 +1115,12 @@ await test("every chapter fits a 360 px phone without sideways scrolling", async
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       expect(width <= 361, `${chapter.slug} is ${width}px wide`);
     }
+    // The network race's badge is longest on the CPU (WebGPU may be missing or slow to answer).
+    await openChapter(page, "optimizers");
+    await page.locator('select[data-name="net-backend"]').selectOption("cpu");
+    await page.waitForFunction(() => document.querySelector(".widget.network-race .backend-badge").dataset.backend === "cpu");
+    const cpuWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(cpuWidth <= 361, `optimizers with the network race on the CPU is ${cpuWidth}px wide`);
     await page.locator(".menu-button").click();
     await page.locator(".toc a", { hasText: "Optimizers" }).click();
     await page.waitForSelector('article.chapter[data-chapter="optimizers"]');
