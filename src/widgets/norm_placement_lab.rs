@@ -183,7 +183,7 @@ pub fn NormPlacementLab() -> impl IntoView {
             <div class="bp-controls">
                 <button class="primary" disabled=move || snapshot.with(|s| s.done) || race.with_value(Option::is_none)
                     on:click=move |_| running.update(|r| *r = !*r)>
-                    {move || if running.get() { "Pause" } else if snapshot.with(|s| s.steps == 0) { "Run the four" } else { "Resume" }}
+                    {move || if running.get() { "Pause" } else if snapshot.with(|s| s.done) { "Done (Reset to rerun)" } else if snapshot.with(|s| s.steps == 0) { "Run the four" } else { "Resume" }}
                 </button>
                 <button on:click=move |_| reset()>"Reset"</button>
                 <span class="epoch-count" data-value="norm-steps">{move || snapshot.with(|s| s.steps)}</span>
