@@ -163,10 +163,16 @@ impl Gpu {
 
     /// What the page shows as "running on": the adapter's name and backend.
     pub fn describe(&self) -> String {
-        format!(
-            "{} ({:?})",
-            self.adapter_info.name, self.adapter_info.backend
-        )
+        // Browsers may withhold the adapter's name (privacy); say so rather than print "".
+        let name = match self.adapter_info.name.trim() {
+            "" => "an unnamed adapter",
+            name => name,
+        };
+        let api = match self.adapter_info.backend {
+            wgpu::Backend::BrowserWebGpu => "WebGPU".to_string(),
+            other => format!("{other:?}"),
+        };
+        format!("{name} via {api}")
     }
 
     /// Records `dispatches` in order into one compute pass and submits it. The GPU runs them
