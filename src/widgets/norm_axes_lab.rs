@@ -56,7 +56,7 @@ fn stats_table(kind: &'static str, input: &Tensor, output: &Tensor, means: &[f32
                 .enumerate()
                 .map(|(j, &v)| {
                     let band = if by_row { i % 2 == 1 } else { j % 2 == 1 };
-                    view! { <td class:band=band data-cell=format!("{kind}-{i}-{j}")>{cell_text(v)}</td> }
+                    view! { <td class:band=band data-cell=format!("{kind}-{i}-{j}")>{cell_text(v, 3)}</td> }
                 })
                 .collect_view();
             view! {
@@ -64,8 +64,8 @@ fn stats_table(kind: &'static str, input: &Tensor, output: &Tensor, means: &[f32
                     <th scope="row">{format!("x{}", i + 1)}</th>
                     {cells}
                     {by_row.then(|| view! {
-                        <td class="stat" data-value=format!("ln-mean-{i}")>{cell_text(means[i])}</td>
-                        <td class="stat" data-value=format!("ln-var-{i}")>{cell_text(vars[i])}</td>
+                        <td class="stat" data-value=format!("ln-mean-{i}")>{cell_text(means[i], 3)}</td>
+                        <td class="stat" data-value=format!("ln-var-{i}")>{cell_text(vars[i], 3)}</td>
                     })}
                 </tr>
             }
@@ -73,8 +73,8 @@ fn stats_table(kind: &'static str, input: &Tensor, output: &Tensor, means: &[f32
         .collect_view();
     let footer = (!by_row).then(|| {
         view! {
-            <tr class="stat"><th scope="row">"μ"</th>{means.iter().enumerate().map(|(j, &m)| view! { <td data-value=format!("bn-mean-{j}")>{cell_text(m)}</td> }).collect_view()}</tr>
-            <tr class="stat"><th scope="row">"σ²"</th>{vars.iter().enumerate().map(|(j, &v)| view! { <td data-value=format!("bn-var-{j}")>{cell_text(v)}</td> }).collect_view()}</tr>
+            <tr class="stat"><th scope="row">"μ"</th>{means.iter().enumerate().map(|(j, &m)| view! { <td data-value=format!("bn-mean-{j}")>{cell_text(m, 3)}</td> }).collect_view()}</tr>
+            <tr class="stat"><th scope="row">"σ²"</th>{vars.iter().enumerate().map(|(j, &v)| view! { <td data-value=format!("bn-var-{j}")>{cell_text(v, 3)}</td> }).collect_view()}</tr>
         }
     });
     view! {
