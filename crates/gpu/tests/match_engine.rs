@@ -420,6 +420,8 @@ fn gpu_mlp_trains_on_two_moons_like_the_engine() {
     let config = moons_configs()[0];
     let err = GpuMlp::on_data(gpu(), config, &data.points, &data.labels[..7]).unwrap_err();
     assert!(err.message.contains("bce_with_logits"), "{}", err.message);
+}
+
 // ------------------------------------------------------------------------------------------
 // The transformer's kernels
 // ------------------------------------------------------------------------------------------

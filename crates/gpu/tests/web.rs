@@ -410,6 +410,10 @@ async fn gpu_mlp_trains_on_two_moons_like_the_engine() {
             &predictions,
             &cpu.predict_many(&data.points),
             Tolerance::TRAINING,
+        );
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // The transformer's kernels and the whole model
 // ------------------------------------------------------------------------------------------
