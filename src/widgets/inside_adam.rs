@@ -36,15 +36,18 @@ fn step_count(v: f64) -> Result<(), String> {
 /// A number for the table: four significant figures (so the uncorrected first step reads
 /// 0.003162, not 0.0032), in scientific notation when tiny or huge.
 pub fn format_number(v: f32) -> String {
-    let a = v.abs();
     if v == 0.0 {
-        "0".to_string()
-    } else if !(1e-3..1e5).contains(&a) {
-        format!("{v:.3e}")
-    } else {
-        // Digits before the point set how many may follow: 1000 → none, 0.001 → six.
-        let decimals = (3 - libm::floor(libm::log10(a as f64)) as i32).max(0) as usize;
+        return "0".to_string();
+    }
+    // Round to four significant figures first, then read the exponent off the rounded
+    // number, so 0.00099999994 and 0.001 both print as 0.001000.
+    let scientific = format!("{v:.3e}");
+    let exponent = scientific.split_once('e').and_then(|(_, e)| e.parse::<i32>().ok()).unwrap_or(0);
+    if (-3..5).contains(&exponent) {
+        let decimals = (3 - exponent).max(0) as usize;
         format!("{v:.decimals$}")
+    } else {
+        scientific
     }
 }
 
@@ -160,6 +163,9 @@ mod tests {
         assert_eq!(format_number(0.003_162_3), "0.003162");
         assert_eq!(format_number(-0.5), "-0.5000");
         assert_eq!(format_number(0.00025), "2.500e-4");
+        assert_eq!(format_number(0.000_999_999_94), "0.001000");
+        assert_eq!(format_number(0.000_999_4), "9.994e-4");
+        assert_eq!(format_number(123_456.0), "1.235e5");
         assert_eq!(format_number(0.0), "0");
         assert!(beta(1.0).is_err() && beta(0.0).is_ok() && epsilon(0.0).is_err() && step_count(0.0).is_err());
     }

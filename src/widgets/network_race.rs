@@ -219,7 +219,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     };
     let gpu_note = move || match gpu_state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
-        GpuState::Ready(d) => format!("WebGPU is available ({d}): each network trains in WGSL kernels (crates/gpu)."),
+        GpuState::Ready(d) => format!("WebGPU is available: {}. Each network trains in WGSL kernels (crates/gpu).", d.trim()),
         GpuState::Unavailable(why) => format!("{why} The race runs on the CPU."),
         GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
     };
