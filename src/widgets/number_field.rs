@@ -25,8 +25,17 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Formats a value for a text box: up to six decimals, trailing zeros dropped.
+/// Formats a value for a text box: up to six decimals, trailing zeros dropped; values below
+/// 1e-4 in scientific notation.
 pub fn format_value(v: f64) -> String {
+    // Tiny but nonzero values keep their size (an ε of 1e-8 must not read as 0): six
+    // significant digits in scientific notation, trailing zeros dropped.
+    if v != 0.0 && v.abs() < 1e-4 {
+        let text = format!("{v:.5e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+        return format!("{mantissa}e{exponent}");
+    }
     let s = format!("{v:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
@@ -150,7 +159,10 @@ mod tests {
     fn values_format_without_noise() {
         assert_eq!(format_value(0.5), "0.5");
         assert_eq!(format_value(0.4706506), "0.470651");
-        assert_eq!(format_value(-0.0000001), "0");
+        assert_eq!(format_value(-0.0000001), "-1e-7");
+        assert_eq!(format_value(1e-8_f32 as f64), "1e-8");
+        assert_eq!(format_value(2.5e-5), "2.5e-5");
+        assert_eq!(format_value(0.0), "0");
         assert_eq!(format_value(3.0), "3");
     }
 }
