@@ -542,7 +542,8 @@ await test("sampling bench on the tiny GPT: the next-character distribution obey
   await bench.scrollIntoViewIfNeeded();
   await bench.locator('select[data-name="sampling-source"]').selectOption("gpt");
   await waitForModel(page, "sampling-model");
-  const list = async (name) => JSON.parse(await bench.locator(`[data-value="${name}"]`).innerText());
+  // The 73-entry lists sit in a closed fold, so read their text rather than what is rendered.
+  const list = async (name) => JSON.parse(await bench.locator(`[data-value="${name}"]`).textContent());
   expect((await list("tempered")).length === 73, "one probability per character");
   for (const p of ["0.3", "0.9", "1"]) {
     await bench.locator('input[data-name="top-p"]').fill(p);
