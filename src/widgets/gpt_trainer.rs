@@ -320,6 +320,8 @@ pub fn GptTrainer() -> impl IntoView {
     let slot = use_tiny_gpt();
     let settings = RwSignal::new(Settings::default());
     let backend = RwSignal::new(Backend::Cpu);
+    // Set once the reader picks a backend; a GPU that answers later must not override them.
+    let reader_chose = StoredValue::new(false);
     let gpu_state = RwSignal::new(GpuState::Probing);
     let gpu = StoredValue::new_local(None::<Gpu>);
     let corpus = RwSignal::new_local(None::<Result<Rc<Corpus>, String>>);
@@ -350,7 +352,7 @@ pub fn GptTrainer() -> impl IntoView {
                 device.on_lost(move |reason| gpu_state.set(GpuState::Lost(reason)));
                 gpu_state.set(GpuState::Ready(device.describe()));
                 gpu.set_value(Some(device));
-                if losses.with_untracked(Vec::is_empty) {
+                if losses.with_untracked(Vec::is_empty) && !reader_chose.get_value() {
                     backend.set(Backend::Gpu);
                 }
             }
@@ -715,6 +717,7 @@ pub fn GptTrainer() -> impl IntoView {
                     <select data-name="gpt-backend" aria-describedby="gpt-backend-note"
                         prop:value=move || backend.get().value()
                         on:change=move |ev| {
+                            reader_chose.set_value(true);
                             backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu });
                             reset();
                         }>
