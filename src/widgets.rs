@@ -16,6 +16,7 @@ pub mod inside_adam;
 pub mod network_race;
 pub mod sampling_bench;
 pub mod schedule_lab;
+pub mod ticker;
 pub mod tiny_gpt;
 pub mod transformer_trace;
 pub mod xor_trainer;

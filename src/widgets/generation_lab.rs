@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::widgets::ticker::tick_while;
+
 use engine::generate::{beam_search, BeamTree, Decoding, Generator};
 use engine::vocab::Vocab;
 
@@ -137,39 +139,23 @@ pub fn GenerationLab() -> impl IntoView {
     };
 
     // One character per frame while running.
-    let handle = StoredValue::new(None::<IntervalHandle>);
-    Effect::new(move |_| {
-        if running.get() {
-            let tick = move || {
-                let ModelState::Ready(gpt) = model.get_untracked() else { return };
-                if output.with_untracked(Vec::len) >= length.get_untracked() as usize {
-                    running.set(false);
-                    return;
-                }
-                let step = generator.try_update_value(|g| g.as_mut().map(|g| g.next_token(&gpt.checkpoint.model)));
-                match step.flatten() {
-                    Some(Ok(t)) => {
-                        let c = gpt.checkpoint.vocab.chars().get(t.token).copied().unwrap_or('?');
-                        output.update(|o| o.push((c, t.probability)));
-                    }
-                    Some(Err(e)) => {
-                        running.set(false);
-                        message.set(format!("{e}."));
-                    }
-                    None => running.set(false),
-                }
-            };
-            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
-                handle.set_value(Some(h));
-            }
-        } else if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
+    tick_while(running, std::time::Duration::from_millis(16), move || {
+        let ModelState::Ready(gpt) = model.get_untracked() else { return };
+        if output.with_untracked(Vec::len) >= length.get_untracked() as usize {
+            running.set(false);
+            return;
         }
-    });
-    on_cleanup(move || {
-        if let Some(h) = handle.get_value() {
-            h.clear();
+        let step = generator.try_update_value(|g| g.as_mut().map(|g| g.next_token(&gpt.checkpoint.model)));
+        match step.flatten() {
+            Some(Ok(t)) => {
+                let c = gpt.checkpoint.vocab.chars().get(t.token).copied().unwrap_or('?');
+                output.update(|o| o.push((c, t.probability)));
+            }
+            Some(Err(e)) => {
+                running.set(false);
+                message.set(format!("{e}."));
+            }
+            None => running.set(false),
         }
     });
 

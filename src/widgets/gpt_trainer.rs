@@ -27,6 +27,8 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+
+use crate::widgets::ticker::tick_while;
 use leptos::task::spawn_local;
 
 use engine::checkpoint::Checkpoint;
@@ -606,22 +608,7 @@ pub fn GptTrainer() -> impl IntoView {
         running.set(true);
     };
 
-    let handle = StoredValue::new(None::<IntervalHandle>);
-    Effect::new(move |_| {
-        if running.get() {
-            if let Ok(h) = set_interval_with_handle(advance, std::time::Duration::from_millis(16)) {
-                handle.set_value(Some(h));
-            }
-        } else if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
-        }
-    });
-    on_cleanup(move || {
-        if let Some(h) = handle.get_value() {
-            h.clear();
-        }
-    });
+    tick_while(running, std::time::Duration::from_millis(16), advance);
 
     let save = move || {
         store_message.set(match slot.get_untracked() {

@@ -3,6 +3,8 @@
 //! WebGPU is available, else on the CPU (`engine::two_moons::NetworkRace`).
 
 use leptos::prelude::*;
+
+use crate::widgets::ticker::tick_while;
 use leptos::task::spawn_local;
 
 use engine::surfaces::Racer;
@@ -190,26 +192,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         });
     };
 
-    let handle = StoredValue::new(None::<IntervalHandle>);
-    // One timer at most: `running.set(true)` while already playing reruns this effect, and a
-    // second timer left running would keep ticking after Pause or Reset.
-    Effect::new(move |_| {
-        if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
-        }
-        if running.get() {
-            let tick = move || advance(STEPS_PER_TICK);
-            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(30)) {
-                handle.set_value(Some(h));
-            }
-        }
-    });
-    on_cleanup(move || {
-        if let Some(h) = handle.get_value() {
-            h.clear();
-        }
-    });
+    tick_while(running, std::time::Duration::from_millis(30), move || advance(STEPS_PER_TICK));
 
     let series = Signal::derive(move || losses.get().into_iter().map(|l| l.into_iter().map(f64::from).collect()).collect());
     let classes = Signal::derive(move || members.get().into_iter().map(|i| Kind::ALL[i].class()).collect());

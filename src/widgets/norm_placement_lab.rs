@@ -5,6 +5,8 @@
 
 use leptos::prelude::*;
 
+use crate::widgets::ticker::tick_while;
+
 use engine::norm_race::{NormRace, RaceSettings, BATCH, CONTEXT, D_MODEL, FINAL_WINDOW, MAX_LAYERS};
 
 use crate::browser::now_ms;
@@ -127,22 +129,7 @@ pub fn NormPlacementLab() -> impl IntoView {
             None => running.set(false),
         }
     };
-    let handle = StoredValue::new(None::<IntervalHandle>);
-    Effect::new(move |_| {
-        if running.get() {
-            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
-                handle.set_value(Some(h));
-            }
-        } else if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
-        }
-    });
-    on_cleanup(move || {
-        if let Some(h) = handle.get_value() {
-            h.clear();
-        }
-    });
+    tick_while(running, std::time::Duration::from_millis(16), tick);
 
     let set = move |f: fn(&mut RaceSettings, f64)| Callback::new(move |v: f64| settings.update(|s| f(s, v)));
     let total_steps = Signal::derive(move || settings.get().total_steps as usize);

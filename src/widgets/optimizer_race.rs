@@ -3,6 +3,8 @@
 //! comes from `engine::surfaces::race`, which drives `engine::optim::Optimizer`.
 
 use leptos::prelude::*;
+
+use crate::widgets::ticker::tick_while;
 use wasm_bindgen::JsCast;
 
 use engine::optim::Method;
@@ -249,30 +251,11 @@ pub fn OptimizerRace() -> impl IntoView {
         }
     };
 
-    let handle = StoredValue::new(None::<IntervalHandle>);
-    // One timer at most: `playing.set(true)` while already playing reruns this effect, and a
-    // second timer left running would keep ticking after Pause or Reset.
-    Effect::new(move |_| {
-        if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
-        }
-        if playing.get() {
-            let tick = move || {
-                if shown.get_untracked() >= STEPS {
-                    playing.set(false);
-                } else {
-                    shown.update(|s| *s = (*s + 2).min(STEPS));
-                }
-            };
-            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(40)) {
-                handle.set_value(Some(h));
-            }
-        }
-    });
-    on_cleanup(move || {
-        if let Some(h) = handle.get_value() {
-            h.clear();
+    tick_while(playing, std::time::Duration::from_millis(40), move || {
+        if shown.get_untracked() >= STEPS {
+            playing.set(false);
+        } else {
+            shown.update(|s| *s = (*s + 2).min(STEPS));
         }
     });
 

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::widgets::ticker::tick_while;
+
 use engine::curve_fit::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
 use engine::mlp::Activation;
 
@@ -174,25 +176,9 @@ pub fn OverfittingLab() -> impl IntoView {
     };
     let finished = move || shown.with(|s| s.stopped.is_some() || s.train.len() > MAX_STEPS);
 
-    let handle = StoredValue::new(None::<IntervalHandle>);
-    Effect::new(move |_| {
-        if running.get() {
-            let tick = move || {
-                if running.get_untracked() {
-                    advance(STEPS_PER_TICK);
-                }
-            };
-            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
-                handle.set_value(Some(h));
-            }
-        } else if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
-        }
-    });
-    on_cleanup(move || {
-        if let Some(h) = handle.get_value() {
-            h.clear();
+    tick_while(running, std::time::Duration::from_millis(16), move || {
+        if running.get_untracked() {
+            advance(STEPS_PER_TICK);
         }
     });
 

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::widgets::ticker::tick_while;
+
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 use engine::optim::Method;
 use gpu::{Gpu, GpuMlp};
@@ -219,26 +221,10 @@ pub fn XorTrainer() -> impl IntoView {
         }
     };
 
-    let handle = StoredValue::new(None::<IntervalHandle>);
-    Effect::new(move |_| {
-        if running.get() {
-            let tick = move || {
-                let done = losses.with_untracked(Vec::len);
-                if done < EPOCHS {
-                    advance(STEPS_PER_TICK.min(EPOCHS - done));
-                }
-            };
-            if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(16)) {
-                handle.set_value(Some(h));
-            }
-        } else if let Some(h) = handle.get_value() {
-            h.clear();
-            handle.set_value(None);
-        }
-    });
-    on_cleanup(move || {
-        if let Some(h) = handle.get_value() {
-            h.clear();
+    tick_while(running, std::time::Duration::from_millis(16), move || {
+        let done = losses.with_untracked(Vec::len);
+        if done < EPOCHS {
+            advance(STEPS_PER_TICK.min(EPOCHS - done));
         }
     });
 
