@@ -2,6 +2,7 @@
 
 pub mod attention_lab;
 pub mod backprop_stepper;
+pub mod cpu_runner;
 pub mod bug_injector;
 pub mod generation_lab;
 pub mod gpt_trainer;

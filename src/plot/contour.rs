@@ -16,14 +16,14 @@ pub struct Frame {
 
 impl Frame {
     /// The pixel of a plot point.
-    pub fn to_pixel(&self, p: [f64; 2]) -> (f64, f64) {
+    pub fn to_pixel(self, p: [f64; 2]) -> (f64, f64) {
         let px = self.left + self.width * (p[0] - self.x.0) / (self.x.1 - self.x.0);
         let py = self.top + self.height * (self.y.1 - p[1]) / (self.y.1 - self.y.0);
         (px, py)
     }
 
     /// The plot point under a pixel: the inverse of [`Frame::to_pixel`].
-    pub fn to_plot(&self, px: f64, py: f64) -> [f64; 2] {
+    pub fn to_plot(self, px: f64, py: f64) -> [f64; 2] {
         let x = self.x.0 + (self.x.1 - self.x.0) * (px - self.left) / self.width;
         let y = self.y.1 - (self.y.1 - self.y.0) * (py - self.top) / self.height;
         [x, y]

@@ -989,6 +989,58 @@ await test("tiny GPT trains on WebGPU and on the CPU: the badge says so, steps a
   console.log(`     tiny GPT training (tiny preset: 1 layer, d 32, 8 × 64 tokens a step), this browser: WebGPU ${rates.gpu.toFixed(0)} tokens/s, CPU (wasm) ${rates.cpu.toFixed(0)} tokens/s`);
 });
 
+await test("tiny GPT panel: CPU training runs in a Web Worker and leaves the page responsive", async (page) => {
+  await openChapter(page, "inference");
+  await gptSetup(page, "cpu", 400);
+  expect((await page.locator(".gpt-trainer .backend-badge").innerText()).includes("Web Worker"), "the badge says where the CPU run happens");
+  expect((await page.locator('[data-value="gpt-cpu-where"]').innerText()).includes("in a Web Worker"), "the note says so too");
+  // The large preset: one step takes far longer than a frame. On the page's own thread the
+  // page would freeze for a whole step at a time; in the worker its timers keep firing.
+  await page.locator('select[data-name="gpt-size"]').selectOption("large");
+  await page.locator('[data-name="gpt-train"]').click();
+  const gaps = await page.evaluate(() => new Promise((done) => {
+    let last = performance.now(), worst = 0;
+    const timer = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last); last = now; }, 10);
+    setTimeout(() => { clearInterval(timer); done(worst); }, 4000);
+  }));
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 1, null, { timeout: 120000 });
+  await page.locator('[data-name="gpt-train"]').click();
+  const rate = await value(page, "gpt-tokens-per-s");
+  expect(gaps < 400, `the page's timers stalled for ${gaps.toFixed(0)} ms while the large model trained`);
+  console.log(`     large preset on the CPU worker: ${rate} tokens/s; the page's longest timer gap meanwhile ${gaps.toFixed(0)} ms`);
+});
+
+await test("tiny GPT panel: a GPU lost mid-run hands its weights to the CPU worker, which trains on", async (page) => {
+  await page.addInitScript(() => {
+    window.__mlbookDevices = [];
+    const requestDevice = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await requestDevice.apply(this, args);
+      window.__mlbookDevices.push(device);
+      return device;
+    };
+  });
+  await openChapter(page, "inference");
+  await page.waitForFunction(() => /WebGPU is available/.test(document.querySelector('[data-gpu-note="gpt"]').innerText), null, { timeout: 30000 });
+  await gptSetup(page, "gpu", 400);
+  await page.locator('[data-name="gpt-train"]').click();
+  // Past the first check (step 25), where the weights are read back from the GPU.
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 30, null, { timeout: 240000 });
+  await page.evaluate(() => window.__mlbookDevices.forEach((d) => d.destroy()));
+  await page.waitForFunction(() => document.querySelector(".gpt-trainer .backend-badge").dataset.backend === "cpu", null, { timeout: 30000 });
+  const notice = await page.locator('[data-notice="gpt"]').innerText();
+  const at = Number(notice.match(/read back at step (\d+)/)?.[1]);
+  expect(/GPU was lost.*continues on the CPU/.test(notice) && at >= 25, `notice: ${notice}`);
+  // It goes on by itself, from that step, in the worker, and the losses stay finite.
+  await page.waitForFunction((at) => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= at + 20, at, { timeout: 120000 });
+  await page.locator('[data-name="gpt-train"]').click();
+  expect((await page.locator('[data-value="gpt-on"]').innerText()) === "CPU", "the progress line says CPU");
+  const loss = await value(page, "gpt-loss");
+  expect(Number.isFinite(loss) && loss < Math.log(73) - 0.3, `loss after the handover: ${loss}`);
+  const checks = await page.locator('[data-value="gpt-val-loss"]').innerText();
+  expect(Number.isFinite(Number(checks)), `held-out loss after the handover: ${checks}`);
+});
+
 await test("tiny GPT panel: pause and resume, save then load, back to the shipped model", async (page) => {
   await openChapter(page, "inference");
   await gptSetup(page, "cpu", 100);
@@ -996,6 +1048,9 @@ await test("tiny GPT panel: pause and resume, save then load, back to the shippe
   await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 3, null, { timeout: 60000 });
   await page.locator('[data-name="gpt-train"]').click();
   expect((await page.locator('[data-name="gpt-train"]').innerText()) === "Resume", "paused");
+  // Steps already on their way to the worker still land; then the chapter gets the model
+  // at exactly the step the progress line shows, and nothing moves while paused.
+  await page.waitForFunction(() => document.querySelector('[data-value="gpt-origin"]').innerText.includes(`trained here for ${document.querySelector('[data-value="gpt-steps"]').innerText} steps`), null, { timeout: 30000 });
   const paused = await gptSteps(page);
   await page.waitForTimeout(600);
   expect((await gptSteps(page)) === paused, "no steps while paused");
@@ -1004,6 +1059,7 @@ await test("tiny GPT panel: pause and resume, save then load, back to the shippe
   await page.locator('[data-name="gpt-train"]').click();
   await page.waitForFunction((p) => Number(document.querySelector('[data-value="gpt-steps"]').innerText) > p, paused, { timeout: 60000 });
   await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-value="gpt-origin"]').innerText.includes(`trained here for ${document.querySelector('[data-value="gpt-steps"]').innerText} steps`), null, { timeout: 30000 });
   const steps = await gptSteps(page);
   expect((await origin()).includes(`trained here for ${steps} steps`), `origin after resume: ${await origin()}`);
   await page.locator('[data-name="gpt-save"]').click();

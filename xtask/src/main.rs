@@ -198,20 +198,26 @@ fn build() -> Result<PathBuf> {
     run(Command::new("cargo").args(["fetch", "--locked"]).current_dir(root()))?;
     run(trunk().args(["build", "--release", "--offline"]))?;
     let dist = root().join("dist");
-    let wasm = std::fs::read_dir(&dist)
+    let mut wasm: Vec<PathBuf> = std::fs::read_dir(&dist)
         .map_err(|e| format!("{}: {e}", dist.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|ext| ext == "wasm"))
-        .ok_or("trunk produced no .wasm")?;
-    let raw = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
+        .filter(|p| p.extension().is_some_and(|ext| ext == "wasm"))
+        .collect();
+    if wasm.is_empty() {
+        return Err("trunk produced no .wasm".into());
+    }
+    wasm.sort();
     let script = "const z=require('zlib'),f=require('fs');process.stdout.write(String(z.brotliCompressSync(f.readFileSync(process.argv[1])).length))";
-    let brotli = Command::new("node").args(["-e", script]).arg(&wasm).output().map_err(|e| e.to_string())?;
-    eprintln!(
-        "wasm: {} KiB raw, {} KiB brotli ({})",
-        raw / 1024,
-        String::from_utf8_lossy(&brotli.stdout).trim().parse::<u64>().unwrap_or(0) / 1024,
-        wasm.file_name().unwrap_or_default().to_string_lossy()
-    );
+    for wasm in wasm {
+        let raw = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
+        let brotli = Command::new("node").args(["-e", script]).arg(&wasm).output().map_err(|e| e.to_string())?;
+        eprintln!(
+            "wasm: {} KiB raw, {} KiB brotli ({})",
+            raw / 1024,
+            String::from_utf8_lossy(&brotli.stdout).trim().parse::<u64>().unwrap_or(0) / 1024,
+            wasm.file_name().unwrap_or_default().to_string_lossy()
+        );
+    }
     Ok(dist)
 }
 

@@ -30,3 +30,4 @@ pub mod dropout;
 pub mod weight_decay;
 pub mod norm_axes;
 pub mod norm_race;
+pub mod gpt_recipe;
