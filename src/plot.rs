@@ -1,8 +1,5 @@
 //! Plots drawn as SVG. The geometry is computed by pure functions (tested natively) and the
 //! components only turn it into elements, so colours follow the theme through CSS.
 
-pub mod line_chart;
+pub mod chart;
 pub mod contour;
-pub mod multi_chart;
-pub mod curves;
-pub mod race_chart;

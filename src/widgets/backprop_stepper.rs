@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use engine::backprop::{train, Example, Step, TinyNet, PARAM_NAMES};
 
 use crate::mathml::{block, factor, frac, mi, mo, mtext, num, sub, sup};
-use crate::plot::line_chart::LineChart;
+use crate::plot::chart::LineChart;
 use crate::widgets::number_field::{learning_rate, rule, NumberField};
 
 /// The stages of one training step, in order.

@@ -9,7 +9,7 @@ use engine::bugs::{
 };
 use engine::tensor::Tensor;
 
-use crate::plot::line_chart::LineChart;
+use crate::plot::chart::LineChart;
 use crate::widgets::matrix_view::MatrixView;
 use crate::widgets::number_field::{rule, NumberField};
 

@@ -30,13 +30,12 @@ use gpu::{Gpu, GpuTransformer, TrainSettings};
 use train_worker::{Reply, Request};
 
 use crate::browser::now_ms;
-use crate::plot::line_chart::LineChart;
+use crate::plot::chart::{Chart, LineChart, Series};
 use crate::widgets::cpu_runner::CpuRunner;
 use crate::widgets::model_store;
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 use crate::widgets::ticker::tick_while;
 use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState, Origin, TinyGpt, SHIPPED_PATH};
-use crate::widgets::xor_trainer::downsample;
 
 /// The training text, relative to the page (copied from `assets/shakespeare`).
 pub const TEXT_PATH: &str = "shakespeare/tragedies.txt";
@@ -551,8 +550,8 @@ pub fn GptTrainer() -> impl IntoView {
     };
 
     let steps_done = Signal::derive(move || losses.with(Vec::len));
-    let train_curve = Signal::derive(move || losses.with(|l| downsample(l, 400)));
-    let val_curve = Signal::derive(move || evals.with(|e| e.iter().map(|e| e.val_loss as f64).collect::<Vec<_>>()));
+    let train_curve = Signal::derive(move || losses.with(|l| l.iter().map(|&v| v as f64).collect()));
+    let val_curve = Signal::derive(move || evals.with(|e| vec![Series { points: e.iter().map(|e| (e.step as f64, e.val_loss as f64)).collect(), ..Series::default() }]));
     let badge = move || match backend.get() {
         Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
         Backend::Cpu => match cpu.with_value(|c| c.as_ref().map(|c| matches!(**c, CpuRunner::Worker(_)))) {
@@ -655,12 +654,12 @@ pub fn GptTrainer() -> impl IntoView {
             </Show>
             <div class="gpt-curves">
                 <figure class="bp-curve">
-                    <LineChart values=train_curve x_label="step (sampled)" aria_label="Training loss at every step" />
+                    <LineChart values=train_curve x_label="step" aria_label="Training loss at every step" />
                     <figcaption>"Training loss, nats per character: "<span data-value="gpt-loss">{move || losses.with(|l| l.last().map(|v| format!("{v:.4}")).unwrap_or_default())}</span>
                         {move || losses.with(|l| l.first().map(|v| format!(" (first step {v:.4})")).unwrap_or_default())}</figcaption>
                 </figure>
                 <figure class="bp-curve">
-                    <LineChart values=val_curve x_label="check" aria_label="Validation loss at every check" />
+                    <Chart series=val_curve height=180.0 x_label="step" aria_label="Held-out loss at every check" />
                     <figcaption>{format!("Held-out loss every {EVAL_EVERY} steps: ")}<span data-value="gpt-val-loss">{move || latest().map(|e| format!("{:.4}", e.val_loss)).unwrap_or_default()}</span></figcaption>
                 </figure>
             </div>

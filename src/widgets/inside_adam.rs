@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use engine::inside_adam::{inside_adam, AdamStep, Gradients};
 
-use crate::plot::multi_chart::MultiChart;
+use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 
 /// Rows of the step-by-step table.
@@ -87,8 +87,8 @@ pub fn InsideAdam() -> impl IntoView {
     };
     let chart = move |which: usize, classes: [&'static str; 2], log_y: bool, aria: &'static str| {
         view! {
-            <MultiChart series=Signal::derive(move || series.get()[which].clone())
-                classes=Signal::derive(move || classes.to_vec()) log_y=log_y x_label="step t" aria_label=aria />
+            <Chart class="multi-chart" log_y=log_y x_label="step t" aria_label=aria
+                series=Signal::derive(move || series.with(|s| s[which].iter().zip(classes).enumerate().map(|(i, (v, class))| Series::steps(v, format!("s{i} {class}"))).collect())) />
         }
     };
 

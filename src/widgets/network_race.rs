@@ -11,7 +11,7 @@ use engine::surfaces::Racer;
 use engine::two_moons::{default_racers, race_config, race_data, NetworkRace};
 use gpu::{Gpu, GpuMlp};
 
-use crate::plot::multi_chart::MultiChart;
+use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{learning_rate, NumberField};
 use crate::widgets::optimizer_race::Kind;
 
@@ -194,8 +194,10 @@ pub fn NetworkRaceWidget() -> impl IntoView {
 
     tick_while(running, std::time::Duration::from_millis(30), move || advance(STEPS_PER_TICK));
 
-    let series = Signal::derive(move || losses.get().into_iter().map(|l| l.into_iter().map(f64::from).collect()).collect());
-    let classes = Signal::derive(move || members.get().into_iter().map(|i| Kind::ALL[i].class()).collect());
+    let series = Signal::derive(move || {
+        let classes = members.get().into_iter().map(|i| Kind::ALL[i].class());
+        losses.with(|l| l.iter().zip(classes).enumerate().map(|(i, (l, class))| Series::steps(l, format!("s{i} {class}"))).collect::<Vec<_>>())
+    });
     let badge = move || match backend.get() {
         Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::two_moons".to_string(),
@@ -235,7 +237,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
             <p class="bp-status" role="status" data-status="net">{move || message.get()}</p>
             <div class="race-grid">
                 <figure class="bp-curve">
-                    <MultiChart series=series classes=classes min_len=STEPS x_label="step" aria_label="Training loss of each optimizer" />
+                    <Chart class="multi-chart" series=series x_span=(STEPS - 1) as f64 x_label="step" aria_label="Training loss of each optimizer" />
                     <figcaption>"Mean binary cross-entropy on the 200 points, before each step."</figcaption>
                 </figure>
                 <ul class="race-legend">

@@ -10,7 +10,7 @@ use crate::widgets::ticker::tick_while;
 use engine::norm_race::{NormRace, RaceSettings, BATCH, CONTEXT, D_MODEL, FINAL_WINDOW, MAX_LAYERS};
 
 use crate::browser::now_ms;
-use crate::plot::race_chart::RaceChart;
+use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// The peak learning rates the slider offers, from gentle to certain to blow up.
@@ -132,9 +132,10 @@ pub fn NormPlacementLab() -> impl IntoView {
     tick_while(running, std::time::Duration::from_millis(16), tick);
 
     let set = move |f: fn(&mut RaceSettings, f64)| Callback::new(move |v: f64| settings.update(|s| f(s, v)));
-    let total_steps = Signal::derive(move || settings.get().total_steps as usize);
-    let curves = Signal::derive(move || snapshot.with(|s| s.losses.clone()));
-    let stopped = Signal::derive(move || snapshot.with(|s| s.diverged_at.iter().map(Option::is_some).collect()));
+    let last_step = Signal::derive(move || settings.get().total_steps.saturating_sub(1) as f64);
+    let curves = Signal::derive(move || {
+        snapshot.with(|s| s.losses.iter().zip(&s.diverged_at).enumerate().map(|(i, (l, stop))| Series::steps(l, format!("series-{i}")).stopped(stop.is_some())).collect::<Vec<_>>())
+    });
     let y_cap = Signal::derive(move || references.get().1 as f64);
     let lane_labels: Vec<&'static str> = engine::norm_race::LANES.iter().map(|l| l.label()).collect();
     let rate_text = move || format!("{}", LEARNING_RATES[rate_index.get()]);
@@ -181,7 +182,7 @@ pub fn NormPlacementLab() -> impl IntoView {
                 if p.is_empty() { snapshot.with(|s| s.summary(settings.get().total_steps)) } else { p }
             }}</p>
             <figure class="bp-curve">
-                <RaceChart series=curves total_steps=total_steps y_cap=y_cap stopped=stopped x_label="step" aria_label="Training loss of the four runs" />
+                <Chart class="race-chart" series=curves x_span=last_step y_cap=y_cap x_label="step" aria_label="Training loss of the four runs" />
                 <ul class="race-legend">
                     {lane_labels.iter().enumerate().map(|(i, label)| view! {
                         <li><svg class="race-swatch" viewBox="0 0 28 10" aria-hidden="true"><path class=format!("series series-{i}") d="M1,5H27" /></svg>{*label}</li>

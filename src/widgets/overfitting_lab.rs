@@ -9,7 +9,7 @@ use crate::widgets::ticker::tick_while;
 use engine::curve_fit::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
 use engine::mlp::Activation;
 
-use crate::plot::curves::{thin, Curves, Series};
+use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 
 /// How long a run lasts unless early stopping ends it first.
@@ -185,8 +185,8 @@ pub fn OverfittingLab() -> impl IntoView {
     let loss_series = Signal::derive(move || {
         shown.with(|s| {
             vec![
-                Series { points: thin(&s.train, 500), class: "train", name: "training loss" },
-                Series { points: thin(&s.validation, 500), class: "validation", name: "validation loss" },
+                Series::steps(&s.train, "train").named("training loss"),
+                Series::steps(&s.validation, "validation").named("validation loss"),
             ]
         })
     });
@@ -251,7 +251,7 @@ pub fn OverfittingLab() -> impl IntoView {
             </dl>
             <div class="overfit-plots">
                 <figure class="bp-curve">
-                    <Curves series=loss_series marker=best_marker marker_label="best" log_y=true x_label="step" aria_label="Training and validation loss (log scale) with the best step marked" />
+                    <Chart class="curves" height=190.0 legend=true series=loss_series marker=best_marker marker_label="best" log_y=true x_label="step" aria_label="Training and validation loss (log scale) with the best step marked" />
                     <figcaption>"Mean squared error after each step, log scale; the line marks the lowest validation loss."</figcaption>
                 </figure>
                 <figure class="fit-plot">

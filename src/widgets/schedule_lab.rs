@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use engine::optim::{steps_for_tokens, warmup_steps, Schedule};
 
-use crate::plot::line_chart::LineChart;
+use crate::plot::chart::LineChart;
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// Points drawn along the schedule.

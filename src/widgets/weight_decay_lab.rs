@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use engine::curve_fit::FitConfig;
 use engine::weight_decay::{compare, sgd_l2_step};
 
-use crate::plot::curves::{thin, Curves, Series};
+use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{format_value, is_whole_in, learning_rate, rule, NumberField};
 
 /// The network the lab trains: the overfitting lab's data, with one layer of 16 units so that
@@ -45,15 +45,15 @@ pub fn WeightDecayLab() -> impl IntoView {
     });
     let norms = Signal::derive(move || match result.get() {
         Ok(c) => vec![
-            Series { points: thin(&c.adam.weight_norm, 400), class: "plain", name: "Adam, λ = 0" },
-            Series { points: thin(&c.adam_l2.weight_norm, 400), class: "adam-l2", name: "Adam + L2" },
-            Series { points: thin(&c.adamw.weight_norm, 400), class: "adamw", name: "AdamW" },
-            Series { points: thin(&c.sgd_l2.weight_norm, 400), class: "sgd", name: "SGD + L2" },
+            Series::steps(&c.adam.weight_norm, "plain").named("Adam, λ = 0"),
+            Series::steps(&c.adam_l2.weight_norm, "adam-l2").named("Adam + L2"),
+            Series::steps(&c.adamw.weight_norm, "adamw").named("AdamW"),
+            Series::steps(&c.sgd_l2.weight_norm, "sgd").named("SGD + L2"),
         ],
         Err(_) => vec![],
     });
     let gap = Signal::derive(move || match result.get() {
-        Ok(c) => vec![Series { points: thin(&c.adam_gap, 400), class: "gap", name: "‖w(AdamW) − w(Adam + L2)‖" }],
+        Ok(c) => vec![Series::steps(&c.adam_gap, "gap").named("‖w(AdamW) − w(Adam + L2)‖")],
         Err(_) => vec![],
     });
     let field = move |label: &'static str, name: &'static str, signal: RwSignal<f64>, check: fn(f64) -> Result<(), String>| {
@@ -109,11 +109,11 @@ pub fn WeightDecayLab() -> impl IntoView {
             }}
             <div class="overfit-plots">
                 <figure class="bp-curve">
-                    <Curves series=norms marker=Signal::derive(|| None) x_label="step" aria_label="Length of the weight vector under each optimizer" />
+                    <Chart class="curves" height=190.0 legend=true series=norms x_label="step" aria_label="Length of the weight vector under each optimizer" />
                     <figcaption>"The length of all weights, ‖w‖, after each step."</figcaption>
                 </figure>
                 <figure class="bp-curve">
-                    <Curves series=gap marker=Signal::derive(|| None) x_label="step" aria_label="Distance between the AdamW and Adam + L2 weights" />
+                    <Chart class="curves" height=190.0 legend=true series=gap x_label="step" aria_label="Distance between the AdamW and Adam + L2 weights" />
                     <figcaption>"How far apart the two Adam runs' weights are. With λ = 0 the runs are identical and this stays at 0."</figcaption>
                 </figure>
             </div>

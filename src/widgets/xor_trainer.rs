@@ -10,7 +10,7 @@ use engine::optim::Method;
 use gpu::{Gpu, GpuMlp};
 use leptos::task::spawn_local;
 
-use crate::plot::line_chart::LineChart;
+use crate::plot::chart::LineChart;
 use crate::widgets::matrix_view::heat_colour;
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 
@@ -27,20 +27,6 @@ pub fn surface_points() -> Vec<[f32; 2]> {
     (0..GRID)
         .flat_map(|row| (0..GRID).map(move |col| [col as f32 * step, 1.0 - row as f32 * step]))
         .collect()
-}
-
-/// At most `max_points` evenly spaced values from `values` (always keeping the last), so a
-/// 10,000-step curve draws quickly.
-pub fn downsample(values: &[f32], max_points: usize) -> Vec<f64> {
-    if values.len() <= max_points {
-        return values.iter().map(|&v| v as f64).collect();
-    }
-    let stride = values.len().div_ceil(max_points);
-    let mut out: Vec<f64> = values.iter().step_by(stride).map(|&v| v as f64).collect();
-    if let Some(&last) = values.last() {
-        out.push(last as f64);
-    }
-    out
 }
 
 /// Where the network trains.
@@ -228,7 +214,7 @@ pub fn XorTrainer() -> impl IntoView {
         }
     });
 
-    let curve = Signal::derive(move || losses.with(|l| downsample(l, 400)));
+    let curve = Signal::derive(move || losses.with(|l| l.iter().map(|&v| v as f64).collect()));
     let badge = move || match backend.get() {
         Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::mlp".to_string(),
@@ -336,7 +322,7 @@ pub fn XorTrainer() -> impl IntoView {
                     }}</p>
                     <Show when=move || !losses.with(|l| l.is_empty())>
                         <figure class="bp-curve">
-                            <LineChart values=curve x_label="epoch (sampled)" aria_label="Training loss" />
+                            <LineChart values=curve x_label="epoch" aria_label="Training loss" />
                             <figcaption data-value="xor-loss">{move || losses.with(|l| l.last().map(|v| format!("{v:.6}")).unwrap_or_default())}</figcaption>
                         </figure>
                     </Show>
@@ -356,16 +342,6 @@ mod tests {
         assert_eq!(points.len(), GRID * GRID);
         assert_eq!(points[0], [0.0, 1.0]);
         assert_eq!(points[GRID * GRID - 1], [1.0, 0.0]);
-    }
-
-    #[test]
-    fn downsampling_keeps_the_ends() {
-        let values: Vec<f32> = (0..10_000).map(|i| i as f32).collect();
-        let d = downsample(&values, 400);
-        assert!(d.len() <= 402);
-        assert_eq!(d[0], 0.0);
-        assert_eq!(*d.last().unwrap(), 9999.0);
-        assert_eq!(downsample(&[1.0, 2.0], 400), vec![1.0, 2.0]);
     }
 
     #[test]
