@@ -23,7 +23,6 @@ use leptos::task::spawn_local;
 
 use engine::checkpoint::Checkpoint;
 use engine::gpt_recipe::{evaluate, next_stop, Corpus, Eval, Settings, Size, BATCH, CONTEXT, EVAL_EVERY, SAMPLE_CHARS, SAMPLE_TEMPERATURE, VALIDATION_CHARS, WEIGHT_DECAY};
-use engine::optim::Method;
 use engine::train::Trainer;
 use engine::transformer::{ModelError, Transformer};
 use gpu::{Gpu, GpuTransformer, TrainSettings};
@@ -43,8 +42,7 @@ pub const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 pub const MAX_CHUNK: usize = 32;
 /// The recipe for the GPU.
 pub fn gpu_settings(s: &Settings) -> TrainSettings {
-    let c = s.train_config();
-    TrainSettings { batch: c.batch, len: c.len, method: Method::adamw(c.weight_decay), schedule: c.schedule(), max_grad_norm: Some(c.clip_norm) }
+    TrainSettings::from_config(&s.train_config())
 }
 
 /// How many steps the next GPU submit carries: double the last chunk when it came back in
@@ -692,7 +690,7 @@ mod tests {
         let cpu = s.train_config();
         let gpu = gpu_settings(&s);
         assert_eq!((gpu.batch, gpu.len), (cpu.batch, cpu.len));
-        assert_eq!(gpu.method, Method::adamw(WEIGHT_DECAY));
+        assert_eq!(gpu.method, engine::optim::Method::adamw(WEIGHT_DECAY));
         assert_eq!(gpu.max_grad_norm, Some(cpu.clip_norm));
         assert_eq!(cpu.warmup_steps, 20);
         for step in [0, 10, 20, 100, 199, 250] {

@@ -2,20 +2,17 @@
 //! (`gpu::GpuTransformer`) and on the CPU (`engine::train::Trainer`, the autograd tape), in
 //! one process, on the same model, batches and recipe.
 //!
-//! Run with `cargo run --release -p gpu --example bench_gpu_transformer [steps]`. The model is a
-//! character-level one of the size a chapter trains: vocabulary 65, context 64, d_model 64,
-//! 4 heads, 2 layers, d_ff 256, pre-norm, GELU (107,840 parameters); batches of 8
-//! windows of 64 tokens (512 tokens a step) drawn by the engine's trainer from a seeded
-//! stream; AdamW (decay 0.1 on the matrices) with warmup-cosine and clipping at 1.
+//! Run with `cargo run --release -p gpu --example bench_gpu_transformer [steps]`. The model,
+//! batches and recipe are in `common/mod.rs` (chapter 5's small model, 512 tokens a step).
 //! GPU time runs from the first submit to the last loss read back, as a page sees it;
 //! building the pipelines is timed apart.
 
 use std::time::Instant;
 
-use engine::rng::Rng;
-use engine::train::{TrainConfig, Trainer};
-use engine::transformer::{Activation, Batch, Norm, Transformer, TransformerConfig};
+use engine::transformer::Batch;
 use gpu::{Gpu, GpuTransformer, TrainSettings};
+
+mod common;
 
 fn main() {
     let steps: usize = std::env::args()
@@ -29,35 +26,12 @@ fn main() {
             return;
         }
     };
-    let config = TransformerConfig {
-        vocab: 65,
-        context: 64,
-        d_model: 64,
-        n_heads: 4,
-        n_layers: 2,
-        d_ff: 256,
-        norm: Norm::Pre,
-        activation: Activation::Gelu,
-        eps: 1e-5,
-    };
-    let train_config = TrainConfig {
-        batch: 8,
-        len: 64,
-        max_lr: 3e-3,
-        min_lr: 3e-4,
-        warmup_steps: 10,
-        total_steps: 1000,
-        weight_decay: 0.1,
-        clip_norm: 1.0,
-        seed: 2,
-    };
-    let settings = TrainSettings::from_config(&train_config);
-    let model = Transformer::new(config, 1).expect("a valid configuration");
-    // A seeded stream of 100,000 tokens; the engine's trainer draws the windows, and a copy
-    // of it draws the same windows first for the GPU.
-    let mut rng = Rng::new(3);
-    let text: Vec<usize> = (0..100_000).map(|_| rng.below(config.vocab)).collect();
-    let mut trainer = Trainer::new(model.clone(), text, train_config).expect("valid settings");
+    // The engine's trainer draws the windows, and a copy of it draws the same windows
+    // first for the GPU.
+    let mut trainer = common::trainer(100_000);
+    let model = trainer.model.clone();
+    let config = model.config;
+    let settings = TrainSettings::from_config(&trainer.config);
     let mut drawer = trainer.clone();
     let batches: Vec<Batch> = (0..steps).map(|_| drawer.draw_batch()).collect();
     let tokens = (steps * settings.batch * settings.len) as f64;

@@ -3,8 +3,7 @@
 //! timed on the wall clock; the launches are then added up per kernel.
 //!
 //! Run with `cargo run --release -p gpu --example profile_gpu_transformer [repeats]`. The
-//! model and batch are `bench_gpu_transformer`'s (vocabulary 65, context 64, d_model 64, 4
-//! heads, 2 layers, d_ff 256; 8 windows of 64 tokens). A launch run out of its place in the
+//! model and batch are `bench_gpu_transformer`'s (`common/mod.rs`). A launch run out of its place in the
 //! step reads whatever its inputs hold, so the numbers it computes are meaningless, but the
 //! work it does (and so its time) is the same: no kernel's running time depends on the
 //! values. The sum over launches is printed beside a whole step timed the same way.
@@ -12,11 +11,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use engine::rng::Rng;
-use engine::train::{TrainConfig, Trainer};
-use engine::transformer::{Activation, Norm, Transformer, TransformerConfig};
 use gpu::kernel::Dispatch;
 use gpu::{Gpu, GpuTransformer, TrainSettings};
+
+mod common;
 
 /// Records `launches` `repeats` times into one pass, submits, and waits: seconds per repeat.
 fn time(gpu: &Gpu, launches: &[Dispatch], repeats: usize) -> f64 {
@@ -55,34 +53,10 @@ fn main() {
             return;
         }
     };
-    let config = TransformerConfig {
-        vocab: 65,
-        context: 64,
-        d_model: 64,
-        n_heads: 4,
-        n_layers: 2,
-        d_ff: 256,
-        norm: Norm::Pre,
-        activation: Activation::Gelu,
-        eps: 1e-5,
-    };
-    let train_config = TrainConfig {
-        batch: 8,
-        len: 64,
-        max_lr: 3e-3,
-        min_lr: 3e-4,
-        warmup_steps: 10,
-        total_steps: 1000,
-        weight_decay: 0.1,
-        clip_norm: 1.0,
-        seed: 2,
-    };
-    let model = Transformer::new(config, 1).expect("a valid configuration");
-    let mut rng = Rng::new(3);
-    let text: Vec<usize> = (0..10_000).map(|_| rng.below(config.vocab)).collect();
-    let mut trainer = Trainer::new(model.clone(), text, train_config).expect("valid settings");
+    let mut trainer = common::trainer(10_000);
+    let model = trainer.model.clone();
     let batch = trainer.draw_batch();
-    let mut on_gpu = GpuTransformer::new(&gpu, &model, TrainSettings::from_config(&train_config))
+    let mut on_gpu = GpuTransformer::new(&gpu, &model, TrainSettings::from_config(&trainer.config))
         .expect("fits the GPU");
     // One real step first: the ids are in place and the driver's first-use costs are paid.
     on_gpu.train(&[batch]).expect("a valid batch");
