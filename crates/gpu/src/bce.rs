@@ -21,7 +21,7 @@ pub struct Bce {
 
 impl Bce {
     pub fn new(gpu: &Gpu) -> Bce {
-        let source = [include_str!("math.wgsl"), include_str!("bce.wgsl")];
+        let source = [include_str!("math.wgsl"), include_str!("reduce.wgsl"), include_str!("bce.wgsl")];
         Bce {
             kernel: Kernel::new(gpu, "bce", &source, "main"),
         }

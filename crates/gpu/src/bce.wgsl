@@ -6,7 +6,7 @@
 // CPU reference: engine::autograd::Graph::bce_with_logits.
 //
 // One workgroup does it all: each invocation handles every 64th element and keeps a partial
-// sum, then the workgroup adds the 64 partial sums in a tree. (A batch of millions would
+// sum, then reduce.wgsl's workgroup_sum adds the 64 partial sums. (A batch of millions would
 // want more workgroups; the book's batches are small.)
 
 struct Settings {
@@ -18,9 +18,6 @@ struct Settings {
 @group(0) @binding(2) var<storage, read> targets: array<f32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>; // one element
 @group(0) @binding(4) var<storage, read_write> grad: array<f32>; // dL/dz, like logits
-
-const GROUP: u32 = 64u;
-var<workgroup> partial: array<f32, GROUP>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) i: u32) {
@@ -34,16 +31,8 @@ fn main(@builtin(local_invocation_index) i: u32) {
         sum += max(z, 0.0) - z * y + log(1.0 + exp(-abs(z)));
         grad[j] = (sigmoid(z) - y) / f32(n);
     }
-    partial[i] = sum;
-    workgroupBarrier();
-    // Tree sum: 64 -> 32 -> ... -> 1, halving the number of live partial sums each round.
-    for (var stride = GROUP / 2u; stride > 0u; stride /= 2u) {
-        if (i < stride) {
-            partial[i] += partial[i + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(i, sum);
     if (i == 0u) {
-        loss[0] = partial[0] / f32(n);
+        loss[0] = total / f32(n);
     }
 }

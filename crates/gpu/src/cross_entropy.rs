@@ -24,7 +24,7 @@ pub struct CrossEntropy {
 
 impl CrossEntropy {
     pub fn new(gpu: &Gpu) -> CrossEntropy {
-        let source = [include_str!("cross_entropy.wgsl")];
+        let source = [include_str!("reduce.wgsl"), include_str!("cross_entropy.wgsl")];
         CrossEntropy {
             kernel: Kernel::new(gpu, "cross entropy", &source, "main"),
         }

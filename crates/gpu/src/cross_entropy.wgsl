@@ -7,7 +7,7 @@
 // CPU reference: engine::autograd::Graph::cross_entropy (with no ignored rows).
 //
 // One workgroup: each invocation takes every 64th row and keeps a partial sum of the
-// losses, then the workgroup adds the 64 partial sums in a tree, as bce.wgsl does.
+// losses, then reduce.wgsl's workgroup_sum adds the 64 partial sums.
 
 struct Dims {
     rows: u32,
@@ -19,9 +19,6 @@ struct Dims {
 @group(0) @binding(2) var<storage, read> targets: array<u32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>; // one element
 @group(0) @binding(4) var<storage, read_write> grad: array<f32>; // dL/dz, like logits
-
-const GROUP: u32 = 64u;
-var<workgroup> partial: array<f32, GROUP>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) i: u32) {
@@ -46,15 +43,8 @@ fn main(@builtin(local_invocation_index) i: u32) {
             grad[start + j] = (p - select(0.0, 1.0, j == target_class)) / count;
         }
     }
-    partial[i] = sum;
-    workgroupBarrier();
-    for (var stride = GROUP / 2u; stride > 0u; stride /= 2u) {
-        if (i < stride) {
-            partial[i] += partial[i + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(i, sum);
     if (i == 0u) {
-        loss[0] = partial[0] / count;
+        loss[0] = total / count;
     }
 }
