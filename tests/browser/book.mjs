@@ -30,7 +30,9 @@ const server = createServer((req, res) => {
   let file = null;
   if (path.startsWith("/book/")) {
     const rel = normalize(path.slice("/book/".length) || "index.html");
-    if (!rel.startsWith("..")) file = join(dist, rel.endsWith("/") || rel === "." ? "index.html" : rel);
+    // A folder that exists answers with its index.html, as static hosts do.
+    if (!rel.startsWith("..")) file = join(dist, rel);
+    if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
   }
   if (file && existsSync(file) && statSync(file).isFile()) {
     res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
@@ -176,6 +178,13 @@ await test("unknown chapters and unknown paths get a real 404", async (page) => 
   const response = await page.goto(`${base}missing/page.html`);
   expect(response.status() === 404, `status ${response.status()}`);
   expect((await page.locator("h1").innerText()).includes("does not exist"), "404 page text");
+  // Its link finds the book's folder however deep the missing address is.
+  await page.goto(`${base}missing/deeper/still/page.html`);
+  await page.waitForFunction(() => document.getElementById("home").dataset.found, null, { timeout: 10000 });
+  expect((await page.locator("#home").getAttribute("href")) === "/book/", `link: ${await page.locator("#home").getAttribute("href")}`);
+  await page.locator("#home").click();
+  await page.waitForSelector(".cover, article.chapter h1, nav.toc, main", { timeout: 10000 });
+  expect(new URL(page.url()).pathname === "/book/", `landed on ${page.url()}`);
   page.errors = page.errors.filter((e) => !e.includes("404"));
 });
 
