@@ -1015,8 +1015,11 @@ await test("tiny GPT panel: CPU training runs in a Web Worker and leaves the pag
   await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 1, null, { timeout: 120000 });
   await page.locator('[data-name="gpt-train"]').click();
   const rate = await value(page, "gpt-tokens-per-s");
-  expect(gaps < 400, `the page's timers stalled for ${gaps.toFixed(0)} ms while the large model trained`);
-  console.log(`     large preset on the CPU worker: ${rate} tokens/s; the page's longest timer gap meanwhile ${gaps.toFixed(0)} ms`);
+  // One step's time, as the worker measured it: on the page's thread, the page could not
+  // run a timer for at least that long. Compared as a ratio, so a slow machine is fair.
+  const stepMs = (8 * 64 * 1000) / rate;
+  expect(gaps < stepMs / 2, `the page's timers stalled for ${gaps.toFixed(0)} ms while the large model trained (${stepMs.toFixed(0)} ms a step)`);
+  console.log(`     large preset on the CPU worker: ${rate} tokens/s (${stepMs.toFixed(0)} ms a step); the page's longest timer gap meanwhile ${gaps.toFixed(0)} ms`);
 });
 
 await test("tiny GPT panel: a GPU lost mid-run hands its weights to the CPU worker, which trains on", async (page) => {
