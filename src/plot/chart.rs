@@ -193,6 +193,9 @@ pub fn Chart(
     /// Height of the drawing, in the same units as its width of 480.
     #[prop(default = 200.0)]
     height: f64,
+    /// What the chart says while there is nothing to draw.
+    #[prop(default = "Nothing to draw yet: the curves appear here as the run goes.")]
+    empty: &'static str,
     /// Label of the x axis.
     x_label: &'static str,
     /// Accessible description of the chart.
@@ -208,6 +211,13 @@ pub fn Chart(
         <svg class=format!("line-chart {class}") viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=aria_label>
             {move || {
                 let g = geometry.get();
+                if g.y_ticks.is_empty() {
+                    let (w, h) = (WIDTH - left - right, height - top - bottom);
+                    return view! {
+                        <rect class="empty-frame" x=left y=top width=w height=h />
+                        <text class="empty-note" x=left + w / 2.0 y=top + h / 2.0 text-anchor="middle">{empty}</text>
+                    }.into_any();
+                }
                 let looks: Vec<(String, bool)> = series.with(|s| s.iter().map(|s| (s.class.clone(), s.stopped)).collect());
                 view! {
                     {g.y_ticks.into_iter().map(|(y, label)| view! {
@@ -226,7 +236,7 @@ pub fn Chart(
                         let (x, y) = end.filter(|_| stopped)?;
                         Some(view! { <path class=format!("stop-mark {class}") d=format!("M{:.1},{:.1}l8,8m0,-8l-8,8", x - 4.0, y - 4.0) /> })
                     }).collect_view()}
-                }
+                }.into_any()
             }}
             <text class="axis-label" x=(left + WIDTH - right) / 2.0 y=height - 4.0 text-anchor="middle">{x_label}</text>
         </svg>
@@ -247,9 +257,12 @@ pub fn LineChart(
     x_label: &'static str,
     /// Accessible description of the chart.
     aria_label: &'static str,
+    /// What the chart says while there is nothing to draw.
+    #[prop(default = "Nothing to draw yet: the curve appears here as the run goes.")]
+    empty: &'static str,
 ) -> impl IntoView {
     let series = Signal::derive(move || values.with(|v| vec![Series::steps(v, "")]));
-    view! { <Chart series=series height=180.0 x_label=x_label aria_label=aria_label /> }
+    view! { <Chart series=series height=180.0 x_label=x_label aria_label=aria_label empty=empty /> }
 }
 
 #[cfg(test)]

@@ -652,12 +652,12 @@ pub fn GptTrainer() -> impl IntoView {
             </Show>
             <div class="gpt-curves">
                 <figure class="bp-curve">
-                    <LineChart values=train_curve x_label="step" aria_label="Training loss at every step" />
+                    <LineChart values=train_curve x_label="step" aria_label="Training loss at every step" empty="Press Train: each step's loss appears here." />
                     <figcaption>"Training loss, nats per character: "<span data-value="gpt-loss">{move || losses.with(|l| l.last().map(|v| format!("{v:.4}")).unwrap_or_default())}</span>
                         {move || losses.with(|l| l.first().map(|v| format!(" (first step {v:.4})")).unwrap_or_default())}</figcaption>
                 </figure>
                 <figure class="bp-curve">
-                    <Chart series=val_curve height=180.0 x_label="step" aria_label="Held-out loss at every check" />
+                    <Chart series=val_curve height=180.0 x_label="step" aria_label="Held-out loss at every check" empty="The held-out loss appears here every 25 steps." />
                     <figcaption>{format!("Held-out loss every {EVAL_EVERY} steps: ")}<span data-value="gpt-val-loss">{move || latest().map(|e| format!("{:.4}", e.val_loss)).unwrap_or_default()}</span></figcaption>
                 </figure>
             </div>
