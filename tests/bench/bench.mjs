@@ -22,7 +22,7 @@ const pkg = process.env.MLBOOK_BENCH_PKG ?? "target/bench-web";
 const require = createRequire(join(npm, "package.json"));
 const { chromium } = require("playwright-core");
 const quick = process.env.MLBOOK_BENCH_QUICK === "1";
-const parts = (process.env.MLBOOK_BENCH_PARTS ?? "wasm,webgpu,xor").split(",");
+const parts = (process.env.MLBOOK_BENCH_PARTS ?? "wasm,webgpu,xor,gpt").split(",");
 const settings = {
   parts,
   sizes: [64, 256, 512],
@@ -41,6 +41,10 @@ const settings = {
   chunk: 100,
   xorCpuRuns: quick ? 1 : 5,
   xorGpuRuns: 1,
+  // Chapter 5's tiny GPT: [preset, steps] (a small-preset step on a software adapter takes
+  // seconds), with the GPU's steps queued `gptChunk` to a submit, as the panel does.
+  gpt: quick ? [["tiny", 8]] : [["tiny", 24], ["small", 6]],
+  gptChunk: 8,
 };
 
 // URL prefix -> folder. Nothing else is served, and the page may fetch nothing else.
@@ -99,7 +103,7 @@ if (result) report(result);
 for (const p of problems) console.log(`problem: ${p}`);
 process.exit(problems.length === 0 ? 0 : 1);
 
-function report({ env, rows, xor }) {
+function report({ env, rows, xor, gpt }) {
   // Two decimals, or two significant digits below 1 (WebGPU on a software adapter is slow).
   const f = (x) => (Math.abs(x) >= 1 || x === 0 ? x.toFixed(2) : x.toPrecision(2));
   const spread = (xs) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
@@ -114,26 +118,29 @@ function report({ env, rows, xor }) {
   const g2 = (x) => (Number.isNaN(x) ? "–" : f(x));
   const spread2 = (xs) => (xs.some(Number.isNaN) ? "–" : spread(xs));
   const e1 = (x) => (x === undefined ? "–" : x.toExponential(1));
-  console.log("| n | ours wasm GFLOP/s | tfjs-wasm GFLOP/s | ours / tfjs-wasm | ours WGSL GFLOP/s | tfjs-webgpu GFLOP/s | ours / tfjs-webgpu |");
-  console.log("|---|---|---|---|---|---|---|");
-  for (const r of rows) {
-    const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
-    console.log(`| ${r.n} | ${g2(w.oursMedian)} | ${g2(w.theirsMedian)} | ${g2(w.oursMedian / w.theirsMedian)} | ${g2(g.oursMedian)} | ${g2(g.theirsMedian)} | ${g2(g.oursMedian / g.theirsMedian)} |`);
-  }
-  console.log("\nRange over the rounds (min–max GFLOP/s), and each product against the engine's (largest |difference| / largest |entry|):");
-  for (const r of rows) {
-    const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
-    console.log(`n=${r.n}: ours wasm ${spread2(w.ours)}, tfjs-wasm ${spread2(w.theirs)}, ours WGSL ${spread2(g.ours)}, tfjs-webgpu ${spread2(g.theirs)}; ` +
-      `differences: ours WGSL ${e1(r.check.oursWgsl)}, tfjs-wasm ${e1(r.check.tfjsWasm)}, tfjs-webgpu ${e1(r.check.tfjsWebgpu)}`);
-    if (r.webgpu) {
-      // Round i of ours and of theirs ran back to back, so their ratio shares the load of
-      // that moment; the median of those ratios is steadier than the ratio of the medians.
-      const ratios = r.webgpu.ours.map((x, i) => x / r.webgpu.theirs[i]);
-      console.log(`  WGSL rounds, ours: ${g.ours.map(f).join(", ")}; tfjs-webgpu: ${g.theirs.map(f).join(", ")}; ` +
-        `round by round ours / tfjs-webgpu: ${ratios.map(f).join(", ")} (median ${f(median(ratios))})`);
+  if (rows.some((r) => r.wasm || r.webgpu)) {
+    console.log("| n | ours wasm GFLOP/s | tfjs-wasm GFLOP/s | ours / tfjs-wasm | ours WGSL GFLOP/s | tfjs-webgpu GFLOP/s | ours / tfjs-webgpu |");
+    console.log("|---|---|---|---|---|---|---|");
+    for (const r of rows) {
+      const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
+      console.log(`| ${r.n} | ${g2(w.oursMedian)} | ${g2(w.theirsMedian)} | ${g2(w.oursMedian / w.theirsMedian)} | ${g2(g.oursMedian)} | ${g2(g.theirsMedian)} | ${g2(g.oursMedian / g.theirsMedian)} |`);
     }
-    for (const [who, d] of Object.entries(r.check)) if (!(d < 1e-4)) problems.push(`n=${r.n}: ${who} does not compute the engine's product (relative difference ${d})`);
+    console.log("\nRange over the rounds (min–max GFLOP/s), and each product against the engine's (largest |difference| / largest |entry|):");
+    for (const r of rows) {
+      const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
+      console.log(`n=${r.n}: ours wasm ${spread2(w.ours)}, tfjs-wasm ${spread2(w.theirs)}, ours WGSL ${spread2(g.ours)}, tfjs-webgpu ${spread2(g.theirs)}; ` +
+        `differences: ours WGSL ${e1(r.check.oursWgsl)}, tfjs-wasm ${e1(r.check.tfjsWasm)}, tfjs-webgpu ${e1(r.check.tfjsWebgpu)}`);
+      if (r.webgpu) {
+        // Round i of ours and of theirs ran back to back, so their ratio shares the load of
+        // that moment; the median of those ratios is steadier than the ratio of the medians.
+        const ratios = r.webgpu.ours.map((x, i) => x / r.webgpu.theirs[i]);
+        console.log(`  WGSL rounds, ours: ${g.ours.map(f).join(", ")}; tfjs-webgpu: ${g.theirs.map(f).join(", ")}; ` +
+          `round by round ours / tfjs-webgpu: ${ratios.map(f).join(", ")} (median ${f(median(ratios))})`);
+      }
+      for (const [who, d] of Object.entries(r.check)) if (!(d < 1e-4)) problems.push(`n=${r.n}: ${who} does not compute the engine's product (relative difference ${d})`);
+    }
   }
+  reportGpt(gpt);
   if (!settings.parts.includes("xor")) return;
   const ms = (runs) => median(runs.map((r) => r.ms));
   console.log(`\n# XOR, 2-4-1, ${settings.epochs} full-batch epochs (median of ${settings.xorCpuRuns} CPU runs, ${settings.xorGpuRuns} GPU run)`);
@@ -145,6 +152,20 @@ function report({ env, rows, xor }) {
     runs.forEach((run) => run.predictions.forEach((p, i) => Math.abs(p - [0, 1, 1, 0][i]) < 0.1 || problems.push(`${name}: prediction ${i} = ${p}`)));
   }
   console.log(`WebGPU / CPU time: ${(ms(xor.gpu) / ms(xor.cpu)).toFixed(2)}`);
+}
+
+/** The tiny-GPT table: tokens/s on each backend, and how closely the two runs agree. */
+function reportGpt(gpt) {
+  if (!gpt.length) return;
+  console.log(`\n# Chapter 5's tiny GPT: training tokens/s, the CPU (wasm, engine::train) and WebGPU (crates/gpu, ${settings.gptChunk} steps a submit), same weights and batches`);
+  console.log("| preset | steps | CPU tokens/s | WebGPU tokens/s | WebGPU / CPU | largest loss difference |");
+  console.log("|---|---|---|---|---|---|");
+  for (const g of gpt) {
+    const rate = (run) => run.tokens / (run.ms / 1000);
+    const worst = Math.max(...g.cpu.losses.map((l, i) => Math.abs(l - g.gpu.losses[i])));
+    console.log(`| ${g.preset} | ${g.steps} | ${rate(g.cpu).toFixed(0)} | ${rate(g.gpu).toFixed(0)} | ${(rate(g.gpu) / rate(g.cpu)).toFixed(2)} | ${worst.toExponential(1)} |`);
+    if (!(worst < 1e-3) || g.gpu.losses.length !== g.steps) problems.push(`tiny GPT ${g.preset}: the GPU run does not match the CPU's (largest loss difference ${worst})`);
+  }
 }
 
 function median(values) {

@@ -80,7 +80,7 @@ async function race(oursRound, theirsRound, { rounds, minMs, warmMs, warmups }) 
   return { ...result, oursMedian: median(result.ours), theirsMedian: median(result.theirs) };
 }
 
-window.runBench = async ({ parts, sizes, rounds, gpuRounds, minMs, warmMs, warmups, batch, epochs, chunk, xorCpuRuns, xorGpuRuns }) => {
+window.runBench = async ({ parts, sizes, rounds, gpuRounds, minMs, warmMs, warmups, batch, epochs, chunk, xorCpuRuns, xorGpuRuns, gpt: gptPresets, gptChunk }) => {
   await init();
   const settings = { rounds, minMs, warmMs, warmups };
   const env = {
@@ -139,17 +139,26 @@ window.runBench = async ({ parts, sizes, rounds, gpuRounds, minMs, warmMs, warmu
   // XOR: several CPU runs (each well under a second); the GPU run on a software adapter
   // takes over a minute.
   const xor = { cpu: [], gpu: [] };
-  if (!parts.includes("xor")) return { env, rows: [...rows.values()], xor };
-  for (let r = 0; r < xorCpuRuns; r++) {
+  for (let r = 0; r < (parts.includes("xor") ? xorCpuRuns : 0); r++) {
     const run = ours.cpu_xor(epochs);
     xor.cpu.push({ ms: run.ms, loss: run.loss, predictions: [...run.predictions] });
   }
-  for (let r = 0; r < xorGpuRuns; r++) {
+  for (let r = 0; r < (parts.includes("xor") ? xorGpuRuns : 0); r++) {
     log(`xor on WebGPU, run ${r + 1}`);
     const run = await ours.gpu_xor(epochs, chunk);
     xor.gpu.push({ ms: run.ms, loss: run.loss, predictions: [...run.predictions] });
   }
-  return { env, rows: [...rows.values()], xor };
+
+  // Chapter 5's tiny GPT: the same steps on each backend, one after the other.
+  const gpt = [];
+  for (const [preset, steps] of parts.includes("gpt") ? gptPresets : []) {
+    log(`tiny GPT ${preset}, ${steps} steps on the CPU, then on WebGPU`);
+    const cpu = ours.cpu_gpt(preset, steps);
+    const gpu = await ours.gpu_gpt(preset, steps, gptChunk);
+    const copy = (run) => ({ ms: run.ms, tokens: run.tokens, losses: [...run.losses] });
+    gpt.push({ preset, steps, cpu: copy(cpu), gpu: copy(gpu) });
+  }
+  return { env, rows: [...rows.values()], xor, gpt };
 };
 
 window.benchReady = true;

@@ -241,8 +241,8 @@ fn setup_bench() -> Result {
     run(&mut npm)
 }
 
-/// The native benchmark (engine matmul vs matrixmultiply, XOR on the CPU), then the
-/// in-browser one: crates/bench-web built to wasm (release, simd128 from .cargo/config.toml)
+/// The native benchmarks (engine matmul vs matrixmultiply, XOR on the CPU; the tiny GPT's
+/// training on the GPU layer vs the engine), then the in-browser one: crates/bench-web built to wasm (release, simd128 from .cargo/config.toml)
 /// and bound with the pinned wasm-bindgen, raced against TensorFlow.js in headless Chromium
 /// by tests/bench/bench.mjs.
 fn bench() -> Result {
@@ -250,6 +250,11 @@ fn bench() -> Result {
     setup_bench()?;
     run(Command::new("cargo")
         .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_matmul"])
+        .current_dir(root()))?;
+    // Chapter 5's model trained natively: the GPU layer on this machine's Vulkan device
+    // against the engine, 10 steps each.
+    run(Command::new("cargo")
+        .args(["run", "--release", "--locked", "-p", "gpu", "--example", "bench_gpu_transformer", "--", "10"])
         .current_dir(root()))?;
 
     run(Command::new("cargo")

@@ -9,17 +9,23 @@
 //! - [`gpu_matmul_gflops`]: the WGSL matmul of `crates/gpu` on WebGPU, against
 //!   tfjs-backend-webgpu on the same adapter.
 //! - [`cpu_xor`] and [`gpu_xor`]: chapter 3's 10,000 XOR epochs on each backend.
+//! - [`cpu_gpt`] and [`gpu_gpt`]: chapter 5's tiny GPT trained for a few steps on each
+//!   backend, on the same weights and batches, with every step's loss returned so the page
+//!   can check that the two computed the same run.
 //!
 //! Every timed function returns a rate or a duration measured with `performance.now()`; the
 //! runner takes the median of several rounds. [`bench_matrix`] and [`cpu_matmul`] give both
 //! sides the same inputs and a reference answer, so the page can check that every
 //! implementation computed the same product before it trusts the speed.
 
+use engine::gpt_recipe::{Settings, Size};
 use engine::mlp::{Mlp, XorConfig, XOR_INPUTS};
+use engine::train::Trainer;
+use engine::transformer::{Batch, Transformer};
 use engine::rng::Rng;
 use engine::tensor::{matmul_into, Tensor};
 use gpu::matmul::Matmul;
-use gpu::{Gpu, GpuError, GpuMlp, GpuTensor};
+use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer, TrainSettings};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -210,6 +216,60 @@ pub async fn gpu_xor(epochs: usize, chunk: usize) -> Result<XorRun, JsError> {
     })
 }
 
+/// A finished tiny-GPT run: how long its steps took, how many tokens they trained on, and
+/// each step's loss.
+#[wasm_bindgen(getter_with_clone)]
+pub struct GptRun {
+    /// Wall time of the steps, milliseconds (building the model is not timed).
+    pub ms: f64,
+    /// Tokens trained on: steps × 8 windows × 64 characters.
+    pub tokens: f64,
+    /// Each step's loss, in order.
+    pub losses: Vec<f32>,
+}
+
+/// The training panel's recipe for preset `size` ("tiny", "small" or "large") on a seeded
+/// stream of 100,000 random characters from its 73-character vocabulary (the speed of a step
+/// does not depend on the text), and the first `steps` batches the trainer will draw.
+pub fn gpt_setup(size: &str, steps: usize) -> Result<(Trainer, Vec<Batch>), String> {
+    let settings = Settings { size: Size::from_value(size), total_steps: 1_000, ..Settings::default() };
+    let config = settings.size.config(73);
+    let mut rng = Rng::new(5);
+    let text: Vec<usize> = (0..100_000).map(|_| rng.below(config.vocab)).collect();
+    let model = Transformer::new(config, settings.seed).map_err(|e| e.to_string())?;
+    let trainer = Trainer::new(model, text, settings.train_config()).map_err(|e| e.to_string())?;
+    let mut drawer = trainer.clone();
+    let batches = (0..steps).map(|_| drawer.draw_batch()).collect();
+    Ok((trainer, batches))
+}
+
+/// `steps` steps of the panel's CPU path (`engine::train::Trainer`) in WebAssembly.
+#[wasm_bindgen]
+pub fn cpu_gpt(size: &str, steps: usize) -> Result<GptRun, JsError> {
+    let (mut trainer, _) = gpt_setup(size, 0).map_err(|e| JsError::new(&e))?;
+    let tokens = (steps * trainer.config.batch * trainer.config.len) as f64;
+    let start = now();
+    let losses = (0..steps).map(|_| trainer.step().map(|r| r.loss)).collect::<Result<Vec<f32>, _>>().map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(GptRun { ms: now() - start, tokens, losses })
+}
+
+/// The same steps on WebGPU (`gpu::GpuTransformer`), as the panel drives it: `chunk` steps
+/// queued in one submit, then their losses read back and awaited.
+#[wasm_bindgen]
+pub async fn gpu_gpt(size: &str, steps: usize, chunk: usize) -> Result<GptRun, JsError> {
+    let (gpu, _) = gpu_and_matmul().await?;
+    let (trainer, batches) = gpt_setup(size, steps).map_err(|e| JsError::new(&e))?;
+    let mut model = GpuTransformer::new(&gpu, &trainer.model, TrainSettings::from_config(&trainer.config)).map_err(|e| JsError::new(&e.to_string()))?;
+    let tokens = (steps * trainer.config.batch * trainer.config.len) as f64;
+    let start = now();
+    let mut losses = vec![];
+    for part in batches.chunks(chunk.max(1)) {
+        model.train(part).map_err(|e| JsError::new(&e.to_string()))?;
+        losses.extend(model.read_losses().await?);
+    }
+    Ok(GptRun { ms: now() - start, tokens, losses })
+}
+
 fn check_square(a: &[f32], b: &[f32], n: usize) -> Result<(), JsError> {
     if a.len() != n * n || b.len() != n * n {
         return Err(JsError::new(&format!(
@@ -253,6 +313,18 @@ mod tests {
         // Readings 0.3 (start), 0.6, 0.9, 1.2, 1.5: elapsed 0.3, 0.6, 0.9, 1.2 after runs 1-4.
         assert_eq!((count, runs), (4, 4));
         assert!((ms - 1.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_gpt_bench_uses_the_panels_presets_and_batches() {
+        let (trainer, batches) = gpt_setup("small", 3).unwrap();
+        assert_eq!(trainer.model.config.param_count(), 108_352, "the shipped shape");
+        assert_eq!((trainer.config.batch, trainer.config.len), (8, 64));
+        assert_eq!(batches.len(), 3);
+        // The batches are the ones the CPU trainer draws next.
+        let mut cpu = trainer.clone();
+        assert_eq!(cpu.draw_batch(), batches[0]);
+        assert_eq!(gpt_setup("tiny", 0).unwrap().0.model.config.d_model, 32);
     }
 
     #[test]
