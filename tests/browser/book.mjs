@@ -1053,6 +1053,26 @@ await test("tiny GPT panel: a GPU lost mid-run hands its weights to the CPU work
   expect(Number.isFinite(Number(checks)), `held-out loss after the handover: ${checks}`);
 });
 
+await test("tiny GPT panel: switching to the CPU right after pausing a GPU run starts clean", async (page) => {
+  await openChapter(page, "inference");
+  await page.waitForFunction(() => /WebGPU is available/.test(document.querySelector('[data-gpu-note="gpt"]').innerText), null, { timeout: 30000 });
+  await gptSetup(page, "gpu", 400);
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 3, null, { timeout: 120000 });
+  // Pause and switch at once, while a chunk of GPU steps may still be on its way back.
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.locator('select[data-name="gpt-backend"]').selectOption("cpu");
+  await page.waitForTimeout(1500);
+  expect((await gptSteps(page)) === 0, `the old run's steps stay out of the new one: ${await gptSteps(page)}`);
+  expect((await page.locator('[data-value="gpt-on"]').innerText()) === "CPU", "on the CPU");
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 5, null, { timeout: 60000 });
+  await page.locator('[data-name="gpt-train"]').click();
+  const caption = await page.locator(".gpt-curves figcaption").first().innerText();
+  const first = Number(caption.match(/first step (\d+\.\d+)/)?.[1]);
+  expect(Math.abs(first - Math.log(73)) < 0.2, `the CPU run starts from fresh weights: first loss ${first}`);
+});
+
 await test("tiny GPT panel: pause and resume, save then load, back to the shipped model", async (page) => {
   await openChapter(page, "inference");
   await gptSetup(page, "cpu", 100);
