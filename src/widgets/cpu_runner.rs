@@ -18,6 +18,9 @@ use crate::browser::now_ms;
 const WORKER_JS: &str = "train-worker.js";
 const WORKER_WASM: &str = "train-worker_bg.wasm";
 
+/// How long the worker may take to load before the page trains on its own thread instead.
+const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How long one training request may run: in the worker, long enough that messages cost
 /// little; on the page's thread, short enough to keep sliders moving.
 pub const WORKER_BUDGET_MS: f64 = 150.0;
@@ -77,7 +80,23 @@ impl WorkerLink {
         let link = WorkerLink { worker, waiting, _on_message: on_message, _on_error: on_error };
         let (sender, ready) = oneshot::channel();
         link.waiting.borrow_mut().push_back(sender);
-        match ready.await {
+        // A worker that never says it is listening (its WebAssembly never arrives) is given
+        // up after a while, so the page can train on its own thread instead.
+        let started = Rc::new(std::cell::Cell::new(false));
+        let (late, waiting) = (started.clone(), link.waiting.clone());
+        leptos::prelude::set_timeout(
+            move || {
+                if !late.get() {
+                    for sender in waiting.borrow_mut().drain(..) {
+                        let _ = sender.send(Err(format!("the worker did not start within {} s", START_TIMEOUT.as_secs())));
+                    }
+                }
+            },
+            START_TIMEOUT,
+        );
+        let answer = ready.await;
+        started.set(true);
+        match answer {
             Ok(Ok(_)) => Ok(link),
             Ok(Err(why)) => Err(why),
             Err(_) => Err("the worker stopped before it started".into()),

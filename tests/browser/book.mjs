@@ -1073,6 +1073,22 @@ await test("tiny GPT panel: switching to the CPU right after pausing a GPU run s
   expect(Math.abs(first - Math.log(73)) < 0.2, `the CPU run starts from fresh weights: first loss ${first}`);
 });
 
+await test("tiny GPT panel: without its worker, the CPU trains on the page's thread and says so", async (page) => {
+  // The worker's script cannot be downloaded: the page must fall back, not hang.
+  await page.route("**/train-worker.js", (route) => route.abort());
+  await openChapter(page, "inference");
+  await page.waitForFunction(() => /on the page's thread/.test(document.querySelector('[data-value="gpt-cpu-where"]').innerText), null, { timeout: 40000 });
+  await gptSetup(page, "cpu", 400);
+  expect((await page.locator(".gpt-trainer .backend-badge").innerText()).includes("page thread"), "the badge says where the CPU run happens");
+  await page.locator('[data-name="gpt-train"]').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="gpt-steps"]').innerText) >= 5, null, { timeout: 60000 });
+  await page.locator('[data-name="gpt-train"]').click();
+  const loss = await value(page, "gpt-loss");
+  expect(Number.isFinite(loss) && loss < Math.log(73), `it trains: loss ${loss}`);
+  // The blocked download and the worker's failure are expected here.
+  page.errors = page.errors.filter((e) => !/train-worker|importScripts|ERR_FAILED|NetworkError/.test(e));
+});
+
 await test("tiny GPT panel: pause and resume, save then load, back to the shipped model", async (page) => {
   await openChapter(page, "inference");
   await gptSetup(page, "cpu", 100);
