@@ -5,6 +5,7 @@ pub mod backprop_stepper;
 pub mod cpu_runner;
 pub mod bug_injector;
 pub mod generation_lab;
+pub mod gpu_probe;
 pub mod gpt_trainer;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;

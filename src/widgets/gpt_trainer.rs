@@ -19,6 +19,8 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+
+use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
 use leptos::task::spawn_local;
 
 use engine::checkpoint::Checkpoint;
@@ -87,31 +89,6 @@ fn seed_rule(v: f64) -> Result<(), String> {
 
 fn steps_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 10.0, 100_000.0), "Use a whole number of steps from 10 to 100,000.")
-}
-
-/// Where the model trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Cpu,
-    Gpu,
-}
-
-impl Backend {
-    fn value(self) -> &'static str {
-        match self {
-            Backend::Cpu => "cpu",
-            Backend::Gpu => "gpu",
-        }
-    }
-}
-
-/// What the browser said when asked for a GPU.
-#[derive(Clone, Debug, PartialEq)]
-enum GpuState {
-    Probing,
-    Ready(String),
-    Unavailable(String),
-    Lost(String),
 }
 
 /// The check for weights read back from the GPU: in the worker when there is one, so the
@@ -188,17 +165,9 @@ pub fn GptTrainer() -> impl IntoView {
         }
     });
     // A GPU, once; the panel runs on it when there is one.
-    spawn_local(async move {
-        match Gpu::request().await {
-            Ok(device) => {
-                device.on_lost(move |reason| gpu_state.set(GpuState::Lost(reason)));
-                gpu_state.set(GpuState::Ready(device.describe()));
-                gpu.set_value(Some(device));
-                if losses.with_untracked(Vec::is_empty) && !reader_chose.get_value() {
-                    backend.set(Backend::Gpu);
-                }
-            }
-            Err(error) => gpu_state.set(GpuState::Unavailable(error.to_string())),
+    request_gpu(gpu, gpu_state, move || {
+        if losses.with_untracked(Vec::is_empty) && !reader_chose.get_value() {
+            backend.set(Backend::Gpu);
         }
     });
 

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
+
 use crate::widgets::ticker::tick_while;
 use leptos::task::spawn_local;
 
@@ -21,20 +23,6 @@ pub const STEPS: usize = 500;
 const LR_NAMES: [&str; 5] = ["net-lr-sgd", "net-lr-momentum", "net-lr-rmsprop", "net-lr-adam", "net-lr-adamw"];
 /// Steps per animation tick, for each network.
 const STEPS_PER_TICK: usize = 20;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Cpu,
-    Gpu,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum GpuState {
-    Probing,
-    Ready(String),
-    Unavailable(String),
-    Lost(String),
-}
 
 /// What the legend says about one optimizer's run.
 pub fn status(losses: &[f32], diverged_at: Option<usize>, accuracy: f32) -> String {
@@ -103,17 +91,9 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     };
     reset();
 
-    spawn_local(async move {
-        match Gpu::request().await {
-            Ok(device) => {
-                device.on_lost(move |reason| gpu_state.set(GpuState::Lost(reason)));
-                gpu_state.set(GpuState::Ready(device.describe()));
-                gpu.set_value(Some(device));
-                if losses.with_untracked(|l| l.iter().all(Vec::is_empty)) {
-                    backend.set(Backend::Gpu);
-                }
-            }
-            Err(error) => gpu_state.set(GpuState::Unavailable(error.to_string())),
+    request_gpu(gpu, gpu_state, move || {
+        if losses.with_untracked(|l| l.iter().all(Vec::is_empty)) {
+            backend.set(Backend::Gpu);
         }
     });
     // A lost device: go on on the CPU from the weights last read back.

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
+
 use crate::widgets::ticker::tick_while;
 
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
@@ -27,41 +29,6 @@ pub fn surface_points() -> Vec<[f32; 2]> {
     (0..GRID)
         .flat_map(|row| (0..GRID).map(move |col| [col as f32 * step, 1.0 - row as f32 * step]))
         .collect()
-}
-
-/// Where the network trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Cpu,
-    Gpu,
-}
-
-impl Backend {
-    fn value(self) -> &'static str {
-        match self {
-            Backend::Cpu => "cpu",
-            Backend::Gpu => "gpu",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Backend::Cpu => "CPU",
-            Backend::Gpu => "GPU",
-        }
-    }
-}
-
-/// What the browser said when asked for a GPU.
-#[derive(Clone, Debug, PartialEq)]
-enum GpuState {
-    Probing,
-    /// An adapter and device, described for the reader.
-    Ready(String),
-    /// No WebGPU: the reason, in one sentence.
-    Unavailable(String),
-    /// The device went away during the session.
-    Lost(String),
 }
 
 fn method_named(name: &str) -> Method {
@@ -124,17 +91,9 @@ pub fn XorTrainer() -> impl IntoView {
     show_cpu();
 
     // Ask the browser for a GPU once; run on it when there is one.
-    spawn_local(async move {
-        match Gpu::request().await {
-            Ok(device) => {
-                device.on_lost(move |reason| gpu_state.set(GpuState::Lost(reason)));
-                gpu_state.set(GpuState::Ready(device.describe()));
-                gpu.set_value(Some(device));
-                if losses.with_untracked(Vec::is_empty) {
-                    backend.set(Backend::Gpu);
-                }
-            }
-            Err(error) => gpu_state.set(GpuState::Unavailable(error.to_string())),
+    request_gpu(gpu, gpu_state, move || {
+        if losses.with_untracked(Vec::is_empty) {
+            backend.set(Backend::Gpu);
         }
     });
     // A lost device: continue on the CPU from the last weights read back.
