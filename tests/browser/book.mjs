@@ -322,9 +322,11 @@ await test("XOR controls: seed replays exactly, bad values are refused, a huge l
   expect(await page.locator(".xor-surface").isVisible(), "widget alive");
 });
 
-await test("XOR: a GPU device lost mid-run hands over to the CPU, which finishes the run", async (page) => {
-  // Keep a handle on every GPUDevice the page creates, so the test can destroy it: a
-  // destroyed device is lost, as after a driver reset.
+/**
+ * Keeps a handle on every GPUDevice the page creates (in window.__mlbookDevices), so a test
+ * can destroy one: a destroyed device is lost, as after a driver reset.
+ */
+async function keepGpuDevices(page) {
   await page.addInitScript(() => {
     window.__mlbookDevices = [];
     const requestDevice = GPUAdapter.prototype.requestDevice;
@@ -334,6 +336,10 @@ await test("XOR: a GPU device lost mid-run hands over to the CPU, which finishes
       return device;
     };
   });
+}
+
+await test("XOR: a GPU device lost mid-run hands over to the CPU, which finishes the run", async (page) => {
+  await keepGpuDevices(page);
   await openChapter(page, "implementation-patterns");
   const badge = () => page.locator(".widget.xor .backend-badge").getAttribute("data-backend");
   await page.waitForFunction(() => document.querySelector(".widget.xor .backend-badge").dataset.backend === "gpu", null, { timeout: 30000 });
@@ -1023,15 +1029,7 @@ await test("tiny GPT panel: CPU training runs in a Web Worker and leaves the pag
 });
 
 await test("tiny GPT panel: a GPU lost mid-run hands its weights to the CPU worker, which trains on", async (page) => {
-  await page.addInitScript(() => {
-    window.__mlbookDevices = [];
-    const requestDevice = GPUAdapter.prototype.requestDevice;
-    GPUAdapter.prototype.requestDevice = async function (...args) {
-      const device = await requestDevice.apply(this, args);
-      window.__mlbookDevices.push(device);
-      return device;
-    };
-  });
+  await keepGpuDevices(page);
   await openChapter(page, "inference");
   await page.waitForFunction(() => /WebGPU is available/.test(document.querySelector('[data-gpu-note="gpt"]').innerText), null, { timeout: 30000 });
   await gptSetup(page, "gpu", 400);
