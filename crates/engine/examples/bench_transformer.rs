@@ -11,23 +11,12 @@ use std::time::Instant;
 use engine::generate::{Decoder, Decoding, Generator};
 use engine::rng::Rng;
 use engine::train::{TrainConfig, Trainer};
-use engine::transformer::{
-    cached_step_multiply_adds, uncached_step_multiply_adds, Activation, Norm, Transformer,
-    TransformerConfig,
-};
+use engine::gpt_recipe::Size;
+use engine::transformer::{cached_step_multiply_adds, uncached_step_multiply_adds, Transformer};
 
 fn main() {
-    let config = TransformerConfig {
-        vocab: 65,
-        context: 64,
-        d_model: 64,
-        n_heads: 4,
-        n_layers: 2,
-        d_ff: 256,
-        norm: Norm::Pre,
-        activation: Activation::Gelu,
-        eps: 1e-5,
-    };
+    // Chapter 5's "small" preset, with a vocabulary of 65.
+    let config = Size::Small.config(65);
     let model = Transformer::new(config, 1).expect("the benchmark's configuration is valid");
     // 100,000 tokens of "words": runs of 2 to 8 letters separated by token 0.
     let mut rng = Rng::new(2);

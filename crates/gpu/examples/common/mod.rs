@@ -6,22 +6,13 @@
 
 use engine::rng::Rng;
 use engine::train::{TrainConfig, Trainer};
-use engine::transformer::{Activation, Norm, Transformer, TransformerConfig};
+use engine::gpt_recipe::Size;
+use engine::transformer::Transformer;
 
 /// A trainer at step 0 on `stream_len` seeded random tokens; `trainer.model` holds the
 /// initial weights both backends start from.
 pub fn trainer(stream_len: usize) -> Trainer {
-    let config = TransformerConfig {
-        vocab: 65,
-        context: 64,
-        d_model: 64,
-        n_heads: 4,
-        n_layers: 2,
-        d_ff: 256,
-        norm: Norm::Pre,
-        activation: Activation::Gelu,
-        eps: 1e-5,
-    };
+    let config = Size::Small.config(65);
     let recipe = TrainConfig {
         batch: 8,
         len: 64,
