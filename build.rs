@@ -33,7 +33,12 @@ fn generate() -> Result<(), String> {
         for file in &chapter.included_files {
             println!("cargo:rerun-if-changed={file}");
         }
-        writeln!(out, "Chapter {{ slug: {:?}, nav_title: {:?}, title: {:?}, headings: &[", entry.slug, entry.title, chapter.title).unwrap();
+        writeln!(
+            out,
+            "Chapter {{ slug: {:?}, nav_title: {:?}, title: {:?}, headings: &[",
+            entry.slug, entry.title, chapter.title
+        )
+        .unwrap();
         for h in &chapter.headings {
             writeln!(out, "Heading {{ level: {}, id: {:?}, text: {:?} }},", h.level, h.id, h.text).unwrap();
         }

@@ -9,7 +9,8 @@ use web_sys::Response;
 /// The bytes of `path`, or a sentence saying why not.
 pub async fn bytes(path: &str) -> Result<Vec<u8>, String> {
     let response = response(path).await?;
-    let buffer = response.array_buffer().map_err(|_| format!("{path}: the browser cannot read the response"))?;
+    let buffer =
+        response.array_buffer().map_err(|_| format!("{path}: the browser cannot read the response"))?;
     let buffer = JsFuture::from(buffer).await.map_err(|_| format!("{path}: the download was interrupted"))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

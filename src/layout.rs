@@ -73,7 +73,9 @@ pub fn use_print_opens_details() {
     window_event_listener(leptos::ev::beforeprint, move |_| {
         if let Ok(all) = document().query_selector_all("details") {
             for i in 0..all.length() {
-                if let Some(details) = all.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
+                if let Some(details) =
+                    all.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+                {
                     details.set_open(true);
                 }
             }

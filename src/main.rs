@@ -1,8 +1,8 @@
 //! Entry point: install the panic hook and mount the app. Nothing else lives here.
 
 mod app;
-mod browser;
 mod book;
+mod browser;
 mod layout;
 mod mathml;
 mod plot;

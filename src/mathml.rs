@@ -38,7 +38,13 @@ pub fn frac(numerator: &str, denominator: &str) -> String {
 /// Negative numbers get a true minus sign.
 pub fn num(value: f64, decimals: usize) -> String {
     if !value.is_finite() {
-        return mtext(if value.is_nan() { "NaN" } else if value > 0.0 { "∞" } else { "−∞" });
+        return mtext(if value.is_nan() {
+            "NaN"
+        } else if value > 0.0 {
+            "∞"
+        } else {
+            "−∞"
+        });
     }
     let magnitude = value.abs();
     let body = if magnitude != 0.0 && !(1e-4..1e6).contains(&magnitude) {

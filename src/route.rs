@@ -57,7 +57,13 @@ pub fn use_router() -> RwSignal<Route> {
     let route = RwSignal::new(current_route());
     window_event_listener(leptos::ev::popstate, move |_| route.set(current_route()));
     window_event_listener(leptos::ev::click, move |ev| {
-        if ev.default_prevented() || ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
+        if ev.default_prevented()
+            || ev.button() != 0
+            || ev.ctrl_key()
+            || ev.meta_key()
+            || ev.shift_key()
+            || ev.alt_key()
+        {
             return;
         }
         let Some(anchor) = ev

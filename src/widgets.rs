@@ -2,30 +2,30 @@
 
 pub mod attention_lab;
 pub mod backprop_stepper;
-pub mod cpu_runner;
 pub mod bug_injector;
+pub mod cpu_runner;
+pub mod dropout_lab;
 pub mod generation_lab;
-pub mod gpu_probe;
 pub mod gpt_trainer;
+pub mod gpu_probe;
+pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod matrix_view;
 pub mod model_store;
+pub mod network_race;
+pub mod norm_axes_lab;
 pub mod norm_placement_lab;
 pub mod number_field;
 pub mod optimizer_race;
-pub mod inside_adam;
-pub mod network_race;
+pub mod overfitting_lab;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod ticker;
 pub mod tiny_gpt;
 pub mod transformer_trace;
-pub mod xor_trainer;
-pub mod overfitting_lab;
-pub mod dropout_lab;
 pub mod weight_decay_lab;
-pub mod norm_axes_lab;
+pub mod xor_trainer;
 
 use leptos::prelude::*;
 

@@ -7,11 +7,7 @@ use leptos::prelude::*;
 const STORAGE_KEY: &str = "mlbook-theme";
 
 fn system_prefers_dark() -> bool {
-    window()
-        .match_media("(prefers-color-scheme: dark)")
-        .ok()
-        .flatten()
-        .is_some_and(|query| query.matches())
+    window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|query| query.matches())
 }
 
 fn stored_theme() -> Option<String> {

@@ -79,10 +79,17 @@ pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, he
         true => f64::NAN,
         false => y,
     };
-    let drawn: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| to_axis(p.1))).filter(|a| a.is_finite()).collect();
+    let drawn: Vec<f64> =
+        series.iter().flat_map(|s| s.points.iter().map(|p| to_axis(p.1))).filter(|a| a.is_finite()).collect();
     if drawn.is_empty() {
         let none = series.len();
-        return Geometry { paths: vec![String::new(); none], ends: vec![None; none], y_ticks: vec![], x_ticks: vec![], marker_x: None };
+        return Geometry {
+            paths: vec![String::new(); none],
+            ends: vec![None; none],
+            y_ticks: vec![],
+            x_ticks: vec![],
+            marker_x: None,
+        };
     }
     let mut lo = drawn.iter().copied().fold(f64::INFINITY, f64::min);
     let mut hi = drawn.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -127,7 +134,11 @@ pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, he
         })
         .collect();
     let step = tick_step(x_max);
-    let x_ticks = (0..).map(|k| k as f64 * step).take_while(|&x| x <= x_max).map(|x| (x_of(x), format!("{x}"))).collect();
+    let x_ticks = (0..)
+        .map(|k| k as f64 * step)
+        .take_while(|&x| x <= x_max)
+        .map(|x| (x_of(x), format!("{x}")))
+        .collect();
     let marker_x = marker.filter(|m| m.is_finite() && (0.0..=x_max).contains(m)).map(x_of);
     Geometry { paths, ends, y_ticks, x_ticks, marker_x }
 }
@@ -137,7 +148,8 @@ pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, he
 fn tick_step(x_max: f64) -> f64 {
     let raw = x_max / 4.0;
     let magnitude = 10f64.powf(raw.log10().floor());
-    let allowed: &[f64] = if magnitude >= 10.0 { &[1.0, 2.0, 2.5, 5.0, 10.0] } else { &[1.0, 2.0, 5.0, 10.0] };
+    let allowed: &[f64] =
+        if magnitude >= 10.0 { &[1.0, 2.0, 2.5, 5.0, 10.0] } else { &[1.0, 2.0, 5.0, 10.0] };
     let factor = allowed.iter().copied().find(|&f| f * magnitude >= raw).unwrap_or(10.0);
     (factor * magnitude).max(1.0)
 }
@@ -185,8 +197,7 @@ pub fn Chart(
     /// An x value to mark with a vertical line, such as the best step, and its label.
     #[prop(optional, into)]
     marker: MaybeProp<f64>,
-    #[prop(optional)]
-    marker_label: &'static str,
+    #[prop(optional)] marker_label: &'static str,
     /// Show each series' name under the chart.
     #[prop(optional)]
     legend: bool,
@@ -276,7 +287,13 @@ mod tests {
     #[test]
     fn series_share_one_pair_of_axes_from_zero() {
         // A 200 x 100 box: x from 48 to 188, y from 10 (top) to 60 (bottom).
-        let g = layout(&[Series::steps(&[1.0, 0.5, 0.0], "a"), Series::steps(&[0.5, 0.5], "b")], linear(), None, 200.0, 100.0);
+        let g = layout(
+            &[Series::steps(&[1.0, 0.5, 0.0], "a"), Series::steps(&[0.5, 0.5], "b")],
+            linear(),
+            None,
+            200.0,
+            100.0,
+        );
         assert_eq!(g.paths[0], "M48.0,10.0L118.0,35.0L188.0,60.0");
         assert_eq!(g.paths[1], "M48.0,35.0L118.0,35.0");
         assert_eq!(g.ends[1], Some((118.0, 35.0)));
@@ -295,7 +312,13 @@ mod tests {
     #[test]
     fn x_ticks_fall_on_round_steps() {
         let labels = |x_max: f64| {
-            let g = layout(&[Series { points: vec![(0.0, 1.0), (x_max, 0.0)], ..Series::default() }], linear(), None, 480.0, 200.0);
+            let g = layout(
+                &[Series { points: vec![(0.0, 1.0), (x_max, 0.0)], ..Series::default() }],
+                linear(),
+                None,
+                480.0,
+                200.0,
+            );
             g.x_ticks.into_iter().map(|t| t.1).collect::<Vec<_>>().join(" ")
         };
         assert_eq!(labels(9999.0), "0 2500 5000 7500");
@@ -333,7 +356,13 @@ mod tests {
     #[test]
     fn a_blow_up_is_capped_and_gaps_lift_the_pen() {
         let axes = Axes { y_cap: Some(4.0), ..linear() };
-        let g = layout(&[Series::steps(&[1.0f32, 1e9, f32::NAN, 1.0], "a").stopped(true)], axes, None, 200.0, 100.0);
+        let g = layout(
+            &[Series::steps(&[1.0f32, 1e9, f32::NAN, 1.0], "a").stopped(true)],
+            axes,
+            None,
+            200.0,
+            100.0,
+        );
         assert_eq!(g.y_ticks.last().map(|t| t.1.as_str()), Some("4.00"), "capped at 4");
         assert!(g.paths[0].contains("L94.7,10.0"), "the huge value sits at the top: {}", g.paths[0]);
         assert_eq!(g.paths[0].matches('M').count(), 2, "{}", g.paths[0]);
@@ -350,7 +379,13 @@ mod tests {
 
     #[test]
     fn nothing_to_draw_draws_nothing() {
-        let g = layout(&[Series::default(), Series::steps(&[f64::INFINITY], "a")], linear(), Some(1.0), 200.0, 100.0);
+        let g = layout(
+            &[Series::default(), Series::steps(&[f64::INFINITY], "a")],
+            linear(),
+            Some(1.0),
+            200.0,
+            100.0,
+        );
         assert_eq!(g.paths, vec![String::new(), String::new()]);
         assert!(g.y_ticks.is_empty() && g.marker_x.is_none());
     }

@@ -153,16 +153,12 @@ mod tests {
         // x² + y² on a 41 x 41 grid over [−1, 1]²; the level 0.25 is the circle of radius 0.5.
         let n = 41;
         let coord = |i: usize| -1.0 + 2.0 * i as f64 / (n - 1) as f64;
-        let values: Vec<f64> = (0..n)
-            .flat_map(|r| (0..n).map(move |c| coord(c).powi(2) + coord(n - 1 - r).powi(2)))
-            .collect();
+        let values: Vec<f64> =
+            (0..n).flat_map(|r| (0..n).map(move |c| coord(c).powi(2) + coord(n - 1 - r).powi(2))).collect();
         let f = unit_frame();
         let d = contour(&values, n, n, 0.25, &f);
-        let numbers: Vec<f64> = d
-            .split(['M', 'L', ','])
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse().unwrap())
-            .collect();
+        let numbers: Vec<f64> =
+            d.split(['M', 'L', ',']).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
         assert!(numbers.len() > 100, "{d}");
         for xy in numbers.chunks(2) {
             let p = f.to_plot(xy[0], xy[1]);

@@ -32,7 +32,12 @@ pub fn parse_matrix(name: &str, text: &str) -> Result<Tensor, String> {
         }
         if let Some(first) = rows.first() {
             if first.len() != row.len() {
-                return Err(format!("{name}, row {}: {} numbers, but row 1 has {}.", i + 1, row.len(), first.len()));
+                return Err(format!(
+                    "{name}, row {}: {} numbers, but row 1 has {}.",
+                    i + 1,
+                    row.len(),
+                    first.len()
+                ));
             }
         }
         rows.push(row);

@@ -65,13 +65,21 @@ fn d_loss(of: &str) -> String {
 }
 
 /// Builds the view of `stage` (0-based) for the given network, example and step.
-pub fn stage_view(stage: usize, net: &TinyNet, ex: &Example, lr: f64, step: &Step, numeric: &[f64; 9]) -> StageView {
+pub fn stage_view(
+    stage: usize,
+    net: &TinyNet,
+    ex: &Example,
+    lr: f64,
+    step: &Step,
+    numeric: &[f64; 9],
+) -> StageView {
     let f = &step.forward;
     let b = &step.backward;
     let x = |j: usize| sub(&mi("x"), &(j + 1).to_string());
     let p = 4;
     let analytic = b.grads.to_params();
-    let check = |indices: &[usize]| indices.iter().map(|&k| (PARAM_NAMES[k], analytic[k], numeric[k])).collect();
+    let check =
+        |indices: &[usize]| indices.iter().map(|&k| (PARAM_NAMES[k], analytic[k], numeric[k])).collect();
     match stage {
         0 => StageView {
             equations: (0..2)
@@ -229,7 +237,6 @@ fn label_rule(v: f64) -> Result<(), String> {
     rule((0.0..=1.0).contains(&v), "The label y is a probability: between 0 and 1.")
 }
 
-
 /// The widget.
 #[component]
 pub fn BackpropStepper() -> impl IntoView {
@@ -265,7 +272,11 @@ pub fn BackpropStepper() -> impl IntoView {
         losses.update(|l| l.push(s.forward.loss));
         if s.updated.is_finite() {
             net.set(s.updated);
-            status.set(format!("Applied. The loss was {:.6}; it is now {:.6}.", s.forward.loss, net.get_untracked().forward(&example.get_untracked()).loss));
+            status.set(format!(
+                "Applied. The loss was {:.6}; it is now {:.6}.",
+                s.forward.loss,
+                net.get_untracked().forward(&example.get_untracked()).loss
+            ));
         } else {
             status.set("This update overflows: the weights would no longer be finite numbers. Lower the learning rate or reset.".into());
         }
@@ -280,7 +291,8 @@ pub fn BackpropStepper() -> impl IntoView {
         let handle = StoredValue::new(None::<leptos::prelude::IntervalHandle>);
         let tick = move || {
             let chunk = remaining.get_value().min(5);
-            let (next, new_losses) = train(net.get_untracked(), &example.get_untracked(), lr.get_untracked(), chunk);
+            let (next, new_losses) =
+                train(net.get_untracked(), &example.get_untracked(), lr.get_untracked(), chunk);
             let diverged = !next.is_finite() || new_losses.iter().any(|l| !l.is_finite());
             losses.update(|l| l.extend(new_losses));
             remaining.set_value(remaining.get_value() - chunk);
@@ -470,11 +482,79 @@ pub fn derivation_html(step: &Step, ex: &Example) -> String {
     let z = layer("z", 2, None);
     [
         "<p>By the chain rule the error splits into two factors.</p>".to_string(),
-        block(&[d_loss(&mi("ŷ")), mo("="), mo("−"), frac(&mi("y"), &mi("ŷ")), mo("+"), frac(&format!("{}{}{}", num(1.0, 0), mo("−"), mi("y")), &format!("{}{}{}", num(1.0, 0), mo("−"), mi("ŷ"))), mo("="), num(dl_dyhat, 6)]),
-        block(&[frac(&format!("<mi>∂</mi>{}", mi("ŷ")), &format!("<mi>∂</mi>{z}")), mo("="), mi("ŷ"), mo("("), num(1.0, 0), mo("−"), mi("ŷ"), mo(")"), mo("="), num(dyhat_dz, 6)]),
+        block(&[
+            d_loss(&mi("ŷ")),
+            mo("="),
+            mo("−"),
+            frac(&mi("y"), &mi("ŷ")),
+            mo("+"),
+            frac(
+                &format!("{}{}{}", num(1.0, 0), mo("−"), mi("y")),
+                &format!("{}{}{}", num(1.0, 0), mo("−"), mi("ŷ")),
+            ),
+            mo("="),
+            num(dl_dyhat, 6),
+        ]),
+        block(&[
+            frac(&format!("<mi>∂</mi>{}", mi("ŷ")), &format!("<mi>∂</mi>{z}")),
+            mo("="),
+            mi("ŷ"),
+            mo("("),
+            num(1.0, 0),
+            mo("−"),
+            mi("ŷ"),
+            mo(")"),
+            mo("="),
+            num(dyhat_dz, 6),
+        ]),
         "<p>Multiplying, the ŷ(1 − ŷ) cancels the denominators:</p>".to_string(),
-        block(&[mo("("), mo("−"), frac(&mi("y"), &mi("ŷ")), mo("+"), frac(&format!("{}{}{}", num(1.0, 0), mo("−"), mi("y")), &format!("{}{}{}", num(1.0, 0), mo("−"), mi("ŷ"))), mo(")"), mi("ŷ"), mo("("), num(1.0, 0), mo("−"), mi("ŷ"), mo(")"), mo("="), mo("−"), mi("y"), mo("("), num(1.0, 0), mo("−"), mi("ŷ"), mo(")"), mo("+"), mo("("), num(1.0, 0), mo("−"), mi("y"), mo(")"), mi("ŷ"), mo("="), mi("ŷ"), mo("−"), mi("y")]),
-        block(&[num(dl_dyhat, 6), mo("×"), num(dyhat_dz, 6), mo("="), num(dl_dyhat * dyhat_dz, 6), mo("="), num(y_hat, 6), mo("−"), factor(y, 4)]),
+        block(&[
+            mo("("),
+            mo("−"),
+            frac(&mi("y"), &mi("ŷ")),
+            mo("+"),
+            frac(
+                &format!("{}{}{}", num(1.0, 0), mo("−"), mi("y")),
+                &format!("{}{}{}", num(1.0, 0), mo("−"), mi("ŷ")),
+            ),
+            mo(")"),
+            mi("ŷ"),
+            mo("("),
+            num(1.0, 0),
+            mo("−"),
+            mi("ŷ"),
+            mo(")"),
+            mo("="),
+            mo("−"),
+            mi("y"),
+            mo("("),
+            num(1.0, 0),
+            mo("−"),
+            mi("ŷ"),
+            mo(")"),
+            mo("+"),
+            mo("("),
+            num(1.0, 0),
+            mo("−"),
+            mi("y"),
+            mo(")"),
+            mi("ŷ"),
+            mo("="),
+            mi("ŷ"),
+            mo("−"),
+            mi("y"),
+        ]),
+        block(&[
+            num(dl_dyhat, 6),
+            mo("×"),
+            num(dyhat_dz, 6),
+            mo("="),
+            num(dl_dyhat * dyhat_dz, 6),
+            mo("="),
+            num(y_hat, 6),
+            mo("−"),
+            factor(y, 4),
+        ]),
     ]
     .concat()
 }

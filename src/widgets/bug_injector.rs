@@ -18,7 +18,8 @@ fn bug_from_index(i: usize) -> Bug {
 }
 
 fn scores_example() -> Tensor {
-    Tensor::from_vec(&[3, 3], vec![2.0, 0.5, -1.0, 0.1, 1.5, 0.3, -0.4, 0.2, 2.2]).unwrap_or_else(|_| Tensor::zeros(&[3, 3]))
+    Tensor::from_vec(&[3, 3], vec![2.0, 0.5, -1.0, 0.1, 1.5, 0.3, -0.4, 0.2, 2.2])
+        .unwrap_or_else(|_| Tensor::zeros(&[3, 3]))
 }
 
 fn padded_sequence() -> (Tensor, Tensor) {
@@ -36,7 +37,8 @@ fn lr_rule(v: f64) -> Result<(), String> {
 }
 
 fn list(values: &[f32]) -> String {
-    let items: Vec<String> = values.iter().map(|v| if v.is_nan() { "NaN".into() } else { format!("{v:.4}") }).collect();
+    let items: Vec<String> =
+        values.iter().map(|v| if v.is_nan() { "NaN".into() } else { format!("{v:.4}") }).collect();
     format!("[{}]", items.join(", "))
 }
 
@@ -53,7 +55,11 @@ pub fn BugInjector() -> impl IntoView {
         match bug_from_index(chosen.get()) {
             Bug::NoZeroGrad => {
                 let losses = train_line_fit(40, 0.1, !on).unwrap_or_default();
-                let verdict = if on { "Each step adds this gradient to all the earlier ones, so the steps keep growing: the loss swings back up instead of settling." } else { "Gradients are cleared before each backward pass: the loss falls and stays down." };
+                let verdict = if on {
+                    "Each step adds this gradient to all the earlier ones, so the steps keep growing: the loss swings back up instead of settling."
+                } else {
+                    "Gradients are cleared before each backward pass: the loss falls and stays down."
+                };
                 let last = losses.last().copied().unwrap_or(f32::NAN);
                 let values: Vec<f64> = losses.iter().map(|&l| l as f64).collect();
                 view! {
@@ -63,7 +69,8 @@ pub fn BugInjector() -> impl IntoView {
                 }.into_any()
             }
             Bug::SoftmaxWrongAxis => {
-                let (right, wrong) = softmax_axes(&scores_example()).unwrap_or((Tensor::zeros(&[3, 3]), Tensor::zeros(&[3, 3])));
+                let (right, wrong) = softmax_axes(&scores_example())
+                    .unwrap_or((Tensor::zeros(&[3, 3]), Tensor::zeros(&[3, 3])));
                 let shown = if on { wrong } else { right };
                 let sums = row_sums(&shown);
                 view! {
@@ -75,7 +82,8 @@ pub fn BugInjector() -> impl IntoView {
             Bug::NoMaxSubtraction => {
                 let top = top_logit.get() as f32;
                 let logits = [top, top - 1.0, top - 2.0];
-                let probs = if on { naive_softmax(&logits) } else { stable_softmax(&logits).unwrap_or_default() };
+                let probs =
+                    if on { naive_softmax(&logits) } else { stable_softmax(&logits).unwrap_or_default() };
                 view! {
                     <NumberField label="largest logit" name="bug-logit" value=Signal::derive(move || top_logit.get()) on_change=Callback::new(move |v| top_logit.set(v)) check=logit_rule />
                     <p>{format!("Logits {}. ", list(&logits))}{if on { "exp(z) in 32-bit floats overflows to infinity above z ≈ 88.72, and infinity / infinity is NaN." } else { "Subtracting the largest logit first leaves exp arguments ≤ 0, so nothing overflows; the probabilities are unchanged because softmax ignores a shift." }}</p>
@@ -83,7 +91,11 @@ pub fn BugInjector() -> impl IntoView {
                 }.into_any()
             }
             Bug::TransposedWeight => {
-                let outcome = if on { transposed_weight_error(4, 3, 2) } else { engine::tensor::matmul(&Tensor::filled(&[4, 3], 1.0), &Tensor::filled(&[3, 2], 0.1)) };
+                let outcome = if on {
+                    transposed_weight_error(4, 3, 2)
+                } else {
+                    engine::tensor::matmul(&Tensor::filled(&[4, 3], 1.0), &Tensor::filled(&[3, 2], 0.1))
+                };
                 let text = match outcome {
                     Ok(t) => format!("x [4, 3] · W [3, 2] gives an output of shape {:?}.", t.shape),
                     Err(e) => format!("Error: {e}"),

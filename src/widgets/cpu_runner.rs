@@ -46,17 +46,25 @@ impl Drop for WorkerLink {
 impl WorkerLink {
     /// Starts the worker and waits for its first message, which says it is listening.
     async fn start() -> Result<WorkerLink, String> {
-        let location = web_sys::window().ok_or("no browser window")?.location().href().map_err(|_| "no page address")?;
-        let url = |file: &str| Url::new_with_base(file, &location).map(|u| u.href()).map_err(|_| format!("{file}: not a valid address"));
+        let location =
+            web_sys::window().ok_or("no browser window")?.location().href().map_err(|_| "no page address")?;
+        let url = |file: &str| {
+            Url::new_with_base(file, &location)
+                .map(|u| u.href())
+                .map_err(|_| format!("{file}: not a valid address"))
+        };
         // A worker's script must be a file; this two-line one loads the worker's WebAssembly
         // by absolute address, so it works from a blob: URL.
         let script = format!("importScripts({:?}); wasm_bindgen({:?});", url(WORKER_JS)?, url(WORKER_WASM)?);
         let options = BlobPropertyBag::new();
         options.set_type("text/javascript");
         let parts = js_sys::Array::of1(&script.into());
-        let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| "the browser refused to make the worker's script")?;
-        let blob_url = Url::create_object_url_with_blob(&blob).map_err(|_| "the browser refused to make the worker's script")?;
-        let worker = Worker::new(&blob_url).map_err(|e| format!("the browser refused to start a worker ({})", describe(&e)));
+        let blob = Blob::new_with_str_sequence_and_options(&parts, &options)
+            .map_err(|_| "the browser refused to make the worker's script")?;
+        let blob_url = Url::create_object_url_with_blob(&blob)
+            .map_err(|_| "the browser refused to make the worker's script")?;
+        let worker = Worker::new(&blob_url)
+            .map_err(|e| format!("the browser refused to start a worker ({})", describe(&e)));
         let _ = Url::revoke_object_url(&blob_url);
         let worker = worker?;
 
@@ -88,7 +96,10 @@ impl WorkerLink {
             move || {
                 if !late.get() {
                     for sender in waiting.borrow_mut().drain(..) {
-                        let _ = sender.send(Err(format!("the worker did not start within {} s", START_TIMEOUT.as_secs())));
+                        let _ = sender.send(Err(format!(
+                            "the worker did not start within {} s",
+                            START_TIMEOUT.as_secs()
+                        )));
                     }
                 }
             },

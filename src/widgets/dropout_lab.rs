@@ -73,10 +73,19 @@ pub fn DropoutLab() -> impl IntoView {
         let t = step.get();
         let all = masks(a.len(), p, t, seed.get() as u64);
         let first = t.saturating_sub(SHOWN_STEPS);
-        all.into_iter().enumerate().skip(first).map(|(i, keep)| (i + 1, apply(&a, &keep, p), keep)).collect::<Vec<_>>()
+        all.into_iter()
+            .enumerate()
+            .skip(first)
+            .map(|(i, keep)| (i + 1, apply(&a, &keep, p), keep))
+            .collect::<Vec<_>>()
     });
-    let check = Memo::new(move |_| expectation_check(&good.get(), p.get() as f32, samples.get() as usize, seed.get() as u64 + 1));
-    let field = move |label: &'static str, name: &'static str, signal: RwSignal<f64>, check: fn(f64) -> Result<(), String>| {
+    let check = Memo::new(move |_| {
+        expectation_check(&good.get(), p.get() as f32, samples.get() as usize, seed.get() as u64 + 1)
+    });
+    let field = move |label: &'static str,
+                      name: &'static str,
+                      signal: RwSignal<f64>,
+                      check: fn(f64) -> Result<(), String>| {
         view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
     };
 

@@ -64,7 +64,12 @@ pub fn tree_layout(tree: &BeamTree) -> TreeLayout {
         .collect();
     let rows = rows_in_step.iter().copied().max().unwrap_or(1).max(1);
     let height = 16.0 + ROW * rows as f64;
-    TreeLayout { points, root: (40.0, height / 2.0 - 8.0), width: 40.0 + COLUMN * (steps as f64 + 0.6), height }
+    TreeLayout {
+        points,
+        root: (40.0, height / 2.0 - 8.0),
+        width: 40.0 + COLUMN * (steps as f64 + 0.6),
+        height,
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +110,11 @@ pub fn GenerationLab() -> impl IntoView {
     });
     let decoding = move || match mode.get_untracked() {
         Mode::Greedy => Decoding::Greedy,
-        _ => Decoding::Sample { temperature: temperature.get_untracked(), top_k: top_k.get_untracked() as usize, top_p: top_p.get_untracked() },
+        _ => Decoding::Sample {
+            temperature: temperature.get_untracked(),
+            top_k: top_k.get_untracked() as usize,
+            top_p: top_p.get_untracked(),
+        },
     };
 
     let start = move || {
@@ -123,7 +132,12 @@ pub fn GenerationLab() -> impl IntoView {
         };
         if mode.get_untracked() == Mode::Beam {
             let chars = gpt.checkpoint.vocab.chars().to_vec();
-            match beam_search(&gpt.checkpoint.model, &ids, width.get_untracked() as usize, beam_steps.get_untracked() as usize) {
+            match beam_search(
+                &gpt.checkpoint.model,
+                &ids,
+                width.get_untracked() as usize,
+                beam_steps.get_untracked() as usize,
+            ) {
                 Ok(t) => tree.set(Some((t, chars))),
                 Err(e) => message.set(format!("{e}.")),
             }
@@ -162,7 +176,12 @@ pub fn GenerationLab() -> impl IntoView {
     let model_note = move || match model.get() {
         ModelState::Loading => "Downloading the shipped model…".to_string(),
         ModelState::Failed(e) => e,
-        ModelState::Ready(gpt) => format!("Model: {}. {} characters, context {}.", gpt.origin.describe(), gpt.checkpoint.vocab.len(), gpt.checkpoint.model.config.context),
+        ModelState::Ready(gpt) => format!(
+            "Model: {}. {} characters, context {}.",
+            gpt.origin.describe(),
+            gpt.checkpoint.vocab.len(),
+            gpt.checkpoint.model.config.context
+        ),
     };
     let seed_rule = |v: f64| rule(is_whole_in(v, 0.0, 1e15), "The seed is a whole number from 0 to 10^15.");
 
@@ -227,7 +246,10 @@ fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
     let label = |token: usize| chars.get(token).map_or("?".to_string(), |&c| visible(c));
     // The winning path's node indices.
     let mut on_best = vec![false; tree.nodes.len()];
-    if let Some(end) = (0..tree.nodes.len()).filter(|&i| tree.nodes[i].kept && tree.nodes[i].step + 1 == tree.best.len()).max_by(|&a, &b| tree.nodes[a].log_prob.total_cmp(&tree.nodes[b].log_prob)) {
+    if let Some(end) = (0..tree.nodes.len())
+        .filter(|&i| tree.nodes[i].kept && tree.nodes[i].step + 1 == tree.best.len())
+        .max_by(|&a, &b| tree.nodes[a].log_prob.total_cmp(&tree.nodes[b].log_prob))
+    {
         let mut at = Some(end);
         while let Some(i) = at {
             on_best[i] = true;
@@ -279,7 +301,19 @@ mod tests {
     #[test]
     fn tree_columns_follow_steps_and_rows_stack() {
         let node = |step, parent, kept| BeamNode { token: 0, log_prob: -1.0, parent, step, kept };
-        let tree = BeamTree { width: 2, nodes: vec![node(0, None, true), node(0, None, true), node(1, Some(0), true), node(1, Some(0), false), node(1, Some(1), true), node(1, Some(1), false)], best: vec![0, 0], best_log_prob: -1.0 };
+        let tree = BeamTree {
+            width: 2,
+            nodes: vec![
+                node(0, None, true),
+                node(0, None, true),
+                node(1, Some(0), true),
+                node(1, Some(0), false),
+                node(1, Some(1), true),
+                node(1, Some(1), false),
+            ],
+            best: vec![0, 0],
+            best_log_prob: -1.0,
+        };
         let l = tree_layout(&tree);
         assert_eq!(l.points[0].0, 40.0 + COLUMN);
         assert_eq!(l.points[2].0, 40.0 + 2.0 * COLUMN);

@@ -24,7 +24,10 @@ use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
 use leptos::task::spawn_local;
 
 use engine::checkpoint::Checkpoint;
-use engine::gpt_recipe::{evaluate, next_stop, Corpus, Eval, Settings, Size, BATCH, CONTEXT, EVAL_EVERY, SAMPLE_CHARS, SAMPLE_TEMPERATURE, VALIDATION_CHARS, WEIGHT_DECAY};
+use engine::gpt_recipe::{
+    evaluate, next_stop, Corpus, Eval, Settings, Size, BATCH, CONTEXT, EVAL_EVERY, SAMPLE_CHARS,
+    SAMPLE_TEMPERATURE, VALIDATION_CHARS, WEIGHT_DECAY,
+};
 use engine::train::Trainer;
 use engine::transformer::{ModelError, Transformer};
 use gpu::{Gpu, GpuTransformer, TrainSettings};
@@ -93,9 +96,17 @@ fn steps_rule(v: f64) -> Result<(), String> {
 
 /// The check for weights read back from the GPU: in the worker when there is one, so the
 /// page's thread stays free; here otherwise.
-async fn check_off_page(runner: Option<Rc<CpuRunner>>, corpus: &Corpus, model: Transformer, step: u64, seed: u64) -> Result<Eval, ModelError> {
+async fn check_off_page(
+    runner: Option<Rc<CpuRunner>>,
+    corpus: &Corpus,
+    model: Transformer,
+    step: u64,
+    seed: u64,
+) -> Result<Eval, ModelError> {
     if let (Some(runner), Ok(checkpoint)) = (runner, Checkpoint::new(model.clone(), corpus.vocab.clone())) {
-        if let Ok(Reply::Trained(t)) = runner.call(Request::Check { model: checkpoint.to_bytes(), step, seed }).await {
+        if let Ok(Reply::Trained(t)) =
+            runner.call(Request::Check { model: checkpoint.to_bytes(), step, seed }).await
+        {
             match (t.eval, t.error) {
                 (Some(eval), _) => return Ok(eval),
                 (None, Some(error)) => return Err(error),
@@ -185,7 +196,9 @@ pub fn GptTrainer() -> impl IntoView {
         notice.set(String::new());
     };
     // Is run `id` still the one on the page, on the GPU (`gpu`) or the CPU?
-    let current = move |id: u64, gpu: bool| session.with_value(|s| matches!(s, Some(s) if s.id == id && matches!(s.on, Run::Gpu { .. }) == gpu));
+    let current = move |id: u64, gpu: bool| {
+        session.with_value(|s| matches!(s, Some(s) if s.id == id && matches!(s.on, Run::Gpu { .. }) == gpu))
+    };
 
     // Training cannot go on: the numbers blew up, or (never expected) a setting was refused.
     let stop_diverged = move |error: ModelError| {
@@ -201,13 +214,21 @@ pub fn GptTrainer() -> impl IntoView {
 
     // Hands the trained model to the chapter (read back from the GPU or the worker first).
     let publish = move || {
-        let share = move |checkpoint: Checkpoint, steps: u64| slot.set(TinyGpt { checkpoint: Rc::new(checkpoint), origin: Origin::Trained { steps } });
+        let share = move |checkpoint: Checkpoint, steps: u64| {
+            slot.set(TinyGpt { checkpoint: Rc::new(checkpoint), origin: Origin::Trained { steps } })
+        };
         let Some(Ok(text)) = corpus.get_untracked() else { return };
-        let Some((id, on_gpu)) = session.with_value(|s| s.as_ref().map(|s| (s.id, matches!(s.on, Run::Gpu { .. })))) else { return };
+        let Some((id, on_gpu)) =
+            session.with_value(|s| s.as_ref().map(|s| (s.id, matches!(s.on, Run::Gpu { .. }))))
+        else {
+            return;
+        };
         syncing.set(true);
         if on_gpu {
             let read = session.with_value(|s| match s.as_ref().map(|s| &s.on) {
-                Some(Run::Gpu { model, trainer }) if model.steps() != trainer.steps => Some(Err((model.read_model(), model.steps()))),
+                Some(Run::Gpu { model, trainer }) if model.steps() != trainer.steps => {
+                    Some(Err((model.read_model(), model.steps())))
+                }
                 Some(Run::Gpu { trainer, .. }) => Some(Ok((trainer.model.clone(), trainer.steps))),
                 _ => None,
             });
@@ -251,7 +272,8 @@ pub fn GptTrainer() -> impl IntoView {
                         Ok(checkpoint) => share(checkpoint, steps),
                         Err(e) => status.set(format!("The trained model came back unreadable: {e}.")),
                     },
-                    Ok(Reply::Refused(why)) | Err(why) => status.set(format!("The trained model could not be fetched from the CPU trainer: {why}")),
+                    Ok(Reply::Refused(why)) | Err(why) => status
+                        .set(format!("The trained model could not be fetched from the CPU trainer: {why}")),
                     Ok(other) => status.set(format!("The CPU trainer answered out of turn ({other:?}).")),
                 }
             });
@@ -299,7 +321,9 @@ pub fn GptTrainer() -> impl IntoView {
                     session.set_value(Some(Session { id, on: Run::Cpu }));
                     running.set(then_run);
                 }
-                Ok(Reply::Refused(why)) | Err(why) => status.set(format!("The CPU trainer could not start this run: {why}")),
+                Ok(Reply::Refused(why)) | Err(why) => {
+                    status.set(format!("The CPU trainer could not start this run: {why}"))
+                }
                 Ok(other) => status.set(format!("The CPU trainer answered out of turn ({other:?}).")),
             }
         });
@@ -313,17 +337,21 @@ pub fn GptTrainer() -> impl IntoView {
         let id = next_id.get_value();
         if backend.get_untracked() == Backend::Gpu {
             let s = settings.get_untracked();
-            let built = Transformer::new(s.size.config(text.vocab.len()), s.seed).and_then(|m| Trainer::new(m, text.train.clone(), s.train_config()));
+            let built = Transformer::new(s.size.config(text.vocab.len()), s.seed)
+                .and_then(|m| Trainer::new(m, text.train.clone(), s.train_config()));
             let trainer = match built {
                 Ok(trainer) => trainer,
                 Err(e) => return status.set(format!("{e}.")),
             };
-            match gpu.with_value(|g| g.as_ref().map(|g| GpuTransformer::new(g, &trainer.model, gpu_settings(&s)))) {
+            match gpu
+                .with_value(|g| g.as_ref().map(|g| GpuTransformer::new(g, &trainer.model, gpu_settings(&s))))
+            {
                 Some(Ok(model)) => {
                     session.set_value(Some(Session { id, on: Run::Gpu { model, trainer } }));
                     return running.set(true);
                 }
-                Some(Err(e)) => notice.set(format!("The GPU cannot train this model ({e}); it trains on the CPU instead.")),
+                Some(Err(e)) => notice
+                    .set(format!("The GPU cannot train this model ({e}); it trains on the CPU instead.")),
                 None => {}
             }
             backend.set(Backend::Cpu);
@@ -351,7 +379,9 @@ pub fn GptTrainer() -> impl IntoView {
                 }
                 Ok(Reply::Refused(why)) | Err(why) => {
                     running.set(false);
-                    status.set(format!("The CPU trainer stopped: {why}. Press Reset, then Train, to start again."));
+                    status.set(format!(
+                        "The CPU trainer stopped: {why}. Press Reset, then Train, to start again."
+                    ));
                 }
                 Ok(other) => status.set(format!("The CPU trainer answered out of turn ({other:?}).")),
             }
@@ -366,7 +396,8 @@ pub fn GptTrainer() -> impl IntoView {
         let queued = session.try_update_value(|session| {
             let Some(Session { on: Run::Gpu { model, trainer }, .. }) = session else { return None };
             let done = model.steps();
-            let count = chunk.get_value().min(next_stop(done, s.total_steps).saturating_sub(done) as usize).max(1);
+            let count =
+                chunk.get_value().min(next_stop(done, s.total_steps).saturating_sub(done) as usize).max(1);
             let batches: Vec<_> = (0..count).map(|_| trainer.draw_batch()).collect();
             Some(model.train(&batches).map(|()| {
                 let at_check = done + count as u64 == next_stop(done, s.total_steps);
@@ -439,11 +470,14 @@ pub fn GptTrainer() -> impl IntoView {
         backend.set(Backend::Cpu);
         busy.set(false);
         let handed = session.with_value(|s| match s {
-            Some(Session { id, on: Run::Gpu { trainer, .. } }) => Some((*id, trainer.model.clone(), trainer.steps)),
+            Some(Session { id, on: Run::Gpu { trainer, .. } }) => {
+                Some((*id, trainer.model.clone(), trainer.steps))
+            }
             _ => None,
         });
         session.set_value(None);
-        let vocab = corpus.with_untracked(|c| c.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.vocab.clone()));
+        let vocab =
+            corpus.with_untracked(|c| c.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.vocab.clone()));
         match (handed, vocab) {
             (Some((id, model, step)), Some(vocab)) => {
                 losses.update(|l| l.truncate(step as usize));
@@ -470,7 +504,9 @@ pub fn GptTrainer() -> impl IntoView {
             }
             return;
         }
-        if diverged.get_untracked() || losses.with_untracked(|l| l.len() as u64) >= settings.get_untracked().total_steps {
+        if diverged.get_untracked()
+            || losses.with_untracked(|l| l.len() as u64) >= settings.get_untracked().total_steps
+        {
             reset();
         }
         status.set(String::new());
@@ -498,7 +534,9 @@ pub fn GptTrainer() -> impl IntoView {
     };
     let use_shipped = move || {
         spawn_local(async move {
-            let result = crate::browser::bytes(SHIPPED_PATH).await.and_then(|b| Checkpoint::from_bytes(&b).map_err(|e| format!("The shipped model could not be read: {e}.")));
+            let result = crate::browser::bytes(SHIPPED_PATH).await.and_then(|b| {
+                Checkpoint::from_bytes(&b).map_err(|e| format!("The shipped model could not be read: {e}."))
+            });
             match result {
                 Ok(checkpoint) => {
                     slot.set(TinyGpt { checkpoint: Rc::new(checkpoint), origin: Origin::Shipped });
@@ -518,9 +556,22 @@ pub fn GptTrainer() -> impl IntoView {
 
     let steps_done = Signal::derive(move || losses.with(Vec::len));
     let train_curve = Signal::derive(move || losses.with(|l| l.iter().map(|&v| v as f64).collect()));
-    let val_curve = Signal::derive(move || evals.with(|e| vec![Series { points: e.iter().map(|e| (e.step as f64, e.val_loss as f64)).collect(), ..Series::default() }]));
+    let val_curve = Signal::derive(move || {
+        evals.with(|e| {
+            vec![Series {
+                points: e.iter().map(|e| (e.step as f64, e.val_loss as f64)).collect(),
+                ..Series::default()
+            }]
+        })
+    });
     let badge = move || match backend.get() {
-        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
+        Backend::Gpu => format!(
+            "Running on: GPU (WebGPU) · {}",
+            match gpu_state.get() {
+                GpuState::Ready(d) => d,
+                _ => String::new(),
+            }
+        ),
         Backend::Cpu => match cpu.with_value(|c| c.as_ref().map(|c| matches!(**c, CpuRunner::Worker(_)))) {
             Some(false) => "Running on: CPU (WebAssembly, page thread) · engine::train".to_string(),
             _ => "Running on: CPU (WebAssembly, Web Worker) · engine::train".to_string(),
@@ -530,19 +581,23 @@ pub fn GptTrainer() -> impl IntoView {
         None => "The CPU trainer is starting…".to_string(),
         Some(place) => format!("On the CPU, the model trains {place}."),
     };
-    let gpu_note = move || match gpu_state.get() {
+    let gpu_note = move || {
+        match gpu_state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
         GpuState::Ready(d) => format!("WebGPU is available ({d}), so the panel trains there: crates/gpu runs the same model and recipe in WGSL kernels. Switch to the CPU to compare speeds."),
         GpuState::Unavailable(why) => why,
         GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
+    }
     };
-    let corpus_note = move || match corpus.get() {
+    let corpus_note = move || {
+        match corpus.get() {
         None => "Downloading the training text…".to_string(),
         Some(Err(e)) => e,
         Some(Ok(c)) => format!(
             "Training text: {} characters of six tragedies, {} distinct. The first {} train the model; the last {} are held out, and the validation loss scores the first {VALIDATION_CHARS} of those.",
             c.chars, c.vocab.len(), c.train.len(), c.held_out.len()
         ),
+    }
     };
     let progress = move || {
         let total = settings.get().total_steps;
@@ -652,7 +707,6 @@ pub fn GptTrainer() -> impl IntoView {
 mod tests {
     use super::*;
 
-
     #[test]
     fn both_backends_get_the_same_recipe() {
         let s = Settings { total_steps: 200, ..Settings::default() };
@@ -668,7 +722,6 @@ mod tests {
         assert_eq!(cpu.schedule().lr_at(20), 3e-3);
         assert!((cpu.schedule().lr_at(200) - 3e-4).abs() < 1e-9);
     }
-
 
     #[test]
     fn gpu_chunks_grow_when_fast_and_shrink_when_slow() {
@@ -696,6 +749,4 @@ mod tests {
         assert!(seed_rule(-1.0).is_err() && seed_rule(1.5).is_err() && seed_rule(0.0).is_ok());
         assert!(steps_rule(9.0).is_err() && steps_rule(100.5).is_err() && steps_rule(300.0).is_ok());
     }
-
-
 }

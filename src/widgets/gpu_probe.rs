@@ -47,7 +47,11 @@ pub enum GpuState {
 /// Asks the browser for a GPU once. The device goes into `gpu`; `state` follows the answer
 /// and turns to [`GpuState::Lost`] if the device is lost later; `ready` runs once a device is
 /// there (a widget uses it to switch to the GPU if the reader has not started on the CPU).
-pub fn request_gpu(gpu: StoredValue<Option<Gpu>, LocalStorage>, state: RwSignal<GpuState>, ready: impl FnOnce() + 'static) {
+pub fn request_gpu(
+    gpu: StoredValue<Option<Gpu>, LocalStorage>,
+    state: RwSignal<GpuState>,
+    ready: impl FnOnce() + 'static,
+) {
     spawn_local(async move {
         match Gpu::request().await {
             Ok(device) => {

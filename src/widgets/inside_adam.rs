@@ -82,7 +82,10 @@ pub fn InsideAdam() -> impl IntoView {
         inside_adam(&grads, beta1.get() as f32, beta2.get() as f32, eps.get() as f32, lr.get() as f32)
     });
     let series = Memo::new(move |_| steps.with(|s| chart_series(s)));
-    let field = move |label: &'static str, name: &'static str, signal: RwSignal<f64>, check: fn(f64) -> Result<(), String>| {
+    let field = move |label: &'static str,
+                      name: &'static str,
+                      signal: RwSignal<f64>,
+                      check: fn(f64) -> Result<(), String>| {
         view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
     };
     let chart = move |which: usize, classes: [&'static str; 2], log_y: bool, aria: &'static str| {

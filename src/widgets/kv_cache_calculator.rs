@@ -7,7 +7,8 @@ use engine::sampling::KvCacheShape;
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// The chapter's 70B example.
-pub const SEVENTY_B: KvCacheShape = KvCacheShape { layers: 80, kv_heads: 8, head_dim: 128, context: 131_072, bytes_per_value: 2.0, batch: 1 };
+pub const SEVENTY_B: KvCacheShape =
+    KvCacheShape { layers: 80, kv_heads: 8, head_dim: 128, context: 131_072, bytes_per_value: 2.0, batch: 1 };
 
 /// Bytes in binary and decimal units, e.g. "40.00 GiB (42.95 GB)".
 pub fn format_bytes(bytes: f64) -> String {
@@ -33,7 +34,11 @@ fn bytes_rule(v: f64) -> Result<(), String> {
 #[component]
 pub fn KvCacheCalculator() -> impl IntoView {
     let shape = RwSignal::new(SEVENTY_B);
-    let field = move |label: &'static str, name: &'static str, get: fn(&KvCacheShape) -> f64, set: fn(&mut KvCacheShape, f64), check: fn(f64) -> Result<(), String>| {
+    let field = move |label: &'static str,
+                      name: &'static str,
+                      get: fn(&KvCacheShape) -> f64,
+                      set: fn(&mut KvCacheShape, f64),
+                      check: fn(f64) -> Result<(), String>| {
         view! {
             <NumberField label=label name=name value=Signal::derive(move || get(&shape.get())) on_change=Callback::new(move |v| shape.update(|s| set(s, v))) check=check />
         }

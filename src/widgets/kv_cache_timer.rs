@@ -40,7 +40,14 @@ impl Run {
 
 /// Generates `count` greedy tokens after `prompt`, with or without a cache, `repeats` times,
 /// timing each step with `clock` (milliseconds).
-pub fn timed_run(model: &Transformer, prompt: &[usize], count: usize, use_cache: bool, repeats: usize, clock: &mut dyn FnMut() -> f64) -> Result<Run, String> {
+pub fn timed_run(
+    model: &Transformer,
+    prompt: &[usize],
+    count: usize,
+    use_cache: bool,
+    repeats: usize,
+    clock: &mut dyn FnMut() -> f64,
+) -> Result<Run, String> {
     let mut times = vec![Vec::with_capacity(repeats); count];
     let mut run = Run { tokens: vec![], multiply_adds: vec![], millis: vec![] };
     for repeat in 0..repeats.max(1) {
@@ -49,7 +56,8 @@ pub fn timed_run(model: &Transformer, prompt: &[usize], count: usize, use_cache:
         let (mut tokens, mut counts) = (vec![], vec![]);
         for step in 0..count {
             let started = clock();
-            let (token, _) = Decoding::Greedy.choose(decoder.logits(), &mut rng).map_err(|e| format!("{e}."))?;
+            let (token, _) =
+                Decoding::Greedy.choose(decoder.logits(), &mut rng).map_err(|e| format!("{e}."))?;
             decoder.push(model, token).map_err(|e| format!("{e}."))?;
             times[step].push(clock() - started);
             tokens.push(token);
@@ -76,7 +84,13 @@ pub fn polyline(values: &[f64], max: f64, width: f64, height: f64) -> String {
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{:.1},{:.1}", 40.0 + (width - 50.0) * i as f64 / n as f64, 8.0 + (height - 38.0) * (1.0 - v / max.max(1e-12))))
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                40.0 + (width - 50.0) * i as f64 / n as f64,
+                8.0 + (height - 38.0) * (1.0 - v / max.max(1e-12))
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -102,7 +116,8 @@ pub fn KvCacheTimer() -> impl IntoView {
         _ => 64.0,
     });
     // The cache helps only while the whole sequence fits in the context.
-    let max_count = Signal::derive(move || (context.get() - prompt.with(|p| p.chars().count()) as f64).max(1.0));
+    let max_count =
+        Signal::derive(move || (context.get() - prompt.with(|p| p.chars().count()) as f64).max(1.0));
     Effect::new(move |_| {
         let m = max_count.get();
         if count.get_untracked() > m {
@@ -122,7 +137,8 @@ pub fn KvCacheTimer() -> impl IntoView {
         let n = count.get_untracked() as usize;
         let m = &gpt.checkpoint.model;
         let mut clock = crate::browser::now_ms;
-        let result = timed_run(m, &ids, n, false, REPEATS, &mut clock).and_then(|uncached| Ok((uncached, timed_run(m, &ids, n, true, REPEATS, &mut clock)?)));
+        let result = timed_run(m, &ids, n, false, REPEATS, &mut clock)
+            .and_then(|uncached| Ok((uncached, timed_run(m, &ids, n, true, REPEATS, &mut clock)?)));
         match result {
             Ok((uncached, cached)) => {
                 let text = gpt.checkpoint.vocab.decode(&cached.tokens).unwrap_or_default();
@@ -204,7 +220,17 @@ mod tests {
 
     #[test]
     fn both_ways_write_the_same_text_and_the_cache_does_less_work() {
-        let config = TransformerConfig { vocab: 7, context: 16, d_model: 8, n_heads: 2, n_layers: 2, d_ff: 16, norm: Norm::Pre, activation: Activation::Gelu, eps: 1e-5 };
+        let config = TransformerConfig {
+            vocab: 7,
+            context: 16,
+            d_model: 8,
+            n_heads: 2,
+            n_layers: 2,
+            d_ff: 16,
+            norm: Norm::Pre,
+            activation: Activation::Gelu,
+            eps: 1e-5,
+        };
         let model = Transformer::new(config, 3).unwrap();
         let mut t = 0.0;
         let mut clock = move || {

@@ -111,7 +111,15 @@ mod tests {
     #[test]
     fn base64_matches_the_rfc_examples() {
         // RFC 4648, section 10.
-        for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(to_base64(plain.as_bytes()), encoded);
             assert_eq!(from_base64(encoded).unwrap(), plain.as_bytes());
         }
@@ -135,8 +143,20 @@ mod tests {
 
     #[test]
     fn a_checkpoint_survives_the_text_round_trip_and_junk_is_refused() {
-        let config = TransformerConfig { vocab: 5, context: 8, d_model: 8, n_heads: 2, n_layers: 1, d_ff: 16, norm: Norm::Pre, activation: Activation::Gelu, eps: 1e-5 };
-        let checkpoint = Checkpoint::new(Transformer::new(config, 3).unwrap(), Vocab::from_text("abcde").unwrap()).unwrap();
+        let config = TransformerConfig {
+            vocab: 5,
+            context: 8,
+            d_model: 8,
+            n_heads: 2,
+            n_layers: 1,
+            d_ff: 16,
+            norm: Norm::Pre,
+            activation: Activation::Gelu,
+            eps: 1e-5,
+        };
+        let checkpoint =
+            Checkpoint::new(Transformer::new(config, 3).unwrap(), Vocab::from_text("abcde").unwrap())
+                .unwrap();
         let text = to_base64(&checkpoint.to_bytes());
         assert_eq!(decode_checkpoint(&text).unwrap(), checkpoint);
         assert!(decode_checkpoint("Zm9v").unwrap_err().starts_with("The saved model could not be read"));

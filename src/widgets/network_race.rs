@@ -20,7 +20,8 @@ use crate::widgets::optimizer_race::Kind;
 /// Full-batch steps in one race.
 pub const STEPS: usize = 500;
 /// The learning-rate fields' names, in `Kind::ALL`'s order.
-const LR_NAMES: [&str; 5] = ["net-lr-sgd", "net-lr-momentum", "net-lr-rmsprop", "net-lr-adam", "net-lr-adamw"];
+const LR_NAMES: [&str; 5] =
+    ["net-lr-sgd", "net-lr-momentum", "net-lr-rmsprop", "net-lr-adam", "net-lr-adamw"];
 /// Steps per animation tick, for each network.
 const STEPS_PER_TICK: usize = 20;
 
@@ -74,13 +75,21 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         if backend.get_untracked() == Backend::Gpu {
             let data = race_data();
             let built: Option<Result<Vec<GpuMlp>, _>> = gpu.with_value(|g| {
-                g.as_ref().map(|g| racers.iter().map(|&r| GpuMlp::on_data(g, race_config(r), &data.points, &data.labels)).collect())
+                g.as_ref().map(|g| {
+                    racers
+                        .iter()
+                        .map(|&r| GpuMlp::on_data(g, race_config(r), &data.points, &data.labels))
+                        .collect()
+                })
             });
             match built {
                 Some(Ok(built)) => nets = built,
                 Some(Err(error)) => {
                     backend.set(Backend::Cpu);
-                    message.set(format!("The GPU network could not be built ({}); running on the CPU.", error.message));
+                    message.set(format!(
+                        "The GPU network could not be built ({}); running on the CPU.",
+                        error.message
+                    ));
                 }
                 None => backend.set(Backend::Cpu),
             }
@@ -116,7 +125,9 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         }
     });
 
-    let done = move || race.with_value(|r| r.losses.iter().zip(&r.diverged_at).all(|(l, d)| d.is_some() || l.len() >= STEPS));
+    let done = move || {
+        race.with_value(|r| r.losses.iter().zip(&r.diverged_at).all(|(l, d)| d.is_some() || l.len() >= STEPS))
+    };
     let finish_chunk = move || {
         publish();
         if done() {
@@ -139,13 +150,21 @@ pub fn NetworkRaceWidget() -> impl IntoView {
             return;
         }
         // Queue the steps on every live network, then read back losses and weights.
-        let live: Vec<bool> = race.with_value(|r| r.diverged_at.iter().zip(&r.losses).map(|(d, l)| d.is_none() && l.len() < STEPS).collect());
-        let reads: Vec<_> = gpu_nets.try_update_value(|nets| {
-            nets.iter_mut().zip(&live).filter(|(_, &live)| live).map(|(net, _)| {
-                net.train(steps);
-                (net.read_losses(), net.weights())
-            }).collect()
-        }).unwrap_or_default();
+        let live: Vec<bool> = race.with_value(|r| {
+            r.diverged_at.iter().zip(&r.losses).map(|(d, l)| d.is_none() && l.len() < STEPS).collect()
+        });
+        let reads: Vec<_> = gpu_nets
+            .try_update_value(|nets| {
+                nets.iter_mut()
+                    .zip(&live)
+                    .filter(|(_, &live)| live)
+                    .map(|(net, _)| {
+                        net.train(steps);
+                        (net.read_losses(), net.weights())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let indices: Vec<usize> = live.iter().enumerate().filter(|(_, &l)| l).map(|(j, _)| j).collect();
         busy.set(true);
         spawn_local(async move {
@@ -176,15 +195,29 @@ pub fn NetworkRaceWidget() -> impl IntoView {
 
     let series = Signal::derive(move || {
         let classes = members.get().into_iter().map(|i| Kind::ALL[i].class());
-        losses.with(|l| l.iter().zip(classes).enumerate().map(|(i, (l, class))| Series::steps(l, format!("s{i} {class}"))).collect::<Vec<_>>())
+        losses.with(|l| {
+            l.iter()
+                .zip(classes)
+                .enumerate()
+                .map(|(i, (l, class))| Series::steps(l, format!("s{i} {class}")))
+                .collect::<Vec<_>>()
+        })
     });
     let badge = move || match backend.get() {
-        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
+        Backend::Gpu => format!(
+            "Running on: GPU (WebGPU) · {}",
+            match gpu_state.get() {
+                GpuState::Ready(d) => d,
+                _ => String::new(),
+            }
+        ),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::two_moons".to_string(),
     };
     let gpu_note = move || match gpu_state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
-        GpuState::Ready(d) => format!("WebGPU is available: {}. Each network trains in WGSL kernels (crates/gpu).", d.trim()),
+        GpuState::Ready(d) => {
+            format!("WebGPU is available: {}. Each network trains in WGSL kernels (crates/gpu).", d.trim())
+        }
         GpuState::Unavailable(why) => format!("{why} The race runs on the CPU."),
         GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
     };

@@ -40,7 +40,13 @@ struct Lab {
 /// One output matrix with its statistics: per row for LayerNorm (two extra columns), per
 /// column for BatchNorm (two extra rows). Alternate rows or columns are banded, so the
 /// direction each norm averages along is visible.
-fn stats_table(kind: &'static str, input: &Tensor, output: &Tensor, means: &[f32], vars: &[f32]) -> impl IntoView {
+fn stats_table(
+    kind: &'static str,
+    input: &Tensor,
+    output: &Tensor,
+    means: &[f32],
+    vars: &[f32],
+) -> impl IntoView {
     let by_row = kind == "ln";
     let cols = input.row_len();
     let header = view! {

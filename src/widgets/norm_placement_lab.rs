@@ -14,7 +14,8 @@ use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// The peak learning rates the slider offers, from gentle to certain to blow up.
-pub const LEARNING_RATES: [f32; 13] = [0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0];
+pub const LEARNING_RATES: [f32; 13] =
+    [0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0];
 /// The slider's starting position: the chapter's default, 0.03.
 const DEFAULT_RATE: usize = 6;
 /// Milliseconds of training per animation tick, so the page stays responsive.
@@ -67,7 +68,10 @@ fn depth_rule(v: f64) -> Result<(), String> {
 }
 
 fn warmup_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, RaceSettings::default().total_steps as f64), "Use a whole number of steps from 0 to 200.")
+    rule(
+        is_whole_in(v, 0.0, RaceSettings::default().total_steps as f64),
+        "Use a whole number of steps from 0 to 200.",
+    )
 }
 
 fn seed_rule(v: f64) -> Result<(), String> {
@@ -134,7 +138,14 @@ pub fn NormPlacementLab() -> impl IntoView {
     let set = move |f: fn(&mut RaceSettings, f64)| Callback::new(move |v: f64| settings.update(|s| f(s, v)));
     let last_step = Signal::derive(move || settings.get().total_steps.saturating_sub(1) as f64);
     let curves = Signal::derive(move || {
-        snapshot.with(|s| s.losses.iter().zip(&s.diverged_at).enumerate().map(|(i, (l, stop))| Series::steps(l, format!("series-{i}")).stopped(stop.is_some())).collect::<Vec<_>>())
+        snapshot.with(|s| {
+            s.losses
+                .iter()
+                .zip(&s.diverged_at)
+                .enumerate()
+                .map(|(i, (l, stop))| Series::steps(l, format!("series-{i}")).stopped(stop.is_some()))
+                .collect::<Vec<_>>()
+        })
     });
     let y_cap = Signal::derive(move || references.get().1 as f64);
     let lane_labels: Vec<&'static str> = engine::norm_race::LANES.iter().map(|l| l.label()).collect();
@@ -234,7 +245,8 @@ mod tests {
 
     #[test]
     fn the_summary_counts_diverged_runs() {
-        let mut s = Snapshot { steps: 12, diverged_at: vec![None, Some(1), None, Some(3)], ..Snapshot::default() };
+        let mut s =
+            Snapshot { steps: 12, diverged_at: vec![None, Some(1), None, Some(3)], ..Snapshot::default() };
         assert_eq!(s.summary(200), "Training: step 12 of 200; 2 runs diverged.");
         s.done = true;
         assert_eq!(s.summary(200), "Finished; 2 runs diverged and stopped early.");

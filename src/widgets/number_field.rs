@@ -33,7 +33,11 @@ pub fn format_value(v: f64) -> String {
     if v != 0.0 && v.abs() < 1e-4 {
         let text = format!("{v:.5e}");
         let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
+        let mantissa = if mantissa.contains('.') {
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            mantissa
+        };
         return format!("{mantissa}e{exponent}");
     }
     let s = format!("{v:.6}");

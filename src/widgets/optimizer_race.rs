@@ -176,11 +176,19 @@ pub fn Slider(
 ) -> impl IntoView {
     let position = move || {
         let v = value.get();
-        if log { v.log10() } else { v }
+        if log {
+            v.log10()
+        } else {
+            v
+        }
     };
     let readout = move || {
         let v = value.get();
-        if log || (v != 0.0 && v.abs() < 1e-3) { format!("{v:.2e}") } else { format!("{v:.4}") }
+        if log || (v != 0.0 && v.abs() < 1e-3) {
+            format!("{v:.2e}")
+        } else {
+            format!("{v:.4}")
+        }
     };
     let on_input = move |ev: leptos::ev::Event| {
         // A range input only ever holds a number between its bounds; anything else is ignored.
@@ -214,7 +222,10 @@ pub fn OptimizerRace() -> impl IntoView {
         let s = surface.get();
         let values = s.grid(GRID.0, GRID.1);
         let f = frame(s);
-        levels(&values, LEVELS).into_iter().map(|level| contour(&values, GRID.0, GRID.1, level, &f)).collect::<Vec<_>>()
+        levels(&values, LEVELS)
+            .into_iter()
+            .map(|level| contour(&values, GRID.0, GRID.1, level, &f))
+            .collect::<Vec<_>>()
     });
 
     let pick_surface = move |s: Surface| {
@@ -261,13 +272,26 @@ pub fn OptimizerRace() -> impl IntoView {
 
     let at_end = move || shown.get() >= STEPS;
     let field = |i: usize, which: usize| {
-        move || settings.with(|s| { let s = &s[i]; [s.lr, s.beta1, s.beta2, s.eps, s.weight_decay][which] })
+        move || {
+            settings.with(|s| {
+                let s = &s[i];
+                [s.lr, s.beta1, s.beta2, s.eps, s.weight_decay][which]
+            })
+        }
     };
     let setter = move |i: usize, which: usize| {
-        Callback::new(move |v: f64| settings.update(|s| {
-            let s = &mut s[i];
-            match which { 0 => s.lr = v, 1 => s.beta1 = v, 2 => s.beta2 = v, 3 => s.eps = v, _ => s.weight_decay = v }
-        }))
+        Callback::new(move |v: f64| {
+            settings.update(|s| {
+                let s = &mut s[i];
+                match which {
+                    0 => s.lr = v,
+                    1 => s.beta1 = v,
+                    2 => s.beta2 = v,
+                    3 => s.eps = v,
+                    _ => s.weight_decay = v,
+                }
+            })
+        })
     };
 
     view! {
@@ -401,7 +425,10 @@ mod tests {
     #[test]
     fn settings_build_the_engines_rules() {
         let s = default_settings(Surface::Valley, Kind::AdamW);
-        assert_eq!(s.method(Kind::AdamW), Method::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 });
+        assert_eq!(
+            s.method(Kind::AdamW),
+            Method::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 }
+        );
         assert_eq!(s.method(Kind::Momentum), Method::Momentum { beta: 0.9 });
         assert!(coordinate(21.0).is_err() && coordinate(-3.5).is_ok());
     }

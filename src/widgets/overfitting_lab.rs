@@ -126,7 +126,10 @@ pub fn OverfittingLab() -> impl IntoView {
                     }
                     None if steps >= MAX_STEPS => {
                         running.set(false);
-                        status.set(format!("Finished {MAX_STEPS} steps. The lowest validation loss was at step {}.", s.best_step));
+                        status.set(format!(
+                            "Finished {MAX_STEPS} steps. The lowest validation loss was at step {}.",
+                            s.best_step
+                        ));
                     }
                     None => status.set(String::new()),
                 }
@@ -190,12 +193,15 @@ pub fn OverfittingLab() -> impl IntoView {
             ]
         })
     });
-    let best_marker = Signal::derive(move || shown.with(|s| (s.train.len() > 1).then_some(s.best_step as f64)));
+    let best_marker =
+        Signal::derive(move || shown.with(|s| (s.train.len() > 1).then_some(s.best_step as f64)));
     let range = Memo::new(move |_| data.with(|(t, v)| y_range(&[t.as_slice(), v.as_slice()].concat())));
-    let truth: Vec<(f32, f32)> = (0..CURVE_SAMPLES).map(|i| {
-        let x = i as f32 / (CURVE_SAMPLES - 1) as f32;
-        (x, target(x))
-    }).collect();
+    let truth: Vec<(f32, f32)> = (0..CURVE_SAMPLES)
+        .map(|i| {
+            let x = i as f32 / (CURVE_SAMPLES - 1) as f32;
+            (x, target(x))
+        })
+        .collect();
 
     let set = move |f: fn(&mut FitConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
     let get = move |f: fn(&FitConfig) -> f64| Signal::derive(move || f(&config.get()));

@@ -36,7 +36,8 @@ pub fn shown_tokens(tempered: &[f64]) -> Vec<usize> {
 pub fn parse_logits(text: &str) -> Result<Vec<f64>, String> {
     let mut logits = Vec::new();
     for token in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()) {
-        let value: f64 = token.replace('−', "-").parse().map_err(|_| format!("“{token}” is not a number."))?;
+        let value: f64 =
+            token.replace('−', "-").parse().map_err(|_| format!("“{token}” is not a number."))?;
         if !value.is_finite() || value.abs() > 1e6 {
             return Err(format!("“{token}”: keep logits between −1,000,000 and 1,000,000."));
         }
@@ -112,7 +113,9 @@ pub fn SamplingBench() -> impl IntoView {
             ModelState::Ready(gpt) => {
                 let vocab = &gpt.checkpoint.vocab;
                 encode_prompt(vocab, &prompt.get())
-                    .and_then(|ids| Decoder::new(&gpt.checkpoint.model, &ids, false).map_err(|e| format!("{e}.")))
+                    .and_then(|ids| {
+                        Decoder::new(&gpt.checkpoint.model, &ids, false).map_err(|e| format!("{e}."))
+                    })
                     .map(|d| {
                         let logits = d.logits().iter().map(|&v| v as f64).collect();
                         (logits, vocab.chars().iter().map(|&c| visible(c)).collect())
@@ -120,7 +123,9 @@ pub fn SamplingBench() -> impl IntoView {
             }
         },
     });
-    let last_good = StoredValue::new(parse_logits(SEED_LOGITS).map(|l| (l, vec!["0".into(), "1".into(), "2".into()])).unwrap_or_default());
+    let last_good = StoredValue::new(
+        parse_logits(SEED_LOGITS).map(|l| (l, vec!["0".into(), "1".into(), "2".into()])).unwrap_or_default(),
+    );
     let current = Memo::new(move |_| match parsed.get() {
         Ok(v) => {
             last_good.set_value(v.clone());

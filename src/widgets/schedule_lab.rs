@@ -56,7 +56,10 @@ pub fn ScheduleLab() -> impl IntoView {
         }
     });
     let values = Signal::derive(move || curve(&schedule.get(), total.get()));
-    let field = move |label: &'static str, name: &'static str, signal: RwSignal<f64>, check: fn(f64) -> Result<(), String>| {
+    let field = move |label: &'static str,
+                      name: &'static str,
+                      signal: RwSignal<f64>,
+                      check: fn(f64) -> Result<(), String>| {
         view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
     };
 
@@ -98,7 +101,8 @@ mod tests {
 
     #[test]
     fn the_curve_spans_the_run() {
-        let s = Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: 10_000, total_steps: 500_000 };
+        let s =
+            Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: 10_000, total_steps: 500_000 };
         let c = curve(&s, 500_000);
         assert_eq!(c.len(), 201);
         assert_eq!(c[0], 0.0);

@@ -98,7 +98,10 @@ pub fn use_tiny_gpt() -> ModelSlot {
         spawn_local(async move {
             let state = match crate::browser::bytes(SHIPPED_PATH).await {
                 Ok(bytes) => match Checkpoint::from_bytes(&bytes) {
-                    Ok(checkpoint) => ModelState::Ready(TinyGpt { checkpoint: Rc::new(checkpoint), origin: Origin::Shipped }),
+                    Ok(checkpoint) => ModelState::Ready(TinyGpt {
+                        checkpoint: Rc::new(checkpoint),
+                        origin: Origin::Shipped,
+                    }),
                     Err(e) => ModelState::Failed(format!("The shipped model could not be read: {e}")),
                 },
                 Err(e) => ModelState::Failed(format!("The shipped model could not be downloaded: {e}")),

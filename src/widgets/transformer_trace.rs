@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use engine::trace::{parse_sentence, trace, word_id, Columns, NormPlacement, Trace, TraceOptions, VOCABULARY};
+use engine::trace::{
+    parse_sentence, trace, word_id, Columns, NormPlacement, Trace, TraceOptions, VOCABULARY,
+};
 
 use crate::widgets::matrix_view::MatrixView;
 
@@ -68,7 +70,9 @@ fn losses_view(trace: &Trace) -> impl IntoView {
         .map(|(t, target)| {
             let context = trace.tokens[..=t].iter().map(|&id| word(id)).collect::<Vec<_>>().join(" ");
             let (target_text, p_text, loss_text) = match (target, trace.losses.get(t).copied().flatten()) {
-                (Some(y), Some(loss)) => (word(*y), format!("{:.4}", trace.probs.at(t, *y)), format!("{loss:.4}")),
+                (Some(y), Some(loss)) => {
+                    (word(*y), format!("{:.4}", trace.probs.at(t, *y)), format!("{loss:.4}"))
+                }
                 _ => ("none given".to_string(), "—".to_string(), "—".to_string()),
             };
             view! {

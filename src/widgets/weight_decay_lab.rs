@@ -40,8 +40,14 @@ pub fn WeightDecayLab() -> impl IntoView {
     let seed = RwSignal::new(engine::curve_fit::DEFAULT_SEED as f64);
 
     let result = Memo::new(move |_| {
-        compare(lab_network(seed.get() as u64), lambda.get() as f32, sgd_lr.get() as f32, adam_lr.get() as f32, steps.get() as usize)
-            .map_err(|e| e.to_string())
+        compare(
+            lab_network(seed.get() as u64),
+            lambda.get() as f32,
+            sgd_lr.get() as f32,
+            adam_lr.get() as f32,
+            steps.get() as usize,
+        )
+        .map_err(|e| e.to_string())
     });
     let norms = Signal::derive(move || match result.get() {
         Ok(c) => vec![
@@ -56,7 +62,10 @@ pub fn WeightDecayLab() -> impl IntoView {
         Ok(c) => vec![Series::steps(&c.adam_gap, "gap").named("‖w(AdamW) − w(Adam + L2)‖")],
         Err(_) => vec![],
     });
-    let field = move |label: &'static str, name: &'static str, signal: RwSignal<f64>, check: fn(f64) -> Result<(), String>| {
+    let field = move |label: &'static str,
+                      name: &'static str,
+                      signal: RwSignal<f64>,
+                      check: fn(f64) -> Result<(), String>| {
         view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
     };
     let last = |v: &[f32]| v.last().copied().unwrap_or(f32::NAN);

@@ -26,9 +26,7 @@ pub const GRID: usize = 21;
 /// The centres of a GRID x GRID grid over the unit square, row by row from the top (y = 1).
 pub fn surface_points() -> Vec<[f32; 2]> {
     let step = 1.0 / (GRID - 1) as f32;
-    (0..GRID)
-        .flat_map(|row| (0..GRID).map(move |col| [col as f32 * step, 1.0 - row as f32 * step]))
-        .collect()
+    (0..GRID).flat_map(|row| (0..GRID).map(move |col| [col as f32 * step, 1.0 - row as f32 * step])).collect()
 }
 
 fn method_named(name: &str) -> Method {
@@ -48,7 +46,6 @@ fn hidden_rule(v: f64) -> Result<(), String> {
 fn seed_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
 }
-
 
 /// The widget.
 #[component]
@@ -83,7 +80,11 @@ pub fn XorTrainer() -> impl IntoView {
         let c = config.get_untracked();
         model.set_value(Mlp::new(c));
         let on_gpu = backend.get_untracked() == Backend::Gpu;
-        gpu_model.set_value(if on_gpu { gpu.with_value(|g| g.as_ref().map(|g| GpuMlp::new(g, c))) } else { None });
+        gpu_model.set_value(if on_gpu {
+            gpu.with_value(|g| g.as_ref().map(|g| GpuMlp::new(g, c)))
+        } else {
+            None
+        });
         losses.set(Vec::new());
         status.set(String::new());
         show_cpu();
@@ -121,10 +122,16 @@ pub fn XorTrainer() -> impl IntoView {
         losses.update(|l| l.extend(&new_losses));
         if diverged {
             running.set(false);
-            status.set("Diverged: the loss is no longer a finite number. Lower the learning rate, or reset.".into());
+            status.set(
+                "Diverged: the loss is no longer a finite number. Lower the learning rate, or reset.".into(),
+            );
         } else if losses.with_untracked(Vec::len) >= EPOCHS {
             running.set(false);
-            status.set(format!("Finished {EPOCHS} epochs on the {}. Predictions {:.3?}.", backend.get_untracked().name(), predictions.get_untracked()));
+            status.set(format!(
+                "Finished {EPOCHS} epochs on the {}. Predictions {:.3?}.",
+                backend.get_untracked().name(),
+                predictions.get_untracked()
+            ));
         }
     };
     let advance = move |steps: usize| {
@@ -132,12 +139,20 @@ pub fn XorTrainer() -> impl IntoView {
             return;
         }
         if backend.get_untracked() == Backend::Gpu {
-            let Some(reads) = gpu_model.try_update_value(|slot| {
-                slot.as_mut().map(|m| {
-                    m.train(steps);
-                    (m.read_losses(), m.read_predictions(), m.predict_grid(&surface_points()), m.weights())
+            let Some(reads) = gpu_model
+                .try_update_value(|slot| {
+                    slot.as_mut().map(|m| {
+                        m.train(steps);
+                        (
+                            m.read_losses(),
+                            m.read_predictions(),
+                            m.predict_grid(&surface_points()),
+                            m.weights(),
+                        )
+                    })
                 })
-            }).flatten() else {
+                .flatten()
+            else {
                 return;
             };
             busy.set(true);
@@ -175,14 +190,22 @@ pub fn XorTrainer() -> impl IntoView {
 
     let curve = Signal::derive(move || losses.with(|l| l.iter().map(|&v| v as f64).collect()));
     let badge = move || match backend.get() {
-        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", match gpu_state.get() { GpuState::Ready(d) => d, _ => String::new() }),
+        Backend::Gpu => format!(
+            "Running on: GPU (WebGPU) · {}",
+            match gpu_state.get() {
+                GpuState::Ready(d) => d,
+                _ => String::new(),
+            }
+        ),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::mlp".to_string(),
     };
-    let gpu_note = move || match gpu_state.get() {
+    let gpu_note = move || {
+        match gpu_state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
         GpuState::Ready(d) => format!("WebGPU is available ({d}). The GPU path runs the same network in WGSL kernels (crates/gpu), checked against the CPU engine."),
         GpuState::Unavailable(why) => why,
         GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
+    }
     };
 
     let set = move |f: fn(&mut XorConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));

@@ -81,5 +81,8 @@ fn write(path: &Path, text: &str) -> Result {
 fn sha256(path: &Path) -> Result<String> {
     let output = Command::new("sha256sum").arg(path).output().map_err(|e| format!("sha256sum: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    text.split_whitespace().next().map(str::to_string).ok_or_else(|| format!("sha256sum {}: no output", path.display()))
+    text.split_whitespace()
+        .next()
+        .map(str::to_string)
+        .ok_or_else(|| format!("sha256sum {}: no output", path.display()))
 }

@@ -33,7 +33,9 @@ fn main() -> ExitCode {
         Some("train-gpt") => train_gpt(),
         _ => {
             eprintln!("usage: cargo xtask <setup | serve | build | test | bench | data | train-gpt>");
-            eprintln!("  setup   install the tools the book and its benchmarks need (per user, outside the repo)");
+            eprintln!(
+                "  setup   install the tools the book and its benchmarks need (per user, outside the repo)"
+            );
             eprintln!("  serve   build and serve the book at http://127.0.0.1:8080");
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
@@ -56,7 +58,8 @@ fn main() -> ExitCode {
 /// time too; preferring that keeps a binary shared between two checkouts (one target
 /// folder) from working on the checkout it was compiled in.
 fn root() -> PathBuf {
-    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest_dir.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
@@ -104,7 +107,8 @@ fn describe(command: &Command) -> String {
 /// The first line a program prints for `--version`, or None if it is not there.
 fn version_of(program: &Path, flag: &str) -> Option<String> {
     let output = Command::new(program).arg(flag).output().ok()?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     output.status.success().then(|| text.trim().to_string())
 }
 
@@ -118,7 +122,8 @@ fn setup(browser: bool) -> Result {
     std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
 
     let targets = Command::new("rustup").args(["target", "list", "--installed"]).output();
-    let has_wasm = targets.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
+    let has_wasm =
+        targets.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
     if !has_wasm {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
@@ -126,7 +131,9 @@ fn setup(browser: bool) -> Result {
     let trunk = tools.join("bin").join("trunk");
     if !version_of(&trunk, "--version").is_some_and(|v| v.contains(TRUNK_VERSION)) {
         eprintln!("Installing Trunk {TRUNK_VERSION} (about 10-15 minutes on two cores, once)...");
-        run(Command::new("cargo").args(["install", "--locked", "trunk", "--version", TRUNK_VERSION, "--root"]).arg(&tools))?;
+        run(Command::new("cargo")
+            .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION, "--root"])
+            .arg(&tools))?;
     }
 
     let bindgen = tools.join("bin").join("wasm-bindgen");
@@ -159,7 +166,10 @@ fn setup(browser: bool) -> Result {
     if browser && !lavapipe.exists() {
         // Mesa's software Vulkan: the GPU tests run on it when the machine has no GPU.
         if !is_root() {
-            return Err("Vulkan (lavapipe) is missing: run `sudo apt-get install mesa-vulkan-drivers libvulkan1`.".into());
+            return Err(
+                "Vulkan (lavapipe) is missing: run `sudo apt-get install mesa-vulkan-drivers libvulkan1`."
+                    .into(),
+            );
         }
         run(Command::new("apt-get").arg("update"))?;
         run(Command::new("apt-get")
@@ -169,11 +179,21 @@ fn setup(browser: bool) -> Result {
 
     if browser && !Path::new("/usr/bin/chromium").exists() {
         if !is_root() {
-            return Err("Chromium is missing: run `sudo apt-get install chromium chromium-driver`, then retry.".into());
+            return Err(
+                "Chromium is missing: run `sudo apt-get install chromium chromium-driver`, then retry."
+                    .into(),
+            );
         }
         run(Command::new("apt-get").arg("update"))?;
         run(Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver", "fonts-dejavu-core"])
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+                "fonts-dejavu-core",
+            ])
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     Ok(())
@@ -210,7 +230,8 @@ fn build() -> Result<PathBuf> {
     let script = "const z=require('zlib'),f=require('fs');process.stdout.write(String(z.brotliCompressSync(f.readFileSync(process.argv[1])).length))";
     for wasm in wasm {
         let raw = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
-        let brotli = Command::new("node").args(["-e", script]).arg(&wasm).output().map_err(|e| e.to_string())?;
+        let brotli =
+            Command::new("node").args(["-e", script]).arg(&wasm).output().map_err(|e| e.to_string())?;
         eprintln!(
             "wasm: {} KiB raw, {} KiB brotli ({})",
             raw / 1024,
@@ -299,7 +320,10 @@ fn gpu_browser_tests() -> Command {
     let mut command = Command::new("cargo");
     command
         .args(["test", "-p", "gpu", "--target", "wasm32-unknown-unknown", "--test", "web", "--locked"])
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", tools_dir().join("bin").join("wasm-bindgen-test-runner"))
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            tools_dir().join("bin").join("wasm-bindgen-test-runner"),
+        )
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .env("PATH", tool_path())

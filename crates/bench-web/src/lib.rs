@@ -20,10 +20,10 @@
 
 use engine::gpt_recipe::{Settings, Size};
 use engine::mlp::{Mlp, XorConfig, XOR_INPUTS};
-use engine::train::Trainer;
-use engine::transformer::{Batch, Transformer};
 use engine::rng::Rng;
 use engine::tensor::{matmul_into, Tensor};
+use engine::train::Trainer;
+use engine::transformer::{Batch, Transformer};
 use gpu::matmul::Matmul;
 use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer, TrainSettings};
 use std::cell::RefCell;
@@ -43,11 +43,7 @@ pub fn gflops(n: usize, count: usize, ms: f64) -> f64 {
 /// Runs `body` again and again until at least `min_ms` have passed on `clock` (milliseconds),
 /// and returns how many times it ran and the time that took. Timing many runs as one keeps
 /// the clock's coarse resolution (0.1 ms in a browser) from mattering.
-pub fn repeat_for(
-    min_ms: f64,
-    mut clock: impl FnMut() -> f64,
-    mut body: impl FnMut(),
-) -> (usize, f64) {
+pub fn repeat_for(min_ms: f64, mut clock: impl FnMut() -> f64, mut body: impl FnMut()) -> (usize, f64) {
     let start = clock();
     let mut count = 0;
     loop {
@@ -115,11 +111,7 @@ async fn gpu_and_matmul() -> Result<(Gpu, Matmul), GpuError> {
 #[wasm_bindgen]
 pub async fn gpu_adapter() -> Result<String, JsError> {
     let (gpu, _) = gpu_and_matmul().await?;
-    let kind = if gpu.is_software() {
-        "software"
-    } else {
-        "hardware"
-    };
+    let kind = if gpu.is_software() { "software" } else { "hardware" };
     Ok(format!("{} [{kind}]", gpu.describe()))
 }
 
@@ -143,10 +135,7 @@ pub async fn gpu_matmul(a: Vec<f32>, b: Vec<f32>, n: usize) -> Result<Vec<f32>, 
 #[wasm_bindgen]
 pub async fn gpu_matmul_gflops(n: usize, batch: usize, min_ms: f64) -> Result<f64, JsError> {
     let (gpu, matmul) = gpu_and_matmul().await?;
-    let (ga, gb) = (
-        upload(&gpu, bench_matrix(n, 1), n)?,
-        upload(&gpu, bench_matrix(n, 2), n)?,
-    );
+    let (ga, gb) = (upload(&gpu, bench_matrix(n, 1), n)?, upload(&gpu, bench_matrix(n, 2), n)?);
     let gc = GpuTensor::zeros(&gpu, "c", &[n, n]);
     let dispatch = matmul.bind(&gpu, &ga, false, &gb, false, &gc)?;
     let products = vec![&dispatch; batch.max(1)];
@@ -209,11 +198,7 @@ pub async fn gpu_xor(epochs: usize, chunk: usize) -> Result<XorRun, JsError> {
         done += steps;
     }
     let ms = now() - start;
-    Ok(XorRun {
-        ms,
-        loss,
-        predictions: net.read_predictions().await?,
-    })
+    Ok(XorRun { ms, loss, predictions: net.read_predictions().await? })
 }
 
 /// A finished tiny-GPT run: how long its steps took, how many tokens they trained on, and
@@ -249,7 +234,10 @@ pub fn cpu_gpt(size: &str, steps: usize) -> Result<GptRun, JsError> {
     let (mut trainer, _) = gpt_setup(size, 0).map_err(|e| JsError::new(&e))?;
     let tokens = (steps * trainer.config.batch * trainer.config.len) as f64;
     let start = now();
-    let losses = (0..steps).map(|_| trainer.step().map(|r| r.loss)).collect::<Result<Vec<f32>, _>>().map_err(|e| JsError::new(&e.to_string()))?;
+    let losses = (0..steps)
+        .map(|_| trainer.step().map(|r| r.loss))
+        .collect::<Result<Vec<f32>, _>>()
+        .map_err(|e| JsError::new(&e.to_string()))?;
     Ok(GptRun { ms: now() - start, tokens, losses })
 }
 
@@ -259,7 +247,8 @@ pub fn cpu_gpt(size: &str, steps: usize) -> Result<GptRun, JsError> {
 pub async fn gpu_gpt(size: &str, steps: usize, chunk: usize) -> Result<GptRun, JsError> {
     let (gpu, _) = gpu_and_matmul().await?;
     let (trainer, batches) = gpt_setup(size, steps).map_err(|e| JsError::new(&e))?;
-    let mut model = GpuTransformer::new(&gpu, &trainer.model, TrainSettings::from_config(&trainer.config)).map_err(|e| JsError::new(&e.to_string()))?;
+    let mut model = GpuTransformer::new(&gpu, &trainer.model, TrainSettings::from_config(&trainer.config))
+        .map_err(|e| JsError::new(&e.to_string()))?;
     let tokens = (steps * trainer.config.batch * trainer.config.len) as f64;
     let start = now();
     let mut losses = vec![];

@@ -62,7 +62,9 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
         let trimmed = line.trim();
 
         if let Some(marker) = &fence {
-            if trimmed.starts_with(marker.as_str()) && trimmed.trim_start_matches(marker.as_str()).trim().is_empty() {
+            if trimmed.starts_with(marker.as_str())
+                && trimmed.trim_start_matches(marker.as_str()).trim().is_empty()
+            {
                 fence = None;
             }
             push_line(&mut open, &mut prose, line);
@@ -115,7 +117,13 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
                         return Err(format!("line {line_no}: `:::{word}` needs a title"));
                     }
                     flush_prose(&mut pieces, &mut prose);
-                    open = Some(OpenBlock { kind, title, body: String::new(), answer: None, start_line: line_no });
+                    open = Some(OpenBlock {
+                        kind,
+                        title,
+                        body: String::new(),
+                        answer: None,
+                        start_line: line_no,
+                    });
                 }
                 (_, Some(block)) => {
                     return Err(format!(

@@ -5,16 +5,39 @@
 //! easy to read, and small enough to read itself.
 
 const RUST_KEYWORDS: &[&str] = &[
-    "as", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
-    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
-    "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "async", "await",
+    "as", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn", "for", "if",
+    "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
+    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "async",
+    "await",
 ];
 
 const WGSL_KEYWORDS: &[&str] = &[
-    "fn", "let", "var", "const", "struct", "if", "else", "for", "loop", "while", "return",
-    "break", "continue", "true", "false", "override", "workgroup", "storage", "uniform",
-    "read", "read_write", "private", "function", "switch", "case", "default",
+    "fn",
+    "let",
+    "var",
+    "const",
+    "struct",
+    "if",
+    "else",
+    "for",
+    "loop",
+    "while",
+    "return",
+    "break",
+    "continue",
+    "true",
+    "false",
+    "override",
+    "workgroup",
+    "storage",
+    "uniform",
+    "read",
+    "read_write",
+    "private",
+    "function",
+    "switch",
+    "case",
+    "default",
 ];
 
 /// Escapes text for HTML.
@@ -91,9 +114,7 @@ pub fn highlight(lang: &str, code: &str) -> String {
         };
         let text: String = chars[start..i].iter().collect();
         match class {
-            Some(class) => {
-                out.push_str(&format!("<span class=\"hl-{class}\">{}</span>", escape_html(&text)))
-            }
+            Some(class) => out.push_str(&format!("<span class=\"hl-{class}\">{}</span>", escape_html(&text))),
             None => out.push_str(&escape_html(&text)),
         }
     }
@@ -120,9 +141,9 @@ fn string_end(chars: &[char], open: usize) -> usize {
 /// `'a'` and `'\n'` are character literals; `'a` in `&'a str` is a lifetime.
 fn char_literal_end(chars: &[char], open: usize) -> Option<usize> {
     match (chars.get(open + 1), chars.get(open + 2), chars.get(open + 3)) {
-        (Some('\\'), Some(_), _) => (open + 3..chars.len().min(open + 12))
-            .find(|&j| chars[j] == '\'')
-            .map(|j| j + 1),
+        (Some('\\'), Some(_), _) => {
+            (open + 3..chars.len().min(open + 12)).find(|&j| chars[j] == '\'').map(|j| j + 1)
+        }
         (Some(_), Some('\''), _) => Some(open + 3),
         _ => None,
     }

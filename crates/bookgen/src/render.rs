@@ -162,7 +162,9 @@ impl State {
                 Event::InlineMath(latex) => Event::InlineHtml(mathml(&latex, DisplayMode::Inline)?.into()),
                 Event::DisplayMath(latex) => Event::InlineHtml(mathml(&latex, DisplayMode::Block)?.into()),
                 Event::Text(t) if has_stray_dollar(&t, text, range.start) => {
-                    return Err(format!("a `$` outside math (unclosed formula? write `\\$` for a dollar): `{t}`"))
+                    return Err(format!(
+                        "a `$` outside math (unclosed formula? write `\\$` for a dollar): `{t}`"
+                    ))
                 }
                 Event::Html(html) | Event::InlineHtml(html) => {
                     return Err(format!("raw HTML is not allowed in content: `{}`", html.trim()))
@@ -182,7 +184,9 @@ impl State {
                 }
                 Event::Start(Tag::CodeBlock(kind)) => {
                     let lang = match kind {
-                        CodeBlockKind::Fenced(lang) => lang.split_whitespace().next().unwrap_or("").to_string(),
+                        CodeBlockKind::Fenced(lang) => {
+                            lang.split_whitespace().next().unwrap_or("").to_string()
+                        }
                         CodeBlockKind::Indented => String::new(),
                     };
                     code = Some((lang, String::new()));
@@ -248,9 +252,8 @@ pub fn mathml(latex: &str, display_mode: DisplayMode) -> Result<String, String> 
 
 fn code_block_html(lang: &str, source: &str, caption: Option<&str>) -> String {
     let label = if lang.is_empty() { "text" } else { lang };
-    let caption = caption
-        .map(|path| format!("<figcaption>{}</figcaption>", escape_html(path)))
-        .unwrap_or_default();
+    let caption =
+        caption.map(|path| format!("<figcaption>{}</figcaption>", escape_html(path))).unwrap_or_default();
     format!(
         "<figure class=\"code\">{caption}<pre data-lang=\"{label}\"><code>{}</code></pre></figure>\n",
         highlight(lang, source.trim_end_matches('\n'))
@@ -268,7 +271,8 @@ pub fn extract_anchor(source: &str, anchor: Option<&str>) -> Option<String> {
     let end = format!("ANCHOR_END: {name}");
     let mut lines = source.lines().skip_while(|l| !l.trim_end().ends_with(&start));
     lines.next()?;
-    let body: Vec<&str> = lines.take_while(|l| !l.trim_end().ends_with(&end)).filter(|l| !is_marker(l)).collect();
+    let body: Vec<&str> =
+        lines.take_while(|l| !l.trim_end().ends_with(&end)).filter(|l| !is_marker(l)).collect();
     let indent = body
         .iter()
         .filter(|l| !l.trim().is_empty())
@@ -277,7 +281,6 @@ pub fn extract_anchor(source: &str, anchor: Option<&str>) -> Option<String> {
         .unwrap_or(0);
     Some(body.iter().map(|l| l.get(indent..).unwrap_or("")).collect::<Vec<_>>().join("\n"))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -354,9 +357,17 @@ mod tests {
         assert_eq!(chapter.segments.len(), 3);
         assert_eq!(chapter.segments[1], Segment::Widget(Widget::BackpropStepper));
         let html = html_of(&chapter);
-        assert!(html.contains("<aside class=\"note\"><p class=\"note-title\">Careful</p><p>A <em>note</em>.</p>"), "{html}");
+        assert!(
+            html.contains("<aside class=\"note\"><p class=\"note-title\">Careful</p><p>A <em>note</em>.</p>"),
+            "{html}"
+        );
         assert!(html.contains("<h4 id=\"exercise-1-1\">"), "{html}");
-        assert!(html.contains("<summary>Show the worked answer</summary><div class=\"details-body\"><p>Because.</p>"), "{html}");
+        assert!(
+            html.contains(
+                "<summary>Show the worked answer</summary><div class=\"details-body\"><p>Because.</p>"
+            ),
+            "{html}"
+        );
     }
 
     #[test]

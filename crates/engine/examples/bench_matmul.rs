@@ -49,7 +49,12 @@ fn main() {
     let losses = mlp.train(10_000);
     let secs = start.elapsed().as_secs_f64();
     println!("\n# XOR, 2-4-1, 10,000 full-batch epochs on the CPU path (autograd tape)");
-    println!("native: {:.1} ms ({:.1} µs per epoch), final loss {:.2e}", secs * 1e3, secs * 1e6 / 1e4, losses.last().copied().unwrap_or(f32::NAN));
+    println!(
+        "native: {:.1} ms ({:.1} µs per epoch), final loss {:.2e}",
+        secs * 1e3,
+        secs * 1e6 / 1e4,
+        losses.last().copied().unwrap_or(f32::NAN)
+    );
 }
 
 /// C = A·B through `matrixmultiply::sgemm`, an `unsafe fn` on raw pointers and strides.
@@ -60,6 +65,21 @@ fn sgemm(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
     // SAFETY: the three slices hold at least n·n elements (asserted above), and the
     // strides describe row-major n x n matrices inside them.
     unsafe {
-        matrixmultiply::sgemm(n, n, n, 1.0, a.as_ptr(), n_i, 1, b.as_ptr(), n_i, 1, 0.0, c.as_mut_ptr(), n_i, 1);
+        matrixmultiply::sgemm(
+            n,
+            n,
+            n,
+            1.0,
+            a.as_ptr(),
+            n_i,
+            1,
+            b.as_ptr(),
+            n_i,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            n_i,
+            1,
+        );
     }
 }

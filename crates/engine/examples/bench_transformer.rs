@@ -9,9 +9,9 @@
 use std::time::Instant;
 
 use engine::generate::{Decoder, Decoding, Generator};
+use engine::gpt_recipe::Size;
 use engine::rng::Rng;
 use engine::train::{TrainConfig, Trainer};
-use engine::gpt_recipe::Size;
 use engine::transformer::{cached_step_multiply_adds, uncached_step_multiply_adds, Transformer};
 
 fn main() {
@@ -20,15 +20,8 @@ fn main() {
     let model = Transformer::new(config, 1).expect("the benchmark's configuration is valid");
     // 100,000 tokens of "words": runs of 2 to 8 letters separated by token 0.
     let mut rng = Rng::new(2);
-    let tokens: Vec<usize> = (0..100_000)
-        .map(|_| {
-            if rng.below(6) == 0 {
-                0
-            } else {
-                1 + rng.below(64)
-            }
-        })
-        .collect();
+    let tokens: Vec<usize> =
+        (0..100_000).map(|_| if rng.below(6) == 0 { 0 } else { 1 + rng.below(64) }).collect();
     let settings = TrainConfig {
         batch: 8,
         len: 64,
@@ -80,11 +73,7 @@ fn main() {
         let secs = start.elapsed().as_secs_f64();
         println!(
             "{}: {:.2} ms total, {:.1} µs per token, {:.2} M multiply-adds counted",
-            if use_cache {
-                "with cache   "
-            } else {
-                "without cache"
-            },
+            if use_cache { "with cache   " } else { "without cache" },
             secs * 1e3,
             secs * 1e6 / 63.0,
             multiply_adds as f64 / 1e6

@@ -14,9 +14,7 @@
 //! records the same computation on the autograd tape, so it can be trained.
 
 use crate::autograd::{Graph, Var};
-use crate::tensor::{
-    self, causal_mask, matmul, matmul_transposed, padding_mask, Result, ShapeError, Tensor,
-};
+use crate::tensor::{self, causal_mask, matmul, matmul_transposed, padding_mask, Result, ShapeError, Tensor};
 
 /// The switches a page can flip.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,11 +32,7 @@ pub struct AttentionOptions {
 impl Default for AttentionOptions {
     /// Scaled, not causal, no padding.
     fn default() -> AttentionOptions {
-        AttentionOptions {
-            causal: false,
-            scale: true,
-            key_is_padding: vec![],
-        }
+        AttentionOptions { causal: false, scale: true, key_is_padding: vec![] }
     }
 }
 
@@ -123,17 +117,7 @@ pub fn self_attention(
     let masked_scores = tensor::add(&scaled_scores, &mask)?;
     let weights = tensor::softmax_rows(&masked_scores);
     let output = matmul(&weights, &v)?;
-    Ok(AttentionTrace {
-        q,
-        k,
-        v,
-        scores,
-        scaled_scores,
-        mask,
-        masked_scores,
-        weights,
-        output,
-    })
+    Ok(AttentionTrace { q, k, v, scores, scaled_scores, mask, masked_scores, weights, output })
 }
 // ANCHOR_END: self_attention
 
@@ -195,10 +179,7 @@ mod tests {
         assert!((t.weights.at(0, 1) - 0.330_238).abs() < 1e-5);
         assert_eq!(t.output, t.weights, "V = I, so the output is the weights");
         // Causal: position 0 sees only itself.
-        let causal = AttentionOptions {
-            causal: true,
-            ..AttentionOptions::default()
-        };
+        let causal = AttentionOptions { causal: true, ..AttentionOptions::default() };
         let t = self_attention(&eye, &eye, &eye, &eye, &causal).unwrap();
         assert_eq!(t.weights.data[..2], [1.0, 0.0]);
     }
@@ -207,19 +188,12 @@ mod tests {
     fn rows_sum_to_one_and_the_future_gets_no_weight() {
         for (causal, scale) in [(false, false), (false, true), (true, false), (true, true)] {
             let [x, wq, wk, wv] = setup(6, 5, 3, 17);
-            let options = AttentionOptions {
-                causal,
-                scale,
-                key_is_padding: vec![],
-            };
+            let options = AttentionOptions { causal, scale, key_is_padding: vec![] };
             let t = self_attention(&x, &wq, &wk, &wv, &options).unwrap();
             for (i, row) in t.weights.row_slices().enumerate() {
                 assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
                 if causal {
-                    assert!(
-                        row[i + 1..].iter().all(|&w| w == 0.0),
-                        "row {i} attends to the future"
-                    );
+                    assert!(row[i + 1..].iter().all(|&w| w == 0.0), "row {i} attends to the future");
                 }
             }
         }
@@ -230,15 +204,9 @@ mod tests {
         // Bigger projections make bigger scores; unscaled, the largest weight per row grows.
         let [x, wq, wk, wv] = setup(5, 16, 16, 3).map(|t| t.map(|v| 2.0 * v));
         let peak = |scale| {
-            let options = AttentionOptions {
-                scale,
-                ..AttentionOptions::default()
-            };
+            let options = AttentionOptions { scale, ..AttentionOptions::default() };
             let t = self_attention(&x, &wq, &wk, &wv, &options).unwrap();
-            t.weights
-                .row_slices()
-                .map(|r| r.iter().fold(0.0f32, |m, &w| m.max(w)))
-                .sum::<f32>()
+            t.weights.row_slices().map(|r| r.iter().fold(0.0f32, |m, &w| m.max(w))).sum::<f32>()
         };
         assert!(peak(false) > peak(true));
     }
@@ -252,38 +220,22 @@ mod tests {
             ..AttentionOptions::default()
         };
         let t = self_attention(&x, &wq, &wk, &wv, &options).unwrap();
-        assert!(t
-            .weights
-            .row_slices()
-            .all(|r| r[3] == 0.0 && (r.iter().sum::<f32>() - 1.0).abs() < 1e-6));
+        assert!(t.weights.row_slices().all(|r| r[3] == 0.0 && (r.iter().sum::<f32>() - 1.0).abs() < 1e-6));
         // Causal plus padding at position 0: query 0 may only see key 0, which is padding, so
         // its row is fully masked. It gets zero weights and a zero output, not NaN.
-        let options = AttentionOptions {
-            causal: true,
-            scale: true,
-            key_is_padding: vec![true, false, false, false],
-        };
+        let options =
+            AttentionOptions { causal: true, scale: true, key_is_padding: vec![true, false, false, false] };
         let t = self_attention(&x, &wq, &wk, &wv, &options).unwrap();
         assert_eq!(t.weights.row_slices().next().unwrap(), &[0.0; 4]);
         assert_eq!(t.output.row_slices().next().unwrap(), &[0.0; 2]);
         assert!(t.output.data.iter().all(|v| v.is_finite()));
         // Wrong inputs are errors.
-        let bad = AttentionOptions {
-            key_is_padding: vec![true],
-            ..AttentionOptions::default()
-        };
+        let bad = AttentionOptions { key_is_padding: vec![true], ..AttentionOptions::default() };
         assert!(self_attention(&x, &wq, &wk, &wv, &bad)
             .unwrap_err()
             .message
             .contains("1 padding flags for 4"));
-        assert!(self_attention(
-            &x,
-            &wq.transpose().unwrap(),
-            &wk,
-            &wv,
-            &AttentionOptions::default()
-        )
-        .is_err());
+        assert!(self_attention(&x, &wq.transpose().unwrap(), &wk, &wv, &AttentionOptions::default()).is_err());
     }
 
     proptest! {

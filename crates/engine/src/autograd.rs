@@ -110,13 +110,7 @@ impl Graph {
     }
 
     fn leaf(&mut self, value: Tensor, is_param: bool) -> Var {
-        self.nodes.push(Node {
-            value,
-            inputs: vec![],
-            backward: None,
-            is_param,
-            grad: None,
-        });
+        self.nodes.push(Node { value, inputs: vec![], backward: None, is_param, grad: None });
         Var(self.nodes.len() - 1)
     }
 
@@ -133,10 +127,7 @@ impl Graph {
 
     /// Every parameter, in the order they were added.
     pub fn params(&self) -> Vec<Var> {
-        (0..self.nodes.len())
-            .filter(|&i| self.nodes[i].is_param)
-            .map(Var)
-            .collect()
+        (0..self.nodes.len()).filter(|&i| self.nodes[i].is_param).map(Var).collect()
     }
 
     /// The value a node holds.
@@ -229,13 +220,7 @@ impl Graph {
     }
 
     /// Matrix product op(A)·op(B), where op transposes its operand when its flag is set.
-    pub fn matmul_transposed(
-        &mut self,
-        a: Var,
-        transpose_a: bool,
-        b: Var,
-        transpose_b: bool,
-    ) -> Result<Var> {
+    pub fn matmul_transposed(&mut self, a: Var, transpose_a: bool, b: Var, transpose_b: bool) -> Result<Var> {
         let (a_val, b_val) = (self.value(a).clone(), self.value(b).clone());
         let y = tensor::matmul_transposed(&a_val, transpose_a, &b_val, transpose_b)?;
         Ok(self.record(y, &[a, b], move |dy| {
@@ -252,10 +237,7 @@ impl Graph {
                 tensor::matmul_transposed(&a_val, !transpose_a, dy, false)?
             };
             // A single matrix used with every entry of a batch collects all their gradients.
-            Ok(vec![
-                sum_to_shape(&da, &a_val.shape)?,
-                sum_to_shape(&db, &b_val.shape)?,
-            ])
+            Ok(vec![sum_to_shape(&da, &a_val.shape)?, sum_to_shape(&db, &b_val.shape)?])
         }))
     }
 
@@ -265,12 +247,8 @@ impl Graph {
         let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
         // dy/da = dy/db = 1, so each input gets dy, summed over the dimensions it was
         // broadcast along.
-        Ok(self.record(y, &[a, b], move |dy| {
-            Ok(vec![
-                sum_to_shape(dy, &a_shape)?,
-                sum_to_shape(dy, &b_shape)?,
-            ])
-        }))
+        Ok(self
+            .record(y, &[a, b], move |dy| Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(dy, &b_shape)?])))
     }
 
     /// a − b, broadcasting.
@@ -278,10 +256,7 @@ impl Graph {
         let y = tensor::sub(self.value(a), self.value(b))?;
         let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
         Ok(self.record(y, &[a, b], move |dy| {
-            Ok(vec![
-                sum_to_shape(dy, &a_shape)?,
-                sum_to_shape(&dy.map(|g| -g), &b_shape)?,
-            ])
+            Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(&dy.map(|g| -g), &b_shape)?])
         }))
     }
 
@@ -308,9 +283,7 @@ impl Graph {
         let shape = self.value(x).shape.clone();
         let y = Tensor::scalar(self.value(x).sum());
         // Every element adds in with slope 1, so each receives the upstream gradient.
-        self.record(y, &[x], move |dy| {
-            Ok(vec![Tensor::filled(&shape, dy.data[0])])
-        })
+        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0])]))
     }
 
     /// The mean of all elements, as a scalar.
@@ -318,9 +291,7 @@ impl Graph {
         let shape = self.value(x).shape.clone();
         let n = self.value(x).len() as f32;
         let y = Tensor::scalar(self.value(x).mean());
-        self.record(y, &[x], move |dy| {
-            Ok(vec![Tensor::filled(&shape, dy.data[0] / n)])
-        })
+        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0] / n)]))
     }
 
     /// The same values in a new shape with the same element count.
@@ -411,9 +382,7 @@ impl Graph {
         let keep_scale = if p >= 1.0 { 0.0 } else { 1.0 / (1.0 - p) };
         // The mask holds 0 for a dropped element and 1/(1 − p) for a kept one; y = mask · x is
         // elementwise with slope mask, so dropped elements pass no gradient back.
-        let mask = self
-            .value(x)
-            .map(|_| if rng.bernoulli(p) { 0.0 } else { keep_scale });
+        let mask = self.value(x).map(|_| if rng.bernoulli(p) { 0.0 } else { keep_scale });
         let mut y = self.value(x).clone();
         for (v, m) in y.data.iter_mut().zip(&mask.data) {
             *v *= m;
@@ -505,11 +474,7 @@ impl Graph {
                 total -= log_probs.data[row * classes + targets[row]];
             }
         }
-        let loss = if count == 0 {
-            0.0
-        } else {
-            total / count as f32
-        };
+        let loss = if count == 0 { 0.0 } else { total / count as f32 };
         let (targets, shape) = (targets.to_vec(), z.shape.clone());
         // For a counted row, dL/dz = (softmax(z) − onehot(target)) / count: the predicted
         // distribution minus the true one. Ignored rows get no gradient.
@@ -546,9 +511,7 @@ impl Graph {
         // dL/dz = (σ(z) − y) / n: again the prediction minus the target.
         let n = z.len() as f32;
         let dloss_dz = z.zip_with(targets, "bce_with_logits", |z, y| (sigmoid(z) - y) / n)?;
-        Ok(self.record(loss, &[logits], move |dy| {
-            Ok(vec![dloss_dz.map(|g| g * dy.data[0])])
-        }))
+        Ok(self.record(loss, &[logits], move |dy| Ok(vec![dloss_dz.map(|g| g * dy.data[0])])))
     }
 
     // ---------------------------------------------------------------------------------------
@@ -577,9 +540,7 @@ impl Graph {
         // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), with σ = √(σ² + eps).
         let y = self.record(x_hat, &[x], move |dy| {
             let mut dx = dy.clone();
-            for ((dx_row, xh_row), inv_std) in
-                dx.row_slices_mut().zip(saved.row_slices()).zip(&inv_stds)
-            {
+            for ((dx_row, xh_row), inv_std) in dx.row_slices_mut().zip(saved.row_slices()).zip(&inv_stds) {
                 let mean_g = dx_row.iter().sum::<f32>() / d;
                 let mean_gx = dx_row.iter().zip(xh_row).map(|(g, xh)| g * xh).sum::<f32>() / d;
                 for (g, &xh) in dx_row.iter_mut().zip(xh_row) {
@@ -597,14 +558,7 @@ impl Graph {
     }
 
     /// Checks that gamma and beta are vectors with one entry per feature.
-    fn check_scale_and_shift(
-        &self,
-        op: &str,
-        x: Var,
-        gamma: Var,
-        beta: Var,
-        features: usize,
-    ) -> Result<()> {
+    fn check_scale_and_shift(&self, op: &str, x: Var, gamma: Var, beta: Var, features: usize) -> Result<()> {
         for (name, v) in [("gamma", gamma), ("beta", beta)] {
             if self.value(v).shape != [features] {
                 return Err(ShapeError::new(format!(
@@ -678,10 +632,7 @@ impl Graph {
         for &i in indices {
             data.extend_from_slice(&t.data[i * width..(i + 1) * width]);
         }
-        let y = Tensor {
-            shape: vec![indices.len(), width],
-            data,
-        };
+        let y = Tensor { shape: vec![indices.len(), width], data };
         let indices = indices.to_vec();
         // Table row i was copied to every position that asked for it, so its gradient is the
         // sum of the gradients at those positions: a scatter-add.

@@ -159,7 +159,17 @@ impl TinyNet {
 
     /// The nine parameters as a flat array, in [`PARAM_NAMES`] order.
     pub fn to_params(&self) -> [f64; 9] {
-        [self.w1[0][0], self.w1[0][1], self.w1[1][0], self.w1[1][1], self.b1[0], self.b1[1], self.w2[0], self.w2[1], self.b2]
+        [
+            self.w1[0][0],
+            self.w1[0][1],
+            self.w1[1][0],
+            self.w1[1][1],
+            self.b1[0],
+            self.b1[1],
+            self.w2[0],
+            self.w2[1],
+            self.b2,
+        ]
     }
 
     /// The inverse of [`TinyNet::to_params`].

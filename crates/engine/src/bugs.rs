@@ -154,7 +154,8 @@ mod tests {
 
     #[test]
     fn the_wrong_axis_breaks_row_sums() {
-        let scores = Tensor::from_rows(&[vec![2.0, 0.5, -1.0], vec![0.1, 1.5, 0.3], vec![-0.4, 0.2, 2.2]]).unwrap();
+        let scores =
+            Tensor::from_rows(&[vec![2.0, 0.5, -1.0], vec![0.1, 1.5, 0.3], vec![-0.4, 0.2, 2.2]]).unwrap();
         let (right, wrong) = softmax_axes(&scores).unwrap();
         assert!(row_sums(&right).iter().all(|s| (s - 1.0).abs() < 1e-6));
         assert!(row_sums(&wrong).iter().any(|s| (s - 1.0).abs() > 0.05));
@@ -177,7 +178,13 @@ mod tests {
 
     #[test]
     fn unmasked_padding_takes_attention() {
-        let x = Tensor::from_rows(&[vec![0.2, 0.1, -0.3], vec![-0.1, 0.4, 0.2], vec![0.0, 0.0, 0.0], vec![0.0, 0.0, 0.0]]).unwrap();
+        let x = Tensor::from_rows(&[
+            vec![0.2, 0.1, -0.3],
+            vec![-0.1, 0.4, 0.2],
+            vec![0.0, 0.0, 0.0],
+            vec![0.0, 0.0, 0.0],
+        ])
+        .unwrap();
         let w = Tensor::from_rows(&[vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0], vec![0.0, 0.0, 1.0]]).unwrap();
         let (masked, unmasked) = padding_attention(&x, &w, 2).unwrap();
         assert_eq!(weight_on_padding(&masked.weights, 2), 0.0);

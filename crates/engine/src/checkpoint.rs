@@ -101,10 +101,7 @@ impl Checkpoint {
             }));
         }
         let mut sizes = [0usize; 6];
-        for (size, what) in sizes
-            .iter_mut()
-            .zip(["vocab", "context", "d_model", "heads", "layers", "d_ff"])
-        {
+        for (size, what) in sizes.iter_mut().zip(["vocab", "context", "d_model", "heads", "layers", "d_ff"]) {
             *size = r.u32(&format!("model configuration ({what})"))? as usize;
         }
         let norm = match r.take(1, "model configuration (norm)")?[0] {
@@ -128,20 +125,11 @@ impl Checkpoint {
         };
         let eps = f32::from_le_bytes(r.array("model configuration (eps)")?);
         let [vocab, context, d_model, n_heads, n_layers, d_ff] = sizes;
-        let config = TransformerConfig {
-            vocab,
-            context,
-            d_model,
-            n_heads,
-            n_layers,
-            d_ff,
-            norm,
-            activation,
-            eps,
-        };
-        config.validate().map_err(|e| {
-            ModelError::invalid(format!("the checkpoint's model is not valid: {e}"))
-        })?;
+        let config =
+            TransformerConfig { vocab, context, d_model, n_heads, n_layers, d_ff, norm, activation, eps };
+        config
+            .validate()
+            .map_err(|e| ModelError::invalid(format!("the checkpoint's model is not valid: {e}")))?;
 
         let n = r.u32("vocabulary size")? as usize;
         if n != vocab {
@@ -173,10 +161,8 @@ impl Checkpoint {
         for spec in config.param_specs() {
             let len: usize = spec.shape.iter().product();
             let raw = r.take(4 * len, &format!("parameters ({})", spec.name))?;
-            let data: Vec<f32> = raw
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+            let data: Vec<f32> =
+                raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
             if data.iter().any(|v| !v.is_finite()) {
                 return Err(ModelError::invalid(format!(
                     "parameter {} holds a value that is not a finite number",
@@ -203,10 +189,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len());
+        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len());
         let Some(end) = end else {
             return Err(ModelError::invalid(format!(
                 "the checkpoint is cut short: it ends after {} bytes, in the {what}",
@@ -240,10 +223,7 @@ mod tests {
 
     #[test]
     fn round_trips_bit_for_bit() {
-        for (norm, activation) in [
-            (Norm::Pre, Activation::Gelu),
-            (Norm::Post, Activation::Relu),
-        ] {
+        for (norm, activation) in [(Norm::Pre, Activation::Gelu), (Norm::Post, Activation::Relu)] {
             let ck = checkpoint(norm, activation);
             let bytes = ck.to_bytes();
             // 8 + 4 + 24 + 2 + 4 = 42 header bytes, 4 + 4·5 vocabulary, 4 + 4·params.
@@ -259,20 +239,13 @@ mod tests {
     fn every_truncation_is_an_error() {
         let bytes = checkpoint(Norm::Pre, Activation::Gelu).to_bytes();
         for cut in 0..bytes.len() {
-            let err = Checkpoint::from_bytes(&bytes[..cut])
-                .unwrap_err()
-                .to_string();
+            let err = Checkpoint::from_bytes(&bytes[..cut]).unwrap_err().to_string();
             if cut >= 8 {
-                assert!(
-                    err.starts_with("the checkpoint is cut short"),
-                    "cut at {cut}: {err}"
-                );
+                assert!(err.starts_with("the checkpoint is cut short"), "cut at {cut}: {err}");
             }
         }
         assert_eq!(
-            Checkpoint::from_bytes(&bytes[..18])
-                .unwrap_err()
-                .to_string(),
+            Checkpoint::from_bytes(&bytes[..18]).unwrap_err().to_string(),
             "the checkpoint is cut short: it ends after 18 bytes, in the model configuration \
              (context)"
         );
@@ -293,10 +266,7 @@ mod tests {
             Checkpoint::from_bytes(&b).unwrap_err().to_string()
         };
         assert!(with(0, b"PK").contains("not a model checkpoint"));
-        assert!(Checkpoint::from_bytes(b"")
-            .unwrap_err()
-            .to_string()
-            .contains("not a model checkpoint"));
+        assert!(Checkpoint::from_bytes(b"").unwrap_err().to_string().contains("not a model checkpoint"));
         assert_eq!(
             with(8, &2u32.to_le_bytes()),
             "this checkpoint uses format version 2, newer than the version 1 this book reads"
@@ -307,13 +277,12 @@ mod tests {
         assert!(with(36, &[7]).contains("norm setting is 7"));
         assert!(with(37, &[2]).contains("activation is 2"));
         assert!(with(38, &(-1.0f32).to_le_bytes()).contains("eps"));
-        assert!(with(42, &4u32.to_le_bytes())
-            .contains("lists 4 vocabulary characters for a model of 5"));
-        assert!(with(46, &0xD800u32.to_le_bytes())
-            .contains("entry 1 (code 0xd800) is not a Unicode character"));
+        assert!(with(42, &4u32.to_le_bytes()).contains("lists 4 vocabulary characters for a model of 5"));
+        assert!(
+            with(46, &0xD800u32.to_le_bytes()).contains("entry 1 (code 0xd800) is not a Unicode character")
+        );
         assert!(with(46, &(b'z' as u32).to_le_bytes()).contains("'z' comes before 'b'"));
-        assert!(with(66, &7u32.to_le_bytes())
-            .contains("holds 7 parameters but its configuration needs 356"));
+        assert!(with(66, &7u32.to_le_bytes()).contains("holds 7 parameters but its configuration needs 356"));
         assert!(with(70, &f32::NAN.to_le_bytes())
             .contains("token_embedding holds a value that is not a finite number"));
         let huge_vocab = with(12, &u32::MAX.to_le_bytes());
@@ -324,9 +293,6 @@ mod tests {
     fn model_and_vocabulary_must_agree() {
         let model = scrambled(tiny(Norm::Pre, Activation::Gelu), 1);
         let err = Checkpoint::new(model, Vocab::from_text("abc").unwrap()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the vocabulary has 3 characters but the model has 5 token embeddings"
-        );
+        assert_eq!(err.to_string(), "the vocabulary has 3 characters but the model has 5 token embeddings");
     }
 }

@@ -124,10 +124,7 @@ pub struct CurveData {
 /// every third point (the 3rd, 6th, ...) goes to the validation set. The x values and the ε
 /// draws depend only on the seed, so a different noise level rescales the same draws.
 pub fn make_data(points: usize, noise: f32, rng: &mut Rng) -> CurveData {
-    let mut data = CurveData {
-        train: vec![],
-        validation: vec![],
-    };
+    let mut data = CurveData { train: vec![], validation: vec![] };
     for i in 0..points {
         let x = rng.uniform();
         let y = target(x) + noise * rng.normal();
@@ -236,7 +233,7 @@ impl CurveFit {
         self.train_losses.len() - 1
     }
 
-// ANCHOR: step
+    // ANCHOR: step
     /// Records the network on `graph`: each hidden layer is x·W + b, the activation, then
     /// dropout (training only); the last layer is linear. Returns the `[n, 1]` predictions.
     fn forward(&mut self, graph: &mut Graph, x: Var, params: &[Var], training: bool) -> Result<Var> {
@@ -264,12 +261,8 @@ impl CurveFit {
             return Ok(());
         }
         let mut graph = Graph::new();
-        let params: Vec<Var> = self
-            .layers
-            .iter()
-            .flat_map(|l| [l.w.clone(), l.b.clone()])
-            .map(|t| graph.param(t))
-            .collect();
+        let params: Vec<Var> =
+            self.layers.iter().flat_map(|l| [l.w.clone(), l.b.clone()]).map(|t| graph.param(t)).collect();
         let (x, y) = batch(&self.data.train)?;
         let x = graph.input(x);
         let prediction = self.forward(&mut graph, x, &params, true)?;
@@ -303,9 +296,8 @@ impl CurveFit {
         let validation = self.loss_on(&self.data.validation.clone())?;
         self.train_losses.push(train);
         self.validation_losses.push(validation);
-        let finite_weights = self.layers.iter().all(|l| {
-            l.w.data.iter().chain(&l.b.data).all(|v| v.is_finite())
-        });
+        let finite_weights =
+            self.layers.iter().all(|l| l.w.data.iter().chain(&l.b.data).all(|v| v.is_finite()));
         if !(train.is_finite() && validation.is_finite() && finite_weights) {
             self.stopped = Some(Stopped::Diverged);
             return Ok(());
@@ -322,7 +314,7 @@ impl CurveFit {
         }
         Ok(())
     }
-// ANCHOR_END: step
+    // ANCHOR_END: step
 
     /// Runs up to `steps` updates, fewer if training stops.
     pub fn train(&mut self, steps: usize) -> Result<()> {
@@ -361,23 +353,14 @@ impl CurveFit {
     }
 
     fn inference(&mut self, graph: &mut Graph, x: Var) -> Result<Var> {
-        let params: Vec<Var> = self
-            .layers
-            .iter()
-            .flat_map(|l| [l.w.clone(), l.b.clone()])
-            .map(|t| graph.input(t))
-            .collect();
+        let params: Vec<Var> =
+            self.layers.iter().flat_map(|l| [l.w.clone(), l.b.clone()]).map(|t| graph.input(t)).collect();
         self.forward(graph, x, &params, false)
     }
 
     /// The length of all weights together (biases left out), √(Σ w²): what decay shrinks.
     pub fn weight_norm(&self) -> f32 {
-        let sum: f64 = self
-            .layers
-            .iter()
-            .flat_map(|l| l.w.data.iter())
-            .map(|&w| w as f64 * w as f64)
-            .sum();
+        let sum: f64 = self.layers.iter().flat_map(|l| l.w.data.iter()).map(|&w| w as f64 * w as f64).sum();
         libm::sqrt(sum) as f32
     }
 
@@ -456,11 +439,7 @@ mod tests {
         let mut fit = CurveFit::new(FitConfig::default()).unwrap();
         let points = fit.data.train.clone();
         let predictions = fit.predict(&points.iter().map(|p| p.0).collect::<Vec<_>>()).unwrap();
-        let by_hand = points
-            .iter()
-            .zip(&predictions)
-            .map(|(p, q)| (q - p.1) * (q - p.1))
-            .sum::<f32>()
+        let by_hand = points.iter().zip(&predictions).map(|(p, q)| (q - p.1) * (q - p.1)).sum::<f32>()
             / points.len() as f32;
         assert!((fit.train_losses[0] - by_hand).abs() < 1e-6);
     }
@@ -498,7 +477,12 @@ mod tests {
         // 3000 the validation MSE is 0.213, more than five times its minimum.
         assert_eq!(best, 155);
         assert!((fit.best.validation_loss - 0.0386).abs() < 1e-4, "{}", fit.best.validation_loss);
-        assert!(v[3000] > 0.2 && v[3000] > 5.0 * fit.best.validation_loss, "{} vs {}", v[3000], fit.best.validation_loss);
+        assert!(
+            v[3000] > 0.2 && v[3000] > 5.0 * fit.best.validation_loss,
+            "{} vs {}",
+            v[3000],
+            fit.best.validation_loss
+        );
         assert!(t[3000] < t[best] / 2.0, "training loss keeps falling: {} vs {}", t[3000], t[best]);
         assert_eq!(fit.stopped, None);
     }
@@ -557,7 +541,12 @@ mod tests {
 
     #[test]
     fn a_huge_learning_rate_diverges_without_panicking() {
-        let config = FitConfig { optimizer: FitOptimizer::Sgd, lr: 100.0, activation: Activation::Relu, ..FitConfig::default() };
+        let config = FitConfig {
+            optimizer: FitOptimizer::Sgd,
+            lr: 100.0,
+            activation: Activation::Relu,
+            ..FitConfig::default()
+        };
         let fit = run(config, 500);
         assert_eq!(fit.stopped, Some(Stopped::Diverged));
         assert!(fit.steps() < 500);

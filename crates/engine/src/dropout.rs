@@ -25,19 +25,13 @@ pub fn keep_scale(p: f32) -> f32 {
 /// extends the list without changing the earlier rows.
 pub fn masks(units: usize, p: f32, steps: usize, seed: u64) -> Vec<Vec<bool>> {
     let mut rng = Rng::new(seed);
-    (0..steps)
-        .map(|_| (0..units).map(|_| !rng.bernoulli(p)).collect())
-        .collect()
+    (0..steps).map(|_| (0..units).map(|_| !rng.bernoulli(p)).collect()).collect()
 }
 
 /// Inverted dropout with a given mask: kept units are scaled by 1/(1 − p), dropped ones are 0.
 pub fn apply(activations: &[f32], keep: &[bool], p: f32) -> Vec<f32> {
     let scale = keep_scale(p);
-    activations
-        .iter()
-        .zip(keep)
-        .map(|(&a, &k)| if k { a * scale } else { 0.0 })
-        .collect()
+    activations.iter().zip(keep).map(|(&a, &k)| if k { a * scale } else { 0.0 }).collect()
 }
 // ANCHOR_END: masks
 
@@ -70,11 +64,7 @@ pub fn expectation_check(activations: &[f32], p: f32, samples: usize, seed: u64)
         }
     }
     let mean: Vec<f32> = total.iter().map(|t| (t / samples.max(1) as f64) as f32).collect();
-    let max_error = mean
-        .iter()
-        .zip(activations)
-        .map(|(m, a)| (m - a).abs())
-        .fold(0.0, f32::max);
+    let max_error = mean.iter().zip(activations).map(|(m, a)| (m - a).abs()).fold(0.0, f32::max);
     let largest = activations.iter().fold(0.0f32, |m, a| m.max(a.abs()));
     let spread = if p >= 1.0 { 0.0 } else { libm::sqrtf(p / (1.0 - p)) };
     let standard_error = largest * spread / libm::sqrtf(samples.max(1) as f32);
@@ -89,10 +79,7 @@ pub fn exact_expectation(activations: &[f32], p: f32) -> Vec<f32> {
     let mut expected = vec![0.0f64; n];
     for bits in 0u32..(1 << n) {
         let keep: Vec<bool> = (0..n).map(|i| bits & (1 << i) != 0).collect();
-        let probability: f64 = keep
-            .iter()
-            .map(|&k| if k { 1.0 - p as f64 } else { p as f64 })
-            .product();
+        let probability: f64 = keep.iter().map(|&k| if k { 1.0 - p as f64 } else { p as f64 }).product();
         for (e, y) in expected.iter_mut().zip(apply(activations, &keep, p)) {
             *e += probability * y as f64;
         }

@@ -111,9 +111,7 @@ impl Decoder {
 /// Checks that logits are usable numbers; a model whose weights blew up can produce NaN.
 pub fn check_logits(logits: &[f32]) -> Result<()> {
     if logits.is_empty() {
-        return Err(ModelError::invalid(
-            "there are no logits to choose a token from",
-        ));
+        return Err(ModelError::invalid("there are no logits to choose a token from"));
     }
     match logits.iter().position(|z| !z.is_finite()) {
         Some(i) => Err(ModelError::invalid(format!(
@@ -144,22 +142,13 @@ pub enum Decoding {
     Greedy,
     /// A draw from the distribution after temperature, top-k and top-p
     /// ([`sampling::distribution`]).
-    Sample {
-        temperature: f64,
-        top_k: usize,
-        top_p: f64,
-    },
+    Sample { temperature: f64, top_k: usize, top_p: f64 },
 }
 
 impl Decoding {
     /// Checks the sampler's settings, with a message for each bad one.
     pub fn validate(&self) -> Result<()> {
-        if let Decoding::Sample {
-            temperature,
-            top_k,
-            top_p,
-        } = *self
-        {
+        if let Decoding::Sample { temperature, top_k, top_p } = *self {
             if !(temperature.is_finite() && temperature > 0.0) {
                 return Err(ModelError::invalid(format!(
                     "the temperature must be a positive number, not {temperature}"
@@ -169,9 +158,7 @@ impl Decoding {
                 return Err(ModelError::invalid("top-k must keep at least 1 token"));
             }
             if !(top_p > 0.0 && top_p <= 1.0) {
-                return Err(ModelError::invalid(format!(
-                    "top-p must be above 0 and at most 1, not {top_p}"
-                )));
+                return Err(ModelError::invalid(format!("top-p must be above 0 and at most 1, not {top_p}")));
             }
         }
         Ok(())
@@ -184,11 +171,7 @@ impl Decoding {
         check_logits(logits)?;
         match *self {
             Decoding::Greedy => Ok((argmax(logits)?, 1.0)),
-            Decoding::Sample {
-                temperature,
-                top_k,
-                top_p,
-            } => {
+            Decoding::Sample { temperature, top_k, top_p } => {
                 let z: Vec<f64> = logits.iter().map(|&v| v as f64).collect();
                 let d = sampling::distribution(&z, temperature, top_k, top_p);
                 let token = sampling::sample(&d.final_probs, rng);
@@ -227,11 +210,7 @@ impl Generator {
         use_cache: bool,
     ) -> Result<Generator> {
         decoding.validate()?;
-        Ok(Generator {
-            decoder: Decoder::new(model, prompt, use_cache)?,
-            decoding,
-            rng: Rng::new(seed),
-        })
+        Ok(Generator { decoder: Decoder::new(model, prompt, use_cache)?, decoding, rng: Rng::new(seed) })
     }
 
     /// Chooses the next token and extends the sequence with it.
@@ -239,11 +218,7 @@ impl Generator {
         let multiply_adds = self.decoder.last_step_multiply_adds();
         let (token, probability) = self.decoding.choose(self.decoder.logits(), &mut self.rng)?;
         self.decoder.push(model, token)?;
-        Ok(GeneratedToken {
-            token,
-            probability,
-            multiply_adds,
-        })
+        Ok(GeneratedToken { token, probability, multiply_adds })
     }
 }
 
@@ -314,16 +289,9 @@ impl BeamTree {
 
 /// Log-softmax of logits in f64: log p for every token.
 fn log_probs(logits: &[f32]) -> Vec<f64> {
-    let z = Tensor {
-        shape: vec![logits.len()],
-        data: logits.to_vec(),
-    };
+    let z = Tensor { shape: vec![logits.len()], data: logits.to_vec() };
     // The stable f32 kernel, widened: the page shows these to a few decimals.
-    tensor::log_softmax_rows(&z)
-        .data
-        .iter()
-        .map(|&v| v as f64)
-        .collect()
+    tensor::log_softmax_rows(&z).data.iter().map(|&v| v as f64).collect()
 }
 
 // ANCHOR: beam
@@ -335,12 +303,7 @@ fn log_probs(logits: &[f32]) -> Vec<f64> {
 /// kept overall. The tree therefore holds at most width² candidates per step and loses
 /// nothing. Scores are plain sums of log-probabilities, with no length normalization (all
 /// beams have the same length here).
-pub fn beam_search(
-    model: &Transformer,
-    prompt: &[usize],
-    width: usize,
-    steps: usize,
-) -> Result<BeamTree> {
+pub fn beam_search(model: &Transformer, prompt: &[usize], width: usize, steps: usize) -> Result<BeamTree> {
     if width == 0 || width > MAX_BEAM_WIDTH {
         return Err(ModelError::invalid(format!(
             "the beam width must be between 1 and {MAX_BEAM_WIDTH}, not {width}"
@@ -352,8 +315,7 @@ pub fn beam_search(
         )));
     }
     // Each live beam: the node it ends at (None for the bare prompt), its decoder, its score.
-    let mut beams: Vec<(Option<usize>, Decoder, f64)> =
-        vec![(None, Decoder::new(model, prompt, true)?, 0.0)];
+    let mut beams: Vec<(Option<usize>, Decoder, f64)> = vec![(None, Decoder::new(model, prompt, true)?, 0.0)];
     let mut nodes: Vec<BeamNode> = vec![];
     for step in 0..steps {
         let first = nodes.len();
@@ -372,12 +334,7 @@ pub fn beam_search(
         }
         // Keep the best `width` of this step's candidates (earlier candidates win ties).
         let mut order: Vec<usize> = (first..nodes.len()).collect();
-        order.sort_by(|&a, &b| {
-            nodes[b]
-                .log_prob
-                .total_cmp(&nodes[a].log_prob)
-                .then(a.cmp(&b))
-        });
+        order.sort_by(|&a, &b| nodes[b].log_prob.total_cmp(&nodes[a].log_prob).then(a.cmp(&b)));
         order.truncate(width);
         order.sort_unstable(); // extend in tree order, so parents stay grouped
         let mut next = Vec::with_capacity(order.len());
@@ -395,20 +352,12 @@ pub fn beam_search(
     }
     let (end, _, best_log_prob) = beams
         .iter()
-        .fold(
-            None,
-            |best: Option<&(Option<usize>, Decoder, f64)>, beam| match best {
-                Some(b) if b.2 >= beam.2 => Some(b),
-                _ => Some(beam),
-            },
-        )
+        .fold(None, |best: Option<&(Option<usize>, Decoder, f64)>, beam| match best {
+            Some(b) if b.2 >= beam.2 => Some(b),
+            _ => Some(beam),
+        })
         .expect("at least one beam survives every step");
-    let mut tree = BeamTree {
-        width,
-        nodes,
-        best: vec![],
-        best_log_prob: *best_log_prob,
-    };
+    let mut tree = BeamTree { width, nodes, best: vec![], best_log_prob: *best_log_prob };
     tree.best = tree.path(end.expect("after one step every beam ends at a node"));
     Ok(tree)
 }

@@ -56,7 +56,17 @@ impl Size {
             Size::Small => (2, 64, 4),
             Size::Large => (4, 128, 4),
         };
-        TransformerConfig { vocab, context: CONTEXT, d_model, n_heads, n_layers, d_ff: 4 * d_model, norm: Norm::Pre, activation: Activation::Gelu, eps: 1e-5 }
+        TransformerConfig {
+            vocab,
+            context: CONTEXT,
+            d_model,
+            n_heads,
+            n_layers,
+            d_ff: 4 * d_model,
+            norm: Norm::Pre,
+            activation: Activation::Gelu,
+            eps: 1e-5,
+        }
     }
 
     /// The name a form uses for this size.
@@ -136,7 +146,10 @@ impl Corpus {
         let split = ids.len() - ids.len() / 10;
         let held_out = ids[split..].to_vec();
         if held_out.len() <= CONTEXT {
-            return Err(format!("The training text has {} characters, too few to hold out a tenth of it for validation.", ids.len()));
+            return Err(format!(
+                "The training text has {} characters, too few to hold out a tenth of it for validation.",
+                ids.len()
+            ));
         }
         let mut train = ids;
         train.truncate(split);
@@ -167,8 +180,10 @@ pub fn evaluate(model: &Transformer, corpus: &Corpus, step: u64, seed: u64) -> R
         return Err(ModelError::Diverged { step });
     }
     let prompt = corpus.vocab.encode(SAMPLE_PROMPT)?;
-    let decoding = Decoding::Sample { temperature: SAMPLE_TEMPERATURE, top_k: corpus.vocab.len(), top_p: 1.0 };
-    let tokens: Vec<usize> = generate(model, &prompt, SAMPLE_CHARS, decoding, seed, true)?.iter().map(|t| t.token).collect();
+    let decoding =
+        Decoding::Sample { temperature: SAMPLE_TEMPERATURE, top_k: corpus.vocab.len(), top_p: 1.0 };
+    let tokens: Vec<usize> =
+        generate(model, &prompt, SAMPLE_CHARS, decoding, seed, true)?.iter().map(|t| t.token).collect();
     Ok(Eval { step, val_loss, sample: corpus.vocab.decode(&tokens)? })
 }
 
@@ -181,7 +196,12 @@ pub fn next_stop(done: u64, total: u64) -> u64 {
 /// CPU training for one tick: whole steps until `budget_ms` has passed on `clock` (at least
 /// one step) or `max_steps` are done. Returns each step's loss; a diverged step ends the
 /// tick with its error after the losses before it.
-pub fn cpu_steps(trainer: &mut Trainer, budget_ms: f64, max_steps: u64, clock: &mut dyn FnMut() -> f64) -> (Vec<f32>, Option<ModelError>) {
+pub fn cpu_steps(
+    trainer: &mut Trainer,
+    budget_ms: f64,
+    max_steps: u64,
+    clock: &mut dyn FnMut() -> f64,
+) -> (Vec<f32>, Option<ModelError>) {
     let started = clock();
     let mut losses = vec![];
     while (losses.len() as u64) < max_steps {
@@ -226,7 +246,10 @@ mod tests {
             assert_eq!(Size::from_value(size.value()), size);
         }
         let small = Size::Small.config(73);
-        assert_eq!((small.n_layers, small.d_model, small.n_heads, small.d_ff, small.context), (2, 64, 4, 256, 64));
+        assert_eq!(
+            (small.n_layers, small.d_model, small.n_heads, small.d_ff, small.context),
+            (2, 64, 4, 256, 64)
+        );
         assert_eq!(small.param_count(), 108_352, "the shipped report's count");
     }
 
@@ -261,7 +284,11 @@ mod tests {
             let left = next_stop(trainer.steps, s.total_steps) - trainer.steps;
             let (l, error) = cpu_steps(&mut trainer, 12.0, left, &mut clock);
             assert!(error.is_none());
-            assert!(!l.is_empty() && l.len() <= 3, "a tick runs at least one step and stops near 12 ms: {}", l.len());
+            assert!(
+                !l.is_empty() && l.len() <= 3,
+                "a tick runs at least one step and stops near 12 ms: {}",
+                l.len()
+            );
             losses.extend(l);
             ticks += 1;
         }

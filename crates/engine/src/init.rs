@@ -55,12 +55,7 @@ mod tests {
     fn mean_and_std(t: &Tensor) -> (f64, f64) {
         let n = t.len() as f64;
         let mean = t.data.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let var = t
-            .data
-            .iter()
-            .map(|&v| (v as f64 - mean).powi(2))
-            .sum::<f64>()
-            / n;
+        let var = t.data.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
         (mean, var.sqrt())
     }
 
@@ -74,10 +69,7 @@ mod tests {
         let (mean, std) = mean_and_std(&w);
         let expected = (2.0f64 / 500.0).sqrt(); // 0.0632
         assert!(mean.abs() < 0.01 * expected, "mean {mean}");
-        assert!(
-            (std / expected - 1.0).abs() < 0.01,
-            "std {std}, expected {expected}"
-        );
+        assert!((std / expected - 1.0).abs() < 0.01, "std {std}, expected {expected}");
     }
 
     #[test]
@@ -89,10 +81,7 @@ mod tests {
         // Uniform on [−a, a] has standard deviation a/√3, here √(2/1000) = 0.0447.
         let expected = limit / 3f64.sqrt();
         assert!(mean.abs() < 0.01 * expected, "mean {mean}");
-        assert!(
-            (std / expected - 1.0).abs() < 0.01,
-            "std {std}, expected {expected}"
-        );
+        assert!((std / expected - 1.0).abs() < 0.01, "std {std}, expected {expected}");
     }
 
     #[test]
@@ -106,17 +95,8 @@ mod tests {
 
     #[test]
     fn same_seed_same_weights() {
-        assert_eq!(
-            he_normal(3, 4, &mut Rng::new(9)),
-            he_normal(3, 4, &mut Rng::new(9))
-        );
-        assert_eq!(
-            xavier_uniform(3, 4, &mut Rng::new(9)),
-            xavier_uniform(3, 4, &mut Rng::new(9))
-        );
-        assert_ne!(
-            he_normal(3, 4, &mut Rng::new(9)),
-            he_normal(3, 4, &mut Rng::new(10))
-        );
+        assert_eq!(he_normal(3, 4, &mut Rng::new(9)), he_normal(3, 4, &mut Rng::new(9)));
+        assert_eq!(xavier_uniform(3, 4, &mut Rng::new(9)), xavier_uniform(3, 4, &mut Rng::new(9)));
+        assert_ne!(he_normal(3, 4, &mut Rng::new(9)), he_normal(3, 4, &mut Rng::new(10)));
     }
 }

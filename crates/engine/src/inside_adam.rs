@@ -93,10 +93,7 @@ mod tests {
     use super::*;
 
     fn close(actual: f32, expected: f32, tol: f32) {
-        assert!(
-            (actual - expected).abs() <= tol,
-            "got {actual}, expected {expected} ± {tol}"
-        );
+        assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");
     }
 
     #[test]

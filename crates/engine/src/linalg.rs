@@ -60,18 +60,11 @@ pub fn pca(points: &Tensor) -> Result<Pca> {
         let row: Vec<f64> = (0..d).map(|j| v_t[(i, j)]).collect();
         // A direction and its negative are equally valid; pick the one whose largest entry is
         // positive, so the answer does not depend on the solver's internals.
-        let largest = row.iter().fold(
-            0.0f64,
-            |best, &v| if v.abs() > best.abs() { v } else { best },
-        );
+        let largest = row.iter().fold(0.0f64, |best, &v| if v.abs() > best.abs() { v } else { best });
         let sign = if largest < 0.0 { -1.0 } else { 1.0 };
         components.extend(row.iter().map(|&v| (sign * v) as f32));
     }
-    let variances: Vec<f64> = svd
-        .singular_values
-        .iter()
-        .map(|s| s * s / (n - 1) as f64)
-        .collect();
+    let variances: Vec<f64> = svd.singular_values.iter().map(|s| s * s / (n - 1) as f64).collect();
     let total: f64 = variances.iter().sum();
     Ok(Pca {
         mean: mean.iter().map(|&m| m as f32).collect(),
@@ -98,10 +91,7 @@ mod tests {
     use super::*;
 
     fn close(actual: f32, expected: f32) {
-        assert!(
-            (actual - expected).abs() < 1e-5,
-            "got {actual}, expected {expected}"
-        );
+        assert!((actual - expected).abs() < 1e-5, "got {actual}, expected {expected}");
     }
 
     /// Four points: ±2 along u1 = (0.8, 0.6) and ±1 along u2 = (−0.6, 0.8), around the mean
@@ -111,10 +101,8 @@ mod tests {
     fn a_known_point_cloud() {
         let (u1, u2, mean) = ([0.8, 0.6], [-0.6, 0.8], [3.0, -1.0]);
         let offsets = [(2.0, 0.0), (-2.0, 0.0), (0.0, 1.0), (0.0, -1.0)];
-        let rows: Vec<Vec<f32>> = offsets
-            .iter()
-            .map(|&(a, b)| (0..2).map(|j| mean[j] + a * u1[j] + b * u2[j]).collect())
-            .collect();
+        let rows: Vec<Vec<f32>> =
+            offsets.iter().map(|&(a, b)| (0..2).map(|j| mean[j] + a * u1[j] + b * u2[j]).collect()).collect();
         let points = Tensor::from_rows(&rows).unwrap();
         let p = pca(&points).unwrap();
         close(p.mean[0], 3.0);
@@ -139,19 +127,12 @@ mod tests {
     #[test]
     fn flat_clouds_and_bad_input() {
         // Points on a line in 3-D: one component explains everything.
-        let points = Tensor::from_rows(&[
-            vec![0.0, 0.0, 1.0],
-            vec![1.0, 2.0, 1.0],
-            vec![2.0, 4.0, 1.0],
-        ])
-        .unwrap();
+        let points =
+            Tensor::from_rows(&[vec![0.0, 0.0, 1.0], vec![1.0, 2.0, 1.0], vec![2.0, 4.0, 1.0]]).unwrap();
         let p = pca(&points).unwrap();
         close(p.explained_variance_ratio[0], 1.0);
         close(p.components.at(0, 1), 2.0 / 5f32.sqrt());
-        assert!(pca(&Tensor::zeros(&[1, 3]))
-            .unwrap_err()
-            .message
-            .contains("at least 2 points"));
+        assert!(pca(&Tensor::zeros(&[1, 3])).unwrap_err().message.contains("at least 2 points"));
         assert!(p.project(&Tensor::zeros(&[2, 2])).is_err());
     }
 }

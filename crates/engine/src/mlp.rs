@@ -95,28 +95,15 @@ impl Mlp {
         let h = config.hidden;
         let (w1, w2) = match config.init {
             Init::He => (he_normal(2, h, &mut rng), he_normal(h, 1, &mut rng)),
-            Init::Xavier => (
-                xavier_uniform(2, h, &mut rng),
-                xavier_uniform(h, 1, &mut rng),
-            ),
+            Init::Xavier => (xavier_uniform(2, h, &mut rng), xavier_uniform(h, 1, &mut rng)),
         };
         let (b1, b2) = (Tensor::zeros(&[h]), Tensor::zeros(&[1]));
-        let optimizers = [&w1, &b1, &w2, &b2]
-            .iter()
-            .map(|p| Optimizer::new(config.method, p.len()))
-            .collect();
-        Mlp {
-            config,
-            w1,
-            b1,
-            w2,
-            b2,
-            optimizers,
-            steps: 0,
-        }
+        let optimizers =
+            [&w1, &b1, &w2, &b2].iter().map(|p| Optimizer::new(config.method, p.len())).collect();
+        Mlp { config, w1, b1, w2, b2, optimizers, steps: 0 }
     }
 
-// ANCHOR: step
+    // ANCHOR: step
     /// Records the forward pass on `graph` for a batch `x` of shape `[n, 2]`; returns the
     /// output logits, `[n, 1]`. `p` holds w1, b1, w2, b2 in that order.
     fn forward(&self, graph: &mut Graph, x: Var, p: [Var; 4]) -> Result<Var> {
@@ -134,8 +121,7 @@ impl Mlp {
     /// One full-batch training step on the four XOR points. Returns the loss before the
     /// update.
     pub fn step(&mut self) -> f32 {
-        self.step_on(&XOR_INPUTS, &XOR_TARGETS)
-            .expect("the XOR data fit the network")
+        self.step_on(&XOR_INPUTS, &XOR_TARGETS).expect("the XOR data fit the network")
     }
 
     /// One full-batch training step on any labelled 2-D points, `targets` holding one 0 or 1
@@ -161,7 +147,7 @@ impl Mlp {
         self.steps += 1;
         Ok(graph.value(loss).data[0])
     }
-// ANCHOR_END: step
+    // ANCHOR_END: step
 
     /// Runs `steps` training steps; returns the loss before each.
     pub fn train(&mut self, steps: usize) -> Vec<f32> {
@@ -175,9 +161,7 @@ impl Mlp {
         let h = self.config.hidden;
         (0..h)
             .map(|j| {
-                let z = |x: [f32; 2]| {
-                    x[0] * self.w1.data[j] + x[1] * self.w1.data[h + j] + self.b1.data[j]
-                };
+                let z = |x: [f32; 2]| x[0] * self.w1.data[j] + x[1] * self.w1.data[h + j] + self.b1.data[j];
                 XOR_INPUTS.iter().all(|&x| z(x) <= 0.0)
             })
             .collect()
@@ -190,9 +174,7 @@ impl Mlp {
 
     /// Predictions for many points at once, e.g. a grid for the decision surface.
     pub fn predict_many(&self, points: &[[f32; 2]]) -> Vec<f32> {
-        let logits = self
-            .logits(points)
-            .expect("the XOR network's shapes are fixed when it is built");
+        let logits = self.logits(points).expect("the XOR network's shapes are fixed when it is built");
         logits.data.iter().map(|&z| sigmoid(z)).collect()
     }
 
@@ -225,42 +207,21 @@ mod tests {
     /// Seed 2 is one of the unlucky ones: hidden units die and the loss stalls.
     #[test]
     fn an_unlucky_seed_gets_stuck_with_dead_relus() {
-        let mut net = Mlp::new(XorConfig {
-            seed: 2,
-            ..XorConfig::default()
-        });
+        let mut net = Mlp::new(XorConfig { seed: 2, ..XorConfig::default() });
         let losses = net.train(10_000);
         // Two of the four units are dead; the output can no longer tell (0, 0) from (0, 1),
         // predicts 0.5 for both, and the loss sits at ln(2)/2 ≈ 0.347.
         assert_eq!(net.dead_hidden_units(), vec![true, false, true, false]);
-        assert!(
-            (losses[9_999] - libm::logf(2.0) / 2.0).abs() < 1e-3,
-            "loss {}",
-            losses[9_999]
-        );
+        assert!((losses[9_999] - libm::logf(2.0) / 2.0).abs() < 1e-3, "loss {}", losses[9_999]);
         let p = net.predict_many(&XOR_INPUTS);
-        assert!(
-            (p[0] - 0.5).abs() < 1e-3 && (p[1] - 0.5).abs() < 1e-3,
-            "predictions {p:?}"
-        );
+        assert!((p[0] - 0.5).abs() < 1e-3 && (p[1] - 0.5).abs() < 1e-3, "predictions {p:?}");
     }
 
     #[test]
     fn same_seed_same_loss_sequence() {
-        let config = XorConfig {
-            seed: 7,
-            ..XorConfig::default()
-        };
-        let a: Vec<u32> = Mlp::new(config)
-            .train(200)
-            .iter()
-            .map(|l| l.to_bits())
-            .collect();
-        let b: Vec<u32> = Mlp::new(config)
-            .train(200)
-            .iter()
-            .map(|l| l.to_bits())
-            .collect();
+        let config = XorConfig { seed: 7, ..XorConfig::default() };
+        let a: Vec<u32> = Mlp::new(config).train(200).iter().map(|l| l.to_bits()).collect();
+        let b: Vec<u32> = Mlp::new(config).train(200).iter().map(|l| l.to_bits()).collect();
         assert_eq!(a, b);
         let other = Mlp::new(XorConfig { seed: 8, ..config }).train(1);
         assert_ne!(other[0].to_bits(), a[0]);
@@ -270,19 +231,8 @@ mod tests {
     fn every_activation_init_and_optimizer_runs() {
         for activation in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
             for init in [Init::He, Init::Xavier] {
-                for (method, lr) in [
-                    (Method::Sgd, 0.5),
-                    (Method::momentum(), 0.5),
-                    (Method::adam(), 0.05),
-                ] {
-                    let config = XorConfig {
-                        hidden: 8,
-                        activation,
-                        init,
-                        method,
-                        lr,
-                        seed: 3,
-                    };
+                for (method, lr) in [(Method::Sgd, 0.5), (Method::momentum(), 0.5), (Method::adam(), 0.05)] {
+                    let config = XorConfig { hidden: 8, activation, init, method, lr, seed: 3 };
                     let mut net = Mlp::new(config);
                     let losses = net.train(300);
                     assert!(losses.iter().all(|l| l.is_finite()));
@@ -295,9 +245,8 @@ mod tests {
     #[test]
     fn predict_agrees_with_predict_many() {
         let net = Mlp::new(XorConfig::default());
-        let grid: Vec<[f32; 2]> = (0..5)
-            .flat_map(|i| (0..5).map(move |j| [i as f32 / 4.0, j as f32 / 4.0]))
-            .collect();
+        let grid: Vec<[f32; 2]> =
+            (0..5).flat_map(|i| (0..5).map(move |j| [i as f32 / 4.0, j as f32 / 4.0])).collect();
         let many = net.predict_many(&grid);
         for (point, p) in grid.iter().zip(&many) {
             assert_eq!(net.predict(*point), *p);

@@ -72,10 +72,7 @@ pub fn row_change(before: &NormAxes, after: &NormAxes, row: usize) -> (f32, f32)
             _ => f32::NAN,
         }
     };
-    (
-        largest(&before.layer_norm, &after.layer_norm),
-        largest(&before.batch_norm, &after.batch_norm),
-    )
+    (largest(&before.layer_norm, &after.layer_norm), largest(&before.batch_norm, &after.batch_norm))
 }
 
 #[cfg(test)]
@@ -83,12 +80,8 @@ mod tests {
     use super::*;
 
     fn chapter_batch() -> Tensor {
-        Tensor::from_rows(&[
-            vec![2.0, 4.0, 6.0, 8.0],
-            vec![1.0, 3.0, 2.0, 6.0],
-            vec![3.0, 8.0, 4.0, 2.0],
-        ])
-        .unwrap()
+        Tensor::from_rows(&[vec![2.0, 4.0, 6.0, 8.0], vec![1.0, 3.0, 2.0, 6.0], vec![3.0, 8.0, 4.0, 2.0]])
+            .unwrap()
     }
 
     fn close(got: &[f32], want: &[f32], tol: f32) {

@@ -84,13 +84,7 @@ pub struct RaceSettings {
 
 impl Default for RaceSettings {
     fn default() -> RaceSettings {
-        RaceSettings {
-            n_layers: 6,
-            max_lr: 0.03,
-            warmup_steps: 40,
-            total_steps: 200,
-            seed: 7,
-        }
+        RaceSettings { n_layers: 6, max_lr: 0.03, warmup_steps: 40, total_steps: 200, seed: 7 }
     }
 }
 
@@ -254,12 +248,7 @@ impl NormRace {
                 })
             })
             .collect::<Result<Vec<LaneRun>>>()?;
-        Ok(NormRace {
-            settings,
-            vocab: vocab.len(),
-            unigram_loss: unigram_entropy(&tokens) as f32,
-            lanes,
-        })
+        Ok(NormRace { settings, vocab: vocab.len(), unigram_loss: unigram_entropy(&tokens) as f32, lanes })
     }
 
     /// The loss above which a lane counts as diverged: twice that of a uniform guess.

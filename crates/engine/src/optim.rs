@@ -31,20 +31,10 @@ pub enum Method {
     /// Adam with L2 regularization: weight_decay·θ is added to the gradient before the Adam
     /// update, so the decay is divided by √v̂ like everything else, and weights with large
     /// gradients are barely decayed. Kept for the book's comparison with AdamW.
-    AdamL2 {
-        beta1: f32,
-        beta2: f32,
-        eps: f32,
-        weight_decay: f32,
-    },
+    AdamL2 { beta1: f32, beta2: f32, eps: f32, weight_decay: f32 },
     /// AdamW (Loshchilov and Hutter): the decay is decoupled from the adaptive scaling,
     /// θ ← θ − lr·(m̂ / (√v̂ + eps) + weight_decay·θ).
-    AdamW {
-        beta1: f32,
-        beta2: f32,
-        eps: f32,
-        weight_decay: f32,
-    },
+    AdamW { beta1: f32, beta2: f32, eps: f32, weight_decay: f32 },
 }
 
 impl Method {
@@ -55,39 +45,22 @@ impl Method {
 
     /// RMSProp with β = 0.99 and eps = 1e-8 (PyTorch's defaults).
     pub fn rmsprop() -> Method {
-        Method::RmsProp {
-            beta: 0.99,
-            eps: 1e-8,
-        }
+        Method::RmsProp { beta: 0.99, eps: 1e-8 }
     }
 
     /// Adam with the paper's defaults: β1 = 0.9, β2 = 0.999, eps = 1e-8.
     pub fn adam() -> Method {
-        Method::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        }
+        Method::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }
     }
 
     /// AdamW with Adam's defaults and the given weight decay.
     pub fn adamw(weight_decay: f32) -> Method {
-        Method::AdamW {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay,
-        }
+        Method::AdamW { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay }
     }
 
     /// Adam + L2 with Adam's defaults and the given weight decay.
     pub fn adam_l2(weight_decay: f32) -> Method {
-        Method::AdamL2 {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay,
-        }
+        Method::AdamL2 { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay }
     }
 }
 
@@ -106,12 +79,7 @@ pub struct Optimizer {
 impl Optimizer {
     /// An optimizer for `len` parameters, with all state at zero.
     pub fn new(method: Method, len: usize) -> Optimizer {
-        Optimizer {
-            method,
-            steps: 0,
-            first_moment: vec![0.0; len],
-            second_moment: vec![0.0; len],
-        }
+        Optimizer { method, steps: 0, first_moment: vec![0.0; len], second_moment: vec![0.0; len] }
     }
 
     /// Updates `params` in place from `grads` with learning rate `lr`.
@@ -150,21 +118,11 @@ impl Optimizer {
                 Method::Adam { beta1, beta2, eps } => {
                     params[i] -= lr * adam_direction(&mut m[i], &mut v[i], g, t, beta1, beta2, eps);
                 }
-                Method::AdamL2 {
-                    beta1,
-                    beta2,
-                    eps,
-                    weight_decay,
-                } => {
+                Method::AdamL2 { beta1, beta2, eps, weight_decay } => {
                     let g = g + weight_decay * params[i];
                     params[i] -= lr * adam_direction(&mut m[i], &mut v[i], g, t, beta1, beta2, eps);
                 }
-                Method::AdamW {
-                    beta1,
-                    beta2,
-                    eps,
-                    weight_decay,
-                } => {
+                Method::AdamW { beta1, beta2, eps, weight_decay } => {
                     let direction = adam_direction(&mut m[i], &mut v[i], g, t, beta1, beta2, eps);
                     params[i] -= lr * (direction + weight_decay * params[i]);
                 }
@@ -176,15 +134,7 @@ impl Optimizer {
 
 /// Updates one parameter's Adam moments with gradient `g` at step `t`, and returns
 /// m̂ / (√v̂ + eps), the direction Adam steps against.
-fn adam_direction(
-    m: &mut f32,
-    v: &mut f32,
-    g: f32,
-    t: f32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-) -> f32 {
+fn adam_direction(m: &mut f32, v: &mut f32, g: f32, t: f32, beta1: f32, beta2: f32, eps: f32) -> f32 {
     *m = beta1 * *m + (1.0 - beta1) * g;
     *v = beta2 * *v + (1.0 - beta2) * g * g;
     let m_hat = *m / (1.0 - libm::powf(beta1, t));
@@ -201,11 +151,7 @@ pub fn zero_grad(grads: &mut [f32]) {
 /// The length of all gradients together, as one vector: √(Σ g²) over every tensor.
 pub fn global_grad_norm(grads: &[&[f32]]) -> f32 {
     // Summed in f64 so that millions of small squares do not lose precision.
-    let sum_of_squares: f64 = grads
-        .iter()
-        .flat_map(|g| g.iter())
-        .map(|&g| g as f64 * g as f64)
-        .sum();
+    let sum_of_squares: f64 = grads.iter().flat_map(|g| g.iter()).map(|&g| g as f64 * g as f64).sum();
     libm::sqrt(sum_of_squares) as f32
 }
 
@@ -230,21 +176,11 @@ pub enum Schedule {
     Constant { lr: f32 },
     /// Linear warmup from 0 to `max_lr` over `warmup_steps`, then a straight line down to
     /// `min_lr` at `total_steps`, and `min_lr` after that.
-    WarmupLinearDecay {
-        max_lr: f32,
-        min_lr: f32,
-        warmup_steps: u64,
-        total_steps: u64,
-    },
+    WarmupLinearDecay { max_lr: f32, min_lr: f32, warmup_steps: u64, total_steps: u64 },
     /// Linear warmup from 0 to `max_lr` over `warmup_steps`, then half a cosine wave down to
     /// `min_lr` at `total_steps`, and `min_lr` after that. The usual schedule for
     /// transformers.
-    WarmupCosine {
-        max_lr: f32,
-        min_lr: f32,
-        warmup_steps: u64,
-        total_steps: u64,
-    },
+    WarmupCosine { max_lr: f32, min_lr: f32, warmup_steps: u64, total_steps: u64 },
 }
 
 impl Schedule {
@@ -252,21 +188,13 @@ impl Schedule {
     pub fn lr_at(&self, step: u64) -> f32 {
         match *self {
             Schedule::Constant { lr } => lr,
-            Schedule::WarmupLinearDecay {
-                max_lr,
-                min_lr,
-                warmup_steps,
-                total_steps,
-            } => match decay_progress(step, warmup_steps, total_steps) {
-                None => warmup(max_lr, step, warmup_steps),
-                Some(p) => (max_lr as f64 - (max_lr - min_lr) as f64 * p) as f32,
-            },
-            Schedule::WarmupCosine {
-                max_lr,
-                min_lr,
-                warmup_steps,
-                total_steps,
-            } => {
+            Schedule::WarmupLinearDecay { max_lr, min_lr, warmup_steps, total_steps } => {
+                match decay_progress(step, warmup_steps, total_steps) {
+                    None => warmup(max_lr, step, warmup_steps),
+                    Some(p) => (max_lr as f64 - (max_lr - min_lr) as f64 * p) as f32,
+                }
+            }
+            Schedule::WarmupCosine { max_lr, min_lr, warmup_steps, total_steps } => {
                 match decay_progress(step, warmup_steps, total_steps) {
                     None => warmup(max_lr, step, warmup_steps),
                     // cos goes from 1 to −1 as p goes from 0 to 1, so (1 + cos)/2 goes 1 → 0.
@@ -315,10 +243,7 @@ mod tests {
     use super::*;
 
     fn close(actual: f32, expected: f32, tol: f32) {
-        assert!(
-            (actual - expected).abs() <= tol,
-            "got {actual}, expected {expected} ± {tol}"
-        );
+        assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");
     }
 
     /// Runs `method` from θ = 1 on the gradients given, one per step; returns θ after each.
@@ -360,14 +285,7 @@ mod tests {
         //   (Without bias correction the first step is √10 ≈ 3.16 times lr.)
         // Step 2: s = 0.9·0.025 + 0.025 = 0.0475, √s = 0.217945,
         //   θ = 0.968377 − 0.01·0.5/0.217945 = 0.945436.
-        let theta = trajectory(
-            Method::RmsProp {
-                beta: 0.9,
-                eps: 1e-8,
-            },
-            0.01,
-            &[0.5, 0.5],
-        );
+        let theta = trajectory(Method::RmsProp { beta: 0.9, eps: 1e-8 }, 0.01, &[0.5, 0.5]);
         close(theta[0], 0.968_377, 1e-6);
         close(theta[1], 0.945_436, 1e-6);
     }
@@ -390,11 +308,7 @@ mod tests {
         close(theta[0], 0.987_336_6, 1e-6);
         // The first step is lr·sign(g) whatever the gradient's size.
         for g in [1e-3, 7.0, -250.0] {
-            close(
-                trajectory(Method::adam(), 0.01, &[g])[0],
-                1.0 - 0.01 * g.signum(),
-                1e-6,
-            );
+            close(trajectory(Method::adam(), 0.01, &[g])[0], 1.0 - 0.01 * g.signum(), 1e-6);
         }
     }
 
@@ -419,11 +333,7 @@ mod tests {
         // With no gradient at all, AdamW shrinks θ by lr·wd·θ = 0.001, but Adam + L2 moves it
         // by a full lr = 0.01: the decay itself gets normalized to size 1.
         close(trajectory(Method::adamw(0.1), 0.01, &[0.0])[0], 0.999, 1e-7);
-        close(
-            trajectory(Method::adam_l2(0.1), 0.01, &[0.0])[0],
-            0.99,
-            1e-7,
-        );
+        close(trajectory(Method::adam_l2(0.1), 0.01, &[0.0])[0], 0.99, 1e-7);
     }
 
     #[test]
@@ -435,10 +345,7 @@ mod tests {
         close(theta[1], 1.01, 1e-7);
         assert_eq!(opt.steps, 1);
         let err = opt.step(&mut theta, &[0.5], 0.01).unwrap_err();
-        assert_eq!(
-            err.message,
-            "optimizer: created for 2 parameters but given 2 parameters and 1 gradients"
-        );
+        assert_eq!(err.message, "optimizer: created for 2 parameters but given 2 parameters and 1 gradients");
     }
 
     #[test]
@@ -458,12 +365,7 @@ mod tests {
 
     #[test]
     fn warmup_cosine_schedule_values() {
-        let s = Schedule::WarmupCosine {
-            max_lr: 3e-4,
-            min_lr: 3e-5,
-            warmup_steps: 200,
-            total_steps: 10_000,
-        };
+        let s = Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: 200, total_steps: 10_000 };
         // Step 0: warmup starts at 0. Step 100: halfway up, 3e-4·100/200 = 1.5e-4.
         close(s.lr_at(0), 0.0, 0.0);
         close(s.lr_at(100), 1.5e-4, 1e-10);
@@ -479,12 +381,7 @@ mod tests {
 
     #[test]
     fn linear_and_constant_schedules() {
-        let s = Schedule::WarmupLinearDecay {
-            max_lr: 1.0,
-            min_lr: 0.0,
-            warmup_steps: 10,
-            total_steps: 110,
-        };
+        let s = Schedule::WarmupLinearDecay { max_lr: 1.0, min_lr: 0.0, warmup_steps: 10, total_steps: 110 };
         close(s.lr_at(5), 0.5, 1e-7);
         close(s.lr_at(10), 1.0, 1e-7);
         close(s.lr_at(60), 0.5, 1e-7);
@@ -500,12 +397,8 @@ mod tests {
         assert_eq!(total, 500_000);
         let warmup = warmup_steps(total, 0.02);
         assert_eq!(warmup, 10_000);
-        let s = Schedule::WarmupCosine {
-            max_lr: 3e-4,
-            min_lr: 3e-5,
-            warmup_steps: warmup,
-            total_steps: total,
-        };
+        let s =
+            Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: warmup, total_steps: total };
         close(s.lr_at(5_000), 1.5e-4, 1e-10);
         close(s.lr_at(255_000), 1.65e-4, 1e-10);
         // A last partial batch still costs a step.

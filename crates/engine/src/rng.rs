@@ -136,12 +136,7 @@ mod tests {
         for _ in 0..n {
             counts[rng.below(5)] += 1;
         }
-        assert!(
-            counts
-                .iter()
-                .all(|&c| (c as f64 / n as f64 - 0.2).abs() < 0.01),
-            "{counts:?}"
-        );
+        assert!(counts.iter().all(|&c| (c as f64 / n as f64 - 0.2).abs() < 0.01), "{counts:?}");
         assert_eq!(rng.below(0), 0);
     }
 }

@@ -140,7 +140,8 @@ mod tests {
         // The nucleus is the smallest set reaching p: dropping its least likely member falls short.
         let d = distribution(&[3.0, 2.5, 2.0, 1.0, 0.0, -1.0], 1.0, 6, 0.75);
         let kept_mass: f64 = d.tempered.iter().zip(&d.kept).filter(|(_, &k)| k).map(|(p, _)| p).sum();
-        let smallest_kept = d.tempered.iter().zip(&d.kept).filter(|(_, &k)| k).map(|(p, _)| *p).fold(1.0, f64::min);
+        let smallest_kept =
+            d.tempered.iter().zip(&d.kept).filter(|(_, &k)| k).map(|(p, _)| *p).fold(1.0, f64::min);
         assert!(kept_mass >= 0.75 && kept_mass - smallest_kept < 0.75);
     }
 
@@ -203,7 +204,14 @@ mod kv_tests {
     /// The chapter's 70B example: 80 layers, 8 KV heads of 128, fp16, 131,072 tokens.
     #[test]
     fn the_70b_example() {
-        let gqa = KvCacheShape { layers: 80, kv_heads: 8, head_dim: 128, context: 131_072, bytes_per_value: 2.0, batch: 1 };
+        let gqa = KvCacheShape {
+            layers: 80,
+            kv_heads: 8,
+            head_dim: 128,
+            context: 131_072,
+            bytes_per_value: 2.0,
+            batch: 1,
+        };
         assert_eq!(gqa.bytes_per_token(), 327_680.0);
         assert_eq!(gqa.total_bytes(), 42_949_672_960.0); // 40 GiB
         let mha = KvCacheShape { kv_heads: 64, ..gqa };

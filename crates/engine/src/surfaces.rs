@@ -39,12 +39,7 @@ impl Bounds {
 
 impl Surface {
     /// Every surface, in the order the page lists them.
-    pub const ALL: [Surface; 4] = [
-        Surface::Valley,
-        Surface::Rosenbrock,
-        Surface::Saddle,
-        Surface::TwoBasins,
-    ];
+    pub const ALL: [Surface; 4] = [Surface::Valley, Surface::Rosenbrock, Surface::Saddle, Surface::TwoBasins];
 
     /// A short name for the page.
     pub fn name(self) -> &'static str {
@@ -71,7 +66,7 @@ impl Surface {
         Surface::ALL.into_iter().find(|s| s.key() == key)
     }
 
-// ANCHOR: surfaces
+    // ANCHOR: surfaces
     /// The loss at `p = [x, y]`.
     pub fn value(self, p: [f64; 2]) -> f64 {
         let [x, y] = p;
@@ -96,7 +91,7 @@ impl Surface {
             Surface::TwoBasins => [4.0 * x * (x * x - 1.0) + 0.5, 2.0 * y],
         }
     }
-// ANCHOR_END: surfaces
+    // ANCHOR_END: surfaces
 
     /// The rectangle the page draws.
     pub fn bounds(self) -> Bounds {
@@ -184,17 +179,12 @@ pub fn descend(surface: Surface, start: [f64; 2], racer: Racer, steps: usize) ->
     let mut optimizer = Optimizer::new(racer.method, 2);
     let mut params = [start[0] as f32, start[1] as f32];
     let as_f64 = |p: [f32; 2]| [p[0] as f64, p[1] as f64];
-    let mut path = Path {
-        points: vec![params],
-        losses: vec![surface.value(as_f64(params))],
-        diverged_at: None,
-    };
+    let mut path =
+        Path { points: vec![params], losses: vec![surface.value(as_f64(params))], diverged_at: None };
     for step in 1..=steps {
         let g = surface.gradient(as_f64(params));
         let grads = [g[0] as f32, g[1] as f32];
-        optimizer
-            .step(&mut params, &grads, racer.lr)
-            .expect("two parameters and two gradients");
+        optimizer.step(&mut params, &grads, racer.lr).expect("two parameters and two gradients");
         let loss = surface.value(as_f64(params));
         let lost = params.iter().any(|c| !c.is_finite() || c.abs() as f64 > ESCAPE);
         if lost || !loss.is_finite() {
@@ -209,10 +199,7 @@ pub fn descend(surface: Surface, start: [f64; 2], racer: Racer, steps: usize) ->
 
 /// Starts every racer from the same point on the same surface; returns their paths in order.
 pub fn race(surface: Surface, start: [f64; 2], racers: &[Racer], steps: usize) -> Vec<Path> {
-    racers
-        .iter()
-        .map(|&racer| descend(surface, start, racer, steps))
-        .collect()
+    racers.iter().map(|&racer| descend(surface, start, racer, steps)).collect()
 }
 // ANCHOR_END: race
 
@@ -221,10 +208,7 @@ mod tests {
     use super::*;
 
     fn close(actual: f64, expected: f64, tol: f64) {
-        assert!(
-            (actual - expected).abs() <= tol,
-            "got {actual}, expected {expected} ± {tol}"
-        );
+        assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");
     }
 
     #[test]
@@ -316,10 +300,7 @@ mod tests {
 
     #[test]
     fn race_gives_every_racer_the_same_start() {
-        let racers = [
-            Racer { method: Method::Sgd, lr: 0.07 },
-            Racer { method: Method::adam(), lr: 0.1 },
-        ];
+        let racers = [Racer { method: Method::Sgd, lr: 0.07 }, Racer { method: Method::adam(), lr: 0.1 }];
         let paths = race(Surface::Valley, [10.0, 1.0], &racers, 50);
         assert_eq!(paths.len(), 2);
         for path in &paths {

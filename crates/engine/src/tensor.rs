@@ -18,9 +18,7 @@ pub struct ShapeError {
 
 impl ShapeError {
     pub fn new(message: impl Into<String>) -> ShapeError {
-        ShapeError {
-            message: message.into(),
-        }
+        ShapeError { message: message.into() }
     }
 }
 
@@ -56,18 +54,12 @@ impl Tensor {
 
     /// A tensor of the given shape with every element equal to `value`.
     pub fn filled(shape: &[usize], value: f32) -> Tensor {
-        Tensor {
-            shape: shape.to_vec(),
-            data: vec![value; shape.iter().product()],
-        }
+        Tensor { shape: shape.to_vec(), data: vec![value; shape.iter().product()] }
     }
 
     /// A single number, shape `[]`.
     pub fn scalar(value: f32) -> Tensor {
-        Tensor {
-            shape: vec![],
-            data: vec![value],
-        }
+        Tensor { shape: vec![], data: vec![value] }
     }
 
     /// Wraps row-major `data` in `shape`, checking that the element count matches.
@@ -80,10 +72,7 @@ impl Tensor {
                 data.len()
             )));
         }
-        Ok(Tensor {
-            shape: shape.to_vec(),
-            data,
-        })
+        Ok(Tensor { shape: shape.to_vec(), data })
     }
 
     /// A matrix from its rows. Every row must have the same length.
@@ -95,10 +84,7 @@ impl Tensor {
                 rows[bad].len()
             )));
         }
-        Ok(Tensor {
-            shape: vec![rows.len(), cols],
-            data: rows.concat(),
-        })
+        Ok(Tensor { shape: vec![rows.len(), cols], data: rows.concat() })
     }
 
     /// The number of elements.
@@ -128,10 +114,7 @@ impl Tensor {
 
     /// Applies `f` to every element, in order.
     pub fn map(&self, mut f: impl FnMut(f32) -> f32) -> Tensor {
-        Tensor {
-            shape: self.shape.clone(),
-            data: self.data.iter().map(|&v| f(v)).collect(),
-        }
+        Tensor { shape: self.shape.clone(), data: self.data.iter().map(|&v| f(v)).collect() }
     }
 
     /// The rows (runs of [`Tensor::row_len`] elements), in order.
@@ -148,12 +131,7 @@ impl Tensor {
 
     /// Combines two tensors element by element, broadcasting as in [`broadcast_shape`].
     /// `op` names the operation in error messages.
-    pub fn zip_with(
-        &self,
-        other: &Tensor,
-        op: &str,
-        f: impl Fn(f32, f32) -> f32,
-    ) -> Result<Tensor> {
+    pub fn zip_with(&self, other: &Tensor, op: &str, f: impl Fn(f32, f32) -> f32) -> Result<Tensor> {
         let shape = broadcast_shape(&self.shape, &other.shape, op)?;
         // Fast paths for the two common cases, same shape and a row (such as a bias) repeated
         // down a matrix; they pair the same elements as the general index computation below.
@@ -167,14 +145,8 @@ impl Tensor {
         }
         let from_self = broadcast_indices(&self.shape, &shape);
         let from_other = broadcast_indices(&other.shape, &shape);
-        let data = from_self
-            .iter()
-            .zip(&from_other)
-            .map(|(&i, &j)| f(self.data[i], other.data[j]));
-        Ok(Tensor {
-            data: data.collect(),
-            shape,
-        })
+        let data = from_self.iter().zip(&from_other).map(|(&i, &j)| f(self.data[i], other.data[j]));
+        Ok(Tensor { data: data.collect(), shape })
     }
 
     /// The same numbers in a new shape with the same element count. Row-major order means
@@ -189,10 +161,7 @@ impl Tensor {
                 shape.iter().product::<usize>()
             )));
         }
-        Ok(Tensor {
-            shape: shape.to_vec(),
-            data: self.data.clone(),
-        })
+        Ok(Tensor { shape: shape.to_vec(), data: self.data.clone() })
     }
 
     /// Swaps the last two dimensions: a matrix's transpose, or the transpose of every matrix
@@ -300,31 +269,14 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// Each operand is a matrix `[rows, cols]` or a batch `[batch, rows, cols]`. Two batches must
 /// have the same batch size; a single matrix is used with every entry of the other's batch
 /// (as a weight matrix is applied to every sequence in a batch).
-pub fn matmul_transposed(
-    a: &Tensor,
-    transpose_a: bool,
-    b: &Tensor,
-    transpose_b: bool,
-) -> Result<Tensor> {
+pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b: bool) -> Result<Tensor> {
     let (batch_a, a_rows, a_cols) = as_batch_of_matrices(a, "matmul")?;
     let (batch_b, b_rows, b_cols) = as_batch_of_matrices(b, "matmul")?;
     // op(A) is [m, k] and op(B) is [k, n].
-    let (m, k) = if transpose_a {
-        (a_cols, a_rows)
-    } else {
-        (a_rows, a_cols)
-    };
-    let (k_b, n) = if transpose_b {
-        (b_cols, b_rows)
-    } else {
-        (b_rows, b_cols)
-    };
+    let (m, k) = if transpose_a { (a_cols, a_rows) } else { (a_rows, a_cols) };
+    let (k_b, n) = if transpose_b { (b_cols, b_rows) } else { (b_rows, b_cols) };
     let written = |t: &Tensor, transposed: bool| {
-        format!(
-            "{}{}",
-            shape_str(&t.shape),
-            if transposed { "ᵀ" } else { "" }
-        )
+        format!("{}{}", shape_str(&t.shape), if transposed { "ᵀ" } else { "" })
     };
     if k != k_b {
         return Err(ShapeError::new(format!(
@@ -614,10 +566,7 @@ mod tests {
         assert_eq!(Tensor::filled(&[2], 1.5).data, vec![1.5, 1.5]);
         assert_eq!(Tensor::scalar(4.0).len(), 1);
         let err = Tensor::from_vec(&[2, 3], vec![1.0; 5]).unwrap_err();
-        assert_eq!(
-            err.message,
-            "from_vec: shape [2, 3] needs 6 numbers but 5 were given"
-        );
+        assert_eq!(err.message, "from_vec: shape [2, 3] needs 6 numbers but 5 were given");
         assert!(Tensor::from_rows(&[vec![1.0, 2.0], vec![3.0]]).is_err());
         assert_eq!(
             Tensor::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap(),
@@ -636,19 +585,10 @@ mod tests {
         // The flags read through stored transposes: (Aᵀ)ᵀ·(Bᵀ)ᵀ = A·B.
         let at = a.transpose().unwrap();
         let bt = b.transpose().unwrap();
-        assert_eq!(
-            matmul_transposed(&at, true, &bt, true).unwrap(),
-            t(&[2, 2], &[4.0, 5.0, 10.0, 11.0])
-        );
-        assert_eq!(
-            matmul_transposed(&a, false, &bt, true).unwrap(),
-            t(&[2, 2], &[4.0, 5.0, 10.0, 11.0])
-        );
+        assert_eq!(matmul_transposed(&at, true, &bt, true).unwrap(), t(&[2, 2], &[4.0, 5.0, 10.0, 11.0]));
+        assert_eq!(matmul_transposed(&a, false, &bt, true).unwrap(), t(&[2, 2], &[4.0, 5.0, 10.0, 11.0]));
         // Bᵀ·Aᵀ = (A·B)ᵀ.
-        assert_eq!(
-            matmul(&bt, &at).unwrap(),
-            t(&[2, 2], &[4.0, 10.0, 5.0, 11.0])
-        );
+        assert_eq!(matmul(&bt, &at).unwrap(), t(&[2, 2], &[4.0, 10.0, 5.0, 11.0]));
     }
 
     #[test]
@@ -658,15 +598,7 @@ mod tests {
         // with the plain triple loop, for sizes on and off the four-row blocks.
         let mut rng = crate::rng::Rng::new(3);
         // (m, k, n): on the grid, ragged, and with nothing to sum (k = 0).
-        let sizes = [
-            (4, 3, 8),
-            (8, 16, 16),
-            (1, 1, 1),
-            (5, 7, 9),
-            (13, 17, 19),
-            (9, 2, 33),
-            (4, 0, 8),
-        ];
+        let sizes = [(4, 3, 8), (8, 16, 16), (1, 1, 1), (5, 7, 9), (13, 17, 19), (9, 2, 33), (4, 0, 8)];
         for (m, k, n) in sizes {
             let a: Vec<f32> = (0..m * k).map(|_| rng.normal()).collect();
             let b: Vec<f32> = (0..k * n).map(|_| rng.normal()).collect();
@@ -700,10 +632,7 @@ mod tests {
         assert!(matmul_transposed(&a, false, &a, true).is_ok());
         let err = matmul(&Tensor::zeros(&[2, 2, 3]), &Tensor::zeros(&[3, 3, 4])).unwrap_err();
         assert!(err.message.contains("batch sizes 2 and 3 differ"), "{err}");
-        assert!(matmul(&Tensor::zeros(&[3]), &b)
-            .unwrap_err()
-            .message
-            .contains("expected a matrix"));
+        assert!(matmul(&Tensor::zeros(&[3]), &b).unwrap_err().message.contains("expected a matrix"));
     }
 
     #[test]
@@ -721,22 +650,10 @@ mod tests {
         let m = t(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let row = t(&[3], &[10.0, 20.0, 30.0]);
         let col = t(&[2, 1], &[100.0, 200.0]);
-        assert_eq!(
-            add(&m, &row).unwrap().data,
-            vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
-        );
-        assert_eq!(
-            add(&row, &m).unwrap().data,
-            vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
-        );
-        assert_eq!(
-            mul(&m, &col).unwrap().data,
-            vec![100.0, 200.0, 300.0, 800.0, 1000.0, 1200.0]
-        );
-        assert_eq!(
-            sub(&m, &Tensor::scalar(1.0)).unwrap().data,
-            vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-        );
+        assert_eq!(add(&m, &row).unwrap().data, vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+        assert_eq!(add(&row, &m).unwrap().data, vec![11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+        assert_eq!(mul(&m, &col).unwrap().data, vec![100.0, 200.0, 300.0, 800.0, 1000.0, 1200.0]);
+        assert_eq!(sub(&m, &Tensor::scalar(1.0)).unwrap().data, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
         // A column and a row broadcast to a full matrix.
         assert_eq!(add(&col, &row).unwrap().shape, vec![2, 3]);
         let err = add(&m, &t(&[2], &[1.0, 2.0])).unwrap_err();
@@ -765,10 +682,7 @@ mod tests {
             m.reshape(&[4]).unwrap_err().message,
             "reshape: cannot view [2, 3] (6 numbers) as [4] (4 numbers)"
         );
-        assert_eq!(
-            m.transpose().unwrap(),
-            t(&[3, 2], &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0])
-        );
+        assert_eq!(m.transpose().unwrap(), t(&[3, 2], &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]));
         assert_eq!(m.transpose().unwrap().transpose().unwrap(), m);
         assert!(Tensor::zeros(&[4]).transpose().is_err());
         assert_eq!(m.sum(), 21.0);
@@ -815,16 +729,8 @@ mod tests {
         let p = softmax_rows(&x);
         let row_sums: Vec<f32> = p.data.chunks(3).map(|r| r.iter().sum()).collect();
         assert!((row_sums[0] - 1.0).abs() < 1e-6);
-        assert_eq!(
-            &p.data[3..6],
-            &[1.0, 0.0, 0.0],
-            "a huge logit does not overflow"
-        );
-        assert_eq!(
-            &p.data[6..9],
-            &[0.0, 0.0, 0.0],
-            "a fully masked row is zeros, not NaN"
-        );
+        assert_eq!(&p.data[3..6], &[1.0, 0.0, 0.0], "a huge logit does not overflow");
+        assert_eq!(&p.data[6..9], &[0.0, 0.0, 0.0], "a fully masked row is zeros, not NaN");
         // softmax(1, 2, 3) = (e^-2, e^-1, 1) / (e^-2 + e^-1 + 1)
         assert!((p.data[2] - 0.665_240_9).abs() < 1e-6);
         let lp = log_softmax_rows(&x);
@@ -836,13 +742,7 @@ mod tests {
     #[test]
     fn masks_are_zero_where_allowed_and_minus_infinity_elsewhere() {
         let inf = f32::NEG_INFINITY;
-        assert_eq!(
-            causal_mask(3).data,
-            vec![0.0, inf, inf, 0.0, 0.0, inf, 0.0, 0.0, 0.0]
-        );
-        assert_eq!(
-            padding_mask(2, &[false, true]).data,
-            vec![0.0, inf, 0.0, inf]
-        );
+        assert_eq!(causal_mask(3).data, vec![0.0, inf, inf, 0.0, 0.0, inf, 0.0, 0.0, 0.0]);
+        assert_eq!(padding_mask(2, &[false, true]).data, vec![0.0, inf, 0.0, inf]);
     }
 }

@@ -53,44 +53,29 @@ pub const LAYER_NORM_EPS: f32 = 1e-5;
 /// Token embeddings E `[5, 4]`: row i is the vector for word i. The same matrix, transposed,
 /// is the output layer (weight tying).
 pub const EMBEDDINGS: [[f32; D_MODEL]; VOCAB_SIZE] = [
-    [0.2, 0.1, -0.3, 0.5],   // the
-    [-0.1, 0.4, 0.2, -0.2],  // cat
-    [0.3, -0.2, 0.1, 0.4],   // sat
-    [0.1, 0.3, -0.1, 0.2],   // on
-    [-0.3, 0.2, 0.4, -0.1],  // mat
+    [0.2, 0.1, -0.3, 0.5],  // the
+    [-0.1, 0.4, 0.2, -0.2], // cat
+    [0.3, -0.2, 0.1, 0.4],  // sat
+    [0.1, 0.3, -0.1, 0.2],  // on
+    [-0.3, 0.2, 0.4, -0.1], // mat
 ];
 
 /// The learned position table P `[3, 4]`: row t is added to the word at position t.
-pub const POSITIONS: [[f32; D_MODEL]; MAX_POSITIONS] = [
-    [0.0, 0.0, 0.1, 0.0],
-    [0.0, 0.1, 0.0, 0.0],
-    [0.1, 0.0, 0.0, 0.0],
-];
+pub const POSITIONS: [[f32; D_MODEL]; MAX_POSITIONS] =
+    [[0.0, 0.0, 0.1, 0.0], [0.0, 0.1, 0.0, 0.0], [0.1, 0.0, 0.0, 0.0]];
 
 /// The query projection Wq `[4, 4]`: the identity plus the sparsest small perturbation (in
 /// steps of 0.01) for which X'·Wq rounds to the source's printed Q.
-pub const W_Q: [[f32; D_MODEL]; D_MODEL] = [
-    [1.0, 0.0, 0.0, 0.0],
-    [0.06, 1.0, -0.02, -0.06],
-    [-0.05, 0.02, 1.0, 0.05],
-    [0.0, 0.04, 0.04, 1.0],
-];
+pub const W_Q: [[f32; D_MODEL]; D_MODEL] =
+    [[1.0, 0.0, 0.0, 0.0], [0.06, 1.0, -0.02, -0.06], [-0.05, 0.02, 1.0, 0.05], [0.0, 0.04, 0.04, 1.0]];
 
 /// The key projection Wk `[4, 4]`: the identity plus 0.1 just right of the diagonal (wrapping).
-pub const W_K: [[f32; D_MODEL]; D_MODEL] = [
-    [1.0, 0.1, 0.0, 0.0],
-    [0.0, 1.0, 0.1, 0.0],
-    [0.0, 0.0, 1.0, 0.1],
-    [0.1, 0.0, 0.0, 1.0],
-];
+pub const W_K: [[f32; D_MODEL]; D_MODEL] =
+    [[1.0, 0.1, 0.0, 0.0], [0.0, 1.0, 0.1, 0.0], [0.0, 0.0, 1.0, 0.1], [0.1, 0.0, 0.0, 1.0]];
 
 /// The value projection Wv `[4, 4]`: the identity minus 0.1 just below the diagonal.
-pub const W_V: [[f32; D_MODEL]; D_MODEL] = [
-    [1.0, 0.0, 0.0, 0.0],
-    [-0.1, 1.0, 0.0, 0.0],
-    [0.0, -0.1, 1.0, 0.0],
-    [0.0, 0.0, -0.1, 1.0],
-];
+pub const W_V: [[f32; D_MODEL]; D_MODEL] =
+    [[1.0, 0.0, 0.0, 0.0], [-0.1, 1.0, 0.0, 0.0], [0.0, -0.1, 1.0, 0.0], [0.0, 0.0, -0.1, 1.0]];
 
 /// The FFN's expansion W1 `[4, 8]`.
 pub const W_1: [[f32; D_FF]; D_MODEL] = [
@@ -114,10 +99,7 @@ pub const W_2: [[f32; D_MODEL]; D_FF] = [
 
 /// A constant table as a `[rows, cols]` tensor.
 fn matrix<const COLS: usize>(rows: &[[f32; COLS]]) -> Tensor {
-    Tensor {
-        shape: vec![rows.len(), COLS],
-        data: rows.concat(),
-    }
+    Tensor { shape: vec![rows.len(), COLS], data: rows.concat() }
 }
 
 /// Every trainable matrix of the model.
@@ -165,9 +147,7 @@ pub fn word_id(word: &str) -> std::result::Result<usize, String> {
     VOCABULARY
         .iter()
         .position(|known| known.eq_ignore_ascii_case(word))
-        .ok_or_else(|| {
-            format!("“{word}” is not in the vocabulary; the model knows {}.", known_words())
-        })
+        .ok_or_else(|| format!("“{word}” is not in the vocabulary; the model knows {}.", known_words()))
 }
 
 /// The ids of the words of a sentence, split at any run of spaces. Refuses an empty sentence,
@@ -224,11 +204,7 @@ pub struct TraceOptions {
 impl Default for TraceOptions {
     /// The chapter's model: causal, scaled, post-norm.
     fn default() -> TraceOptions {
-        TraceOptions {
-            causal: true,
-            scale: true,
-            norm: NormPlacement::Post,
-        }
+        TraceOptions { causal: true, scale: true, norm: NormPlacement::Post }
     }
 }
 
@@ -340,11 +316,8 @@ pub fn trace_with(
         NormPlacement::Post => x_pos.clone(),
         NormPlacement::Pre => layer_norm(&x_pos),
     };
-    let attention_options = AttentionOptions {
-        causal: options.causal,
-        scale: options.scale,
-        key_is_padding: vec![],
-    };
+    let attention_options =
+        AttentionOptions { causal: options.causal, scale: options.scale, key_is_padding: vec![] };
     let attention = self_attention(&attention_input, &w.w_q, &w.w_k, &w.w_v, &attention_options)?;
     let residual_1 = tensor::add(&x_pos, &attention.output)?;
 
@@ -365,11 +338,8 @@ pub fn trace_with(
     let probs = tensor::softmax_rows(&logits);
     let log_probs = tensor::log_softmax_rows(&logits);
     let targets = next_word_targets(tokens, last_target);
-    let losses: Vec<Option<f32>> = targets
-        .iter()
-        .enumerate()
-        .map(|(t, target)| target.map(|y| -log_probs.at(t, y)))
-        .collect();
+    let losses: Vec<Option<f32>> =
+        targets.iter().enumerate().map(|(t, target)| target.map(|y| -log_probs.at(t, y))).collect();
     let counted: Vec<f32> = losses.iter().flatten().copied().collect();
     let mean_loss = (!counted.is_empty()).then(|| counted.iter().sum::<f32>() / counted.len() as f32);
 
@@ -441,7 +411,13 @@ impl Trace {
             step("x_pos", "X′ = X + P", "each word's vector at its position", Features, &self.x_pos),
         ];
         if pre {
-            steps.push(step("attention_input", "LN(X′)", "pre-norm: the normalized copy of X′ that attention reads; X′ itself goes on unchanged", Features, &self.attention_input));
+            steps.push(step(
+                "attention_input",
+                "LN(X′)",
+                "pre-norm: the normalized copy of X′ that attention reads; X′ itself goes on unchanged",
+                Features,
+                &self.attention_input,
+            ));
         }
         let (q, k, v) = if pre {
             ("Q = LN(X′)·Wᵠ", "K = LN(X′)·Wᴷ", "V = LN(X′)·Wⱽ")
@@ -457,49 +433,163 @@ impl Trace {
         steps.push(if self.options.scale {
             step("scaled", "S = Q·Kᵀ / √4", "scores divided by √dₖ = 2", Positions, &a.scaled_scores)
         } else {
-            step("scaled", "S = Q·Kᵀ (not scaled)", "scaling is off: the raw scores go straight on", Positions, &a.scaled_scores)
+            step(
+                "scaled",
+                "S = Q·Kᵀ (not scaled)",
+                "scaling is off: the raw scores go straight on",
+                Positions,
+                &a.scaled_scores,
+            )
         });
         steps.push(if self.options.causal {
-            step("mask", "M", "causal mask: 0 where position i may see j ≤ i, −∞ for the future", Positions, &a.mask)
+            step(
+                "mask",
+                "M",
+                "causal mask: 0 where position i may see j ≤ i, −∞ for the future",
+                Positions,
+                &a.mask,
+            )
         } else {
             step("mask", "M", "no mask: all zeros, every position sees every other", Positions, &a.mask)
         });
         steps.extend([
-            step("masked", "S + M", "masked scores; exp(−∞) = 0 removes the future", Positions, &a.masked_scores),
-            step("weights", "α = softmax(S + M)", "attention weights: softmax of each row, so each row sums to 1", Positions, &a.weights),
-            step("attention", "Attn = α·V", "each position's weighted average of the values", Features, &a.output),
+            step(
+                "masked",
+                "S + M",
+                "masked scores; exp(−∞) = 0 removes the future",
+                Positions,
+                &a.masked_scores,
+            ),
+            step(
+                "weights",
+                "α = softmax(S + M)",
+                "attention weights: softmax of each row, so each row sums to 1",
+                Positions,
+                &a.weights,
+            ),
+            step(
+                "attention",
+                "Attn = α·V",
+                "each position's weighted average of the values",
+                Features,
+                &a.output,
+            ),
         ]);
         if pre {
             steps.extend([
-                step("residual_1", "R₁ = X′ + Attn", "the residual stream after attention, not normalized", Features, &self.residual_1),
-                step("ffn_input", "LN(R₁)", "pre-norm: the normalized copy of R₁ that the FFN reads", Features, &self.ffn_input),
-                step("ffn_hidden", "LN(R₁)·W₁", "FFN expansion to 8 hidden units, before ReLU", Features, &self.ffn_hidden),
+                step(
+                    "residual_1",
+                    "R₁ = X′ + Attn",
+                    "the residual stream after attention, not normalized",
+                    Features,
+                    &self.residual_1,
+                ),
+                step(
+                    "ffn_input",
+                    "LN(R₁)",
+                    "pre-norm: the normalized copy of R₁ that the FFN reads",
+                    Features,
+                    &self.ffn_input,
+                ),
+                step(
+                    "ffn_hidden",
+                    "LN(R₁)·W₁",
+                    "FFN expansion to 8 hidden units, before ReLU",
+                    Features,
+                    &self.ffn_hidden,
+                ),
             ]);
         } else {
             steps.extend([
-                step("residual_1", "X′ + Attn", "first residual: attention's output added to its input", Features, &self.residual_1),
-                step("ffn_input", "H′ = LN(X′ + Attn)", "first layer norm: each row to mean 0, variance 1", Features, &self.ffn_input),
-                step("ffn_hidden", "H′·W₁", "FFN expansion to 8 hidden units, before ReLU", Features, &self.ffn_hidden),
+                step(
+                    "residual_1",
+                    "X′ + Attn",
+                    "first residual: attention's output added to its input",
+                    Features,
+                    &self.residual_1,
+                ),
+                step(
+                    "ffn_input",
+                    "H′ = LN(X′ + Attn)",
+                    "first layer norm: each row to mean 0, variance 1",
+                    Features,
+                    &self.ffn_input,
+                ),
+                step(
+                    "ffn_hidden",
+                    "H′·W₁",
+                    "FFN expansion to 8 hidden units, before ReLU",
+                    Features,
+                    &self.ffn_hidden,
+                ),
             ]);
         }
         steps.extend([
-            step("ffn_relu", "ReLU(·)", "the hidden units with every negative entry set to 0", Features, &self.ffn_relu),
-            step("ffn_out", "FFN = ReLU(·)·W₂", "FFN output, projected back to width 4", Features, &self.ffn_out),
+            step(
+                "ffn_relu",
+                "ReLU(·)",
+                "the hidden units with every negative entry set to 0",
+                Features,
+                &self.ffn_relu,
+            ),
+            step(
+                "ffn_out",
+                "FFN = ReLU(·)·W₂",
+                "FFN output, projected back to width 4",
+                Features,
+                &self.ffn_out,
+            ),
         ]);
         if pre {
             steps.extend([
-                step("residual_2", "R₂ = R₁ + FFN", "the residual stream after the FFN, not normalized", Features, &self.residual_2),
-                step("output", "H″ = LN(R₂)", "pre-norm's final layer norm, before the output layer", Features, &self.output),
+                step(
+                    "residual_2",
+                    "R₂ = R₁ + FFN",
+                    "the residual stream after the FFN, not normalized",
+                    Features,
+                    &self.residual_2,
+                ),
+                step(
+                    "output",
+                    "H″ = LN(R₂)",
+                    "pre-norm's final layer norm, before the output layer",
+                    Features,
+                    &self.output,
+                ),
             ]);
         } else {
             steps.extend([
-                step("residual_2", "H′ + FFN", "second residual: the FFN's output added to its input", Features, &self.residual_2),
-                step("output", "H″ = LN(H′ + FFN)", "second layer norm: the layer's output", Features, &self.output),
+                step(
+                    "residual_2",
+                    "H′ + FFN",
+                    "second residual: the FFN's output added to its input",
+                    Features,
+                    &self.residual_2,
+                ),
+                step(
+                    "output",
+                    "H″ = LN(H′ + FFN)",
+                    "second layer norm: the layer's output",
+                    Features,
+                    &self.output,
+                ),
             ]);
         }
         steps.extend([
-            step("logits", "logits = H″·Eᵀ", "each row dotted with every word's embedding (tied weights)", Vocabulary, &self.logits),
-            step("probs", "softmax(logits)", "next-word probabilities; each row sums to 1", Vocabulary, &self.probs),
+            step(
+                "logits",
+                "logits = H″·Eᵀ",
+                "each row dotted with every word's embedding (tied weights)",
+                Vocabulary,
+                &self.logits,
+            ),
+            step(
+                "probs",
+                "softmax(logits)",
+                "next-word probabilities; each row sums to 1",
+                Vocabulary,
+                &self.probs,
+            ),
         ]);
         steps
     }
@@ -555,11 +645,8 @@ pub fn mean_loss_graph(
         NormPlacement::Post => x_pos,
         NormPlacement::Pre => graph.normalize_rows(x_pos, LAYER_NORM_EPS),
     };
-    let attention_options = AttentionOptions {
-        causal: options.causal,
-        scale: options.scale,
-        key_is_padding: vec![],
-    };
+    let attention_options =
+        AttentionOptions { causal: options.causal, scale: options.scale, key_is_padding: vec![] };
     let attn = self_attention_graph(graph, attention_input, w.w_q, w.w_k, w.w_v, &attention_options)?;
     let residual_1 = graph.add(x_pos, attn)?;
     let ffn_input = graph.normalize_rows(residual_1, LAYER_NORM_EPS);
@@ -573,10 +660,8 @@ pub fn mean_loss_graph(
     let output = graph.normalize_rows(residual_2, LAYER_NORM_EPS);
     let logits = graph.matmul_transposed(output, false, w.embeddings, true)?;
     // A position without a target gets the out-of-range class VOCAB_SIZE, which is ignored.
-    let targets: Vec<usize> = next_word_targets(tokens, last_target)
-        .into_iter()
-        .map(|t| t.unwrap_or(VOCAB_SIZE))
-        .collect();
+    let targets: Vec<usize> =
+        next_word_targets(tokens, last_target).into_iter().map(|t| t.unwrap_or(VOCAB_SIZE)).collect();
     graph.cross_entropy(logits, &targets, Some(VOCAB_SIZE))
 }
 

@@ -141,22 +141,11 @@ impl Trainer {
             .params
             .iter()
             .map(|p| {
-                let decay = if p.shape.len() == 2 {
-                    config.weight_decay
-                } else {
-                    0.0
-                };
+                let decay = if p.shape.len() == 2 { config.weight_decay } else { 0.0 };
                 Optimizer::new(Method::adamw(decay), p.len())
             })
             .collect();
-        Ok(Trainer {
-            model,
-            optimizers,
-            steps: 0,
-            rng: Rng::new(config.seed),
-            tokens,
-            config,
-        })
+        Ok(Trainer { model, optimizers, steps: 0, rng: Rng::new(config.seed), tokens, config })
     }
 
     /// The next batch of random windows from the training text.
@@ -173,9 +162,7 @@ impl Trainer {
         for _ in 0..b {
             let s = self.rng.below(starts);
             batch.inputs.extend_from_slice(&self.tokens[s..s + len]);
-            batch
-                .targets
-                .extend_from_slice(&self.tokens[s + 1..s + len + 1]);
+            batch.targets.extend_from_slice(&self.tokens[s + 1..s + len + 1]);
         }
         batch
     }
@@ -196,12 +183,7 @@ impl Trainer {
         for ((param, grad), optimizer) in params.zip(&grads).zip(&mut self.optimizers) {
             optimizer.step(&mut param.data, &grad.data, lr)?;
         }
-        let report = StepReport {
-            step: self.steps,
-            loss,
-            lr,
-            grad_norm,
-        };
+        let report = StepReport { step: self.steps, loss, lr, grad_norm };
         self.steps += 1;
         Ok(report)
     }

@@ -137,10 +137,9 @@ impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ModelError::Invalid(message) => f.write_str(message),
-            ModelError::Diverged { step } => write!(
-                f,
-                "diverged at step {step}: the loss or its gradient is no longer a finite number"
-            ),
+            ModelError::Diverged { step } => {
+                write!(f, "diverged at step {step}: the loss or its gradient is no longer a finite number")
+            }
         }
     }
 }
@@ -181,9 +180,7 @@ impl TransformerConfig {
         ];
         for (what, size) in sizes {
             if size == 0 {
-                return Err(ModelError::invalid(format!(
-                    "the {what} must be at least 1"
-                )));
+                return Err(ModelError::invalid(format!("the {what} must be at least 1")));
             }
         }
         if !self.d_model.is_multiple_of(self.n_heads) {
@@ -211,10 +208,7 @@ impl TransformerConfig {
     /// Every parameter's name and shape, in the order documented at the top of this module.
     pub fn param_specs(&self) -> Vec<ParamSpec> {
         let (d, f) = (self.d_model, self.d_ff);
-        let spec = |name: String, shape: &[usize]| ParamSpec {
-            name,
-            shape: shape.to_vec(),
-        };
+        let spec = |name: String, shape: &[usize]| ParamSpec { name, shape: shape.to_vec() };
         let mut specs = vec![
             spec("token_embedding".into(), &[self.vocab, d]),
             spec("position_embedding".into(), &[self.context, d]),
@@ -247,10 +241,7 @@ impl TransformerConfig {
 
     /// The total number of parameters (numbers) in the model.
     pub fn param_count(&self) -> usize {
-        self.param_specs()
-            .iter()
-            .map(|s| s.shape.iter().product::<usize>())
-            .sum()
+        self.param_specs().iter().map(|s| s.shape.iter().product::<usize>()).sum()
     }
 
     /// [`TransformerConfig::param_count`] without overflowing on absurd sizes.
@@ -299,11 +290,7 @@ struct Parts<T> {
 /// The list's length has been checked against the specs before this is called.
 fn parts<T: Copy>(config: &TransformerConfig, flat: &[T]) -> Parts<T> {
     let mut items = flat.iter().copied();
-    let mut next = || {
-        items
-            .next()
-            .expect("the parameter list was checked against the specs")
-    };
+    let mut next = || items.next().expect("the parameter list was checked against the specs");
     let token_embedding = next();
     let position_embedding = next();
     let layers = (0..config.n_layers)
@@ -323,12 +310,7 @@ fn parts<T: Copy>(config: &TransformerConfig, flat: &[T]) -> Parts<T> {
         })
         .collect();
     let final_ln = (config.norm == Norm::Pre).then(|| (next(), next()));
-    Parts {
-        token_embedding,
-        position_embedding,
-        layers,
-        final_ln,
-    }
+    Parts { token_embedding, position_embedding, layers, final_ln }
 }
 
 /// The standard deviation GPT-2 draws its weights from.
@@ -414,9 +396,7 @@ impl Transformer {
     pub fn check_batch(&self, batch: &Batch) -> Result<()> {
         let c = &self.config;
         if batch.batch == 0 || batch.len == 0 {
-            return Err(ModelError::invalid(
-                "a batch needs at least one window of one token",
-            ));
+            return Err(ModelError::invalid("a batch needs at least one window of one token"));
         }
         if batch.len > c.context {
             return Err(ModelError::invalid(format!(
@@ -547,12 +527,7 @@ impl Transformer {
         let grads = vars
             .iter()
             .zip(&self.params)
-            .map(|(&v, p)| {
-                graph
-                    .grad(v)
-                    .cloned()
-                    .unwrap_or_else(|| Tensor::zeros(&p.shape))
-            })
+            .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
             .collect();
         Ok((graph.value(loss).data[0], grads))
     }
@@ -595,14 +570,10 @@ impl Transformer {
         self.check_params()?;
         check_ids(tokens, c.vocab)?;
         if tokens.is_empty() {
-            return Err(ModelError::invalid(
-                "there are no tokens to run the model on",
-            ));
+            return Err(ModelError::invalid("there are no tokens to run the model on"));
         }
         if cache.layers.len() != c.n_layers || cache.d_model != c.d_model {
-            return Err(ModelError::invalid(
-                "this KV cache was made for a different model",
-            ));
+            return Err(ModelError::invalid("this KV cache was made for a different model"));
         }
         let start = cache.len;
         if start + tokens.len() > c.context {
@@ -638,12 +609,7 @@ impl Transformer {
                     let sum = tensor::add(&x, &attended)?;
                     let x = layer_norm(&sum, layer.ln1_gamma, layer.ln1_beta, c.eps);
                     let fed = cache.ffn(&x, layer, &c)?;
-                    layer_norm(
-                        &tensor::add(&x, &fed)?,
-                        layer.ln2_gamma,
-                        layer.ln2_beta,
-                        c.eps,
-                    )
+                    layer_norm(&tensor::add(&x, &fed)?, layer.ln2_gamma, layer.ln2_beta, c.eps)
                 }
             };
         }
@@ -668,10 +634,7 @@ impl Transformer {
     pub fn check_params(&self) -> Result<()> {
         let specs = self.config.param_specs();
         let shapes_match = specs.len() == self.params.len()
-            && specs
-                .iter()
-                .zip(&self.params)
-                .all(|(s, p)| s.shape == p.shape);
+            && specs.iter().zip(&self.params).all(|(s, p)| s.shape == p.shape);
         if shapes_match {
             Ok(())
         } else {
@@ -734,13 +697,7 @@ impl KvCache {
     /// An empty cache for a model of this configuration.
     pub fn new(config: &TransformerConfig) -> KvCache {
         KvCache {
-            layers: vec![
-                CachedLayer {
-                    keys: vec![],
-                    values: vec![],
-                };
-                config.n_layers
-            ],
+            layers: vec![CachedLayer { keys: vec![], values: vec![] }; config.n_layers],
             d_model: config.d_model,
             len: 0,
             multiply_adds: 0,

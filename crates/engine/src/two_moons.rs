@@ -141,11 +141,7 @@ impl NetworkRace {
     /// 0.5 means class 1).
     pub fn accuracy(&self, i: usize) -> f32 {
         let probs = self.nets[i].predict_many(&self.data.points);
-        let correct = probs
-            .iter()
-            .zip(&self.data.labels)
-            .filter(|&(&p, &y)| (p > 0.5) == (y > 0.5))
-            .count();
+        let correct = probs.iter().zip(&self.data.labels).filter(|&(&p, &y)| (p > 0.5) == (y > 0.5)).count();
         correct as f32 / self.data.labels.len().max(1) as f32
     }
 }
@@ -181,10 +177,7 @@ mod tests {
     }
 
     fn racers() -> Vec<Racer> {
-        vec![
-            Racer { method: Method::Sgd, lr: 0.5 },
-            Racer { method: Method::adam(), lr: 0.02 },
-        ]
+        vec![Racer { method: Method::Sgd, lr: 0.5 }, Racer { method: Method::adam(), lr: 0.02 }]
     }
 
     #[test]

@@ -37,9 +37,7 @@ impl Vocab {
     /// be sorted and distinct.
     pub fn from_chars(chars: Vec<char>) -> Result<Vocab> {
         if chars.is_empty() {
-            return Err(ModelError::invalid(
-                "a vocabulary needs at least one character",
-            ));
+            return Err(ModelError::invalid("a vocabulary needs at least one character"));
         }
         if let Some(i) = chars.windows(2).position(|w| w[0] >= w[1]) {
             return Err(ModelError::invalid(format!(
@@ -75,9 +73,7 @@ impl Vocab {
     /// is an error that names the character and its position (counting from 1).
     pub fn encode(&self, text: &str) -> Result<Vec<usize>> {
         if text.is_empty() {
-            return Err(ModelError::invalid(
-                "the text is empty: type at least one character",
-            ));
+            return Err(ModelError::invalid("the text is empty: type at least one character"));
         }
         text.chars()
             .enumerate()
@@ -139,10 +135,7 @@ mod tests {
             "'\\n' at position 2 is not in this model's 4-character vocabulary"
         );
         assert!(v.encode("").unwrap_err().to_string().contains("empty"));
-        assert!(Vocab::from_text("")
-            .unwrap_err()
-            .to_string()
-            .contains("empty"));
+        assert!(Vocab::from_text("").unwrap_err().to_string().contains("empty"));
         assert_eq!(
             v.decode(&[0, 4]).unwrap_err().to_string(),
             "token id 4 at position 2 is outside this 4-character vocabulary"
@@ -154,10 +147,7 @@ mod tests {
     fn from_chars_round_trips_and_checks_order() {
         let v = Vocab::from_text("the cat").unwrap();
         assert_eq!(Vocab::from_chars(v.chars().to_vec()).unwrap(), v);
-        assert!(Vocab::from_chars(vec!['b', 'a'])
-            .unwrap_err()
-            .to_string()
-            .contains("'b' comes before 'a'"));
+        assert!(Vocab::from_chars(vec!['b', 'a']).unwrap_err().to_string().contains("'b' comes before 'a'"));
         assert!(Vocab::from_chars(vec!['a', 'a']).is_err());
         assert!(Vocab::from_chars(vec![]).is_err());
     }

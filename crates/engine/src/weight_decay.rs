@@ -86,7 +86,13 @@ fn trajectory(config: FitConfig, steps: usize) -> Result<(CurveFit, Trajectory, 
 /// Runs the four optimizers from `base` (its seed, data and network) with decay `lambda`:
 /// SGD at learning rate `sgd_lr`, the three Adam variants at `adam_lr`. Early stopping and
 /// dropout are switched off so that only the decay differs.
-pub fn compare(base: FitConfig, lambda: f32, sgd_lr: f32, adam_lr: f32, steps: usize) -> Result<DecayComparison> {
+pub fn compare(
+    base: FitConfig,
+    lambda: f32,
+    sgd_lr: f32,
+    adam_lr: f32,
+    steps: usize,
+) -> Result<DecayComparison> {
     let with = |optimizer, lr, weight_decay| FitConfig {
         optimizer,
         lr,
@@ -160,7 +166,14 @@ mod tests {
         assert!(last(&c.adamw) < last(&c.adam));
         assert!(last(&c.adam_l2) < last(&c.adam));
         // The gap is the length of the difference of the final weights.
-        let direct: f32 = c.adamw.final_weights.iter().zip(&c.adam_l2.final_weights).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt();
+        let direct: f32 = c
+            .adamw
+            .final_weights
+            .iter()
+            .zip(&c.adam_l2.final_weights)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f32>()
+            .sqrt();
         assert!((direct - gap).abs() < 1e-5);
     }
 

@@ -14,8 +14,8 @@ use engine::autograd::Graph;
 use engine::rng::Rng;
 use engine::tensor::Tensor;
 use engine::trace::{
-    self, mean_loss_graph, next_word_targets, trace, trace_with, NormPlacement, Trace,
-    TraceOptions, WeightVars, Weights, D_FF, D_MODEL, LAYER_NORM_EPS, VOCAB_SIZE,
+    self, mean_loss_graph, next_word_targets, trace, trace_with, NormPlacement, Trace, TraceOptions,
+    WeightVars, Weights, D_FF, D_MODEL, LAYER_NORM_EPS, VOCAB_SIZE,
 };
 
 // -----------------------------------------------------------------------------------------
@@ -54,7 +54,12 @@ fn chapter_trace() -> Trace {
 fn the_chapter_numbers_up_to_attention() {
     let t = chapter_trace();
     assert_printed("X", &t.x, &[&[0.2, 0.1, -0.3, 0.5], &[-0.1, 0.4, 0.2, -0.2], &[0.3, -0.2, 0.1, 0.4]], 1);
-    assert_printed("X'", &t.x_pos, &[&[0.2, 0.1, -0.2, 0.5], &[-0.1, 0.5, 0.2, -0.2], &[0.4, -0.2, 0.1, 0.4]], 1);
+    assert_printed(
+        "X'",
+        &t.x_pos,
+        &[&[0.2, 0.1, -0.2, 0.5], &[-0.1, 0.5, 0.2, -0.2], &[0.4, -0.2, 0.1, 0.4]],
+        1,
+    );
     // Q, K and V are printed exactly (three and two decimals); "exact, not rounded".
     let a = &t.attention;
     assert_printed(
@@ -110,11 +115,20 @@ fn the_chapter_numbers_up_to_attention() {
             }
         }
     }
-    assert_printed("α", &a.weights, &[&[1.0, 0.0, 0.0], &[0.4454, 0.5546, 0.0], &[0.3483, 0.2807, 0.3711]], 4);
+    assert_printed(
+        "α",
+        &a.weights,
+        &[&[1.0, 0.0, 0.0], &[0.4454, 0.5546, 0.0], &[0.3483, 0.2807, 0.3711]],
+        4,
+    );
     assert_printed(
         "αV",
         &a.output,
-        &[&[0.1900, 0.1200, -0.2500, 0.5000], &[0.0014, 0.3196, 0.0107, 0.1118], &[0.1799, 0.0986, -0.0031, 0.2664]],
+        &[
+            &[0.1900, 0.1200, -0.2500, 0.5000],
+            &[0.0014, 0.3196, 0.0107, 0.1118],
+            &[0.1799, 0.0986, -0.0031, 0.2664],
+        ],
         4,
     );
 }
@@ -125,13 +139,21 @@ fn the_chapter_numbers_from_the_residual_to_the_loss() {
     assert_printed(
         "X' + Attn",
         &t.residual_1,
-        &[&[0.3900, 0.2200, -0.4500, 1.0000], &[-0.0986, 0.8196, 0.2107, -0.0882], &[0.5799, -0.1014, 0.0969, 0.6664]],
+        &[
+            &[0.3900, 0.2200, -0.4500, 1.0000],
+            &[-0.0986, 0.8196, 0.2107, -0.0882],
+            &[0.5799, -0.1014, 0.0969, 0.6664],
+        ],
         4,
     );
     assert_printed(
         "H'",
         &t.ffn_input,
-        &[&[0.1937, -0.1356, -1.4330, 1.3749], &[-0.8301, 1.6331, -0.0006, -0.8023], &[0.8370, -1.2794, -0.6632, 1.1056]],
+        &[
+            &[0.1937, -0.1356, -1.4330, 1.3749],
+            &[-0.8301, 1.6331, -0.0006, -0.8023],
+            &[0.8370, -1.2794, -0.6632, 1.1056],
+        ],
         4,
     );
     // "Each row now has mean 0 and a variance just below 1: 0.99996, 0.99993 and 0.99990."
@@ -161,24 +183,37 @@ fn the_chapter_numbers_from_the_residual_to_the_loss() {
         4,
     );
     // "Four for 'the', six for 'cat', two for 'sat'."
-    let active: Vec<usize> = t.ffn_relu.row_slices().map(|r| r.iter().filter(|&&v| v > 0.0).count()).collect();
+    let active: Vec<usize> =
+        t.ffn_relu.row_slices().map(|r| r.iter().filter(|&&v| v > 0.0).count()).collect();
     assert_eq!(active, [4, 6, 2]);
     assert_printed(
         "FFN",
         &t.ffn_out,
-        &[&[0.5486, 0.0899, -0.1603, -0.0616], &[0.0012, 0.5627, 0.0060, -0.1966], &[0.3354, -0.0862, 0.0048, 0.2132]],
+        &[
+            &[0.5486, 0.0899, -0.1603, -0.0616],
+            &[0.0012, 0.5627, 0.0060, -0.1966],
+            &[0.3354, -0.0862, 0.0048, 0.2132],
+        ],
         4,
     );
     assert_printed(
         "H' + FFN",
         &t.residual_2,
-        &[&[0.7423, -0.0457, -1.5934, 1.3133], &[-0.8289, 2.1957, 0.0054, -0.9990], &[1.1724, -1.3656, -0.6585, 1.3189]],
+        &[
+            &[0.7423, -0.0457, -1.5934, 1.3133],
+            &[-0.8289, 2.1957, 0.0054, -0.9990],
+            &[1.1724, -1.3656, -0.6585, 1.3189],
+        ],
         4,
     );
     assert_printed(
         "H''",
         &t.output,
-        &[&[0.5842, -0.1372, -1.5539, 1.1069], &[-0.7250, 1.6529, -0.0691, -0.8587], &[0.9121, -1.2809, -0.6698, 1.0386]],
+        &[
+            &[0.5842, -0.1372, -1.5539, 1.1069],
+            &[-0.7250, 1.6529, -0.0691, -0.8587],
+            &[0.9121, -1.2809, -0.6698, 1.0386],
+        ],
         4,
     );
     assert_printed(
@@ -237,8 +272,11 @@ fn the_chapter_numbers_without_scaling_and_without_the_mask() {
     let open = TraceOptions { causal: false, ..TraceOptions::default() };
     let t = trace(&[0, 1, 2], Some(3), &open).unwrap();
     // "The exponentials are 1.1822, 0.9504 and 1.1390, summing to 3.2717."
-    let exps: Vec<f64> = t.attention.scaled_scores.row_slices().next().unwrap().iter().map(|&s| (s as f64).exp()).collect();
-    for (got, printed) in exps.iter().chain([exps.iter().sum::<f64>()].iter()).zip([1.1822, 0.9504, 1.1390, 3.2717]) {
+    let exps: Vec<f64> =
+        t.attention.scaled_scores.row_slices().next().unwrap().iter().map(|&s| (s as f64).exp()).collect();
+    for (got, printed) in
+        exps.iter().chain([exps.iter().sum::<f64>()].iter()).zip([1.1822, 0.9504, 1.1390, 3.2717])
+    {
         assert!((got - printed).abs() <= 0.5e-4 + 2e-6, "{got} vs {printed}");
     }
     assert_printed(
@@ -247,7 +285,12 @@ fn the_chapter_numbers_without_scaling_and_without_the_mask() {
         &[&[0.3614, 0.2905, 0.3481], &[0.3124, 0.3889, 0.2987], &[0.3483, 0.2807, 0.3711]],
         4,
     );
-    assert_printed("αV without the mask, row 0", &row(&t.attention.output, 0), &[&[0.1713, 0.1097, -0.0055, 0.2618]], 4);
+    assert_printed(
+        "αV without the mask, row 0",
+        &row(&t.attention.output, 0),
+        &[&[0.1713, 0.1097, -0.0055, 0.2618]],
+        4,
+    );
 }
 
 #[test]
@@ -372,7 +415,8 @@ fn reference(tokens: &[usize], last_target: Option<usize>, options: &TraceOption
     let residual_1 = sum(&x_pos, &attention);
     let ffn_input = normalized(&residual_1);
     let hidden = product(&ffn_input, &to_f64(&trace::W_1));
-    let relu: Matrix = hidden.iter().map(|r| r.iter().map(|&h| if h > 0.0 { h } else { 0.0 }).collect()).collect();
+    let relu: Matrix =
+        hidden.iter().map(|r| r.iter().map(|&h| if h > 0.0 { h } else { 0.0 }).collect()).collect();
     let ffn_out = product(&relu, &to_f64(&trace::W_2));
     let residual_2 = if pre { sum(&residual_1, &ffn_out) } else { sum(&ffn_input, &ffn_out) };
     let output = normalized(&residual_2);
@@ -399,8 +443,26 @@ fn reference(tokens: &[usize], last_target: Option<usize>, options: &TraceOption
     let counted: Vec<f64> = losses.iter().flatten().copied().collect();
     let mean_loss = (!counted.is_empty()).then(|| counted.iter().sum::<f64>() / counted.len() as f64);
     Reference {
-        x_pos, attention_input, q, k, v, scores, scaled, weights, attention, residual_1,
-        ffn_input, hidden, relu, ffn_out, residual_2, output, logits, probs, losses, mean_loss,
+        x_pos,
+        attention_input,
+        q,
+        k,
+        v,
+        scores,
+        scaled,
+        weights,
+        attention,
+        residual_1,
+        ffn_input,
+        hidden,
+        relu,
+        ffn_out,
+        residual_2,
+        output,
+        logits,
+        probs,
+        losses,
+        mean_loss,
     }
 }
 

@@ -27,18 +27,11 @@ fn main() {
     let mut rng = Rng::new(1);
     let kernel = Matmul::new(&gpu);
     for n in [64usize, 256, 512, 1024] {
-        let a = Tensor::from_vec(&[n, n], (0..n * n).map(|_| rng.normal()).collect())
-            .expect("n*n values");
-        let b = Tensor::from_vec(&[n, n], (0..n * n).map(|_| rng.normal()).collect())
-            .expect("n*n values");
-        let (ga, gb) = (
-            GpuTensor::from_tensor(&gpu, "a", &a),
-            GpuTensor::from_tensor(&gpu, "b", &b),
-        );
+        let a = Tensor::from_vec(&[n, n], (0..n * n).map(|_| rng.normal()).collect()).expect("n*n values");
+        let b = Tensor::from_vec(&[n, n], (0..n * n).map(|_| rng.normal()).collect()).expect("n*n values");
+        let (ga, gb) = (GpuTensor::from_tensor(&gpu, "a", &a), GpuTensor::from_tensor(&gpu, "b", &b));
         let gc = GpuTensor::zeros(&gpu, "c", &[n, n]);
-        let dispatch = kernel
-            .bind(&gpu, &ga, false, &gb, false, &gc)
-            .expect("square shapes");
+        let dispatch = kernel.bind(&gpu, &ga, false, &gb, false, &gc).expect("square shapes");
         let reps = if n <= 256 { 50 } else { 10 };
         let flops = 2.0 * (n * n * n) as f64;
         let mut gpu_best = f64::INFINITY;

@@ -15,10 +15,7 @@ use gpu::{Gpu, GpuTransformer, TrainSettings};
 mod common;
 
 fn main() {
-    let steps: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20);
     let gpu = match pollster::block_on(Gpu::request()) {
         Ok(gpu) => gpu,
         Err(error) => {
@@ -57,9 +54,7 @@ fn main() {
     let gpu_secs = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let cpu_losses: Vec<f32> = (0..steps)
-        .map(|_| trainer.step().expect("a finite step").loss)
-        .collect();
+    let cpu_losses: Vec<f32> = (0..steps).map(|_| trainer.step().expect("a finite step").loss).collect();
     let cpu_secs = start.elapsed().as_secs_f64();
 
     println!("\n| | tokens/s | ms per step | first loss | last loss |");
@@ -79,10 +74,7 @@ fn main() {
         cpu_losses[0],
         last(&cpu_losses)
     );
-    let largest = gpu_losses
-        .iter()
-        .zip(&cpu_losses)
-        .fold(0.0f32, |m, (g, c)| m.max((g - c).abs()));
+    let largest = gpu_losses.iter().zip(&cpu_losses).fold(0.0f32, |m, (g, c)| m.max((g - c).abs()));
     println!(
         "\nGPU / CPU speed: {:.2}x. Largest loss difference GPU vs CPU: {largest:.1e}. \
          (Not timed: building two GPU models and one warm-up step, {:.0} ms.)",

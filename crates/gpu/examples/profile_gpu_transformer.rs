@@ -19,15 +19,11 @@ mod common;
 /// Records `launches` `repeats` times into one pass, submits, and waits: seconds per repeat.
 fn time(gpu: &Gpu, launches: &[Dispatch], repeats: usize) -> f64 {
     let wait = || {
-        gpu.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .expect("the GPU finishes");
+        gpu.device.poll(wgpu::PollType::wait_indefinitely()).expect("the GPU finishes");
     };
     wait();
     let start = Instant::now();
-    let mut encoder = gpu
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
     {
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
         for _ in 0..repeats {
@@ -42,10 +38,7 @@ fn time(gpu: &Gpu, launches: &[Dispatch], repeats: usize) -> f64 {
 }
 
 fn main() {
-    let repeats: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+    let repeats: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(3);
     let gpu = match pollster::block_on(Gpu::request()) {
         Ok(gpu) => gpu,
         Err(error) => {
@@ -56,8 +49,8 @@ fn main() {
     let mut trainer = common::trainer(10_000);
     let model = trainer.model.clone();
     let batch = trainer.draw_batch();
-    let mut on_gpu = GpuTransformer::new(&gpu, &model, TrainSettings::from_config(&trainer.config))
-        .expect("fits the GPU");
+    let mut on_gpu =
+        GpuTransformer::new(&gpu, &model, TrainSettings::from_config(&trainer.config)).expect("fits the GPU");
     // One real step first: the ids are in place and the driver's first-use costs are paid.
     on_gpu.train(&[batch]).expect("a valid batch");
     pollster::block_on(on_gpu.read_losses()).expect("read back");
@@ -71,9 +64,7 @@ fn main() {
     for (i, launch) in launches.iter().enumerate() {
         let secs = time(&gpu, std::slice::from_ref(launch), repeats);
         each.push((secs, i, launch.label(), launch.workgroups()));
-        let entry = per_kernel
-            .entry(launch.label())
-            .or_insert((0, 0.0, 0.0, [0; 3]));
+        let entry = per_kernel.entry(launch.label()).or_insert((0, 0.0, 0.0, [0; 3]));
         entry.0 += 1;
         entry.1 += secs;
         if secs > entry.2 {

@@ -104,15 +104,8 @@ impl Activations {
                 shape_str(&out.shape)
             )));
         }
-        let settings = Settings {
-            kind: kind_code(kind),
-            len: x.len() as u32,
-        };
+        let settings = Settings { kind: kind_code(kind), len: x.len() as u32 };
         let settings = uniform(gpu, "activation settings", &settings);
-        Ok(kernel.bind(
-            gpu,
-            &[&settings, x, out],
-            [groups_for(x.len(), GROUP), 1, 1],
-        ))
+        Ok(kernel.bind(gpu, &[&settings, x, out], [groups_for(x.len(), GROUP), 1, 1]))
     }
 }

@@ -17,9 +17,7 @@ pub struct Add {
 
 impl Add {
     pub fn new(gpu: &Gpu) -> Add {
-        Add {
-            kernel: Kernel::new(gpu, "add", &[include_str!("add.wgsl")], "main"),
-        }
+        Add { kernel: Kernel::new(gpu, "add", &[include_str!("add.wgsl")], "main") }
     }
 
     /// Binds out ← out + x for two tensors of the same shape.
@@ -33,8 +31,6 @@ impl Add {
         }
         let len = x.len();
         let dims = uniform(gpu, "add dims", &(len as u32));
-        Ok(self
-            .kernel
-            .bind(gpu, &[&dims, x, out], [groups_for(len, GROUP), 1, 1]))
+        Ok(self.kernel.bind(gpu, &[&dims, x, out], [groups_for(len, GROUP), 1, 1]))
     }
 }

@@ -25,9 +25,7 @@ pub struct AddBias {
 
 impl AddBias {
     pub fn new(gpu: &Gpu) -> AddBias {
-        AddBias {
-            kernel: Kernel::new(gpu, "add_bias", &[include_str!("add_bias.wgsl")], "main"),
-        }
+        AddBias { kernel: Kernel::new(gpu, "add_bias", &[include_str!("add_bias.wgsl")], "main") }
     }
 
     /// Binds x ← x + bias for `x` of shape `[rows, cols]` and `bias` of shape `[cols]`.
@@ -45,15 +43,8 @@ impl AddBias {
                 shape_str(&bias.shape)
             )));
         }
-        let dims = Dims {
-            rows: rows as u32,
-            cols: cols as u32,
-        };
+        let dims = Dims { rows: rows as u32, cols: cols as u32 };
         let dims = uniform(gpu, "add_bias dims", &dims);
-        Ok(self.kernel.bind(
-            gpu,
-            &[&dims, bias, x],
-            [groups_for(rows * cols, GROUP), 1, 1],
-        ))
+        Ok(self.kernel.bind(gpu, &[&dims, bias, x], [groups_for(rows * cols, GROUP), 1, 1]))
     }
 }

@@ -29,15 +29,7 @@ pub struct View {
 impl View {
     /// One row-major matrix, the same for every entry of the batch (a weight matrix).
     pub fn matrix(rows: usize, cols: usize) -> View {
-        View {
-            rows,
-            cols,
-            offset: 0,
-            outer_stride: 0,
-            inner_stride: 0,
-            row_stride: cols,
-            col_stride: 1,
-        }
+        View { rows, cols, offset: 0, outer_stride: 0, inner_stride: 0, row_stride: cols, col_stride: 1 }
     }
 
     /// Row-major `rows x cols` matrices stored one after another, `inner_count` per outer
@@ -152,9 +144,7 @@ impl BatchedMatmul {
 
     pub fn new(gpu: &Gpu) -> BatchedMatmul {
         let source = [include_str!("batched_matmul.wgsl")];
-        BatchedMatmul {
-            kernel: Kernel::new(gpu, "batched matmul", &source, "main"),
-        }
+        BatchedMatmul { kernel: Kernel::new(gpu, "batched matmul", &source, "main") }
     }
 
     /// Binds C[z] = A[z]·B[z] (or `+=` when `accumulate`) for the `batch[0]·batch[1]`
@@ -206,11 +196,7 @@ impl BatchedMatmul {
         let dims = uniform(gpu, "batched matmul dims", &dims);
         // x along columns of C, y along rows, z along the batch (an empty batch launches
         // nothing).
-        let workgroups = [
-            groups_for(vc.cols, Self::TILE),
-            groups_for(vc.rows, Self::TILE),
-            count as u32,
-        ];
+        let workgroups = [groups_for(vc.cols, Self::TILE), groups_for(vc.rows, Self::TILE), count as u32];
         Ok(self.kernel.bind(gpu, &[&dims, a, b, c], workgroups))
     }
 }

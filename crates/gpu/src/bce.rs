@@ -22,9 +22,7 @@ pub struct Bce {
 impl Bce {
     pub fn new(gpu: &Gpu) -> Bce {
         let source = [include_str!("math.wgsl"), include_str!("reduce.wgsl"), include_str!("bce.wgsl")];
-        Bce {
-            kernel: Kernel::new(gpu, "bce", &source, "main"),
-        }
+        Bce { kernel: Kernel::new(gpu, "bce", &source, "main") }
     }
 
     /// Binds loss ← mean BCE(logits, targets) and grad ← dL/dlogits. `loss` has one element;
@@ -47,13 +45,9 @@ impl Bce {
                 shape_str(&loss.shape)
             )));
         }
-        let settings = Settings {
-            len: logits.len() as u32,
-        };
+        let settings = Settings { len: logits.len() as u32 };
         let settings = uniform(gpu, "bce settings", &settings);
         // A single workgroup: see the note at the top of bce.wgsl.
-        Ok(self
-            .kernel
-            .bind(gpu, &[&settings, logits, targets, loss, grad], [1, 1, 1]))
+        Ok(self.kernel.bind(gpu, &[&settings, logits, targets, loss, grad], [1, 1, 1]))
     }
 }

@@ -49,9 +49,7 @@ impl CausalSoftmax {
         let dims = Self::dims(scores, seq_len, scale)?;
         let rows = dims.rows as usize;
         let dims = uniform(gpu, "causal softmax dims", &dims);
-        Ok(self
-            .forward
-            .bind(gpu, &[&dims, scores], [groups_for(rows, GROUP), 1, 1]))
+        Ok(self.forward.bind(gpu, &[&dims, scores], [groups_for(rows, GROUP), 1, 1]))
     }
 
     /// Binds grad ← dL/dscores from grad = dL/dweights, in place, given the forward pass's
@@ -74,9 +72,7 @@ impl CausalSoftmax {
         }
         let rows = dims.rows as usize;
         let dims = uniform(gpu, "causal softmax dims", &dims);
-        Ok(self
-            .backward
-            .bind(gpu, &[&dims, grad, probs], [groups_for(rows, GROUP), 1, 1]))
+        Ok(self.backward.bind(gpu, &[&dims, grad, probs], [groups_for(rows, GROUP), 1, 1]))
     }
 
     fn dims(scores: &GpuTensor, seq_len: usize, scale: f32) -> Result<Dims, ShapeError> {
@@ -87,10 +83,6 @@ impl CausalSoftmax {
                 shape_str(&scores.shape)
             )));
         }
-        Ok(Dims {
-            rows: (len / seq_len) as u32,
-            seq_len: seq_len as u32,
-            scale,
-        })
+        Ok(Dims { rows: (len / seq_len) as u32, seq_len: seq_len as u32, scale })
     }
 }

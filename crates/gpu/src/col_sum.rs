@@ -25,9 +25,7 @@ pub struct ColSum {
 
 impl ColSum {
     pub fn new(gpu: &Gpu) -> ColSum {
-        ColSum {
-            kernel: Kernel::new(gpu, "col_sum", &[include_str!("col_sum.wgsl")], "main"),
-        }
+        ColSum { kernel: Kernel::new(gpu, "col_sum", &[include_str!("col_sum.wgsl")], "main") }
     }
 
     /// Binds out[j] = Σ_i x[i][j] for `x` of shape `[rows, cols]` and `out` of shape `[cols]`.
@@ -45,13 +43,8 @@ impl ColSum {
                 shape_str(&out.shape)
             )));
         }
-        let dims = Dims {
-            rows: rows as u32,
-            cols: cols as u32,
-        };
+        let dims = Dims { rows: rows as u32, cols: cols as u32 };
         let dims = uniform(gpu, "col_sum dims", &dims);
-        Ok(self
-            .kernel
-            .bind(gpu, &[&dims, x, out], [groups_for(cols, GROUP), 1, 1]))
+        Ok(self.kernel.bind(gpu, &[&dims, x, out], [groups_for(cols, GROUP), 1, 1]))
     }
 }

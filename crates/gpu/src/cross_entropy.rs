@@ -25,9 +25,7 @@ pub struct CrossEntropy {
 impl CrossEntropy {
     pub fn new(gpu: &Gpu) -> CrossEntropy {
         let source = [include_str!("reduce.wgsl"), include_str!("cross_entropy.wgsl")];
-        CrossEntropy {
-            kernel: Kernel::new(gpu, "cross entropy", &source, "main"),
-        }
+        CrossEntropy { kernel: Kernel::new(gpu, "cross entropy", &source, "main") }
     }
 
     /// Binds loss ← mean cross-entropy and grad ← dL/dlogits, for `logits` `[rows, classes]`,
@@ -57,14 +55,9 @@ impl CrossEntropy {
                 shape_str(&loss.shape)
             )));
         }
-        let dims = Dims {
-            rows: rows as u32,
-            classes: classes as u32,
-        };
+        let dims = Dims { rows: rows as u32, classes: classes as u32 };
         let dims = uniform(gpu, "cross entropy dims", &dims);
         // A single workgroup: see the note at the top of cross_entropy.wgsl.
-        Ok(self
-            .kernel
-            .bind(gpu, &[&dims, logits, targets, loss, grad], [1, 1, 1]))
+        Ok(self.kernel.bind(gpu, &[&dims, logits, targets, loss, grad], [1, 1, 1]))
     }
 }

@@ -56,10 +56,9 @@ impl fmt::Display for GpuError {
                 "The GPU adapter {adapter} would not create a device ({detail}); the book runs \
                  on the CPU instead."
             ),
-            GpuError::Lost { reason } => write!(
-                f,
-                "The GPU was lost ({reason}); the book continues on the CPU."
-            ),
+            GpuError::Lost { reason } => {
+                write!(f, "The GPU was lost ({reason}); the book continues on the CPU.")
+            }
             GpuError::Readback { detail } => {
                 write!(f, "Reading results back from the GPU failed: {detail}")
             }
@@ -94,9 +93,7 @@ impl Gpu {
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions::default())
             .await
-            .map_err(|err| GpuError::NoAdapter {
-                detail: err.to_string(),
-            })?;
+            .map_err(|err| GpuError::NoAdapter { detail: err.to_string() })?;
         let adapter_info = adapter.get_info();
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
@@ -119,17 +116,8 @@ impl Gpu {
     }
 
     /// Wraps a device that the caller already has.
-    pub fn from_device(
-        device: wgpu::Device,
-        queue: wgpu::Queue,
-        adapter_info: wgpu::AdapterInfo,
-    ) -> Gpu {
-        let gpu = Gpu {
-            device,
-            queue,
-            adapter_info,
-            lost: Arc::new(Mutex::new(None)),
-        };
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, adapter_info: wgpu::AdapterInfo) -> Gpu {
+        let gpu = Gpu { device, queue, adapter_info, lost: Arc::new(Mutex::new(None)) };
         gpu.on_lost(|_| {});
         gpu
     }
@@ -145,14 +133,13 @@ impl Gpu {
     /// new call replaces the previous callback. [`Gpu::lost`] works either way.)
     pub fn on_lost(&self, callback: impl Fn(String) + Send + 'static) {
         let lost = Arc::clone(&self.lost);
-        self.device
-            .set_device_lost_callback(move |reason, message| {
-                let reason = format!("{reason:?}: {message}");
-                if let Ok(mut slot) = lost.lock() {
-                    *slot = Some(reason.clone());
-                }
-                callback(reason);
-            });
+        self.device.set_device_lost_callback(move |reason, message| {
+            let reason = format!("{reason:?}: {message}");
+            if let Ok(mut slot) = lost.lock() {
+                *slot = Some(reason.clone());
+            }
+            callback(reason);
+        });
     }
 
     /// Whether the adapter is a software rasterizer (lavapipe natively, SwiftShader in
@@ -178,9 +165,7 @@ impl Gpu {
     /// Records `dispatches` in order into one compute pass and submits it. The GPU runs them
     /// one after another: each dispatch sees everything the previous ones wrote.
     pub fn run(&self, dispatches: &[&crate::kernel::Dispatch]) {
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
             for dispatch in dispatches {

@@ -51,11 +51,7 @@ impl Embedding {
         let dims = Self::dims(table, indices, out, accumulate)?;
         let count = (dims.rows * dims.width) as usize;
         let dims = uniform(gpu, "embedding dims", &dims);
-        Ok(self.gather.bind(
-            gpu,
-            &[&dims, indices, table, out],
-            [groups_for(count, GROUP), 1, 1],
-        ))
+        Ok(self.gather.bind(gpu, &[&dims, indices, table, out], [groups_for(count, GROUP), 1, 1]))
     }
 
     /// Binds d_table[v] = Σ over positions r with indices[r] = v of d_out[r] (or `+=` when
@@ -72,11 +68,7 @@ impl Embedding {
         let dims = Self::dims(d_table, indices, d_out, accumulate)?;
         let count = (dims.vocab * dims.width) as usize;
         let dims = uniform(gpu, "embedding dims", &dims);
-        Ok(self.scatter.bind(
-            gpu,
-            &[&dims, indices, d_out, d_table],
-            [groups_for(count, GROUP), 1, 1],
-        ))
+        Ok(self.scatter.bind(gpu, &[&dims, indices, d_out, d_table], [groups_for(count, GROUP), 1, 1]))
     }
 
     /// Checks that `table` is `[vocab, width]` and `rows` is `[indices, width]`.

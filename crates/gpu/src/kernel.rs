@@ -23,22 +23,18 @@ impl Kernel {
     /// shader's `@binding` declarations are the single source of truth for what it reads
     /// and writes.
     pub fn new(gpu: &Gpu, label: &'static str, sources: &[&str], entry_point: &str) -> Kernel {
-        let module = gpu
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(sources.join("\n").into()),
-            });
-        let pipeline = gpu
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(label),
-                layout: None,
-                module: &module,
-                entry_point: Some(entry_point),
-                compilation_options: Default::default(),
-                cache: None,
-            });
+        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(sources.join("\n").into()),
+        });
+        let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry_point),
+            compilation_options: Default::default(),
+            cache: None,
+        });
         Kernel { pipeline, label }
     }
 
@@ -48,22 +44,14 @@ impl Kernel {
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
-            .map(|(i, buffer)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: buffer.resource(),
-            })
+            .map(|(i, buffer)| wgpu::BindGroupEntry { binding: i as u32, resource: buffer.resource() })
             .collect();
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(self.label),
             layout: &self.pipeline.get_bind_group_layout(0),
             entries: &entries,
         });
-        Dispatch {
-            pipeline: self.pipeline.clone(),
-            bind_group,
-            workgroups,
-            label: self.label,
-        }
+        Dispatch { pipeline: self.pipeline.clone(), bind_group, workgroups, label: self.label }
     }
 }
 
@@ -137,10 +125,9 @@ pub fn groups_for(count: usize, per_group: u32) -> u32 {
 /// the WGSL `struct` field by field.
 pub fn uniform<T: bytemuck::Pod>(gpu: &Gpu, label: &str, settings: &T) -> wgpu::Buffer {
     use wgpu::util::DeviceExt;
-    gpu.device
-        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: bytemuck::bytes_of(settings),
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        })
+    gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some(label),
+        contents: bytemuck::bytes_of(settings),
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    })
 }

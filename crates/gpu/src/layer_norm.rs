@@ -67,13 +67,8 @@ impl LayerNorm {
         let (rows, d) = check(x, gamma, beta, saved, y)?;
         let dims = uniform(gpu, "layer norm dims", &Self::dims(rows, d, eps, false));
         Ok([
-            self.normalize
-                .bind(gpu, &[&dims, x, saved], [groups_for(rows, GROUP), 1, 1]),
-            self.scale_shift.bind(
-                gpu,
-                &[&dims, saved, gamma, beta, y],
-                [groups_for(rows * d, GROUP), 1, 1],
-            ),
+            self.normalize.bind(gpu, &[&dims, x, saved], [groups_for(rows, GROUP), 1, 1]),
+            self.scale_shift.bind(gpu, &[&dims, saved, gamma, beta, y], [groups_for(rows * d, GROUP), 1, 1]),
         ])
     }
 
@@ -106,21 +101,12 @@ impl LayerNorm {
                 &[&dims, saved, dy, d_gamma, d_beta],
                 [groups_for(d, GROUP), 1, 1],
             ),
-            self.backward_input.bind(
-                gpu,
-                &[&dims, saved, gamma, dy, dx],
-                [groups_for(rows, GROUP), 1, 1],
-            ),
+            self.backward_input.bind(gpu, &[&dims, saved, gamma, dy, dx], [groups_for(rows, GROUP), 1, 1]),
         ])
     }
 
     fn dims(rows: usize, d: usize, eps: f32, accumulate: bool) -> Dims {
-        Dims {
-            rows: rows as u32,
-            d: d as u32,
-            eps,
-            accumulate: accumulate as u32,
-        }
+        Dims { rows: rows as u32, d: d as u32, eps, accumulate: accumulate as u32 }
     }
 }
 
@@ -139,10 +125,8 @@ fn check(
             shape_str(&x.shape)
         )));
     };
-    let fits = gamma.shape == [d]
-        && beta.shape == [d]
-        && y.shape == x.shape
-        && saved.shape == [rows * d + rows];
+    let fits =
+        gamma.shape == [d] && beta.shape == [d] && y.shape == x.shape && saved.shape == [rows * d + rows];
     if !fits {
         return Err(ShapeError::new(format!(
             "layer_norm: x {} needs γ and β of [{d}], an output like x and saved [{}]; got {}, \

@@ -31,9 +31,7 @@ impl Matmul {
     pub const TILE: u32 = 32;
 
     pub fn new(gpu: &Gpu) -> Matmul {
-        Matmul {
-            kernel: Kernel::new(gpu, "matmul", &[include_str!("matmul.wgsl")], "main"),
-        }
+        Matmul { kernel: Kernel::new(gpu, "matmul", &[include_str!("matmul.wgsl")], "main") }
     }
 
     /// Binds C = op(A)·op(B). `a` and `b` are matrices as stored (op transposes them when

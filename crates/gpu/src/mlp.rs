@@ -101,18 +101,8 @@ impl Batch {
             k.matmul.bind(gpu, &a1, false, &p.w2, false, &logits)?,
             k.add_bias.bind(gpu, &logits, &p.b2)?,
         ];
-        let to_probs = k
-            .activations
-            .bind_forward(gpu, Activation::Sigmoid, &logits, &probs)?;
-        Ok(Batch {
-            x,
-            z1,
-            a1,
-            logits,
-            probs,
-            forward,
-            to_probs,
-        })
+        let to_probs = k.activations.bind_forward(gpu, Activation::Sigmoid, &logits, &probs)?;
+        Ok(Batch { x, z1, a1, logits, probs, forward, to_probs })
     }
 
     /// The forward pass and the sigmoid, then a copy of the probabilities to the CPU.
@@ -204,10 +194,8 @@ impl GpuMlp {
             k.matmul.bind(gpu, &b.a1, true, &d_logits, false, &g.w2)?,
             k.col_sum.bind(gpu, &d_logits, &g.b2)?,
             // Back into the hidden layer: da1 = dlogits·W2ᵀ, then dz1 = da1 · f'(z1).
-            k.matmul
-                .bind(gpu, &d_logits, false, &p.w2, true, &d_hidden)?,
-            k.activations
-                .bind_backward(gpu, config.activation, &b.z1, &d_hidden)?,
+            k.matmul.bind(gpu, &d_logits, false, &p.w2, true, &d_hidden)?,
+            k.activations.bind_backward(gpu, config.activation, &b.z1, &d_hidden)?,
             // Hidden layer: dW1 = xᵀ·dz1, db1 = column sums of dz1.
             k.matmul.bind(gpu, &b.x, true, &d_hidden, false, &g.w1)?,
             k.col_sum.bind(gpu, &d_hidden, &g.b1)?,
@@ -217,10 +205,7 @@ impl GpuMlp {
         step.push(k.optim.bind_tick(gpu, &optimizer));
         for (param, grad) in p.all().into_iter().zip(g.all()) {
             let moments = Optim::moments(gpu, param.len());
-            step.push(
-                k.optim
-                    .bind_update(gpu, &optimizer, param, grad, &moments)?,
-            );
+            step.push(k.optim.bind_update(gpu, &optimizer, param, grad, &moments)?);
         }
 
         Ok(GpuMlp {
@@ -251,9 +236,7 @@ impl GpuMlp {
         if self.history.len() < steps {
             self.history = GpuTensor::zeros(gpu, "loss history", &[steps]);
         }
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         for i in 0..steps {
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
@@ -310,19 +293,11 @@ impl GpuMlp {
             .expect("a list of 2-D points is an [n, 2] matrix");
         let grid = match self.grid.take() {
             Some(grid) if grid.x.shape == x.shape => {
-                grid.x
-                    .write(gpu, &x)
-                    .expect("the shapes were just compared");
+                grid.x.write(gpu, &x).expect("the shapes were just compared");
                 grid
             }
-            _ => Batch::new(
-                gpu,
-                &self.kernels,
-                self.config.activation,
-                &self.params,
-                points,
-            )
-            .expect("the grid's shapes follow from the network's"),
+            _ => Batch::new(gpu, &self.kernels, self.config.activation, &self.params, points)
+                .expect("the grid's shapes follow from the network's"),
         };
         let probs = grid.predict(gpu);
         self.grid = Some(grid);

@@ -46,50 +46,15 @@ impl Settings {
         };
         match method {
             Method::Sgd => zero,
-            Method::Momentum { beta } => Settings {
-                method: 1,
-                beta1: beta,
-                ..zero
-            },
-            Method::RmsProp { beta, eps } => Settings {
-                method: 2,
-                beta2: beta,
-                eps,
-                ..zero
-            },
-            Method::Adam { beta1, beta2, eps } => Settings {
-                method: 3,
-                beta1,
-                beta2,
-                eps,
-                ..zero
-            },
-            Method::AdamL2 {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => Settings {
-                method: 4,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                ..zero
-            },
-            Method::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-            } => Settings {
-                method: 5,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                ..zero
-            },
+            Method::Momentum { beta } => Settings { method: 1, beta1: beta, ..zero },
+            Method::RmsProp { beta, eps } => Settings { method: 2, beta2: beta, eps, ..zero },
+            Method::Adam { beta1, beta2, eps } => Settings { method: 3, beta1, beta2, eps, ..zero },
+            Method::AdamL2 { beta1, beta2, eps, weight_decay } => {
+                Settings { method: 4, beta1, beta2, eps, weight_decay, ..zero }
+            }
+            Method::AdamW { beta1, beta2, eps, weight_decay } => {
+                Settings { method: 5, beta1, beta2, eps, weight_decay, ..zero }
+            }
         }
     }
 }
@@ -134,26 +99,14 @@ impl OptimizerShared {
     /// Starts at t = 0, so β^t = 1.
     pub fn new(gpu: &Gpu, method: Method, lr: f32) -> OptimizerShared {
         use wgpu::util::DeviceExt;
-        let start = StepCount {
-            t: 0,
-            beta1_power: 1.0,
-            beta2_power: 1.0,
-            lr,
-            grad_scale: 1.0,
-            grad_norm: 0.0,
-        };
-        let counter = gpu
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("step counter"),
-                contents: bytemuck::bytes_of(&start),
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            });
-        OptimizerShared {
-            method,
-            lr,
-            counter,
-        }
+        let start =
+            StepCount { t: 0, beta1_power: 1.0, beta2_power: 1.0, lr, grad_scale: 1.0, grad_norm: 0.0 };
+        let counter = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("step counter"),
+            contents: bytemuck::bytes_of(&start),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        });
+        OptimizerShared { method, lr, counter }
     }
 
     /// Reads the step state back (after everything submitted so far).
@@ -161,12 +114,7 @@ impl OptimizerShared {
         let words = read_back(gpu, &self.counter, 6);
         async move {
             let words = words.await?;
-            Ok(StepState {
-                t: words[0].to_bits(),
-                lr: words[3],
-                grad_scale: words[4],
-                grad_norm: words[5],
-            })
+            Ok(StepState { t: words[0].to_bits(), lr: words[3], grad_scale: words[4], grad_norm: words[5] })
         }
     }
 }
@@ -209,8 +157,7 @@ impl ScheduleTable {
         }
         let mut words = vec![f32::from_bits(first_step)];
         words.extend_from_slice(lrs);
-        gpu.queue
-            .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&words));
+        gpu.queue.write_buffer(&self.buffer, 0, bytemuck::cast_slice(&words));
         Ok(())
     }
 }
@@ -244,8 +191,7 @@ impl Optim {
     pub fn bind_tick(&self, gpu: &Gpu, shared: &OptimizerShared) -> Dispatch {
         let settings = Settings::new(shared.method, shared.lr, 0);
         let settings = uniform(gpu, "optim tick settings", &settings);
-        self.tick
-            .bind(gpu, &[&settings, &shared.counter], [1, 1, 1])
+        self.tick.bind(gpu, &[&settings, &shared.counter], [1, 1, 1])
     }
 
     /// Binds t ← t + 1 with this step's learning rate taken from `schedule` (record it once
@@ -258,11 +204,7 @@ impl Optim {
     ) -> Dispatch {
         let settings = Settings::new(shared.method, shared.lr, 0);
         let settings = uniform(gpu, "optim tick settings", &settings);
-        self.tick_scheduled.bind(
-            gpu,
-            &[&settings, &shared.counter, &schedule.buffer],
-            [1, 1, 1],
-        )
+        self.tick_scheduled.bind(gpu, &[&settings, &shared.counter, &schedule.buffer], [1, 1, 1])
     }
 
     /// Binds global gradient-norm clipping: measures ‖g‖ over `all_grads` (every gradient of
@@ -276,14 +218,10 @@ impl Optim {
         all_grads: &GpuTensor,
         max_norm: f32,
     ) -> Dispatch {
-        let settings = Settings {
-            max_norm,
-            ..Settings::new(shared.method, shared.lr, all_grads.len())
-        };
+        let settings = Settings { max_norm, ..Settings::new(shared.method, shared.lr, all_grads.len()) };
         let settings = uniform(gpu, "optim clip settings", &settings);
         // One workgroup: see the note above `clip` in optim.wgsl.
-        self.clip
-            .bind(gpu, &[&settings, &shared.counter, all_grads], [1, 1, 1])
+        self.clip.bind(gpu, &[&settings, &shared.counter, all_grads], [1, 1, 1])
     }
 
     /// Binds one update of `params` from `grads`. `moments` is this tensor's state from
@@ -297,9 +235,7 @@ impl Optim {
         moments: &GpuTensor,
     ) -> Result<Dispatch, ShapeError> {
         let decay = match shared.method {
-            Method::AdamL2 { weight_decay, .. } | Method::AdamW { weight_decay, .. } => {
-                weight_decay
-            }
+            Method::AdamL2 { weight_decay, .. } | Method::AdamW { weight_decay, .. } => weight_decay,
             _ => 0.0,
         };
         self.bind_update_with_decay(gpu, shared, decay, params, grads, moments)
@@ -328,10 +264,7 @@ impl Optim {
                 shape_str(&moments.shape)
             )));
         }
-        let settings = Settings {
-            weight_decay,
-            ..Settings::new(shared.method, shared.lr, len)
-        };
+        let settings = Settings { weight_decay, ..Settings::new(shared.method, shared.lr, len) };
         let settings = uniform(gpu, "optim settings", &settings);
         Ok(self.update.bind(
             gpu,

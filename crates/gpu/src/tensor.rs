@@ -37,16 +37,10 @@ impl GpuTensor {
             label: Some(label),
             // An empty binding is not allowed, so an empty tensor still gets one element.
             size: 4 * len.max(1) as u64,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        GpuTensor {
-            shape: shape.to_vec(),
-            buffer,
-            offset: 0,
-        }
+        GpuTensor { shape: shape.to_vec(), buffer, offset: 0 }
     }
 
     /// One buffer holding a tensor of each of `shapes`, zeros, each starting on a 256-byte
@@ -97,9 +91,7 @@ impl GpuTensor {
     /// Uploads a CPU tensor.
     pub fn from_tensor(gpu: &Gpu, label: &str, tensor: &Tensor) -> GpuTensor {
         let gpu_tensor = GpuTensor::zeros(gpu, label, &tensor.shape);
-        gpu_tensor
-            .write(gpu, tensor)
-            .expect("the shapes are equal by construction");
+        gpu_tensor.write(gpu, tensor).expect("the shapes are equal by construction");
         gpu_tensor
     }
 
@@ -114,11 +106,7 @@ impl GpuTensor {
             )));
         }
         if !tensor.is_empty() {
-            gpu.queue.write_buffer(
-                &self.buffer,
-                self.offset,
-                bytemuck::cast_slice(&tensor.data),
-            );
+            gpu.queue.write_buffer(&self.buffer, self.offset, bytemuck::cast_slice(&tensor.data));
         }
         Ok(())
     }
@@ -182,9 +170,7 @@ pub fn read_back_from(
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    let mut encoder = gpu
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+    let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
     if bytes > 0 {
         encoder.copy_buffer_to_buffer(source, offset, &staging, 0, bytes);
     }
@@ -210,9 +196,7 @@ pub fn read_back_from(
             .map_err(|_| failed("the map request was dropped".into()))?
             .map_err(|err| failed(err.to_string()))?;
         let data = {
-            let view = staging
-                .get_mapped_range(..)
-                .map_err(|err| failed(err.to_string()))?;
+            let view = staging.get_mapped_range(..).map_err(|err| failed(err.to_string()))?;
             // Collect rather than cast: the mapped bytes need not be aligned for f32.
             bytemuck::pod_collect_to_vec::<u8, f32>(&view[..4 * len])
         };
@@ -244,9 +228,7 @@ impl GpuIndices {
     /// first).
     pub fn from_slice(gpu: &Gpu, label: &str, indices: &[usize]) -> GpuIndices {
         let gpu_indices = GpuIndices::zeros(gpu, label, indices.len());
-        gpu_indices
-            .write(gpu, indices)
-            .expect("the lengths are equal by construction");
+        gpu_indices.write(gpu, indices).expect("the lengths are equal by construction");
         gpu_indices
     }
 
@@ -261,8 +243,7 @@ impl GpuIndices {
         }
         if !indices.is_empty() {
             let words: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
-            gpu.queue
-                .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&words));
+            gpu.queue.write_buffer(&self.buffer, 0, bytemuck::cast_slice(&words));
         }
         Ok(())
     }

@@ -265,10 +265,7 @@ struct Pass {
 /// The batch's strided views for attention: heads of `[N, d_model]` matrices and the B·H
 /// square weight matrices.
 fn attention_views(c: &TransformerConfig, t: usize) -> (View, View) {
-    (
-        View::heads(t, c.d_model, c.n_heads),
-        View::stacked(t, t, c.n_heads),
-    )
+    (View::heads(t, c.d_model, c.n_heads), View::stacked(t, t, c.n_heads))
 }
 
 impl Pass {
@@ -288,9 +285,7 @@ impl Pass {
             ids: GpuIndices::zeros(gpu, "token ids", n),
             positions: GpuIndices::from_slice(gpu, "positions", &positions),
             x0: GpuTensor::zeros(gpu, "embeddings", &[n, d]),
-            layers: (0..c.n_layers)
-                .map(|_| LayerActivations::new(gpu, c, b, t))
-                .collect(),
+            layers: (0..c.n_layers).map(|_| LayerActivations::new(gpu, c, b, t)).collect(),
             final_saved: LayerNorm::saved(gpu, n, d),
             final_out: GpuTensor::zeros(gpu, "final layer norm", &[n, d]),
             logits: GpuTensor::zeros(gpu, "logits", &[n, c.vocab]),
@@ -342,10 +337,8 @@ impl Pass {
         let (token_embedding, position_embedding) = (&params[0], &params[1]);
         let mut run = vec![
             // x0 = E[ids] + P[positions]
-            k.embedding
-                .bind_gather(gpu, token_embedding, &self.ids, &self.x0, false)?,
-            k.embedding
-                .bind_gather(gpu, position_embedding, &self.positions, &self.x0, true)?,
+            k.embedding.bind_gather(gpu, token_embedding, &self.ids, &self.x0, false)?,
+            k.embedding.bind_gather(gpu, position_embedding, &self.positions, &self.x0, true)?,
         ];
         for (l, acts) in self.layers.iter().enumerate() {
             let p = layer_params(params, l);
@@ -420,8 +413,7 @@ impl Pass {
             run.extend([
                 linear(ffn_in, p.w1, &acts.z)?,
                 k.add_bias.bind(gpu, &acts.z, p.b1)?,
-                k.activations
-                    .bind_forward(gpu, function(c.activation), &acts.z, &acts.a)?,
+                k.activations.bind_forward(gpu, function(c.activation), &acts.z, &acts.a)?,
                 linear(&acts.a, p.w2, &acts.sum2)?,
                 k.add_bias.bind(gpu, &acts.sum2, p.b2)?,
                 k.add.bind(gpu, stream, &acts.sum2)?,
@@ -532,9 +524,7 @@ fn bind_backward(
         )
     };
     let (token_embedding, d_token_embedding) = (&params[0], &grads[0]);
-    let mut run = vec![k
-        .cross_entropy
-        .bind(gpu, &pass.logits, targets, &s.loss, &s.d_logits)?];
+    let mut run = vec![k.cross_entropy.bind(gpu, &pass.logits, targets, &s.loss, &s.d_logits)?];
     // The tied output layer: dE = dlogitsᵀ·h (the first share of E's gradient), dh = dlogits·E.
     run.push(k.matmul.bind(
         gpu,
@@ -568,11 +558,7 @@ fn bind_backward(
     // Now g = dL/d(last layer's output). Walk the layers backward; each leaves
     // g = dL/d(its input).
     for l in (0..c.n_layers).rev() {
-        let (acts, p, dp) = (
-            &pass.layers[l],
-            layer_params(params, l),
-            layer_params(grads, l),
-        );
+        let (acts, p, dp) = (&pass.layers[l], layer_params(params, l), layer_params(grads, l));
         let x = pass.layer_input(c.norm, l);
         // The gradient arriving at the FFN's output (sum2) and where dL/d(FFN input) goes.
         let (d_sum2, d_ffn_in) = match c.norm {
@@ -600,8 +586,7 @@ fn bind_backward(
             k.col_sum.bind(gpu, d_sum2, dp.b2)?,
             weight_grad(&acts.a, d_sum2, dp.w2)?,
             input_grad(d_sum2, p.w2, &s.dz, false)?,
-            k.activations
-                .bind_backward(gpu, function(c.activation), &acts.z, &s.dz)?,
+            k.activations.bind_backward(gpu, function(c.activation), &acts.z, &s.dz)?,
             k.col_sum.bind(gpu, &s.dz, dp.b1)?,
             weight_grad(ffn_in, &s.dz, dp.w1)?,
             // Post-norm adds onto the residual's share already in tmp.
@@ -640,18 +625,9 @@ fn bind_backward(
             weight_grad(&acts.heads, &s.g, dp.w_o)?,
             input_grad(&s.g, p.w_o, &s.d_heads, false)?,
             // Per head: dP = dO·Vᵀ, dV = Pᵀ·dO, dS from the softmax, dQ = dS·K, dK = dSᵀ·Q.
-            per_head(
-                (&s.d_heads, heads),
-                (&acts.v, heads.t()),
-                (&s.d_probs, square),
-            )?,
-            per_head(
-                (&acts.probs, square.t()),
-                (&s.d_heads, heads),
-                (&s.dv, heads),
-            )?,
-            k.softmax
-                .bind_backward(gpu, &acts.probs, &s.d_probs, t, scale)?,
+            per_head((&s.d_heads, heads), (&acts.v, heads.t()), (&s.d_probs, square))?,
+            per_head((&acts.probs, square.t()), (&s.d_heads, heads), (&s.dv, heads))?,
+            k.softmax.bind_backward(gpu, &acts.probs, &s.d_probs, t, scale)?,
             per_head((&s.d_probs, square), (&acts.k, heads), (&s.dq, heads))?,
             per_head((&s.d_probs, square.t()), (&acts.q, heads), (&s.dk, heads))?,
             weight_grad(attn_in, &s.dv, dp.w_v)?,
@@ -685,10 +661,8 @@ fn bind_backward(
     }
     // g = dL/dx0. The embeddings: E's second share, and P's only one.
     run.extend([
-        k.embedding
-            .bind_scatter(gpu, &s.g, &pass.ids, d_token_embedding, true)?,
-        k.embedding
-            .bind_scatter(gpu, &s.g, &pass.positions, &grads[1], false)?,
+        k.embedding.bind_scatter(gpu, &s.g, &pass.ids, d_token_embedding, true)?,
+        k.embedding.bind_scatter(gpu, &s.g, &pass.positions, &grads[1], false)?,
     ]);
     Ok(run)
 }
@@ -704,20 +678,15 @@ fn is_decayed(shape: &[usize]) -> bool {
 /// placed first: returns the whole buffer, a view per shape in the order given, and where
 /// the decayed group ends (the rest of the buffer is the other group). Each group is then
 /// one contiguous range, which one optimizer launch covers with its own weight decay.
-fn pack_matrices_first(
-    gpu: &Gpu,
-    label: &str,
-    shapes: &[Vec<usize>],
-) -> (GpuTensor, Vec<GpuTensor>, usize) {
+fn pack_matrices_first(gpu: &Gpu, label: &str, shapes: &[Vec<usize>]) -> (GpuTensor, Vec<GpuTensor>, usize) {
     let (decayed, others): (Vec<usize>, Vec<usize>) =
         (0..shapes.len()).partition(|&i| is_decayed(&shapes[i]));
     let order: Vec<usize> = decayed.iter().chain(&others).copied().collect();
     let in_buffer: Vec<Vec<usize>> = order.iter().map(|&i| shapes[i].clone()).collect();
     let (whole, packed) = GpuTensor::packed(gpu, label, &in_buffer);
     // Where the first tensor of the other group starts, in f32.
-    let boundary = packed
-        .get(decayed.len())
-        .map_or(whole.len(), |first_other| first_other.offset() as usize / 4);
+    let boundary =
+        packed.get(decayed.len()).map_or(whole.len(), |first_other| first_other.offset() as usize / 4);
     let mut views: Vec<Option<GpuTensor>> = (0..shapes.len()).map(|_| None).collect();
     for (&i, view) in order.iter().zip(packed) {
         views[i] = Some(view);
@@ -808,11 +777,7 @@ impl GpuTransformer {
         Ok(GpuTransformer::bind(gpu, model, settings)?)
     }
 
-    fn bind(
-        gpu: &Gpu,
-        model: &Transformer,
-        settings: TrainSettings,
-    ) -> ShapeResult<GpuTransformer> {
+    fn bind(gpu: &Gpu, model: &Transformer, settings: TrainSettings) -> ShapeResult<GpuTransformer> {
         let c = model.config;
         let kernels = Kernels {
             matmul: BatchedMatmul::new(gpu),
@@ -852,36 +817,21 @@ impl GpuTransformer {
             dz: GpuTensor::zeros(gpu, "dz", &[n, c.d_ff]),
         };
         let mut forward_backward = train_pass.forward.clone();
-        forward_backward.extend(bind_backward(
-            gpu,
-            k,
-            &c,
-            &train_pass,
-            &targets,
-            &params,
-            &grads,
-            &scratch,
-        )?);
+        forward_backward.extend(bind_backward(gpu, k, &c, &train_pass, &targets, &params, &grads, &scratch)?);
 
         let first_lr = settings.schedule.lr_at(0);
         let optimizer = OptimizerShared::new(gpu, settings.method, first_lr);
-        let clip = settings
-            .max_grad_norm
-            .map(|max_norm| k.optim.bind_clip(gpu, &optimizer, &all_grads, max_norm));
+        let clip =
+            settings.max_grad_norm.map(|max_norm| k.optim.bind_clip(gpu, &optimizer, &all_grads, max_norm));
         let schedule = ScheduleTable::new(gpu, 1);
         let tick = k.optim.bind_tick_scheduled(gpu, &optimizer, &schedule);
         // Two updates sharing the step count: the matrices with the method's weight decay,
         // then the rest (biases, layer-norm gains and shifts) with none.
         let decay = match settings.method {
-            Method::AdamL2 { weight_decay, .. } | Method::AdamW { weight_decay, .. } => {
-                weight_decay
-            }
+            Method::AdamL2 { weight_decay, .. } | Method::AdamW { weight_decay, .. } => weight_decay,
             _ => 0.0,
         };
-        let groups = [
-            (0, matrices, decay),
-            (matrices, all_params.len() - matrices, 0.0),
-        ];
+        let groups = [(0, matrices, decay), (matrices, all_params.len() - matrices, 0.0)];
         let mut update = vec![];
         for (start, len, decay) in groups.into_iter().filter(|&(_, len, _)| len > 0) {
             let group = all_params.range(start, len)?;
@@ -938,12 +888,7 @@ impl GpuTransformer {
             )));
         }
         let vocab = self.config.vocab;
-        if let Some(id) = batch
-            .inputs
-            .iter()
-            .chain(&batch.targets)
-            .find(|&&id| id >= vocab)
-        {
+        if let Some(id) = batch.inputs.iter().chain(&batch.targets).find(|&&id| id >= vocab) {
             return Err(ModelError::invalid(format!(
                 "token id {id} is outside the vocabulary of {vocab} tokens"
             )));
@@ -970,9 +915,7 @@ impl GpuTransformer {
         }
         if self.schedule.capacity() < steps {
             self.schedule = ScheduleTable::new(gpu, steps);
-            self.tick = self
-                .optim
-                .bind_tick_scheduled(gpu, &self.optimizer, &self.schedule);
+            self.tick = self.optim.bind_tick_scheduled(gpu, &self.optimizer, &self.schedule);
         }
         if self.history.len() < steps {
             self.history = GpuTensor::zeros(gpu, "loss history", &[steps]);
@@ -982,34 +925,17 @@ impl GpuTransformer {
             .flat_map(|batch| batch.inputs.iter().chain(&batch.targets))
             .map(|&id| id as u32)
             .collect();
-        gpu.queue
-            .write_buffer(&self.chunk_ids, 0, bytemuck::cast_slice(&ids));
-        let lrs: Vec<f32> = (0..steps as u64)
-            .map(|i| self.settings.schedule.lr_at(self.steps + i))
-            .collect();
+        gpu.queue.write_buffer(&self.chunk_ids, 0, bytemuck::cast_slice(&ids));
+        let lrs: Vec<f32> = (0..steps as u64).map(|i| self.settings.schedule.lr_at(self.steps + i)).collect();
         self.schedule.write(gpu, self.steps as u32, &lrs)?;
 
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         let bytes = 4 * n as u64;
         for i in 0..steps {
             // This step's inputs and targets into the buffers the launches read.
             let start = 2 * bytes * i as u64;
-            encoder.copy_buffer_to_buffer(
-                &self.chunk_ids,
-                start,
-                self.train_pass.ids.buffer(),
-                0,
-                bytes,
-            );
-            encoder.copy_buffer_to_buffer(
-                &self.chunk_ids,
-                start + bytes,
-                self.targets.buffer(),
-                0,
-                bytes,
-            );
+            encoder.copy_buffer_to_buffer(&self.chunk_ids, start, self.train_pass.ids.buffer(), 0, bytes);
+            encoder.copy_buffer_to_buffer(&self.chunk_ids, start + bytes, self.targets.buffer(), 0, bytes);
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
                 for dispatch in self.step_dispatches() {
@@ -1017,13 +943,7 @@ impl GpuTransformer {
                 }
             }
             let slot = 4 * i as wgpu::BufferAddress;
-            encoder.copy_buffer_to_buffer(
-                self.scratch.loss.buffer(),
-                0,
-                self.history.buffer(),
-                slot,
-                4,
-            );
+            encoder.copy_buffer_to_buffer(self.scratch.loss.buffer(), 0, self.history.buffer(), slot, 4);
         }
         gpu.queue.submit([encoder.finish()]);
         self.history_len = steps;
@@ -1033,11 +953,7 @@ impl GpuTransformer {
 
     /// Everything one training step records, in order.
     fn step_dispatches(&self) -> impl Iterator<Item = &Dispatch> {
-        self.forward_backward
-            .iter()
-            .chain(&self.clip)
-            .chain([&self.tick])
-            .chain(&self.update)
+        self.forward_backward.iter().chain(&self.clip).chain([&self.tick]).chain(&self.update)
     }
 
     /// Every launch one training step records, in order (the token ids are copied in
@@ -1052,8 +968,7 @@ impl GpuTransformer {
     pub fn loss_and_grads(
         &self,
         batch: &Batch,
-    ) -> Result<impl Future<Output = Result<(f32, Vec<Tensor>), GpuError>> + 'static, ModelError>
-    {
+    ) -> Result<impl Future<Output = Result<(f32, Vec<Tensor>), GpuError>> + 'static, ModelError> {
         self.check(batch)?;
         let gpu = &self.gpu;
         self.train_pass.ids.write(gpu, &batch.inputs)?;
@@ -1096,11 +1011,8 @@ impl GpuTransformer {
     /// The current weights as the engine's model, to go on on the CPU or to compare.
     pub fn read_model(&self) -> impl Future<Output = Result<Transformer, GpuError>> + 'static {
         let whole = self.all_params.read(&self.gpu);
-        let views: Vec<(u64, Vec<usize>)> = self
-            .params
-            .iter()
-            .map(|p| (p.offset() / 4, p.shape.clone()))
-            .collect();
+        let views: Vec<(u64, Vec<usize>)> =
+            self.params.iter().map(|p| (p.offset() / 4, p.shape.clone())).collect();
         let config = self.config;
         async move {
             let whole = whole.await?;
@@ -1108,14 +1020,10 @@ impl GpuTransformer {
             for (start, shape) in views {
                 let len: usize = shape.iter().product();
                 let start = start as usize;
-                params.push(Tensor::from_vec(
-                    &shape,
-                    whole.data[start..start + len].to_vec(),
-                )?);
+                params.push(Tensor::from_vec(&shape, whole.data[start..start + len].to_vec())?);
             }
-            Transformer::from_params(config, params).map_err(|err| GpuError::Readback {
-                detail: err.to_string(),
-            })
+            Transformer::from_params(config, params)
+                .map_err(|err| GpuError::Readback { detail: err.to_string() })
         }
     }
 

@@ -12,13 +12,12 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{
-    activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs,
-    bce_reference, grid_config, grids, largest_difference, matmul_case, moons_configs,
-    optimizer_grads, optimizer_methods, random, training_configs, weights_of, Tolerance,
-    MATMUL_CASES, MATMUL_TILE_EDGE_CASES,
-};
 use common::*;
+use common::{
+    activation_inputs, activation_reference, activation_tolerance, assert_close, bce_inputs, bce_reference,
+    grid_config, grids, largest_difference, matmul_case, moons_configs, optimizer_grads, optimizer_methods,
+    random, training_configs, weights_of, Tolerance, MATMUL_CASES, MATMUL_TILE_EDGE_CASES,
+};
 use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 use engine::optim::{clip_grad_norm, Method, Optimizer};
 use engine::tensor::{self, Tensor};
@@ -71,11 +70,7 @@ fn read(t: &GpuTensor) -> Tensor {
 #[test]
 fn an_adapter_is_found() {
     let gpu = gpu();
-    println!(
-        "running on {} (software: {})",
-        gpu.describe(),
-        gpu.is_software()
-    );
+    println!("running on {} (software: {})", gpu.describe(), gpu.is_software());
     assert!(!gpu.adapter_info.name.is_empty());
     assert_eq!(gpu.lost(), None);
 }
@@ -90,15 +85,10 @@ fn a_destroyed_device_reports_itself_lost() {
     });
     own.device.destroy();
     let _ = own.device.poll(wgpu::PollType::wait_indefinitely());
-    let reason = receiver
-        .recv_timeout(std::time::Duration::from_secs(10))
-        .expect("the lost callback runs");
+    let reason = receiver.recv_timeout(std::time::Duration::from_secs(10)).expect("the lost callback runs");
     assert!(reason.contains("Destroyed"), "{reason}");
     assert_eq!(own.lost(), Some(reason));
-    let message = GpuError::Lost {
-        reason: "Destroyed".into(),
-    }
-    .to_string();
+    let message = GpuError::Lost { reason: "Destroyed".into() }.to_string();
     assert!(message.contains("continues on the CPU"), "{message}");
 }
 
@@ -111,9 +101,7 @@ fn check_matmul(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bo
     let case = matmul_case(m, k, n, transpose_a, transpose_b);
     let c = GpuTensor::zeros(gpu(), "c", &[m, n]);
     let (a_gpu, b_gpu) = (upload(&case.a), upload(&case.b));
-    let dispatch = Matmul::new(gpu())
-        .bind(gpu(), &a_gpu, transpose_a, &b_gpu, transpose_b, &c)
-        .unwrap();
+    let dispatch = Matmul::new(gpu()).bind(gpu(), &a_gpu, transpose_a, &b_gpu, transpose_b, &c).unwrap();
     gpu().run(&[&dispatch]);
     let result = read(&c);
     assert_eq!(result.shape, case.cpu.shape, "{}", case.what);
@@ -139,21 +127,9 @@ fn matmul_explains_a_shape_mismatch() {
     let a = GpuTensor::zeros(gpu(), "a", &[2, 3]);
     let b = GpuTensor::zeros(gpu(), "b", &[2, 4]);
     let c = GpuTensor::zeros(gpu(), "c", &[2, 4]);
-    let err = Matmul::new(gpu())
-        .bind(gpu(), &a, false, &b, false, &c)
-        .unwrap_err();
-    assert_eq!(
-        err.message,
-        "matmul: [2, 3] x [2, 4] does not give [2, 4] (inner dimensions 3 and 2)"
-    );
-    let ok = Matmul::new(gpu()).bind(
-        gpu(),
-        &a,
-        true,
-        &b,
-        false,
-        &GpuTensor::zeros(gpu(), "c", &[3, 4]),
-    );
+    let err = Matmul::new(gpu()).bind(gpu(), &a, false, &b, false, &c).unwrap_err();
+    assert_eq!(err.message, "matmul: [2, 3] x [2, 4] does not give [2, 4] (inner dimensions 3 and 2)");
+    let ok = Matmul::new(gpu()).bind(gpu(), &a, true, &b, false, &GpuTensor::zeros(gpu(), "c", &[3, 4]));
     assert!(ok.is_ok());
 }
 
@@ -192,28 +168,14 @@ fn activations_match_the_autograd() {
     let (x, dy) = activation_inputs();
     for kind in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
         let (y_cpu, dx_cpu) = activation_reference(kind, &x, &dy);
-        let (x_gpu, y_gpu, grad) = (
-            upload(&x),
-            GpuTensor::zeros(gpu(), "y", &x.shape),
-            upload(&dy),
-        );
+        let (x_gpu, y_gpu, grad) = (upload(&x), GpuTensor::zeros(gpu(), "y", &x.shape), upload(&dy));
         let forward = kernels.bind_forward(gpu(), kind, &x_gpu, &y_gpu).unwrap();
         let backward = kernels.bind_backward(gpu(), kind, &x_gpu, &grad).unwrap();
         gpu().run(&[&forward, &backward]);
 
         let tol = activation_tolerance(kind);
-        assert_close(
-            &format!("{kind:?} forward"),
-            &read(&y_gpu).data,
-            &y_cpu.data,
-            tol,
-        );
-        assert_close(
-            &format!("{kind:?} backward"),
-            &read(&grad).data,
-            &dx_cpu.data,
-            tol,
-        );
+        assert_close(&format!("{kind:?} forward"), &read(&y_gpu).data, &y_cpu.data, tol);
+        assert_close(&format!("{kind:?} backward"), &read(&grad).data, &dx_cpu.data, tol);
     }
 }
 
@@ -231,9 +193,7 @@ fn bce_matches_the_autograd() {
         let (z_gpu, y_gpu) = (upload(&logits), upload(&targets));
         let loss_gpu = GpuTensor::zeros(gpu(), "loss", &[1]);
         let grad_gpu = GpuTensor::zeros(gpu(), "grad", &logits.shape);
-        let dispatch = kernel
-            .bind(gpu(), &z_gpu, &y_gpu, &loss_gpu, &grad_gpu)
-            .unwrap();
+        let dispatch = kernel.bind(gpu(), &z_gpu, &y_gpu, &loss_gpu, &grad_gpu).unwrap();
         gpu().run(&[&dispatch]);
 
         let what = format!("bce {shape:?}");
@@ -262,9 +222,7 @@ fn optimizers_match_the_engine_for_three_steps() {
         let grads = GpuTensor::zeros(gpu(), "grads", &[len]);
         let moments = Optim::moments(gpu(), len);
         let tick = kernels.bind_tick(gpu(), &shared);
-        let update = kernels
-            .bind_update(gpu(), &shared, &params, &grads, &moments)
-            .unwrap();
+        let update = kernels.bind_update(gpu(), &shared, &params, &grads, &moments).unwrap();
         for step in 0..3 {
             let g = optimizer_grads(len, step);
             cpu.step(&mut cpu_params, &g.data, lr).unwrap();
@@ -288,15 +246,9 @@ fn optimizers_match_the_engine_for_three_steps() {
 
 #[test]
 fn gpu_mlp_starts_from_the_engine_weights() {
-    for config in [
-        XorConfig::default(),
-        XorConfig {
-            hidden: 8,
-            init: Init::Xavier,
-            seed: 5,
-            ..XorConfig::default()
-        },
-    ] {
+    for config in
+        [XorConfig::default(), XorConfig { hidden: 8, init: Init::Xavier, seed: 5, ..XorConfig::default() }]
+    {
         let gpu_mlp = GpuMlp::new(gpu(), config);
         let start = wait(gpu_mlp.weights());
         assert_eq!(start, Mlp::new(config), "bit for bit, the same network");
@@ -358,13 +310,8 @@ fn gpu_mlp_learns_xor_in_10_000_steps() {
     cpu.train(10_000);
     let on_cpu = cpu.predict_many(&XOR_INPUTS);
     let largest = largest_difference(&predictions, &on_cpu);
-    println!(
-        "after 10,000 steps: gpu {predictions:?}, cpu {on_cpu:?}, largest difference {largest:e}"
-    );
-    let tol = Tolerance {
-        abs: 1e-3,
-        rel: 0.0,
-    };
+    println!("after 10,000 steps: gpu {predictions:?}, cpu {on_cpu:?}, largest difference {largest:e}");
+    let tol = Tolerance { abs: 1e-3, rel: 0.0 };
     assert_close("after 10,000 steps", &predictions, &on_cpu, tol);
 }
 
@@ -395,16 +342,12 @@ fn predict_grid_matches_predict_many() {
 /// largest measured.
 #[test]
 fn gpu_mlp_trains_on_two_moons_like_the_engine() {
-    const MOONS: Tolerance = Tolerance {
-        abs: 5e-3,
-        rel: 0.0,
-    };
+    const MOONS: Tolerance = Tolerance { abs: 5e-3, rel: 0.0 };
     let data = engine::two_moons::race_data();
     for config in moons_configs() {
         let mut cpu = Mlp::new(config);
-        let cpu_losses: Vec<f32> = (0..200)
-            .map(|_| cpu.step_on(&data.points, &data.labels).unwrap())
-            .collect();
+        let cpu_losses: Vec<f32> =
+            (0..200).map(|_| cpu.step_on(&data.points, &data.labels).unwrap()).collect();
         let mut gpu_mlp = GpuMlp::on_data(gpu(), config, &data.points, &data.labels).unwrap();
         gpu_mlp.train(200);
         let gpu_losses = wait(gpu_mlp.read_losses());
@@ -447,37 +390,12 @@ fn batched_matmul_splits_and_merges_heads() {
     let square = View::stacked(t, t, h);
     let dispatches = [
         // S = Q·Kᵀ per head
-        kernel
-            .bind(
-                gpu(),
-                [b, h],
-                (&q_gpu, heads),
-                (&k_gpu, heads.t()),
-                (&scores, square),
-                false,
-            )
-            .unwrap(),
+        kernel.bind(gpu(), [b, h], (&q_gpu, heads), (&k_gpu, heads.t()), (&scores, square), false).unwrap(),
         // O = P·K per head, merged into [B·T, D] (K stands in for V)
-        kernel
-            .bind(
-                gpu(),
-                [b, h],
-                (&p_gpu, square),
-                (&k_gpu, heads),
-                (&merged, heads),
-                false,
-            )
-            .unwrap(),
+        kernel.bind(gpu(), [b, h], (&p_gpu, square), (&k_gpu, heads), (&merged, heads), false).unwrap(),
         // start += Pᵀ·Q per head
         kernel
-            .bind(
-                gpu(),
-                [b, h],
-                (&p_gpu, square.t()),
-                (&q_gpu, heads),
-                (&accumulated, heads),
-                true,
-            )
+            .bind(gpu(), [b, h], (&p_gpu, square.t()), (&q_gpu, heads), (&accumulated, heads), true)
             .unwrap(),
     ];
     gpu().run(&dispatches.iter().collect::<Vec<_>>());
@@ -488,8 +406,7 @@ fn batched_matmul_splits_and_merges_heads() {
         for hi in 0..h {
             let (qh, kh) = (head_of(&q, t, h, bi, hi), head_of(&k, t, h, bi, hi));
             let z = bi * h + hi;
-            let ph =
-                Tensor::from_vec(&[t, t], p.data[z * t * t..(z + 1) * t * t].to_vec()).unwrap();
+            let ph = Tensor::from_vec(&[t, t], p.data[z * t * t..(z + 1) * t * t].to_vec()).unwrap();
             let what = format!("sequence {bi}, head {hi}");
 
             let s_cpu = tensor::matmul_transposed(&qh, false, &kh, true).unwrap();
@@ -515,12 +432,7 @@ fn batched_matmul_splits_and_merges_heads() {
                 t + 1,
                 &[tensor::matmul_transposed(&abs(&ph), true, &abs(&qh), false).unwrap()],
             );
-            assert_close(
-                &format!("+= Pᵀ·Q, {what}"),
-                &acc_gpu.data,
-                &acc_cpu.data,
-                tol,
-            );
+            assert_close(&format!("+= Pᵀ·Q, {what}"), &acc_gpu.data, &acc_cpu.data, tol);
         }
     }
 }
@@ -542,14 +454,7 @@ fn batched_matmul_does_plain_matrices() {
         let (a, b) = (upload(&case.a), upload(&case.b));
         let c = GpuTensor::zeros(gpu(), "c", &[m, n]);
         let dispatch = kernel
-            .bind(
-                gpu(),
-                [1, 1],
-                (&a, view(m, k, ta)),
-                (&b, view(k, n, tb)),
-                (&c, View::matrix(m, n)),
-                false,
-            )
+            .bind(gpu(), [1, 1], (&a, view(m, k, ta)), (&b, view(k, n, tb)), (&c, View::matrix(m, n)), false)
             .unwrap();
         gpu().run(&[&dispatch]);
         assert_close(&case.what, &read(&c).data, &case.cpu.data, case.tol);
@@ -564,34 +469,13 @@ fn batched_matmul_refuses_views_outside_their_tensor() {
     // Three sequences of 7 rows do not fit in 14 rows.
     let heads = View::heads(7, 12, 3);
     let err = kernel
-        .bind(
-            gpu(),
-            [3, 3],
-            (&a, heads),
-            (&a, heads.t()),
-            (&c, View::stacked(7, 7, 3)),
-            false,
-        )
+        .bind(gpu(), [3, 3], (&a, heads), (&a, heads.t()), (&c, View::stacked(7, 7, 3)), false)
         .unwrap_err();
-    assert!(
-        err.message.contains("A reads up to element"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("A reads up to element"), "{}", err.message);
     let err = kernel
-        .bind(
-            gpu(),
-            [2, 3],
-            (&a, heads),
-            (&a, heads),
-            (&c, View::stacked(7, 7, 3)),
-            false,
-        )
+        .bind(gpu(), [2, 3], (&a, heads), (&a, heads), (&c, View::stacked(7, 7, 3)), false)
         .unwrap_err();
-    assert_eq!(
-        err.message,
-        "batched matmul: [7, 4] x [7, 4] does not give [7, 7]"
-    );
+    assert_eq!(err.message, "batched matmul: [7, 4] x [7, 4] does not give [7, 7]");
 }
 
 /// Gather and scatter-add against the autograd's embedding: both EXACT (a copy; sums in the
@@ -609,56 +493,23 @@ fn embedding_gather_and_scatter_are_exact() {
     let (table_gpu, dy_gpu) = (upload(&table), upload(&dy));
     let rows = GpuTensor::zeros(gpu(), "rows", &[n, width]);
     let d_table = GpuTensor::zeros(gpu(), "d_table", &[vocab, width]);
-    let gather = kernel
-        .bind_gather(gpu(), &table_gpu, &ids, &rows, false)
-        .unwrap();
-    let scatter = kernel
-        .bind_scatter(gpu(), &dy_gpu, &ids, &d_table, false)
-        .unwrap();
+    let gather = kernel.bind_gather(gpu(), &table_gpu, &ids, &rows, false).unwrap();
+    let scatter = kernel.bind_scatter(gpu(), &dy_gpu, &ids, &d_table, false).unwrap();
     gpu().run(&[&gather, &scatter]);
-    assert_close(
-        "gather",
-        &read(&rows).data,
-        &rows_cpu.data,
-        Tolerance::EXACT,
-    );
-    assert_close(
-        "scatter",
-        &read(&d_table).data,
-        &d_table_cpu.data,
-        Tolerance::EXACT,
-    );
+    assert_close("gather", &read(&rows).data, &rows_cpu.data, Tolerance::EXACT);
+    assert_close("scatter", &read(&d_table).data, &d_table_cpu.data, Tolerance::EXACT);
 
     // Accumulating: rows += table[ids] again, d_table += the same scatter again.
-    let gather = kernel
-        .bind_gather(gpu(), &table_gpu, &ids, &rows, true)
-        .unwrap();
-    let scatter = kernel
-        .bind_scatter(gpu(), &dy_gpu, &ids, &d_table, true)
-        .unwrap();
+    let gather = kernel.bind_gather(gpu(), &table_gpu, &ids, &rows, true).unwrap();
+    let scatter = kernel.bind_scatter(gpu(), &dy_gpu, &ids, &d_table, true).unwrap();
     gpu().run(&[&gather, &scatter]);
     let twice = |t: &Tensor| tensor::add(t, t).unwrap();
-    assert_close(
-        "gather +=",
-        &read(&rows).data,
-        &twice(&rows_cpu).data,
-        Tolerance::EXACT,
-    );
-    assert_close(
-        "scatter +=",
-        &read(&d_table).data,
-        &twice(&d_table_cpu).data,
-        Tolerance::EXACT,
-    );
+    assert_close("gather +=", &read(&rows).data, &twice(&rows_cpu).data, Tolerance::EXACT);
+    assert_close("scatter +=", &read(&d_table).data, &twice(&d_table_cpu).data, Tolerance::EXACT);
 
     let wrong = GpuTensor::zeros(gpu(), "wrong", &[n, width + 1]);
-    let err = kernel
-        .bind_gather(gpu(), &table_gpu, &ids, &wrong, false)
-        .unwrap_err();
-    assert_eq!(
-        err.message,
-        "embedding: 11 indices into a table [13, 5] give [11, 5], not [11, 6]"
-    );
+    let err = kernel.bind_gather(gpu(), &table_gpu, &ids, &wrong, false).unwrap_err();
+    assert_eq!(err.message, "embedding: 11 indices into a table [13, 5] give [11, 5], not [11, 6]");
 }
 
 /// Layer norm forward and all three gradients against the autograd (`common::LAYER_NORM`),
@@ -675,25 +526,16 @@ fn layer_norm_matches_the_autograd() {
         let residual = random(&[rows, d], -1.0, 1.0, seed + 4);
         let [y_cpu, dx_cpu, dg_cpu, db_cpu] = layer_norm_reference(&x, &gamma, &beta, &dy, eps);
 
-        let (x_gpu, g_gpu, b_gpu, dy_gpu) =
-            (upload(&x), upload(&gamma), upload(&beta), upload(&dy));
+        let (x_gpu, g_gpu, b_gpu, dy_gpu) = (upload(&x), upload(&gamma), upload(&beta), upload(&dy));
         let saved = LayerNorm::saved(gpu(), rows, d);
         let y = GpuTensor::zeros(gpu(), "y", &[rows, d]);
-        let (dg, db) = (
-            GpuTensor::zeros(gpu(), "dg", &[d]),
-            GpuTensor::zeros(gpu(), "db", &[d]),
-        );
+        let (dg, db) = (GpuTensor::zeros(gpu(), "dg", &[d]), GpuTensor::zeros(gpu(), "db", &[d]));
         let dx = GpuTensor::zeros(gpu(), "dx", &[rows, d]);
         let dx_acc = upload(&residual);
-        let forward = kernel
-            .bind_forward(gpu(), eps, &x_gpu, &g_gpu, &b_gpu, &saved, &y)
-            .unwrap();
-        let backward = kernel
-            .bind_backward(gpu(), &saved, &g_gpu, &dy_gpu, &dg, &db, &dx, false)
-            .unwrap();
-        let [_, add_dx] = kernel
-            .bind_backward(gpu(), &saved, &g_gpu, &dy_gpu, &dg, &db, &dx_acc, true)
-            .unwrap();
+        let forward = kernel.bind_forward(gpu(), eps, &x_gpu, &g_gpu, &b_gpu, &saved, &y).unwrap();
+        let backward = kernel.bind_backward(gpu(), &saved, &g_gpu, &dy_gpu, &dg, &db, &dx, false).unwrap();
+        let [_, add_dx] =
+            kernel.bind_backward(gpu(), &saved, &g_gpu, &dy_gpu, &dg, &db, &dx_acc, true).unwrap();
         let all: Vec<&Dispatch> = forward.iter().chain(&backward).chain([&add_dx]).collect();
         gpu().run(&all);
 
@@ -704,12 +546,7 @@ fn layer_norm_matches_the_autograd() {
         assert_close(&format!("{what} dγ"), &read(&dg).data, &dg_cpu.data, tol);
         assert_close(&format!("{what} dβ"), &read(&db).data, &db_cpu.data, tol);
         let summed = tensor::add(&residual, &dx_cpu).unwrap();
-        assert_close(
-            &format!("{what} dx +="),
-            &read(&dx_acc).data,
-            &summed.data,
-            tol,
-        );
+        assert_close(&format!("{what} dx +="), &read(&dx_acc).data, &summed.data, tol);
         println!(
             "{what}: largest differences y {:e}, dx {:e}",
             largest_difference(&read(&y).data, &y_cpu.data),
@@ -731,30 +568,14 @@ fn causal_softmax_matches_the_autograd() {
 
     let (probs, grad) = (upload(&scores), upload(&d_probs));
     let forward = kernel.bind_forward(gpu(), &probs, t, scale).unwrap();
-    let backward = kernel
-        .bind_backward(gpu(), &probs, &grad, t, scale)
-        .unwrap();
+    let backward = kernel.bind_backward(gpu(), &probs, &grad, t, scale).unwrap();
     gpu().run(&[&forward, &backward]);
     let p_gpu = read(&probs);
-    assert_close(
-        "causal softmax",
-        &p_gpu.data,
-        &p_cpu.data,
-        Tolerance::TRANSCENDENTAL,
-    );
-    assert_close(
-        "causal softmax backward",
-        &read(&grad).data,
-        &ds_cpu.data,
-        Tolerance::TRANSCENDENTAL,
-    );
+    assert_close("causal softmax", &p_gpu.data, &p_cpu.data, Tolerance::TRANSCENDENTAL);
+    assert_close("causal softmax backward", &read(&grad).data, &ds_cpu.data, Tolerance::TRANSCENDENTAL);
     for r in 0..blocks * t {
         for j in r % t + 1..t {
-            assert_eq!(
-                p_gpu.data[r * t + j],
-                0.0,
-                "row {r} looks at future position {j}"
-            );
+            assert_eq!(p_gpu.data[r * t + j], 0.0, "row {r} looks at future position {j}");
         }
     }
 }
@@ -775,18 +596,8 @@ fn cross_entropy_matches_the_autograd() {
         let dispatch = kernel.bind(gpu(), &z, &ids, &loss, &grad).unwrap();
         gpu().run(&[&dispatch]);
         let what = format!("cross entropy [{rows}, {classes}]");
-        assert_close(
-            &what,
-            &read(&loss).data,
-            &loss_cpu.data,
-            Tolerance::TRANSCENDENTAL,
-        );
-        assert_close(
-            &what,
-            &read(&grad).data,
-            &grad_cpu.data,
-            Tolerance::TRANSCENDENTAL,
-        );
+        assert_close(&what, &read(&loss).data, &loss_cpu.data, Tolerance::TRANSCENDENTAL);
+        assert_close(&what, &read(&grad).data, &grad_cpu.data, Tolerance::TRANSCENDENTAL);
     }
 }
 
@@ -796,30 +607,12 @@ fn gelu_matches_the_autograd() {
     let kernels = Activations::new(gpu());
     let (x, dy) = activation_inputs();
     let (y_cpu, dx_cpu) = gelu_reference(&x, &dy);
-    let (x_gpu, y_gpu, grad) = (
-        upload(&x),
-        GpuTensor::zeros(gpu(), "y", &x.shape),
-        upload(&dy),
-    );
-    let forward = kernels
-        .bind_forward(gpu(), Function::Gelu, &x_gpu, &y_gpu)
-        .unwrap();
-    let backward = kernels
-        .bind_backward(gpu(), Function::Gelu, &x_gpu, &grad)
-        .unwrap();
+    let (x_gpu, y_gpu, grad) = (upload(&x), GpuTensor::zeros(gpu(), "y", &x.shape), upload(&dy));
+    let forward = kernels.bind_forward(gpu(), Function::Gelu, &x_gpu, &y_gpu).unwrap();
+    let backward = kernels.bind_backward(gpu(), Function::Gelu, &x_gpu, &grad).unwrap();
     gpu().run(&[&forward, &backward]);
-    assert_close(
-        "GELU forward",
-        &read(&y_gpu).data,
-        &y_cpu.data,
-        Tolerance::TRANSCENDENTAL,
-    );
-    assert_close(
-        "GELU backward",
-        &read(&grad).data,
-        &dx_cpu.data,
-        Tolerance::TRANSCENDENTAL,
-    );
+    assert_close("GELU forward", &read(&y_gpu).data, &y_cpu.data, Tolerance::TRANSCENDENTAL);
+    assert_close("GELU backward", &read(&grad).data, &dx_cpu.data, Tolerance::TRANSCENDENTAL);
 }
 
 /// out += x is one f32 addition per element: EXACT.
@@ -843,11 +636,8 @@ fn packed_views_keep_to_their_ranges() {
     assert_eq!(whole.shape, [64 + 128 + 64]);
     let offsets: Vec<u64> = views.iter().map(|v| v.offset()).collect();
     assert_eq!(offsets, [0, 256, 768]);
-    let values: Vec<Tensor> = shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| random(s, 1.0, 2.0, 110 + i as u64))
-        .collect();
+    let values: Vec<Tensor> =
+        shapes.iter().enumerate().map(|(i, s)| random(s, 1.0, 2.0, 110 + i as u64)).collect();
     for (view, value) in views.iter().zip(&values) {
         view.write(gpu(), value).unwrap();
     }
@@ -856,18 +646,8 @@ fn packed_views_keep_to_their_ranges() {
     let copy = upload(&values[1]);
     let dispatch = Add::new(gpu()).bind(gpu(), &copy, &views[1]).unwrap();
     gpu().run(&[&dispatch]);
-    assert_close(
-        "view",
-        &read(&views[1]).data,
-        &doubled.data,
-        Tolerance::EXACT,
-    );
-    assert_close(
-        "first view",
-        &read(&views[0]).data,
-        &values[0].data,
-        Tolerance::EXACT,
-    );
+    assert_close("view", &read(&views[1]).data, &doubled.data, Tolerance::EXACT);
+    assert_close("first view", &read(&views[0]).data, &values[0].data, Tolerance::EXACT);
     let all = read(&whole).data;
     let nonzero = all.iter().filter(|&&v| v != 0.0).count();
     assert_eq!(nonzero, 15 + 70 + 1, "the padding stays 0");
@@ -886,19 +666,13 @@ fn clipped_scheduled_adamw_matches_the_engine() {
     let shapes: Vec<Vec<usize>> = CLIP_SIZES.iter().map(|&n| vec![n]).collect();
     let (all_params, params) = GpuTensor::packed(gpu(), "params", &shapes);
     let (all_grads, grads) = GpuTensor::packed(gpu(), "grads", &shapes);
-    let starts: Vec<Tensor> = shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| random(s, -1.0, 1.0, 120 + i as u64))
-        .collect();
+    let starts: Vec<Tensor> =
+        shapes.iter().enumerate().map(|(i, s)| random(s, -1.0, 1.0, 120 + i as u64)).collect();
     for (p, start) in params.iter().zip(&starts) {
         p.write(gpu(), start).unwrap();
     }
     let mut cpu_params: Vec<Vec<f32>> = starts.iter().map(|t| t.data.clone()).collect();
-    let mut cpu: Vec<Optimizer> = CLIP_SIZES
-        .iter()
-        .map(|&n| Optimizer::new(method, n))
-        .collect();
+    let mut cpu: Vec<Optimizer> = CLIP_SIZES.iter().map(|&n| Optimizer::new(method, n)).collect();
 
     let shared = OptimizerShared::new(gpu(), method, 0.0);
     let table = ScheduleTable::new(gpu(), 5);
@@ -908,9 +682,7 @@ fn clipped_scheduled_adamw_matches_the_engine() {
     let step = [
         kernels.bind_clip(gpu(), &shared, &all_grads, CLIP_MAX_NORM),
         kernels.bind_tick_scheduled(gpu(), &shared, &table),
-        kernels
-            .bind_update(gpu(), &shared, &all_params, &all_grads, &moments)
-            .unwrap(),
+        kernels.bind_update(gpu(), &shared, &all_params, &all_grads, &moments).unwrap(),
     ];
     for s in 0..5u64 {
         let g = clip_grads(s);
@@ -929,36 +701,11 @@ fn clipped_scheduled_adamw_matches_the_engine() {
         let state = wait(shared.read(gpu()));
         let what = format!("step {s}");
         assert_eq!(state.t, s as u32 + 1, "{what}");
-        assert_close(
-            &format!("{what} lr"),
-            &[state.lr],
-            &[lr],
-            Tolerance {
-                abs: 0.0,
-                rel: 1e-6,
-            },
-        );
-        assert_close(
-            &format!("{what} norm"),
-            &[state.grad_norm],
-            &[norm],
-            Tolerance {
-                abs: 0.0,
-                rel: 1e-6,
-            },
-        );
-        assert_eq!(
-            state.grad_scale < 1.0,
-            norm > CLIP_MAX_NORM,
-            "{what}: clipped iff the norm is over 1"
-        );
+        assert_close(&format!("{what} lr"), &[state.lr], &[lr], Tolerance { abs: 0.0, rel: 1e-6 });
+        assert_close(&format!("{what} norm"), &[state.grad_norm], &[norm], Tolerance { abs: 0.0, rel: 1e-6 });
+        assert_eq!(state.grad_scale < 1.0, norm > CLIP_MAX_NORM, "{what}: clipped iff the norm is over 1");
         for (i, (view, p)) in params.iter().zip(&cpu_params).enumerate() {
-            assert_close(
-                &format!("{what} tensor {i}"),
-                &read(view).data,
-                p,
-                Tolerance::OPTIMIZER_PARAMS,
-            );
+            assert_close(&format!("{what} tensor {i}"), &read(view).data, p, Tolerance::OPTIMIZER_PARAMS);
         }
     }
 }
@@ -981,12 +728,7 @@ fn gpu_transformer_loss_and_gradients_match_the_engine() {
         let on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
         let (loss_gpu, grads_gpu) = wait(on_gpu.loss_and_grads(&batch).unwrap());
         let what = format!("{norm:?}/{activation:?}");
-        assert_close(
-            &format!("{what} loss"),
-            &[loss_gpu],
-            &[loss_cpu],
-            TRANSFORMER_LOSS,
-        );
+        assert_close(&format!("{what} loss"), &[loss_gpu], &[loss_cpu], TRANSFORMER_LOSS);
         let mut worst = (0.0f32, String::new());
         for ((spec, g), c) in config.param_specs().iter().zip(&grads_gpu).zip(&grads_cpu) {
             assert_eq!(g.shape, c.shape, "{}", spec.name);
@@ -996,11 +738,7 @@ fn gpu_transformer_loss_and_gradients_match_the_engine() {
                 "{what} gradient of {}: largest difference {err:e} of its largest element",
                 spec.name
             );
-            assert!(
-                c.data.iter().any(|&v| v != 0.0),
-                "{} has a gradient",
-                spec.name
-            );
+            assert!(c.data.iter().any(|&v| v != 0.0), "{} has a gradient", spec.name);
             if err > worst.0 {
                 worst = (err, spec.name.clone());
             }
@@ -1033,53 +771,24 @@ fn gpu_transformer_trains_like_the_engine() {
         let second = wait(on_gpu.read_losses());
         let losses_gpu = [first, second].concat();
         let what = format!("{norm:?}/{activation:?}");
-        assert_close(
-            &format!("{what} losses"),
-            &losses_gpu,
-            &losses_cpu,
-            TRANSFORMER_TRAINING,
-        );
-        assert!(
-            losses_gpu[9] < losses_gpu[0],
-            "{what}: the loss falls: {losses_gpu:?}"
-        );
+        assert_close(&format!("{what} losses"), &losses_gpu, &losses_cpu, TRANSFORMER_TRAINING);
+        assert!(losses_gpu[9] < losses_gpu[0], "{what}: the loss falls: {losses_gpu:?}");
 
         let state = wait(on_gpu.read_step_state());
         assert_eq!((state.t, on_gpu.steps()), (10, 10));
-        assert_close(
-            &format!("{what} lr"),
-            &[state.lr],
-            &[lrs_cpu[9]],
-            Tolerance::EXACT,
-        );
+        assert_close(&format!("{what} lr"), &[state.lr], &[lrs_cpu[9]], Tolerance::EXACT);
         assert_close(
             &format!("{what} norm"),
             &[state.grad_norm],
             &[norms_cpu[9]],
-            Tolerance {
-                abs: 0.0,
-                rel: 1e-4,
-            },
+            Tolerance { abs: 0.0, rel: 1e-4 },
         );
-        assert!(
-            norms_cpu.iter().filter(|&&n| n > 0.5).count() >= 5,
-            "clipping is exercised: {norms_cpu:?}"
-        );
+        assert!(norms_cpu.iter().filter(|&&n| n > 0.5).count() >= 5, "clipping is exercised: {norms_cpu:?}");
 
         let back = wait(on_gpu.read_model());
         let mut largest = 0.0f32;
-        for ((spec, g), c) in config
-            .param_specs()
-            .iter()
-            .zip(&back.params)
-            .zip(&trainer.model.params)
-        {
-            assert_close(
-                &format!("{what} {}", spec.name),
-                &g.data,
-                &c.data,
-                TRANSFORMER_TRAINING,
-            );
+        for ((spec, g), c) in config.param_specs().iter().zip(&back.params).zip(&trainer.model.params) {
+            assert_close(&format!("{what} {}", spec.name), &g.data, &c.data, TRANSFORMER_TRAINING);
             largest = largest.max(largest_difference(&g.data, &c.data));
         }
         println!(
@@ -1105,16 +814,8 @@ fn gpu_transformer_logits_match_the_engine() {
             let cpu = model.logits_for(&tokens[..len]).unwrap();
             let gpu_logits = wait(on_gpu.logits(&tokens[..len]).unwrap());
             assert_eq!(gpu_logits.shape, cpu.shape);
-            let tol = Tolerance {
-                abs: 1e-4,
-                rel: 0.0,
-            };
-            assert_close(
-                &format!("{norm:?} logits of {len} tokens"),
-                &gpu_logits.data,
-                &cpu.data,
-                tol,
-            );
+            let tol = Tolerance { abs: 1e-4, rel: 0.0 };
+            assert_close(&format!("{norm:?} logits of {len} tokens"), &gpu_logits.data, &cpu.data, tol);
         }
     }
 }
@@ -1122,28 +823,19 @@ fn gpu_transformer_logits_match_the_engine() {
 /// What the page could get wrong is refused with a message, never a panic.
 #[test]
 fn gpu_transformer_refuses_bad_input() {
-    let config = transformer_config(
-        engine::transformer::Norm::Pre,
-        engine::transformer::Activation::Gelu,
-    );
+    let config = transformer_config(engine::transformer::Norm::Pre, engine::transformer::Activation::Gelu);
     let model = transformer_model(config, 1);
     let mut on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
     let message = |r: Result<(), engine::transformer::ModelError>| r.unwrap_err().to_string();
     let mut bad = transformer_batch(13, 2, 7, 1);
     bad.inputs[3] = 13;
-    assert_eq!(
-        message(on_gpu.train(&[bad])),
-        "token id 13 is outside the vocabulary of 13 tokens"
-    );
+    assert_eq!(message(on_gpu.train(&[bad])), "token id 13 is outside the vocabulary of 13 tokens");
     let short = transformer_batch(13, 2, 6, 1);
     assert!(message(on_gpu.train(&[short])).contains("batches of 2 windows of 7 tokens"));
     assert!(on_gpu.logits(&[]).is_err());
     assert!(on_gpu.logits(&[0; 9]).is_err());
     assert!(on_gpu.logits(&[13]).is_err());
-    let too_long = gpu::TrainSettings {
-        len: 9,
-        ..transformer_settings()
-    };
+    let too_long = gpu::TrainSettings { len: 9, ..transformer_settings() };
     assert!(GpuTransformer::new(gpu(), &model, too_long).is_err());
     assert_eq!(on_gpu.steps(), 0, "nothing was queued");
 }

@@ -89,10 +89,12 @@ impl TrainWorker {
             },
             Request::Train { budget_ms } => self.train(budget_ms, clock),
             Request::Model => match (&self.corpus, &self.run) {
-                (Some(corpus), Some((_, trainer))) => match Checkpoint::new(trainer.model.clone(), corpus.vocab.clone()) {
-                    Ok(checkpoint) => Reply::Model { bytes: checkpoint.to_bytes(), steps: trainer.steps },
-                    Err(e) => Reply::Refused(format!("{e}.")),
-                },
+                (Some(corpus), Some((_, trainer))) => {
+                    match Checkpoint::new(trainer.model.clone(), corpus.vocab.clone()) {
+                        Ok(checkpoint) => Reply::Model { bytes: checkpoint.to_bytes(), steps: trainer.steps },
+                        Err(e) => Reply::Refused(format!("{e}.")),
+                    }
+                }
                 _ => Reply::Refused("No run has started.".into()),
             },
             Request::Check { model, step, seed } => {
@@ -125,7 +127,8 @@ impl TrainWorker {
                 (checkpoint.model, steps)
             }
         };
-        let mut trainer = Trainer::new(model, corpus.train.clone(), settings.train_config()).map_err(|e| format!("{e}."))?;
+        let mut trainer = Trainer::new(model, corpus.train.clone(), settings.train_config())
+            .map_err(|e| format!("{e}."))?;
         trainer.steps = steps;
         self.run = Some((settings, trainer));
         Ok(())
@@ -185,10 +188,16 @@ mod tests {
     fn requests_before_the_text_or_the_run_are_refused_in_words() {
         let mut w = TrainWorker::default();
         let mut c = clock();
-        assert!(matches!(w.handle(Request::Start { settings: settings(), from: None }, &mut c), Reply::Refused(m) if m.contains("text")));
-        assert!(matches!(w.handle(Request::Train { budget_ms: 10.0 }, &mut c), Reply::Refused(m) if m.contains("No run")));
+        assert!(
+            matches!(w.handle(Request::Start { settings: settings(), from: None }, &mut c), Reply::Refused(m) if m.contains("text"))
+        );
+        assert!(
+            matches!(w.handle(Request::Train { budget_ms: 10.0 }, &mut c), Reply::Refused(m) if m.contains("No run"))
+        );
         assert!(matches!(w.handle(Request::Model, &mut c), Reply::Refused(_)));
-        assert!(matches!(w.handle(Request::Text("tiny".into()), &mut c), Reply::Refused(m) if m.contains("too few")));
+        assert!(
+            matches!(w.handle(Request::Text("tiny".into()), &mut c), Reply::Refused(m) if m.contains("too few"))
+        );
     }
 
     /// The worker trains exactly as the page's own thread would: the same losses as a
@@ -245,7 +254,10 @@ mod tests {
         let last = last.unwrap();
         assert_eq!(last.steps, 40);
         assert_eq!(last.eval.map(|e| e.step), Some(40));
-        assert!(trained(w.handle(Request::Train { budget_ms: 10.0 }, &mut c)).losses.is_empty(), "nothing past the end");
+        assert!(
+            trained(w.handle(Request::Train { budget_ms: 10.0 }, &mut c)).losses.is_empty(),
+            "nothing past the end"
+        );
     }
 
     /// A run handed over at step 30 (a lost GPU) goes on from those weights and that step.
@@ -258,7 +270,10 @@ mod tests {
         let s = settings();
         let model = Transformer::new(s.size.config(corpus.vocab.len()), 99).unwrap();
         let bytes = Checkpoint::new(model.clone(), corpus.vocab.clone()).unwrap().to_bytes();
-        assert_eq!(w.handle(Request::Start { settings: s, from: Some((bytes.clone(), 30)) }, &mut c), Reply::Accepted);
+        assert_eq!(
+            w.handle(Request::Start { settings: s, from: Some((bytes.clone(), 30)) }, &mut c),
+            Reply::Accepted
+        );
         let t = trained(w.handle(Request::Train { budget_ms: 1.0 }, &mut c));
         assert_eq!(t.steps, 31);
         let mut direct = Trainer::new(model, corpus.train.clone(), s.train_config()).unwrap();
@@ -266,8 +281,13 @@ mod tests {
         assert_eq!(t.losses, vec![direct.step().unwrap().loss]);
         // A model of another shape is refused, not trained.
         let other = Settings { size: Size::Small, ..s };
-        assert!(matches!(w.handle(Request::Start { settings: other, from: Some((bytes, 30)) }, &mut c), Reply::Refused(m) if m.contains("does not match")));
-        assert!(matches!(w.handle(Request::Start { settings: s, from: Some((vec![1, 2, 3], 30)) }, &mut c), Reply::Refused(_)));
+        assert!(
+            matches!(w.handle(Request::Start { settings: other, from: Some((bytes, 30)) }, &mut c), Reply::Refused(m) if m.contains("does not match"))
+        );
+        assert!(matches!(
+            w.handle(Request::Start { settings: s, from: Some((vec![1, 2, 3], 30)) }, &mut c),
+            Reply::Refused(_)
+        ));
     }
 
     #[test]

@@ -32,7 +32,10 @@ fn text(value: &JsValue, name: &str) -> Result<String, String> {
 }
 
 fn bytes(value: &JsValue, name: &str) -> Result<Vec<u8>, String> {
-    field(value, name).dyn_into::<Uint8Array>().map(|a| a.to_vec()).map_err(|_| format!("the message has no bytes `{name}`"))
+    field(value, name)
+        .dyn_into::<Uint8Array>()
+        .map(|a| a.to_vec())
+        .map_err(|_| format!("the message has no bytes `{name}`"))
 }
 
 impl Request {
@@ -54,9 +57,14 @@ impl Request {
             }
             Request::Train { budget_ms } => object("train", &[("budget_ms", (*budget_ms).into())]),
             Request::Model => object("model", &[]),
-            Request::Check { model, step, seed } => {
-                object("check", &[("model", Uint8Array::from(model.as_slice()).into()), ("step", (*step as f64).into()), ("seed", (*seed as f64).into())])
-            }
+            Request::Check { model, step, seed } => object(
+                "check",
+                &[
+                    ("model", Uint8Array::from(model.as_slice()).into()),
+                    ("step", (*step as f64).into()),
+                    ("seed", (*seed as f64).into()),
+                ],
+            ),
         }
     }
 
@@ -78,7 +86,11 @@ impl Request {
             }
             "train" => Ok(Request::Train { budget_ms: number(value, "budget_ms")? }),
             "model" => Ok(Request::Model),
-            "check" => Ok(Request::Check { model: bytes(value, "model")?, step: number(value, "step")? as u64, seed: number(value, "seed")? as u64 }),
+            "check" => Ok(Request::Check {
+                model: bytes(value, "model")?,
+                step: number(value, "step")? as u64,
+                seed: number(value, "seed")? as u64,
+            }),
             other => Err(format!("unknown request `{other}`")),
         }
     }
@@ -89,7 +101,10 @@ impl Reply {
         match self {
             Reply::Accepted => object("accepted", &[]),
             Reply::Refused(why) => object("refused", &[("why", why.into())]),
-            Reply::Model { bytes, steps } => object("model", &[("bytes", Uint8Array::from(bytes.as_slice()).into()), ("steps", (*steps as f64).into())]),
+            Reply::Model { bytes, steps } => object(
+                "model",
+                &[("bytes", Uint8Array::from(bytes.as_slice()).into()), ("steps", (*steps as f64).into())],
+            ),
             Reply::Trained(t) => {
                 let mut fields = vec![
                     ("losses", Float32Array::from(t.losses.as_slice()).into()),
@@ -102,7 +117,9 @@ impl Reply {
                     fields.push(("sample", e.sample.as_str().into()));
                 }
                 match &t.error {
-                    Some(ModelError::Diverged { step }) => fields.push(("diverged_at", (*step as f64).into())),
+                    Some(ModelError::Diverged { step }) => {
+                        fields.push(("diverged_at", (*step as f64).into()))
+                    }
                     Some(ModelError::Invalid(why)) => fields.push(("invalid", why.as_str().into())),
                     None => {}
                 }
@@ -115,19 +132,35 @@ impl Reply {
         match text(value, "kind")?.as_str() {
             "accepted" => Ok(Reply::Accepted),
             "refused" => Ok(Reply::Refused(text(value, "why")?)),
-            "model" => Ok(Reply::Model { bytes: bytes(value, "bytes")?, steps: number(value, "steps")? as u64 }),
+            "model" => {
+                Ok(Reply::Model { bytes: bytes(value, "bytes")?, steps: number(value, "steps")? as u64 })
+            }
             "trained" => {
-                let losses = field(value, "losses").dyn_into::<Float32Array>().map(|a| a.to_vec()).map_err(|_| "the message has no losses".to_string())?;
+                let losses = field(value, "losses")
+                    .dyn_into::<Float32Array>()
+                    .map(|a| a.to_vec())
+                    .map_err(|_| "the message has no losses".to_string())?;
                 let eval = match field(value, "eval_step").as_f64() {
-                    Some(step) => Some(Eval { step: step as u64, val_loss: number(value, "val_loss")? as f32, sample: text(value, "sample")? }),
+                    Some(step) => Some(Eval {
+                        step: step as u64,
+                        val_loss: number(value, "val_loss")? as f32,
+                        sample: text(value, "sample")?,
+                    }),
                     None => None,
                 };
-                let error = match (field(value, "diverged_at").as_f64(), field(value, "invalid").as_string()) {
+                let error = match (field(value, "diverged_at").as_f64(), field(value, "invalid").as_string())
+                {
                     (Some(step), _) => Some(ModelError::Diverged { step: step as u64 }),
                     (None, Some(why)) => Some(ModelError::Invalid(why)),
                     (None, None) => None,
                 };
-                Ok(Reply::Trained(Trained { losses, millis: number(value, "millis")?, steps: number(value, "steps")? as u64, eval, error }))
+                Ok(Reply::Trained(Trained {
+                    losses,
+                    millis: number(value, "millis")?,
+                    steps: number(value, "steps")? as u64,
+                    eval,
+                    error,
+                }))
             }
             other => Err(format!("unknown reply `{other}`")),
         }

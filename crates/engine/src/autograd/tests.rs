@@ -33,11 +33,7 @@ const TOLERANCE: f64 = 1e-3;
 
 /// 32 random cases per property keeps the whole suite fast in a debug build.
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 32,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() }
 }
 
 /// A tensor of uniform values in [-2, 2) from a seeded generator.
@@ -47,13 +43,7 @@ fn random(shape: &[usize], rng: &mut Rng) -> Tensor {
 
 /// Moves values within 0.05 of 0 away from it, so ReLU's kink is never within a step.
 fn away_from_zero(t: Tensor) -> Tensor {
-    t.map(|v| {
-        if v.abs() < 0.05 {
-            v.signum() * 0.05 + v
-        } else {
-            v
-        }
-    })
+    t.map(|v| if v.abs() < 0.05 { v.signum() * 0.05 + v } else { v })
 }
 
 /// Values u_j in [-0.5, 0.5) plus 1.5·j along each row: neighbours differ by at least 0.5,
@@ -79,13 +69,7 @@ pub(crate) fn check_gradients(
     let y = build(&mut graph, &vars);
     // The random upstream gradient r. Outputs that are −∞ (masked) are constants: weight 0.
     let mut rng = Rng::new(seed ^ 0x00C0_FFEE);
-    let r = graph.value(y).map(|v| {
-        if v.is_finite() {
-            rng.uniform_in(-1.0, 1.0)
-        } else {
-            0.0
-        }
-    });
+    let r = graph.value(y).map(|v| if v.is_finite() { rng.uniform_in(-1.0, 1.0) } else { 0.0 });
     graph.backward_from(y, r.clone()).unwrap();
 
     // L = Σ r·y, computed in f64 from a fresh forward pass.
@@ -93,12 +77,7 @@ pub(crate) fn check_gradients(
         let mut g = Graph::new();
         let vars: Vec<Var> = inputs.iter().map(|t| g.input(t.clone())).collect();
         let y = build(&mut g, &vars);
-        let weighted = g
-            .value(y)
-            .data
-            .iter()
-            .zip(&r.data)
-            .filter(|(_, &w)| w != 0.0);
+        let weighted = g.value(y).data.iter().zip(&r.data).filter(|(_, &w)| w != 0.0);
         weighted.map(|(&v, &w)| v as f64 * w as f64).sum()
     };
     for (k, input) in inputs.iter().enumerate() {
@@ -335,11 +314,7 @@ fn gradients_accumulate_until_zero_grad() {
     g.backward(loss).unwrap();
     assert_eq!(g.grad(w).unwrap().data, vec![3.0, 4.0]);
     g.backward(loss).unwrap();
-    assert_eq!(
-        g.grad(w).unwrap().data,
-        vec![6.0, 8.0],
-        "a second backward adds"
-    );
+    assert_eq!(g.grad(w).unwrap().data, vec![6.0, 8.0], "a second backward adds");
     g.zero_grad();
     assert!(g.grad(w).is_none());
     g.backward(loss).unwrap();
@@ -379,29 +354,14 @@ fn shape_errors_are_errors_not_panics() {
     assert!(g.add(a, b).is_err());
     assert!(g.reshape(a, &[5]).is_err());
     assert!(g.backward(a).unwrap_err().message.contains("single number"));
-    assert!(g
-        .cross_entropy(a, &[0], None)
-        .unwrap_err()
-        .message
-        .contains("2 rows but 1 targets"));
-    assert!(g
-        .cross_entropy(a, &[0, 3], None)
-        .unwrap_err()
-        .message
-        .contains("target 3 in row 1"));
+    assert!(g.cross_entropy(a, &[0], None).unwrap_err().message.contains("2 rows but 1 targets"));
+    assert!(g.cross_entropy(a, &[0, 3], None).unwrap_err().message.contains("target 3 in row 1"));
     assert!(g.bce_with_logits(a, &Tensor::zeros(&[3, 2])).is_err());
     let gamma = g.param(Tensor::filled(&[2], 1.0));
     let beta = g.param(Tensor::zeros(&[3]));
     let err = g.layer_norm(a, gamma, beta, 1e-5).unwrap_err();
-    assert_eq!(
-        err.message,
-        "layer_norm: gamma has shape [2] but x [2, 3] has 3 features"
-    );
-    assert!(g
-        .embedding(a, &[0, 2])
-        .unwrap_err()
-        .message
-        .contains("index 2 at position 1"));
+    assert_eq!(err.message, "layer_norm: gamma has shape [2] but x [2, 3] has 3 features");
+    assert!(g.embedding(a, &[0, 2]).unwrap_err().message.contains("index 2 at position 1"));
     // Nothing was recorded by the failed ops: only the four leaves are on the tape.
     assert_eq!(g.len(), 4);
 }
@@ -415,17 +375,11 @@ fn cross_entropy_values() {
     assert!((g.value(loss).data[0] - libm::logf(4.0)).abs() < 1e-6);
     // dL/dz = (1/4 − onehot) / 2 rows.
     g.backward(loss).unwrap();
-    assert_eq!(
-        g.grad(z).unwrap().data,
-        vec![0.125, -0.375, 0.125, 0.125, 0.125, 0.125, 0.125, -0.375]
-    );
+    assert_eq!(g.grad(z).unwrap().data, vec![0.125, -0.375, 0.125, 0.125, 0.125, 0.125, 0.125, -0.375]);
 
     // A padded row (target = ignore index) changes neither the loss nor the average.
     let mut g = Graph::new();
-    let z = g.input(matrix(&[
-        vec![0.0, 0.0, 0.0, 0.0],
-        vec![5.0, -1.0, 2.0, 0.0],
-    ]));
+    let z = g.input(matrix(&[vec![0.0, 0.0, 0.0, 0.0], vec![5.0, -1.0, 2.0, 0.0]]));
     let loss = g.cross_entropy(z, &[1, 99], Some(99)).unwrap();
     assert!((g.value(loss).data[0] - libm::logf(4.0)).abs() < 1e-6);
     g.backward(loss).unwrap();
@@ -447,10 +401,7 @@ fn bce_with_logits_is_stable_for_extreme_logits() {
     g.backward(loss).unwrap();
     let grad = &g.grad(z).unwrap().data;
     assert!(grad.iter().all(|v| v.is_finite()));
-    assert!(
-        (grad[1] + 1.0 / 3.0).abs() < 1e-6,
-        "σ(−100) − 1 ≈ −1, over 3 elements"
-    );
+    assert!((grad[1] + 1.0 / 3.0).abs() < 1e-6, "σ(−100) − 1 ≈ −1, over 3 elements");
 }
 
 #[test]
@@ -468,11 +419,7 @@ fn fully_masked_rows_give_zeros_and_zero_gradient() {
     let loss = g.sum(log_probs);
     g.zero_grad();
     g.backward(loss).unwrap();
-    assert_eq!(
-        g.grad(scores).unwrap().data,
-        vec![0.0; 4],
-        "no NaN from −∞ − (−∞)"
-    );
+    assert_eq!(g.grad(scores).unwrap().data, vec![0.0; 4], "no NaN from −∞ − (−∞)");
 }
 
 #[test]
@@ -480,16 +427,10 @@ fn dropout_scales_survivors_and_is_the_identity_at_inference() {
     let mut g = Graph::new();
     let x = g.input(Tensor::filled(&[100, 100], 1.0));
     let mut rng = Rng::new(5);
-    assert_eq!(
-        g.dropout(x, 0.5, &mut rng, false),
-        x,
-        "not training: the same node, no new op"
-    );
+    assert_eq!(g.dropout(x, 0.5, &mut rng, false), x, "not training: the same node, no new op");
     let y = g.dropout(x, 0.25, &mut rng, true);
     let values = &g.value(y).data;
-    assert!(values
-        .iter()
-        .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
+    assert!(values.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
     let dropped = values.iter().filter(|&&v| v == 0.0).count() as f32 / 10_000.0;
     assert!((dropped - 0.25).abs() < 0.02, "dropped {dropped}");
     // Inverted scaling keeps the mean: about 1.
@@ -519,16 +460,9 @@ fn layer_and_batch_norm_values() {
     let gamma = g.param(Tensor::filled(&[2], 1.0));
     let beta = g.param(Tensor::zeros(&[2]));
     let bn = g.batch_norm(x, gamma, beta, 0.0).unwrap();
-    assert_eq!(
-        (bn.mean.clone(), bn.var.clone()),
-        (vec![2.0, 20.0], vec![1.0, 100.0])
-    );
+    assert_eq!((bn.mean.clone(), bn.var.clone()), (vec![2.0, 20.0], vec![1.0, 100.0]));
     assert_eq!(g.value(bn.output).data, vec![-1.0, -1.0, 1.0, 1.0]);
-    assert!(g
-        .batch_norm(gamma, gamma, beta, 0.0)
-        .unwrap_err()
-        .message
-        .contains("[examples, features]"));
+    assert!(g.batch_norm(gamma, gamma, beta, 0.0).unwrap_err().message.contains("[examples, features]"));
 }
 
 #[test]
@@ -540,10 +474,7 @@ fn embedding_scatter_adds_repeated_rows() {
     let loss = g.sum(rows);
     g.backward(loss).unwrap();
     // Row 2 was used twice, row 0 once, row 1 never.
-    assert_eq!(
-        g.grad(table).unwrap().data,
-        vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]
-    );
+    assert_eq!(g.grad(table).unwrap().data, vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
 }
 
 #[test]

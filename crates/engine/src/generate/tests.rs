@@ -7,11 +7,7 @@ use crate::transformer::{
 };
 
 fn model() -> Transformer {
-    let config = TransformerConfig {
-        vocab: 6,
-        context: 6,
-        ..tiny(Norm::Pre, Activation::Gelu)
-    };
+    let config = TransformerConfig { vocab: 6, context: 6, ..tiny(Norm::Pre, Activation::Gelu) };
     scrambled(config, 5)
 }
 
@@ -30,19 +26,11 @@ fn cached_and_uncached_decoding_agree_past_the_context() {
     let prompt = [1, 2];
     let mut cached = Decoder::new(&model, &prompt, true).unwrap();
     let mut uncached = Decoder::new(&model, &prompt, false).unwrap();
-    assert_eq!(
-        cached.last_step_multiply_adds(),
-        uncached_step_multiply_adds(&c, 2),
-        "prefill"
-    );
+    assert_eq!(cached.last_step_multiply_adds(), uncached_step_multiply_adds(&c, 2), "prefill");
     // Ten greedy steps: the sequence grows to 12 tokens, twice the context.
     for _ in 0..10 {
         let scratch = next_logits_from_scratch(&model, cached.tokens());
-        for (a, (b, s)) in cached
-            .logits()
-            .iter()
-            .zip(uncached.logits().iter().zip(&scratch))
-        {
+        for (a, (b, s)) in cached.logits().iter().zip(uncached.logits().iter().zip(&scratch)) {
             assert!((a - s).abs() < 1e-5 && (b - s).abs() < 1e-5, "{a} {b} {s}");
         }
         let token = argmax(cached.logits()).unwrap();
@@ -53,10 +41,7 @@ fn cached_and_uncached_decoding_agree_past_the_context() {
         // Costs: the cache pays for one position while it has room; afterwards both rerun
         // the whole window.
         let window = (len_before + 1).min(c.context);
-        assert_eq!(
-            uncached.last_step_multiply_adds(),
-            uncached_step_multiply_adds(&c, window)
-        );
+        assert_eq!(uncached.last_step_multiply_adds(), uncached_step_multiply_adds(&c, window));
         let expected = if len_before < c.context {
             cached_step_multiply_adds(&c, len_before)
         } else {
@@ -74,30 +59,17 @@ fn cached_and_uncached_decoding_agree_past_the_context() {
 #[test]
 fn sampling_is_seeded_and_the_same_with_or_without_the_cache() {
     let model = model();
-    let sampler = Decoding::Sample {
-        temperature: 1.3,
-        top_k: 4,
-        top_p: 0.95,
-    };
+    let sampler = Decoding::Sample { temperature: 1.3, top_k: 4, top_p: 0.95 };
     let run = |seed, cache| generate(&model, &[3], 15, sampler, seed, cache).unwrap();
     let tokens = |g: &[GeneratedToken]| g.iter().map(|t| t.token).collect::<Vec<_>>();
     let a = run(9, true);
     assert_eq!(tokens(&a), tokens(&run(9, false)));
     assert_eq!(a, run(9, true), "same seed, same tokens and probabilities");
-    assert_ne!(
-        tokens(&a),
-        tokens(&run(10, true)),
-        "another seed, another text"
-    );
-    assert!(a
-        .iter()
-        .all(|t| t.probability > 0.0 && t.probability <= 1.0));
+    assert_ne!(tokens(&a), tokens(&run(10, true)), "another seed, another text");
+    assert!(a.iter().all(|t| t.probability > 0.0 && t.probability <= 1.0));
     // The probability reported is the token's under temperature, top-k and top-p, which we
     // recompute here from scratch for the first token.
-    let z: Vec<f64> = next_logits_from_scratch(&model, &[3])
-        .iter()
-        .map(|&v| v as f64)
-        .collect();
+    let z: Vec<f64> = next_logits_from_scratch(&model, &[3]).iter().map(|&v| v as f64).collect();
     let d = sampling::distribution(&z, 1.3, 4, 0.95);
     assert!((a[0].probability - d.final_probs[a[0].token]).abs() < 1e-6);
     assert!(d.kept[a[0].token]);
@@ -110,123 +82,57 @@ fn greedy_picks_the_argmax_and_top_k_1_is_greedy() {
     let mut sequence = vec![0, 5];
     for t in &greedy {
         let scratch = next_logits_from_scratch(&model, &sequence);
-        let best = (0..6)
-            .max_by(|&a, &b| scratch[a].total_cmp(&scratch[b]))
-            .unwrap();
+        let best = (0..6).max_by(|&a, &b| scratch[a].total_cmp(&scratch[b])).unwrap();
         assert_eq!(t.token, best);
         assert_eq!(t.probability, 1.0);
         sequence.push(t.token);
     }
-    let top1 = Decoding::Sample {
-        temperature: 1.0,
-        top_k: 1,
-        top_p: 1.0,
-    };
+    let top1 = Decoding::Sample { temperature: 1.0, top_k: 1, top_p: 1.0 };
     let sampled = generate(&model, &[0, 5], 8, top1, 42, false).unwrap();
     let tokens = |g: &[GeneratedToken]| g.iter().map(|t| t.token).collect::<Vec<_>>();
     assert_eq!(tokens(&sampled), tokens(&greedy));
-    assert_eq!(
-        argmax(&[1.0, 3.0, 3.0]).unwrap(),
-        1,
-        "ties go to the lower id"
-    );
+    assert_eq!(argmax(&[1.0, 3.0, 3.0]).unwrap(), 1, "ties go to the lower id");
 }
 
 #[test]
 fn bad_settings_and_logits_are_errors() {
     let model = model();
     let sample = |temperature, top_k, top_p| {
-        generate(
-            &model,
-            &[1],
-            1,
-            Decoding::Sample {
-                temperature,
-                top_k,
-                top_p,
-            },
-            0,
-            true,
-        )
-        .unwrap_err()
-        .to_string()
+        generate(&model, &[1], 1, Decoding::Sample { temperature, top_k, top_p }, 0, true)
+            .unwrap_err()
+            .to_string()
     };
-    assert_eq!(
-        sample(0.0, 3, 0.9),
-        "the temperature must be a positive number, not 0"
-    );
+    assert_eq!(sample(0.0, 3, 0.9), "the temperature must be a positive number, not 0");
     assert!(sample(f64::NAN, 3, 0.9).contains("temperature"));
     assert!(sample(f64::INFINITY, 3, 0.9).contains("temperature"));
     assert_eq!(sample(1.0, 0, 0.9), "top-k must keep at least 1 token");
-    assert_eq!(
-        sample(1.0, 3, 0.0),
-        "top-p must be above 0 and at most 1, not 0"
-    );
+    assert_eq!(sample(1.0, 3, 0.0), "top-p must be above 0 and at most 1, not 0");
     assert!(sample(1.0, 3, 1.5).contains("top-p"));
     // Extreme but valid settings work.
     assert!(generate(
         &model,
         &[1],
         3,
-        Decoding::Sample {
-            temperature: 1e-6,
-            top_k: 1000,
-            top_p: 1.0
-        },
+        Decoding::Sample { temperature: 1e-6, top_k: 1000, top_p: 1.0 },
         0,
         true
     )
     .is_ok());
-    assert!(generate(
-        &model,
-        &[1],
-        3,
-        Decoding::Sample {
-            temperature: 1e6,
-            top_k: 1,
-            top_p: 1e-9
-        },
-        0,
-        true
-    )
-    .is_ok());
-    assert!(Decoder::new(&model, &[], true)
-        .unwrap_err()
-        .to_string()
-        .contains("prompt is empty"));
-    assert!(Decoder::new(&model, &[6], true)
-        .unwrap_err()
-        .to_string()
-        .contains("token id 6"));
-    assert!(check_logits(&[0.0, f32::NAN])
-        .unwrap_err()
-        .to_string()
-        .contains("token 1 is NaN"));
+    assert!(generate(&model, &[1], 3, Decoding::Sample { temperature: 1e6, top_k: 1, top_p: 1e-9 }, 0, true)
+        .is_ok());
+    assert!(Decoder::new(&model, &[], true).unwrap_err().to_string().contains("prompt is empty"));
+    assert!(Decoder::new(&model, &[6], true).unwrap_err().to_string().contains("token id 6"));
+    assert!(check_logits(&[0.0, f32::NAN]).unwrap_err().to_string().contains("token 1 is NaN"));
     assert!(argmax(&[f32::INFINITY]).is_err());
     assert!(argmax(&[]).is_err());
     let mut rng = Rng::new(0);
-    assert!(Decoding::Greedy
-        .choose(&[1.0, f32::NEG_INFINITY], &mut rng)
-        .is_err());
+    assert!(Decoding::Greedy.choose(&[1.0, f32::NEG_INFINITY], &mut rng).is_err());
     let mut decoder = Decoder::new(&model, &[1], false).unwrap();
-    assert!(decoder
-        .push(&model, 99)
-        .unwrap_err()
-        .to_string()
-        .contains("token id 99"));
-    assert!(beam_search(&model, &[1], 0, 3)
-        .unwrap_err()
-        .to_string()
-        .contains("between 1 and 16"));
+    assert!(decoder.push(&model, 99).unwrap_err().to_string().contains("token id 99"));
+    assert!(beam_search(&model, &[1], 0, 3).unwrap_err().to_string().contains("between 1 and 16"));
     assert!(beam_search(&model, &[1], 17, 3).is_err());
-    assert!(beam_search(&model, &[1], 2, 0)
-        .unwrap_err()
-        .to_string()
-        .contains("steps"));
-    assert!(beam_search(&model, &[], 2, 2)
-        .unwrap_err()
-        .to_string()
-        .contains("prompt is empty"));
+    assert!(beam_search(&model, &[1], 2, 0).unwrap_err().to_string().contains("steps"));
+    assert!(beam_search(&model, &[], 2, 2).unwrap_err().to_string().contains("prompt is empty"));
 }
 
 #[test]
@@ -234,10 +140,7 @@ fn beam_width_1_is_greedy() {
     let model = model();
     let greedy = generate(&model, &[2, 3], 9, Decoding::Greedy, 0, true).unwrap();
     let tree = beam_search(&model, &[2, 3], 1, 9).unwrap();
-    assert_eq!(
-        tree.best,
-        greedy.iter().map(|t| t.token).collect::<Vec<_>>()
-    );
+    assert_eq!(tree.best, greedy.iter().map(|t| t.token).collect::<Vec<_>>());
     assert_eq!(tree.nodes.len(), 9, "one candidate per step");
     assert!(tree.nodes.iter().all(|n| n.kept));
 }
@@ -259,22 +162,13 @@ fn the_beam_tree_is_consistent() {
     let (width, steps, prompt) = (3, 5, [4, 1]);
     let tree = beam_search(&model, &prompt, width, steps).unwrap();
     for step in 0..steps {
-        let at_step: Vec<usize> = (0..tree.nodes.len())
-            .filter(|&i| tree.nodes[i].step == step)
-            .collect();
-        let kept: Vec<usize> = at_step
-            .iter()
-            .copied()
-            .filter(|&i| tree.nodes[i].kept)
-            .collect();
+        let at_step: Vec<usize> = (0..tree.nodes.len()).filter(|&i| tree.nodes[i].step == step).collect();
+        let kept: Vec<usize> = at_step.iter().copied().filter(|&i| tree.nodes[i].kept).collect();
         // Step 0 expands the prompt alone (3 candidates); later steps 3 beams × 3.
         assert_eq!(at_step.len(), if step == 0 { width } else { width * width });
         assert_eq!(kept.len(), width);
         // The kept are the best of their step.
-        let worst_kept = kept
-            .iter()
-            .map(|&i| tree.nodes[i].log_prob)
-            .fold(f64::INFINITY, f64::min);
+        let worst_kept = kept.iter().map(|&i| tree.nodes[i].log_prob).fold(f64::INFINITY, f64::min);
         for &i in &at_step {
             if !tree.nodes[i].kept {
                 assert!(tree.nodes[i].log_prob <= worst_kept);
@@ -297,9 +191,7 @@ fn the_beam_tree_is_consistent() {
         }
     }
     let last_kept = tree.nodes.iter().filter(|n| n.step == steps - 1 && n.kept);
-    let best_score = last_kept
-        .map(|n| n.log_prob)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let best_score = last_kept.map(|n| n.log_prob).fold(f64::NEG_INFINITY, f64::max);
     assert_eq!(tree.best_log_prob, best_score);
     assert_eq!(tree.best.len(), steps);
     // Beam search keeps more than greedy's single path, so it never scores worse.

@@ -3,10 +3,7 @@
 use super::*;
 
 fn lane(race: &NormRace, norm: Norm, warmup: bool) -> &LaneRun {
-    race.lanes
-        .iter()
-        .find(|r| r.lane == Lane { norm, warmup })
-        .expect("every combination has a lane")
+    race.lanes.iter().find(|r| r.lane == Lane { norm, warmup }).expect("every combination has a lane")
 }
 
 #[test]
@@ -101,7 +98,8 @@ fn the_divergence_line_is_twice_a_uniform_guess() {
 
 #[test]
 fn the_top_learning_rate_diverges_without_warmup_and_those_lanes_stop() {
-    let settings = RaceSettings { max_lr: MAX_LR, warmup_steps: 10, total_steps: 20, ..RaceSettings::default() };
+    let settings =
+        RaceSettings { max_lr: MAX_LR, warmup_steps: 10, total_steps: 20, ..RaceSettings::default() };
     let race = NormRace::run(settings).unwrap();
     assert!(race.is_done());
     for norm in [Norm::Pre, Norm::Post] {

@@ -8,22 +8,9 @@ use crate::vocab::Vocab;
 /// Simple sentences from a small grammar, drawn with a seeded generator: text with
 /// structure (words, agreement of nothing fancier than order) for a model to learn.
 fn corpus(seed: u64, sentences: usize) -> String {
-    let subjects = [
-        "the cat",
-        "a dog",
-        "the bird",
-        "my friend",
-        "the old man",
-        "a child",
-    ];
+    let subjects = ["the cat", "a dog", "the bird", "my friend", "the old man", "a child"];
     let verbs = ["sees", "likes", "finds", "follows", "hears"];
-    let objects = [
-        "the ball",
-        "a tree",
-        "the river",
-        "some bread",
-        "the red door",
-    ];
+    let objects = ["the ball", "a tree", "the river", "some bread", "the red door"];
     let endings = [".", "!", " today.", " again."];
     let mut rng = Rng::new(seed);
     let mut text = String::new();
@@ -79,11 +66,8 @@ fn encoded(text: &str) -> (Vocab, Vec<usize>) {
 fn same_seed_same_run_bit_for_bit() {
     let (vocab, ids) = encoded(&corpus(1, 40));
     let run = |seed| {
-        let mut trainer =
-            Trainer::new(small_model(vocab.len(), 3), ids.clone(), settings(seed)).unwrap();
-        let losses: Vec<u32> = (0..6)
-            .map(|_| trainer.step().unwrap().loss.to_bits())
-            .collect();
+        let mut trainer = Trainer::new(small_model(vocab.len(), 3), ids.clone(), settings(seed)).unwrap();
+        let losses: Vec<u32> = (0..6).map(|_| trainer.step().unwrap().loss.to_bits()).collect();
         (losses, trainer.model)
     };
     let (a, model_a) = run(7);
@@ -100,10 +84,7 @@ fn windows_are_consecutive_text_and_targets_are_shifted_by_one() {
     let mut trainer = Trainer::new(
         Transformer::new(tiny(Norm::Post, Activation::Relu), 0).unwrap(),
         ids,
-        TrainConfig {
-            len: 4,
-            ..settings(2)
-        },
+        TrainConfig { len: 4, ..settings(2) },
     )
     .unwrap();
     let batch = trainer.draw_batch();
@@ -116,10 +97,7 @@ fn windows_are_consecutive_text_and_targets_are_shifted_by_one() {
 #[test]
 fn the_step_uses_the_schedule_and_clips_the_gradient() {
     let (vocab, ids) = encoded(&corpus(2, 20));
-    let config = TrainConfig {
-        clip_norm: 0.01,
-        ..settings(4)
-    };
+    let config = TrainConfig { clip_norm: 0.01, ..settings(4) };
     let mut trainer = Trainer::new(small_model(vocab.len(), 1), ids, config).unwrap();
     let reports: Vec<StepReport> = (0..7).map(|_| trainer.step().unwrap()).collect();
     for r in &reports {
@@ -130,14 +108,9 @@ fn the_step_uses_the_schedule_and_clips_the_gradient() {
     // After the first step AdamW's first moments are (1 − β1)·(clipped gradient), so their
     // combined norm is 0.1·min(norm, clip). The gradient norm here is far above 0.01.
     assert!(reports[0].grad_norm > 0.1);
-    let mut fresh =
-        Trainer::new(small_model(vocab.len(), 1), trainer.tokens.clone(), config).unwrap();
+    let mut fresh = Trainer::new(small_model(vocab.len(), 1), trainer.tokens.clone(), config).unwrap();
     fresh.step().unwrap();
-    let moments: Vec<&[f32]> = fresh
-        .optimizers
-        .iter()
-        .map(|o| o.first_moment.as_slice())
-        .collect();
+    let moments: Vec<&[f32]> = fresh.optimizers.iter().map(|o| o.first_moment.as_slice()).collect();
     let norm = crate::optim::global_grad_norm(&moments);
     assert!((norm - 0.1 * 0.01).abs() < 1e-7, "moment norm {norm}");
     // Weight decay is on matrices only.
@@ -146,12 +119,7 @@ fn the_step_uses_the_schedule_and_clips_the_gradient() {
         .iter()
         .map(|o| matches!(o.method, Method::AdamW { weight_decay, .. } if weight_decay > 0.0))
         .collect();
-    let ranks: Vec<bool> = fresh
-        .model
-        .params
-        .iter()
-        .map(|p| p.shape.len() == 2)
-        .collect();
+    let ranks: Vec<bool> = fresh.model.params.iter().map(|p| p.shape.len() == 2).collect();
     assert_eq!(decays, ranks);
 }
 
@@ -167,65 +135,23 @@ fn divergence_is_reported_not_panicked() {
     assert_eq!(err, ModelError::Diverged { step: 1 });
     assert!(err.to_string().starts_with("diverged at step 1"));
     assert_eq!(trainer.steps, 1);
-    assert!(
-        trainer.model.params[3..] == before.params[3..],
-        "nothing was updated"
-    );
+    assert!(trainer.model.params[3..] == before.params[3..], "nothing was updated");
 }
 
 #[test]
 fn bad_settings_are_errors() {
     let (vocab, ids) = encoded(&corpus(3, 5));
     let model = small_model(vocab.len(), 1);
-    let err = |c: TrainConfig, ids: Vec<usize>| {
-        Trainer::new(model.clone(), ids, c).unwrap_err().to_string()
-    };
-    assert!(err(
-        TrainConfig {
-            len: 17,
-            ..settings(0)
-        },
-        ids.clone()
-    )
-    .contains("longer than the model's context of 16"));
-    assert!(err(
-        TrainConfig {
-            batch: 0,
-            ..settings(0)
-        },
-        ids.clone()
-    )
-    .contains("at least 1"));
-    assert!(err(
-        TrainConfig {
-            batch: 1 << 20,
-            ..settings(0)
-        },
-        ids.clone()
-    )
-    .contains("tokens per step"));
-    assert!(err(
-        TrainConfig {
-            max_lr: f32::NAN,
-            ..settings(0)
-        },
-        ids.clone()
-    )
-    .contains("peak learning rate"));
-    assert!(err(
-        TrainConfig {
-            clip_norm: 0.0,
-            ..settings(0)
-        },
-        ids.clone()
-    )
-    .contains("clipping"));
+    let err = |c: TrainConfig, ids: Vec<usize>| Trainer::new(model.clone(), ids, c).unwrap_err().to_string();
+    assert!(err(TrainConfig { len: 17, ..settings(0) }, ids.clone())
+        .contains("longer than the model's context of 16"));
+    assert!(err(TrainConfig { batch: 0, ..settings(0) }, ids.clone()).contains("at least 1"));
+    assert!(err(TrainConfig { batch: 1 << 20, ..settings(0) }, ids.clone()).contains("tokens per step"));
+    assert!(err(TrainConfig { max_lr: f32::NAN, ..settings(0) }, ids.clone()).contains("peak learning rate"));
+    assert!(err(TrainConfig { clip_norm: 0.0, ..settings(0) }, ids.clone()).contains("clipping"));
     assert!(err(settings(0), ids[..8].to_vec()).contains("too few"));
     assert!(err(settings(0), vec![99; 20]).contains("training token 99 at position 1"));
-    assert!(validation_loss(&model, &ids[..3], 8)
-        .unwrap_err()
-        .to_string()
-        .contains("too few"));
+    assert!(validation_loss(&model, &ids[..3], 8).unwrap_err().to_string().contains("too few"));
     assert!(validation_loss(&model, &ids, 0).is_err());
 }
 
@@ -246,12 +172,8 @@ fn validation_loss_averages_every_position_of_every_window() {
     let mut total = 0.0;
     for w in 0..windows {
         let s = w * 8;
-        let batch = Batch {
-            batch: 1,
-            len: 8,
-            inputs: ids[s..s + 8].to_vec(),
-            targets: ids[s + 1..s + 9].to_vec(),
-        };
+        let batch =
+            Batch { batch: 1, len: 8, inputs: ids[s..s + 8].to_vec(), targets: ids[s + 1..s + 9].to_vec() };
         total += model.loss(&batch).unwrap() as f64;
     }
     let expected = total / windows as f64;
@@ -295,12 +217,6 @@ fn a_short_run_learns_more_than_character_frequencies() {
         "validation loss {first:.3} → {last:.3}, unigram entropy {threshold:.3}, {:?}",
         start.elapsed()
     );
-    assert!(
-        (first - libm::logf(vocab.len() as f32)).abs() < 0.1,
-        "starts near uniform"
-    );
-    assert!(
-        last < threshold,
-        "validation loss {last} is not below the unigram entropy {threshold}"
-    );
+    assert!((first - libm::logf(vocab.len() as f32)).abs() < 0.1, "starts near uniform");
+    assert!(last < threshold, "validation loss {last} is not below the unigram entropy {threshold}");
 }

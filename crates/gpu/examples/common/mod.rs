@@ -4,9 +4,9 @@
 //! drawn by the engine's trainer from a seeded stream of random symbols, with the engine's
 //! recipe: AdamW (decay 0.1 on the matrices), warmup then cosine, clipping at 1.
 
+use engine::gpt_recipe::Size;
 use engine::rng::Rng;
 use engine::train::{TrainConfig, Trainer};
-use engine::gpt_recipe::Size;
 use engine::transformer::Transformer;
 
 /// A trainer at step 0 on `stream_len` seeded random tokens; `trainer.model` holds the

@@ -31,33 +31,21 @@ impl Tolerance {
     /// which for the |x| ≤ 20 used here is at most 43 ulp ≈ 5e-6 relative; sigmoid, tanh and
     /// the BCE terms inherit it. 1e-5 relative covers that twice over; 1e-6 absolute covers
     /// results near 0 (tanh(0.001), a slope of 1e-9) where relative error means nothing.
-    pub const TRANSCENDENTAL: Tolerance = Tolerance {
-        abs: 1e-6,
-        rel: 1e-5,
-    };
+    pub const TRANSCENDENTAL: Tolerance = Tolerance { abs: 1e-6, rel: 1e-5 };
     /// Optimizer parameters after each of three steps (|θ| < 1, lr 0.01): a few roundings
     /// per step (fused multiply-adds, WGSL's sqrt and division within 2.5 ulp, β^t kept by
     /// repeated multiplication where the engine calls powf: equal for t ≤ 2, within an ulp
     /// at t = 3, which after bias correction is ~2e-5 relative in v̂, so ~1e-7 in θ).
     /// 1e-6 absolute is about 8 ulp at 1.0.
-    pub const OPTIMIZER_PARAMS: Tolerance = Tolerance {
-        abs: 1e-6,
-        rel: 0.0,
-    };
+    pub const OPTIMIZER_PARAMS: Tolerance = Tolerance { abs: 1e-6, rel: 0.0 };
     /// The optimizer's moments after three steps.
-    pub const OPTIMIZER_MOMENTS: Tolerance = Tolerance {
-        abs: 1e-9,
-        rel: 1e-5,
-    };
+    pub const OPTIMIZER_MOMENTS: Tolerance = Tolerance { abs: 1e-9, rel: 1e-5 };
     /// Training runs: each step's arithmetic differs by a few ulps (see the kernel tests),
     /// and those differences are fed back through every later step. Measured, the largest
     /// loss difference over 200 steps is 5.1e-7 on lavapipe and 6.3e-7 on an NVIDIA H200
     /// (Vulkan); 1e-4 absolute is a margin of over 100 that still catches any real mistake
     /// (a wrong gradient changes the loss by 1e-2 within a few steps).
-    pub const TRAINING: Tolerance = Tolerance {
-        abs: 1e-4,
-        rel: 0.0,
-    };
+    pub const TRAINING: Tolerance = Tolerance { abs: 1e-4, rel: 0.0 };
 }
 
 pub fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], tol: Tolerance) {
@@ -74,9 +62,7 @@ pub fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], tol: Tolerance) {
 
 /// The largest |gpu − cpu|, for the tests to print.
 pub fn largest_difference(gpu: &[f32], cpu: &[f32]) -> f32 {
-    gpu.iter()
-        .zip(cpu)
-        .fold(0.0f32, |d, (g, c)| d.max((g - c).abs()))
+    gpu.iter().zip(cpu).fold(0.0f32, |d, (g, c)| d.max((g - c).abs()))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -97,13 +83,7 @@ pub struct MatmulCase {
 /// multiply-add into one rounding. Each side is within k·ε·Σ_p|a_ip·b_pj| of the exact sum
 /// (the standard bound for a sum of k terms), so they are within twice that of each other;
 /// we use the largest Σ|a·b| of the whole product.
-pub fn matmul_case(
-    m: usize,
-    k: usize,
-    n: usize,
-    transpose_a: bool,
-    transpose_b: bool,
-) -> MatmulCase {
+pub fn matmul_case(m: usize, k: usize, n: usize, transpose_a: bool, transpose_b: bool) -> MatmulCase {
     let what = format!("matmul {m}x{k} · {k}x{n}, transposes {transpose_a}/{transpose_b}");
     let a_shape = if transpose_a { [k, m] } else { [m, k] };
     let b_shape = if transpose_b { [n, k] } else { [k, n] };
@@ -113,17 +93,8 @@ pub fn matmul_case(
     let abs = |t: &Tensor| t.map(f32::abs);
     let sum_abs = tensor::matmul_transposed(&abs(&a), transpose_a, &abs(&b), transpose_b).unwrap();
     let largest = sum_abs.data.iter().fold(0.0f32, |x, &y| x.max(y));
-    let tol = Tolerance {
-        abs: 2.0 * k as f32 * f32::EPSILON * largest,
-        rel: 0.0,
-    };
-    MatmulCase {
-        what,
-        a,
-        b,
-        cpu,
-        tol,
-    }
+    let tol = Tolerance { abs: 2.0 * k as f32 * f32::EPSILON * largest, rel: 0.0 };
+    MatmulCase { what, a, b, cpu, tol }
 }
 
 /// Small and ragged sizes, in all four transpose combinations:
@@ -143,11 +114,8 @@ pub const MATMUL_CASES: [(usize, usize, usize, bool, bool); 10] = [
 
 /// Sizes that cross the batched matmul's 64x64 workgroup blocks and its 8x8 invocation
 /// blocks raggedly, and an inner dimension longer than a block (as weight gradients have).
-pub const BLOCK_CASES: [(usize, usize, usize, bool, bool); 3] = [
-    (70, 130, 67, false, false),
-    (70, 130, 67, true, true),
-    (129, 3, 9, true, false),
-];
+pub const BLOCK_CASES: [(usize, usize, usize, bool, bool); 3] =
+    [(70, 130, 67, false, false), (70, 130, 67, true, true), (129, 3, 9, true, false)];
 
 /// Sizes that straddle the kernel's edges: 32 × 32 tiles of C per workgroup, 4 × 4 blocks per
 /// invocation, k in slices of 32. (m, k, n, transpose A, transpose B).
@@ -187,10 +155,7 @@ pub fn activation_reference(kind: Activation, x: &Tensor, dy: &Tensor) -> (Tenso
         Activation::Sigmoid => graph.sigmoid(x_var),
     };
     graph.backward_from(y_var, dy.clone()).unwrap();
-    (
-        graph.value(y_var).clone(),
-        graph.grad(x_var).unwrap().clone(),
-    )
+    (graph.value(y_var).clone(), graph.grad(x_var).unwrap().clone())
 }
 
 /// ReLU is a max and a comparison (EXACT); tanh and sigmoid go through exp (TRANSCENDENTAL).
@@ -252,10 +217,7 @@ pub fn optimizer_grads(len: usize, step: u64) -> Tensor {
 // ------------------------------------------------------------------------------------------
 
 pub fn weights_of(mlp: &Mlp) -> Vec<f32> {
-    [&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2]
-        .iter()
-        .flat_map(|t| t.data.clone())
-        .collect()
+    [&mlp.w1, &mlp.b1, &mlp.w2, &mlp.b2].iter().flat_map(|t| t.data.clone()).collect()
 }
 
 /// Each activation with several optimizers.
@@ -278,28 +240,18 @@ pub fn training_configs() -> [XorConfig; 4] {
             seed: 4,
             hidden: 5,
         },
-        XorConfig {
-            method: Method::adamw(0.01),
-            lr: 0.05,
-            seed: 7,
-            ..XorConfig::default()
-        },
+        XorConfig { method: Method::adamw(0.01), lr: 0.05, seed: 7, ..XorConfig::default() },
     ]
 }
 
 /// A side x side grid of points spaced `scale` apart, from (0, 0).
 pub fn grid(side: usize, scale: f32) -> Vec<[f32; 2]> {
-    (0..side * side)
-        .map(|i| [(i / side) as f32 * scale, (i % side) as f32 * scale])
-        .collect()
+    (0..side * side).map(|i| [(i / side) as f32 * scale, (i % side) as f32 * scale]).collect()
 }
 
 /// The predict_grid test's network: seed 9, trained 50 steps on the GPU first.
 pub fn grid_config() -> XorConfig {
-    XorConfig {
-        seed: 9,
-        ..XorConfig::default()
-    }
+    XorConfig { seed: 9, ..XorConfig::default() }
 }
 
 /// A first grid, new points of the same size (buffers reused), a different size, one point.
@@ -313,10 +265,7 @@ pub fn grids() -> [Vec<[f32; 2]>; 4] {
 
 /// Each default racer's network, on the race's data (200 points, not 4).
 pub fn moons_configs() -> Vec<XorConfig> {
-    engine::two_moons::default_racers()
-        .into_iter()
-        .map(engine::two_moons::race_config)
-        .collect()
+    engine::two_moons::default_racers().into_iter().map(engine::two_moons::race_config).collect()
 }
 // The transformer's kernels
 // ------------------------------------------------------------------------------------------
@@ -345,14 +294,8 @@ pub fn head_of(x: &Tensor, seq_len: usize, heads: usize, b: usize, h: usize) -> 
 /// The tolerance for a batch of products with inner dimension k (see `matmul_case`):
 /// 2·k·ε·max Σ|a·b|.
 pub fn products_tolerance(k: usize, sum_abs: &[Tensor]) -> Tolerance {
-    let largest = sum_abs
-        .iter()
-        .flat_map(|t| t.data.iter())
-        .fold(0.0f32, |x, &y| x.max(y));
-    Tolerance {
-        abs: 2.0 * k as f32 * f32::EPSILON * largest,
-        rel: 0.0,
-    }
+    let largest = sum_abs.iter().flat_map(|t| t.data.iter()).fold(0.0f32, |x, &y| x.max(y));
+    Tolerance { abs: 2.0 * k as f32 * f32::EPSILON * largest, rel: 0.0 }
 }
 
 /// Token ids for the embedding tests: 11 positions into a vocabulary of 13 rows, with
@@ -370,19 +313,9 @@ pub fn embedding_reference(table: &Tensor, ids: &[usize], dy: &Tensor) -> (Tenso
 }
 
 /// y, dx, dγ and dβ of the autograd's layer_norm for an upstream dy.
-pub fn layer_norm_reference(
-    x: &Tensor,
-    gamma: &Tensor,
-    beta: &Tensor,
-    dy: &Tensor,
-    eps: f32,
-) -> [Tensor; 4] {
+pub fn layer_norm_reference(x: &Tensor, gamma: &Tensor, beta: &Tensor, dy: &Tensor, eps: f32) -> [Tensor; 4] {
     let mut graph = Graph::new();
-    let (xv, g, b) = (
-        graph.input(x.clone()),
-        graph.param(gamma.clone()),
-        graph.param(beta.clone()),
-    );
+    let (xv, g, b) = (graph.input(x.clone()), graph.param(gamma.clone()), graph.param(beta.clone()));
     let y = graph.layer_norm(xv, g, b, eps).unwrap();
     graph.backward_from(y, dy.clone()).unwrap();
     [
@@ -397,10 +330,7 @@ pub fn layer_norm_reference(
 /// those a little differently (WGSL's sqrt and division are within 2.5 ulp, and a GPU may
 /// fuse multiply-adds). Values are O(1): 1e-5 absolute is ~100 ulp, measured largest
 /// difference ~1e-6.
-pub const LAYER_NORM: Tolerance = Tolerance {
-    abs: 1e-5,
-    rel: 1e-5,
-};
+pub const LAYER_NORM: Tolerance = Tolerance { abs: 1e-5, rel: 1e-5 };
 
 /// Scores `[B·H·T, T]` → causal softmax(scores·scale) and dL/dscores for an upstream
 /// gradient, from the engine: scale, add `tensor::causal_mask`, `softmax_rows` on the tape.
@@ -421,10 +351,7 @@ pub fn causal_softmax_reference(
     let upstream = d_probs.reshape(&[blocks, seq_len, seq_len]).unwrap();
     graph.backward_from(p, upstream).unwrap();
     let shape = &scores.shape;
-    (
-        graph.value(p).reshape(shape).unwrap(),
-        graph.grad(s).unwrap().reshape(shape).unwrap(),
-    )
+    (graph.value(p).reshape(shape).unwrap(), graph.grad(s).unwrap().reshape(shape).unwrap())
 }
 
 /// Targets for the cross-entropy test: `rows` classes below `classes`, seeded.
@@ -448,10 +375,7 @@ pub fn gelu_reference(x: &Tensor, dy: &Tensor) -> (Tensor, Tensor) {
     let x_var = graph.input(x.clone());
     let y_var = graph.gelu(x_var);
     graph.backward_from(y_var, dy.clone()).unwrap();
-    (
-        graph.value(y_var).clone(),
-        graph.grad(x_var).unwrap().clone(),
-    )
+    (graph.value(y_var).clone(), graph.grad(x_var).unwrap().clone())
 }
 
 /// The clipped, scheduled AdamW test: two parameter tensors of ragged sizes trained as one,
@@ -470,12 +394,7 @@ pub fn clip_grads(step: u64) -> Vec<Tensor> {
 }
 
 pub fn clip_schedule() -> engine::optim::Schedule {
-    engine::optim::Schedule::WarmupCosine {
-        max_lr: 0.01,
-        min_lr: 0.001,
-        warmup_steps: 2,
-        total_steps: 5,
-    }
+    engine::optim::Schedule::WarmupCosine { max_lr: 0.01, min_lr: 0.001, warmup_steps: 2, total_steps: 5 }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -504,10 +423,7 @@ pub fn transformer_config(
 /// Every norm with each activation.
 pub fn transformer_variants() -> [(engine::transformer::Norm, engine::transformer::Activation); 2] {
     use engine::transformer::{Activation, Norm};
-    [
-        (Norm::Pre, Activation::Gelu),
-        (Norm::Post, Activation::Relu),
-    ]
+    [(Norm::Pre, Activation::Gelu), (Norm::Post, Activation::Relu)]
 }
 
 /// A model whose parameters are uniform in [-0.5, 0.5) (layer-norm gains in [0.5, 1.5))
@@ -529,12 +445,7 @@ pub fn transformer_model(
 
 /// A batch of `batch` windows of `len` seeded tokens, each target the next token of a
 /// longer seeded stream (as a language model is trained).
-pub fn transformer_batch(
-    vocab: usize,
-    batch: usize,
-    len: usize,
-    seed: u64,
-) -> engine::transformer::Batch {
+pub fn transformer_batch(vocab: usize, batch: usize, len: usize, seed: u64) -> engine::transformer::Batch {
     let mut rng = Rng::new(seed);
     let (mut inputs, mut targets) = (vec![], vec![]);
     for _ in 0..batch {
@@ -542,12 +453,7 @@ pub fn transformer_batch(
         inputs.extend_from_slice(&window[..len]);
         targets.extend_from_slice(&window[1..]);
     }
-    engine::transformer::Batch {
-        batch,
-        len,
-        inputs,
-        targets,
-    }
+    engine::transformer::Batch { batch, len, inputs, targets }
 }
 
 pub const TRANSFORMER_BATCH: usize = 2;
@@ -594,10 +500,7 @@ pub fn trainer_and_batches(
 
 /// Steps `trainer` `steps` times: the losses (each before its update), the learning rates
 /// and the gradient norms (before clipping) it reports.
-pub fn train_on_cpu(
-    trainer: &mut engine::train::Trainer,
-    steps: usize,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+pub fn train_on_cpu(trainer: &mut engine::train::Trainer, steps: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let reports: Vec<_> = (0..steps).map(|_| trainer.step().unwrap()).collect();
     (
         reports.iter().map(|r| r.loss).collect(),
@@ -616,10 +519,7 @@ pub fn relative_to_largest(gpu: &[f32], cpu: &[f32]) -> f32 {
 /// Loss on the same weights and batch: the GPU and engine differ only by rounding (a
 /// tree sum against a left-to-right one, WGSL's exp/log, fused multiply-adds). Measured on
 /// lavapipe: 2e-7 relative. 1e-5 relative.
-pub const TRANSFORMER_LOSS: Tolerance = Tolerance {
-    abs: 0.0,
-    rel: 1e-5,
-};
+pub const TRANSFORMER_LOSS: Tolerance = Tolerance { abs: 0.0, rel: 1e-5 };
 
 /// Each gradient tensor: the largest difference at most this fraction of the tensor's
 /// largest element. Measured on lavapipe: 8.6e-7 (pre-norm, W_K of layer 0) and 5.4e-7
@@ -631,7 +531,4 @@ pub const TRANSFORMER_GRAD_RELATIVE: f32 = 1e-5;
 /// differences forward. Measured on lavapipe against `engine::train::Trainer`: losses
 /// within 1.2e-6, weights within 2.7e-7. 1e-5 absolute (decaying the layer-norm gains too,
 /// which the trainer does not, moves a loss by 1.2e-4 by step 3).
-pub const TRANSFORMER_TRAINING: Tolerance = Tolerance {
-    abs: 1e-5,
-    rel: 0.0,
-};
+pub const TRANSFORMER_TRAINING: Tolerance = Tolerance { abs: 1e-5, rel: 0.0 };
