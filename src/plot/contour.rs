@@ -64,7 +64,7 @@ pub fn levels(values: &[f64], count: usize) -> Vec<f64> {
 }
 
 /// The contour line at `level` through a `columns` x `rows` grid of samples (row by row
-/// from the top, as `engine::surfaces::Surface::grid` gives them), as an SVG path of
+/// from the top, as `engine::labs::optimizer_race::Surface::grid` gives them), as an SVG path of
 /// separate segments drawn in `frame` (the grid's corners are the frame's corners).
 ///
 /// Marching squares: in each cell, the line crosses every edge whose two corners lie on

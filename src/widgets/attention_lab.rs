@@ -1,10 +1,10 @@
 //! Chapter 3's self-attention from scratch: edit X and the three projections, flip the
-//! causal mask and the √d scaling, and see every intermediate from `engine::attention`.
+//! causal mask and the √d scaling, and see every intermediate from `engine::labs::attention_lab`.
 
 use leptos::prelude::*;
 
-use engine::attention::{self_attention, AttentionOptions};
-use engine::tensor::Tensor;
+use engine::core::tensor::Tensor;
+use engine::labs::attention_lab::{self_attention, AttentionOptions};
 
 use crate::widgets::matrix_view::MatrixView;
 
@@ -94,7 +94,7 @@ pub fn AttentionLab() -> impl IntoView {
         <section class="widget attention" aria-label="Self-attention from scratch">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: self-attention, every matrix"</h3>
-                <span class="backend-badge">"CPU · engine::attention"</span>
+                <span class="backend-badge">"CPU · engine::labs::attention_lab"</span>
             </header>
             <div class="matrix-inputs">
                 <MatrixInput name="X" text=x />

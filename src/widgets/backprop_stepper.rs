@@ -1,12 +1,12 @@
 //! Chapter 1's live network: one training step of the 2-2-1 net, stage by stage.
 //!
-//! Every number comes from `engine::backprop`. This file only lays the numbers out: as
+//! Every number comes from `engine::labs::backprop_stepper`. This file only lays the numbers out: as
 //! equations with the values plugged in, as a diagram that lights up what each stage
 //! computes, and as a loss curve when the reader trains.
 
 use leptos::prelude::*;
 
-use engine::backprop::{train, Example, Step, TinyNet, PARAM_NAMES};
+use engine::labs::backprop_stepper::{train, Example, Step, TinyNet, PARAM_NAMES};
 
 use crate::mathml::{block, factor, frac, mi, mo, mtext, num, sub, sup};
 use crate::plot::chart::LineChart;
@@ -336,7 +336,7 @@ pub fn BackpropStepper() -> impl IntoView {
         <section class="widget backprop" aria-label="Backpropagation, step by step">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: one training step, every number"</h3>
-                <span class="backend-badge" title="Computed by crates/engine, compiled to WebAssembly">"CPU · engine::backprop"</span>
+                <span class="backend-badge" title="Computed by crates/engine, compiled to WebAssembly">"CPU · engine::labs::backprop_stepper"</span>
             </header>
             <div class="bp-top">
                 <svg class="bp-diagram" viewBox="0 0 470 220" role="img" aria-label="The 2-2-1 network, with the parts used by the current stage highlighted">

@@ -1,13 +1,13 @@
 //! Chapter 3's bug injector: switch a common bug on and watch its symptom appear, computed
-//! by `engine::bugs` from the same code paths as the correct version.
+//! by `engine::labs::bug_injector` from the same code paths as the correct version.
 
 use leptos::prelude::*;
 
-use engine::bugs::{
+use engine::core::tensor::Tensor;
+use engine::labs::bug_injector::{
     naive_softmax, padding_attention, row_sums, softmax_axes, stable_softmax, train_line_fit,
     transposed_weight_error, weight_on_padding, Bug,
 };
-use engine::tensor::Tensor;
 
 use crate::plot::chart::LineChart;
 use crate::widgets::matrix_view::MatrixView;
@@ -94,7 +94,7 @@ pub fn BugInjector() -> impl IntoView {
                 let outcome = if on {
                     transposed_weight_error(4, 3, 2)
                 } else {
-                    engine::tensor::matmul(&Tensor::filled(&[4, 3], 1.0), &Tensor::filled(&[3, 2], 0.1))
+                    engine::core::tensor::matmul(&Tensor::filled(&[4, 3], 1.0), &Tensor::filled(&[3, 2], 0.1))
                 };
                 let text = match outcome {
                     Ok(t) => format!("x [4, 3] · W [3, 2] gives an output of shape {:?}.", t.shape),
@@ -140,7 +140,7 @@ pub fn BugInjector() -> impl IntoView {
         <section class="widget bugs" aria-label="Bug injector">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: the bug injector"</h3>
-                <span class="backend-badge">"CPU · engine::bugs"</span>
+                <span class="backend-badge">"CPU · engine::labs::bug_injector"</span>
             </header>
             <div class="toggles">
                 <label class="select">"bug "

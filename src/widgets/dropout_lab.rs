@@ -1,10 +1,10 @@
 //! Chapter 7's dropout lab: the masks one layer draws step after step, the 1/(1 − p) scale on
 //! the survivors, and a Monte Carlo check that the average training-time output equals the
-//! test-time activation, all from `engine::dropout`.
+//! test-time activation, all from `engine::labs::dropout_lab`.
 
 use leptos::prelude::*;
 
-use engine::dropout::{apply, expectation_check, keep_scale, masks};
+use engine::labs::dropout_lab::{apply, expectation_check, keep_scale, masks};
 
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
@@ -93,7 +93,7 @@ pub fn DropoutLab() -> impl IntoView {
         <section class="widget dropout" aria-label="Dropout lab">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: inverted dropout on one layer"</h3>
-                <span class="backend-badge">"CPU · engine::dropout"</span>
+                <span class="backend-badge">"CPU · engine::labs::dropout_lab"</span>
             </header>
             <label class="logits-input">"activations a "
                 <input type="text" data-name="drop-activations" spellcheck="false" prop:value=move || text.get() on:input=on_text aria-invalid=move || error.get().is_some().to_string() />

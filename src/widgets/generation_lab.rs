@@ -1,13 +1,13 @@
 //! Chapter 5's generation lab: the tiny GPT continues a prompt, one character per frame, by
 //! greedy decoding or sampling; or beam search lays out every candidate it weighed as a tree.
-//! Every token comes from `engine::generate`.
+//! Every token comes from `engine::models::generate`.
 
 use leptos::prelude::*;
 
 use crate::widgets::ticker::tick_while;
 
-use engine::generate::{beam_search, BeamTree, Decoding, Generator};
-use engine::vocab::Vocab;
+use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
+use engine::models::vocab::Vocab;
 
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 use crate::widgets::sampling_bench::Slider;
@@ -189,7 +189,7 @@ pub fn GenerationLab() -> impl IntoView {
         <section class="widget generation" aria-label="Generate text with the tiny GPT">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: the tiny GPT writes"</h3>
-                <span class="backend-badge">"CPU · engine::generate"</span>
+                <span class="backend-badge">"CPU · engine::models::generate"</span>
             </header>
             <p class="widget-note" data-value="gen-model">{model_note}</p>
             <label class="prompt-input">"prompt "
@@ -288,7 +288,7 @@ fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::generate::BeamNode;
+    use engine::models::generate::BeamNode;
 
     #[test]
     fn prompts_are_checked_with_reasons() {

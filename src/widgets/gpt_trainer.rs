@@ -1,10 +1,10 @@
 //! Chapter 5's training panel: the reader trains a tiny GPT on six Shakespeare tragedies,
-//! on WebGPU (`gpu::GpuTransformer`) or on the CPU (`engine::train::Trainer`, in a Web
+//! on WebGPU (`gpu::GpuTransformer`) or on the CPU (`engine::models::train::Trainer`, in a Web
 //! Worker), and watches the training loss, the held-out loss and a sample of the model's
 //! writing change as it learns. When the reader pauses or the run ends, the model replaces
 //! the chapter's tiny GPT, so the generation lab and the KV-cache race use it; it can also be
 //! saved to the browser's storage and loaded back. The recipe, the same on both backends,
-//! is `engine::gpt_recipe`.
+//! is `engine::models::gpt_recipe`.
 //!
 //! # Keeping the page responsive
 //! Both backends work away from the page's thread, and the panel only sends requests and
@@ -23,13 +23,13 @@ use leptos::prelude::*;
 use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
 use leptos::task::spawn_local;
 
-use engine::checkpoint::Checkpoint;
-use engine::gpt_recipe::{
+use engine::models::checkpoint::Checkpoint;
+use engine::models::gpt_recipe::{
     evaluate, next_stop, Corpus, Eval, Settings, Size, BATCH, CONTEXT, EVAL_EVERY, SAMPLE_CHARS,
     SAMPLE_TEMPERATURE, VALIDATION_CHARS, WEIGHT_DECAY,
 };
-use engine::train::Trainer;
-use engine::transformer::{ModelError, Transformer};
+use engine::models::train::Trainer;
+use engine::models::transformer::{ModelError, Transformer};
 use gpu::{Gpu, GpuTransformer, TrainSettings};
 use train_worker::{Reply, Request};
 
@@ -573,8 +573,8 @@ pub fn GptTrainer() -> impl IntoView {
             }
         ),
         Backend::Cpu => match cpu.with_value(|c| c.as_ref().map(|c| matches!(**c, CpuRunner::Worker(_)))) {
-            Some(false) => "Running on: CPU (WebAssembly, page thread) · engine::train".to_string(),
-            _ => "Running on: CPU (WebAssembly, Web Worker) · engine::train".to_string(),
+            Some(false) => "Running on: CPU (WebAssembly, page thread) · engine::models::train".to_string(),
+            _ => "Running on: CPU (WebAssembly, Web Worker) · engine::models::train".to_string(),
         },
     };
     let cpu_note = move || match cpu_where.get() {
@@ -713,7 +713,7 @@ mod tests {
         let cpu = s.train_config();
         let gpu = gpu_settings(&s);
         assert_eq!((gpu.batch, gpu.len), (cpu.batch, cpu.len));
-        assert_eq!(gpu.method, engine::optim::Method::adamw(WEIGHT_DECAY));
+        assert_eq!(gpu.method, engine::core::optim::Method::adamw(WEIGHT_DECAY));
         assert_eq!(gpu.max_grad_norm, Some(cpu.clip_norm));
         assert_eq!(cpu.warmup_steps, 20);
         for step in [0, 10, 20, 100, 199, 250] {

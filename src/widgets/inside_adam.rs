@@ -1,9 +1,9 @@
 //! Chapter 8: inside Adam. One parameter, a stated gradient sequence, and every quantity
-//! Adam computes along the way, from `engine::inside_adam::inside_adam`.
+//! Adam computes along the way, from `engine::labs::inside_adam::inside_adam`.
 
 use leptos::prelude::*;
 
-use engine::inside_adam::{inside_adam, AdamStep, Gradients};
+use engine::labs::inside_adam::{inside_adam, AdamStep, Gradients};
 
 use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
@@ -99,7 +99,7 @@ pub fn InsideAdam() -> impl IntoView {
         <section class="widget inside-adam" aria-label="Inside Adam, step by step">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: inside Adam, one parameter"</h3>
-                <span class="backend-badge">"CPU · engine::inside_adam"</span>
+                <span class="backend-badge">"CPU · engine::labs::inside_adam"</span>
             </header>
             <div class="xor-controls">
                 {field("β1", "adam-beta1", beta1, beta)}

@@ -1,8 +1,8 @@
-//! Chapter 5's KV-cache memory calculator, from `engine::sampling::KvCacheShape`.
+//! Chapter 5's KV-cache memory calculator, from `engine::models::sampling::KvCacheShape`.
 
 use leptos::prelude::*;
 
-use engine::sampling::KvCacheShape;
+use engine::models::sampling::KvCacheShape;
 
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
@@ -47,7 +47,7 @@ pub fn KvCacheCalculator() -> impl IntoView {
         <section class="widget kv" aria-label="KV cache memory calculator">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: how big is the KV cache?"</h3>
-                <span class="backend-badge">"CPU · engine::sampling"</span>
+                <span class="backend-badge">"CPU · engine::models::sampling"</span>
             </header>
             <div class="xor-controls">
                 {field("layers", "kv-layers", |s| s.layers as f64, |s, v| s.layers = v as u64, count_rule)}

@@ -1,13 +1,13 @@
 //! Chapter 5's KV-cache race: the tiny GPT writes the same greedy text twice, once
 //! re-reading the whole sequence at every step and once with a KV cache, and the page shows
-//! what each step cost: multiply-adds counted by `engine::generate::Decoder`, and time
+//! what each step cost: multiply-adds counted by `engine::models::generate::Decoder`, and time
 //! measured with the browser's clock.
 
 use leptos::prelude::*;
 
-use engine::generate::{Decoder, Decoding};
-use engine::rng::Rng;
-use engine::transformer::Transformer;
+use engine::core::rng::Rng;
+use engine::models::generate::{Decoder, Decoding};
+use engine::models::transformer::Transformer;
 
 use crate::widgets::generation_lab::encode_prompt;
 use crate::widgets::sampling_bench::Slider;
@@ -172,7 +172,7 @@ pub fn KvCacheTimer() -> impl IntoView {
         <section class="widget kv-timer" aria-label="KV cache race">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: the same text with and without a KV cache"</h3>
-                <span class="backend-badge">"CPU · engine::generate"</span>
+                <span class="backend-badge">"CPU · engine::models::generate"</span>
             </header>
             <label class="prompt-input">"prompt "
                 <textarea data-name="kv-prompt" rows="1" spellcheck="false" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
@@ -216,7 +216,7 @@ fn format_quantity(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::transformer::{Activation, Norm, TransformerConfig};
+    use engine::models::transformer::{Activation, Norm, TransformerConfig};
 
     #[test]
     fn both_ways_write_the_same_text_and_the_cache_does_less_work() {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use engine::tensor::Tensor;
+use engine::core::tensor::Tensor;
 
 /// Background for a heatmap cell: an orange of strength |v| / max_abs (blue when negative),
 /// colours that stay distinct for the common kinds of colour blindness.

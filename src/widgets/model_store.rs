@@ -1,12 +1,12 @@
 //! Keeping a trained tiny GPT in the browser's own storage (`localStorage`), so it survives
 //! a reload.
 //!
-//! `localStorage` holds text, not bytes, so the checkpoint (`engine::checkpoint`'s format) is
+//! `localStorage` holds text, not bytes, so the checkpoint (`engine::models::checkpoint`'s format) is
 //! written as Base64: every 3 bytes become 4 characters from a 64-letter alphabet. The cost
 //! is a third more space; browsers allow a few megabytes per site, which the book's small
 //! models fit and the largest preset may not, and the page says so in words.
 
-use engine::checkpoint::Checkpoint;
+use engine::models::checkpoint::Checkpoint;
 
 /// The storage key the checkpoint is kept under.
 pub const STORAGE_KEY: &str = "mlbook.tiny-gpt.checkpoint";
@@ -105,8 +105,8 @@ pub fn load() -> Result<Checkpoint, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::transformer::{Activation, Norm, Transformer, TransformerConfig};
-    use engine::vocab::Vocab;
+    use engine::models::transformer::{Activation, Norm, Transformer, TransformerConfig};
+    use engine::models::vocab::Vocab;
 
     #[test]
     fn base64_matches_the_rfc_examples() {

@@ -1,6 +1,6 @@
 //! Chapter 8's network race: the same 2-16-1 network, from the same initial weights, trained
 //! on two moons by each optimizer; the loss curves overlaid. On the GPU (`gpu::GpuMlp`) when
-//! WebGPU is available, else on the CPU (`engine::two_moons::NetworkRace`).
+//! WebGPU is available, else on the CPU (`engine::labs::network_race::NetworkRace`).
 
 use leptos::prelude::*;
 
@@ -9,8 +9,8 @@ use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
 use crate::widgets::ticker::tick_while;
 use leptos::task::spawn_local;
 
-use engine::surfaces::Racer;
-use engine::two_moons::{default_racers, race_config, race_data, NetworkRace};
+use engine::labs::network_race::{default_racers, race_config, race_data, NetworkRace};
+use engine::labs::optimizer_race::Racer;
 use gpu::{Gpu, GpuMlp};
 
 use crate::plot::chart::{Chart, Series};
@@ -211,7 +211,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
                 _ => String::new(),
             }
         ),
-        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::two_moons".to_string(),
+        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::labs::network_race".to_string(),
     };
     let gpu_note = move || match gpu_state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),

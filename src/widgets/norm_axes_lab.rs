@@ -1,11 +1,11 @@
 //! Chapter 7's LayerNorm versus BatchNorm: one editable batch, normalized along rows and down
 //! columns, with the statistics each used, and what happens to example 1 when another example
-//! changes. Every number comes from `engine::norm_axes`.
+//! changes. Every number comes from `engine::labs::norm_axes_lab`.
 
 use leptos::prelude::*;
 
-use engine::norm_axes::{norm_axes, row_change, NormAxes, EPS};
-use engine::tensor::Tensor;
+use engine::core::tensor::Tensor;
+use engine::labs::norm_axes_lab::{norm_axes, row_change, NormAxes, EPS};
 
 use crate::widgets::attention_lab::parse_matrix;
 use crate::widgets::matrix_view::cell_text;
@@ -121,7 +121,7 @@ pub fn NormAxesLab() -> impl IntoView {
         <section class="widget norm-axes" aria-label="LayerNorm versus BatchNorm">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: which axis does each norm average over?"</h3>
-                <span class="backend-badge">"CPU · engine::norm_axes"</span>
+                <span class="backend-badge">"CPU · engine::labs::norm_axes_lab"</span>
             </header>
             <div class="matrix-inputs">
                 <label class="matrix-input">

@@ -1,13 +1,15 @@
 //! Chapter 7's norm-placement lab: pre-norm and post-norm, each with and without learning-rate
 //! warmup, trained side by side from the same weights on the same batches by
-//! `engine::norm_race`. The four loss curves grow as the runs train; the table gives each
+//! `engine::labs::norm_placement_lab`. The four loss curves grow as the runs train; the table gives each
 //! run's final loss, or the step at which it diverged.
 
 use leptos::prelude::*;
 
 use crate::widgets::ticker::tick_while;
 
-use engine::norm_race::{NormRace, RaceSettings, BATCH, CONTEXT, D_MODEL, FINAL_WINDOW, MAX_LAYERS};
+use engine::labs::norm_placement_lab::{
+    NormRace, RaceSettings, BATCH, CONTEXT, D_MODEL, FINAL_WINDOW, MAX_LAYERS,
+};
 
 use crate::browser::now_ms;
 use crate::plot::chart::{Chart, Series};
@@ -148,14 +150,15 @@ pub fn NormPlacementLab() -> impl IntoView {
         })
     });
     let y_cap = Signal::derive(move || references.get().1 as f64);
-    let lane_labels: Vec<&'static str> = engine::norm_race::LANES.iter().map(|l| l.label()).collect();
+    let lane_labels: Vec<&'static str> =
+        engine::labs::norm_placement_lab::LANES.iter().map(|l| l.label()).collect();
     let rate_text = move || format!("{}", LEARNING_RATES[rate_index.get()]);
 
     view! {
         <section class="widget norm-lab" aria-label="Pre-norm against post-norm, with and without warmup">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: where the layer norm goes"</h3>
-                <span class="backend-badge">"CPU · engine::norm_race"</span>
+                <span class="backend-badge">"CPU · engine::labs::norm_placement_lab"</span>
             </header>
             <p class="widget-note">{format!(
                 "Four copies of one transformer (d_model {D_MODEL}, 2 heads, context {CONTEXT}, batches of {BATCH} windows) with the same initial weights, trained with AdamW on the same batches of a small made-up text, one character at a time."
@@ -231,7 +234,7 @@ mod tests {
     #[test]
     fn the_slider_starts_at_the_default_and_ends_at_the_engines_maximum() {
         assert_eq!(LEARNING_RATES[DEFAULT_RATE], RaceSettings::default().max_lr);
-        assert_eq!(LEARNING_RATES[LEARNING_RATES.len() - 1], engine::norm_race::MAX_LR);
+        assert_eq!(LEARNING_RATES[LEARNING_RATES.len() - 1], engine::labs::norm_placement_lab::MAX_LR);
         assert!(LEARNING_RATES.windows(2).all(|w| w[0] < w[1]));
     }
 

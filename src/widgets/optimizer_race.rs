@@ -1,14 +1,14 @@
 //! Chapter 8's race: SGD, momentum, RMSProp, Adam and AdamW start from one point on a 2-D
 //! loss surface and their paths are drawn over its contour lines, step by step. Every path
-//! comes from `engine::surfaces::race`, which drives `engine::optim::Optimizer`.
+//! comes from `engine::labs::optimizer_race::race`, which drives `engine::core::optim::Optimizer`.
 
 use leptos::prelude::*;
 
 use crate::widgets::ticker::tick_while;
 use wasm_bindgen::JsCast;
 
-use engine::optim::Method;
-use engine::surfaces::{race, Path, Racer, Surface};
+use engine::core::optim::Method;
+use engine::labs::optimizer_race::{race, Path, Racer, Surface};
 
 use crate::plot::contour::{contour, levels, Frame};
 use crate::widgets::number_field::{rule, NumberField};
@@ -298,7 +298,7 @@ pub fn OptimizerRace() -> impl IntoView {
         <section class="widget race" aria-label="Optimizer race on a loss surface">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: five optimizers race on a loss surface"</h3>
-                <span class="backend-badge">"CPU · engine::surfaces::race"</span>
+                <span class="backend-badge">"CPU · engine::labs::optimizer_race::race"</span>
             </header>
             <div class="xor-controls">
                 <label class="select">"surface "

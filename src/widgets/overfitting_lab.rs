@@ -1,13 +1,13 @@
 //! Chapter 7's overfitting lab: a network fits a noisy sine live, with its training and
 //! validation losses, the best step, and the fitted function over the data, all from
-//! `engine::curve_fit`.
+//! `engine::labs::overfitting_lab`.
 
 use leptos::prelude::*;
 
 use crate::widgets::ticker::tick_while;
 
-use engine::curve_fit::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
-use engine::mlp::Activation;
+use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
+use engine::models::mlp::Activation;
 
 use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
@@ -210,7 +210,7 @@ pub fn OverfittingLab() -> impl IntoView {
         <section class="widget overfit" aria-label="Overfitting lab">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: a network fits a noisy sine"</h3>
-                <span class="backend-badge">"CPU · engine::curve_fit"</span>
+                <span class="backend-badge">"CPU · engine::labs::overfitting_lab"</span>
             </header>
             <div class="xor-controls">
                 <NumberField label="hidden units" name="fit-width" value=get(|c| c.width as f64) on_change=set(|c, v| c.width = v as usize) check=width_rule />

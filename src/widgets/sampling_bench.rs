@@ -1,11 +1,11 @@
 //! Chapter 5's sampling bench: temperature, top-k and top-p over editable logits, the exact
 //! distribution and the kept set, and an empirical histogram of 1,000 draws, all from
-//! `engine::sampling`.
+//! `engine::models::sampling`.
 
 use leptos::prelude::*;
 
-use engine::generate::Decoder;
-use engine::sampling::{distribution, entropy, histogram};
+use engine::models::generate::Decoder;
+use engine::models::sampling::{distribution, entropy, histogram};
 
 use crate::widgets::generation_lab::{encode_prompt, visible};
 use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
@@ -201,7 +201,7 @@ pub fn SamplingBench() -> impl IntoView {
         <section class="widget sampling" aria-label="Sampling bench">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: temperature, top-k and top-p"</h3>
-                <span class="backend-badge">{move || if source.get() == Source::TinyGpt { "CPU · engine::generate + engine::sampling" } else { "CPU · engine::sampling" }}</span>
+                <span class="backend-badge">{move || if source.get() == Source::TinyGpt { "CPU · engine::models::generate + engine::models::sampling" } else { "CPU · engine::models::sampling" }}</span>
             </header>
             <label class="select">"logits from "
                 <select data-name="sampling-source" on:change=move |ev| source.set(if event_target_value(&ev) == "gpt" { Source::TinyGpt } else { Source::Typed })>

@@ -1,10 +1,10 @@
 //! Chapter 8's schedule lab: warmup + cosine, warmup + linear decay and constant learning
-//! rates from `engine::optim::Schedule`, and the step counts of a whole training run from
+//! rates from `engine::core::optim::Schedule`, and the step counts of a whole training run from
 //! its token budget.
 
 use leptos::prelude::*;
 
-use engine::optim::{steps_for_tokens, warmup_steps, Schedule};
+use engine::core::optim::{steps_for_tokens, warmup_steps, Schedule};
 
 use crate::plot::chart::LineChart;
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
@@ -67,7 +67,7 @@ pub fn ScheduleLab() -> impl IntoView {
         <section class="widget schedule" aria-label="Learning-rate schedule lab">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: a learning-rate schedule for a whole run"</h3>
-                <span class="backend-badge">"CPU · engine::optim::Schedule"</span>
+                <span class="backend-badge">"CPU · engine::core::optim::Schedule"</span>
             </header>
             <div class="xor-controls">
                 {field("training tokens", "sched-tokens", tokens, big_count)}

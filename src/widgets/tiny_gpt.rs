@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use engine::checkpoint::Checkpoint;
+use engine::models::checkpoint::Checkpoint;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

@@ -1,10 +1,10 @@
 //! Chapter 2's transformer, traced live: type a sentence of up to three words, choose the word
 //! that follows it, flip the causal mask, the √d_k scaling and the place of layer norm, and
-//! follow every matrix that `engine::trace` computes, down to the loss.
+//! follow every matrix that `engine::labs::transformer_trace` computes, down to the loss.
 
 use leptos::prelude::*;
 
-use engine::trace::{
+use engine::labs::transformer_trace::{
     parse_sentence, trace, word_id, Columns, NormPlacement, Trace, TraceOptions, VOCABULARY,
 };
 
@@ -138,7 +138,7 @@ pub fn TransformerTrace() -> impl IntoView {
         <section class="widget transformer-trace" aria-label="The transformer layer, traced">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: one transformer layer, every matrix"</h3>
-                <span class="backend-badge">"CPU · engine::trace"</span>
+                <span class="backend-badge">"CPU · engine::labs::transformer_trace"</span>
             </header>
             <div class="trace-inputs">
                 <label>"sentence "

@@ -1,10 +1,10 @@
 //! Chapter 7's weight-decay lab: the shrink equation with the numbers of a real SGD step, and
-//! Adam + L2 against AdamW on the same run, from `engine::weight_decay`.
+//! Adam + L2 against AdamW on the same run, from `engine::labs::weight_decay_lab`.
 
 use leptos::prelude::*;
 
-use engine::curve_fit::FitConfig;
-use engine::weight_decay::{compare, sgd_l2_step};
+use engine::labs::overfitting_lab::FitConfig;
+use engine::labs::weight_decay_lab::{compare, sgd_l2_step};
 
 use crate::plot::chart::{Chart, Series};
 use crate::widgets::number_field::{format_value, is_whole_in, learning_rate, rule, NumberField};
@@ -37,7 +37,7 @@ pub fn WeightDecayLab() -> impl IntoView {
     let sgd_lr = RwSignal::new(0.1);
     let adam_lr = RwSignal::new(0.01);
     let steps = RwSignal::new(500.0);
-    let seed = RwSignal::new(engine::curve_fit::DEFAULT_SEED as f64);
+    let seed = RwSignal::new(engine::labs::overfitting_lab::DEFAULT_SEED as f64);
 
     let result = Memo::new(move |_| {
         compare(
@@ -74,7 +74,7 @@ pub fn WeightDecayLab() -> impl IntoView {
         <section class="widget decay" aria-label="Weight decay lab">
             <header class="widget-head">
                 <h3 class="widget-title">"Live: weight decay, SGD and Adam"</h3>
-                <span class="backend-badge">"CPU · engine::weight_decay"</span>
+                <span class="backend-badge">"CPU · engine::labs::weight_decay_lab"</span>
             </header>
             <div class="xor-controls">
                 {field("weight decay λ", "wd-lambda", lambda, decay_rule)}

@@ -1,5 +1,5 @@
 //! Chapter 3's XOR experiment, trained live: loss curve, the four predictions, and the
-//! decision surface over the unit square, all from `engine::mlp`.
+//! decision surface over the unit square, all from `engine::models::mlp`.
 
 use leptos::prelude::*;
 
@@ -7,8 +7,8 @@ use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
 
 use crate::widgets::ticker::tick_while;
 
-use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use engine::optim::Method;
+use engine::core::optim::Method;
+use engine::models::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 use gpu::{Gpu, GpuMlp};
 use leptos::task::spawn_local;
 
@@ -197,7 +197,7 @@ pub fn XorTrainer() -> impl IntoView {
                 _ => String::new(),
             }
         ),
-        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::mlp".to_string(),
+        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::models::mlp".to_string(),
     };
     let gpu_note = move || {
         match gpu_state.get() {

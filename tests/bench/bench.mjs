@@ -157,7 +157,7 @@ function report({ env, rows, xor, gpt }) {
 /** The tiny-GPT table: tokens/s on each backend, and how closely the two runs agree. */
 function reportGpt(gpt) {
   if (!gpt.length) return;
-  console.log(`\n# Chapter 5's tiny GPT: training tokens/s, the CPU (wasm, engine::train) and WebGPU (crates/gpu, ${settings.gptChunk} steps a submit), same weights and batches`);
+  console.log(`\n# Chapter 5's tiny GPT: training tokens/s, the CPU (wasm, engine::models::train) and WebGPU (crates/gpu, ${settings.gptChunk} steps a submit), same weights and batches`);
   console.log("| preset | steps | CPU tokens/s | WebGPU tokens/s | WebGPU / CPU | largest loss difference |");
   console.log("|---|---|---|---|---|---|");
   for (const g of gpt) {

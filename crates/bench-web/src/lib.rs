@@ -4,7 +4,7 @@
 //! same profile as the book) next to TensorFlow.js, and calls these functions in turn with
 //! TensorFlow.js's own matmuls, alternating round by round so both see the same machine load:
 //!
-//! - [`cpu_matmul_gflops`]: `engine::tensor::matmul_into` in WebAssembly, against
+//! - [`cpu_matmul_gflops`]: `engine::core::tensor::matmul_into` in WebAssembly, against
 //!   tfjs-backend-wasm.
 //! - [`gpu_matmul_gflops`]: the WGSL matmul of `crates/gpu` on WebGPU, against
 //!   tfjs-backend-webgpu on the same adapter.
@@ -18,12 +18,12 @@
 //! sides the same inputs and a reference answer, so the page can check that every
 //! implementation computed the same product before it trusts the speed.
 
-use engine::gpt_recipe::{Settings, Size};
-use engine::mlp::{Mlp, XorConfig, XOR_INPUTS};
-use engine::rng::Rng;
-use engine::tensor::{matmul_into, Tensor};
-use engine::train::Trainer;
-use engine::transformer::{Batch, Transformer};
+use engine::core::rng::Rng;
+use engine::core::tensor::{matmul_into, Tensor};
+use engine::models::gpt_recipe::{Settings, Size};
+use engine::models::mlp::{Mlp, XorConfig, XOR_INPUTS};
+use engine::models::train::Trainer;
+use engine::models::transformer::{Batch, Transformer};
 use gpu::matmul::Matmul;
 use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer, TrainSettings};
 use std::cell::RefCell;
@@ -228,7 +228,7 @@ pub fn gpt_setup(size: &str, steps: usize) -> Result<(Trainer, Vec<Batch>), Stri
     Ok((trainer, batches))
 }
 
-/// `steps` steps of the panel's CPU path (`engine::train::Trainer`) in WebAssembly.
+/// `steps` steps of the panel's CPU path (`engine::models::train::Trainer`) in WebAssembly.
 #[wasm_bindgen]
 pub fn cpu_gpt(size: &str, steps: usize) -> Result<GptRun, JsError> {
     let (mut trainer, _) = gpt_setup(size, 0).map_err(|e| JsError::new(&e))?;

@@ -174,9 +174,9 @@ mod tests {
     #[test]
     fn includes_take_a_path_and_an_optional_anchor() {
         check(
-            "{{#include crates/engine/src/backprop.rs:forward}}",
+            "{{#include crates/engine/src/labs/backprop_stepper.rs:forward}}",
             Some(Ok(Directive::Include {
-                path: "crates/engine/src/backprop.rs".into(),
+                path: "crates/engine/src/labs/backprop_stepper.rs".into(),
                 anchor: Some("forward".into()),
             })),
         );

@@ -7,9 +7,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use engine::mlp::{Mlp, XorConfig};
-use engine::rng::Rng;
-use engine::tensor::matmul_into;
+use engine::core::rng::Rng;
+use engine::core::tensor::matmul_into;
+use engine::models::mlp::{Mlp, XorConfig};
 
 /// Best wall time in seconds of `rounds` runs of `f`, each repeated `reps` times.
 fn best_of(rounds: usize, reps: usize, mut f: impl FnMut()) -> f64 {
@@ -25,7 +25,7 @@ fn best_of(rounds: usize, reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    println!("# CPU matmul, native: engine::tensor::matmul_into vs matrixmultiply::sgemm");
+    println!("# CPU matmul, native: engine::core::tensor::matmul_into vs matrixmultiply::sgemm");
     println!("| n | engine GFLOP/s | matrixmultiply GFLOP/s | engine / matrixmultiply |");
     println!("|---|---|---|---|");
     let mut rng = Rng::new(1);

@@ -8,11 +8,11 @@
 
 use std::time::Instant;
 
-use engine::generate::{Decoder, Decoding, Generator};
-use engine::gpt_recipe::Size;
-use engine::rng::Rng;
-use engine::train::{TrainConfig, Trainer};
-use engine::transformer::{cached_step_multiply_adds, uncached_step_multiply_adds, Transformer};
+use engine::core::rng::Rng;
+use engine::models::generate::{Decoder, Decoding, Generator};
+use engine::models::gpt_recipe::Size;
+use engine::models::train::{TrainConfig, Trainer};
+use engine::models::transformer::{cached_step_multiply_adds, uncached_step_multiply_adds, Transformer};
 
 fn main() {
     // Chapter 5's "small" preset, with a vocabulary of 65.

@@ -10,10 +10,10 @@
 
 use std::time::Instant;
 
-use engine::checkpoint::Checkpoint;
-use engine::train::{unigram_entropy, validation_loss, TrainConfig, Trainer};
-use engine::transformer::{Activation, Norm, Transformer, TransformerConfig};
-use engine::vocab::Vocab;
+use engine::models::checkpoint::Checkpoint;
+use engine::models::train::{unigram_entropy, validation_loss, TrainConfig, Trainer};
+use engine::models::transformer::{Activation, Norm, Transformer, TransformerConfig};
+use engine::models::vocab::Vocab;
 
 /// The shipped model's shape: two pre-norm blocks, 64 wide, 4 heads, a 64-character context.
 fn model_config(vocab: usize) -> TransformerConfig {

@@ -4,30 +4,15 @@
 //! tested natively against the book's worked examples and against finite differences.
 //! Transcendental functions come from `libm`, so a native test and the page in the browser
 //! compute the same bits.
+//!
+//! Three layers, each using only the ones above it:
+//! - [`core`]: tensors, the autograd tape, optimizers, initialization, the seeded RNG and
+//!   linear algebra: what every model is built from.
+//! - [`models`]: the book's models and what runs them: the XOR network, the transformer,
+//!   training, generation, sampling, vocabularies and checkpoints.
+//! - [`labs`]: one module per chapter widget, named after it, holding the experiment that
+//!   widget shows, every number of it computed here.
 
-pub mod attention;
-pub mod autograd;
-pub mod backprop;
-pub mod bugs;
-pub mod checkpoint;
-pub mod curve_fit;
-pub mod dropout;
-pub mod generate;
-pub mod gpt_recipe;
-pub mod init;
-pub mod inside_adam;
-pub mod linalg;
-pub mod mlp;
-pub mod norm_axes;
-pub mod norm_race;
-pub mod optim;
-pub mod rng;
-pub mod sampling;
-pub mod surfaces;
-pub mod tensor;
-pub mod trace;
-pub mod train;
-pub mod transformer;
-pub mod two_moons;
-pub mod vocab;
-pub mod weight_decay;
+pub mod core;
+pub mod labs;
+pub mod models;

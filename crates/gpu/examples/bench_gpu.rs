@@ -6,9 +6,9 @@
 
 use std::time::Instant;
 
-use engine::mlp::{Mlp, XorConfig};
-use engine::rng::Rng;
-use engine::tensor::{matmul_into, Tensor};
+use engine::core::rng::Rng;
+use engine::core::tensor::{matmul_into, Tensor};
+use engine::models::mlp::{Mlp, XorConfig};
 use gpu::matmul::Matmul;
 use gpu::{Gpu, GpuMlp, GpuTensor};
 

@@ -1,5 +1,5 @@
 //! Benchmark: training tokens per second of the decoder-only transformer on the GPU
-//! (`gpu::GpuTransformer`) and on the CPU (`engine::train::Trainer`, the autograd tape), in
+//! (`gpu::GpuTransformer`) and on the CPU (`engine::models::train::Trainer`, the autograd tape), in
 //! one process, on the same model, batches and recipe.
 //!
 //! Run with `cargo run --release -p gpu --example bench_gpu_transformer [steps]`. The model,
@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use engine::transformer::Batch;
+use engine::models::transformer::Batch;
 use gpu::{Gpu, GpuTransformer, TrainSettings};
 
 mod common;

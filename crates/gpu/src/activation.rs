@@ -1,8 +1,8 @@
 //! ReLU, tanh, sigmoid and GELU, forward and backward (`activation.wgsl`). One shader serves
 //! all four: the function is a setting, not a copy of the kernel.
 
-use engine::mlp::Activation;
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
+use engine::models::mlp::Activation;
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};
@@ -19,14 +19,14 @@ struct Settings {
     len: u32,
 }
 
-/// The functions the shader knows: the XOR network's three (`engine::mlp::Activation`
+/// The functions the shader knows: the XOR network's three (`engine::models::mlp::Activation`
 /// converts into this) and GELU, a transformer's usual choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Function {
     Relu,
     Tanh,
     Sigmoid,
-    /// GELU in the tanh approximation, as `engine::autograd::Graph::gelu`.
+    /// GELU in the tanh approximation, as `engine::core::autograd::Graph::gelu`.
     Gelu,
 }
 

@@ -1,6 +1,6 @@
 //! Elementwise out += x, in place (`add.wgsl`): the residual connections of a transformer.
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

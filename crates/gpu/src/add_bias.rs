@@ -1,6 +1,6 @@
 //! Bias add: a row vector added to every row of a matrix, in place (`add_bias.wgsl`).
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

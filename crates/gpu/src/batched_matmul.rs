@@ -6,7 +6,7 @@
 //! matrix into attention heads, merging them back, and transposing are all free: they are
 //! different strides over the same numbers, never copies.
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

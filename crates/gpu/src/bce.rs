@@ -1,6 +1,6 @@
 //! Binary cross-entropy with logits: the loss value and dL/dz in one pass (`bce.wgsl`).
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{uniform, Dispatch, Kernel};

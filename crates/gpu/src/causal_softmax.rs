@@ -2,7 +2,7 @@
 //! scores are scaled, the future is masked out, and each row becomes a distribution over
 //! the positions a query may look at.
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

@@ -1,6 +1,6 @@
 //! Column sums of a matrix, for bias gradients (`col_sum.wgsl`).
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

@@ -2,7 +2,7 @@
 //! in one launch (`cross_entropy.wgsl`). A language model's loss: one row per position,
 //! the target being the next token.
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{uniform, Dispatch, Kernel};

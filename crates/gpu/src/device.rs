@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use engine::tensor::ShapeError;
+use engine::core::tensor::ShapeError;
 
 /// A GPU device and the queue that feeds it, plus a note of whether it has been lost.
 ///

@@ -2,7 +2,7 @@
 //! table), in `embedding.wgsl`. The same two kernels serve token embeddings (indexed by token
 //! id) and learned position embeddings (indexed by position).
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

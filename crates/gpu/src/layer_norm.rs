@@ -5,7 +5,7 @@
 //! `saved` tensor from [`LayerNorm::saved`]: x̂ and each row's 1/σ, all the backward pass
 //! needs. The backward pass is two launches too: the parameters' gradients, and the input's.
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

@@ -26,7 +26,7 @@
 //!
 //! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network, and
 //! [`transformer::GpuTransformer`] into the engine's decoder-only transformer
-//! (`engine::transformer`): the same parameters in one packed buffer
+//! (`engine::models::transformer`): the same parameters in one packed buffer
 //! ([`tensor::GpuTensor::packed`]), trained in chunks of steps with one submit each.
 //!
 //! # State is built once
@@ -47,7 +47,7 @@
 //! Everything that waits is async, and nothing blocks the browser:
 //! ```no_run
 //! # async fn page() -> Result<(), gpu::GpuError> {
-//! use engine::mlp::{XorConfig, XOR_INPUTS};
+//! use engine::models::mlp::{XorConfig, XOR_INPUTS};
 //! // Once. An Err says why in words; the page then stays on the CPU (crates/engine).
 //! let gpu = gpu::Gpu::request().await?;
 //! gpu.on_lost(|reason| { /* switch the widget to the CPU */ });
@@ -57,7 +57,7 @@
 //! let losses = net.read_losses().await?; // the 50 losses, each before its update
 //! let probs = net.read_predictions().await?; // on the four XOR points
 //! let surface = net.predict_grid(&XOR_INPUTS).await?; // any points, e.g. a grid
-//! let checkpoint = net.weights().await?; // an engine::mlp::Mlp, to go on on the CPU
+//! let checkpoint = net.weights().await?; // an engine::models::mlp::Mlp, to go on on the CPU
 //! # Ok(()) }
 //! ```
 //!

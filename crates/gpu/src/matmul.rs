@@ -2,7 +2,7 @@
 //! (X·W) and both of its gradients (dY·Wᵀ and Xᵀ·dY) are this one kernel with different
 //! flags. The shader is `matmul.wgsl`.
 
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};

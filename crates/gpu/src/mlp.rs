@@ -1,10 +1,10 @@
-//! Chapter 3's XOR network on the GPU: `engine::mlp::Mlp`, step for step.
+//! Chapter 3's XOR network on the GPU: `engine::models::mlp::Mlp`, step for step.
 //!
 //! The network is the engine's 2-H-1 (hidden activation ReLU, tanh or sigmoid; sigmoid
 //! output with binary cross-entropy; full batch of the four XOR points, or of any labelled
 //! 2-D points through [`GpuMlp::on_data`] (chapter 8 uses two moons); any optimizer of
-//! `engine::optim`). It starts from the engine's own initial weights: [`GpuMlp::new`] builds
-//! `engine::mlp::Mlp::new(config)` and uploads its parameters, so a seed means the same
+//! `engine::core::optim`). It starts from the engine's own initial weights: [`GpuMlp::new`] builds
+//! `engine::models::mlp::Mlp::new(config)` and uploads its parameters, so a seed means the same
 //! network on both sides.
 //!
 //! Everything is built once in [`GpuMlp::new`]: buffers, pipelines and the 17 dispatches of
@@ -14,8 +14,8 @@
 
 use std::future::Future;
 
-use engine::mlp::{Activation, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use engine::tensor::{Result as ShapeResult, Tensor};
+use engine::core::tensor::{Result as ShapeResult, Tensor};
+use engine::models::mlp::{Activation, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
 use crate::activation::Activations;
 use crate::add_bias::AddBias;
@@ -138,14 +138,14 @@ pub struct GpuMlp {
 
 impl GpuMlp {
     /// The network for `config`, starting from exactly the weights of
-    /// `engine::mlp::Mlp::new(config)`.
+    /// `engine::models::mlp::Mlp::new(config)`.
     pub fn new(gpu: &Gpu, config: XorConfig) -> GpuMlp {
         GpuMlp::on_data(gpu, config, &XOR_INPUTS, &XOR_TARGETS)
             .expect("the XOR network's shapes are fixed when it is built")
     }
 
     /// The same network trained on other labelled 2-D points (one target, 0 or 1, per point),
-    /// as `engine::mlp::Mlp::step_on` does: chapter 8 trains it on two moons. An error if
+    /// as `engine::models::mlp::Mlp::step_on` does: chapter 8 trains it on two moons. An error if
     /// the counts differ. [`GpuMlp::read_predictions`] then reads the predictions on these
     /// points.
     pub fn on_data(
@@ -224,7 +224,7 @@ impl GpuMlp {
     }
 
     /// Queues one training step. The loss it computes (before its update, as
-    /// `engine::mlp::Mlp::step` returns) is read with [`GpuMlp::read_loss`].
+    /// `engine::models::mlp::Mlp::step` returns) is read with [`GpuMlp::read_loss`].
     pub fn step(&mut self) {
         self.train(1);
     }
@@ -270,7 +270,7 @@ impl GpuMlp {
     }
 
     /// The losses of the latest [`GpuMlp::train`] call, one per step, each before its
-    /// update: what `engine::mlp::Mlp::train` returns.
+    /// update: what `engine::models::mlp::Mlp::train` returns.
     pub fn read_losses(&self) -> impl Future<Output = Result<Vec<f32>, GpuError>> + 'static {
         read_back(&self.gpu, self.history.buffer(), self.history_len)
     }

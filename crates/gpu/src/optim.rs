@@ -1,12 +1,12 @@
-//! Optimizer updates on the GPU, every [`Method`] of `engine::optim` (`optim.wgsl`).
+//! Optimizer updates on the GPU, every [`Method`] of `engine::core::optim` (`optim.wgsl`).
 //!
 //! As on the CPU, each parameter tensor has its own state (the moments), and all tensors of
 //! a model step together: one [`OptimizerShared`] per model holds the step count, ticked
 //! once per step before the tensors' updates, with that step's learning rate (fixed, or from
 //! a [`ScheduleTable`]) and the gradient-clipping factor ([`Optim::bind_clip`]).
 
-use engine::optim::Method;
-use engine::tensor::{shape_str, ShapeError};
+use engine::core::optim::Method;
+use engine::core::tensor::{shape_str, ShapeError};
 
 use std::future::Future;
 
@@ -121,7 +121,7 @@ impl OptimizerShared {
 
 /// A learning rate per step for a run of queued steps (`struct Schedule` in optim.wgsl):
 /// step s uses the rate at s − first_step. The CPU computes the rates (with
-/// `engine::optim::Schedule::lr_at`, so both sides use the same numbers) and writes them
+/// `engine::core::optim::Schedule::lr_at`, so both sides use the same numbers) and writes them
 /// before it queues the steps.
 #[derive(Debug)]
 pub struct ScheduleTable {
@@ -244,7 +244,7 @@ impl Optim {
     /// Binds one update as [`Optim::bind_update`] does, with the method's weight decay
     /// replaced by `weight_decay` (for Adam+L2 and AdamW; the others have none). A model
     /// whose matrices are decayed and whose biases and layer-norm parameters are not
-    /// (`engine::train::Trainer`) binds one update per group, sharing the step count.
+    /// (`engine::models::train::Trainer`) binds one update per group, sharing the step count.
     pub fn bind_update_with_decay(
         &self,
         gpu: &Gpu,

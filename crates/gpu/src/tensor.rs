@@ -1,7 +1,7 @@
 //! Tensors that live on the GPU, and the one way numbers come back.
 //!
 //! A [`GpuTensor`] is a shape and a storage buffer of f32 in row-major order, the same layout
-//! as `engine::tensor::Tensor`, so uploading and reading back are plain copies. A tensor may
+//! as `engine::core::tensor::Tensor`, so uploading and reading back are plain copies. A tensor may
 //! also be a view of part of a larger buffer ([`GpuTensor::packed`]): a model keeps all its
 //! parameters in one buffer, so that one optimizer launch updates them all.
 //!
@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use engine::tensor::{shape_str, ShapeError, Tensor};
+use engine::core::tensor::{shape_str, ShapeError, Tensor};
 
 use crate::device::{Gpu, GpuError};
 

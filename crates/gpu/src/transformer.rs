@@ -1,10 +1,10 @@
-//! The engine's decoder-only transformer (`engine::transformer`) on the GPU, step for step.
+//! The engine's decoder-only transformer (`engine::models::transformer`) on the GPU, step for step.
 //!
 //! The model is the engine's, with the same parameter list in the same order
 //! (`TransformerConfig::param_specs`): token and learned position embeddings; layers of
 //! multi-head causal attention and a feed-forward block, pre-norm or post-norm; a final
 //! layer norm for pre-norm; output tied to the token embedding; mean cross-entropy at every
-//! position. [`GpuTransformer::new`] uploads an `engine::transformer::Transformer`, so the
+//! position. [`GpuTransformer::new`] uploads an `engine::models::transformer::Transformer`, so the
 //! same weights are on both sides, and [`GpuTransformer::read_model`] brings them back.
 //!
 //! # Memory layout
@@ -20,7 +20,7 @@
 //! All launches are bound once in [`GpuTransformer::new`]. A step is: the forward pass, the
 //! loss and dL/dlogits, the backward pass through every layer into the packed gradients,
 //! then (optionally) clipping, the step counter with this step's learning rate, and one
-//! AdamW (or any `engine::optim::Method`) update. [`GpuTransformer::train`] takes one batch
+//! AdamW (or any `engine::core::optim::Method`) update. [`GpuTransformer::train`] takes one batch
 //! of token ids per step, uploads them all at once, and records every step into one command
 //! encoder, one submit; each step's ids are copied into place on the GPU between steps.
 //! Nothing is read back until the page asks.
@@ -29,17 +29,17 @@
 //! The learning rate of step s (counting from 0) is `TrainSettings::schedule.lr_at(s)`,
 //! computed by the engine on the CPU and uploaded with the batches. With
 //! `max_grad_norm = Some(c)`, the gradients of all tensors together are scaled to norm c
-//! when their norm is above c (`engine::optim::clip_grad_norm`). Every element has its own
-//! moments, as with one `engine::optim::Optimizer` per tensor. Weight decay (AdamW's or
+//! when their norm is above c (`engine::core::optim::clip_grad_norm`). Every element has its own
+//! moments, as with one `engine::core::optim::Optimizer` per tensor. Weight decay (AdamW's or
 //! Adam+L2's) applies to the matrices only, not to biases or layer-norm gains and shifts,
-//! exactly as `engine::train::Trainer` does: the packed buffers hold the matrices first and
+//! exactly as `engine::models::train::Trainer` does: the packed buffers hold the matrices first and
 //! the rest after them, and the update is two launches, one per group, the second with
 //! decay 0. [`TrainSettings::from_config`] turns the engine trainer's `TrainConfig` into
 //! these settings, so the two train alike step for step.
 //!
 //! # From a page
 //! ```no_run
-//! # use engine::transformer::{Batch, Transformer};
+//! # use engine::models::transformer::{Batch, Transformer};
 //! # async fn page(
 //! #     gpu: &gpu::Gpu,
 //! #     model: &Transformer,
@@ -58,10 +58,10 @@
 
 use std::future::Future;
 
-use engine::optim::{Method, Schedule};
-use engine::tensor::{Result as ShapeResult, Tensor};
-use engine::train::TrainConfig;
-use engine::transformer::{Activation, Batch, ModelError, Norm, Transformer, TransformerConfig};
+use engine::core::optim::{Method, Schedule};
+use engine::core::tensor::{Result as ShapeResult, Tensor};
+use engine::models::train::TrainConfig;
+use engine::models::transformer::{Activation, Batch, ModelError, Norm, Transformer, TransformerConfig};
 
 use crate::activation::{Activations, Function};
 use crate::add::Add;
@@ -95,7 +95,7 @@ pub struct TrainSettings {
 }
 
 impl TrainSettings {
-    /// The recipe of the engine's trainer (`engine::train::Trainer`): its batch shape, AdamW
+    /// The recipe of the engine's trainer (`engine::models::train::Trainer`): its batch shape, AdamW
     /// with its weight decay, its warmup + cosine schedule and its clipping norm.
     pub fn from_config(config: &TrainConfig) -> TrainSettings {
         TrainSettings {
@@ -669,7 +669,7 @@ fn bind_backward(
 
 /// Whether AdamW decays a parameter of this shape: the matrices (both embeddings, the
 /// attention and feed-forward weights) but not biases or layer-norm gains and shifts, as
-/// `engine::train::Trainer` decides.
+/// `engine::models::train::Trainer` decides.
 fn is_decayed(shape: &[usize]) -> bool {
     shape.len() == 2
 }

@@ -1,5 +1,5 @@
 //! Every kernel against the CPU reference in crates/engine, at ragged sizes, each with a
-//! stated tolerance; then the whole XOR network against `engine::mlp::Mlp`.
+//! stated tolerance; then the whole XOR network against `engine::models::mlp::Mlp`.
 //!
 //! These need a GPU adapter (any Vulkan device; Mesa's software lavapipe will do). Without
 //! one they FAIL with a message saying so: a CI machine that lost its driver must notice.
@@ -18,9 +18,9 @@ use common::{
     grid_config, grids, largest_difference, matmul_case, moons_configs, optimizer_grads, optimizer_methods,
     random, training_configs, weights_of, Tolerance, MATMUL_CASES, MATMUL_TILE_EDGE_CASES,
 };
-use engine::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use engine::optim::{clip_grad_norm, Method, Optimizer};
-use engine::tensor::{self, Tensor};
+use engine::core::optim::{clip_grad_norm, Method, Optimizer};
+use engine::core::tensor::{self, Tensor};
+use engine::models::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 use gpu::activation::{Activations, Function};
 use gpu::add::Add;
 use gpu::add_bias::AddBias;
@@ -203,7 +203,7 @@ fn bce_matches_the_autograd() {
     }
 }
 
-/// Three steps of every optimizer against engine::optim on the same gradients.
+/// Three steps of every optimizer against engine::core::optim on the same gradients.
 ///
 /// Tolerance: `Tolerance::OPTIMIZER_PARAMS` (a few roundings per step) for the parameters,
 /// `Tolerance::OPTIMIZER_MOMENTS` (1e-5 relative) for the moments.
@@ -343,7 +343,7 @@ fn predict_grid_matches_predict_many() {
 #[test]
 fn gpu_mlp_trains_on_two_moons_like_the_engine() {
     const MOONS: Tolerance = Tolerance { abs: 5e-3, rel: 0.0 };
-    let data = engine::two_moons::race_data();
+    let data = engine::labs::network_race::race_data();
     for config in moons_configs() {
         let mut cpu = Mlp::new(config);
         let cpu_losses: Vec<f32> =
@@ -654,7 +654,7 @@ fn packed_views_keep_to_their_ranges() {
 }
 
 /// AdamW with global-norm clipping at 1 and a warmup-cosine learning rate, five steps on two
-/// tensors packed into one buffer, against engine::optim: clip_grad_norm, then
+/// tensors packed into one buffer, against engine::core::optim: clip_grad_norm, then
 /// Optimizer::step at Schedule::lr_at(step). Steps 0, 2 and 3 are clipped, 1 and 4 are not.
 /// Tolerance: `Tolerance::OPTIMIZER_PARAMS`; the norm and the learning rate 1e-6 relative
 /// (an f32 tree against an f64 sum; the rates are the engine's own numbers, uploaded).
@@ -750,7 +750,7 @@ fn gpu_transformer_loss_and_gradients_match_the_engine() {
     }
 }
 
-/// Ten steps against the engine's own trainer (`engine::train::Trainer`, what the page runs
+/// Ten steps against the engine's own trainer (`engine::models::train::Trainer`, what the page runs
 /// on the CPU): the same model, the batches the trainer draws, its AdamW with weight decay
 /// on the matrices only, its warmup-cosine rates and its clipping
 /// (`common::transformer_train_config`), on the GPU in two `train` calls. Every loss, the
@@ -823,10 +823,13 @@ fn gpu_transformer_logits_match_the_engine() {
 /// What the page could get wrong is refused with a message, never a panic.
 #[test]
 fn gpu_transformer_refuses_bad_input() {
-    let config = transformer_config(engine::transformer::Norm::Pre, engine::transformer::Activation::Gelu);
+    let config = transformer_config(
+        engine::models::transformer::Norm::Pre,
+        engine::models::transformer::Activation::Gelu,
+    );
     let model = transformer_model(config, 1);
     let mut on_gpu = GpuTransformer::new(gpu(), &model, transformer_settings()).unwrap();
-    let message = |r: Result<(), engine::transformer::ModelError>| r.unwrap_err().to_string();
+    let message = |r: Result<(), engine::models::transformer::ModelError>| r.unwrap_err().to_string();
     let mut bad = transformer_batch(13, 2, 7, 1);
     bad.inputs[3] = 13;
     assert_eq!(message(on_gpu.train(&[bad])), "token id 13 is outside the vocabulary of 13 tokens");

@@ -24,9 +24,9 @@ use common::{
     grid_config, grids, largest_difference, matmul_case, moons_configs, optimizer_grads, optimizer_methods,
     random, training_configs, weights_of, Tolerance, MATMUL_CASES, MATMUL_TILE_EDGE_CASES,
 };
-use engine::mlp::{Activation, Init, Mlp, XorConfig};
-use engine::optim::Optimizer;
-use engine::tensor::{self, Tensor};
+use engine::core::optim::Optimizer;
+use engine::core::tensor::{self, Tensor};
+use engine::models::mlp::{Activation, Init, Mlp, XorConfig};
 use gpu::activation::Activations;
 use gpu::add_bias::AddBias;
 use gpu::bce::Bce;
@@ -243,7 +243,7 @@ async fn bce_matches_the_autograd() {
 }
 
 /// Three steps of every optimizer (SGD, momentum, RMSProp, Adam, Adam+L2, AdamW) against
-/// engine::optim on the same gradients: `Tolerance::OPTIMIZER_PARAMS` for the parameters,
+/// engine::core::optim on the same gradients: `Tolerance::OPTIMIZER_PARAMS` for the parameters,
 /// `Tolerance::OPTIMIZER_MOMENTS` for the moments.
 #[wasm_bindgen_test]
 async fn optimizers_match_the_engine_for_three_steps() {
@@ -327,7 +327,7 @@ async fn gpu_mlp_losses_track_the_engine_for_100_steps() {
         let what = format!("{config:?} weights");
         assert_close(&what, &weights_of(&back), &weights_of(&cpu), tol);
         let predictions = wait(gpu_mlp.read_predictions()).await;
-        let on_cpu = cpu.predict_many(&engine::mlp::XOR_INPUTS);
+        let on_cpu = cpu.predict_many(&engine::models::mlp::XOR_INPUTS);
         assert_close(&what, &predictions, &on_cpu, tol);
     }
 }
@@ -356,7 +356,7 @@ async fn predict_grid_matches_predict_many() {
 async fn gpu_mlp_trains_on_two_moons_like_the_engine() {
     let _timer = Timer::start("gpu_mlp_trains_on_two_moons_like_the_engine");
     let gpu = gpu().await;
-    let data = engine::two_moons::race_data();
+    let data = engine::labs::network_race::race_data();
     for config in moons_configs() {
         let mut cpu = Mlp::new(config);
         let cpu_losses: Vec<f32> =
@@ -501,7 +501,7 @@ async fn causal_softmax_and_cross_entropy_match_the_autograd() {
 
 /// The whole model in the browser: on the same weights and batch, the loss and every
 /// gradient against `Transformer::loss_and_grads`; logits for a sequence; then 10 clipped,
-/// scheduled AdamW steps against the engine's own trainer (`engine::train::Trainer`, weight
+/// scheduled AdamW steps against the engine's own trainer (`engine::models::train::Trainer`, weight
 /// decay on the matrices only). Pre-norm (GELU) and post-norm (ReLU); the tolerances of
 /// `match_engine.rs`.
 #[wasm_bindgen_test]

@@ -13,10 +13,10 @@
 
 pub mod protocol;
 
-use engine::checkpoint::Checkpoint;
-use engine::gpt_recipe::{cpu_steps, evaluate, next_stop, Corpus, Eval, Settings};
-use engine::train::Trainer;
-use engine::transformer::{ModelError, Transformer};
+use engine::models::checkpoint::Checkpoint;
+use engine::models::gpt_recipe::{cpu_steps, evaluate, next_stop, Corpus, Eval, Settings};
+use engine::models::train::Trainer;
+use engine::models::transformer::{ModelError, Transformer};
 
 /// What the page asks the worker to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -157,7 +157,7 @@ impl TrainWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::gpt_recipe::{Size, EVAL_EVERY};
+    use engine::models::gpt_recipe::{Size, EVAL_EVERY};
 
     fn text() -> String {
         include_str!("../../../assets/shakespeare/tragedies.txt")[..60_000].to_string()

@@ -5,8 +5,8 @@
 use js_sys::{Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-use engine::gpt_recipe::{Eval, Settings, Size};
-use engine::transformer::ModelError;
+use engine::models::gpt_recipe::{Eval, Settings, Size};
+use engine::models::transformer::ModelError;
 
 use crate::{Reply, Request, Trained};
 

@@ -4,10 +4,10 @@
 //! drawn by the engine's trainer from a seeded stream of random symbols, with the engine's
 //! recipe: AdamW (decay 0.1 on the matrices), warmup then cosine, clipping at 1.
 
-use engine::gpt_recipe::Size;
-use engine::rng::Rng;
-use engine::train::{TrainConfig, Trainer};
-use engine::transformer::Transformer;
+use engine::core::rng::Rng;
+use engine::models::gpt_recipe::Size;
+use engine::models::train::{TrainConfig, Trainer};
+use engine::models::transformer::Transformer;
 
 /// A trainer at step 0 on `stream_len` seeded random tokens; `trainer.model` holds the
 /// initial weights both backends start from.

@@ -5,11 +5,11 @@
 //! Each test file uses only part of this module, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-use engine::autograd::Graph;
-use engine::mlp::{Activation, Init, Mlp, XorConfig};
-use engine::optim::Method;
-use engine::rng::Rng;
-use engine::tensor::{self, Tensor};
+use engine::core::autograd::Graph;
+use engine::core::optim::Method;
+use engine::core::rng::Rng;
+use engine::core::tensor::{self, Tensor};
+use engine::models::mlp::{Activation, Init, Mlp, XorConfig};
 
 /// A tensor of uniform numbers in [low, high), seeded.
 pub fn random(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {
@@ -265,7 +265,10 @@ pub fn grids() -> [Vec<[f32; 2]>; 4] {
 
 /// Each default racer's network, on the race's data (200 points, not 4).
 pub fn moons_configs() -> Vec<XorConfig> {
-    engine::two_moons::default_racers().into_iter().map(engine::two_moons::race_config).collect()
+    engine::labs::network_race::default_racers()
+        .into_iter()
+        .map(engine::labs::network_race::race_config)
+        .collect()
 }
 // The transformer's kernels
 // ------------------------------------------------------------------------------------------
@@ -393,8 +396,13 @@ pub fn clip_grads(step: u64) -> Vec<Tensor> {
         .collect()
 }
 
-pub fn clip_schedule() -> engine::optim::Schedule {
-    engine::optim::Schedule::WarmupCosine { max_lr: 0.01, min_lr: 0.001, warmup_steps: 2, total_steps: 5 }
+pub fn clip_schedule() -> engine::core::optim::Schedule {
+    engine::core::optim::Schedule::WarmupCosine {
+        max_lr: 0.01,
+        min_lr: 0.001,
+        warmup_steps: 2,
+        total_steps: 5,
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -404,10 +412,10 @@ pub fn clip_schedule() -> engine::optim::Schedule {
 /// The whole-model tests' sizes, ragged on purpose: vocabulary 13, context 8, d_model 12 in
 /// 3 heads of 4, two layers, d_ff 20; batches of 2 windows of 7 tokens.
 pub fn transformer_config(
-    norm: engine::transformer::Norm,
-    activation: engine::transformer::Activation,
-) -> engine::transformer::TransformerConfig {
-    engine::transformer::TransformerConfig {
+    norm: engine::models::transformer::Norm,
+    activation: engine::models::transformer::Activation,
+) -> engine::models::transformer::TransformerConfig {
+    engine::models::transformer::TransformerConfig {
         vocab: 13,
         context: 8,
         d_model: 12,
@@ -421,8 +429,9 @@ pub fn transformer_config(
 }
 
 /// Every norm with each activation.
-pub fn transformer_variants() -> [(engine::transformer::Norm, engine::transformer::Activation); 2] {
-    use engine::transformer::{Activation, Norm};
+pub fn transformer_variants(
+) -> [(engine::models::transformer::Norm, engine::models::transformer::Activation); 2] {
+    use engine::models::transformer::{Activation, Norm};
     [(Norm::Pre, Activation::Gelu), (Norm::Post, Activation::Relu)]
 }
 
@@ -430,10 +439,10 @@ pub fn transformer_variants() -> [(engine::transformer::Norm, engine::transforme
 /// instead of GPT-2's small normals, so attention is far from uniform and every
 /// nonlinearity works away from its linear part.
 pub fn transformer_model(
-    config: engine::transformer::TransformerConfig,
+    config: engine::models::transformer::TransformerConfig,
     seed: u64,
-) -> engine::transformer::Transformer {
-    let mut model = engine::transformer::Transformer::new(config, seed).unwrap();
+) -> engine::models::transformer::Transformer {
+    let mut model = engine::models::transformer::Transformer::new(config, seed).unwrap();
     let mut rng = Rng::new(seed + 1000);
     let specs = config.param_specs();
     for (p, spec) in model.params.iter_mut().zip(specs) {
@@ -445,7 +454,12 @@ pub fn transformer_model(
 
 /// A batch of `batch` windows of `len` seeded tokens, each target the next token of a
 /// longer seeded stream (as a language model is trained).
-pub fn transformer_batch(vocab: usize, batch: usize, len: usize, seed: u64) -> engine::transformer::Batch {
+pub fn transformer_batch(
+    vocab: usize,
+    batch: usize,
+    len: usize,
+    seed: u64,
+) -> engine::models::transformer::Batch {
     let mut rng = Rng::new(seed);
     let (mut inputs, mut targets) = (vec![], vec![]);
     for _ in 0..batch {
@@ -453,7 +467,7 @@ pub fn transformer_batch(vocab: usize, batch: usize, len: usize, seed: u64) -> e
         inputs.extend_from_slice(&window[..len]);
         targets.extend_from_slice(&window[1..]);
     }
-    engine::transformer::Batch { batch, len, inputs, targets }
+    engine::models::transformer::Batch { batch, len, inputs, targets }
 }
 
 pub const TRANSFORMER_BATCH: usize = 2;
@@ -463,8 +477,8 @@ pub const TRANSFORMER_LEN: usize = 7;
 /// tokens; AdamW with weight decay 0.1 (on the matrices only); warmup over 3 steps to 0.01,
 /// then a cosine to 0.001 at step 10; gradients clipped to norm 0.5 (the scrambled model's
 /// gradients are larger, so most steps clip).
-pub fn transformer_train_config() -> engine::train::TrainConfig {
-    engine::train::TrainConfig {
+pub fn transformer_train_config() -> engine::models::train::TrainConfig {
+    engine::models::train::TrainConfig {
         batch: TRANSFORMER_BATCH,
         len: TRANSFORMER_LEN,
         max_lr: 0.01,
@@ -482,17 +496,17 @@ pub fn transformer_settings() -> gpu::TrainSettings {
     gpu::TrainSettings::from_config(&transformer_train_config())
 }
 
-/// The engine's own trainer (`engine::train::Trainer`, the page's CPU path) on `model`, and
+/// The engine's own trainer (`engine::models::train::Trainer`, the page's CPU path) on `model`, and
 /// the batches its next `steps` steps will draw: a copy of the trainer, whose sampler is in
 /// the same state, draws them first. The text is 200 tokens that count up in fives, modulo
 /// the vocabulary (0, 5, 10, 2, 7, …), so each token predicts the next and the loss falls
 /// within a few steps.
 pub fn trainer_and_batches(
-    model: engine::transformer::Transformer,
+    model: engine::models::transformer::Transformer,
     steps: usize,
-) -> (engine::train::Trainer, Vec<engine::transformer::Batch>) {
+) -> (engine::models::train::Trainer, Vec<engine::models::transformer::Batch>) {
     let tokens: Vec<usize> = (0..200).map(|i| i * 5 % model.config.vocab).collect();
-    let trainer = engine::train::Trainer::new(model, tokens, transformer_train_config()).unwrap();
+    let trainer = engine::models::train::Trainer::new(model, tokens, transformer_train_config()).unwrap();
     let mut drawer = trainer.clone();
     let batches = (0..steps).map(|_| drawer.draw_batch()).collect();
     (trainer, batches)
@@ -500,7 +514,10 @@ pub fn trainer_and_batches(
 
 /// Steps `trainer` `steps` times: the losses (each before its update), the learning rates
 /// and the gradient norms (before clipping) it reports.
-pub fn train_on_cpu(trainer: &mut engine::train::Trainer, steps: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+pub fn train_on_cpu(
+    trainer: &mut engine::models::train::Trainer,
+    steps: usize,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let reports: Vec<_> = (0..steps).map(|_| trainer.step().unwrap()).collect();
     (
         reports.iter().map(|r| r.loss).collect(),
@@ -528,7 +545,7 @@ pub const TRANSFORMER_GRAD_RELATIVE: f32 = 1e-5;
 
 /// After 10 clipped AdamW steps: the parameters (|θ| ≲ 1.5) and the losses. Adam divides
 /// by √v̂, which magnifies rounding in small gradients, and each step feeds the last one's
-/// differences forward. Measured on lavapipe against `engine::train::Trainer`: losses
+/// differences forward. Measured on lavapipe against `engine::models::train::Trainer`: losses
 /// within 1.2e-6, weights within 2.7e-7. 1e-5 absolute (decaying the layer-norm gains too,
 /// which the trainer does not, moves a loss by 1.2e-4 by step 3).
 pub const TRANSFORMER_TRAINING: Tolerance = Tolerance { abs: 1e-5, rel: 0.0 };

@@ -1,0 +1,661 @@
+//! Reverse-mode automatic differentiation on a tape.
+//!
+//! # How the tape works
+//!
+//! A [`Graph`] is a list of nodes, appended in the order the forward pass computes them. Each
+//! node holds its value, the nodes it was computed from, and a *backward rule*: a closure that
+//! takes the gradient of the final result with respect to the node's output and returns the
+//! gradient with respect to each of its inputs (the chain rule for one operation). A [`Var`]
+//! is just the position of a node in the list.
+//!
+//! A node can only be built from nodes that already exist, so every input sits earlier in the
+//! list than the node that uses it: the list is already in topological order. That makes
+//! [`Graph::backward`] a single loop. It sets d(loss)/d(loss) = 1 and walks the list from the
+//! end to the start; at each node it calls the rule and *adds* the results into the inputs'
+//! gradients. By the time the walk reaches a node, every node that used it has already been
+//! visited, so its gradient is complete. Adding rather than overwriting is the multivariable
+//! chain rule: a value used twice receives both contributions.
+//!
+//! Each op method below computes its forward value with a kernel from [`crate::core::tensor`] and,
+//! right beside it, the backward rule. A rule captures by value whatever it needs from the
+//! forward pass (PyTorch calls this "saved for backward").
+//!
+//! The tape is meant to be built fresh for each training step ("define by run", as in
+//! PyTorch): put the current parameters in with [`Graph::param`], compute the loss, call
+//! `backward`, read the gradients, and drop the graph.
+//!
+//! Ops whose operands can have mismatched shapes return `Result`; a mismatch is a
+//! [`ShapeError`] with a message in words, never a panic.
+
+use crate::core::rng::Rng;
+use crate::core::tensor::{self, shape_str, sum_to_shape, Result, ShapeError, Tensor};
+
+/// A handle to a node on a [`Graph`]'s tape: its position in the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Var(usize);
+
+impl Var {
+    /// The node's position on the tape.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// Given dL/d(output), returns dL/d(input) for each input, in order.
+type BackwardRule = Box<dyn Fn(&Tensor) -> Result<Vec<Tensor>>>;
+
+/// One entry on the tape.
+struct Node {
+    value: Tensor,
+    inputs: Vec<Var>,
+    /// `None` for leaves: inputs and parameters, which were not computed from anything.
+    backward: Option<BackwardRule>,
+    is_param: bool,
+    /// dL/d(value), summed over every `backward` call since the last `zero_grad`. `None` until
+    /// a backward pass reaches the node.
+    grad: Option<Tensor>,
+}
+
+/// The tape: every value computed so far, in order, with how to differentiate it.
+#[derive(Default)]
+pub struct Graph {
+    nodes: Vec<Node>,
+}
+
+/// What [`Graph::batch_norm`] returns: the normalized output and the batch statistics used,
+/// which a model keeps as running averages for use at inference time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchNorm {
+    pub output: Var,
+    /// Per-feature mean over the batch.
+    pub mean: Vec<f32>,
+    /// Per-feature variance over the batch, dividing by the batch size (the biased estimate
+    /// used to normalize; PyTorch's running variance uses n − 1 instead).
+    pub var: Vec<f32>,
+}
+
+/// The logistic function 1 / (1 + e^−z), computed without overflow for large |z|.
+pub fn sigmoid(z: f32) -> f32 {
+    if z >= 0.0 {
+        1.0 / (1.0 + libm::expf(-z))
+    } else {
+        let e = libm::expf(z);
+        e / (1.0 + e)
+    }
+}
+
+/// GELU of one number, in the tanh approximation (see [`Graph::gelu`]); the tape-free
+/// inference path uses it so both compute the same bits.
+pub fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)))
+}
+
+/// √(2/π), used by the tanh approximation of GELU.
+const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+/// The cubic coefficient of the tanh approximation of GELU.
+const GELU_CUBIC: f32 = 0.044_715;
+
+impl Graph {
+    pub fn new() -> Graph {
+        Graph::default()
+    }
+
+    /// How many nodes are on the tape.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    fn leaf(&mut self, value: Tensor, is_param: bool) -> Var {
+        self.nodes.push(Node { value, inputs: vec![], backward: None, is_param, grad: None });
+        Var(self.nodes.len() - 1)
+    }
+
+    /// A constant input, such as a batch of data. It still receives a gradient, which the
+    /// tests use and a page may show.
+    pub fn input(&mut self, value: Tensor) -> Var {
+        self.leaf(value, false)
+    }
+
+    /// A trainable parameter: a leaf that [`Graph::params`] lists.
+    pub fn param(&mut self, value: Tensor) -> Var {
+        self.leaf(value, true)
+    }
+
+    /// Every parameter, in the order they were added.
+    pub fn params(&self) -> Vec<Var> {
+        (0..self.nodes.len()).filter(|&i| self.nodes[i].is_param).map(Var).collect()
+    }
+
+    /// The value a node holds.
+    pub fn value(&self, v: Var) -> &Tensor {
+        &self.nodes[v.0].value
+    }
+
+    /// dL/dv accumulated by `backward`, or `None` if no backward pass has reached `v`.
+    pub fn grad(&self, v: Var) -> Option<&Tensor> {
+        self.nodes[v.0].grad.as_ref()
+    }
+
+    /// Forgets every gradient. Gradients add up across `backward` calls until this is called.
+    pub fn zero_grad(&mut self) {
+        for node in &mut self.nodes {
+            node.grad = None;
+        }
+    }
+
+    /// Appends a computed node with its backward rule.
+    fn record(
+        &mut self,
+        value: Tensor,
+        inputs: &[Var],
+        backward: impl Fn(&Tensor) -> Result<Vec<Tensor>> + 'static,
+    ) -> Var {
+        let backward: BackwardRule = Box::new(backward);
+        self.nodes.push(Node {
+            value,
+            inputs: inputs.to_vec(),
+            backward: Some(backward),
+            is_param: false,
+            grad: None,
+        });
+        Var(self.nodes.len() - 1)
+    }
+
+    /// Fills in dL/dv for every node `v` that `loss` depends on. The loss must be a single
+    /// number.
+    pub fn backward(&mut self, loss: Var) -> Result<()> {
+        let shape = &self.value(loss).shape;
+        if self.value(loss).len() != 1 {
+            return Err(ShapeError::new(format!(
+                "backward: the loss must be a single number, but it has shape {}",
+                shape_str(shape)
+            )));
+        }
+        let seed = Tensor::filled(shape, 1.0);
+        self.backward_from(loss, seed)
+    }
+
+    /// Backpropagates a given gradient `grad` = dL/d(output) for a tensor-valued output: the
+    /// vector–Jacobian product. `backward(loss)` is this with `grad` = 1.
+    pub fn backward_from(&mut self, output: Var, grad: Tensor) -> Result<()> {
+        if grad.shape != self.value(output).shape {
+            return Err(ShapeError::new(format!(
+                "backward: the gradient has shape {} but the output has shape {}",
+                shape_str(&grad.shape),
+                shape_str(&self.value(output).shape)
+            )));
+        }
+        // Gradients flowing in this pass only, so that a node's stored gradient (which adds up
+        // across passes) is never sent backward twice.
+        let mut pending: Vec<Option<Tensor>> = vec![None; output.0 + 1];
+        pending[output.0] = Some(grad);
+        for i in (0..=output.0).rev() {
+            // Nodes the output does not depend on receive nothing and are skipped.
+            let Some(grad) = pending[i].take() else {
+                continue;
+            };
+            let node = &self.nodes[i];
+            if let Some(rule) = &node.backward {
+                let input_grads = rule(&grad)?;
+                for (input, input_grad) in node.inputs.iter().zip(input_grads) {
+                    add_into(&mut pending[input.0], input_grad)?;
+                }
+            }
+            add_into(&mut self.nodes[i].grad, grad)?;
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Linear algebra and arithmetic
+    // ---------------------------------------------------------------------------------------
+
+    /// Matrix product A·B (matrices, or batches of matrices; see [`tensor::matmul_transposed`]).
+    pub fn matmul(&mut self, a: Var, b: Var) -> Result<Var> {
+        self.matmul_transposed(a, false, b, false)
+    }
+
+    /// Matrix product op(A)·op(B), where op transposes its operand when its flag is set.
+    pub fn matmul_transposed(&mut self, a: Var, transpose_a: bool, b: Var, transpose_b: bool) -> Result<Var> {
+        let (a_val, b_val) = (self.value(a).clone(), self.value(b).clone());
+        let y = tensor::matmul_transposed(&a_val, transpose_a, &b_val, transpose_b)?;
+        Ok(self.record(y, &[a, b], move |dy| {
+            // Write A' = op(A) and B' = op(B), so Y = A'B'. Then dA' = dY·B'ᵀ and dB' = A'ᵀ·dY,
+            // and where op transposed an operand, its gradient is transposed back.
+            let da = if transpose_a {
+                tensor::matmul_transposed(&b_val, transpose_b, dy, true)? // (dY·B'ᵀ)ᵀ = B'·dYᵀ
+            } else {
+                tensor::matmul_transposed(dy, false, &b_val, !transpose_b)?
+            };
+            let db = if transpose_b {
+                tensor::matmul_transposed(dy, true, &a_val, transpose_a)? // (A'ᵀ·dY)ᵀ = dYᵀ·A'
+            } else {
+                tensor::matmul_transposed(&a_val, !transpose_a, dy, false)?
+            };
+            // A single matrix used with every entry of a batch collects all their gradients.
+            Ok(vec![sum_to_shape(&da, &a_val.shape)?, sum_to_shape(&db, &b_val.shape)?])
+        }))
+    }
+
+    /// a + b, broadcasting (a bias row added to every row of a matrix, for example).
+    pub fn add(&mut self, a: Var, b: Var) -> Result<Var> {
+        let y = tensor::add(self.value(a), self.value(b))?;
+        let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
+        // dy/da = dy/db = 1, so each input gets dy, summed over the dimensions it was
+        // broadcast along.
+        Ok(self
+            .record(y, &[a, b], move |dy| Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(dy, &b_shape)?])))
+    }
+
+    /// a − b, broadcasting.
+    pub fn sub(&mut self, a: Var, b: Var) -> Result<Var> {
+        let y = tensor::sub(self.value(a), self.value(b))?;
+        let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
+        Ok(self.record(y, &[a, b], move |dy| {
+            Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(&dy.map(|g| -g), &b_shape)?])
+        }))
+    }
+
+    /// a · b elementwise, broadcasting.
+    pub fn mul(&mut self, a: Var, b: Var) -> Result<Var> {
+        let (a_val, b_val) = (self.value(a).clone(), self.value(b).clone());
+        let y = tensor::mul(&a_val, &b_val)?;
+        // d(ab)/da = b and d(ab)/db = a; each product is summed back to its input's shape.
+        Ok(self.record(y, &[a, b], move |dy| {
+            let da = sum_to_shape(&tensor::mul(dy, &b_val)?, &a_val.shape)?;
+            let db = sum_to_shape(&tensor::mul(dy, &a_val)?, &b_val.shape)?;
+            Ok(vec![da, db])
+        }))
+    }
+
+    /// c · x for a constant c.
+    pub fn scale(&mut self, x: Var, c: f32) -> Var {
+        let y = self.value(x).map(|v| c * v);
+        self.record(y, &[x], move |dy| Ok(vec![dy.map(|g| c * g)]))
+    }
+
+    /// The sum of all elements, as a scalar.
+    pub fn sum(&mut self, x: Var) -> Var {
+        let shape = self.value(x).shape.clone();
+        let y = Tensor::scalar(self.value(x).sum());
+        // Every element adds in with slope 1, so each receives the upstream gradient.
+        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0])]))
+    }
+
+    /// The mean of all elements, as a scalar.
+    pub fn mean(&mut self, x: Var) -> Var {
+        let shape = self.value(x).shape.clone();
+        let n = self.value(x).len() as f32;
+        let y = Tensor::scalar(self.value(x).mean());
+        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0] / n)]))
+    }
+
+    /// The same values in a new shape with the same element count.
+    pub fn reshape(&mut self, x: Var, shape: &[usize]) -> Result<Var> {
+        let y = self.value(x).reshape(shape)?;
+        let old_shape = self.value(x).shape.clone();
+        Ok(self.record(y, &[x], move |dy| Ok(vec![dy.reshape(&old_shape)?])))
+    }
+
+    /// Swaps the last two dimensions (a matrix transpose, or one per batch entry).
+    pub fn transpose(&mut self, x: Var) -> Result<Var> {
+        let y = self.value(x).transpose()?;
+        // Transposing is a rearrangement; the gradient is rearranged back.
+        Ok(self.record(y, &[x], move |dy| Ok(vec![dy.transpose()?])))
+    }
+
+    /// Reorders the dimensions (see [`Tensor::permute`]). Multi-head attention uses it to
+    /// move the head dimension next to the batch and back.
+    pub fn permute(&mut self, x: Var, axes: &[usize]) -> Result<Var> {
+        let y = self.value(x).permute(axes)?;
+        // A permutation only moves numbers, so the gradient is moved back by the inverse
+        // permutation: input dimension axes[k] was output dimension k.
+        let mut inverse = vec![0; axes.len()];
+        for (k, &a) in axes.iter().enumerate() {
+            inverse[a] = k;
+        }
+        Ok(self.record(y, &[x], move |dy| Ok(vec![dy.permute(&inverse)?])))
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Activations
+    // ---------------------------------------------------------------------------------------
+
+    /// ReLU(x) = max(x, 0).
+    pub fn relu(&mut self, x: Var) -> Var {
+        let y = self.value(x).map(|v| v.max(0.0));
+        // Slope 1 where the input was positive, else 0 (0 at exactly 0, as most libraries do).
+        let slope = self.value(x).map(|v| if v > 0.0 { 1.0 } else { 0.0 });
+        self.elementwise(y, x, slope)
+    }
+
+    /// GELU, in the tanh approximation used by GPT-2 and BERT:
+    /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). (The exact GELU is x·Φ(x), with Φ the
+    /// normal CDF; the two differ by less than 0.001.)
+    pub fn gelu(&mut self, x: Var) -> Var {
+        let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
+        let y = self.value(x).map(gelu);
+        // With t = tanh(inner(x)): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x),
+        // where inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
+        let slope = self.value(x).map(|v| {
+            let t = libm::tanhf(inner(v));
+            let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
+            0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope
+        });
+        self.elementwise(y, x, slope)
+    }
+
+    /// The logistic sigmoid, 1 / (1 + e^−x).
+    pub fn sigmoid(&mut self, x: Var) -> Var {
+        let y = self.value(x).map(sigmoid);
+        // σ' = σ·(1 − σ), from the output.
+        let slope = y.map(|s| s * (1.0 - s));
+        self.elementwise(y, x, slope)
+    }
+
+    /// tanh(x).
+    pub fn tanh(&mut self, x: Var) -> Var {
+        let y = self.value(x).map(libm::tanhf);
+        // tanh' = 1 − tanh², from the output.
+        let slope = y.map(|t| 1.0 - t * t);
+        self.elementwise(y, x, slope)
+    }
+
+    /// Records y = f(x) for a function f applied element by element, given each element's
+    /// slope f'(x). The chain rule for such an op is just dx = dy · f'(x).
+    fn elementwise(&mut self, y: Tensor, x: Var, slope: Tensor) -> Var {
+        self.record(y, &[x], move |dy| Ok(vec![tensor::mul(dy, &slope)?]))
+    }
+
+    /// Dropout during training: each element is zeroed with probability `p` and the survivors
+    /// are scaled by 1/(1 − p) ("inverted" dropout), so the expected value of every element is
+    /// unchanged and nothing needs rescaling at inference time. When `training` is false this
+    /// is the identity and records nothing. With p ≥ 1 everything is dropped.
+    pub fn dropout(&mut self, x: Var, p: f32, rng: &mut Rng, training: bool) -> Var {
+        if !training || p <= 0.0 {
+            return x;
+        }
+        let keep_scale = if p >= 1.0 { 0.0 } else { 1.0 / (1.0 - p) };
+        // The mask holds 0 for a dropped element and 1/(1 − p) for a kept one; y = mask · x is
+        // elementwise with slope mask, so dropped elements pass no gradient back.
+        let mask = self.value(x).map(|_| if rng.bernoulli(p) { 0.0 } else { keep_scale });
+        let mut y = self.value(x).clone();
+        for (v, m) in y.data.iter_mut().zip(&mask.data) {
+            *v *= m;
+        }
+        self.elementwise(y, x, mask)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Softmax and losses
+    // ---------------------------------------------------------------------------------------
+
+    /// Softmax along each row (last dimension). Masked (−∞) entries get probability 0, and a
+    /// fully masked row gives zeros rather than NaN.
+    pub fn softmax_rows(&mut self, x: Var) -> Var {
+        let y = tensor::softmax_rows(self.value(x));
+        let probs = y.clone();
+        // Per row, the Jacobian is diag(y) − y·yᵀ, so dx_j = y_j·(dy_j − Σ_k dy_k·y_k).
+        // Where y_j = 0 (masked entries, fully masked rows) the gradient is 0.
+        self.record(y, &[x], move |dy| {
+            let mut dx = dy.clone();
+            for (dx_row, y_row) in dx.row_slices_mut().zip(probs.row_slices()) {
+                let dot: f32 = dx_row.iter().zip(y_row).map(|(g, y)| g * y).sum();
+                for (g, &y) in dx_row.iter_mut().zip(y_row) {
+                    *g = y * (*g - dot);
+                }
+            }
+            Ok(vec![dx])
+        })
+    }
+
+    /// Log-softmax along each row: log probabilities, computed stably. A fully masked row is
+    /// −∞ throughout and passes no gradient.
+    pub fn log_softmax_rows(&mut self, x: Var) -> Var {
+        let y = tensor::log_softmax_rows(self.value(x));
+        let log_probs = y.clone();
+        // y_j = x_j − log Σ_k e^(x_k), so dx_j = dy_j − softmax_j·Σ_k dy_k.
+        self.record(y, &[x], move |dy| {
+            let mut dx = dy.clone();
+            for (dx_row, lp_row) in dx.row_slices_mut().zip(log_probs.row_slices()) {
+                if lp_row.iter().all(|&v| v == f32::NEG_INFINITY) {
+                    dx_row.fill(0.0);
+                    continue;
+                }
+                let total: f32 = dx_row.iter().sum();
+                for (g, &lp) in dx_row.iter_mut().zip(lp_row) {
+                    *g -= libm::expf(lp) * total;
+                }
+            }
+            Ok(vec![dx])
+        })
+    }
+
+    /// Cross-entropy of logits against integer class targets, averaged over rows.
+    ///
+    /// `logits` has shape `[rows, classes]` (or `[batch, positions, classes]`, treated as
+    /// rows); `targets` has one class index per row. Rows whose target equals
+    /// `ignore_index` (padding) count neither in the sum nor in the average; if every row is
+    /// ignored the loss is 0.
+    pub fn cross_entropy(
+        &mut self,
+        logits: Var,
+        targets: &[usize],
+        ignore_index: Option<usize>,
+    ) -> Result<Var> {
+        let z = self.value(logits);
+        let (rows, classes) = (z.rows(), z.row_len());
+        if targets.len() != rows {
+            return Err(ShapeError::new(format!(
+                "cross_entropy: logits {} have {rows} rows but {} targets were given",
+                shape_str(&z.shape),
+                targets.len()
+            )));
+        }
+        let counted: Vec<bool> = targets.iter().map(|&t| Some(t) != ignore_index).collect();
+        for (row, &t) in targets.iter().enumerate() {
+            if counted[row] && t >= classes {
+                return Err(ShapeError::new(format!(
+                    "cross_entropy: target {t} in row {row} is not a class \
+                     (there are {classes} classes)"
+                )));
+            }
+        }
+        let count = counted.iter().filter(|&&c| c).count();
+        let log_probs = tensor::log_softmax_rows(z);
+        // Loss = −(1/count) Σ over counted rows of log p(target).
+        let mut total = 0.0;
+        for row in 0..rows {
+            if counted[row] {
+                total -= log_probs.data[row * classes + targets[row]];
+            }
+        }
+        let loss = if count == 0 { 0.0 } else { total / count as f32 };
+        let (targets, shape) = (targets.to_vec(), z.shape.clone());
+        // For a counted row, dL/dz = (softmax(z) − onehot(target)) / count: the predicted
+        // distribution minus the true one. Ignored rows get no gradient.
+        Ok(self.record(Tensor::scalar(loss), &[logits], move |dy| {
+            let mut dz = Tensor::zeros(&shape);
+            for row in (0..rows).filter(|&row| counted[row]) {
+                for j in 0..classes {
+                    let p = libm::expf(log_probs.data[row * classes + j]);
+                    let is_target = if j == targets[row] { 1.0 } else { 0.0 };
+                    dz.data[row * classes + j] = (p - is_target) * dy.data[0] / count as f32;
+                }
+            }
+            Ok(vec![dz])
+        }))
+    }
+
+    /// Binary cross-entropy of logits z against targets y in [0, 1] (same shape), averaged
+    /// over elements. Per element,
+    /// −[y·ln σ(z) + (1 − y)·ln(1 − σ(z))] = max(z, 0) − z·y + ln(1 + e^−|z|),
+    /// and the right-hand side never takes the log of a probability rounded to 0.
+    pub fn bce_with_logits(&mut self, logits: Var, targets: &Tensor) -> Result<Var> {
+        let z = self.value(logits);
+        if z.shape != targets.shape {
+            return Err(ShapeError::new(format!(
+                "bce_with_logits: logits {} and targets {} must have the same shape",
+                shape_str(&z.shape),
+                shape_str(&targets.shape)
+            )));
+        }
+        let per_element = z.zip_with(targets, "bce_with_logits", |z, y| {
+            z.max(0.0) - z * y + libm::log1pf(libm::expf(-z.abs()))
+        })?;
+        let loss = Tensor::scalar(per_element.mean());
+        // dL/dz = (σ(z) − y) / n: again the prediction minus the target.
+        let n = z.len() as f32;
+        let dloss_dz = z.zip_with(targets, "bce_with_logits", |z, y| (sigmoid(z) - y) / n)?;
+        Ok(self.record(loss, &[logits], move |dy| Ok(vec![dloss_dz.map(|g| g * dy.data[0])])))
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Normalization
+    // ---------------------------------------------------------------------------------------
+
+    /// Normalizes each row to mean 0 and variance 1: x̂ = (x − μ) / √(σ² + eps), with μ and
+    /// σ² (dividing by the row length) computed per row. Also returns each row's μ and σ².
+    fn normalize_rows_with_stats(&mut self, x: Var, eps: f32) -> (Var, Vec<f32>, Vec<f32>) {
+        let mut x_hat = self.value(x).clone();
+        let d = x_hat.row_len() as f32;
+        let (mut means, mut vars, mut inv_stds) = (vec![], vec![], vec![]);
+        for row in x_hat.row_slices_mut() {
+            let mean = row.iter().sum::<f32>() / d;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d;
+            let inv_std = 1.0 / libm::sqrtf(var + eps);
+            for v in row.iter_mut() {
+                *v = (*v - mean) * inv_std;
+            }
+            means.push(mean);
+            vars.push(var);
+            inv_stds.push(inv_std);
+        }
+        let saved = x_hat.clone();
+        // Every x_j moves the row's mean and variance too, which adds two correction terms:
+        // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), with σ = √(σ² + eps).
+        let y = self.record(x_hat, &[x], move |dy| {
+            let mut dx = dy.clone();
+            for ((dx_row, xh_row), inv_std) in dx.row_slices_mut().zip(saved.row_slices()).zip(&inv_stds) {
+                let mean_g = dx_row.iter().sum::<f32>() / d;
+                let mean_gx = dx_row.iter().zip(xh_row).map(|(g, xh)| g * xh).sum::<f32>() / d;
+                for (g, &xh) in dx_row.iter_mut().zip(xh_row) {
+                    *g = inv_std * (*g - mean_g - xh * mean_gx);
+                }
+            }
+            Ok(vec![dx])
+        });
+        (y, means, vars)
+    }
+
+    /// Normalizes each row (last dimension) to mean 0 and variance 1, with no scale or shift.
+    pub fn normalize_rows(&mut self, x: Var, eps: f32) -> Var {
+        self.normalize_rows_with_stats(x, eps).0
+    }
+
+    /// Checks that gamma and beta are vectors with one entry per feature.
+    fn check_scale_and_shift(&self, op: &str, x: Var, gamma: Var, beta: Var, features: usize) -> Result<()> {
+        for (name, v) in [("gamma", gamma), ("beta", beta)] {
+            if self.value(v).shape != [features] {
+                return Err(ShapeError::new(format!(
+                    "{op}: {name} has shape {} but x {} has {features} features",
+                    shape_str(&self.value(v).shape),
+                    shape_str(&self.value(x).shape)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Layer norm: each row (one example's features) is normalized over its last dimension,
+    /// then scaled by `gamma` and shifted by `beta` (both of shape `[features]`).
+    /// Built from [`Graph::normalize_rows`], [`Graph::mul`] and [`Graph::add`].
+    pub fn layer_norm(&mut self, x: Var, gamma: Var, beta: Var, eps: f32) -> Result<Var> {
+        self.check_scale_and_shift("layer_norm", x, gamma, beta, self.value(x).row_len())?;
+        let x_hat = self.normalize_rows(x, eps);
+        let scaled = self.mul(x_hat, gamma)?;
+        self.add(scaled, beta)
+    }
+
+    /// Batch norm in training mode: each feature (column of `x`, shape `[examples, features]`)
+    /// is normalized over the batch, then scaled by `gamma` and shifted by `beta`.
+    ///
+    /// Batch norm and layer norm differ only in the axis they average over, and the code says
+    /// so: transpose, normalize rows, transpose back.
+    pub fn batch_norm(&mut self, x: Var, gamma: Var, beta: Var, eps: f32) -> Result<BatchNorm> {
+        let features = match self.value(x).shape[..] {
+            [_, features] => features,
+            _ => {
+                return Err(ShapeError::new(format!(
+                    "batch_norm: expected x of shape [examples, features], got {}",
+                    shape_str(&self.value(x).shape)
+                )))
+            }
+        };
+        self.check_scale_and_shift("batch_norm", x, gamma, beta, features)?;
+        let per_feature = self.transpose(x)?;
+        let (normalized, mean, var) = self.normalize_rows_with_stats(per_feature, eps);
+        let x_hat = self.transpose(normalized)?;
+        let scaled = self.mul(x_hat, gamma)?;
+        let output = self.add(scaled, beta)?;
+        Ok(BatchNorm { output, mean, var })
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Lookup
+    // ---------------------------------------------------------------------------------------
+
+    /// Embedding lookup: row `indices[i]` of `table` (`[vocabulary, width]`) becomes row i of
+    /// the output (`[indices.len(), width]`).
+    pub fn embedding(&mut self, table: Var, indices: &[usize]) -> Result<Var> {
+        let t = self.value(table);
+        let (vocab, width) = match t.shape[..] {
+            [vocab, width] => (vocab, width),
+            _ => {
+                return Err(ShapeError::new(format!(
+                    "embedding: the table must be a matrix [vocabulary, width], got {}",
+                    shape_str(&t.shape)
+                )))
+            }
+        };
+        if let Some(pos) = indices.iter().position(|&i| i >= vocab) {
+            return Err(ShapeError::new(format!(
+                "embedding: index {} at position {pos} is outside the table's {vocab} rows",
+                indices[pos]
+            )));
+        }
+        let mut data = Vec::with_capacity(indices.len() * width);
+        for &i in indices {
+            data.extend_from_slice(&t.data[i * width..(i + 1) * width]);
+        }
+        let y = Tensor { shape: vec![indices.len(), width], data };
+        let indices = indices.to_vec();
+        // Table row i was copied to every position that asked for it, so its gradient is the
+        // sum of the gradients at those positions: a scatter-add.
+        Ok(self.record(y, &[table], move |dy| {
+            let mut d_table = Tensor::zeros(&[vocab, width]);
+            for (pos, &i) in indices.iter().enumerate() {
+                for j in 0..width {
+                    d_table.data[i * width + j] += dy.data[pos * width + j];
+                }
+            }
+            Ok(vec![d_table])
+        }))
+    }
+}
+
+/// Adds `grad` into an optional running total.
+fn add_into(total: &mut Option<Tensor>, grad: Tensor) -> Result<()> {
+    *total = Some(match total.take() {
+        None => grad,
+        Some(sum) => tensor::add(&sum, &grad)?,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

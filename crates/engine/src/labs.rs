@@ -1,0 +1,15 @@
+//! The chapter labs: one module per widget, named after it. Each holds the experiment its
+//! widget shows, so the widget only formats and lays out.
+
+pub mod attention_lab;
+pub mod backprop_stepper;
+pub mod bug_injector;
+pub mod dropout_lab;
+pub mod inside_adam;
+pub mod network_race;
+pub mod norm_axes_lab;
+pub mod norm_placement_lab;
+pub mod optimizer_race;
+pub mod overfitting_lab;
+pub mod transformer_trace;
+pub mod weight_decay_lab;

@@ -1,0 +1,10 @@
+//! The book's models and what runs them.
+
+pub mod checkpoint;
+pub mod generate;
+pub mod gpt_recipe;
+pub mod mlp;
+pub mod sampling;
+pub mod train;
+pub mod transformer;
+pub mod vocab;
