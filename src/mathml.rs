@@ -53,7 +53,8 @@ pub fn num(value: f64, decimals: usize) -> String {
         let exponent = exponent.replace('-', "−");
         format!("<mn>{mantissa}</mn><mo>×</mo><msup><mn>10</mn><mn>{exponent}</mn></msup>")
     } else {
-        let leading_zeros = if magnitude > 0.0 { (-magnitude.log10()).floor().max(0.0) as usize } else { 0 };
+        let leading_zeros =
+            if magnitude > 0.0 { (-libm::log10(magnitude)).floor().max(0.0) as usize } else { 0 };
         let decimals = if leading_zeros >= 2 { decimals.max((leading_zeros + 3).min(8)) } else { decimals };
         format!("<mn>{magnitude:.decimals$}</mn>")
     };

@@ -75,7 +75,7 @@ pub struct Geometry {
 pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, height: f64) -> Geometry {
     let (left, right, top, bottom) = MARGIN;
     let to_axis = |y: f64| match axes.log_y {
-        true if y > 0.0 => y.log10(),
+        true if y > 0.0 => libm::log10(y),
         true => f64::NAN,
         false => y,
     };
@@ -130,7 +130,7 @@ pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, he
     let y_ticks = (0..=4)
         .map(|k| {
             let a = lo + (hi - lo) * k as f64 / 4.0;
-            (y_of(a), format_tick(if axes.log_y { 10f64.powf(a) } else { a }))
+            (y_of(a), format_tick(if axes.log_y { libm::pow(10.0, a) } else { a }))
         })
         .collect();
     let step = tick_step(x_max);
@@ -147,7 +147,7 @@ pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, he
 /// number) that puts about four intervals on an axis from 0 to `x_max`.
 fn tick_step(x_max: f64) -> f64 {
     let raw = x_max / 4.0;
-    let magnitude = 10f64.powf(raw.log10().floor());
+    let magnitude = libm::pow(10.0, libm::log10(raw).floor());
     let allowed: &[f64] =
         if magnitude >= 10.0 { &[1.0, 2.0, 2.5, 5.0, 10.0] } else { &[1.0, 2.0, 5.0, 10.0] };
     let factor = allowed.iter().copied().find(|&f| f * magnitude >= raw).unwrap_or(10.0);

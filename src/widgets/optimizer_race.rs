@@ -177,7 +177,7 @@ pub fn Slider(
     let position = move || {
         let v = value.get();
         if log {
-            v.log10()
+            libm::log10(v)
         } else {
             v
         }
@@ -194,7 +194,7 @@ pub fn Slider(
         // A range input only ever holds a number between its bounds; anything else is ignored.
         if let Ok(p) = event_target_value(&ev).parse::<f64>() {
             let p = p.clamp(min, max);
-            on_change.run(if log { 10f64.powf(p) } else { p });
+            on_change.run(if log { libm::pow(10.0, p) } else { p });
         }
     };
     view! {

@@ -120,7 +120,7 @@ fn main() -> Result<(), String> {
         train_config.weight_decay,
         train_config.clip_norm,
         held_out.len(),
-        (config.vocab as f64).ln(),
+        libm::log(config.vocab as f64),
     );
     std::fs::write(&report_path, &report).map_err(|e| format!("{report_path}: {e}"))?;
     eprintln!("{report}");

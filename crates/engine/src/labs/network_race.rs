@@ -159,7 +159,7 @@ mod tests {
             // Undo the shift; class 0 circles (0, 0), class 1 circles (1, 0.5), radius 1.
             let centre = if y == 0.0 { [0.0, 0.0] } else { [1.0, 0.5] };
             let (dx, dy) = (p[0] + 0.5 - centre[0], p[1] + 0.25 - centre[1]);
-            assert!((dx.hypot(dy) - 1.0).abs() < 1e-5, "{p:?}");
+            assert!((libm::hypotf(dx, dy) - 1.0).abs() < 1e-5, "{p:?}");
         }
         // The ends of the first moon: angle 0 at (1, 0) and angle π at (−1, 0), shifted.
         assert_eq!(d.points[0], [0.5, -0.25]);
