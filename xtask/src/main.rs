@@ -331,18 +331,79 @@ fn gpu_browser_tests() -> Command {
     command
 }
 
+/// The phases of `cargo xtask test`, timed: a cold clone must pass them all well inside CI's
+/// budget, so each run prints what every phase cost.
+struct Phases {
+    timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    fn run<T>(&mut self, name: &'static str, phase: impl FnOnce() -> Result<T>) -> Result<T> {
+        eprintln!("\n== {name}");
+        let started = std::time::Instant::now();
+        let result = phase();
+        self.timings.push((name, started.elapsed()));
+        result
+    }
+
+    fn report(&self) {
+        let total: std::time::Duration = self.timings.iter().map(|(_, t)| *t).sum();
+        eprintln!("\nTest phases (wall clock):");
+        for (name, took) in &self.timings {
+            eprintln!("  {:>7.1} s  {name}", took.as_secs_f64());
+        }
+        eprintln!("  {:>7.1} s  total", total.as_secs_f64());
+    }
+}
+
 fn test() -> Result {
-    setup(true)?;
+    let mut phases = Phases { timings: Vec::new() };
+    let result = test_phases(&mut phases);
+    phases.report();
+    result
+}
+
+/// Habits first (formatting, then clippy with warnings denied on both targets), then the
+/// native and wasm tests, then the site and the browser suite.
+fn test_phases(phases: &mut Phases) -> Result {
+    phases.run("install missing tools", || setup(true))?;
+    phases.run("cargo fmt --check", || {
+        run(Command::new("cargo").args(["fmt", "--all", "--check"]).current_dir(root()))
+    })?;
+    phases.run("clippy, native, warnings denied", || {
+        run(Command::new("cargo")
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(root()))
+    })?;
+    phases.run("clippy, wasm, warnings denied", || {
+        run(Command::new("cargo")
+            .args(["clippy", "-p", "mlbook", "-p", "gpu", "-p", "train-worker", "-p", "bench-web"])
+            .args(["--target", "wasm32-unknown-unknown", "--all-targets", "--locked", "--", "-D", "warnings"])
+            .current_dir(root()))
+    })?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
-    run(Command::new("cargo")
-        .args(["test", "--workspace", "--all-features", "--locked"])
-        .env("LP_NUM_THREADS", threads)
-        .current_dir(root()))?;
-    run(&mut gpu_browser_tests())?;
-    let dist = build()?;
-    run(Command::new("node")
-        .arg(root().join("tests").join("browser").join("book.mjs"))
-        .env("MLBOOK_DIST", &dist)
-        .env("MLBOOK_NPM", npm_dir())
-        .current_dir(root()))
+    phases.run("native tests (engine, GPU on Vulkan, app, bookgen, ...)", || {
+        run(Command::new("cargo")
+            .args(["test", "--workspace", "--all-features", "--locked"])
+            .env("LP_NUM_THREADS", threads)
+            .current_dir(root()))
+    })?;
+    phases.run("GPU tests in Chromium on WebGPU", || run(&mut gpu_browser_tests()))?;
+    let dist = phases.run("build the site", build)?;
+    phases.run("browser suite", || {
+        run(Command::new("node")
+            .arg(root().join("tests").join("browser").join("book.mjs"))
+            .env("MLBOOK_DIST", &dist)
+            .env("MLBOOK_NPM", npm_dir())
+            .current_dir(root()))
+    })
 }
