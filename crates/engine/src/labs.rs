@@ -9,6 +9,7 @@ pub mod inside_adam;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
+pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod transformer_trace;
