@@ -1,5 +1,6 @@
 //! The book's models and what runs them.
 
+pub mod bpe;
 pub mod checkpoint;
 pub mod generate;
 pub mod gpt_recipe;
