@@ -1,24 +1,16 @@
-//! Chapter 8: linear warmup followed by cosine decay of the learning rate.
+//! Chapter 8: linear warmup followed by cosine decay, with the engine's schedule.
 
 use std::io::{self, Write};
 
+use engine::core::optim::Schedule;
+
 // ANCHOR: schedule
-use std::f64::consts::PI;
-
-/// Linear warmup to `eta_max`, then cosine decay to `eta_min` at step `total`.
-fn learning_rate(t: u32, warmup: u32, total: u32, eta_max: f64, eta_min: f64) -> f64 {
-    if t <= warmup {
-        eta_max * f64::from(t) / f64::from(warmup)
-    } else {
-        let progress = f64::from(t - warmup) / f64::from(total - warmup);
-        eta_min + 0.5 * (eta_max - eta_min) * (1.0 + libm::cos(PI * progress))
-    }
-}
-
-/// Runs the program, writing what it prints to `out`.
+/// The learning rate at a few steps of a 10,000-step run with 200 warmup steps.
 pub fn main(out: &mut impl Write) -> io::Result<()> {
+    let schedule =
+        Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: 200, total_steps: 10_000 };
     for t in [1, 100, 200, 1_000, 2_650, 5_100, 7_550, 10_000] {
-        writeln!(out, "{t:>6}  {:.3e}", learning_rate(t, 200, 10_000, 3e-4, 3e-5))?;
+        writeln!(out, "{t:>6}  {:.3e}", schedule.lr_at(t))?;
     }
     Ok(())
 }
