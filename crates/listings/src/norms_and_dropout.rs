@@ -1,69 +1,48 @@
-//! Chapter 7: LayerNorm, training-mode BatchNorm and inverted dropout on the chapter's numbers.
+//! Chapter 7: LayerNorm, training-mode BatchNorm and inverted dropout on the chapter's
+//! numbers, computed by the engine's own operations.
 
 use std::io::{self, Write};
 
+use engine::core::autograd::Graph;
+use engine::core::tensor::{Result, Tensor};
+use engine::labs::dropout_lab::apply;
+use engine::labs::norm_axes_lab::{norm_axes, EPS};
+
 // ANCHOR: norms
-const EPS: f64 = 1e-5;
-
-/// Mean and (population) variance of a slice.
-fn mean_var(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    (mean, var)
+/// LayerNorm of one example with gain `gamma` and shift `beta`, on the autograd tape.
+fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32]) -> Result<Vec<f32>> {
+    let mut graph = Graph::new();
+    let x = graph.input(Tensor::from_vec(&[1, x.len()], x.to_vec())?);
+    let gamma = graph.input(Tensor::from_vec(&[gamma.len()], gamma.to_vec())?);
+    let beta = graph.input(Tensor::from_vec(&[beta.len()], beta.to_vec())?);
+    let y = graph.layer_norm(x, gamma, beta, EPS)?;
+    Ok(graph.value(y).data.clone())
 }
 
-/// LayerNorm of one example: statistics over its own features.
-fn layer_norm(x: &[f64], gamma: &[f64], beta: &[f64]) -> Vec<f64> {
-    let (mean, var) = mean_var(x);
-    let inv_std = 1.0 / (var + EPS).sqrt();
-    x.iter().zip(gamma.iter().zip(beta)).map(|(xi, (g, b))| (xi - mean) * inv_std * g + b).collect()
-}
-
-/// BatchNorm in training mode (gamma = 1, beta = 0): statistics per feature, over the batch.
-fn batch_norm(batch: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let features = batch[0].len();
-    let mut out = vec![vec![0.0; features]; batch.len()];
-    for j in 0..features {
-        let column: Vec<f64> = batch.iter().map(|row| row[j]).collect();
-        let (mean, var) = mean_var(&column);
-        for (i, row) in batch.iter().enumerate() {
-            out[i][j] = (row[j] - mean) / (var + EPS).sqrt();
-        }
-    }
-    out
-}
-
-/// Inverted dropout with an explicit keep-mask (true = keep).
-fn dropout(a: &[f64], keep: &[bool], p: f64) -> Vec<f64> {
-    a.iter().zip(keep).map(|(ai, &k)| if k { ai / (1.0 - p) } else { 0.0 }).collect()
-}
-
-fn show(v: &[f64]) -> String {
+/// Numbers to four decimals, as a list.
+fn show(v: &[f32]) -> String {
     let parts: Vec<String> = v.iter().map(|x| format!("{x:7.4}")).collect();
     format!("[{}]", parts.join(", "))
 }
 
-/// Runs the program, writing what it prints to `out`.
+/// Prints both norms of the chapter's batch and dropout's average over every mask.
 pub fn main(out: &mut impl Write) -> io::Result<()> {
     let x = [2.0, 4.0, 6.0, 8.0];
-    let ones = [1.0; 4];
-    let zeros = [0.0; 4];
-    writeln!(out, "LayerNorm([2,4,6,8])   = {}", show(&layer_norm(&x, &ones, &zeros)))?;
-    writeln!(
-        out,
-        "with gamma, beta       = {}",
-        show(&layer_norm(&x, &[1.0, 1.0, 2.0, 2.0], &[0.0, 0.0, 0.5, 0.5]))
-    )?;
+    let plain = layer_norm(&x, &[1.0; 4], &[0.0; 4]).map_err(io::Error::other)?;
+    let scaled = layer_norm(&x, &[1.0, 1.0, 2.0, 2.0], &[0.0, 0.0, 0.5, 0.5]).map_err(io::Error::other)?;
+    writeln!(out, "LayerNorm([2,4,6,8])   = {}", show(&plain))?;
+    writeln!(out, "with gamma, beta       = {}", show(&scaled))?;
 
-    let batch = vec![vec![2.0, 4.0, 6.0, 8.0], vec![1.0, 3.0, 2.0, 6.0], vec![3.0, 8.0, 4.0, 2.0]];
+    let rows = [vec![2.0, 4.0, 6.0, 8.0], vec![1.0, 3.0, 2.0, 6.0], vec![3.0, 8.0, 4.0, 2.0]];
+    let batch = Tensor::from_rows(&rows).map_err(io::Error::other)?;
+    let norms = norm_axes(&batch, EPS).map_err(io::Error::other)?;
     writeln!(out, "LayerNorm, row by row:")?;
-    for row in &batch {
-        writeln!(out, "  {}", show(&layer_norm(row, &ones, &zeros)))?;
+    for row in norms.layer_norm.row_slices() {
+        writeln!(out, "  {}", show(row))?;
     }
     writeln!(out, "BatchNorm, column by column:")?;
-    for row in batch_norm(&batch) {
-        writeln!(out, "  {}", show(&row))?;
+    for row in norms.batch_norm.row_slices() {
+        writeln!(out, "  {}", show(row))?;
     }
 
     // Average the dropout output over all 2^4 keep-masks (each equally likely when p = 0.5).
@@ -71,12 +50,12 @@ pub fn main(out: &mut impl Write) -> io::Result<()> {
     let mut total = [0.0; 4];
     for bits in 0..16u32 {
         let keep: Vec<bool> = (0..4).map(|i| bits & (1 << i) != 0).collect();
-        for (t, y) in total.iter_mut().zip(dropout(&x, &keep, p)) {
+        for (t, y) in total.iter_mut().zip(apply(&x, &keep, p)) {
             *t += y;
         }
     }
-    let mean: Vec<f64> = total.iter().map(|t| t / 16.0).collect();
-    writeln!(out, "one mask [1,0,1,0]     = {}", show(&dropout(&x, &[true, false, true, false], p)))?;
+    let mean: Vec<f32> = total.iter().map(|t| t / 16.0).collect();
+    writeln!(out, "one mask [1,0,1,0]     = {}", show(&apply(&x, &[true, false, true, false], p)))?;
     writeln!(out, "mean over all 16 masks = {}", show(&mean))?;
     Ok(())
 }
