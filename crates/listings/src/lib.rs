@@ -50,6 +50,7 @@ pub fn run_example(name: &str, args: &[&str], out: &mut impl Write) -> io::Resul
         ("random_cosines", []) => random_cosines::main(out),
         ("sampling_pipeline", []) => sampling_pipeline::main(out),
         ("sgd_ravine", []) => sgd_ravine::main(out),
+        ("xor_stuck_runs", []) => xor_by_hand::stuck_runs(out),
         ("transposed_query", []) => attention_by_hand::transposed_query(out),
         ("warmup_cosine", []) => warmup_cosine::main(out),
         ("xor_by_hand", [seed]) => match seed.parse() {

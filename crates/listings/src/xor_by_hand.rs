@@ -2,6 +2,8 @@
 
 use std::io::{self, Write};
 
+use std::collections::BTreeMap;
+
 use engine::core::rng::Rng;
 
 // ANCHOR: params
@@ -188,3 +190,30 @@ pub fn main(seed: u64, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 // ANCHOR_END: training
+
+// ANCHOR: stuck_runs
+/// Trains from seeds 0 to 999 and counts the runs whose final loss stays above 0.01, grouped
+/// by the loss (to four decimals) they end on.
+pub fn stuck_runs(out: &mut impl Write) -> io::Result<()> {
+    let x = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+    let y = [0.0, 1.0, 1.0, 0.0];
+    let mut plateaus: BTreeMap<String, usize> = BTreeMap::new();
+    for seed in 0..1_000 {
+        let mut p = Params::he_init(&mut Rng::new(seed));
+        for _ in 0..10_000 {
+            let cache = forward(&p, &x);
+            let grads = backward(&p, &x, &y, &cache);
+            update(&mut p, &grads, 0.5);
+        }
+        let loss = bce_loss(&forward(&p, &x).a2, &y);
+        if loss > 0.01 {
+            *plateaus.entry(format!("{loss:.4}")).or_default() += 1;
+        }
+    }
+    writeln!(out, "stuck runs out of 1000: {}", plateaus.values().sum::<usize>())?;
+    for (loss, runs) in &plateaus {
+        writeln!(out, "  final loss {loss}: {runs} runs")?;
+    }
+    Ok(())
+}
+// ANCHOR_END: stuck_runs
