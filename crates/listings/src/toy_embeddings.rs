@@ -15,16 +15,20 @@ pub const TABLE: [(&str, [f64; 4]); 9] = [
     ("engineer", [0.02, 0.38, 0.62, 0.01]),
 ];
 
+/// One embedding: four coordinates.
 pub type Vec4 = [f64; 4];
 
+/// The dot product of two embeddings.
 pub fn dot(a: &Vec4, b: &Vec4) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// The cosine of the angle between two embeddings: their dot product over their lengths.
 pub fn cosine(a: &Vec4, b: &Vec4) -> f64 {
     dot(a, b) / (dot(a, a).sqrt() * dot(b, b).sqrt())
 }
 
+/// The embedding of `word`, which must be one of the table's words.
 pub fn lookup(word: &str) -> Vec4 {
     TABLE.iter().find(|(w, _)| *w == word).expect("word in table").1
 }
