@@ -73,7 +73,7 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
         }
         if let Some(marker) = fence_marker(trimmed) {
             let lang = trimmed.trim_start_matches(marker.as_str()).split_whitespace().next().unwrap_or("");
-            if COMPILED_LANGUAGES.contains(&lang) {
+            if COMPILED_LANGUAGES.contains(&lang.to_ascii_lowercase().as_str()) {
                 return Err(format!(
                     "line {line_no}: fenced `{lang}` code is not allowed in content; show compiled source with `{{{{#include PATH:ANCHOR}}}}`"
                 ));
@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn fenced_rust_and_wgsl_are_refused_with_their_line() {
-        for fence in ["```rust", "```rs", "```wgsl", "~~~rust", "```rust ignore"] {
+        for fence in ["```rust", "```rs", "```wgsl", "~~~rust", "```rust ignore", "```Rust"] {
             let error = error_of(&format!("Intro.\n\n{fence}\nlet x = 1;\n```\n"));
             assert!(error.starts_with("line 3: fenced `"), "{fence}: {error}");
             assert!(error.contains("{{#include PATH:ANCHOR}}"), "{error}");

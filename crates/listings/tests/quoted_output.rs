@@ -71,6 +71,14 @@ fn every_quoted_output_is_what_the_program_prints() {
             ));
             continue;
         };
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(format!("{name}.rs"));
+        if !example.exists() {
+            failures.push(format!(
+                "{}: `{}` has no examples/{name}.rs for readers to run",
+                quote.place, quote.command
+            ));
+            continue;
+        }
         let mut printed = Vec::new();
         if let Err(e) = listings::run_example(name, &args, &mut printed) {
             failures.push(format!("{}: `{}` failed: {e}", quote.place, quote.command));
