@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Markers and directives are recognised only outside fenced code, so a code sample may
-//! show them literally.
+//! show them literally. Rust and WGSL are never fenced in content: they come from compiled
+//! source through `{{#include PATH:ANCHOR}}`, which may also sit inside a `:::details` fold.
 
 use crate::directive::{parse_directive, Directive};
 
@@ -71,6 +72,12 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
             continue;
         }
         if let Some(marker) = fence_marker(trimmed) {
+            let lang = trimmed.trim_start_matches(marker.as_str()).split_whitespace().next().unwrap_or("");
+            if COMPILED_LANGUAGES.contains(&lang.to_ascii_lowercase().as_str()) {
+                return Err(format!(
+                    "line {line_no}: fenced `{lang}` code is not allowed in content; show compiled source with `{{{{#include PATH:ANCHOR}}}}`"
+                ));
+            }
             fence = Some(marker);
             push_line(&mut open, &mut prose, line);
             continue;
@@ -137,8 +144,15 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
 
         if let Some(directive) = parse_directive(trimmed) {
             let directive = directive.map_err(|e| format!("line {line_no}: {e}"))?;
-            if open.is_some() {
-                return Err(format!("line {line_no}: directives cannot sit inside a `:::` block"));
+            if let Some(block) = &open {
+                if block.kind == BlockKind::Details && matches!(directive, Directive::Include { .. }) {
+                    // Kept as text; the renderer expands it inside the fold.
+                    push_line(&mut open, &mut prose, line);
+                    continue;
+                }
+                return Err(format!(
+                    "line {line_no}: only `{{{{#include}}}}` can sit inside a block, and only in `:::details`"
+                ));
             }
             flush_prose(&mut pieces, &mut prose);
             pieces.push(Piece::Directive(directive));
@@ -156,6 +170,10 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
     flush_prose(&mut pieces, &mut prose);
     Ok(pieces)
 }
+
+/// Fence languages content may not use: code in these languages is compiled somewhere in the
+/// repository, and the book shows it from there with `{{#include}}` so that it cannot go stale.
+pub const COMPILED_LANGUAGES: [&str; 3] = ["rust", "rs", "wgsl"];
 
 /// The opening marker of a fenced code block (three or more backticks or tildes).
 fn fence_marker(trimmed: &str) -> Option<String> {
@@ -231,8 +249,26 @@ mod tests {
         assert!(error_of(":::warning W\n:::\n").contains("unknown block `:::warning`"));
         assert!(error_of(":::note\n:::\n").contains("needs a title"));
         assert!(error_of(":::note N\n:::answer\n:::\n").contains("once inside an exercise"));
-        assert!(error_of(":::note N\n{{#widget backprop-stepper}}\n:::\n").contains("cannot sit inside"));
+        assert!(error_of(":::note N\n{{#widget backprop-stepper}}\n:::\n").contains("only `{{#include}}`"));
+        assert!(error_of(":::details D\n{{#widget backprop-stepper}}\n:::\n").contains("only `{{#include}}`"));
+        assert!(error_of(":::note N\n{{#include a.rs:x}}\n:::\n").contains("only in `:::details`"));
         assert!(error_of("x\n{{#widget teleport}}\n").starts_with("line 2: unknown widget"));
-        assert!(error_of("```rust\nfn main() {}\n").contains("never closed"));
+        assert!(error_of("```text\nfn main() {}\n").contains("never closed"));
+    }
+
+    #[test]
+    fn fenced_rust_and_wgsl_are_refused_with_their_line() {
+        for fence in ["```rust", "```rs", "```wgsl", "~~~rust", "```rust ignore", "```Rust"] {
+            let error = error_of(&format!("Intro.\n\n{fence}\nlet x = 1;\n```\n"));
+            assert!(error.starts_with("line 3: fenced `"), "{fence}: {error}");
+            assert!(error.contains("{{#include PATH:ANCHOR}}"), "{error}");
+        }
+        assert!(split_pieces("```text\nlet x = 1;\n```\n\n```console\n$ ls\n```\n").is_ok());
+    }
+
+    #[test]
+    fn a_details_fold_keeps_its_includes_for_the_renderer() {
+        let pieces = split_pieces(":::details The whole file\n{{#include a.wgsl}}\n:::\n").unwrap();
+        assert!(matches!(&pieces[0], Piece::Block(b) if b.body == "{{#include a.wgsl}}\n"), "{pieces:?}");
     }
 }

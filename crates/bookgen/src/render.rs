@@ -5,14 +5,14 @@
 //! Markdown or math work at all.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use pulldown_latex::config::DisplayMode;
 use pulldown_latex::{push_mathml, RenderConfig, Storage};
 
 use crate::blocks::{split_pieces, Block, BlockKind, Piece};
-use crate::directive::{Directive, Widget};
+use crate::directive::{parse_directive, Directive, Widget};
 use crate::highlight::{escape_html, highlight};
 use crate::slugify;
 
@@ -48,9 +48,8 @@ pub struct RenderedChapter {
 
 /// Renders a chapter's Markdown. `repo_root` resolves `{{#include}}` paths.
 pub fn render_chapter(markdown: &str, repo_root: &Path) -> Result<RenderedChapter, String> {
-    let mut state = State::default();
+    let mut state = State { repo_root: repo_root.to_path_buf(), ..State::default() };
     let mut segments: Vec<Segment> = Vec::new();
-    let mut included_files = Vec::new();
     for piece in split_pieces(markdown)? {
         let html = match piece {
             Piece::Markdown(text) => state.markdown(&text)?,
@@ -60,13 +59,7 @@ pub fn render_chapter(markdown: &str, repo_root: &Path) -> Result<RenderedChapte
                 continue;
             }
             Piece::Directive(Directive::Include { path, anchor }) => {
-                let source = std::fs::read_to_string(repo_root.join(&path))
-                    .map_err(|e| format!("{{{{#include {path}}}}}: {e}"))?;
-                let excerpt = extract_anchor(&source, anchor.as_deref())
-                    .ok_or_else(|| format!("{path}: no `ANCHOR: {}`", anchor.clone().unwrap_or_default()))?;
-                included_files.push(path.clone());
-                let lang = if path.ends_with(".wgsl") { "wgsl" } else { "rust" };
-                code_block_html(lang, &excerpt, Some(&path))
+                state.include(&path, anchor.as_deref())?
             }
         };
         match segments.last_mut() {
@@ -83,17 +76,54 @@ pub fn render_chapter(markdown: &str, repo_root: &Path) -> Result<RenderedChapte
     if state.headings.iter().filter(|h| h.level == 1).count() > 1 {
         return Err("a chapter has exactly one `# Title`".to_string());
     }
-    Ok(RenderedChapter { title, headings: state.headings, segments, included_files })
+    Ok(RenderedChapter { title, headings: state.headings, segments, included_files: state.included_files })
 }
 
-/// Headings seen so far, so that ids stay unique across the whole chapter.
+/// Headings seen so far, so that ids stay unique across the whole chapter, and the files
+/// the chapter has included.
 #[derive(Default)]
 struct State {
     headings: Vec<Heading>,
     ids: HashSet<String>,
+    repo_root: PathBuf,
+    included_files: Vec<String>,
 }
 
 impl State {
+    /// A repository file, or its lines between `ANCHOR: anchor` and `ANCHOR_END: anchor`, as
+    /// a highlighted code block captioned with its path. The language follows the extension:
+    /// `.wgsl` is WGSL, anything else Rust.
+    fn include(&mut self, path: &str, anchor: Option<&str>) -> Result<String, String> {
+        let source = std::fs::read_to_string(self.repo_root.join(path))
+            .map_err(|e| format!("{{{{#include {path}}}}}: {e}"))?;
+        let excerpt = extract_anchor(&source, anchor)
+            .ok_or_else(|| format!("{path}: no `ANCHOR: {}`", anchor.unwrap_or_default()))?;
+        self.included_files.push(path.to_string());
+        let lang = if path.ends_with(".wgsl") { "wgsl" } else { "rust" };
+        Ok(code_block_html(lang, &excerpt, Some(path)))
+    }
+
+    /// Markdown that may hold `{{#include}}` lines (a fold's body): the prose between them
+    /// is rendered as Markdown, each include as its code block.
+    fn markdown_with_includes(&mut self, text: &str) -> Result<String, String> {
+        let mut html = String::new();
+        let mut prose = String::new();
+        for line in text.lines() {
+            match parse_directive(line) {
+                Some(Ok(Directive::Include { path, anchor })) => {
+                    html.push_str(&self.markdown(&std::mem::take(&mut prose))?);
+                    html.push_str(&self.include(&path, anchor.as_deref())?);
+                }
+                _ => {
+                    prose.push_str(line);
+                    prose.push('\n');
+                }
+            }
+        }
+        html.push_str(&self.markdown(&prose)?);
+        Ok(html)
+    }
+
     fn unique_id(&mut self, text: &str) -> String {
         let base = slugify(text);
         let mut id = base.clone();
@@ -117,7 +147,10 @@ impl State {
     }
 
     fn block(&mut self, block: &Block) -> Result<String, String> {
-        let body = self.markdown(&block.body)?;
+        let body = match block.kind {
+            BlockKind::Details => self.markdown_with_includes(&block.body)?,
+            BlockKind::Note | BlockKind::Exercise => self.markdown(&block.body)?,
+        };
         let title = escape_html(&block.title);
         Ok(match block.kind {
             BlockKind::Note => {
@@ -372,9 +405,40 @@ mod tests {
 
     #[test]
     fn code_is_highlighted_and_tables_scroll() {
-        let html = html_of(&render("# T\n\n```rust\nlet x = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"));
-        assert!(html.contains("<pre data-lang=\"rust\"><code><span class=\"hl-kw\">let</span>"), "{html}");
+        let html = html_of(&render("# T\n\n```text\nlet x = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"));
+        assert!(html.contains("<pre data-lang=\"text\"><code>let x = 1;</code>"), "{html}");
         assert!(html.contains("<div class=\"table-wrap\"><table>"), "{html}");
+        assert!(highlight("rust", "let x = 1;").starts_with("<span class=\"hl-kw\">let</span>"));
+    }
+
+    #[test]
+    fn fenced_rust_fails_the_build_and_includes_take_their_language_from_the_extension() {
+        let fenced = render_chapter("# T\n\n```rust\nlet x = 1;\n```\n", Path::new(".")).unwrap_err();
+        assert!(fenced.starts_with("line 3: fenced `rust` code is not allowed"), "{fenced}");
+
+        let dir = std::env::temp_dir().join(format!("bookgen-include-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("k.wgsl"),
+            "// ANCHOR: body\nfn f() -> f32 { return 1.0; }\n// ANCHOR_END: body\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("m.rs"), "pub fn g() {}\n").unwrap();
+        let chapter = render_chapter(
+            "# T\n\n{{#include k.wgsl:body}}\n\n:::details The whole kernel\nBefore.\n{{#include k.wgsl}}\n{{#include m.rs}}\n:::\n",
+            &dir,
+        )
+        .unwrap();
+        let html = html_of(&chapter);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(html.matches("<pre data-lang=\"wgsl\">").count(), 2, "{html}");
+        assert_eq!(html.matches("<pre data-lang=\"rust\">").count(), 1, "{html}");
+        let fold = html.split("<details class=\"derivation\">").nth(1).expect("a fold");
+        assert!(
+            fold.starts_with("<summary>The whole kernel</summary><div class=\"details-body\"><p>Before.</p>")
+        );
+        assert!(fold.contains("<figcaption>k.wgsl</figcaption>") && !fold.contains("ANCHOR"), "{fold}");
+        assert_eq!(chapter.included_files, ["k.wgsl", "k.wgsl", "m.rs"]);
     }
 
     #[test]

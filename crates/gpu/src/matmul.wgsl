@@ -111,6 +111,7 @@ fn main(
             let pb = first + local.y;
             b_slice[pb][local.x] = b_row(start + pb, tile_col + local.x * BLOCK);
         }
+        // ANCHOR: outer_products
         // Every invocation must finish copying before anyone reads the slice...
         workgroupBarrier();
         // ...then the block gains op(A)[rows][p] · op(B)[p][cols] for each p of the slice, in
@@ -125,6 +126,7 @@ fn main(
         }
         // ...and finish reading before the next slice overwrites it.
         workgroupBarrier();
+        // ANCHOR_END: outer_products
     }
     // Blocks that hang over the edge of C write only the entries inside it.
     store_row(row, col, sum0);

@@ -105,6 +105,7 @@ fn clip(@builtin(local_invocation_index) i: u32) {
     }
 }
 
+// ANCHOR: adam_direction
 // Updates Adam's moments of parameter i with gradient g and returns m̂ / (√v̂ + eps), the
 // direction Adam steps against:
 //   m ← β1·m + (1 - β1)·g,  v ← β2·v + (1 - β2)·g²
@@ -118,6 +119,7 @@ fn adam_direction(i: u32, g: f32) -> f32 {
     let v_hat = v / (1.0 - counter.beta2_power);
     return m_hat / (sqrt(v_hat) + settings.eps);
 }
+// ANCHOR_END: adam_direction
 
 // One invocation per parameter.
 @compute @workgroup_size(64)
@@ -142,6 +144,7 @@ fn update(@builtin(global_invocation_id) id: vec3<u32>) {
             moments[settings.len + i] = v;
             params[i] -= lr * g / (sqrt(v) + settings.eps);
         }
+        // ANCHOR: adam_cases
         case ADAM: {
             params[i] -= lr * adam_direction(i, g);
         }
@@ -154,5 +157,6 @@ fn update(@builtin(global_invocation_id) id: vec3<u32>) {
             let direction = adam_direction(i, g);
             params[i] -= lr * (direction + settings.weight_decay * params[i]);
         }
+        // ANCHOR_END: adam_cases
     }
 }

@@ -132,6 +132,7 @@ impl Optimizer {
     }
 }
 
+// ANCHOR: adam_direction
 /// Updates one parameter's Adam moments with gradient `g` at step `t`, and returns
 /// m̂ / (√v̂ + eps), the direction Adam steps against.
 fn adam_direction(m: &mut f32, v: &mut f32, g: f32, t: f32, beta1: f32, beta2: f32, eps: f32) -> f32 {
@@ -141,6 +142,7 @@ fn adam_direction(m: &mut f32, v: &mut f32, g: f32, t: f32, beta1: f32, beta2: f
     let v_hat = *v / (1.0 - libm::powf(beta2, t));
     m_hat / (libm::sqrtf(v_hat) + eps)
 }
+// ANCHOR_END: adam_direction
 
 /// Sets every gradient to 0. Gradients are summed by backpropagation, so a training loop
 /// clears them before each step; forgetting to is a classic bug the book demonstrates.
@@ -184,6 +186,7 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    // ANCHOR: lr_at
     /// The learning rate for step `step` (counting from 0).
     pub fn lr_at(&self, step: u64) -> f32 {
         match *self {
@@ -206,6 +209,7 @@ impl Schedule {
             }
         }
     }
+    // ANCHOR_END: lr_at
 }
 
 /// During warmup, the rate rises in a straight line: max_lr · step / warmup_steps.

@@ -18,6 +18,7 @@ impl Rng {
         Rng { state: seed }
     }
 
+    // ANCHOR: splitmix
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         // Step the counter by an odd constant (2^64 divided by the golden ratio), then scramble
@@ -28,6 +29,7 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    // ANCHOR_END: splitmix
 
     /// A uniform sample from [0, 1).
     ///
@@ -42,6 +44,7 @@ impl Rng {
         low + (high - low) * self.uniform()
     }
 
+    // ANCHOR: normal
     /// A sample from the standard normal distribution (mean 0, standard deviation 1).
     ///
     /// Box-Muller: for independent uniforms u1 in (0, 1] and u2 in [0, 1),
@@ -56,6 +59,7 @@ impl Rng {
         let radius = libm::sqrt(-2.0 * libm::log(u1));
         (radius * libm::cos(2.0 * std::f64::consts::PI * u2)) as f32
     }
+    // ANCHOR_END: normal
 
     /// A sample from the normal distribution with the given mean and standard deviation.
     pub fn normal_with(&mut self, mean: f32, std: f32) -> f32 {

@@ -110,6 +110,7 @@ impl TinyNet {
         TinyNet { w1: [[0.15, 0.20], [0.25, 0.30]], b1: [0.35, 0.35], w2: [0.40, 0.45], b2: 0.60 }
     }
 
+    // ANCHOR: forward_backward
     /// Forward pass, keeping every intermediate value.
     pub fn forward(&self, ex: &Example) -> Forward {
         let mut z1 = [0.0; 2];
@@ -138,6 +139,7 @@ impl TinyNet {
         let grads = Gradients { w1, b1: delta1, w2: [delta2 * fwd.a1[0], delta2 * fwd.a1[1]], b2: delta2 };
         Backward { delta2, hidden_error, relu_slope: slope, delta1, grads }
     }
+    // ANCHOR_END: forward_backward
 
     /// Gradient descent: every parameter moves against its gradient, scaled by `lr`.
     pub fn updated(&self, grads: &Gradients, lr: f64) -> TinyNet {
@@ -177,6 +179,7 @@ impl TinyNet {
         TinyNet { w1: [[p[0], p[1]], [p[2], p[3]]], b1: [p[4], p[5]], w2: [p[6], p[7]], b2: p[8] }
     }
 
+    // ANCHOR: numerical_gradient
     /// Central finite differences of the loss, one parameter at a time:
     /// dL/dθ ≈ (L(θ + h) − L(θ − h)) / 2h, with error of order h².
     pub fn numerical_gradient(&self, ex: &Example, h: f64) -> [f64; 9] {
@@ -193,6 +196,7 @@ impl TinyNet {
         }
         grad
     }
+    // ANCHOR_END: numerical_gradient
 
     /// True when no parameter has overflowed or become NaN.
     pub fn is_finite(&self) -> bool {

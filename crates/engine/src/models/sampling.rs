@@ -18,6 +18,7 @@ pub struct Distribution {
     pub final_probs: Vec<f64>,
 }
 
+// ANCHOR: pipeline
 /// softmax(z / T), computed stably (the largest logit is subtracted first).
 pub fn softmax_with_temperature(logits: &[f64], temperature: f64) -> Vec<f64> {
     let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -79,9 +80,14 @@ pub fn entropy(probs: &[f64]) -> f64 {
     probs.iter().filter(|&&p| p > 0.0).map(|&p| -p * libm::log(p)).sum()
 }
 
-/// Draws one token index from `probs` by inverting the cumulative distribution.
+/// Draws one token index from `probs` with a uniform number from the seeded generator.
 pub fn sample(probs: &[f64], rng: &mut Rng) -> usize {
-    let u = rng.uniform() as f64;
+    sample_at(probs, rng.uniform() as f64)
+}
+
+/// The token a uniform draw `u` in [0, 1) picks: the first whose cumulative probability
+/// exceeds `u` (inverting the cumulative distribution).
+pub fn sample_at(probs: &[f64], u: f64) -> usize {
     let mut total = 0.0;
     let mut last_possible = 0;
     for (i, &p) in probs.iter().enumerate() {
@@ -95,6 +101,7 @@ pub fn sample(probs: &[f64], rng: &mut Rng) -> usize {
     }
     last_possible
 }
+// ANCHOR_END: pipeline
 
 /// How often each token comes up in `draws` samples from `probs`, from a seeded generator.
 pub fn histogram(probs: &[f64], draws: usize, seed: u64) -> Vec<usize> {
