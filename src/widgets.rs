@@ -16,7 +16,6 @@ pub mod model_store;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
-pub mod number_field;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod sampling_bench;
