@@ -11,7 +11,6 @@ pub mod gpu_probe;
 pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
-pub mod matrix_view;
 pub mod model_store;
 pub mod network_race;
 pub mod norm_axes_lab;

@@ -7,7 +7,7 @@ use engine::labs::attention_lab::{self_attention, AttentionOptions};
 
 use crate::controls::number_list::{parse_matrix, MatrixInput};
 use crate::controls::widget_frame::WidgetFrame;
-use crate::widgets::matrix_view::MatrixView;
+use crate::plot::heatmap::MatrixView;
 
 /// The chapter's four tokens: rows 0-3 of chapter 2's embedding table ("the cat sat on").
 pub const DEFAULT_X: &str = "0.2 0.1 -0.3 0.5\n-0.1 0.4 0.2 -0.2\n0.3 -0.2 0.1 0.4\n0.1 0.3 -0.1 0.2";

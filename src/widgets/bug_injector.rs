@@ -12,7 +12,7 @@ use engine::labs::bug_injector::{
 use crate::controls::number_field::{rule, NumberField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
-use crate::widgets::matrix_view::MatrixView;
+use crate::plot::heatmap::MatrixView;
 
 fn bug_from_index(i: usize) -> Bug {
     Bug::ALL.get(i).copied().unwrap_or(Bug::NoZeroGrad)

@@ -8,7 +8,7 @@ use crate::controls::widget_frame::WidgetFrame;
 use crate::widgets::ticker::tick_while;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
-use engine::models::vocab::Vocab;
+use engine::models::vocab::visible;
 
 use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{is_whole_in, rule, NumberField};
@@ -19,23 +19,6 @@ use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 pub const DEFAULT_PROMPT: &str = "Ham.\nTo be, or not";
 /// The most characters one press of "Generate" writes.
 pub const MAX_LENGTH: usize = 600;
-
-/// How a character is drawn in the tree and the stream: newline and space made visible.
-pub fn visible(c: char) -> String {
-    match c {
-        '\n' => "⏎".into(),
-        ' ' => "␣".into(),
-        c => c.to_string(),
-    }
-}
-
-/// The prompt as token ids, or the message the reader sees.
-pub fn encode_prompt(vocab: &Vocab, prompt: &str) -> Result<Vec<usize>, String> {
-    if prompt.is_empty() {
-        return Err("Type a prompt: the model needs at least one character to continue.".into());
-    }
-    vocab.encode(prompt).map_err(|e| format!("{e}."))
-}
 
 /// Where each node of a beam tree is drawn: column by step, rows in the order beam search
 /// expanded them (so a beam's candidates sit together).
@@ -128,7 +111,9 @@ pub fn GenerationLab() -> impl IntoView {
         _ => 1.0,
     });
     let prompt_error = Memo::new(move |_| match model.get() {
-        ModelState::Ready(gpt) => encode_prompt(&gpt.checkpoint.vocab, &prompt.get()).err(),
+        ModelState::Ready(gpt) => {
+            gpt.checkpoint.vocab.encode_prompt(&prompt.get()).map_err(|e| format!("{e}.")).err()
+        }
         _ => None,
     });
     let decoding = move || match mode.get_untracked() {
@@ -149,10 +134,11 @@ pub fn GenerationLab() -> impl IntoView {
             message.set("The model is still loading.".into());
             return;
         };
-        let ids = match encode_prompt(&gpt.checkpoint.vocab, &prompt.get_untracked()) {
-            Ok(ids) => ids,
-            Err(e) => return message.set(e),
-        };
+        let ids =
+            match gpt.checkpoint.vocab.encode_prompt(&prompt.get_untracked()).map_err(|e| format!("{e}.")) {
+                Ok(ids) => ids,
+                Err(e) => return message.set(e),
+            };
         if mode.get_untracked() == Mode::Beam {
             let chars = gpt.checkpoint.vocab.chars().to_vec();
             match beam_search(
@@ -304,14 +290,6 @@ mod tests {
     use engine::models::generate::BeamNode;
 
     #[test]
-    fn prompts_are_checked_with_reasons() {
-        let vocab = Vocab::from_text("abc ").unwrap();
-        assert_eq!(encode_prompt(&vocab, "ab c"), Ok(vec![1, 2, 0, 3]));
-        assert!(encode_prompt(&vocab, "").unwrap_err().contains("at least one character"));
-        assert!(encode_prompt(&vocab, "abz").is_err());
-    }
-
-    #[test]
     fn tree_columns_follow_steps_and_rows_stack() {
         let node = |step, parent, kept| BeamNode { token: 0, log_prob: -1.0, parent, step, kept };
         let tree = BeamTree {
@@ -332,6 +310,5 @@ mod tests {
         assert_eq!(l.points[2].0, 40.0 + 2.0 * COLUMN);
         assert_eq!(l.points[5].1, 16.0 + 3.0 * ROW, "four candidates at step 2 stack");
         assert_eq!(l.height, 16.0 + 4.0 * ROW);
-        assert_eq!(visible('\n'), "⏎");
     }
 }

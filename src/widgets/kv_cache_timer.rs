@@ -11,7 +11,6 @@ use engine::models::transformer::Transformer;
 
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
-use crate::widgets::generation_lab::encode_prompt;
 use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The prompt the race starts from.
@@ -131,10 +130,11 @@ pub fn KvCacheTimer() -> impl IntoView {
         let ModelState::Ready(gpt) = model.get_untracked() else {
             return message.set("The model is still loading.".into());
         };
-        let ids = match encode_prompt(&gpt.checkpoint.vocab, &prompt.get_untracked()) {
-            Ok(ids) => ids,
-            Err(e) => return message.set(e),
-        };
+        let ids =
+            match gpt.checkpoint.vocab.encode_prompt(&prompt.get_untracked()).map_err(|e| format!("{e}.")) {
+                Ok(ids) => ids,
+                Err(e) => return message.set(e),
+            };
         let n = count.get_untracked() as usize;
         let m = &gpt.checkpoint.model;
         let mut clock = crate::browser::now_ms;

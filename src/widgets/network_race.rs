@@ -15,7 +15,7 @@ use gpu::{Gpu, GpuMlp};
 
 use crate::controls::number_field::{learning_rate, NumberField};
 use crate::plot::chart::{Chart, Series};
-use crate::widgets::optimizer_race::Kind;
+use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
 /// Full-batch steps in one race.
 pub const STEPS: usize = 500;

@@ -10,7 +10,7 @@ use engine::labs::norm_axes_lab::{norm_axes, row_change, NormAxes, EPS};
 use crate::controls::number_field::{rule, NumberField};
 use crate::controls::number_list::parse_matrix;
 use crate::controls::widget_frame::WidgetFrame;
-use crate::widgets::matrix_view::cell_text;
+use crate::plot::heatmap::cell_text;
 
 /// The chapter's batch: 3 examples, 4 features.
 pub const DEFAULT_BATCH: &str = "2 4 6 8\n1 3 2 6\n3 8 4 2";

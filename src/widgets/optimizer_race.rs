@@ -8,12 +8,13 @@ use crate::controls::widget_frame::WidgetFrame;
 use crate::widgets::ticker::tick_while;
 use wasm_bindgen::JsCast;
 
-use engine::core::optim::Method;
+use engine::core::optim::{Hyper, Method};
 use engine::labs::optimizer_race::{race, Path, Racer, Surface};
 
 use crate::controls::number_field::{rule, NumberField};
 use crate::controls::slider::Slider;
 use crate::plot::contour::{contour, levels, Frame};
+use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
 /// Steps in one race.
 pub const STEPS: usize = 200;
@@ -24,62 +25,6 @@ const FRAME_BOX: (f64, f64, f64, f64) = (8.0, 8.0, 464.0, 304.0); // left, top, 
 const GRID: (usize, usize) = (73, 49);
 /// Contour lines drawn.
 const LEVELS: usize = 14;
-
-/// The five update rules, in the chapter's order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Sgd,
-    Momentum,
-    RmsProp,
-    Adam,
-    AdamW,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Sgd, Kind::Momentum, Kind::RmsProp, Kind::Adam, Kind::AdamW];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Sgd => "SGD",
-            Kind::Momentum => "Momentum",
-            Kind::RmsProp => "RMSProp",
-            Kind::Adam => "Adam",
-            Kind::AdamW => "AdamW",
-        }
-    }
-
-    /// For element names and CSS classes (`opt-sgd`, …).
-    pub fn key(self) -> &'static str {
-        match self {
-            Kind::Sgd => "sgd",
-            Kind::Momentum => "momentum",
-            Kind::RmsProp => "rmsprop",
-            Kind::Adam => "adam",
-            Kind::AdamW => "adamw",
-        }
-    }
-
-    pub fn class(self) -> &'static str {
-        match self {
-            Kind::Sgd => "opt-sgd",
-            Kind::Momentum => "opt-momentum",
-            Kind::RmsProp => "opt-rmsprop",
-            Kind::Adam => "opt-adam",
-            Kind::AdamW => "opt-adamw",
-        }
-    }
-
-    /// Which of β1, β2, ε and λ this rule uses (the learning rate is always used).
-    fn uses(self) -> [bool; 4] {
-        match self {
-            Kind::Sgd => [false, false, false, false],
-            Kind::Momentum => [true, false, false, false],
-            Kind::RmsProp => [false, true, true, false],
-            Kind::Adam => [true, true, true, false],
-            Kind::AdamW => [true, true, true, true],
-        }
-    }
-}
 
 /// One optimizer's settings as the page holds them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -97,14 +42,12 @@ pub struct Settings {
 impl Settings {
     /// The engine's update rule for `kind` with these settings.
     pub fn method(&self, kind: Kind) -> Method {
-        let (beta1, beta2, eps) = (self.beta1 as f32, self.beta2 as f32, self.eps as f32);
-        match kind {
-            Kind::Sgd => Method::Sgd,
-            Kind::Momentum => Method::Momentum { beta: beta1 },
-            Kind::RmsProp => Method::RmsProp { beta: beta2, eps },
-            Kind::Adam => Method::Adam { beta1, beta2, eps },
-            Kind::AdamW => Method::AdamW { beta1, beta2, eps, weight_decay: self.weight_decay as f32 },
-        }
+        kind.method(Hyper {
+            beta1: self.beta1 as f32,
+            beta2: self.beta2 as f32,
+            eps: self.eps as f32,
+            weight_decay: self.weight_decay as f32,
+        })
     }
 }
 

@@ -6,11 +6,11 @@ use leptos::prelude::*;
 
 use engine::models::generate::Decoder;
 use engine::models::sampling::{distribution, entropy, histogram};
+use engine::models::vocab::visible;
 
 use crate::controls::number_list::{parse_list, ListRule};
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
-use crate::widgets::generation_lab::{encode_prompt, visible};
 use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The seed's example logits.
@@ -90,7 +90,9 @@ pub fn SamplingBench() -> impl IntoView {
             ModelState::Failed(e) => Err(e),
             ModelState::Ready(gpt) => {
                 let vocab = &gpt.checkpoint.vocab;
-                encode_prompt(vocab, &prompt.get())
+                vocab
+                    .encode_prompt(&prompt.get())
+                    .map_err(|e| format!("{e}."))
                     .and_then(|ids| {
                         Decoder::new(&gpt.checkpoint.model, &ids, false).map_err(|e| format!("{e}."))
                     })

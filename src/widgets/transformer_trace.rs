@@ -9,7 +9,7 @@ use engine::labs::transformer_trace::{
 };
 
 use crate::controls::widget_frame::WidgetFrame;
-use crate::widgets::matrix_view::MatrixView;
+use crate::plot::heatmap::MatrixView;
 
 /// The chapter's sentence.
 pub const DEFAULT_SENTENCE: &str = "the cat sat";

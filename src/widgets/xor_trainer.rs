@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
 use crate::plot::chart::LineChart;
-use crate::widgets::matrix_view::heat_colour;
+use crate::plot::heatmap::heat_colour;
 
 /// The seed's run length.
 pub const EPOCHS: usize = 10_000;
