@@ -1,7 +1,10 @@
 //! Plots drawn as SVG. The geometry is computed by pure functions (tested natively) and the
 //! components only turn it into elements, so colours follow the theme through CSS.
 
+pub mod bars;
 pub mod chart;
 pub mod contour;
 pub mod heatmap;
+pub mod lines;
 pub mod optimizer_class;
+pub mod tree;
