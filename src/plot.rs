@@ -6,5 +6,7 @@ pub mod chart;
 pub mod contour;
 pub mod heatmap;
 pub mod lines;
+pub mod network;
 pub mod optimizer_class;
+pub mod scatter;
 pub mod tree;

@@ -12,6 +12,7 @@ use engine::models::mlp::Activation;
 
 use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, NumberField};
 use crate::plot::chart::{Chart, Series};
+use crate::plot::scatter::{dots, path_through, to_pixel, y_range, LEFT, PLOT_H, PLOT_W, TOP};
 
 /// How long a run lasts unless early stopping ends it first.
 pub const MAX_STEPS: usize = 3000;
@@ -19,38 +20,6 @@ pub const MAX_STEPS: usize = 3000;
 const STEPS_PER_TICK: usize = 20;
 /// Points along the drawn fitted function.
 const CURVE_SAMPLES: usize = 121;
-
-/// The fit plot's drawing box: x from 0 to 1 maps to [LEFT, LEFT + PLOT_W].
-const PLOT_W: f64 = 440.0;
-const PLOT_H: f64 = 200.0;
-const LEFT: f64 = 30.0;
-const TOP: f64 = 8.0;
-
-/// The y range the fit plot shows: the data's range with a margin, at least [−1.5, 1.5].
-pub fn y_range(points: &[(f32, f32)]) -> (f64, f64) {
-    let lo = points.iter().map(|p| p.1 as f64).fold(-1.5f64, f64::min);
-    let hi = points.iter().map(|p| p.1 as f64).fold(1.5f64, f64::max);
-    (lo - 0.3, hi + 0.3)
-}
-
-/// Pixel position of (x, y) in the fit plot for the y range `(lo, hi)`; y is clamped to the
-/// range, so a wild fit runs along the edge instead of off the page.
-pub fn to_pixel(x: f32, y: f32, (lo, hi): (f64, f64)) -> (f64, f64) {
-    let y = if y.is_finite() { (y as f64).clamp(lo, hi) } else { lo };
-    (LEFT + PLOT_W * x as f64, TOP + PLOT_H * (hi - y) / (hi - lo))
-}
-
-/// An SVG path through `points`.
-pub fn path_through(points: &[(f32, f32)], range: (f64, f64)) -> String {
-    points
-        .iter()
-        .enumerate()
-        .map(|(i, &(x, y))| {
-            let (px, py) = to_pixel(x, y, range);
-            format!("{}{px:.1},{py:.1}", if i == 0 { 'M' } else { 'L' })
-        })
-        .collect()
-}
 
 fn width_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 128.0), "Use a whole number from 1 to 128.")
@@ -270,11 +239,10 @@ pub fn OverfittingLab() -> impl IntoView {
                         {move || {
                             let r = range.get();
                             data.with(|(train, validation)| {
-                                let dots = |points: &[(f32, f32)], class: &'static str| points.iter().map(|&(x, y)| {
-                                    let (cx, cy) = to_pixel(x, y, r);
+                                let draw = |points: &[(f32, f32)], class: &'static str| dots(points, r).into_iter().map(|(cx, cy)| {
                                     view! { <circle class=class cx=cx cy=cy r="4" /> }
                                 }).collect_view();
-                                view! { {dots(train, "train-point")} {dots(validation, "val-point")} }
+                                view! { {draw(train, "train-point")} {draw(validation, "val-point")} }
                             })
                         }}
                     </svg>
@@ -288,17 +256,6 @@ pub fn OverfittingLab() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_plot_maps_the_unit_square_and_clamps_wild_fits() {
-        let r = (-2.0, 2.0);
-        assert_eq!(to_pixel(0.0, 2.0, r), (LEFT, TOP));
-        assert_eq!(to_pixel(1.0, -2.0, r), (LEFT + PLOT_W, TOP + PLOT_H));
-        assert_eq!(to_pixel(0.5, 50.0, r).1, TOP);
-        assert_eq!(to_pixel(0.5, f32::NAN, r).1, TOP + PLOT_H);
-        assert_eq!(path_through(&[(0.0, 0.0), (1.0, 0.0)], r), "M30.0,108.0L470.0,108.0");
-        assert_eq!(y_range(&[(0.1, 3.0)]), (-1.8, 3.3));
-    }
 
     #[test]
     fn controls_have_clear_limits() {

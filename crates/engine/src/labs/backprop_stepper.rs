@@ -200,6 +200,13 @@ impl TinyNet {
     }
 }
 
+impl Forward {
+    /// e^(−z2), the term in the sigmoid's denominator: ŷ = 1 / (1 + e^(−z2)).
+    pub fn exp_neg_z2(&self) -> f64 {
+        libm::exp(-self.z2)
+    }
+}
+
 impl Gradients {
     /// The gradients flat, in [`PARAM_NAMES`] order.
     pub fn to_params(&self) -> [f64; 9] {
@@ -222,6 +229,13 @@ pub fn train(net: TinyNet, ex: &Example, lr: f64, steps: usize) -> (TinyNet, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sigmoid_denominator_gives_back_the_prediction() {
+        let f = Forward { z1: [0.0; 2], a1: [0.0; 2], z2: 0.5, y_hat: 0.0, loss: 0.0 };
+        assert_eq!(f.exp_neg_z2(), libm::exp(-0.5));
+        assert!((1.0 / (1.0 + f.exp_neg_z2()) - 0.622_459_331_201_854_6).abs() < 1e-15);
+    }
 
     const SEED_EXAMPLE: Example = Example { x: [1.0, 0.5], y: 1.0 };
 
