@@ -10,6 +10,7 @@ use crate::widgets::ticker::tick_while;
 use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
 use engine::models::mlp::Activation;
 
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, NumberField};
 use crate::plot::chart::{Chart, Series};
 use crate::plot::scatter::{dots, path_through, to_pixel, y_range, LEFT, PLOT_H, PLOT_W, TOP};
@@ -20,6 +21,47 @@ pub const MAX_STEPS: usize = 3000;
 const STEPS_PER_TICK: usize = 20;
 /// Points along the drawn fitted function.
 const CURVE_SAMPLES: usize = 121;
+
+impl Choosable for Activation {
+    /// The lab offers the two activations whose fits look different on a sine.
+    fn all() -> &'static [Self] {
+        &[Activation::Tanh, Activation::Relu]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Relu => "ReLU",
+            Activation::Sigmoid => "sigmoid",
+        }
+    }
+}
+
+impl Choosable for FitOptimizer {
+    fn all() -> &'static [Self] {
+        &[FitOptimizer::AdamW, FitOptimizer::AdamL2, FitOptimizer::Sgd]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            FitOptimizer::AdamW => "adamw",
+            FitOptimizer::AdamL2 => "adam-l2",
+            FitOptimizer::Sgd => "sgd",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            FitOptimizer::AdamW => "AdamW",
+            FitOptimizer::AdamL2 => "Adam + L2",
+            FitOptimizer::Sgd => "SGD (L2)",
+        }
+    }
+}
 
 fn width_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 128.0), "Use a whole number from 1 to 128.")
@@ -184,22 +226,10 @@ pub fn OverfittingLab() -> impl IntoView {
                 <NumberField label="patience (0 = off)" name="fit-patience" value=get(|c| c.patience.unwrap_or(0) as f64) on_change=set(|c, v| c.patience = (v >= 1.0).then_some(v as usize)) check=patience_rule />
                 <NumberField label="learning rate" name="fit-lr" value=get(|c| c.lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
                 <NumberField label="seed" name="fit-seed" value=get(|c| c.seed as f64) on_change=set(|c, v| c.seed = v as u64) check=number_field::seed />
-                <label class="select">"activation "
-                    <select data-name="fit-activation" on:change=move |ev| {
-                        let a = if event_target_value(&ev) == "relu" { Activation::Relu } else { Activation::Tanh };
-                        config.update(|c| c.activation = a);
-                    }>
-                        <option value="tanh" selected>"tanh"</option><option value="relu">"ReLU"</option>
-                    </select>
-                </label>
-                <label class="select">"optimizer "
-                    <select data-name="fit-optimizer" on:change=move |ev| {
-                        let o = match event_target_value(&ev).as_str() { "sgd" => FitOptimizer::Sgd, "adam-l2" => FitOptimizer::AdamL2, _ => FitOptimizer::AdamW };
-                        config.update(|c| c.optimizer = o);
-                    }>
-                        <option value="adamw" selected>"AdamW"</option><option value="adam-l2">"Adam + L2"</option><option value="sgd">"SGD (L2)"</option>
-                    </select>
-                </label>
+                <Choice label="activation" name="fit-activation" value=Signal::derive(move || config.with(|c| c.activation))
+                    on_change=Callback::new(move |a| config.update(|c| c.activation = a)) />
+                <Choice label="optimizer" name="fit-optimizer" value=Signal::derive(move || config.with(|c| c.optimizer))
+                    on_change=Callback::new(move |o| config.update(|c| c.optimizer = o)) />
             </div>
             <div class="bp-controls">
                 <button class="primary" disabled=finished on:click=move |_| running.update(|r| *r = !*r)>

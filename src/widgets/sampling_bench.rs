@@ -8,6 +8,7 @@ use engine::models::generate::Decoder;
 use engine::models::sampling::{distribution, entropy, histogram, shares};
 use engine::models::vocab::visible;
 
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_list::{parse_list, ListRule};
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
@@ -44,6 +45,24 @@ pub fn parse_logits(text: &str) -> Result<Vec<f64>, String> {
 enum Source {
     Typed,
     TinyGpt,
+}
+
+impl Choosable for Source {
+    fn all() -> &'static [Self] {
+        &[Source::Typed, Source::TinyGpt]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Source::Typed => "typed",
+            Source::TinyGpt => "gpt",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Source::Typed => "numbers you type",
+            Source::TinyGpt => "the tiny GPT, after a prompt",
+        }
+    }
 }
 
 /// What computes the bench's numbers for a source of logits.
@@ -165,12 +184,7 @@ pub fn SamplingBench() -> impl IntoView {
 
     view! {
         <WidgetFrame class="sampling" label="Sampling bench" title="Live: temperature, top-k and top-p" badge=Signal::derive(move || badge(source.get()).to_string())>
-            <label class="select">"logits from "
-                <select data-name="sampling-source" on:change=move |ev| source.set(if event_target_value(&ev) == "gpt" { Source::TinyGpt } else { Source::Typed })>
-                    <option value="typed" selected>"numbers you type"</option>
-                    <option value="gpt">"the tiny GPT, after a prompt"</option>
-                </select>
-            </label>
+            <Choice label="logits from" name="sampling-source" value=source on_change=Callback::new(move |s| source.set(s)) />
             <Show when=move || source.get() == Source::Typed>
                 <label class="logits-input">"logits "
                     <input type="text" data-name="logits" spellcheck="false" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
