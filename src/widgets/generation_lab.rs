@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::widgets::ticker::tick_while;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
@@ -13,6 +12,7 @@ use engine::models::vocab::visible;
 use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{is_whole_in, rule, NumberField};
 use crate::controls::slider::{set, Slider};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::tree::tree_layout;
 use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 

@@ -5,7 +5,6 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::widgets::ticker::tick_while;
 
 use engine::labs::norm_placement_lab::{
@@ -14,6 +13,7 @@ use engine::labs::norm_placement_lab::{
 
 use crate::browser::now_ms;
 use crate::controls::number_field::{self, is_whole_in, rule, NumberField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::{Chart, Series};
 
 /// The peak learning rates the slider offers, from gentle to certain to blow up.

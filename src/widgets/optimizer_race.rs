@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::widgets::ticker::tick_while;
 use wasm_bindgen::JsCast;
 
@@ -14,6 +13,7 @@ use engine::labs::optimizer_race::{race, Path, Racer, Surface};
 use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{rule, NumberField};
 use crate::controls::slider::Slider;
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::contour::{contour, levels, Frame};
 use crate::plot::optimizer_class::{Kind, OptimizerClass};
 

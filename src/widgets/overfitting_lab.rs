@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::widgets::ticker::tick_while;
 
 use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
@@ -12,6 +11,7 @@ use engine::models::mlp::Activation;
 
 use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, NumberField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::{Chart, Series};
 use crate::plot::scatter::{dots, path_through, to_pixel, y_range, LEFT, PLOT_H, PLOT_W, TOP};
 
