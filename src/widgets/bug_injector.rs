@@ -9,13 +9,25 @@ use engine::labs::bug_injector::{
     transposed_weight_error, weight_on_padding, Bug,
 };
 
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{rule, NumberField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
 use crate::plot::heatmap::MatrixView;
 
-fn bug_from_index(i: usize) -> Bug {
-    Bug::ALL.get(i).copied().unwrap_or(Bug::NoZeroGrad)
+impl Choosable for Bug {
+    fn all() -> &'static [Self] {
+        &Bug::ALL
+    }
+    /// A bug's option is named by its place in the list ("0" to "5").
+    fn value(self) -> &'static str {
+        const PLACES: [&str; 6] = ["0", "1", "2", "3", "4", "5"];
+        let place = Bug::ALL.iter().position(|&b| b == self).unwrap_or(0);
+        PLACES.get(place).copied().unwrap_or("0")
+    }
+    fn label(self) -> &'static str {
+        Bug::label(self)
+    }
 }
 
 fn scores_example() -> Tensor {
@@ -46,14 +58,14 @@ fn list(values: &[f32]) -> String {
 /// The widget.
 #[component]
 pub fn BugInjector() -> impl IntoView {
-    let chosen = RwSignal::new(0usize);
+    let chosen = RwSignal::new(Bug::NoZeroGrad);
     let bug_on = RwSignal::new(true);
     let top_logit = RwSignal::new(1000.0f64);
     let lr = RwSignal::new(0.7f64);
 
     let body = move || {
         let on = bug_on.get();
-        match bug_from_index(chosen.get()) {
+        match chosen.get() {
             Bug::NoZeroGrad => {
                 let losses = train_line_fit(40, 0.1, !on).unwrap_or_default();
                 let verdict = if on {
@@ -140,14 +152,23 @@ pub fn BugInjector() -> impl IntoView {
     view! {
         <WidgetFrame class="bugs" label="Bug injector" title="Live: the bug injector" badge="CPU · engine::labs::bug_injector">
             <div class="toggles">
-                <label class="select">"bug "
-                    <select data-name="bug" on:change=move |ev| chosen.set(event_target_value(&ev).parse().unwrap_or(0))>
-                        {Bug::ALL.iter().enumerate().map(|(i, b)| view! { <option value=i.to_string()>{b.label()}</option> }).collect_view()}
-                    </select>
-                </label>
+                <Choice label="bug" name="bug" value=chosen on_change=Callback::new(move |b| chosen.set(b)) />
                 <label><input type="checkbox" data-name="bug-on" prop:checked=move || bug_on.get() on:change=move |ev| bug_on.set(event_target_checked(&ev)) />" bug switched on"</label>
             </div>
-            <div class="bug-body" data-bug=move || chosen.get().to_string()>{body}</div>
+            <div class="bug-body" data-bug=move || chosen.get().value()>{body}</div>
         </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_bug_is_named_by_its_place_in_the_menu() {
+        for (place, &bug) in Bug::ALL.iter().enumerate() {
+            assert_eq!(bug.value(), place.to_string());
+            assert_eq!(Bug::from_value(&place.to_string()), Some(bug));
+        }
     }
 }
