@@ -491,8 +491,8 @@ pub fn BackpropStepper() -> impl IntoView {
 pub fn derivation_html(step: &Step, ex: &Example) -> String {
     let y_hat = step.forward.y_hat;
     let y = ex.y;
-    let dl_dyhat = -y / y_hat + (1.0 - y) / (1.0 - y_hat);
-    let dyhat_dz = y_hat * (1.0 - y_hat);
+    let factors = step.forward.chain_factors(y);
+    let (dl_dyhat, dyhat_dz) = (factors.dl_dyhat, factors.dyhat_dz);
     let z = layer("z", 2, None);
     [
         "<p>By the chain rule the error splits into two factors.</p>".to_string(),
@@ -563,7 +563,7 @@ pub fn derivation_html(step: &Step, ex: &Example) -> String {
             mo("×"),
             num(dyhat_dz, 6),
             mo("="),
-            num(dl_dyhat * dyhat_dz, 6),
+            num(factors.product(), 6),
             mo("="),
             num(y_hat, 6),
             mo("−"),

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use engine::core::tensor::Tensor;
 use engine::labs::bug_injector::{
-    naive_softmax, padding_attention, row_sums, softmax_axes, stable_softmax, train_line_fit,
-    transposed_weight_error, weight_on_padding, Bug,
+    largest_loss_after, naive_softmax, padding_attention, row_sums, softmax_axes, stable_softmax,
+    train_line_fit, transposed_weight_error, weight_on_padding, Bug,
 };
 
 use crate::controls::choice::{Choice, Choosable};
@@ -78,7 +78,7 @@ pub fn BugInjector() -> impl IntoView {
                 view! {
                     <p>"Fitting y = 2x with one weight, learning rate 0.1, 40 steps. " {verdict}</p>
                     <LineChart values=Signal::derive(move || values.clone()) x_label="step" aria_label="Loss per step" />
-                    <p data-symptom="no-zero-grad">{format!("Final loss {last:.6}; largest loss after step 10: {:.6}", losses.iter().skip(10).cloned().fold(0.0f32, f32::max))}</p>
+                    <p data-symptom="no-zero-grad">{format!("Final loss {last:.6}; largest loss after step 10: {:.6}", largest_loss_after(&losses, 10))}</p>
                 }.into_any()
             }
             Bug::SoftmaxWrongAxis => {
