@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use engine::labs::backprop_stepper::{train, Example, Step, TinyNet, PARAM_NAMES};
 
-use crate::controls::number_field::{learning_rate, rule, NumberField};
+use crate::controls::number_field::{learning_rate, rule, ConfigField, NumberField, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::mathml::{block, factor, frac, mi, mo, mtext, num, sub, sup};
 use crate::plot::chart::LineChart;
@@ -384,10 +384,10 @@ pub fn BackpropStepper() -> impl IntoView {
                 <div class="bp-fields">
                     <fieldset>
                         <legend>"Example"</legend>
-                        <NumberField label="x₁" name="x1" value=Signal::derive(move || example.get().x[0]) on_change=Callback::new(move |v| example.update(|e| e.x[0] = v)) check=moderate />
-                        <NumberField label="x₂" name="x2" value=Signal::derive(move || example.get().x[1]) on_change=Callback::new(move |v| example.update(|e| e.x[1] = v)) check=moderate />
-                        <NumberField label="y" name="y" value=Signal::derive(move || example.get().y) on_change=Callback::new(move |v| example.update(|e| e.y = v)) check=label_rule />
-                        <NumberField label="η" name="lr" value=Signal::derive(move || lr.get()) on_change=Callback::new(move |v| lr.set(v)) check=learning_rate />
+                        <ConfigField label="x₁" name="x1" config=example get=|e| e.x[0] set=|e, v| e.x[0] = v check=moderate />
+                        <ConfigField label="x₂" name="x2" config=example get=|e| e.x[1] set=|e, v| e.x[1] = v check=moderate />
+                        <ConfigField label="y" name="y" config=example get=|e| e.y set=|e, v| e.y = v check=label_rule />
+                        <SignalField label="η" name="lr" signal=lr check=learning_rate />
                     </fieldset>
                     <fieldset>
                         <legend>"Hidden layer"</legend>

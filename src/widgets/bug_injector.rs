@@ -10,7 +10,7 @@ use engine::labs::bug_injector::{
 };
 
 use crate::controls::choice::{Choice, Choosable};
-use crate::controls::number_field::{rule, NumberField};
+use crate::controls::number_field::{rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
 use crate::plot::heatmap::MatrixView;
@@ -98,7 +98,7 @@ pub fn BugInjector() -> impl IntoView {
                 let probs =
                     if on { naive_softmax(&logits) } else { stable_softmax(&logits).unwrap_or_default() };
                 view! {
-                    <NumberField label="largest logit" name="bug-logit" value=Signal::derive(move || top_logit.get()) on_change=Callback::new(move |v| top_logit.set(v)) check=logit_rule />
+                    <SignalField label="largest logit" name="bug-logit" signal=top_logit check=logit_rule />
                     <p>{format!("Logits {}. ", list(&logits))}{if on { "exp(z) in 32-bit floats overflows to infinity above z ≈ 88.72, and infinity / infinity is NaN." } else { "Subtracting the largest logit first leaves exp arguments ≤ 0, so nothing overflows; the probabilities are unchanged because softmax ignores a shift." }}</p>
                     <p data-symptom="max-subtraction">{format!("Softmax: {}", list(&probs))}</p>
                 }.into_any()
@@ -140,7 +140,7 @@ pub fn BugInjector() -> impl IntoView {
                 let diverged = losses.iter().any(|l| !l.is_finite()) || losses.last() > losses.first();
                 let values: Vec<f64> = losses.iter().map(|&l| (l as f64).min(1e30)).collect();
                 view! {
-                    <NumberField label="learning rate" name="bug-lr" value=Signal::derive(move || lr.get()) on_change=Callback::new(move |v| lr.set(v)) check=lr_rule />
+                    <SignalField label="learning rate" name="bug-lr" signal=lr check=lr_rule />
                     <p>{format!("Fitting y = 2x by gradient descent with learning rate {rate}. Here steps are stable only below about 0.53.")}</p>
                     <LineChart values=Signal::derive(move || values.clone()) x_label="step" aria_label="Loss per step" />
                     <p data-symptom="lr">{if diverged { format!("Diverged: the loss grew from {:.4} to {:.4e}.", losses.first().copied().unwrap_or(0.0), losses.last().copied().unwrap_or(0.0)) } else { format!("Converged: final loss {:.2e}.", losses.last().copied().unwrap_or(0.0)) }}</p>

@@ -10,7 +10,7 @@ use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
 use engine::models::vocab::visible;
 
 use crate::controls::choice::{Choice, Choosable};
-use crate::controls::number_field::{is_whole_in, rule, NumberField};
+use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::tree::tree_layout;
@@ -167,7 +167,7 @@ pub fn GenerationLab() -> impl IntoView {
             <span class="field-error" role="status" data-error-for="gen-prompt">{move || prompt_error.get()}</span>
             <div class="xor-controls">
                 <Choice label="decoding" name="gen-mode" value=mode on_change=Callback::new(move |m| mode.set(m)) />
-                <NumberField label="seed" name="gen-seed" value=Signal::derive(move || seed.get()) on_change=Callback::new(move |v| seed.set(v)) check=seed_rule />
+                <SignalField label="seed" name="gen-seed" signal=seed check=seed_rule />
             </div>
             <div class="sliders">
                 <Show when=move || mode.get() == Mode::Sample>

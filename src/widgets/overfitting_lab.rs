@@ -10,7 +10,7 @@ use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, S
 use engine::models::mlp::Activation;
 
 use crate::controls::choice::{Choice, Choosable};
-use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, NumberField};
+use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::{Chart, Series};
 use crate::plot::scatter::{dots, path_through, to_pixel, y_range, LEFT, PLOT_H, PLOT_W, TOP};
@@ -211,21 +211,18 @@ pub fn OverfittingLab() -> impl IntoView {
         })
         .collect();
 
-    let set = move |f: fn(&mut FitConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
-    let get = move |f: fn(&FitConfig) -> f64| Signal::derive(move || f(&config.get()));
-
     view! {
         <WidgetFrame class="overfit" label="Overfitting lab" title="Live: a network fits a noisy sine" badge="CPU · engine::labs::overfitting_lab">
             <div class="xor-controls">
-                <NumberField label="hidden units" name="fit-width" value=get(|c| c.width as f64) on_change=set(|c, v| c.width = v as usize) check=width_rule />
-                <NumberField label="hidden layers" name="fit-depth" value=get(|c| c.depth as f64) on_change=set(|c, v| c.depth = v as usize) check=depth_rule />
-                <NumberField label="data points" name="fit-points" value=get(|c| c.points as f64) on_change=set(|c, v| c.points = v as usize) check=points_rule />
-                <NumberField label="noise σ" name="fit-noise" value=get(|c| c.noise as f64) on_change=set(|c, v| c.noise = v as f32) check=noise_rule />
-                <NumberField label="weight decay λ" name="fit-decay" value=get(|c| c.weight_decay as f64) on_change=set(|c, v| c.weight_decay = v as f32) check=decay_rule />
-                <NumberField label="dropout p" name="fit-dropout" value=get(|c| c.dropout as f64) on_change=set(|c, v| c.dropout = v as f32) check=dropout_rule />
-                <NumberField label="patience (0 = off)" name="fit-patience" value=get(|c| c.patience.unwrap_or(0) as f64) on_change=set(|c, v| c.patience = (v >= 1.0).then_some(v as usize)) check=patience_rule />
-                <NumberField label="learning rate" name="fit-lr" value=get(|c| c.lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
-                <NumberField label="seed" name="fit-seed" value=get(|c| c.seed as f64) on_change=set(|c, v| c.seed = v as u64) check=number_field::seed />
+                <ConfigField label="hidden units" name="fit-width" config=config get=|c| c.width as f64 set=|c, v| c.width = v as usize check=width_rule />
+                <ConfigField label="hidden layers" name="fit-depth" config=config get=|c| c.depth as f64 set=|c, v| c.depth = v as usize check=depth_rule />
+                <ConfigField label="data points" name="fit-points" config=config get=|c| c.points as f64 set=|c, v| c.points = v as usize check=points_rule />
+                <ConfigField label="noise σ" name="fit-noise" config=config get=|c| c.noise as f64 set=|c, v| c.noise = v as f32 check=noise_rule />
+                <ConfigField label="weight decay λ" name="fit-decay" config=config get=|c| c.weight_decay as f64 set=|c, v| c.weight_decay = v as f32 check=decay_rule />
+                <ConfigField label="dropout p" name="fit-dropout" config=config get=|c| c.dropout as f64 set=|c, v| c.dropout = v as f32 check=dropout_rule />
+                <ConfigField label="patience (0 = off)" name="fit-patience" config=config get=|c| c.patience.unwrap_or(0) as f64 set=|c, v| c.patience = (v >= 1.0).then_some(v as usize) check=patience_rule />
+                <ConfigField label="learning rate" name="fit-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=learning_rate />
+                <ConfigField label="seed" name="fit-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=number_field::seed />
                 <Choice label="activation" name="fit-activation" value=Signal::derive(move || config.with(|c| c.activation))
                     on_change=Callback::new(move |a| config.update(|c| c.activation = a)) />
                 <Choice label="optimizer" name="fit-optimizer" value=Signal::derive(move || config.with(|c| c.optimizer))
