@@ -1,7 +1,8 @@
 //! Chapter 5's KV-cache race: the tiny GPT writes the same greedy text twice, once
 //! re-reading the whole sequence at every step and once with a KV cache, and the page shows
 //! what each step cost: multiply-adds counted by `engine::models::generate::Decoder`, and time
-//! measured with the browser's clock.
+//! measured with the browser's clock. The race, its medians and its ratios are
+//! `engine::labs::kv_cache_timer`'s.
 
 use leptos::prelude::*;
 
@@ -90,7 +91,7 @@ pub fn KvCacheTimer() -> impl IntoView {
     };
 
     view! {
-        <WidgetFrame class="kv-timer" label="KV cache race" title="Live: the same text with and without a KV cache" badge="CPU · engine::models::generate">
+        <WidgetFrame class="kv-timer" label="KV cache race" title="Live: the same text with and without a KV cache" badge="CPU · engine::labs::kv_cache_timer">
             <label class="prompt-input">"prompt "
                 <textarea data-name="kv-prompt" rows="1" spellcheck="false" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
             </label>
