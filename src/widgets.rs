@@ -1,4 +1,5 @@
-//! Live widgets, one per file. Each calls `crates/engine` for every number it shows.
+//! Live widgets, one per file. Each calls `crates/engine` for every number it shows, builds
+//! its inputs from `controls` and its drawings from `plot`, and imports no other widget.
 
 pub mod attention_lab;
 pub mod backprop_stepper;
@@ -11,12 +12,10 @@ pub mod gpu_probe;
 pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
-pub mod matrix_view;
 pub mod model_store;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
-pub mod number_field;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod sampling_bench;

@@ -7,10 +7,13 @@ use leptos::prelude::*;
 use crate::widgets::ticker::tick_while;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
-use engine::models::vocab::Vocab;
+use engine::models::vocab::visible;
 
-use crate::widgets::number_field::{is_whole_in, rule, NumberField};
-use crate::widgets::sampling_bench::Slider;
+use crate::controls::choice::{Choice, Choosable};
+use crate::controls::number_field::{is_whole_in, rule, SignalField};
+use crate::controls::slider::{set, Slider};
+use crate::controls::widget_frame::WidgetFrame;
+use crate::plot::tree::tree_layout;
 use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The prompt the lab starts with: a speaker's name, as the plays print them.
@@ -18,65 +21,32 @@ pub const DEFAULT_PROMPT: &str = "Ham.\nTo be, or not";
 /// The most characters one press of "Generate" writes.
 pub const MAX_LENGTH: usize = 600;
 
-/// How a character is drawn in the tree and the stream: newline and space made visible.
-pub fn visible(c: char) -> String {
-    match c {
-        '\n' => "⏎".into(),
-        ' ' => "␣".into(),
-        c => c.to_string(),
-    }
-}
-
-/// The prompt as token ids, or the message the reader sees.
-pub fn encode_prompt(vocab: &Vocab, prompt: &str) -> Result<Vec<usize>, String> {
-    if prompt.is_empty() {
-        return Err("Type a prompt: the model needs at least one character to continue.".into());
-    }
-    vocab.encode(prompt).map_err(|e| format!("{e}."))
-}
-
-/// Where each node of a beam tree is drawn: column by step, rows in the order beam search
-/// expanded them (so a beam's candidates sit together).
-#[derive(Clone, Debug, PartialEq)]
-pub struct TreeLayout {
-    /// (x, y) of every node, in `tree.nodes` order.
-    pub points: Vec<(f64, f64)>,
-    /// Where the prompt (the root) sits.
-    pub root: (f64, f64),
-    pub width: f64,
-    pub height: f64,
-}
-
-pub const COLUMN: f64 = 74.0;
-pub const ROW: f64 = 22.0;
-
-pub fn tree_layout(tree: &BeamTree) -> TreeLayout {
-    let steps = tree.nodes.iter().map(|n| n.step + 1).max().unwrap_or(0);
-    let mut rows_in_step = vec![0usize; steps];
-    let points = tree
-        .nodes
-        .iter()
-        .map(|n| {
-            let row = rows_in_step[n.step];
-            rows_in_step[n.step] += 1;
-            (40.0 + COLUMN * (n.step + 1) as f64, 16.0 + ROW * row as f64)
-        })
-        .collect();
-    let rows = rows_in_step.iter().copied().max().unwrap_or(1).max(1);
-    let height = 16.0 + ROW * rows as f64;
-    TreeLayout {
-        points,
-        root: (40.0, height / 2.0 - 8.0),
-        width: 40.0 + COLUMN * (steps as f64 + 0.6),
-        height,
-    }
-}
-
+/// How the lab picks each next character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Greedy,
     Sample,
     Beam,
+}
+
+impl Choosable for Mode {
+    fn all() -> &'static [Self] {
+        &[Mode::Sample, Mode::Greedy, Mode::Beam]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Mode::Sample => "sample",
+            Mode::Greedy => "greedy",
+            Mode::Beam => "beam",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Sample => "sample",
+            Mode::Greedy => "greedy",
+            Mode::Beam => "beam search",
+        }
+    }
 }
 
 /// The widget.
@@ -105,7 +75,9 @@ pub fn GenerationLab() -> impl IntoView {
         _ => 1.0,
     });
     let prompt_error = Memo::new(move |_| match model.get() {
-        ModelState::Ready(gpt) => encode_prompt(&gpt.checkpoint.vocab, &prompt.get()).err(),
+        ModelState::Ready(gpt) => {
+            gpt.checkpoint.vocab.encode_prompt(&prompt.get()).map_err(|e| format!("{e}.")).err()
+        }
         _ => None,
     });
     let decoding = move || match mode.get_untracked() {
@@ -126,10 +98,11 @@ pub fn GenerationLab() -> impl IntoView {
             message.set("The model is still loading.".into());
             return;
         };
-        let ids = match encode_prompt(&gpt.checkpoint.vocab, &prompt.get_untracked()) {
-            Ok(ids) => ids,
-            Err(e) => return message.set(e),
-        };
+        let ids =
+            match gpt.checkpoint.vocab.encode_prompt(&prompt.get_untracked()).map_err(|e| format!("{e}.")) {
+                Ok(ids) => ids,
+                Err(e) => return message.set(e),
+            };
         if mode.get_untracked() == Mode::Beam {
             let chars = gpt.checkpoint.vocab.chars().to_vec();
             match beam_search(
@@ -186,38 +159,28 @@ pub fn GenerationLab() -> impl IntoView {
     let seed_rule = |v: f64| rule(is_whole_in(v, 0.0, 1e15), "The seed is a whole number from 0 to 10^15.");
 
     view! {
-        <section class="widget generation" aria-label="Generate text with the tiny GPT">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: the tiny GPT writes"</h3>
-                <span class="backend-badge">"CPU · engine::models::generate"</span>
-            </header>
+        <WidgetFrame class="generation" label="Generate text with the tiny GPT" title="Live: the tiny GPT writes" badge="CPU · engine::models::generate">
             <p class="widget-note" data-value="gen-model">{model_note}</p>
             <label class="prompt-input">"prompt "
                 <textarea data-name="gen-prompt" rows="2" spellcheck="false" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
             </label>
             <span class="field-error" role="status" data-error-for="gen-prompt">{move || prompt_error.get()}</span>
             <div class="xor-controls">
-                <label class="select">"decoding "
-                    <select data-name="gen-mode" on:change=move |ev| mode.set(match event_target_value(&ev).as_str() { "greedy" => Mode::Greedy, "beam" => Mode::Beam, _ => Mode::Sample })>
-                        <option value="sample" selected>"sample"</option>
-                        <option value="greedy">"greedy"</option>
-                        <option value="beam">"beam search"</option>
-                    </select>
-                </label>
-                <NumberField label="seed" name="gen-seed" value=Signal::derive(move || seed.get()) on_change=Callback::new(move |v| seed.set(v)) check=seed_rule />
+                <Choice label="decoding" name="gen-mode" value=mode on_change=Callback::new(move |m| mode.set(m)) />
+                <SignalField label="seed" name="gen-seed" signal=seed check=seed_rule />
             </div>
             <div class="sliders">
                 <Show when=move || mode.get() == Mode::Sample>
-                    <Slider label="temperature T" name="gen-temperature" value=temperature min=0.05 max=Signal::derive(|| 2.0) step=0.05 format=|v| format!("{v:.2}") />
-                    <Slider label="top-k" name="gen-top-k" value=top_k min=1.0 max=vocab_size step=1.0 format=|v| format!("{v:.0}") />
-                    <Slider label="top-p" name="gen-top-p" value=top_p min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
+                    <Slider label="temperature T" name="gen-temperature" value=temperature on_change=set(temperature) min=0.05 max=Signal::derive(|| 2.0) step=0.05 format=|v| format!("{v:.2}") />
+                    <Slider label="top-k" name="gen-top-k" value=top_k on_change=set(top_k) min=1.0 max=vocab_size step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="top-p" name="gen-top-p" value=top_p on_change=set(top_p) min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
                 </Show>
                 <Show when=move || mode.get() != Mode::Beam>
-                    <Slider label="characters" name="gen-length" value=length min=1.0 max=Signal::derive(|| MAX_LENGTH as f64) step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="characters" name="gen-length" value=length on_change=set(length) min=1.0 max=Signal::derive(|| MAX_LENGTH as f64) step=1.0 format=|v| format!("{v:.0}") />
                 </Show>
                 <Show when=move || mode.get() == Mode::Beam>
-                    <Slider label="beam width" name="gen-width" value=width min=1.0 max=Signal::derive(|| 5.0) step=1.0 format=|v| format!("{v:.0}") />
-                    <Slider label="steps" name="gen-steps" value=beam_steps min=1.0 max=Signal::derive(|| 16.0) step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="beam width" name="gen-width" value=width on_change=set(width) min=1.0 max=Signal::derive(|| 5.0) step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="steps" name="gen-steps" value=beam_steps on_change=set(beam_steps) min=1.0 max=Signal::derive(|| 16.0) step=1.0 format=|v| format!("{v:.0}") />
                 </Show>
             </div>
             <div class="bp-controls">
@@ -235,7 +198,7 @@ pub fn GenerationLab() -> impl IntoView {
             <Show when=move || mode.get() == Mode::Beam>
                 {move || tree.get().map(|(t, chars)| view! { <BeamTreeView tree=t chars=chars /> })}
             </Show>
-        </section>
+        </WidgetFrame>
     }
 }
 
@@ -244,23 +207,11 @@ pub fn GenerationLab() -> impl IntoView {
 fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
     let layout = tree_layout(&tree);
     let label = |token: usize| chars.get(token).map_or("?".to_string(), |&c| visible(c));
-    // The winning path's node indices.
-    let mut on_best = vec![false; tree.nodes.len()];
-    if let Some(end) = (0..tree.nodes.len())
-        .filter(|&i| tree.nodes[i].kept && tree.nodes[i].step + 1 == tree.best.len())
-        .max_by(|&a, &b| tree.nodes[a].log_prob.total_cmp(&tree.nodes[b].log_prob))
-    {
-        let mut at = Some(end);
-        while let Some(i) = at {
-            on_best[i] = true;
-            at = tree.nodes[i].parent;
-        }
-    }
+    let on_best = tree.on_best_path();
     let best_text: String = tree.best.iter().map(|&t| chars.get(t).copied().unwrap_or('?')).collect();
     let edges = tree.nodes.iter().enumerate().map(|(i, n)| {
-        let (x, y) = layout.points[i];
-        let (px, py) = n.parent.map_or(layout.root, |p| layout.points[p]);
-        view! { <line class="beam-edge" class:kept=n.kept class:best=on_best[i] x1=px + 14.0 y1=py x2=x - 14.0 y2=y /> }
+        let (x1, y1, x2, y2) = layout.edges[i];
+        view! { <line class="beam-edge" class:kept=n.kept class:best=on_best[i] x1=x1 y1=y1 x2=x2 y2=y2 /> }
     }).collect_view();
     let nodes = tree.nodes.iter().enumerate().map(|(i, n)| {
         let (x, y) = layout.points[i];
@@ -281,44 +232,6 @@ fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
                 {nodes}
             </svg>
         </div>
-        <p class="widget-note" data-value="gen-beam-best">{format!("Best after {} steps: “{}” (log-probability {:.3}). {} candidates weighed, {} kept.", tree.best.len(), best_text, tree.best_log_prob, tree.nodes.len(), tree.nodes.iter().filter(|n| n.kept).count())}</p>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use engine::models::generate::BeamNode;
-
-    #[test]
-    fn prompts_are_checked_with_reasons() {
-        let vocab = Vocab::from_text("abc ").unwrap();
-        assert_eq!(encode_prompt(&vocab, "ab c"), Ok(vec![1, 2, 0, 3]));
-        assert!(encode_prompt(&vocab, "").unwrap_err().contains("at least one character"));
-        assert!(encode_prompt(&vocab, "abz").is_err());
-    }
-
-    #[test]
-    fn tree_columns_follow_steps_and_rows_stack() {
-        let node = |step, parent, kept| BeamNode { token: 0, log_prob: -1.0, parent, step, kept };
-        let tree = BeamTree {
-            width: 2,
-            nodes: vec![
-                node(0, None, true),
-                node(0, None, true),
-                node(1, Some(0), true),
-                node(1, Some(0), false),
-                node(1, Some(1), true),
-                node(1, Some(1), false),
-            ],
-            best: vec![0, 0],
-            best_log_prob: -1.0,
-        };
-        let l = tree_layout(&tree);
-        assert_eq!(l.points[0].0, 40.0 + COLUMN);
-        assert_eq!(l.points[2].0, 40.0 + 2.0 * COLUMN);
-        assert_eq!(l.points[5].1, 16.0 + 3.0 * ROW, "four candidates at step 2 stack");
-        assert_eq!(l.height, 16.0 + 4.0 * ROW);
-        assert_eq!(visible('\n'), "⏎");
+        <p class="widget-note" data-value="gen-beam-best">{format!("Best after {} steps: “{}” (log-probability {:.3}). {} candidates weighed, {} kept.", tree.best.len(), best_text, tree.best_log_prob, tree.nodes.len(), tree.kept_count())}</p>
     }
 }

@@ -34,10 +34,10 @@ use gpu::{Gpu, GpuTransformer, TrainSettings};
 use train_worker::{Reply, Request};
 
 use crate::browser::now_ms;
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
 use crate::plot::chart::{Chart, LineChart, Series};
 use crate::widgets::cpu_runner::CpuRunner;
 use crate::widgets::model_store;
-use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 use crate::widgets::ticker::tick_while;
 use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState, Origin, TinyGpt, SHIPPED_PATH};
 

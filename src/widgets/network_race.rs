@@ -13,9 +13,9 @@ use engine::labs::network_race::{default_racers, race_config, race_data, Network
 use engine::labs::optimizer_race::Racer;
 use gpu::{Gpu, GpuMlp};
 
+use crate::controls::number_field::{learning_rate, NumberField};
 use crate::plot::chart::{Chart, Series};
-use crate::widgets::number_field::{learning_rate, NumberField};
-use crate::widgets::optimizer_race::Kind;
+use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
 /// Full-batch steps in one race.
 pub const STEPS: usize = 500;

@@ -6,8 +6,10 @@ use leptos::prelude::*;
 
 use engine::core::optim::{steps_for_tokens, warmup_steps, Schedule};
 
+use crate::controls::choice::{Choice, Choosable};
+use crate::controls::number_field::{is_whole_in, rule, SignalField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
-use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// Points drawn along the schedule.
 const SAMPLES: u64 = 200;
@@ -33,6 +35,34 @@ fn big_count(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 1e16), "A whole number from 1 to 10¹⁶.")
 }
 
+/// The schedule's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Cosine,
+    Linear,
+    Constant,
+}
+
+impl Choosable for Shape {
+    fn all() -> &'static [Self] {
+        &[Shape::Cosine, Shape::Linear, Shape::Constant]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Shape::Cosine => "cosine",
+            Shape::Linear => "linear",
+            Shape::Constant => "constant",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Shape::Cosine => "warmup + cosine",
+            Shape::Linear => "warmup + linear decay",
+            Shape::Constant => "constant",
+        }
+    }
+}
+
 /// The widget.
 #[component]
 pub fn ScheduleLab() -> impl IntoView {
@@ -42,46 +72,29 @@ pub fn ScheduleLab() -> impl IntoView {
     let warmup_fraction = RwSignal::new(0.02);
     let max_lr = RwSignal::new(3e-4);
     let min_lr = RwSignal::new(3e-5);
-    let kind = RwSignal::new("cosine".to_string());
+    let shape = RwSignal::new(Shape::Cosine);
 
     let total = Memo::new(move |_| steps_for_tokens(tokens.get() as u64, batch_tokens.get() as u64));
     let warmup = Memo::new(move |_| warmup_steps(total.get(), warmup_fraction.get()));
     let schedule = Memo::new(move |_| {
         let (max_lr, min_lr) = (max_lr.get() as f32, min_lr.get() as f32);
         let (warmup_steps, total_steps) = (warmup.get(), total.get());
-        match kind.get().as_str() {
-            "linear" => Schedule::WarmupLinearDecay { max_lr, min_lr, warmup_steps, total_steps },
-            "constant" => Schedule::Constant { lr: max_lr },
-            _ => Schedule::WarmupCosine { max_lr, min_lr, warmup_steps, total_steps },
+        match shape.get() {
+            Shape::Linear => Schedule::WarmupLinearDecay { max_lr, min_lr, warmup_steps, total_steps },
+            Shape::Constant => Schedule::Constant { lr: max_lr },
+            Shape::Cosine => Schedule::WarmupCosine { max_lr, min_lr, warmup_steps, total_steps },
         }
     });
     let values = Signal::derive(move || curve(&schedule.get(), total.get()));
-    let field = move |label: &'static str,
-                      name: &'static str,
-                      signal: RwSignal<f64>,
-                      check: fn(f64) -> Result<(), String>| {
-        view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
-    };
-
     view! {
-        <section class="widget schedule" aria-label="Learning-rate schedule lab">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: a learning-rate schedule for a whole run"</h3>
-                <span class="backend-badge">"CPU · engine::core::optim::Schedule"</span>
-            </header>
+        <WidgetFrame class="schedule" label="Learning-rate schedule lab" title="Live: a learning-rate schedule for a whole run" badge="CPU · engine::core::optim::Schedule">
             <div class="xor-controls">
-                {field("training tokens", "sched-tokens", tokens, big_count)}
-                {field("tokens per step", "sched-batch", batch_tokens, big_count)}
-                {field("warmup fraction", "sched-warmup", warmup_fraction, fraction)}
-                {field("max lr", "sched-max", max_lr, positive)}
-                {field("min lr", "sched-min", min_lr, non_negative)}
-                <label class="select">"shape "
-                    <select data-name="sched-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
-                        <option value="cosine" selected>"warmup + cosine"</option>
-                        <option value="linear">"warmup + linear decay"</option>
-                        <option value="constant">"constant"</option>
-                    </select>
-                </label>
+                <SignalField label="training tokens" name="sched-tokens" signal=tokens check=big_count />
+                <SignalField label="tokens per step" name="sched-batch" signal=batch_tokens check=big_count />
+                <SignalField label="warmup fraction" name="sched-warmup" signal=warmup_fraction check=fraction />
+                <SignalField label="max lr" name="sched-max" signal=max_lr check=positive />
+                <SignalField label="min lr" name="sched-min" signal=min_lr check=non_negative />
+                <Choice label="shape" name="sched-kind" value=shape on_change=Callback::new(move |s| shape.set(s)) />
             </div>
             <dl class="bp-values">
                 <div><dt>"optimizer steps"</dt><dd data-value="sched-steps">{move || total.get()}</dd></div>
@@ -91,7 +104,7 @@ pub fn ScheduleLab() -> impl IntoView {
             <figure class="bp-curve">
                 <LineChart values=values x_label="training progress (200 samples)" aria_label="Learning rate over the run" />
             </figure>
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -12,9 +12,9 @@ use engine::models::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARG
 use gpu::{Gpu, GpuMlp};
 use leptos::task::spawn_local;
 
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
 use crate::plot::chart::LineChart;
-use crate::widgets::matrix_view::heat_colour;
-use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
+use crate::plot::heatmap::heat_colour;
 
 /// The seed's run length.
 pub const EPOCHS: usize = 10_000;
