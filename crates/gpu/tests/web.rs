@@ -27,12 +27,12 @@ use common::{
 use engine::core::optim::Optimizer;
 use engine::core::tensor::{self, Tensor};
 use engine::models::mlp::{Activation, Init, Mlp, XorConfig};
-use gpu::activation::Activations;
-use gpu::add_bias::AddBias;
-use gpu::bce::Bce;
-use gpu::col_sum::ColSum;
-use gpu::matmul::Matmul;
-use gpu::optim::{Optim, OptimizerShared};
+use gpu::kernels::activation::Activations;
+use gpu::kernels::add_bias::AddBias;
+use gpu::kernels::bce::Bce;
+use gpu::kernels::col_sum::ColSum;
+use gpu::kernels::matmul::Matmul;
+use gpu::kernels::optim::{Optim, OptimizerShared};
 use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -383,15 +383,15 @@ async fn batched_matmul_splits_and_merges_heads() {
     let _timer = Timer::start("batched_matmul_splits_and_merges_heads");
     let gpu = gpu().await;
     let (b, t, d, h) = (ATTENTION_B, ATTENTION_T, ATTENTION_D, ATTENTION_H);
-    let kernel = gpu::batched_matmul::BatchedMatmul::new(&gpu);
+    let kernel = gpu::kernels::batched_matmul::BatchedMatmul::new(&gpu);
     let q = random(&[b * t, d], -1.0, 1.0, 50);
     let k = random(&[b * t, d], -1.0, 1.0, 51);
     let p = random(&[b * h * t, t], 0.0, 1.0, 52);
     let (q_gpu, k_gpu, p_gpu) = (upload(&gpu, &q), upload(&gpu, &k), upload(&gpu, &p));
     let scores = GpuTensor::zeros(&gpu, "scores", &[b * h * t, t]);
     let merged = GpuTensor::zeros(&gpu, "merged", &[b * t, d]);
-    let heads = gpu::batched_matmul::View::heads(t, d, h);
-    let square = gpu::batched_matmul::View::stacked(t, t, h);
+    let heads = gpu::kernels::batched_matmul::View::heads(t, d, h);
+    let square = gpu::kernels::batched_matmul::View::stacked(t, t, h);
     let qk =
         kernel.bind(&gpu, [b, h], (&q_gpu, heads), (&k_gpu, heads.t()), (&scores, square), false).unwrap();
     let pv = kernel.bind(&gpu, [b, h], (&p_gpu, square), (&k_gpu, heads), (&merged, heads), false).unwrap();
@@ -420,7 +420,7 @@ async fn batched_matmul_splits_and_merges_heads() {
 async fn embedding_gather_and_scatter_are_exact() {
     let _timer = Timer::start("embedding_gather_and_scatter_are_exact");
     let gpu = gpu().await;
-    let kernel = gpu::embedding::Embedding::new(&gpu);
+    let kernel = gpu::kernels::embedding::Embedding::new(&gpu);
     let (vocab, width, n) = (13, 5, EMBEDDING_IDS.len());
     let table = random(&[vocab, width], -1.0, 1.0, 60);
     let dy = random(&[n, width], -1.0, 1.0, 61);
@@ -442,7 +442,7 @@ async fn embedding_gather_and_scatter_are_exact() {
 async fn layer_norm_matches_the_autograd() {
     let _timer = Timer::start("layer_norm_matches_the_autograd");
     let gpu = gpu().await;
-    let kernel = gpu::layer_norm::LayerNorm::new(&gpu);
+    let kernel = gpu::kernels::layer_norm::LayerNorm::new(&gpu);
     let (rows, d, eps) = (7, 12, 1e-5);
     let x = random(&[rows, d], -3.0, 3.0, 70);
     let gamma = random(&[d], 0.5, 1.5, 71);
@@ -451,7 +451,7 @@ async fn layer_norm_matches_the_autograd() {
     let [y_cpu, dx_cpu, dg_cpu, db_cpu] = layer_norm_reference(&x, &gamma, &beta, &dy, eps);
     let (x_gpu, g_gpu) = (upload(&gpu, &x), upload(&gpu, &gamma));
     let (b_gpu, dy_gpu) = (upload(&gpu, &beta), upload(&gpu, &dy));
-    let saved = gpu::layer_norm::LayerNorm::saved(&gpu, rows, d);
+    let saved = gpu::kernels::layer_norm::LayerNorm::saved(&gpu, rows, d);
     let y = GpuTensor::zeros(&gpu, "y", &[rows, d]);
     let (dg, db) = (GpuTensor::zeros(&gpu, "dg", &[d]), GpuTensor::zeros(&gpu, "db", &[d]));
     let dx = GpuTensor::zeros(&gpu, "dx", &[rows, d]);
@@ -475,7 +475,7 @@ async fn causal_softmax_and_cross_entropy_match_the_autograd() {
     let scores = random(&[blocks * t, t], -6.0, 6.0, 80);
     let d_probs = random(&[blocks * t, t], -1.0, 1.0, 81);
     let (p_cpu, ds_cpu) = causal_softmax_reference(&scores, t, scale, &d_probs);
-    let softmax = gpu::causal_softmax::CausalSoftmax::new(&gpu);
+    let softmax = gpu::kernels::causal_softmax::CausalSoftmax::new(&gpu);
     let (probs, grad) = (upload(&gpu, &scores), upload(&gpu, &d_probs));
     let forward = softmax.bind_forward(&gpu, &probs, t, scale).unwrap();
     let backward = softmax.bind_backward(&gpu, &probs, &grad, t, scale).unwrap();
@@ -488,7 +488,7 @@ async fn causal_softmax_and_cross_entropy_match_the_autograd() {
     let logits = random(&[rows, classes], -6.0, 6.0, 92);
     let targets = class_targets(rows, classes, 92);
     let (loss_cpu, grad_cpu) = cross_entropy_reference(&logits, &targets);
-    let kernel = gpu::cross_entropy::CrossEntropy::new(&gpu);
+    let kernel = gpu::kernels::cross_entropy::CrossEntropy::new(&gpu);
     let z = upload(&gpu, &logits);
     let ids = gpu::tensor::GpuIndices::from_slice(&gpu, "targets", &targets);
     let loss = GpuTensor::zeros(&gpu, "loss", &[1]);

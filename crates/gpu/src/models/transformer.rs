@@ -63,18 +63,18 @@ use engine::core::tensor::{Result as ShapeResult, Tensor};
 use engine::models::train::TrainConfig;
 use engine::models::transformer::{Activation, Batch, ModelError, Norm, Transformer, TransformerConfig};
 
-use crate::activation::{Activations, Function};
-use crate::add::Add;
-use crate::add_bias::AddBias;
-use crate::batched_matmul::{BatchedMatmul, View};
-use crate::causal_softmax::CausalSoftmax;
-use crate::col_sum::ColSum;
-use crate::cross_entropy::CrossEntropy;
 use crate::device::{Gpu, GpuError};
-use crate::embedding::Embedding;
 use crate::kernel::Dispatch;
-use crate::layer_norm::LayerNorm;
-use crate::optim::{Optim, OptimizerShared, ScheduleTable, StepState};
+use crate::kernels::activation::{Activations, Function};
+use crate::kernels::add::Add;
+use crate::kernels::add_bias::AddBias;
+use crate::kernels::batched_matmul::{BatchedMatmul, View};
+use crate::kernels::causal_softmax::CausalSoftmax;
+use crate::kernels::col_sum::ColSum;
+use crate::kernels::cross_entropy::CrossEntropy;
+use crate::kernels::embedding::Embedding;
+use crate::kernels::layer_norm::LayerNorm;
+use crate::kernels::optim::{Optim, OptimizerShared, ScheduleTable, StepState};
 use crate::tensor::{read_back, read_back_from, GpuIndices, GpuTensor};
 
 /// How the model is trained: the batch shape, the optimizer, the learning-rate schedule and
