@@ -71,8 +71,8 @@
 //!
 //! # Tolerance policy
 //! A GPU result is compared with the engine's result for the same inputs, element by
-//! element: |gpu − cpu| ≤ abs + rel·|cpu|, with a bound that follows from the arithmetic,
-//! stated beside each test:
+//! element: |gpu − cpu| ≤ abs + rel·|cpu| (`engine::assert_close!`), with a bound that
+//! follows from the arithmetic, stated beside each test:
 //! - Exact (0) where both sides do the same f32 operations in the same order: bias add,
 //!   column sums, ReLU.
 //! - Sums of products (matmul): same order on both sides, but a GPU may fuse a multiply
@@ -84,9 +84,9 @@
 //!   compared with a tolerance measured and stated in the test, and the end result is
 //!   checked the way the book checks it (predictions within 0.1 of XOR).
 //!
-//! The tests (`tests/match_engine.rs`) run natively on any Vulkan device, including Mesa's
-//! software lavapipe; `tests/web.rs` runs the same checks (inputs, references and
-//! tolerances shared through `tests/common/mod.rs`) in headless Chromium on WebGPU, through
+//! Each test case is written once, as an async body in `tests/common/cases.rs`, and run on
+//! both targets: natively (`tests/match_engine.rs`) on any Vulkan device, including Mesa's
+//! software lavapipe, and in headless Chromium on WebGPU (`tests/web.rs`), through
 //! wasm-bindgen-test-runner with this crate's `webdriver.json` (`cargo xtask test` runs
 //! both). A machine or browser without an adapter fails them with a message; it never
 //! skips them.
