@@ -24,7 +24,7 @@ use engine::models::gpt_recipe::{Settings, Size};
 use engine::models::mlp::{Mlp, XorConfig, XOR_INPUTS};
 use engine::models::train::Trainer;
 use engine::models::transformer::{Batch, Transformer};
-use gpu::matmul::Matmul;
+use gpu::kernels::matmul::Matmul;
 use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer, TrainSettings};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;

@@ -6,3 +6,4 @@ pub mod linalg;
 pub mod optim;
 pub mod rng;
 pub mod tensor;
+pub mod tolerance;

@@ -14,6 +14,7 @@
 // not the engine's libm path it checks.
 #![allow(clippy::disallowed_methods)]
 
+use engine::assert_close;
 use engine::core::autograd::Graph;
 use engine::core::rng::Rng;
 use engine::core::tensor::Tensor;
@@ -482,12 +483,11 @@ fn all_options() -> Vec<TraceOptions> {
     all
 }
 
-fn assert_close(name: &str, got: &Tensor, want: &Matrix, context: &str) {
+fn assert_matches_f64(name: &str, got: &Tensor, want: &Matrix, context: &str) {
     assert_eq!(got.shape, [want.len(), want[0].len()], "{name} shape, {context}");
     for (i, (row, want_row)) in got.row_slices().zip(want).enumerate() {
-        for (j, (&g, &w)) in row.iter().zip(want_row).enumerate() {
-            assert!((g as f64 - w).abs() < 1e-4, "{name}[{i}][{j}] = {g} but f64 gives {w}; {context}");
-        }
+        let row: Vec<f64> = row.iter().map(|&g| f64::from(g)).collect();
+        assert_close!(row, want_row, 1e-4, "{name} row {i}; {context}");
     }
 }
 
@@ -523,7 +523,7 @@ fn a_plain_f64_computation_agrees_on_random_sentences() {
                 ("logits", &t.logits, &r.logits),
                 ("probs", &t.probs, &r.probs),
             ] {
-                assert_close(name, got, want, &context);
+                assert_matches_f64(name, got, want, &context);
             }
             // The mask and masked scores: −∞ exactly where the reference hides a key.
             for i in 0..n {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use engine::core::rng::Rng;
 use engine::core::tensor::{matmul_into, Tensor};
 use engine::models::mlp::{Mlp, XorConfig};
-use gpu::matmul::Matmul;
+use gpu::kernels::matmul::Matmul;
 use gpu::{Gpu, GpuMlp, GpuTensor};
 
 fn main() {

@@ -1,31 +1,39 @@
 //! The book's GPU layer: WGSL compute kernels run through wgpu (WebGPU in the browser,
 //! Vulkan, Metal or DX12 natively), each checked against the CPU reference in crates/engine.
 //!
+//! # Layers
+//! The crate is in three layers, each using only the ones above it:
+//! - the device and the shared machinery: [`device`] (acquiring a GPU, noticing its loss),
+//!   [`kernel`] (a compiled pipeline and a dispatch bound to its buffers) and [`tensor`]
+//!   (buffers shaped like the engine's tensors, and reading them back);
+//! - [`kernels`]: one operation per pair of files, `op.rs` (shapes, settings, launch size)
+//!   beside `op.wgsl` (the arithmetic), with `math.wgsl` and `reduce.wgsl` as shared WGSL
+//!   helpers;
+//! - [`models`]: the networks the chapters train, built from those kernels.
+//!
 //! # What is on the GPU
-//! One operation per pair of files, `op.rs` (shapes, settings, launch size) beside `op.wgsl`
-//! (the arithmetic):
+//! The kernels, each with the engine function it is checked against:
 //!
 //! | kernel | computes | CPU reference |
 //! |---|---|---|
-//! | [`matmul`] | C = op(A)·op(B), transposes as flags; 32x32 tiles in workgroup memory, a 4x4 block per invocation | `tensor::matmul_transposed` |
-//! | [`add_bias`] | x += bias, the row added to every row | `tensor::add` |
-//! | [`activation`] | ReLU, tanh, sigmoid: y = f(x) and dx = dy·f'(x) | `autograd::Graph::{relu, tanh, sigmoid}` |
-//! | [`bce`] | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |
-//! | [`col_sum`] | column sums (bias gradients) | `tensor::sum_to_shape` |
-//! | [`optim`] | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW; global-norm clipping; a learning rate per step | `optim::Optimizer::step`, `optim::clip_grad_norm`, `optim::Schedule` |
-//! | [`batched_matmul`] | C[z] (+)= A[z]·B[z] through strided views: attention heads split and merged without copies; 8x8 blocks per invocation | `tensor::matmul_transposed` |
-//! | [`embedding`] | gather of table rows; its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
-//! | [`layer_norm`] | y = x̂·γ + β per row; dx, dγ, dβ | `autograd::Graph::layer_norm` |
-//! | [`causal_softmax`] | scale, causal mask, row softmax; and back | `tensor::softmax_rows`, `tensor::causal_mask` |
-//! | [`cross_entropy`] | mean cross-entropy over rows, and dL/dlogits | `autograd::Graph::cross_entropy` |
-//! | [`add`] | out += x (residual connections) | `tensor::add` |
+//! | [`matmul`](kernels::matmul) | C = op(A)·op(B), transposes as flags; 32x32 tiles in workgroup memory, a 4x4 block per invocation | `tensor::matmul_transposed` |
+//! | [`add_bias`](kernels::add_bias) | x += bias, the row added to every row | `tensor::add` |
+//! | [`activation`](kernels::activation) | ReLU, tanh, sigmoid: y = f(x) and dx = dy·f'(x) | `autograd::Graph::{relu, tanh, sigmoid}` |
+//! | [`bce`](kernels::bce) | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |
+//! | [`col_sum`](kernels::col_sum) | column sums (bias gradients) | `tensor::sum_to_shape` |
+//! | [`optim`](kernels::optim) | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW; global-norm clipping; a learning rate per step | `optim::Optimizer::step`, `optim::clip_grad_norm`, `optim::Schedule` |
+//! | [`batched_matmul`](kernels::batched_matmul) | C[z] (+)= A[z]·B[z] through strided views: attention heads split and merged without copies; 8x8 blocks per invocation | `tensor::matmul_transposed` |
+//! | [`embedding`](kernels::embedding) | gather of table rows; its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
+//! | [`layer_norm`](kernels::layer_norm) | y = x̂·γ + β per row; dx, dγ, dβ | `autograd::Graph::layer_norm` |
+//! | [`causal_softmax`](kernels::causal_softmax) | scale, causal mask, row softmax; and back | `tensor::softmax_rows`, `tensor::causal_mask` |
+//! | [`cross_entropy`](kernels::cross_entropy) | mean cross-entropy over rows, and dL/dlogits | `autograd::Graph::cross_entropy` |
+//! | [`add`](kernels::add) | out += x (residual connections) | `tensor::add` |
 //!
-//! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network, and through
-//! [`mlp::GpuMlp::on_data`] into the network of chapter 8's two-moons race.
-//! ([`activation`] also has GELU, `autograd::Graph::gelu`.)
+//! ([`kernels::activation`] also has GELU, `autograd::Graph::gelu`.)
 //!
-//! [`mlp::GpuMlp`] puts them together into chapter 3's XOR network, and
-//! [`transformer::GpuTransformer`] into the engine's decoder-only transformer
+//! [`models::mlp::GpuMlp`] puts them together into chapter 3's XOR network, and through
+//! [`models::mlp::GpuMlp::on_data`] into the network of chapter 8's two-moons race;
+//! [`models::transformer::GpuTransformer`] into the engine's decoder-only transformer
 //! (`engine::models::transformer`): the same parameters in one packed buffer
 //! ([`tensor::GpuTensor::packed`]), trained in chunks of steps with one submit each.
 //!
@@ -33,7 +41,7 @@
 //! A [`device::Gpu`] is acquired once ([`device::Gpu::request`], async). Pipelines are
 //! compiled once per kernel ([`kernel::Kernel`]); buffers and their bind groups are built
 //! once into [`kernel::Dispatch`]es. A training step is then only recorded and submitted:
-//! [`mlp::GpuMlp::train`] records n steps into one command encoder, one submit, with no
+//! [`models::mlp::GpuMlp::train`] records n steps into one command encoder, one submit, with no
 //! readback.
 //!
 //! # What is read back, when
@@ -63,8 +71,8 @@
 //!
 //! # Tolerance policy
 //! A GPU result is compared with the engine's result for the same inputs, element by
-//! element: |gpu − cpu| ≤ abs + rel·|cpu|, with a bound that follows from the arithmetic,
-//! stated beside each test:
+//! element: |gpu − cpu| ≤ abs + rel·|cpu| (`engine::assert_close!`), with a bound that
+//! follows from the arithmetic, stated beside each test:
 //! - Exact (0) where both sides do the same f32 operations in the same order: bias add,
 //!   column sums, ReLU.
 //! - Sums of products (matmul): same order on both sides, but a GPU may fuse a multiply
@@ -76,32 +84,20 @@
 //!   compared with a tolerance measured and stated in the test, and the end result is
 //!   checked the way the book checks it (predictions within 0.1 of XOR).
 //!
-//! The tests (`tests/match_engine.rs`) run natively on any Vulkan device, including Mesa's
-//! software lavapipe; `tests/web.rs` runs the same checks (inputs, references and
-//! tolerances shared through `tests/common/mod.rs`) in headless Chromium on WebGPU, through
+//! Each test case is written once, as an async body in `tests/common/cases.rs`, and run on
+//! both targets: natively (`tests/match_engine.rs`) on any Vulkan device, including Mesa's
+//! software lavapipe, and in headless Chromium on WebGPU (`tests/web.rs`), through
 //! wasm-bindgen-test-runner with this crate's `webdriver.json` (`cargo xtask test` runs
 //! both). A machine or browser without an adapter fails them with a message; it never
 //! skips them.
 
-pub mod activation;
-pub mod add;
-pub mod add_bias;
-pub mod batched_matmul;
-pub mod bce;
-pub mod causal_softmax;
-pub mod col_sum;
-pub mod cross_entropy;
 pub mod device;
-pub mod embedding;
 pub mod kernel;
-pub mod layer_norm;
-pub mod matmul;
-pub mod mlp;
-pub mod optim;
+pub mod kernels;
+pub mod models;
 pub mod tensor;
-pub mod transformer;
 
 pub use device::{Gpu, GpuError};
-pub use mlp::GpuMlp;
+pub use models::mlp::GpuMlp;
+pub use models::transformer::{GpuTransformer, TrainSettings};
 pub use tensor::GpuTensor;
-pub use transformer::{GpuTransformer, TrainSettings};

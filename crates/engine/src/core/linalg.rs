@@ -89,10 +89,7 @@ impl Pca {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(actual: f32, expected: f32) {
-        assert!((actual - expected).abs() < 1e-5, "got {actual}, expected {expected}");
-    }
+    use crate::assert_close;
 
     /// Four points: ±2 along u1 = (0.8, 0.6) and ±1 along u2 = (−0.6, 0.8), around the mean
     /// (3, −1). The variances are (4 + 4)/3 = 8/3 along u1 and (1 + 1)/3 = 2/3 along u2,
@@ -105,22 +102,22 @@ mod tests {
             offsets.iter().map(|&(a, b)| (0..2).map(|j| mean[j] + a * u1[j] + b * u2[j]).collect()).collect();
         let points = Tensor::from_rows(&rows).unwrap();
         let p = pca(&points).unwrap();
-        close(p.mean[0], 3.0);
-        close(p.mean[1], -1.0);
+        assert_close!(p.mean[0], 3.0, 1e-5);
+        assert_close!(p.mean[1], -1.0, 1e-5);
         assert_eq!(p.components.shape, vec![2, 2]);
         for j in 0..2 {
-            close(p.components.at(0, j), u1[j]);
-            close(p.components.at(1, j), u2[j]);
+            assert_close!(p.components.at(0, j), u1[j], 1e-5);
+            assert_close!(p.components.at(1, j), u2[j], 1e-5);
         }
-        close(p.explained_variance[0], 8.0 / 3.0);
-        close(p.explained_variance[1], 2.0 / 3.0);
-        close(p.explained_variance_ratio[0], 0.8);
-        close(p.explained_variance_ratio[1], 0.2);
+        assert_close!(p.explained_variance[0], 8.0 / 3.0, 1e-5);
+        assert_close!(p.explained_variance[1], 2.0 / 3.0, 1e-5);
+        assert_close!(p.explained_variance_ratio[0], 0.8, 1e-5);
+        assert_close!(p.explained_variance_ratio[1], 0.2, 1e-5);
         // Projecting recovers the offsets we built the points from.
         let coords = p.project(&points).unwrap();
         for (i, &(a, b)) in offsets.iter().enumerate() {
-            close(coords.at(i, 0), a);
-            close(coords.at(i, 1), b);
+            assert_close!(coords.at(i, 0), a, 1e-5);
+            assert_close!(coords.at(i, 1), b, 1e-5);
         }
     }
 
@@ -130,8 +127,8 @@ mod tests {
         let points =
             Tensor::from_rows(&[vec![0.0, 0.0, 1.0], vec![1.0, 2.0, 1.0], vec![2.0, 4.0, 1.0]]).unwrap();
         let p = pca(&points).unwrap();
-        close(p.explained_variance_ratio[0], 1.0);
-        close(p.components.at(0, 1), 2.0 / 5f32.sqrt());
+        assert_close!(p.explained_variance_ratio[0], 1.0, 1e-5);
+        assert_close!(p.components.at(0, 1), 2.0 / 5f32.sqrt(), 1e-5);
         assert!(pca(&Tensor::zeros(&[1, 3])).unwrap_err().message.contains("at least 2 points"));
         assert!(p.project(&Tensor::zeros(&[2, 2])).is_err());
     }

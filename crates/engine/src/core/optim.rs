@@ -322,6 +322,7 @@ pub fn warmup_steps(total_steps: u64, fraction: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assert_close;
 
     #[test]
     fn kinds_build_the_methods_they_name() {
@@ -349,10 +350,6 @@ mod tests {
         }
     }
 
-    fn close(actual: f32, expected: f32, tol: f32) {
-        assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");
-    }
-
     /// Runs `method` from θ = 1 on the gradients given, one per step; returns θ after each.
     fn trajectory(method: Method, lr: f32, grads: &[f32]) -> Vec<f32> {
         let mut opt = Optimizer::new(method, 1);
@@ -370,8 +367,8 @@ mod tests {
     fn sgd_by_hand() {
         // θ = 1 − 0.1·0.5 = 0.95, then 0.95 − 0.1·(−1) = 1.05.
         let theta = trajectory(Method::Sgd, 0.1, &[0.5, -1.0]);
-        close(theta[0], 0.95, 1e-7);
-        close(theta[1], 1.05, 1e-7);
+        assert_close!(theta[0], 0.95, 1e-7);
+        assert_close!(theta[1], 1.05, 1e-7);
     }
 
     #[test]
@@ -380,9 +377,9 @@ mod tests {
         // Step 2: v = 0.9·0.05 + 0.1·0.5 = 0.095,      θ = 0.995 − 0.1·0.095 = 0.9855.
         // Step 3: v = 0.9·0.095 + 0.1·0.5 = 0.1355,    θ = 0.9855 − 0.01355 = 0.97195.
         let theta = trajectory(Method::momentum(), 0.1, &[0.5, 0.5, 0.5]);
-        close(theta[0], 0.995, 1e-7);
-        close(theta[1], 0.9855, 1e-7);
-        close(theta[2], 0.97195, 1e-6);
+        assert_close!(theta[0], 0.995, 1e-7);
+        assert_close!(theta[1], 0.9855, 1e-7);
+        assert_close!(theta[2], 0.97195, 1e-6);
     }
 
     #[test]
@@ -393,8 +390,8 @@ mod tests {
         // Step 2: s = 0.9·0.025 + 0.025 = 0.0475, √s = 0.217945,
         //   θ = 0.968377 − 0.01·0.5/0.217945 = 0.945436.
         let theta = trajectory(Method::RmsProp { beta: 0.9, eps: 1e-8 }, 0.01, &[0.5, 0.5]);
-        close(theta[0], 0.968_377, 1e-6);
-        close(theta[1], 0.945_436, 1e-6);
+        assert_close!(theta[0], 0.968_377, 1e-6);
+        assert_close!(theta[1], 0.945_436, 1e-6);
     }
 
     #[test]
@@ -409,13 +406,13 @@ mod tests {
         let mut opt = Optimizer::new(Method::adam(), 1);
         let mut theta = [1.0];
         opt.step(&mut theta, &[0.5], 0.01).unwrap();
-        close(opt.first_moment[0] / (1.0 - 0.9), 0.5, 1e-7);
-        close(theta[0], 0.99, 1e-7);
+        assert_close!(opt.first_moment[0] / (1.0 - 0.9), 0.5, 1e-7);
+        assert_close!(theta[0], 0.99, 1e-7);
         opt.step(&mut theta, &[-0.25], 0.01).unwrap();
-        close(theta[0], 0.987_336_6, 1e-6);
+        assert_close!(theta[0], 0.987_336_6, 1e-6);
         // The first step is lr·sign(g) whatever the gradient's size.
         for g in [1e-3, 7.0, -250.0] {
-            close(trajectory(Method::adam(), 0.01, &[g])[0], 1.0 - 0.01 * g.signum(), 1e-6);
+            assert_close!(trajectory(Method::adam(), 0.01, &[g])[0], 1.0 - 0.01 * g.signum(), 1e-6);
         }
     }
 
@@ -427,20 +424,20 @@ mod tests {
         // Step 2: Adam's direction is 0.266335 (as above), plus 0.1·0.989:
         //   θ = 0.989 − 0.01·(0.266335 + 0.0989) = 0.985348.
         let adamw = trajectory(Method::adamw(0.1), 0.01, &[0.5, -0.25]);
-        close(adamw[0], 0.989, 1e-7);
-        close(adamw[1], 0.985_348, 1e-6);
+        assert_close!(adamw[0], 0.989, 1e-7);
+        assert_close!(adamw[1], 0.985_348, 1e-6);
         // Adam + L2 step 1: g' = 0.5 + 0.1·1 = 0.6, and Adam's first step is lr·sign(g'):
         //   θ = 0.99, exactly as without decay. The decay vanished into the normalization.
         // Step 2: g' = −0.25 + 0.1·0.99 = −0.151, m = 0.9·0.06 + 0.1·(−0.151) = 0.0389,
         //   m̂ = 0.204737; v = 0.999·0.00036 + 0.001·0.022801 = 0.000382441, v̂ = 0.191316;
         //   θ = 0.99 − 0.01·0.204737/0.437397 = 0.985319.
         let adam_l2 = trajectory(Method::adam_l2(0.1), 0.01, &[0.5, -0.25]);
-        close(adam_l2[0], 0.99, 1e-7);
-        close(adam_l2[1], 0.985_319, 1e-6);
+        assert_close!(adam_l2[0], 0.99, 1e-7);
+        assert_close!(adam_l2[1], 0.985_319, 1e-6);
         // With no gradient at all, AdamW shrinks θ by lr·wd·θ = 0.001, but Adam + L2 moves it
         // by a full lr = 0.01: the decay itself gets normalized to size 1.
-        close(trajectory(Method::adamw(0.1), 0.01, &[0.0])[0], 0.999, 1e-7);
-        close(trajectory(Method::adam_l2(0.1), 0.01, &[0.0])[0], 0.99, 1e-7);
+        assert_close!(trajectory(Method::adamw(0.1), 0.01, &[0.0])[0], 0.999, 1e-7);
+        assert_close!(trajectory(Method::adam_l2(0.1), 0.01, &[0.0])[0], 0.99, 1e-7);
     }
 
     #[test]
@@ -448,8 +445,8 @@ mod tests {
         let mut opt = Optimizer::new(Method::adam(), 2);
         let mut theta = [1.0, 1.0];
         opt.step(&mut theta, &[0.5, -2.0], 0.01).unwrap();
-        close(theta[0], 0.99, 1e-7);
-        close(theta[1], 1.01, 1e-7);
+        assert_close!(theta[0], 0.99, 1e-7);
+        assert_close!(theta[1], 1.01, 1e-7);
         assert_eq!(opt.steps, 1);
         let err = opt.step(&mut theta, &[0.5], 0.01).unwrap_err();
         assert_eq!(err.message, "optimizer: created for 2 parameters but given 2 parameters and 1 gradients");
@@ -474,25 +471,25 @@ mod tests {
     fn warmup_cosine_schedule_values() {
         let s = Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: 200, total_steps: 10_000 };
         // Step 0: warmup starts at 0. Step 100: halfway up, 3e-4·100/200 = 1.5e-4.
-        close(s.lr_at(0), 0.0, 0.0);
-        close(s.lr_at(100), 1.5e-4, 1e-10);
+        assert_close!(s.lr_at(0), 0.0, 0.0);
+        assert_close!(s.lr_at(100), 1.5e-4, 1e-10);
         // Step 200: warmup is over, the peak 3e-4.
-        close(s.lr_at(200), 3e-4, 1e-10);
+        assert_close!(s.lr_at(200), 3e-4, 1e-10);
         // Step 5100: (5100 − 200)/(10000 − 200) = 0.5 of the way through the decay, where
         // cos(π/2) = 0: 3e-5 + (3e-4 − 3e-5)·0.5 = 1.65e-4.
-        close(s.lr_at(5100), 1.65e-4, 1e-10);
+        assert_close!(s.lr_at(5100), 1.65e-4, 1e-10);
         // Step 10000: the minimum, and it stays there.
-        close(s.lr_at(10_000), 3e-5, 1e-10);
-        close(s.lr_at(20_000), 3e-5, 1e-10);
+        assert_close!(s.lr_at(10_000), 3e-5, 1e-10);
+        assert_close!(s.lr_at(20_000), 3e-5, 1e-10);
     }
 
     #[test]
     fn linear_and_constant_schedules() {
         let s = Schedule::WarmupLinearDecay { max_lr: 1.0, min_lr: 0.0, warmup_steps: 10, total_steps: 110 };
-        close(s.lr_at(5), 0.5, 1e-7);
-        close(s.lr_at(10), 1.0, 1e-7);
-        close(s.lr_at(60), 0.5, 1e-7);
-        close(s.lr_at(110), 0.0, 1e-7);
+        assert_close!(s.lr_at(5), 0.5, 1e-7);
+        assert_close!(s.lr_at(10), 1.0, 1e-7);
+        assert_close!(s.lr_at(60), 0.5, 1e-7);
+        assert_close!(s.lr_at(110), 0.0, 1e-7);
         assert_eq!(Schedule::Constant { lr: 0.1 }.lr_at(12345), 0.1);
     }
 
@@ -506,8 +503,8 @@ mod tests {
         assert_eq!(warmup, 10_000);
         let s =
             Schedule::WarmupCosine { max_lr: 3e-4, min_lr: 3e-5, warmup_steps: warmup, total_steps: total };
-        close(s.lr_at(5_000), 1.5e-4, 1e-10);
-        close(s.lr_at(255_000), 1.65e-4, 1e-10);
+        assert_close!(s.lr_at(5_000), 1.5e-4, 1e-10);
+        assert_close!(s.lr_at(255_000), 1.65e-4, 1e-10);
         // A last partial batch still costs a step.
         assert_eq!(steps_for_tokens(10, 4), 3);
     }

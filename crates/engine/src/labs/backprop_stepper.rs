@@ -255,6 +255,7 @@ pub fn train(net: TinyNet, ex: &Example, lr: f64, steps: usize) -> (TinyNet, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assert_close;
 
     #[test]
     fn the_sigmoid_denominator_gives_back_the_prediction() {
@@ -274,10 +275,6 @@ mod tests {
 
     const SEED_EXAMPLE: Example = Example { x: [1.0, 0.5], y: 1.0 };
 
-    fn close(actual: f64, expected: f64, tol: f64) {
-        assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");
-    }
-
     /// The chapter's trace at full precision (float64). The seed's hand trace rounds
     /// y_hat to 0.7644 and so differs from these in the fourth decimal.
     #[test]
@@ -285,51 +282,51 @@ mod tests {
         let step = TinyNet::chapter_one().step(&SEED_EXAMPLE, 0.5);
         let (f, b, u) = (step.forward, step.backward, step.updated);
         let tol = 1e-6;
-        close(f.z1[0], 0.60, 1e-12);
-        close(f.z1[1], 0.75, 1e-12);
+        assert_close!(f.z1[0], 0.60, 1e-12);
+        assert_close!(f.z1[1], 0.75, 1e-12);
         assert_eq!(f.a1, f.z1, "both hidden units are active");
-        close(f.z2, 1.1775, 1e-12);
-        close(libm::exp(-f.z2), 0.308048, tol);
-        close(f.y_hat, 0.764498, tol);
-        close(f.loss, 0.268536, tol);
-        close(b.delta2, -0.235502, tol);
-        close(b.grads.w2[0], -0.141301, tol);
-        close(b.grads.w2[1], -0.176627, tol);
-        close(b.grads.b2, -0.235502, tol);
-        close(b.delta1[0], -0.094201, tol);
-        close(b.delta1[1], -0.105976, tol);
-        close(b.grads.w1[0][0], -0.094201, tol);
-        close(b.grads.w1[0][1], -0.047100, tol);
-        close(b.grads.w1[1][0], -0.105976, tol);
-        close(b.grads.w1[1][1], -0.052988, tol);
-        close(u.w2[0], 0.470651, tol);
-        close(u.w2[1], 0.538313, tol);
-        close(u.b2, 0.717751, tol);
-        close(u.w1[0][0], 0.197100, tol);
-        close(u.w1[0][1], 0.223550, tol);
-        close(u.w1[1][0], 0.302988, tol);
-        close(u.w1[1][1], 0.326494, tol);
-        close(u.b1[0], 0.397100, tol);
-        close(u.b1[1], 0.402988, tol);
+        assert_close!(f.z2, 1.1775, 1e-12);
+        assert_close!(libm::exp(-f.z2), 0.308048, tol);
+        assert_close!(f.y_hat, 0.764498, tol);
+        assert_close!(f.loss, 0.268536, tol);
+        assert_close!(b.delta2, -0.235502, tol);
+        assert_close!(b.grads.w2[0], -0.141301, tol);
+        assert_close!(b.grads.w2[1], -0.176627, tol);
+        assert_close!(b.grads.b2, -0.235502, tol);
+        assert_close!(b.delta1[0], -0.094201, tol);
+        assert_close!(b.delta1[1], -0.105976, tol);
+        assert_close!(b.grads.w1[0][0], -0.094201, tol);
+        assert_close!(b.grads.w1[0][1], -0.047100, tol);
+        assert_close!(b.grads.w1[1][0], -0.105976, tol);
+        assert_close!(b.grads.w1[1][1], -0.052988, tol);
+        assert_close!(u.w2[0], 0.470651, tol);
+        assert_close!(u.w2[1], 0.538313, tol);
+        assert_close!(u.b2, 0.717751, tol);
+        assert_close!(u.w1[0][0], 0.197100, tol);
+        assert_close!(u.w1[0][1], 0.223550, tol);
+        assert_close!(u.w1[1][0], 0.302988, tol);
+        assert_close!(u.w1[1][1], 0.326494, tol);
+        assert_close!(u.b1[0], 0.397100, tol);
+        assert_close!(u.b1[1], 0.402988, tol);
     }
 
     /// Where the seed did not round an intermediate, its four-decimal numbers agree with ours.
     #[test]
     fn seed_numbers_that_do_not_depend_on_rounding_agree() {
         let step = TinyNet::chapter_one().step(&SEED_EXAMPLE, 0.5);
-        close(step.forward.z2, 1.1775, 5e-5);
-        close(step.forward.y_hat, 0.7644, 1e-4);
-        close(step.updated.w2[0], 0.4707, 1e-4);
-        close(step.updated.w1[0][0], 0.1971, 1e-4);
+        assert_close!(step.forward.z2, 1.1775, 5e-5);
+        assert_close!(step.forward.y_hat, 0.7644, 1e-4);
+        assert_close!(step.updated.w2[0], 0.4707, 1e-4);
+        assert_close!(step.updated.w1[0][0], 0.1971, 1e-4);
         // The seed's loss, 0.2686, is -ln(0.7644); with y_hat unrounded it is 0.26854.
-        close(-libm::log(0.7644), 0.2686, 1e-4);
+        assert_close!(-libm::log(0.7644), 0.2686, 1e-4);
     }
 
     fn check_against_finite_differences(net: TinyNet, ex: Example) {
         let analytic = net.step(&ex, 0.1).backward.grads.to_params();
         let numeric = net.numerical_gradient(&ex, 1e-5);
         for k in 0..9 {
-            close(analytic[k], numeric[k], 1e-7);
+            assert_close!(analytic[k], numeric[k], 1e-7);
         }
     }
 
@@ -355,9 +352,9 @@ mod tests {
 
     #[test]
     fn extreme_logits_stay_finite() {
-        close(bce_from_logit(800.0, 1.0), 0.0, 1e-300);
-        close(bce_from_logit(-800.0, 1.0), 800.0, 1e-9);
-        close(sigmoid(-800.0), 0.0, 1e-300);
+        assert_close!(bce_from_logit(800.0, 1.0), 0.0, 1e-300);
+        assert_close!(bce_from_logit(-800.0, 1.0), 800.0, 1e-9);
+        assert_close!(sigmoid(-800.0), 0.0, 1e-300);
         assert_eq!(sigmoid(800.0), 1.0);
         let huge = TinyNet { w1: [[1e6; 2]; 2], ..TinyNet::chapter_one() };
         assert!(huge.forward(&SEED_EXAMPLE).loss.is_finite());

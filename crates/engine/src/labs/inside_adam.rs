@@ -91,22 +91,19 @@ pub fn inside_adam(grads: &[f32], beta1: f32, beta2: f32, eps: f32, lr: f32) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(actual: f32, expected: f32, tol: f32) {
-        assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");
-    }
+    use crate::assert_close;
 
     #[test]
     fn the_correction_at_t_1_is_10_and_1000() {
         let s = inside_adam(&[0.5], 0.9, 0.999, 1e-8, 0.001);
         // 1/(1 − 0.9) = 10 and 1/(1 − 0.999) = 1000 (up to f32 rounding of 0.9 and 0.999).
-        close(s[0].correction1, 10.0, 1e-5);
-        close(s[0].correction2, 1000.0, 0.05);
+        assert_close!(s[0].correction1, 10.0, 1e-5);
+        assert_close!(s[0].correction2, 1000.0, 0.05);
         // m₁ = 0.1·0.5 = 0.05 and v₁ = 0.001·0.25 = 0.00025; corrected, exactly g and g².
-        close(s[0].m, 0.05, 1e-7);
-        close(s[0].v, 0.000_25, 1e-8);
-        close(s[0].m_hat, 0.5, 1e-6);
-        close(s[0].v_hat, 0.25, 1e-5);
+        assert_close!(s[0].m, 0.05, 1e-7);
+        assert_close!(s[0].v, 0.000_25, 1e-8);
+        assert_close!(s[0].m_hat, 0.5, 1e-6);
+        assert_close!(s[0].v_hat, 0.25, 1e-5);
     }
 
     #[test]
@@ -114,10 +111,10 @@ mod tests {
         for g in [1e-3, 0.5, 7.0, -250.0] {
             let s = inside_adam(&[g], 0.9, 0.999, 1e-8, 0.01);
             // Exactly lr·g/(|g| + ε) (exercise 8.5): lr·sign(g) unless |g| is near ε.
-            close(s[0].step, 0.01 * g / (g.abs() + 1e-8), 1e-8);
-            close(s[0].step, 0.01 * g.signum(), 1e-6);
+            assert_close!(s[0].step, 0.01 * g / (g.abs() + 1e-8), 1e-8);
+            assert_close!(s[0].step, 0.01 * g.signum(), 1e-6);
             // Without correction: lr·0.1g/(√0.001·|g|) = lr·0.1/0.0316 ≈ 3.16·lr.
-            close(s[0].uncorrected_step, 0.01 * g.signum() * 0.1 / 0.001f32.sqrt(), 1e-5);
+            assert_close!(s[0].uncorrected_step, 0.01 * g.signum() * 0.1 / 0.001f32.sqrt(), 1e-5);
         }
     }
 
@@ -125,12 +122,12 @@ mod tests {
     #[test]
     fn the_chapters_two_steps() {
         let s = inside_adam(&[0.5, 0.3], 0.9, 0.999, 1e-8, 0.001);
-        close(s[1].m, 0.075, 1e-7);
-        close(s[1].v, 0.000_339_75, 1e-8);
-        close(s[1].correction1, 1.0 / 0.19, 1e-4);
-        close(s[1].m_hat, 0.394_737, 1e-5);
-        close(s[1].v_hat, 0.169_960, 1e-4);
-        close(s[1].step, 0.000_957_5, 1e-7);
+        assert_close!(s[1].m, 0.075, 1e-7);
+        assert_close!(s[1].v, 0.000_339_75, 1e-8);
+        assert_close!(s[1].correction1, 1.0 / 0.19, 1e-4);
+        assert_close!(s[1].m_hat, 0.394_737, 1e-5);
+        assert_close!(s[1].v_hat, 0.169_960, 1e-4);
+        assert_close!(s[1].step, 0.000_957_5, 1e-7);
     }
 
     #[test]
@@ -138,7 +135,7 @@ mod tests {
         let grads = Gradients::Noisy { mean: 0.2, std: 1.0, seed: 5 }.take(100);
         for s in inside_adam(&grads, 0.8, 0.99, 1e-6, 0.05) {
             let formula = 0.05 * s.m_hat / (s.v_hat.sqrt() + 1e-6);
-            close(s.step, formula, 1e-6 + 1e-4 * formula.abs());
+            assert_close!(s.step, formula, 1e-6 + 1e-4 * formula.abs());
         }
     }
 
@@ -146,13 +143,13 @@ mod tests {
     fn the_corrections_fade() {
         let s = inside_adam(&Gradients::Constant(1.0).take(200), 0.9, 0.999, 1e-8, 0.01);
         // 1/(1 − 0.9^50) ≈ 1.0052; with a constant gradient m̂ = g throughout.
-        close(s[49].correction1, 1.0 / (1.0 - 0.9f32.powi(50)), 1e-5);
+        assert_close!(s[49].correction1, 1.0 / (1.0 - 0.9f32.powi(50)), 1e-5);
         assert!(s[199].correction1 < 1.000_01);
         // β2's correction fades a hundred times slower: still 1/(1 − 0.999^200) ≈ 5.5 at t = 200.
-        close(s[199].correction2, 5.517, 0.01);
+        assert_close!(s[199].correction2, 5.517, 0.01);
         for step in &s {
-            close(step.m_hat, 1.0, 1e-4);
-            close(step.v_hat, 1.0, 1e-3);
+            assert_close!(step.m_hat, 1.0, 1e-4);
+            assert_close!(step.v_hat, 1.0, 1e-3);
         }
     }
 
@@ -163,6 +160,6 @@ mod tests {
         assert_eq!(noisy.take(20), noisy.take(20));
         assert_ne!(noisy.take(20), Gradients::Noisy { mean: 1.0, std: 0.5, seed: 10 }.take(20));
         let mean = noisy.take(4000).iter().sum::<f32>() / 4000.0;
-        close(mean, 1.0, 0.05);
+        assert_close!(mean, 1.0, 0.05);
     }
 }

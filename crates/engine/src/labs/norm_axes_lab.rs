@@ -78,33 +78,27 @@ pub fn row_change(before: &NormAxes, after: &NormAxes, row: usize) -> (f32, f32)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assert_close;
 
     fn chapter_batch() -> Tensor {
         Tensor::from_rows(&[vec![2.0, 4.0, 6.0, 8.0], vec![1.0, 3.0, 2.0, 6.0], vec![3.0, 8.0, 4.0, 2.0]])
             .unwrap()
     }
 
-    fn close(got: &[f32], want: &[f32], tol: f32) {
-        assert_eq!(got.len(), want.len());
-        for (g, w) in got.iter().zip(want) {
-            assert!((g - w).abs() <= tol, "got {got:?}, want {want:?}");
-        }
-    }
-
     /// The chapter's table, by hand.
     #[test]
     fn the_chapters_table() {
         let n = norm_axes(&chapter_batch(), EPS).unwrap();
-        close(&n.row_mean, &[5.0, 3.0, 4.25], 1e-6);
-        close(&n.row_var, &[5.0, 3.5, 5.1875], 1e-5);
-        close(&n.column_mean, &[2.0, 5.0, 4.0, 5.333_333], 1e-5);
-        close(&n.column_var, &[0.666_667, 4.666_667, 2.666_667, 6.222_222], 1e-5);
-        close(&n.layer_norm.data[..4], &[-1.3416, -0.4472, 0.4472, 1.3416], 1e-4);
-        close(&n.layer_norm.data[4..8], &[-1.0690, 0.0, -0.5345, 1.6036], 1e-4);
-        close(&n.layer_norm.data[8..], &[-0.5488, 1.6465, -0.1098, -0.9879], 1e-4);
-        close(&n.batch_norm.data[..4], &[0.0, -0.4629, 1.2247, 1.0690], 1e-4);
-        close(&n.batch_norm.data[4..8], &[-1.2247, -0.9258, -1.2247, 0.2673], 1e-4);
-        close(&n.batch_norm.data[8..], &[1.2247, 1.3887, 0.0, -1.3363], 1e-4);
+        assert_close!(&n.row_mean, &[5.0, 3.0, 4.25], 1e-6);
+        assert_close!(&n.row_var, &[5.0, 3.5, 5.1875], 1e-5);
+        assert_close!(&n.column_mean, &[2.0, 5.0, 4.0, 5.333_333], 1e-5);
+        assert_close!(&n.column_var, &[0.666_667, 4.666_667, 2.666_667, 6.222_222], 1e-5);
+        assert_close!(&n.layer_norm.data[..4], &[-1.3416, -0.4472, 0.4472, 1.3416], 1e-4);
+        assert_close!(&n.layer_norm.data[4..8], &[-1.0690, 0.0, -0.5345, 1.6036], 1e-4);
+        assert_close!(&n.layer_norm.data[8..], &[-0.5488, 1.6465, -0.1098, -0.9879], 1e-4);
+        assert_close!(&n.batch_norm.data[..4], &[0.0, -0.4629, 1.2247, 1.0690], 1e-4);
+        assert_close!(&n.batch_norm.data[4..8], &[-1.2247, -0.9258, -1.2247, 0.2673], 1e-4);
+        assert_close!(&n.batch_norm.data[8..], &[1.2247, 1.3887, 0.0, -1.3363], 1e-4);
     }
 
     /// Each LayerNorm row and each BatchNorm column comes out with mean 0 and variance ≈ 1.

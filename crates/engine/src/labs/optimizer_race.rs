@@ -206,10 +206,7 @@ pub fn race(surface: Surface, start: [f64; 2], racers: &[Racer], steps: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(actual: f64, expected: f64, tol: f64) {
-        assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");
-    }
+    use crate::assert_close;
 
     #[test]
     fn gradients_match_finite_differences() {
@@ -222,7 +219,7 @@ mod tests {
                     plus[i] += h;
                     minus[i] -= h;
                     let numeric = (surface.value(plus) - surface.value(minus)) / (2.0 * h);
-                    close(g[i], numeric, 1e-5 * (1.0 + numeric.abs()));
+                    assert_close!(g[i], numeric, 1e-5 * (1.0 + numeric.abs()));
                 }
             }
         }
@@ -230,19 +227,19 @@ mod tests {
 
     #[test]
     fn each_surface_has_its_stated_minimum() {
-        close(Surface::Valley.value([0.0, 0.0]), 0.0, 0.0);
-        close(Surface::Rosenbrock.value([1.0, 1.0]), 0.0, 0.0);
+        assert_close!(Surface::Valley.value([0.0, 0.0]), 0.0, 0.0);
+        assert_close!(Surface::Rosenbrock.value([1.0, 1.0]), 0.0, 0.0);
         assert_eq!(Surface::Rosenbrock.gradient([1.0, 1.0]), [0.0, 0.0]);
-        close(Surface::Saddle.value([0.0, 1.0]), -0.25, 0.0);
+        assert_close!(Surface::Saddle.value([0.0, 1.0]), -0.25, 0.0);
         // The saddle's origin is flat but not a minimum: f(0, y) < 0 for small y.
         assert_eq!(Surface::Saddle.gradient([0.0, 0.0]), [0.0, 0.0]);
         assert!(Surface::Saddle.value([0.0, 0.1]) < 0.0);
         // Two basins: the gradient vanishes near x = −1.0575 (deep) and x = 0.9304 (shallow).
         let deep = [-1.057_454, 0.0];
         let shallow = [0.930_4, 0.0];
-        close(Surface::TwoBasins.gradient(deep)[0], 0.0, 1e-3);
-        close(Surface::TwoBasins.gradient(shallow)[0], 0.0, 1e-3);
-        close(Surface::TwoBasins.value(deep), Surface::TwoBasins.minimum(), 1e-4);
+        assert_close!(Surface::TwoBasins.gradient(deep)[0], 0.0, 1e-3);
+        assert_close!(Surface::TwoBasins.gradient(shallow)[0], 0.0, 1e-3);
+        assert_close!(Surface::TwoBasins.value(deep), Surface::TwoBasins.minimum(), 1e-4);
         assert!(Surface::TwoBasins.value(shallow) > Surface::TwoBasins.value(deep) + 0.99);
         for s in Surface::ALL {
             assert!(s.bounds().contains(s.default_start()));
@@ -261,30 +258,25 @@ mod tests {
         descend(Surface::Valley, [10.0, 1.0], Racer { method, lr }, steps).points
     }
 
-    fn close_point(p: [f32; 2], expected: [f64; 2], tol: f64) {
-        close(p[0] as f64, expected[0], tol);
-        close(p[1] as f64, expected[1], tol);
-    }
-
     /// Each optimizer's first steps on the valley from (10, 1), where ∇f = (x, 25y) = (10, 25).
     #[test]
     fn first_steps_by_hand() {
         // SGD, η = 0.07: the chapter's table, (9.3, −0.75) then (8.649, 0.5625).
         let p = first_points(Method::Sgd, 0.07, 2);
-        close_point(p[1], [9.3, -0.75], 1e-6);
-        close_point(p[2], [8.649, 0.5625], 1e-5);
+        assert_close!(p[1].map(f64::from), [9.3, -0.75], 1e-6);
+        assert_close!(p[2].map(f64::from), [8.649, 0.5625], 1e-5);
         // Momentum (EMA form), β = 0.5, η = 0.2: v = 0.5·(10, 25) = (5, 12.5), θ = (9, −1.5).
         // Then ∇f = (9, −37.5), v = (2.5 + 4.5, 6.25 − 18.75) = (7, −12.5), θ = (7.6, 1).
         let p = first_points(Method::Momentum { beta: 0.5 }, 0.2, 2);
-        close_point(p[1], [9.0, -1.5], 1e-6);
-        close_point(p[2], [7.6, 1.0], 1e-5);
+        assert_close!(p[1].map(f64::from), [9.0, -1.5], 1e-6);
+        assert_close!(p[2].map(f64::from), [7.6, 1.0], 1e-5);
         // RMSProp, β = 0.9: s = 0.1·g², so the step is η·g/(√0.1·|g|) = η·√10 per coordinate.
         let p = first_points(Method::RmsProp { beta: 0.9, eps: 1e-8 }, 0.01, 1);
         let step = 0.01 * 10f64.sqrt();
-        close_point(p[1], [10.0 - step, 1.0 - step], 1e-5);
+        assert_close!(p[1].map(f64::from), [10.0 - step, 1.0 - step], 1e-5);
         // Adam: the first step is η·sign(g) in each coordinate.
         let p = first_points(Method::adam(), 0.1, 1);
-        close_point(p[1], [9.9, 0.9], 1e-6);
+        assert_close!(p[1].map(f64::from), [9.9, 0.9], 1e-6);
         // Adam's second step: g = (9.9, 22.5). m = 0.9·0.1·g1 + 0.1·g2, v likewise with g².
         //   x: m = 0.9 + 0.99 = 1.89, m̂ = 1.89/0.19 = 9.947368;
         //      v = 0.999·0.1 + 0.001·98.01 = 0.19791, v̂ = 0.19791/0.001999 = 99.004502,
@@ -292,10 +284,10 @@ mod tests {
         //   y: m = 2.25 + 2.25 = 4.5, m̂ = 23.684211; v = 0.624375 + 0.50625 = 1.130625,
         //      v̂ = 565.595298, √v̂ = 23.782247, step = 0.0995878, y = 0.8004122.
         let p = first_points(Method::adam(), 0.1, 2);
-        close_point(p[2], [9.800_027_5, 0.800_412_2], 2e-6);
+        assert_close!(p[2].map(f64::from), [9.800_027_5, 0.800_412_2], 2e-6);
         // AdamW, λ = 0.1: Adam's step plus η·λ·θ = 0.1·0.1·(10, 1) = (0.1, 0.01).
         let p = first_points(Method::adamw(0.1), 0.1, 1);
-        close_point(p[1], [9.8, 0.89], 1e-6);
+        assert_close!(p[1].map(f64::from), [9.8, 0.89], 1e-6);
     }
 
     #[test]
@@ -308,11 +300,11 @@ mod tests {
             assert_eq!(path.points.len(), 51);
             assert_eq!(path.losses.len(), 51);
             assert_eq!(path.diverged_at, None);
-            close(path.losses[0], 62.5, 0.0);
+            assert_close!(path.losses[0], 62.5, 0.0);
             assert!(path.loss_at(50) < 62.5);
         }
         // SGD, as the chapter works out: after six steps f = 21.3258.
-        close(paths[0].losses[6], 21.3258, 1e-3);
+        assert_close!(paths[0].losses[6], 21.3258, 1e-3);
     }
 
     #[test]
@@ -329,7 +321,7 @@ mod tests {
         let path = descend(Surface::Rosenbrock, [-1.5, 2.0], Racer { method: Method::Sgd, lr: 10.0 }, 200);
         assert_eq!(path.diverged_at, Some(2));
         assert_eq!(path.points.len(), 2);
-        close_point(path.points[1], [1548.5, 502.0], 1e-3);
+        assert_close!(path.points[1].map(f64::from), [1548.5, 502.0], 1e-3);
         assert_eq!(path.loss_at(100), path.losses[1]);
     }
 

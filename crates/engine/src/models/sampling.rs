@@ -152,6 +152,7 @@ pub fn shares(counts: &[usize], draws: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assert_close;
 
     #[test]
     fn what_the_bench_reports_about_a_distribution() {
@@ -181,20 +182,13 @@ mod tests {
 
     const SEED_LOGITS: [f64; 3] = [2.0, 1.0, 0.5];
 
-    fn close(a: &[f64], b: &[f64], tol: f64) {
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(b) {
-            assert!((x - y).abs() <= tol, "{a:?} vs {b:?}");
-        }
-    }
-
     /// The chapter's true values for the seed's logits (the seed printed rows that assume
     /// more tokens).
     #[test]
     fn temperatures_on_the_seed_logits() {
-        close(&softmax_with_temperature(&SEED_LOGITS, 1.0), &[0.6285, 0.2312, 0.1402], 5e-5);
-        close(&softmax_with_temperature(&SEED_LOGITS, 0.5), &[0.8438, 0.1142, 0.0420], 5e-5);
-        close(&softmax_with_temperature(&SEED_LOGITS, 2.0), &[0.4810, 0.2918, 0.2272], 5e-5);
+        assert_close!(&softmax_with_temperature(&SEED_LOGITS, 1.0), &[0.6285, 0.2312, 0.1402], 5e-5);
+        assert_close!(&softmax_with_temperature(&SEED_LOGITS, 0.5), &[0.8438, 0.1142, 0.0420], 5e-5);
+        assert_close!(&softmax_with_temperature(&SEED_LOGITS, 2.0), &[0.4810, 0.2918, 0.2272], 5e-5);
         assert!((entropy(&softmax_with_temperature(&SEED_LOGITS, 1.0)) - 0.9060).abs() < 5e-5);
     }
 
@@ -202,7 +196,7 @@ mod tests {
     fn top_k_and_top_p_keep_the_right_sets() {
         let d = distribution(&SEED_LOGITS, 1.0, 2, 1.0);
         assert_eq!(d.kept, vec![true, true, false]);
-        close(&d.final_probs, &[0.7311, 0.2689, 0.0], 5e-5);
+        assert_close!(&d.final_probs, &[0.7311, 0.2689, 0.0], 5e-5);
         assert_eq!(distribution(&SEED_LOGITS, 1.0, 3, 0.8).kept, vec![true, true, false]);
         assert_eq!(distribution(&SEED_LOGITS, 1.0, 3, 0.9).kept, vec![true, true, true]);
         assert_eq!(distribution(&SEED_LOGITS, 0.5, 3, 0.8).kept, vec![true, false, false]);

@@ -1,14 +1,26 @@
-//! What the native tests (`match_engine.rs`, blocking with pollster) and the browser tests
-//! (`web.rs`, awaiting in headless Chromium) share: the inputs, the CPU references from
-//! crates/engine and the tolerances. Nothing here touches a GPU or blocks, so both can use it.
+//! What the GPU tests share: the cases themselves (`cases.rs`, each an async body written
+//! once), the harness that runs them natively and in the browser (`harness.rs`), and here the
+//! inputs, the CPU references from crates/engine and the tolerances. Nothing in this file
+//! touches a GPU or blocks.
 //!
-//! Each test file uses only part of this module, hence the `dead_code` allowance.
+//! Every comparison is `engine::assert_close!`: |gpu − cpu| ≤ abs + rel·|cpu|, element by
+//! element, with the tolerance stated beside each constant or case.
+//!
+//! Each target uses only part of this module, hence the `dead_code` allowance.
 #![allow(dead_code)]
+
+#[macro_use]
+mod harness;
+#[macro_use]
+pub mod cases;
+
+pub use harness::*;
 
 use engine::core::autograd::Graph;
 use engine::core::optim::Method;
 use engine::core::rng::Rng;
 use engine::core::tensor::{self, Tensor};
+use engine::core::tolerance::Tolerance;
 use engine::models::mlp::{Activation, Init, Mlp, XorConfig};
 
 /// A tensor of uniform numbers in [low, high), seeded.
@@ -17,48 +29,28 @@ pub fn random(shape: &[usize], low: f32, high: f32, seed: u64) -> Tensor {
     Tensor::zeros(shape).map(|_| rng.uniform_in(low, high))
 }
 
-/// |gpu − cpu| ≤ abs + rel·|cpu|, element by element.
-#[derive(Clone, Copy, Debug)]
-pub struct Tolerance {
-    pub abs: f32,
-    pub rel: f32,
-}
+/// exp, log and tanh: WGSL allows exp an error of 3 + 2|x| ulp where libm is within 1,
+/// which for the |x| ≤ 20 used here is at most 43 ulp ≈ 5e-6 relative; sigmoid, tanh and
+/// the BCE terms inherit it. 1e-5 relative covers that twice over; 1e-6 absolute covers
+/// results near 0 (tanh(0.001), a slope of 1e-9) where relative error means nothing.
+pub const TRANSCENDENTAL: Tolerance = Tolerance { abs: 1e-6, rel: 1e-5 };
 
-impl Tolerance {
-    /// The same f32 operations in the same order give the same bits.
-    pub const EXACT: Tolerance = Tolerance { abs: 0.0, rel: 0.0 };
-    /// exp, log and tanh: WGSL allows exp an error of 3 + 2|x| ulp where libm is within 1,
-    /// which for the |x| ≤ 20 used here is at most 43 ulp ≈ 5e-6 relative; sigmoid, tanh and
-    /// the BCE terms inherit it. 1e-5 relative covers that twice over; 1e-6 absolute covers
-    /// results near 0 (tanh(0.001), a slope of 1e-9) where relative error means nothing.
-    pub const TRANSCENDENTAL: Tolerance = Tolerance { abs: 1e-6, rel: 1e-5 };
-    /// Optimizer parameters after each of three steps (|θ| < 1, lr 0.01): a few roundings
-    /// per step (fused multiply-adds, WGSL's sqrt and division within 2.5 ulp, β^t kept by
-    /// repeated multiplication where the engine calls powf: equal for t ≤ 2, within an ulp
-    /// at t = 3, which after bias correction is ~2e-5 relative in v̂, so ~1e-7 in θ).
-    /// 1e-6 absolute is about 8 ulp at 1.0.
-    pub const OPTIMIZER_PARAMS: Tolerance = Tolerance { abs: 1e-6, rel: 0.0 };
-    /// The optimizer's moments after three steps.
-    pub const OPTIMIZER_MOMENTS: Tolerance = Tolerance { abs: 1e-9, rel: 1e-5 };
-    /// Training runs: each step's arithmetic differs by a few ulps (see the kernel tests),
-    /// and those differences are fed back through every later step. Measured, the largest
-    /// loss difference over 200 steps is 5.1e-7 on lavapipe and 6.3e-7 on an NVIDIA H200
-    /// (Vulkan); 1e-4 absolute is a margin of over 100 that still catches any real mistake
-    /// (a wrong gradient changes the loss by 1e-2 within a few steps).
-    pub const TRAINING: Tolerance = Tolerance { abs: 1e-4, rel: 0.0 };
-}
+/// Optimizer parameters after each of three steps (|θ| < 1, lr 0.01): a few roundings
+/// per step (fused multiply-adds, WGSL's sqrt and division within 2.5 ulp, β^t kept by
+/// repeated multiplication where the engine calls powf: equal for t ≤ 2, within an ulp
+/// at t = 3, which after bias correction is ~2e-5 relative in v̂, so ~1e-7 in θ).
+/// 1e-6 absolute is about 8 ulp at 1.0.
+pub const OPTIMIZER_PARAMS: Tolerance = Tolerance { abs: 1e-6, rel: 0.0 };
 
-pub fn assert_close(what: &str, gpu: &[f32], cpu: &[f32], tol: Tolerance) {
-    assert_eq!(gpu.len(), cpu.len(), "{what}: lengths differ");
-    for (i, (&g, &c)) in gpu.iter().zip(cpu).enumerate() {
-        let bound = tol.abs + tol.rel * c.abs();
-        assert!(
-            (g - c).abs() <= bound,
-            "{what}: element {i}: gpu {g}, cpu {c}, |difference| {} > {bound} ({tol:?})",
-            (g - c).abs()
-        );
-    }
-}
+/// The optimizer's moments after three steps.
+pub const OPTIMIZER_MOMENTS: Tolerance = Tolerance { abs: 1e-9, rel: 1e-5 };
+
+/// Training runs: each step's arithmetic differs by a few ulps (see the kernel tests),
+/// and those differences are fed back through every later step. Measured, the largest
+/// loss difference over 200 steps is 5.1e-7 on lavapipe and 6.3e-7 on an NVIDIA H200
+/// (Vulkan); 1e-4 absolute is a margin of over 100 that still catches any real mistake
+/// (a wrong gradient changes the loss by 1e-2 within a few steps).
+pub const TRAINING: Tolerance = Tolerance { abs: 1e-4, rel: 0.0 };
 
 /// The largest |gpu − cpu|, for the tests to print.
 pub fn largest_difference(gpu: &[f32], cpu: &[f32]) -> f32 {
@@ -162,7 +154,7 @@ pub fn activation_reference(kind: Activation, x: &Tensor, dy: &Tensor) -> (Tenso
 pub fn activation_tolerance(kind: Activation) -> Tolerance {
     match kind {
         Activation::Relu => Tolerance::EXACT,
-        _ => Tolerance::TRANSCENDENTAL,
+        _ => TRANSCENDENTAL,
     }
 }
 
@@ -270,6 +262,8 @@ pub fn moons_configs() -> Vec<XorConfig> {
         .map(engine::labs::network_race::race_config)
         .collect()
 }
+
+// ------------------------------------------------------------------------------------------
 // The transformer's kernels
 // ------------------------------------------------------------------------------------------
 

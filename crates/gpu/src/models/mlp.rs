@@ -17,14 +17,14 @@ use std::future::Future;
 use engine::core::tensor::{Result as ShapeResult, Tensor};
 use engine::models::mlp::{Activation, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
-use crate::activation::Activations;
-use crate::add_bias::AddBias;
-use crate::bce::Bce;
-use crate::col_sum::ColSum;
 use crate::device::{Gpu, GpuError};
 use crate::kernel::Dispatch;
-use crate::matmul::Matmul;
-use crate::optim::{Optim, OptimizerShared};
+use crate::kernels::activation::Activations;
+use crate::kernels::add_bias::AddBias;
+use crate::kernels::bce::Bce;
+use crate::kernels::col_sum::ColSum;
+use crate::kernels::matmul::Matmul;
+use crate::kernels::optim::{Optim, OptimizerShared};
 use crate::tensor::{read_back, GpuTensor};
 
 /// Every pipeline the network uses, compiled once.

@@ -63,18 +63,18 @@ use engine::core::tensor::{Result as ShapeResult, Tensor};
 use engine::models::train::TrainConfig;
 use engine::models::transformer::{Activation, Batch, ModelError, Norm, Transformer, TransformerConfig};
 
-use crate::activation::{Activations, Function};
-use crate::add::Add;
-use crate::add_bias::AddBias;
-use crate::batched_matmul::{BatchedMatmul, View};
-use crate::causal_softmax::CausalSoftmax;
-use crate::col_sum::ColSum;
-use crate::cross_entropy::CrossEntropy;
 use crate::device::{Gpu, GpuError};
-use crate::embedding::Embedding;
 use crate::kernel::Dispatch;
-use crate::layer_norm::LayerNorm;
-use crate::optim::{Optim, OptimizerShared, ScheduleTable, StepState};
+use crate::kernels::activation::{Activations, Function};
+use crate::kernels::add::Add;
+use crate::kernels::add_bias::AddBias;
+use crate::kernels::batched_matmul::{BatchedMatmul, View};
+use crate::kernels::causal_softmax::CausalSoftmax;
+use crate::kernels::col_sum::ColSum;
+use crate::kernels::cross_entropy::CrossEntropy;
+use crate::kernels::embedding::Embedding;
+use crate::kernels::layer_norm::LayerNorm;
+use crate::kernels::optim::{Optim, OptimizerShared, ScheduleTable, StepState};
 use crate::tensor::{read_back, read_back_from, GpuIndices, GpuTensor};
 
 /// How the model is trained: the batch shape, the optimizer, the learning-rate schedule and
@@ -334,6 +334,11 @@ impl Pass {
                 false,
             )
         };
+        // y = LN(x) with a norm's γ and β, saving its statistics for the backward pass.
+        let norm =
+            |x: &GpuTensor, (gamma, beta, saved): (&GpuTensor, &GpuTensor, &GpuTensor), y: &GpuTensor| {
+                k.layer_norm.bind_forward(gpu, c.eps, x, gamma, beta, saved, y)
+            };
         let (token_embedding, position_embedding) = (&params[0], &params[1]);
         let mut run = vec![
             // x0 = E[ids] + P[positions]
@@ -343,16 +348,10 @@ impl Pass {
         for (l, acts) in self.layers.iter().enumerate() {
             let p = layer_params(params, l);
             let x = self.layer_input(c.norm, l);
+            let ln1 = (p.ln1_gamma, p.ln1_beta, &acts.ln1_saved);
+            let ln2 = (p.ln2_gamma, p.ln2_beta, &acts.ln2_saved);
             if c.norm == Norm::Pre {
-                run.extend(k.layer_norm.bind_forward(
-                    gpu,
-                    c.eps,
-                    x,
-                    p.ln1_gamma,
-                    p.ln1_beta,
-                    &acts.ln1_saved,
-                    &acts.normed1,
-                )?);
+                run.extend(norm(x, ln1, &acts.normed1)?);
             }
             // Attention: Q, K, V; per head softmax(Q·Kᵀ/√d_head, causal)·V; then W_O.
             let attn_in = acts.attention_input(c.norm, x);
@@ -382,15 +381,7 @@ impl Pass {
                 k.add.bind(gpu, x, &acts.sum1)?,
             ]);
             if c.norm == Norm::Post {
-                run.extend(k.layer_norm.bind_forward(
-                    gpu,
-                    c.eps,
-                    &acts.sum1,
-                    p.ln1_gamma,
-                    p.ln1_beta,
-                    &acts.ln1_saved,
-                    &acts.normed1,
-                )?);
+                run.extend(norm(&acts.sum1, ln1, &acts.normed1)?);
             }
             // Pre-norm: the stream is sum1. Post-norm: it is normed1.
             let stream = match c.norm {
@@ -398,15 +389,7 @@ impl Pass {
                 Norm::Post => &acts.normed1,
             };
             if c.norm == Norm::Pre {
-                run.extend(k.layer_norm.bind_forward(
-                    gpu,
-                    c.eps,
-                    stream,
-                    p.ln2_gamma,
-                    p.ln2_beta,
-                    &acts.ln2_saved,
-                    &acts.normed2,
-                )?);
+                run.extend(norm(stream, ln2, &acts.normed2)?);
             }
             // FFN: a = act(x·W1 + b1); sum2 = a·W2 + b2 + stream.
             let ffn_in = acts.ffn_input(c.norm);
@@ -419,28 +402,12 @@ impl Pass {
                 k.add.bind(gpu, stream, &acts.sum2)?,
             ]);
             if c.norm == Norm::Post {
-                run.extend(k.layer_norm.bind_forward(
-                    gpu,
-                    c.eps,
-                    &acts.sum2,
-                    p.ln2_gamma,
-                    p.ln2_beta,
-                    &acts.ln2_saved,
-                    &acts.normed2,
-                )?);
+                run.extend(norm(&acts.sum2, ln2, &acts.normed2)?);
             }
         }
         if let Some((gamma, beta)) = final_ln(c) {
             let last = self.layer_input(c.norm, c.n_layers);
-            run.extend(k.layer_norm.bind_forward(
-                gpu,
-                c.eps,
-                last,
-                &params[gamma],
-                &params[beta],
-                &self.final_saved,
-                &self.final_out,
-            )?);
+            run.extend(norm(last, (&params[gamma], &params[beta], &self.final_saved), &self.final_out)?);
         }
         // Tied output layer: logits = h·Eᵀ.
         run.push(k.matmul.bind(
@@ -523,6 +490,14 @@ fn bind_backward(
             accumulate,
         )
     };
+    // dx (+)= the gradient through a norm, from its saved statistics and γ; its dγ and dβ
+    // are written.
+    let norm = |(saved, gamma, d_gamma, d_beta): (&GpuTensor, &GpuTensor, &GpuTensor, &GpuTensor),
+                dy: &GpuTensor,
+                dx: &GpuTensor,
+                accumulate: bool| {
+        k.layer_norm.bind_backward(gpu, saved, gamma, dy, d_gamma, d_beta, dx, accumulate)
+    };
     let (token_embedding, d_token_embedding) = (&params[0], &grads[0]);
     let mut run = vec![k.cross_entropy.bind(gpu, &pass.logits, targets, &s.loss, &s.d_logits)?];
     // The tied output layer: dE = dlogitsᵀ·h (the first share of E's gradient), dh = dlogits·E.
@@ -544,13 +519,9 @@ fn bind_backward(
         false,
     )?);
     if let Some((gamma, beta)) = final_ln(c) {
-        run.extend(k.layer_norm.bind_backward(
-            gpu,
-            &pass.final_saved,
-            &params[gamma],
+        run.extend(norm(
+            (&pass.final_saved, &params[gamma], &grads[gamma], &grads[beta]),
             &s.tmp,
-            &grads[gamma],
-            &grads[beta],
             &s.g,
             false,
         )?);
@@ -560,6 +531,8 @@ fn bind_backward(
     for l in (0..c.n_layers).rev() {
         let (acts, p, dp) = (&pass.layers[l], layer_params(params, l), layer_params(grads, l));
         let x = pass.layer_input(c.norm, l);
+        let ln1 = (&acts.ln1_saved, p.ln1_gamma, dp.ln1_gamma, dp.ln1_beta);
+        let ln2 = (&acts.ln2_saved, p.ln2_gamma, dp.ln2_gamma, dp.ln2_beta);
         // The gradient arriving at the FFN's output (sum2) and where dL/d(FFN input) goes.
         let (d_sum2, d_ffn_in) = match c.norm {
             // sum2 is the output: g. The FFN input normed2 = LN2(sum1) is new: tmp.
@@ -569,16 +542,7 @@ fn bind_backward(
             Norm::Post => (&s.tmp, &s.tmp),
         };
         if c.norm == Norm::Post {
-            run.extend(k.layer_norm.bind_backward(
-                gpu,
-                &acts.ln2_saved,
-                p.ln2_gamma,
-                &s.g,
-                dp.ln2_gamma,
-                dp.ln2_beta,
-                &s.tmp,
-                false,
-            )?);
+            run.extend(norm(ln2, &s.g, &s.tmp, false)?);
         }
         // FFN backward.
         let ffn_in = acts.ffn_input(c.norm);
@@ -595,26 +559,8 @@ fn bind_backward(
         // Into the attention block's output, sum1: pre-norm adds LN2's share onto the
         // residual's in g; post-norm writes LN1's backward into g.
         run.extend(match c.norm {
-            Norm::Pre => k.layer_norm.bind_backward(
-                gpu,
-                &acts.ln2_saved,
-                p.ln2_gamma,
-                &s.tmp,
-                dp.ln2_gamma,
-                dp.ln2_beta,
-                &s.g,
-                true,
-            )?,
-            Norm::Post => k.layer_norm.bind_backward(
-                gpu,
-                &acts.ln1_saved,
-                p.ln1_gamma,
-                &s.tmp,
-                dp.ln1_gamma,
-                dp.ln1_beta,
-                &s.g,
-                false,
-            )?,
+            Norm::Pre => norm(ln2, &s.tmp, &s.g, true)?,
+            Norm::Post => norm(ln1, &s.tmp, &s.g, false)?,
         });
         // Attention backward, from g = dL/dsum1.
         let attn_in = acts.attention_input(c.norm, x);
@@ -647,16 +593,7 @@ fn bind_backward(
             input_grad(&s.dq, p.w_q, d_attn_in, true)?,
         ]);
         if c.norm == Norm::Pre {
-            run.extend(k.layer_norm.bind_backward(
-                gpu,
-                &acts.ln1_saved,
-                p.ln1_gamma,
-                &s.tmp,
-                dp.ln1_gamma,
-                dp.ln1_beta,
-                &s.g,
-                true,
-            )?);
+            run.extend(norm(ln1, &s.tmp, &s.g, true)?);
         }
     }
     // g = dL/dx0. The embeddings: E's second share, and P's only one.
