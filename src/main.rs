@@ -3,6 +3,7 @@
 mod app;
 mod book;
 mod browser;
+mod hooks;
 mod layout;
 mod mathml;
 mod plot;

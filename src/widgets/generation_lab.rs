@@ -4,14 +4,14 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::ticker::tick_while;
+use crate::hooks::interval::use_interval as tick_while;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
 use engine::models::vocab::Vocab;
 
+use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 use crate::widgets::sampling_bench::Slider;
-use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The prompt the lab starts with: a speaker's name, as the plays print them.
 pub const DEFAULT_PROMPT: &str = "Ham.\nTo be, or not";

@@ -9,7 +9,7 @@
 //! # Keeping the page responsive
 //! Both backends work away from the page's thread, and the panel only sends requests and
 //! records answers. On the CPU, each timer tick asks the worker (`cpu_runner`) for about
-//! [`WORKER_BUDGET_MS`](crate::widgets::cpu_runner::WORKER_BUDGET_MS) of steps and awaits the losses. On the GPU, a tick queues a chunk of
+//! [`WORKER_BUDGET_MS`](crate::hooks::cpu_runner::WORKER_BUDGET_MS) of steps and awaits the losses. On the GPU, a tick queues a chunk of
 //! steps (one submit) and awaits its losses; the chunk grows while chunks come back quickly
 //! and shrinks when they do not ([`next_chunk`]). Every [`EVAL_EVERY`] steps the model is
 //! scored on a fixed held-out slice and writes a short sample, in the worker on both paths
@@ -20,7 +20,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
+use crate::hooks::gpu::{use_gpu, Backend, GpuState};
 use leptos::task::spawn_local;
 
 use engine::models::checkpoint::Checkpoint;
@@ -30,16 +30,16 @@ use engine::models::gpt_recipe::{
 };
 use engine::models::train::Trainer;
 use engine::models::transformer::{ModelError, Transformer};
-use gpu::{Gpu, GpuTransformer, TrainSettings};
+use gpu::{GpuTransformer, TrainSettings};
 use train_worker::{Reply, Request};
 
 use crate::browser::now_ms;
+use crate::hooks::cpu_runner::CpuRunner;
+use crate::hooks::interval::use_interval as tick_while;
+use crate::hooks::model_store;
+use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState, Origin, TinyGpt, SHIPPED_PATH};
 use crate::plot::chart::{Chart, LineChart, Series};
-use crate::widgets::cpu_runner::CpuRunner;
-use crate::widgets::model_store;
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
-use crate::widgets::ticker::tick_while;
-use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState, Origin, TinyGpt, SHIPPED_PATH};
 
 /// The training text, relative to the page (copied from `assets/shakespeare`).
 pub const TEXT_PATH: &str = "shakespeare/tragedies.txt";
@@ -143,8 +143,6 @@ pub fn GptTrainer() -> impl IntoView {
     let backend = RwSignal::new(Backend::Cpu);
     // Set once the reader picks a backend; a GPU that answers later must not override them.
     let reader_chose = StoredValue::new(false);
-    let gpu_state = RwSignal::new(GpuState::Probing);
-    let gpu = StoredValue::new_local(None::<Gpu>);
     let cpu = StoredValue::new_local(None::<Rc<CpuRunner>>);
     // Where CPU runs happen, once the runner has started.
     let cpu_where = RwSignal::new(None::<String>);
@@ -176,11 +174,12 @@ pub fn GptTrainer() -> impl IntoView {
         }
     });
     // A GPU, once; the panel runs on it when there is one.
-    request_gpu(gpu, gpu_state, move || {
+    let handle = use_gpu(move || {
         if losses.with_untracked(Vec::is_empty) && !reader_chose.get_value() {
             backend.set(Backend::Gpu);
         }
     });
+    let (gpu, gpu_state) = (handle.device, handle.state);
 
     let reset = move || {
         running.set(false);

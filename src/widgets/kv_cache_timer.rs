@@ -9,9 +9,9 @@ use engine::core::rng::Rng;
 use engine::models::generate::{Decoder, Decoding};
 use engine::models::transformer::Transformer;
 
+use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::widgets::generation_lab::encode_prompt;
 use crate::widgets::sampling_bench::Slider;
-use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The prompt the race starts from.
 pub const DEFAULT_PROMPT: &str = "Mac.\n";

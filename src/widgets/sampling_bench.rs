@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use engine::models::generate::Decoder;
 use engine::models::sampling::{distribution, entropy, histogram};
 
+use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::widgets::generation_lab::{encode_prompt, visible};
-use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The seed's example logits.
 pub const SEED_LOGITS: &str = "2.0, 1.0, 0.5";

@@ -3,15 +3,14 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
-
-use crate::widgets::ticker::tick_while;
-
 use engine::core::optim::Method;
-use engine::models::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use gpu::{Gpu, GpuMlp};
-use leptos::task::spawn_local;
+use engine::models::mlp::{Activation, Init, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
+use crate::hooks::gpu::{use_gpu, Backend, GpuState};
+use crate::hooks::interval::use_interval;
+use crate::hooks::training_run::machine::{Device, Landed, Run};
+use crate::hooks::training_run::use_training_run;
+use crate::hooks::training_run::xor::{XorCpu, XorReading};
 use crate::plot::chart::LineChart;
 use crate::widgets::matrix_view::heat_colour;
 use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
@@ -53,55 +52,47 @@ pub fn XorTrainer() -> impl IntoView {
     let config = RwSignal::new(XorConfig::default());
     let method_name = RwSignal::new("sgd".to_string());
     let backend = RwSignal::new(Backend::Cpu);
-    let gpu_state = RwSignal::new(GpuState::Probing);
-    let gpu = StoredValue::new_local(None::<Gpu>);
-    // The CPU network, and on the GPU path the last weights read back from the GPU (so a lost
-    // device hands over to the CPU without losing the run).
-    let model = StoredValue::new(Mlp::new(XorConfig::default()));
-    let gpu_model = StoredValue::new_local(None::<GpuMlp>);
     let losses = RwSignal::new(Vec::<f32>::new());
-    let predictions = RwSignal::new(Vec::<f32>::new());
-    let surface = RwSignal::new(Vec::<f32>::new());
-    let dead = RwSignal::new(0usize);
-    let running = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let status = RwSignal::new(String::new());
-
-    // What the page shows, from the CPU network.
-    let show_cpu = move || {
-        model.with_value(|m| {
-            predictions.set(m.predict_many(&XOR_INPUTS));
-            surface.set(m.predict_many(&surface_points()));
-            dead.set(m.dead_hidden_units().iter().filter(|&&d| d).count());
-        });
-    };
-    let reset = move || {
-        running.set(false);
-        let c = config.get_untracked();
-        model.set_value(Mlp::new(c));
-        let on_gpu = backend.get_untracked() == Backend::Gpu;
-        gpu_model.set_value(if on_gpu {
-            gpu.with_value(|g| g.as_ref().map(|g| GpuMlp::new(g, c)))
-        } else {
-            None
-        });
-        losses.set(Vec::new());
-        status.set(String::new());
-        show_cpu();
-    };
-    show_cpu();
-
     // Ask the browser for a GPU once; run on it when there is one.
-    request_gpu(gpu, gpu_state, move || {
+    let gpu = use_gpu(move || {
         if losses.with_untracked(Vec::is_empty) {
             backend.set(Backend::Gpu);
         }
     });
+    // The network on the CPU, or on the GPU with the CPU side holding the last weights read
+    // back (so a lost device hands over to the CPU without losing the run).
+    let fresh = XorCpu::new(XorConfig::default(), surface_points().into());
+    let first = fresh.reading();
+    let run = use_training_run(Run::new(fresh, None));
+    let predictions = RwSignal::new(first.predictions);
+    let surface = RwSignal::new(first.surface);
+    let dead = RwSignal::new(first.dead);
+    let status = RwSignal::new(String::new());
+
+    // What the page shows, from a chunk's reading.
+    let show = move |reading: &XorReading| {
+        predictions.set(reading.predictions.clone());
+        surface.set(reading.surface.clone());
+        dead.set(reading.dead);
+    };
+    let reset = move || {
+        let device = match backend.get_untracked() {
+            Backend::Gpu => gpu.device.with_value(|g| g.clone()).map_or(Device::Cpu, Device::Gpu),
+            Backend::Cpu => Device::Cpu,
+        };
+        let cpu = XorCpu::new(config.get_untracked(), surface_points().into());
+        show(&cpu.reading());
+        let (next, _) = Run::on(&device, cpu, |cpu, g| Ok(cpu.to_gpu(g)));
+        run.restart(next);
+        losses.set(Vec::new());
+        status.set(String::new());
+    };
+
     // A lost device: continue on the CPU from the last weights read back.
     Effect::new(move |_| {
-        if let GpuState::Lost(reason) = gpu_state.get() {
+        if let GpuState::Lost(reason) = gpu.state.get() {
             if backend.get_untracked() == Backend::Gpu {
-                gpu_model.set_value(None);
+                run.hand_over();
                 backend.set(Backend::Cpu);
                 let epoch = losses.with_untracked(Vec::len);
                 status.set(format!("The GPU was lost ({reason}). Training continues on the CPU from the weights read back at epoch {epoch}."));
@@ -112,21 +103,21 @@ pub fn XorTrainer() -> impl IntoView {
     Effect::new(move |first: Option<()>| {
         config.track();
         backend.track();
-        if first.is_some() && !matches!(gpu_state.get_untracked(), GpuState::Lost(_)) {
+        if first.is_some() && !gpu.lost_untracked() {
             reset();
         }
     });
 
-    let finish_chunk = move |new_losses: Vec<f32>| {
+    let finish_chunk = move |new_losses: &[f32]| {
         let diverged = new_losses.iter().any(|l| !l.is_finite());
-        losses.update(|l| l.extend(&new_losses));
+        losses.update(|l| l.extend(new_losses));
         if diverged {
-            running.set(false);
+            run.pause();
             status.set(
                 "Diverged: the loss is no longer a finite number. Lower the learning rate, or reset.".into(),
             );
         } else if losses.with_untracked(Vec::len) >= EPOCHS {
-            running.set(false);
+            run.pause();
             status.set(format!(
                 "Finished {EPOCHS} epochs on the {}. Predictions {:.3?}.",
                 backend.get_untracked().name(),
@@ -135,72 +126,35 @@ pub fn XorTrainer() -> impl IntoView {
         }
     };
     let advance = move |steps: usize| {
-        if busy.get_untracked() {
-            return;
-        }
-        if backend.get_untracked() == Backend::Gpu {
-            let Some(reads) = gpu_model
-                .try_update_value(|slot| {
-                    slot.as_mut().map(|m| {
-                        m.train(steps);
-                        (
-                            m.read_losses(),
-                            m.read_predictions(),
-                            m.predict_grid(&surface_points()),
-                            m.weights(),
-                        )
-                    })
-                })
-                .flatten()
-            else {
-                return;
-            };
-            busy.set(true);
-            spawn_local(async move {
-                let (l, p, g, w) = reads;
-                let result = async { Ok::<_, gpu::GpuError>((l.await?, p.await?, g.await?, w.await?)) }.await;
-                busy.set(false);
-                match result {
-                    Ok((new_losses, preds, grid, weights)) => {
-                        dead.set(weights.dead_hidden_units().iter().filter(|&&d| d).count());
-                        model.set_value(weights);
-                        predictions.set(preds);
-                        surface.set(grid);
-                        finish_chunk(new_losses);
-                    }
-                    // The device went away while this chunk was in flight: its results are
-                    // gone, so the run goes on (still running) on the CPU from the weights of
-                    // the previous chunk, which `model` holds.
-                    Err(error) => gpu_state.set(GpuState::Lost(error.to_string())),
-                }
-            });
-        } else {
-            let new_losses = model.try_update_value(|m| m.train(steps)).unwrap_or_default();
-            show_cpu();
-            finish_chunk(new_losses);
-        }
+        run.advance(steps, move |landed| match landed {
+            Landed::Read(reading) => {
+                show(&reading);
+                finish_chunk(&reading.losses);
+            }
+            // The device went away while this chunk was in flight: its results are gone, so
+            // the run goes on (still running) on the CPU from the weights of the previous
+            // chunk, which the CPU side holds.
+            Landed::HandedOver { reason, .. } => gpu.state.set(GpuState::Lost(reason)),
+            Landed::Stale => {}
+        });
     };
 
-    tick_while(running, std::time::Duration::from_millis(16), move || {
+    use_interval(run.running, std::time::Duration::from_millis(16), move || {
         let done = losses.with_untracked(Vec::len);
         if done < EPOCHS {
             advance(STEPS_PER_TICK.min(EPOCHS - done));
         }
     });
+    let running = run.running;
+    let busy = run.busy;
 
     let curve = Signal::derive(move || losses.with(|l| l.iter().map(|&v| v as f64).collect()));
     let badge = move || match backend.get() {
-        Backend::Gpu => format!(
-            "Running on: GPU (WebGPU) · {}",
-            match gpu_state.get() {
-                GpuState::Ready(d) => d,
-                _ => String::new(),
-            }
-        ),
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", gpu.description()),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::models::mlp".to_string(),
     };
     let gpu_note = move || {
-        match gpu_state.get() {
+        match gpu.state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
         GpuState::Ready(d) => format!("WebGPU is available ({d}). The GPU path runs the same network in WGSL kernels (crates/gpu), checked against the CPU engine."),
         GpuState::Unavailable(why) => why,
@@ -251,13 +205,13 @@ pub fn XorTrainer() -> impl IntoView {
                         prop:value=move || backend.get().value()
                         on:change=move |ev| backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu })>
                         <option value="cpu">"CPU (WebAssembly)"</option>
-                        <option value="gpu" disabled=move || !matches!(gpu_state.get(), GpuState::Ready(_))>"GPU (WebGPU)"</option>
+                        <option value="gpu" disabled=move || !gpu.ready()>"GPU (WebGPU)"</option>
                     </select>
                 </label>
             </div>
             <p id="xor-backend-note" class="widget-note" data-gpu-note="xor">{gpu_note}</p>
             <div class="bp-controls">
-                <button class="primary" on:click=move |_| running.update(|r| *r = !*r)>
+                <button class="primary" on:click=move |_| if running.get_untracked() { run.pause() } else { run.play() }>
                     {move || if running.get() { "Pause" } else if losses.with(|l| l.is_empty()) { "Train 10,000 epochs" } else { "Resume" }}
                 </button>
                 <button on:click=move |_| advance(1) disabled=move || running.get() || busy.get()>"Single step"</button>
