@@ -7,6 +7,8 @@ use leptos::task::spawn_local;
 
 use gpu::Gpu;
 
+use crate::hooks::training_run::machine::Device;
+
 /// Where a widget trains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -65,6 +67,14 @@ impl GpuHandle {
         match self.state.get() {
             GpuState::Ready(d) => d,
             _ => String::new(),
+        }
+    }
+
+    /// Where a run on `backend` trains: the GPU when it is chosen and there, else the CPU.
+    pub fn device(&self, backend: Backend) -> Device {
+        match (backend, self.device.with_value(|g| g.clone())) {
+            (Backend::Gpu, Some(gpu)) => Device::Gpu(Box::new(gpu)),
+            _ => Device::Cpu,
         }
     }
 

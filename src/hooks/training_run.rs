@@ -1,7 +1,8 @@
 //! A training run on the page: the plain run machine ([`machine::Run`]) in reactive state,
 //! with the signals a Train button and a progress line need. The trainers' CPU and GPU
-//! sides live beside it, one module per model: [`xor`], [`race`].
+//! sides live beside it, one module per model: [`xor`], [`race`], [`gpt`].
 
+pub mod gpt;
 pub mod machine;
 pub mod race;
 pub mod xor;
@@ -11,9 +12,10 @@ use leptos::task::spawn_local;
 
 use machine::{ready_now, CpuModel, GpuModel, Landed, Run};
 
-/// A run held by a widget. Copy, so closures can share it.
+/// A run held by a widget, or none yet. Copy, so closures can share it.
 pub struct TrainingRun<C: CpuModel + 'static, G: GpuModel<C> + 'static> {
-    run: StoredValue<Run<C, G>, LocalStorage>,
+    run: StoredValue<Option<Run<C, G>>, LocalStorage>,
+    generation: StoredValue<u64>,
     /// Whether the reader has the run going; the widget's timer follows it.
     pub running: RwSignal<bool>,
     /// Whether a chunk is out and not yet answered.
@@ -29,21 +31,30 @@ impl<C: CpuModel, G: GpuModel<C>> Clone for TrainingRun<C, G> {
 impl<C: CpuModel, G: GpuModel<C>> Copy for TrainingRun<C, G> {}
 
 impl<C: CpuModel, G: GpuModel<C>> TrainingRun<C, G> {
-    /// Reads the run.
-    pub fn with<T>(&self, f: impl FnOnce(&Run<C, G>) -> T) -> T {
-        self.run.with_value(f)
+    /// Reads the run, if there is one.
+    pub fn with<T>(&self, f: impl FnOnce(&Run<C, G>) -> T) -> Option<T> {
+        self.run.with_value(|run| run.as_ref().map(f))
     }
 
-    /// Changes the run (the signals are set from it afterwards).
+    /// Changes the run, if there is one; the signals follow it afterwards.
     pub fn update<T>(&self, f: impl FnOnce(&mut Run<C, G>) -> T) -> Option<T> {
-        let out = self.run.try_update_value(f);
+        let out = self.run.try_update_value(|run| run.as_mut().map(f)).flatten();
         self.sync();
         out
     }
 
-    /// Starts over with `next`, paused; a chunk still out is dropped when it lands.
-    pub fn restart(&self, next: Run<C, G>) {
-        self.update(|run| run.restart(next));
+    /// Which run is on the page: it changes with every restart, so an answer to something
+    /// asked of an earlier run (a model read back, say) can be told apart and dropped.
+    pub fn generation(&self) -> u64 {
+        self.generation.get_value()
+    }
+
+    /// Starts over with `next` (paused), or with no run; a chunk still out is dropped when
+    /// it lands.
+    pub fn restart(&self, next: Option<Run<C, G>>) {
+        self.generation.update_value(|g| *g += 1);
+        self.run.set_value(next);
+        self.sync();
     }
 
     /// Resumes or starts the run.
@@ -62,7 +73,8 @@ impl<C: CpuModel, G: GpuModel<C>> TrainingRun<C, G> {
     }
 
     fn sync(&self) {
-        let (running, busy) = self.run.with_value(|r| (r.running(), r.busy()));
+        let (running, busy) =
+            self.run.with_value(|r| r.as_ref().map_or((false, false), |r| (r.running(), r.busy())));
         if self.running.get_untracked() != running {
             self.running.set(running);
         }
@@ -71,33 +83,33 @@ impl<C: CpuModel, G: GpuModel<C>> TrainingRun<C, G> {
         }
     }
 
-    /// Sends out a chunk of up to `steps` steps (nothing, if one is out) and calls `landed`
-    /// with what became of it: in this tick when the answer is there at once (the CPU),
-    /// later otherwise.
+    /// Sends out a chunk of up to `steps` steps (nothing, if one is out or there is no run)
+    /// and calls `landed` with what became of it: in this tick when the answer is there at
+    /// once (the CPU), later otherwise.
     pub fn advance(&self, steps: usize, landed: impl FnOnce(Landed<C::Reading>) + 'static) {
         let Some((ticket, pending)) = self.update(|run| run.start(steps)).flatten() else { return };
         let this = *self;
-        match ready_now(pending) {
-            Ok(answer) => {
-                if let Some(outcome) = this.update(|run| run.land(ticket, answer)) {
-                    landed(outcome);
-                }
+        let land = move |answer| {
+            if let Some(outcome) = this.update(|run| run.land(ticket, answer)) {
+                landed(outcome);
             }
-            Err(pending) => spawn_local(async move {
-                let answer = pending.await;
-                if let Some(outcome) = this.update(|run| run.land(ticket, answer)) {
-                    landed(outcome);
-                }
-            }),
+        };
+        match ready_now(pending) {
+            Ok(answer) => land(answer),
+            Err(pending) => spawn_local(async move { land(pending.await) }),
         }
     }
 }
 
-/// Holds `run` for a widget, until the widget leaves the page.
+/// Holds `run` (or none yet) for a widget, until the widget leaves the page.
 pub fn use_training_run<C: CpuModel + 'static, G: GpuModel<C> + 'static>(
-    run: Run<C, G>,
+    run: Option<Run<C, G>>,
 ) -> TrainingRun<C, G> {
-    let running = RwSignal::new(run.running());
-    let busy = RwSignal::new(run.busy());
-    TrainingRun { run: StoredValue::new_local(run), running, busy }
+    let (running, busy) = run.as_ref().map_or((false, false), |r| (r.running(), r.busy()));
+    TrainingRun {
+        run: StoredValue::new_local(run),
+        generation: StoredValue::new(0),
+        running: RwSignal::new(running),
+        busy: RwSignal::new(busy),
+    }
 }

@@ -9,7 +9,7 @@ use engine::labs::optimizer_race::Racer;
 
 use crate::hooks::gpu::{use_gpu, Backend, GpuState};
 use crate::hooks::interval::use_interval;
-use crate::hooks::training_run::machine::{Device, Landed, Run};
+use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::race::RaceCpu;
 use crate::hooks::training_run::use_training_run;
 use crate::plot::chart::{Chart, Series};
@@ -47,7 +47,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         let lrs = lrs.get_untracked();
         members.get_untracked().iter().map(|&i| Racer { lr: lrs[i] as f32, ..defaults[i] }).collect()
     };
-    let run = use_training_run(Run::new(RaceCpu::new(NetworkRace::new(race_data(), &[]), STEPS), None));
+    let run = use_training_run(Some(Run::new(RaceCpu::new(NetworkRace::new(race_data(), &[]), STEPS), None)));
     // What the page shows, copied out of the race after each chunk.
     let losses = RwSignal::new(Vec::<Vec<f32>>::new());
     let diverged = RwSignal::new(Vec::<Option<usize>>::new());
@@ -70,13 +70,10 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     let reset = move || {
         let racers = racers();
         let cpu = RaceCpu::new(NetworkRace::new(race_data(), &racers), STEPS);
-        let device = match backend.get_untracked() {
-            Backend::Gpu => gpu.device.with_value(|g| g.clone()).map_or(Device::Cpu, Device::Gpu),
-            Backend::Cpu => Device::Cpu,
-        };
+        let device = gpu.device(backend.get_untracked());
         let (next, refused) = Run::on(&device, cpu, |cpu, g| cpu.to_gpu(g, &racers));
         let on_cpu = next.backend() == Backend::Cpu;
-        run.restart(next);
+        run.restart(Some(next));
         message.set(String::new());
         if on_cpu && backend.get_untracked() == Backend::Gpu {
             backend.set(Backend::Cpu);
@@ -108,7 +105,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         }
     });
 
-    let done = move || run.with(|run| run.cpu().done());
+    let done = move || run.with(|run| run.cpu().done()).unwrap_or(true);
     let finish_chunk = move || {
         publish();
         if done() {

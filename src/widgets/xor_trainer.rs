@@ -8,7 +8,7 @@ use engine::models::mlp::{Activation, Init, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
 use crate::hooks::gpu::{use_gpu, Backend, GpuState};
 use crate::hooks::interval::use_interval;
-use crate::hooks::training_run::machine::{Device, Landed, Run};
+use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::use_training_run;
 use crate::hooks::training_run::xor::{XorCpu, XorReading};
 use crate::plot::chart::LineChart;
@@ -63,7 +63,7 @@ pub fn XorTrainer() -> impl IntoView {
     // back (so a lost device hands over to the CPU without losing the run).
     let fresh = XorCpu::new(XorConfig::default(), surface_points().into());
     let first = fresh.reading();
-    let run = use_training_run(Run::new(fresh, None));
+    let run = use_training_run(Some(Run::new(fresh, None)));
     let predictions = RwSignal::new(first.predictions);
     let surface = RwSignal::new(first.surface);
     let dead = RwSignal::new(first.dead);
@@ -76,14 +76,11 @@ pub fn XorTrainer() -> impl IntoView {
         dead.set(reading.dead);
     };
     let reset = move || {
-        let device = match backend.get_untracked() {
-            Backend::Gpu => gpu.device.with_value(|g| g.clone()).map_or(Device::Cpu, Device::Gpu),
-            Backend::Cpu => Device::Cpu,
-        };
+        let device = gpu.device(backend.get_untracked());
         let cpu = XorCpu::new(config.get_untracked(), surface_points().into());
         show(&cpu.reading());
         let (next, _) = Run::on(&device, cpu, |cpu, g| Ok(cpu.to_gpu(g)));
-        run.restart(next);
+        run.restart(Some(next));
         losses.set(Vec::new());
         status.set(String::new());
     };

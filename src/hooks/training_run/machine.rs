@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use gpu::{Gpu, GpuError};
 
@@ -16,17 +17,7 @@ use crate::hooks::gpu::Backend;
 #[derive(Clone, Debug)]
 pub enum Device {
     Cpu,
-    Gpu(Gpu),
-}
-
-impl Device {
-    /// The reader-facing choice this device stands for.
-    pub fn backend(&self) -> Backend {
-        match self {
-            Device::Cpu => Backend::Cpu,
-            Device::Gpu(_) => Backend::Gpu,
-        }
-    }
+    Gpu(Box<Gpu>),
 }
 
 /// Why a device stopped answering, in words for the reader.
@@ -64,9 +55,17 @@ pub trait GpuModel<C: CpuModel> {
     fn train(&mut self, steps: usize, cpu: &C) -> Pending<C::Reading>;
 }
 
-/// Which chunk an answer belongs to. A reset or a handover makes older tickets stale.
+/// Which chunk an answer belongs to. Every chunk of every run gets its own, so an answer
+/// meant for a run that was reset or left the GPU can never pass for a current one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ticket(u64);
+
+impl Ticket {
+    fn next() -> Ticket {
+        static ISSUED: AtomicU64 = AtomicU64::new(0);
+        Ticket(ISSUED.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
 
 /// What became of a chunk once its answer came.
 #[derive(Debug, PartialEq)]
@@ -86,13 +85,13 @@ pub struct Run<C: CpuModel, G: GpuModel<C>> {
     gpu: Option<G>,
     running: bool,
     out: Option<Ticket>,
-    tickets: u64,
+    left_gpu_at: Option<u64>,
 }
 
 impl<C: CpuModel, G: GpuModel<C>> Run<C, G> {
     /// A paused run of `cpu`, or of `gpu` when there is one (built from `cpu`'s weights).
     pub fn new(cpu: C, gpu: Option<G>) -> Run<C, G> {
-        Run { cpu, gpu, running: false, out: None, tickets: 0 }
+        Run { cpu, gpu, running: false, out: None, left_gpu_at: None }
     }
 
     /// A paused run on `device`: `to_gpu` builds the GPU side from the CPU side. If it cannot,
@@ -110,13 +109,6 @@ impl<C: CpuModel, G: GpuModel<C>> Run<C, G> {
             },
         };
         (Run::new(cpu, gpu), why)
-    }
-
-    /// Puts `next` in this run's place, paused. Answers to this run's chunks become stale,
-    /// so a chunk still out when the reader resets cannot land in the new run.
-    pub fn restart(&mut self, next: Run<C, G>) {
-        let tickets = self.tickets;
-        *self = Run { tickets, ..next };
     }
 
     /// Where the run trains now.
@@ -141,11 +133,6 @@ impl<C: CpuModel, G: GpuModel<C>> Run<C, G> {
     /// The GPU side, while the run is on the GPU.
     pub fn gpu(&self) -> Option<&G> {
         self.gpu.as_ref()
-    }
-
-    /// The GPU side, to change.
-    pub fn gpu_mut(&mut self) -> Option<&mut G> {
-        self.gpu.as_mut()
     }
 
     /// Whether the reader has the run going (the timer asks for chunks while it is).
@@ -177,8 +164,7 @@ impl<C: CpuModel, G: GpuModel<C>> Run<C, G> {
             Some(gpu) => gpu.train(steps, &self.cpu),
             None => self.cpu.train(steps),
         };
-        self.tickets += 1;
-        let ticket = Ticket(self.tickets);
+        let ticket = Ticket::next();
         self.out = Some(ticket);
         Some((ticket, pending))
     }
@@ -198,19 +184,21 @@ impl<C: CpuModel, G: GpuModel<C>> Run<C, G> {
                 Landed::Read(reading)
             }
             Err(DeviceLost(reason)) => {
-                self.hand_over();
-                Landed::HandedOver { reason, at: self.cpu.at() }
+                let at = self.hand_over().unwrap_or_else(|| self.cpu.at());
+                Landed::HandedOver { reason, at }
             }
         }
     }
 
     /// Leaves the GPU (it was lost): the run goes on on the CPU from the weights last read
-    /// back, and a chunk still out on the GPU becomes stale. Returns the step it goes on
-    /// from, or `None` when the run was already on the CPU.
+    /// back, and a chunk still out on the GPU becomes stale. Returns the step it went on
+    /// from; asked again, the same step. `None` for a run that never left a GPU.
     pub fn hand_over(&mut self) -> Option<u64> {
-        self.gpu.take()?;
-        self.out = None;
-        Some(self.cpu.at())
+        if self.gpu.take().is_some() {
+            self.out = None;
+            self.left_gpu_at = Some(self.cpu.at());
+        }
+        self.left_gpu_at
     }
 }
 
@@ -325,13 +313,13 @@ mod tests {
     }
 
     #[test]
-    fn one_chunk_at_a_time_and_a_restart_makes_the_old_one_stale() {
+    fn one_chunk_at_a_time_and_a_new_run_takes_no_answer_meant_for_the_old_one() {
         let mut run = on_simulated_gpu(usize::MAX);
         let (old, pending) = run.start(10).unwrap();
         assert!(run.busy() && run.start(10).is_none(), "a second chunk waits for the first");
         let Ok(answer) = ready_now(pending) else { panic!("answers at once") };
 
-        run.restart(Run::new(XorCpu::new(config(), grid()), None));
+        run = Run::new(XorCpu::new(config(), grid()), None);
         assert!(!run.busy() && !run.running());
         assert_eq!(run.land(old, answer), Landed::Stale);
         assert_eq!(run.cpu().at(), 0, "the old run's answer did not land in the new one");
@@ -345,7 +333,7 @@ mod tests {
         train(&mut run, 200);
         let (ticket, pending) = run.start(100).unwrap();
         assert_eq!(run.hand_over(), Some(200));
-        assert_eq!(run.hand_over(), None, "already on the CPU");
+        assert_eq!(run.hand_over(), Some(200), "asked again: the same step");
         let Ok(answer) = ready_now(pending) else { panic!("answers at once") };
         assert_eq!(run.land(ticket, answer), Landed::Stale);
         assert_eq!((run.backend(), run.cpu().at()), (Backend::Cpu, 200));
@@ -368,13 +356,14 @@ mod tests {
     }
 
     #[test]
-    fn a_cpu_device_builds_no_gpu_side_and_a_refused_gpu_side_says_why() {
+    fn a_cpu_device_builds_no_gpu_side_and_hands_nothing_over() {
         let (run, why) =
             Run::<XorCpu, SimulatedGpu>::on(&Device::Cpu, XorCpu::new(config(), grid()), |_, _| {
                 unreachable!("the CPU needs no GPU side")
             });
         assert_eq!((run.backend(), why), (Backend::Cpu, None));
-        assert_eq!(Device::Cpu.backend(), Backend::Cpu);
+        let mut run = run;
+        assert_eq!(run.hand_over(), None, "a run that never had a GPU hands nothing over");
     }
 
     #[test]
