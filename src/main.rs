@@ -3,6 +3,7 @@
 mod app;
 mod book;
 mod browser;
+mod controls;
 mod hooks;
 mod layout;
 mod mathml;

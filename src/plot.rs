@@ -3,3 +3,5 @@
 
 pub mod chart;
 pub mod contour;
+pub mod heatmap;
+pub mod optimizer_class;

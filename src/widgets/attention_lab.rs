@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 
-use engine::core::tensor::Tensor;
 use engine::labs::attention_lab::{self_attention, AttentionOptions};
 
-use crate::widgets::matrix_view::MatrixView;
+use crate::controls::number_list::{parse_matrix, MatrixInput};
+use crate::controls::widget_frame::WidgetFrame;
+use crate::plot::heatmap::MatrixView;
 
 /// The chapter's four tokens: rows 0-3 of chapter 2's embedding table ("the cat sat on").
 pub const DEFAULT_X: &str = "0.2 0.1 -0.3 0.5\n-0.1 0.4 0.2 -0.2\n0.3 -0.2 0.1 0.4\n0.1 0.3 -0.1 0.2";
@@ -14,60 +15,6 @@ pub const DEFAULT_X: &str = "0.2 0.1 -0.3 0.5\n-0.1 0.4 0.2 -0.2\n0.3 -0.2 0.1 0
 pub const DEFAULT_WQ: &str = "1 0 0 0\n0.06 1 -0.02 -0.06\n-0.05 0.02 1 0.05\n0 0.04 0.04 1";
 pub const DEFAULT_WK: &str = "1 0.1 0 0\n0 1 0.1 0\n0 0 1 0.1\n0.1 0 0 1";
 pub const DEFAULT_WV: &str = "1 0 0 0\n-0.1 1 0 0\n0 -0.1 1 0\n0 0 -0.1 1";
-
-/// Parses a matrix typed as lines of numbers separated by spaces or commas.
-pub fn parse_matrix(name: &str, text: &str) -> Result<Tensor, String> {
-    let mut rows: Vec<Vec<f32>> = Vec::new();
-    for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-        let mut row = Vec::new();
-        for token in line.split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()) {
-            let value: f32 = token
-                .replace('−', "-")
-                .parse()
-                .map_err(|_| format!("{name}, row {}: “{token}” is not a number.", i + 1))?;
-            if !value.is_finite() || value.abs() > 1e4 {
-                return Err(format!("{name}, row {}: keep entries between −10000 and 10000.", i + 1));
-            }
-            row.push(value);
-        }
-        if let Some(first) = rows.first() {
-            if first.len() != row.len() {
-                return Err(format!(
-                    "{name}, row {}: {} numbers, but row 1 has {}.",
-                    i + 1,
-                    row.len(),
-                    first.len()
-                ));
-            }
-        }
-        rows.push(row);
-    }
-    if rows.is_empty() {
-        return Err(format!("{name} is empty."));
-    }
-    if rows.len() > 8 || rows[0].len() > 8 {
-        return Err(format!("{name}: at most 8 rows and 8 columns here."));
-    }
-    Tensor::from_rows(&rows).map_err(|e| e.to_string())
-}
-
-/// One editable matrix.
-#[component]
-fn MatrixInput(
-    /// Its name, e.g. "X".
-    name: &'static str,
-    /// The text being edited.
-    text: RwSignal<String>,
-) -> impl IntoView {
-    view! {
-        <label class="matrix-input">
-            <span>{name}</span>
-            <textarea rows="4" spellcheck="false" data-name=name
-                prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-        </label>
-    }
-}
 
 /// The widget.
 #[component]
@@ -91,11 +38,7 @@ pub fn AttentionLab() -> impl IntoView {
     let last_good = StoredValue::new(None);
 
     view! {
-        <section class="widget attention" aria-label="Self-attention from scratch">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: self-attention, every matrix"</h3>
-                <span class="backend-badge">"CPU · engine::labs::attention_lab"</span>
-            </header>
+        <WidgetFrame class="attention" label="Self-attention from scratch" title="Live: self-attention, every matrix" badge="CPU · engine::labs::attention_lab">
             <div class="matrix-inputs">
                 <MatrixInput name="X" text=x />
                 <MatrixInput name="Wq" text=wq />
@@ -136,7 +79,7 @@ pub fn AttentionLab() -> impl IntoView {
                     </div>
                 }.into_any()
             }}
-        </section>
+        </WidgetFrame>
     }
 }
 
@@ -152,14 +95,5 @@ mod tests {
         let options = AttentionOptions { causal: true, ..AttentionOptions::default() };
         let trace = self_attention(&x, &w(DEFAULT_WQ), &w(DEFAULT_WK), &w(DEFAULT_WV), &options).unwrap();
         assert_eq!(trace.weights.data[0], 1.0, "the first token sees only itself");
-    }
-
-    #[test]
-    fn bad_matrices_say_what_is_wrong() {
-        assert_eq!(parse_matrix("X", "1 2\n3").unwrap_err(), "X, row 2: 1 numbers, but row 1 has 2.");
-        assert_eq!(parse_matrix("X", "1 abc").unwrap_err(), "X, row 1: “abc” is not a number.");
-        assert_eq!(parse_matrix("X", "  \n ").unwrap_err(), "X is empty.");
-        assert!(parse_matrix("X", "1e40").unwrap_err().contains("between"));
-        assert!(parse_matrix("X", "NaN").is_err());
     }
 }

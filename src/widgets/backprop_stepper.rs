@@ -8,9 +8,10 @@ use leptos::prelude::*;
 
 use engine::labs::backprop_stepper::{train, Example, Step, TinyNet, PARAM_NAMES};
 
+use crate::controls::number_field::{learning_rate, rule, NumberField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::mathml::{block, factor, frac, mi, mo, mtext, num, sub, sup};
 use crate::plot::chart::LineChart;
-use crate::widgets::number_field::{learning_rate, rule, NumberField};
 
 /// The stages of one training step, in order.
 pub const STAGES: [&str; 8] = [
@@ -131,7 +132,7 @@ pub fn stage_view(
             ])],
             explanation: format!(
                 "Binary cross-entropy charges −ln of the probability given to the true label (y = {}). The engine evaluates it from the logit z, which gives the same value without ever taking the log of a rounded 0.",
-                crate::widgets::number_field::format_value(ex.y)
+                crate::controls::number_field::format_value(ex.y)
             ),
             values: vec![("loss", f.loss)],
             gradient_check: vec![],
@@ -333,11 +334,7 @@ pub fn BackpropStepper() -> impl IntoView {
     let shown = move |v: f64| format!("{v:.4}");
 
     view! {
-        <section class="widget backprop" aria-label="Backpropagation, step by step">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: one training step, every number"</h3>
-                <span class="backend-badge" title="Computed by crates/engine, compiled to WebAssembly">"CPU · engine::labs::backprop_stepper"</span>
-            </header>
+        <WidgetFrame class="backprop" label="Backpropagation, step by step" title="Live: one training step, every number" badge="CPU · engine::labs::backprop_stepper" badge_title="Computed by crates/engine, compiled to WebAssembly">
             <div class="bp-top">
                 <svg class="bp-diagram" viewBox="0 0 470 220" role="img" aria-label="The 2-2-1 network, with the parts used by the current stage highlighted">
                     <g class="edges" class:lit=lit(4)>
@@ -469,7 +466,7 @@ pub fn BackpropStepper() -> impl IntoView {
                     }}</figcaption>
                 </figure>
             </Show>
-        </section>
+        </WidgetFrame>
     }
 }
 

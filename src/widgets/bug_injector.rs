@@ -9,9 +9,10 @@ use engine::labs::bug_injector::{
     transposed_weight_error, weight_on_padding, Bug,
 };
 
+use crate::controls::number_field::{rule, NumberField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
-use crate::widgets::matrix_view::MatrixView;
-use crate::widgets::number_field::{rule, NumberField};
+use crate::plot::heatmap::MatrixView;
 
 fn bug_from_index(i: usize) -> Bug {
     Bug::ALL.get(i).copied().unwrap_or(Bug::NoZeroGrad)
@@ -137,11 +138,7 @@ pub fn BugInjector() -> impl IntoView {
     };
 
     view! {
-        <section class="widget bugs" aria-label="Bug injector">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: the bug injector"</h3>
-                <span class="backend-badge">"CPU · engine::labs::bug_injector"</span>
-            </header>
+        <WidgetFrame class="bugs" label="Bug injector" title="Live: the bug injector" badge="CPU · engine::labs::bug_injector">
             <div class="toggles">
                 <label class="select">"bug "
                     <select data-name="bug" on:change=move |ev| chosen.set(event_target_value(&ev).parse().unwrap_or(0))>
@@ -151,6 +148,6 @@ pub fn BugInjector() -> impl IntoView {
                 <label><input type="checkbox" data-name="bug-on" prop:checked=move || bug_on.get() on:change=move |ev| bug_on.set(event_target_checked(&ev)) />" bug switched on"</label>
             </div>
             <div class="bug-body" data-bug=move || chosen.get().to_string()>{body}</div>
-        </section>
+        </WidgetFrame>
     }
 }

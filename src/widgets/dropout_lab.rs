@@ -6,28 +6,29 @@ use leptos::prelude::*;
 
 use engine::labs::dropout_lab::{apply, expectation_check, keep_scale, masks};
 
-use crate::widgets::number_field::{is_whole_in, rule, NumberField};
+use crate::controls::number_field::{self, is_whole_in, rule, SignalField};
+use crate::controls::number_list::{parse_list, ListRule};
+use crate::controls::widget_frame::WidgetFrame;
 
 /// The chapter's four activations followed by four more.
 pub const DEFAULT_ACTIVATIONS: &str = "2, 4, 6, 8, 1, 3, 5, 7";
 /// How many of the latest steps the mask grid shows.
 const SHOWN_STEPS: usize = 8;
 
+/// The activations the lab takes: 1 to 16 units, each at most 10,000 in size.
+const ACTIVATIONS: ListRule = ListRule {
+    noun: "activation",
+    plural: "activations",
+    example: "2, 4, 6, 8",
+    bound: 1e4,
+    range: "−10000 and 10000",
+    max_len: 16,
+    too_many: "the lab shows at most 16 units",
+};
+
 /// Parses the layer's activations: numbers separated by commas or spaces, 1 to 16 of them.
 pub fn parse_activations(text: &str) -> Result<Vec<f32>, String> {
-    let mut values = Vec::new();
-    for token in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()) {
-        let v: f32 = token.replace('−', "-").parse().map_err(|_| format!("“{token}” is not a number."))?;
-        if !v.is_finite() || v.abs() > 1e4 {
-            return Err(format!("“{token}”: keep activations between −10000 and 10000."));
-        }
-        values.push(v);
-    }
-    match values.len() {
-        0 => Err("Enter at least one activation, e.g. 2, 4, 6, 8.".into()),
-        n if n > 16 => Err(format!("{n} activations: the lab shows at most 16 units.")),
-        _ => Ok(values),
-    }
+    parse_list(text, &ACTIVATIONS)
 }
 
 fn p_rule(v: f64) -> Result<(), String> {
@@ -36,10 +37,6 @@ fn p_rule(v: f64) -> Result<(), String> {
 fn samples_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 200_000.0), "A whole number of masks from 1 to 200,000.")
 }
-fn seed_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
-}
-
 /// A number as the grid writes it: up to 3 decimals, no trailing zeros.
 fn short(v: f32) -> String {
     let s = format!("{v:.3}");
@@ -82,27 +79,16 @@ pub fn DropoutLab() -> impl IntoView {
     let check = Memo::new(move |_| {
         expectation_check(&good.get(), p.get() as f32, samples.get() as usize, seed.get() as u64 + 1)
     });
-    let field = move |label: &'static str,
-                      name: &'static str,
-                      signal: RwSignal<f64>,
-                      check: fn(f64) -> Result<(), String>| {
-        view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
-    };
-
     view! {
-        <section class="widget dropout" aria-label="Dropout lab">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: inverted dropout on one layer"</h3>
-                <span class="backend-badge">"CPU · engine::labs::dropout_lab"</span>
-            </header>
+        <WidgetFrame class="dropout" label="Dropout lab" title="Live: inverted dropout on one layer" badge="CPU · engine::labs::dropout_lab">
             <label class="logits-input">"activations a "
                 <input type="text" data-name="drop-activations" spellcheck="false" prop:value=move || text.get() on:input=on_text aria-invalid=move || error.get().is_some().to_string() />
             </label>
             <p class="field-error" data-error-for="drop-activations" role="status">{move || error.get().unwrap_or_default()}</p>
             <div class="xor-controls">
-                {field("drop probability p", "drop-p", p, p_rule)}
-                {field("seed", "drop-seed", seed, seed_rule)}
-                {field("Monte Carlo masks", "drop-samples", samples, samples_rule)}
+                <SignalField label="drop probability p" name="drop-p" signal=p check=p_rule />
+                <SignalField label="seed" name="drop-seed" signal=seed check=number_field::seed />
+                <SignalField label="Monte Carlo masks" name="drop-samples" signal=samples check=samples_rule />
             </div>
             <dl class="bp-values">
                 <div><dt>"keep probability 1 − p"</dt><dd data-value="drop-keep">{move || short(1.0 - p.get() as f32)}</dd></div>
@@ -153,7 +139,7 @@ pub fn DropoutLab() -> impl IntoView {
                     " for the largest unit; more masks shrink it as 1/√N."
                 }
             }}</p>
-        </section>
+        </WidgetFrame>
     }
 }
 

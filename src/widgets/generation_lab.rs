@@ -4,36 +4,21 @@
 
 use leptos::prelude::*;
 
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
-use engine::models::vocab::Vocab;
+use engine::models::vocab::visible;
 
+use crate::controls::choice::{Choice, Choosable};
+use crate::controls::number_field::{is_whole_in, rule, NumberField};
+use crate::controls::slider::{set, Slider};
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
-use crate::widgets::number_field::{is_whole_in, rule, NumberField};
-use crate::widgets::sampling_bench::Slider;
 
 /// The prompt the lab starts with: a speaker's name, as the plays print them.
 pub const DEFAULT_PROMPT: &str = "Ham.\nTo be, or not";
 /// The most characters one press of "Generate" writes.
 pub const MAX_LENGTH: usize = 600;
-
-/// How a character is drawn in the tree and the stream: newline and space made visible.
-pub fn visible(c: char) -> String {
-    match c {
-        '\n' => "⏎".into(),
-        ' ' => "␣".into(),
-        c => c.to_string(),
-    }
-}
-
-/// The prompt as token ids, or the message the reader sees.
-pub fn encode_prompt(vocab: &Vocab, prompt: &str) -> Result<Vec<usize>, String> {
-    if prompt.is_empty() {
-        return Err("Type a prompt: the model needs at least one character to continue.".into());
-    }
-    vocab.encode(prompt).map_err(|e| format!("{e}."))
-}
 
 /// Where each node of a beam tree is drawn: column by step, rows in the order beam search
 /// expanded them (so a beam's candidates sit together).
@@ -72,11 +57,32 @@ pub fn tree_layout(tree: &BeamTree) -> TreeLayout {
     }
 }
 
+/// How the lab picks each next character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Greedy,
     Sample,
     Beam,
+}
+
+impl Choosable for Mode {
+    fn all() -> &'static [Self] {
+        &[Mode::Sample, Mode::Greedy, Mode::Beam]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Mode::Sample => "sample",
+            Mode::Greedy => "greedy",
+            Mode::Beam => "beam",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Sample => "sample",
+            Mode::Greedy => "greedy",
+            Mode::Beam => "beam search",
+        }
+    }
 }
 
 /// The widget.
@@ -105,7 +111,9 @@ pub fn GenerationLab() -> impl IntoView {
         _ => 1.0,
     });
     let prompt_error = Memo::new(move |_| match model.get() {
-        ModelState::Ready(gpt) => encode_prompt(&gpt.checkpoint.vocab, &prompt.get()).err(),
+        ModelState::Ready(gpt) => {
+            gpt.checkpoint.vocab.encode_prompt(&prompt.get()).map_err(|e| format!("{e}.")).err()
+        }
         _ => None,
     });
     let decoding = move || match mode.get_untracked() {
@@ -126,10 +134,11 @@ pub fn GenerationLab() -> impl IntoView {
             message.set("The model is still loading.".into());
             return;
         };
-        let ids = match encode_prompt(&gpt.checkpoint.vocab, &prompt.get_untracked()) {
-            Ok(ids) => ids,
-            Err(e) => return message.set(e),
-        };
+        let ids =
+            match gpt.checkpoint.vocab.encode_prompt(&prompt.get_untracked()).map_err(|e| format!("{e}.")) {
+                Ok(ids) => ids,
+                Err(e) => return message.set(e),
+            };
         if mode.get_untracked() == Mode::Beam {
             let chars = gpt.checkpoint.vocab.chars().to_vec();
             match beam_search(
@@ -186,38 +195,28 @@ pub fn GenerationLab() -> impl IntoView {
     let seed_rule = |v: f64| rule(is_whole_in(v, 0.0, 1e15), "The seed is a whole number from 0 to 10^15.");
 
     view! {
-        <section class="widget generation" aria-label="Generate text with the tiny GPT">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: the tiny GPT writes"</h3>
-                <span class="backend-badge">"CPU · engine::models::generate"</span>
-            </header>
+        <WidgetFrame class="generation" label="Generate text with the tiny GPT" title="Live: the tiny GPT writes" badge="CPU · engine::models::generate">
             <p class="widget-note" data-value="gen-model">{model_note}</p>
             <label class="prompt-input">"prompt "
                 <textarea data-name="gen-prompt" rows="2" spellcheck="false" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
             </label>
             <span class="field-error" role="status" data-error-for="gen-prompt">{move || prompt_error.get()}</span>
             <div class="xor-controls">
-                <label class="select">"decoding "
-                    <select data-name="gen-mode" on:change=move |ev| mode.set(match event_target_value(&ev).as_str() { "greedy" => Mode::Greedy, "beam" => Mode::Beam, _ => Mode::Sample })>
-                        <option value="sample" selected>"sample"</option>
-                        <option value="greedy">"greedy"</option>
-                        <option value="beam">"beam search"</option>
-                    </select>
-                </label>
+                <Choice label="decoding" name="gen-mode" value=mode on_change=Callback::new(move |m| mode.set(m)) />
                 <NumberField label="seed" name="gen-seed" value=Signal::derive(move || seed.get()) on_change=Callback::new(move |v| seed.set(v)) check=seed_rule />
             </div>
             <div class="sliders">
                 <Show when=move || mode.get() == Mode::Sample>
-                    <Slider label="temperature T" name="gen-temperature" value=temperature min=0.05 max=Signal::derive(|| 2.0) step=0.05 format=|v| format!("{v:.2}") />
-                    <Slider label="top-k" name="gen-top-k" value=top_k min=1.0 max=vocab_size step=1.0 format=|v| format!("{v:.0}") />
-                    <Slider label="top-p" name="gen-top-p" value=top_p min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
+                    <Slider label="temperature T" name="gen-temperature" value=temperature on_change=set(temperature) min=0.05 max=Signal::derive(|| 2.0) step=0.05 format=|v| format!("{v:.2}") />
+                    <Slider label="top-k" name="gen-top-k" value=top_k on_change=set(top_k) min=1.0 max=vocab_size step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="top-p" name="gen-top-p" value=top_p on_change=set(top_p) min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
                 </Show>
                 <Show when=move || mode.get() != Mode::Beam>
-                    <Slider label="characters" name="gen-length" value=length min=1.0 max=Signal::derive(|| MAX_LENGTH as f64) step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="characters" name="gen-length" value=length on_change=set(length) min=1.0 max=Signal::derive(|| MAX_LENGTH as f64) step=1.0 format=|v| format!("{v:.0}") />
                 </Show>
                 <Show when=move || mode.get() == Mode::Beam>
-                    <Slider label="beam width" name="gen-width" value=width min=1.0 max=Signal::derive(|| 5.0) step=1.0 format=|v| format!("{v:.0}") />
-                    <Slider label="steps" name="gen-steps" value=beam_steps min=1.0 max=Signal::derive(|| 16.0) step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="beam width" name="gen-width" value=width on_change=set(width) min=1.0 max=Signal::derive(|| 5.0) step=1.0 format=|v| format!("{v:.0}") />
+                    <Slider label="steps" name="gen-steps" value=beam_steps on_change=set(beam_steps) min=1.0 max=Signal::derive(|| 16.0) step=1.0 format=|v| format!("{v:.0}") />
                 </Show>
             </div>
             <div class="bp-controls">
@@ -235,7 +234,7 @@ pub fn GenerationLab() -> impl IntoView {
             <Show when=move || mode.get() == Mode::Beam>
                 {move || tree.get().map(|(t, chars)| view! { <BeamTreeView tree=t chars=chars /> })}
             </Show>
-        </section>
+        </WidgetFrame>
     }
 }
 
@@ -291,14 +290,6 @@ mod tests {
     use engine::models::generate::BeamNode;
 
     #[test]
-    fn prompts_are_checked_with_reasons() {
-        let vocab = Vocab::from_text("abc ").unwrap();
-        assert_eq!(encode_prompt(&vocab, "ab c"), Ok(vec![1, 2, 0, 3]));
-        assert!(encode_prompt(&vocab, "").unwrap_err().contains("at least one character"));
-        assert!(encode_prompt(&vocab, "abz").is_err());
-    }
-
-    #[test]
     fn tree_columns_follow_steps_and_rows_stack() {
         let node = |step, parent, kept| BeamNode { token: 0, log_prob: -1.0, parent, step, kept };
         let tree = BeamTree {
@@ -319,6 +310,5 @@ mod tests {
         assert_eq!(l.points[2].0, 40.0 + 2.0 * COLUMN);
         assert_eq!(l.points[5].1, 16.0 + 3.0 * ROW, "four candidates at step 2 stack");
         assert_eq!(l.height, 16.0 + 4.0 * ROW);
-        assert_eq!(visible('\n'), "⏎");
     }
 }

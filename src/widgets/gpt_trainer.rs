@@ -11,11 +11,11 @@ use engine::models::gpt_recipe::{
     Size, BATCH, CONTEXT, EVAL_EVERY, SAMPLE_CHARS, SAMPLE_TEMPERATURE, VALIDATION_CHARS, WEIGHT_DECAY,
 };
 
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
 use crate::hooks::gpt_session::use_gpt_session;
 use crate::hooks::gpu::{Backend, GpuState};
 use crate::hooks::tiny_gpt::ModelState;
 use crate::plot::chart::{Chart, LineChart, Series};
-use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 
 fn lr_rule(v: f64) -> Result<(), String> {
     learning_rate(v)

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 
 use engine::labs::inside_adam::{inside_adam, AdamStep, Gradients};
 
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, SignalField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::{Chart, Series};
-use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 
 /// Rows of the step-by-step table.
 const TABLE_ROWS: usize = 5;
@@ -82,12 +83,6 @@ pub fn InsideAdam() -> impl IntoView {
         inside_adam(&grads, beta1.get() as f32, beta2.get() as f32, eps.get() as f32, lr.get() as f32)
     });
     let series = Memo::new(move |_| steps.with(|s| chart_series(s)));
-    let field = move |label: &'static str,
-                      name: &'static str,
-                      signal: RwSignal<f64>,
-                      check: fn(f64) -> Result<(), String>| {
-        view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
-    };
     let chart = move |which: usize, classes: [&'static str; 2], log_y: bool, aria: &'static str| {
         view! {
             <Chart class="multi-chart" log_y=log_y x_label="step t" aria_label=aria
@@ -96,19 +91,15 @@ pub fn InsideAdam() -> impl IntoView {
     };
 
     view! {
-        <section class="widget inside-adam" aria-label="Inside Adam, step by step">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: inside Adam, one parameter"</h3>
-                <span class="backend-badge">"CPU · engine::labs::inside_adam"</span>
-            </header>
+        <WidgetFrame class="inside-adam" label="Inside Adam, step by step" title="Live: inside Adam, one parameter" badge="CPU · engine::labs::inside_adam">
             <div class="xor-controls">
-                {field("β1", "adam-beta1", beta1, beta)}
-                {field("β2", "adam-beta2", beta2, beta)}
-                {field("ε", "adam-eps", eps, epsilon)}
-                {field("learning rate", "adam-lr", lr, learning_rate)}
-                {field("gradient (mean)", "adam-g", mean, gradient)}
-                {field("noise (std)", "adam-noise", std, noise)}
-                {field("steps", "adam-steps", count, step_count)}
+                <SignalField label="β1" name="adam-beta1" signal=beta1 check=beta />
+                <SignalField label="β2" name="adam-beta2" signal=beta2 check=beta />
+                <SignalField label="ε" name="adam-eps" signal=eps check=epsilon />
+                <SignalField label="learning rate" name="adam-lr" signal=lr check=learning_rate />
+                <SignalField label="gradient (mean)" name="adam-g" signal=mean check=gradient />
+                <SignalField label="noise (std)" name="adam-noise" signal=std check=noise />
+                <SignalField label="steps" name="adam-steps" signal=count check=step_count />
             </div>
             <p class="widget-note">{move || if std.get() > 0.0 {
                 format!("Gradients: {} plus normal noise of standard deviation {} (seed {SEED}).", mean.get(), std.get())
@@ -151,7 +142,7 @@ pub fn InsideAdam() -> impl IntoView {
                     <figcaption><span class="key corrected">"step taken, η·m̂/(√v̂+ε)"</span>" and "<span class="key raw">"without correction, η·m/(√v+ε)"</span></figcaption>
                 </figure>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 

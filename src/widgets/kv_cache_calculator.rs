@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 use engine::models::sampling::KvCacheShape;
 
-use crate::widgets::number_field::{is_whole_in, rule, NumberField};
+use crate::controls::number_field::{is_whole_in, rule, ConfigField};
+use crate::controls::widget_frame::WidgetFrame;
 
 /// The chapter's 70B example.
 pub const SEVENTY_B: KvCacheShape =
@@ -34,28 +35,15 @@ fn bytes_rule(v: f64) -> Result<(), String> {
 #[component]
 pub fn KvCacheCalculator() -> impl IntoView {
     let shape = RwSignal::new(SEVENTY_B);
-    let field = move |label: &'static str,
-                      name: &'static str,
-                      get: fn(&KvCacheShape) -> f64,
-                      set: fn(&mut KvCacheShape, f64),
-                      check: fn(f64) -> Result<(), String>| {
-        view! {
-            <NumberField label=label name=name value=Signal::derive(move || get(&shape.get())) on_change=Callback::new(move |v| shape.update(|s| set(s, v))) check=check />
-        }
-    };
     view! {
-        <section class="widget kv" aria-label="KV cache memory calculator">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: how big is the KV cache?"</h3>
-                <span class="backend-badge">"CPU · engine::models::sampling"</span>
-            </header>
+        <WidgetFrame class="kv" label="KV cache memory calculator" title="Live: how big is the KV cache?" badge="CPU · engine::models::sampling">
             <div class="xor-controls">
-                {field("layers", "kv-layers", |s| s.layers as f64, |s, v| s.layers = v as u64, count_rule)}
-                {field("KV heads", "kv-heads", |s| s.kv_heads as f64, |s, v| s.kv_heads = v as u64, count_rule)}
-                {field("head dim", "kv-head-dim", |s| s.head_dim as f64, |s, v| s.head_dim = v as u64, count_rule)}
-                {field("context", "kv-context", |s| s.context as f64, |s, v| s.context = v as u64, count_rule)}
-                {field("bytes/value", "kv-bytes", |s| s.bytes_per_value, |s, v| s.bytes_per_value = v, bytes_rule)}
-                {field("batch", "kv-batch", |s| s.batch as f64, |s, v| s.batch = v as u64, count_rule)}
+                <ConfigField label="layers" name="kv-layers" config=shape get=|s| s.layers as f64 set=|s, v| s.layers = v as u64 check=count_rule />
+                <ConfigField label="KV heads" name="kv-heads" config=shape get=|s| s.kv_heads as f64 set=|s, v| s.kv_heads = v as u64 check=count_rule />
+                <ConfigField label="head dim" name="kv-head-dim" config=shape get=|s| s.head_dim as f64 set=|s, v| s.head_dim = v as u64 check=count_rule />
+                <ConfigField label="context" name="kv-context" config=shape get=|s| s.context as f64 set=|s, v| s.context = v as u64 check=count_rule />
+                <ConfigField label="bytes/value" name="kv-bytes" config=shape get=|s| s.bytes_per_value set=|s, v| s.bytes_per_value = v check=bytes_rule />
+                <ConfigField label="batch" name="kv-batch" config=shape get=|s| s.batch as f64 set=|s, v| s.batch = v as u64 check=count_rule />
             </div>
             <dl class="bp-values kv-results">
                 <div><dt>"per token"</dt><dd data-value="kv-per-token">{move || format_bytes(shape.get().bytes_per_token())}</dd></div>
@@ -63,7 +51,7 @@ pub fn KvCacheCalculator() -> impl IntoView {
                 <div><dt>"bytes"</dt><dd data-value="kv-total-bytes">{move || format!("{:.0}", shape.get().total_bytes())}</dd></div>
             </dl>
             <div class="bp-controls"><button on:click=move |_| shape.set(SEVENTY_B)>"Reset to the 70B example"</button></div>
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -9,9 +9,9 @@ use engine::core::rng::Rng;
 use engine::models::generate::{Decoder, Decoding};
 use engine::models::transformer::Transformer;
 
+use crate::controls::slider::{set, Slider};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
-use crate::widgets::generation_lab::encode_prompt;
-use crate::widgets::sampling_bench::Slider;
 
 /// The prompt the race starts from.
 pub const DEFAULT_PROMPT: &str = "Mac.\n";
@@ -130,10 +130,11 @@ pub fn KvCacheTimer() -> impl IntoView {
         let ModelState::Ready(gpt) = model.get_untracked() else {
             return message.set("The model is still loading.".into());
         };
-        let ids = match encode_prompt(&gpt.checkpoint.vocab, &prompt.get_untracked()) {
-            Ok(ids) => ids,
-            Err(e) => return message.set(e),
-        };
+        let ids =
+            match gpt.checkpoint.vocab.encode_prompt(&prompt.get_untracked()).map_err(|e| format!("{e}.")) {
+                Ok(ids) => ids,
+                Err(e) => return message.set(e),
+            };
         let n = count.get_untracked() as usize;
         let m = &gpt.checkpoint.model;
         let mut clock = crate::browser::now_ms;
@@ -169,16 +170,12 @@ pub fn KvCacheTimer() -> impl IntoView {
     };
 
     view! {
-        <section class="widget kv-timer" aria-label="KV cache race">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: the same text with and without a KV cache"</h3>
-                <span class="backend-badge">"CPU · engine::models::generate"</span>
-            </header>
+        <WidgetFrame class="kv-timer" label="KV cache race" title="Live: the same text with and without a KV cache" badge="CPU · engine::models::generate">
             <label class="prompt-input">"prompt "
                 <textarea data-name="kv-prompt" rows="1" spellcheck="false" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
             </label>
             <div class="sliders">
-                <Slider label="characters" name="kv-count" value=count min=1.0 max=max_count step=1.0 format=|v| format!("{v:.0}") />
+                <Slider label="characters" name="kv-count" value=count on_change=set(count) min=1.0 max=max_count step=1.0 format=|v| format!("{v:.0}") />
             </div>
             <div class="bp-controls">
                 <button class="primary" data-name="kv-run" on:click=move |_| run()>"Generate both ways"</button>
@@ -199,7 +196,7 @@ pub fn KvCacheTimer() -> impl IntoView {
             {move || chart(|r| r.multiply_adds.iter().map(|&m| m as f64).collect(), "Multiply-adds")}
             {move || chart(|r| r.millis.clone(), "Milliseconds")}
             <p class="widget-note">{move || format!("Greedy decoding, so both runs must write the same characters. Times are the median of {REPEATS} runs on this device's CPU, in WebAssembly; the counts come from the engine's own tally of every matrix product and attention score. The length stops where the text would outgrow the model's {}-character context, beyond which a cache of learned positions has to be rebuilt.", context.get())}</p>
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -7,14 +7,14 @@ use leptos::prelude::*;
 use engine::labs::network_race::{default_racers, race_data, NetworkRace};
 use engine::labs::optimizer_race::Racer;
 
+use crate::controls::number_field::{learning_rate, NumberField};
 use crate::hooks::gpu::{use_gpu, Backend, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::race::RaceCpu;
 use crate::hooks::training_run::use_training_run;
 use crate::plot::chart::{Chart, Series};
-use crate::widgets::number_field::{learning_rate, NumberField};
-use crate::widgets::optimizer_race::Kind;
+use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
 /// Full-batch steps in one race.
 pub const STEPS: usize = 500;

@@ -7,9 +7,10 @@ use leptos::prelude::*;
 use engine::core::tensor::Tensor;
 use engine::labs::norm_axes_lab::{norm_axes, row_change, NormAxes, EPS};
 
-use crate::widgets::attention_lab::parse_matrix;
-use crate::widgets::matrix_view::cell_text;
-use crate::widgets::number_field::{rule, NumberField};
+use crate::controls::number_field::{rule, NumberField};
+use crate::controls::number_list::parse_matrix;
+use crate::controls::widget_frame::WidgetFrame;
+use crate::plot::heatmap::cell_text;
 
 /// The chapter's batch: 3 examples, 4 features.
 pub const DEFAULT_BATCH: &str = "2 4 6 8\n1 3 2 6\n3 8 4 2";
@@ -118,11 +119,7 @@ pub fn NormAxesLab() -> impl IntoView {
     let error = move || result.get().err().unwrap_or_default();
 
     view! {
-        <section class="widget norm-axes" aria-label="LayerNorm versus BatchNorm">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: which axis does each norm average over?"</h3>
-                <span class="backend-badge">"CPU · engine::labs::norm_axes_lab"</span>
-            </header>
+        <WidgetFrame class="norm-axes" label="LayerNorm versus BatchNorm" title="Live: which axis does each norm average over?" badge="CPU · engine::labs::norm_axes_lab">
             <div class="matrix-inputs">
                 <label class="matrix-input">
                     <span>"X: one example per line, features separated by spaces"</span>
@@ -156,7 +153,7 @@ pub fn NormAxesLab() -> impl IntoView {
                     </p>
                 }
             })}
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 
 use engine::labs::norm_placement_lab::{
@@ -12,8 +13,8 @@ use engine::labs::norm_placement_lab::{
 };
 
 use crate::browser::now_ms;
+use crate::controls::number_field::{self, is_whole_in, rule, NumberField};
 use crate::plot::chart::{Chart, Series};
-use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// The peak learning rates the slider offers, from gentle to certain to blow up.
 pub const LEARNING_RATES: [f32; 13] =
@@ -74,10 +75,6 @@ fn warmup_rule(v: f64) -> Result<(), String> {
         is_whole_in(v, 0.0, RaceSettings::default().total_steps as f64),
         "Use a whole number of steps from 0 to 200.",
     )
-}
-
-fn seed_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
 }
 
 /// The widget.
@@ -155,11 +152,7 @@ pub fn NormPlacementLab() -> impl IntoView {
     let rate_text = move || format!("{}", LEARNING_RATES[rate_index.get()]);
 
     view! {
-        <section class="widget norm-lab" aria-label="Pre-norm against post-norm, with and without warmup">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: where the layer norm goes"</h3>
-                <span class="backend-badge">"CPU · engine::labs::norm_placement_lab"</span>
-            </header>
+        <WidgetFrame class="norm-lab" label="Pre-norm against post-norm, with and without warmup" title="Live: where the layer norm goes" badge="CPU · engine::labs::norm_placement_lab">
             <p class="widget-note">{format!(
                 "Four copies of one transformer (d_model {D_MODEL}, 2 heads, context {CONTEXT}, batches of {BATCH} windows) with the same initial weights, trained with AdamW on the same batches of a small made-up text, one character at a time."
             )}</p>
@@ -180,7 +173,7 @@ pub fn NormPlacementLab() -> impl IntoView {
                 </label>
                 <NumberField label="warmup steps" name="norm-warmup" value=Signal::derive(move || settings.get().warmup_steps as f64) on_change=set(|s, v| s.warmup_steps = v as u64) check=warmup_rule />
                 <NumberField label="layers" name="norm-depth" value=Signal::derive(move || settings.get().n_layers as f64) on_change=set(|s, v| s.n_layers = v as usize) check=depth_rule />
-                <NumberField label="seed" name="norm-seed" value=Signal::derive(move || settings.get().seed as f64) on_change=set(|s, v| s.seed = v as u64) check=seed_rule />
+                <NumberField label="seed" name="norm-seed" value=Signal::derive(move || settings.get().seed as f64) on_change=set(|s, v| s.seed = v as u64) check=number_field::seed />
             </div>
             <div class="bp-controls">
                 <button class="primary" disabled=move || snapshot.with(|s| s.done) || race.with_value(Option::is_none)
@@ -223,7 +216,7 @@ pub fn NormPlacementLab() -> impl IntoView {
                 let (unigram, line) = references.get();
                 format!("For scale: knowing only how often each character occurs gives a loss of {unigram:.3}. A run whose loss passes {line:.3}, twice that of a uniform guess, or stops being a finite number, is stopped as diverged.")
             }}</p>
-        </section>
+        </WidgetFrame>
     }
 }
 
@@ -243,7 +236,7 @@ mod tests {
         assert!(depth_rule(0.0).is_err() && depth_rule(13.0).is_err() && depth_rule(2.5).is_err());
         assert!(depth_rule(12.0).is_ok());
         assert!(warmup_rule(-1.0).is_err() && warmup_rule(201.0).is_err() && warmup_rule(0.0).is_ok());
-        assert!(seed_rule(-1.0).is_err() && seed_rule(7.0).is_ok());
+        assert!(number_field::seed(-1.0).is_err() && number_field::seed(7.0).is_ok());
     }
 
     #[test]

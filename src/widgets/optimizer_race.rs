@@ -4,14 +4,17 @@
 
 use leptos::prelude::*;
 
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 use wasm_bindgen::JsCast;
 
-use engine::core::optim::Method;
+use engine::core::optim::{Hyper, Method};
 use engine::labs::optimizer_race::{race, Path, Racer, Surface};
 
+use crate::controls::number_field::{rule, NumberField};
+use crate::controls::slider::Slider;
 use crate::plot::contour::{contour, levels, Frame};
-use crate::widgets::number_field::{rule, NumberField};
+use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
 /// Steps in one race.
 pub const STEPS: usize = 200;
@@ -22,62 +25,6 @@ const FRAME_BOX: (f64, f64, f64, f64) = (8.0, 8.0, 464.0, 304.0); // left, top, 
 const GRID: (usize, usize) = (73, 49);
 /// Contour lines drawn.
 const LEVELS: usize = 14;
-
-/// The five update rules, in the chapter's order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Sgd,
-    Momentum,
-    RmsProp,
-    Adam,
-    AdamW,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Sgd, Kind::Momentum, Kind::RmsProp, Kind::Adam, Kind::AdamW];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Sgd => "SGD",
-            Kind::Momentum => "Momentum",
-            Kind::RmsProp => "RMSProp",
-            Kind::Adam => "Adam",
-            Kind::AdamW => "AdamW",
-        }
-    }
-
-    /// For element names and CSS classes (`opt-sgd`, …).
-    pub fn key(self) -> &'static str {
-        match self {
-            Kind::Sgd => "sgd",
-            Kind::Momentum => "momentum",
-            Kind::RmsProp => "rmsprop",
-            Kind::Adam => "adam",
-            Kind::AdamW => "adamw",
-        }
-    }
-
-    pub fn class(self) -> &'static str {
-        match self {
-            Kind::Sgd => "opt-sgd",
-            Kind::Momentum => "opt-momentum",
-            Kind::RmsProp => "opt-rmsprop",
-            Kind::Adam => "opt-adam",
-            Kind::AdamW => "opt-adamw",
-        }
-    }
-
-    /// Which of β1, β2, ε and λ this rule uses (the learning rate is always used).
-    fn uses(self) -> [bool; 4] {
-        match self {
-            Kind::Sgd => [false, false, false, false],
-            Kind::Momentum => [true, false, false, false],
-            Kind::RmsProp => [false, true, true, false],
-            Kind::Adam => [true, true, true, false],
-            Kind::AdamW => [true, true, true, true],
-        }
-    }
-}
 
 /// One optimizer's settings as the page holds them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -95,14 +42,12 @@ pub struct Settings {
 impl Settings {
     /// The engine's update rule for `kind` with these settings.
     pub fn method(&self, kind: Kind) -> Method {
-        let (beta1, beta2, eps) = (self.beta1 as f32, self.beta2 as f32, self.eps as f32);
-        match kind {
-            Kind::Sgd => Method::Sgd,
-            Kind::Momentum => Method::Momentum { beta: beta1 },
-            Kind::RmsProp => Method::RmsProp { beta: beta2, eps },
-            Kind::Adam => Method::Adam { beta1, beta2, eps },
-            Kind::AdamW => Method::AdamW { beta1, beta2, eps, weight_decay: self.weight_decay as f32 },
-        }
+        kind.method(Hyper {
+            beta1: self.beta1 as f32,
+            beta2: self.beta2 as f32,
+            eps: self.eps as f32,
+            weight_decay: self.weight_decay as f32,
+        })
     }
 }
 
@@ -159,52 +104,6 @@ fn frame(surface: Surface) -> Frame {
 
 fn coordinate(v: f64) -> Result<(), String> {
     rule(v.abs() <= 20.0, "Use a number from −20 to 20.")
-}
-
-/// A range slider with its value written beside it. With `log`, the slider moves the
-/// value's base-10 logarithm between `min` and `max`, so 10⁻⁴ to 10 is one smooth sweep.
-#[component]
-pub fn Slider(
-    label: &'static str,
-    name: String,
-    min: f64,
-    max: f64,
-    step: f64,
-    #[prop(default = false)] log: bool,
-    value: Signal<f64>,
-    on_change: Callback<f64>,
-) -> impl IntoView {
-    let position = move || {
-        let v = value.get();
-        if log {
-            libm::log10(v)
-        } else {
-            v
-        }
-    };
-    let readout = move || {
-        let v = value.get();
-        if log || (v != 0.0 && v.abs() < 1e-3) {
-            format!("{v:.2e}")
-        } else {
-            format!("{v:.4}")
-        }
-    };
-    let on_input = move |ev: leptos::ev::Event| {
-        // A range input only ever holds a number between its bounds; anything else is ignored.
-        if let Ok(p) = event_target_value(&ev).parse::<f64>() {
-            let p = p.clamp(min, max);
-            on_change.run(if log { libm::pow(10.0, p) } else { p });
-        }
-    };
-    view! {
-        <label class="slider">
-            <span class="slider-label">{label}</span>
-            <input type="range" data-name=name.clone() min=min max=max step=step
-                prop:value=move || position().to_string() on:input=on_input />
-            <output data-value=name>{readout}</output>
-        </label>
-    }
 }
 
 /// The widget.
@@ -271,7 +170,7 @@ pub fn OptimizerRace() -> impl IntoView {
     });
 
     let at_end = move || shown.get() >= STEPS;
-    let field = |i: usize, which: usize| {
+    let field = move |i: usize, which: usize| {
         move || {
             settings.with(|s| {
                 let s = &s[i];
@@ -295,11 +194,7 @@ pub fn OptimizerRace() -> impl IntoView {
     };
 
     view! {
-        <section class="widget race" aria-label="Optimizer race on a loss surface">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: five optimizers race on a loss surface"</h3>
-                <span class="backend-badge">"CPU · engine::labs::optimizer_race::race"</span>
-            </header>
+        <WidgetFrame class="race" label="Optimizer race on a loss surface" title="Live: five optimizers race on a loss surface" badge="CPU · engine::labs::optimizer_race::race">
             <div class="xor-controls">
                 <label class="select">"surface "
                     <select data-name="race-surface" on:change=move |ev| {
@@ -381,18 +276,18 @@ pub fn OptimizerRace() -> impl IntoView {
                                     {move || if settings.with(|s| s[i].visible) { status(&paths.get()[i], shown.get()) } else { "hidden".to_string() }}
                                 </span>
                                 <div class="race-sliders">
-                                    <Slider label="η" name=format!("race-lr-{key}") min=-4.0 max=1.0 step=0.05 log=true value=Signal::derive(field(i, 0)) on_change=setter(i, 0) />
-                                    {uses[0].then(|| view! { <Slider label=if kind == Kind::Momentum { "β" } else { "β1" } name=format!("race-beta1-{key}") min=0.0 max=0.99 step=0.01 value=Signal::derive(field(i, 1)) on_change=setter(i, 1) /> })}
-                                    {uses[1].then(|| view! { <Slider label=if kind == Kind::RmsProp { "β" } else { "β2" } name=format!("race-beta2-{key}") min=0.5 max=0.9999 step=0.0001 value=Signal::derive(field(i, 2)) on_change=setter(i, 2) /> })}
-                                    {uses[2].then(|| view! { <Slider label="ε" name=format!("race-eps-{key}") min=-10.0 max=0.0 step=0.5 log=true value=Signal::derive(field(i, 3)) on_change=setter(i, 3) /> })}
-                                    {uses[3].then(|| view! { <Slider label="λ" name=format!("race-wd-{key}") min=0.0 max=0.5 step=0.01 value=Signal::derive(field(i, 4)) on_change=setter(i, 4) /> })}
+                                    <Slider symbol=true label="η" name=format!("race-lr-{key}") min=-4.0 max=1.0 step=0.05 log=true value=Signal::derive(field(i, 0)) on_change=setter(i, 0) />
+                                    {uses[0].then(|| view! { <Slider symbol=true label=if kind == Kind::Momentum { "β" } else { "β1" } name=format!("race-beta1-{key}") min=0.0 max=0.99 step=0.01 value=Signal::derive(field(i, 1)) on_change=setter(i, 1) /> })}
+                                    {uses[1].then(|| view! { <Slider symbol=true label=if kind == Kind::RmsProp { "β" } else { "β2" } name=format!("race-beta2-{key}") min=0.5 max=0.9999 step=0.0001 value=Signal::derive(field(i, 2)) on_change=setter(i, 2) /> })}
+                                    {uses[2].then(|| view! { <Slider symbol=true label="ε" name=format!("race-eps-{key}") min=-10.0 max=0.0 step=0.5 log=true value=Signal::derive(field(i, 3)) on_change=setter(i, 3) /> })}
+                                    {uses[3].then(|| view! { <Slider symbol=true label="λ" name=format!("race-wd-{key}") min=0.0 max=0.5 step=0.01 value=Signal::derive(field(i, 4)) on_change=setter(i, 4) /> })}
                                 </div>
                             </li>
                         }
                     }).collect_view()}
                 </ul>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -4,13 +4,14 @@
 
 use leptos::prelude::*;
 
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 
 use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
 use engine::models::mlp::Activation;
 
+use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, NumberField};
 use crate::plot::chart::{Chart, Series};
-use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
 
 /// How long a run lasts unless early stopping ends it first.
 pub const MAX_STEPS: usize = 3000;
@@ -72,10 +73,6 @@ fn dropout_rule(v: f64) -> Result<(), String> {
 fn patience_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 0.0, MAX_STEPS as f64), "A whole number of steps from 0 (off) to 3000.")
 }
-fn seed_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
-}
-
 /// Everything the page shows about the run, copied out of the engine after each tick.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Snapshot {
@@ -207,11 +204,7 @@ pub fn OverfittingLab() -> impl IntoView {
     let get = move |f: fn(&FitConfig) -> f64| Signal::derive(move || f(&config.get()));
 
     view! {
-        <section class="widget overfit" aria-label="Overfitting lab">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: a network fits a noisy sine"</h3>
-                <span class="backend-badge">"CPU · engine::labs::overfitting_lab"</span>
-            </header>
+        <WidgetFrame class="overfit" label="Overfitting lab" title="Live: a network fits a noisy sine" badge="CPU · engine::labs::overfitting_lab">
             <div class="xor-controls">
                 <NumberField label="hidden units" name="fit-width" value=get(|c| c.width as f64) on_change=set(|c, v| c.width = v as usize) check=width_rule />
                 <NumberField label="hidden layers" name="fit-depth" value=get(|c| c.depth as f64) on_change=set(|c, v| c.depth = v as usize) check=depth_rule />
@@ -221,7 +214,7 @@ pub fn OverfittingLab() -> impl IntoView {
                 <NumberField label="dropout p" name="fit-dropout" value=get(|c| c.dropout as f64) on_change=set(|c, v| c.dropout = v as f32) check=dropout_rule />
                 <NumberField label="patience (0 = off)" name="fit-patience" value=get(|c| c.patience.unwrap_or(0) as f64) on_change=set(|c, v| c.patience = (v >= 1.0).then_some(v as usize)) check=patience_rule />
                 <NumberField label="learning rate" name="fit-lr" value=get(|c| c.lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
-                <NumberField label="seed" name="fit-seed" value=get(|c| c.seed as f64) on_change=set(|c, v| c.seed = v as u64) check=seed_rule />
+                <NumberField label="seed" name="fit-seed" value=get(|c| c.seed as f64) on_change=set(|c, v| c.seed = v as u64) check=number_field::seed />
                 <label class="select">"activation "
                     <select data-name="fit-activation" on:change=move |ev| {
                         let a = if event_target_value(&ev) == "relu" { Activation::Relu } else { Activation::Tanh };
@@ -288,7 +281,7 @@ pub fn OverfittingLab() -> impl IntoView {
                     <figcaption>"Filled dots: training points. Rings: held-out validation points. Dashed: the true sin(2πx). Solid: the network now."</figcaption>
                 </figure>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 

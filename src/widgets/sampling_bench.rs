@@ -6,9 +6,12 @@ use leptos::prelude::*;
 
 use engine::models::generate::Decoder;
 use engine::models::sampling::{distribution, entropy, histogram};
+use engine::models::vocab::visible;
 
+use crate::controls::number_list::{parse_list, ListRule};
+use crate::controls::slider::{set, Slider};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
-use crate::widgets::generation_lab::{encode_prompt, visible};
 
 /// The seed's example logits.
 pub const SEED_LOGITS: &str = "2.0, 1.0, 0.5";
@@ -32,53 +35,20 @@ pub fn shown_tokens(tempered: &[f64]) -> Vec<usize> {
     order
 }
 
+/// The logits the bench takes: up to 40, each at most a million in size.
+const LOGITS: ListRule = ListRule {
+    noun: "logit",
+    plural: "logits",
+    example: "2.0, 1.0, 0.5",
+    bound: 1e6,
+    range: "−1,000,000 and 1,000,000",
+    max_len: 40,
+    too_many: "the bench shows at most 40",
+};
+
 /// Parses logits typed as numbers separated by commas or spaces.
 pub fn parse_logits(text: &str) -> Result<Vec<f64>, String> {
-    let mut logits = Vec::new();
-    for token in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()) {
-        let value: f64 =
-            token.replace('−', "-").parse().map_err(|_| format!("“{token}” is not a number."))?;
-        if !value.is_finite() || value.abs() > 1e6 {
-            return Err(format!("“{token}”: keep logits between −1,000,000 and 1,000,000."));
-        }
-        logits.push(value);
-    }
-    match logits.len() {
-        0 => Err("Enter at least one logit, e.g. 2.0, 1.0, 0.5.".into()),
-        n if n > 40 => Err(format!("{n} logits: the bench shows at most 40.")),
-        _ => Ok(logits),
-    }
-}
-
-/// A slider with its value shown.
-#[component]
-pub fn Slider(
-    /// Label text.
-    label: &'static str,
-    /// Name for tests.
-    name: &'static str,
-    /// The value.
-    value: RwSignal<f64>,
-    /// Bounds and step.
-    min: f64,
-    max: Signal<f64>,
-    step: f64,
-    /// How the value is written beside the slider.
-    format: fn(f64) -> String,
-) -> impl IntoView {
-    view! {
-        <label class="slider">
-            <span>{label}</span>
-            <input type="range" data-name=name min=min max=move || max.get() step=step
-                prop:value=move || value.get().to_string()
-                on:input=move |ev| {
-                    if let Ok(v) = event_target_value(&ev).parse::<f64>() {
-                        value.set(v);
-                    }
-                } />
-            <output data-value=name>{move || format(value.get())}</output>
-        </label>
-    }
+    parse_list(text, &LOGITS)
 }
 
 /// Where the logits come from.
@@ -86,6 +56,14 @@ pub fn Slider(
 enum Source {
     Typed,
     TinyGpt,
+}
+
+/// What computes the bench's numbers for a source of logits.
+fn badge(source: Source) -> &'static str {
+    match source {
+        Source::TinyGpt => "CPU · engine::models::generate + engine::models::sampling",
+        Source::Typed => "CPU · engine::models::sampling",
+    }
 }
 
 /// The widget.
@@ -112,7 +90,9 @@ pub fn SamplingBench() -> impl IntoView {
             ModelState::Failed(e) => Err(e),
             ModelState::Ready(gpt) => {
                 let vocab = &gpt.checkpoint.vocab;
-                encode_prompt(vocab, &prompt.get())
+                vocab
+                    .encode_prompt(&prompt.get())
+                    .map_err(|e| format!("{e}."))
                     .and_then(|ids| {
                         Decoder::new(&gpt.checkpoint.model, &ids, false).map_err(|e| format!("{e}."))
                     })
@@ -198,11 +178,7 @@ pub fn SamplingBench() -> impl IntoView {
     };
 
     view! {
-        <section class="widget sampling" aria-label="Sampling bench">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: temperature, top-k and top-p"</h3>
-                <span class="backend-badge">{move || if source.get() == Source::TinyGpt { "CPU · engine::models::generate + engine::models::sampling" } else { "CPU · engine::models::sampling" }}</span>
-            </header>
+        <WidgetFrame class="sampling" label="Sampling bench" title="Live: temperature, top-k and top-p" badge=Signal::derive(move || badge(source.get()).to_string())>
             <label class="select">"logits from "
                 <select data-name="sampling-source" on:change=move |ev| source.set(if event_target_value(&ev) == "gpt" { Source::TinyGpt } else { Source::Typed })>
                     <option value="typed" selected>"numbers you type"</option>
@@ -222,9 +198,9 @@ pub fn SamplingBench() -> impl IntoView {
             </Show>
             <span class="field-error" role="status" data-error-for="logits">{move || parsed.get().err().map(|e| format!("{e} Showing the last good logits."))}</span>
             <div class="sliders">
-                <Slider label="temperature T" name="temperature" value=temperature min=0.05 max=Signal::derive(|| 3.0) step=0.05 format=|v| format!("{v:.2}") />
-                <Slider label="top-k" name="top-k" value=k min=1.0 max=n_tokens step=1.0 format=|v| format!("{v:.0}") />
-                <Slider label="top-p" name="top-p" value=p min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
+                <Slider label="temperature T" name="temperature" value=temperature on_change=set(temperature) min=0.05 max=Signal::derive(|| 3.0) step=0.05 format=|v| format!("{v:.2}") />
+                <Slider label="top-k" name="top-k" value=k on_change=set(k) min=1.0 max=n_tokens step=1.0 format=|v| format!("{v:.0}") />
+                <Slider label="top-p" name="top-p" value=p on_change=set(p) min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
             </div>
             <svg class="sampling-chart" viewBox="0 0 500 185" role="img" aria-label="Probabilities of each token">
                 <line class="axis" x1="30" x2="490" y1="160" y2="160" />
@@ -255,7 +231,7 @@ pub fn SamplingBench() -> impl IntoView {
                 <button on:click=move |_| { source.set(Source::Typed); text.set(SEED_LOGITS.into()); temperature.set(1.0); k.set(3.0); p.set(1.0); }>"Reset"</button>
                 <span data-value="counts">{move || counts.get().map(|c| format!("counts {c:?}")).unwrap_or_default()}</span>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 

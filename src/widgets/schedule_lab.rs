@@ -6,8 +6,9 @@ use leptos::prelude::*;
 
 use engine::core::optim::{steps_for_tokens, warmup_steps, Schedule};
 
+use crate::controls::number_field::{is_whole_in, rule, SignalField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
-use crate::widgets::number_field::{is_whole_in, rule, NumberField};
 
 /// Points drawn along the schedule.
 const SAMPLES: u64 = 200;
@@ -56,25 +57,14 @@ pub fn ScheduleLab() -> impl IntoView {
         }
     });
     let values = Signal::derive(move || curve(&schedule.get(), total.get()));
-    let field = move |label: &'static str,
-                      name: &'static str,
-                      signal: RwSignal<f64>,
-                      check: fn(f64) -> Result<(), String>| {
-        view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
-    };
-
     view! {
-        <section class="widget schedule" aria-label="Learning-rate schedule lab">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: a learning-rate schedule for a whole run"</h3>
-                <span class="backend-badge">"CPU · engine::core::optim::Schedule"</span>
-            </header>
+        <WidgetFrame class="schedule" label="Learning-rate schedule lab" title="Live: a learning-rate schedule for a whole run" badge="CPU · engine::core::optim::Schedule">
             <div class="xor-controls">
-                {field("training tokens", "sched-tokens", tokens, big_count)}
-                {field("tokens per step", "sched-batch", batch_tokens, big_count)}
-                {field("warmup fraction", "sched-warmup", warmup_fraction, fraction)}
-                {field("max lr", "sched-max", max_lr, positive)}
-                {field("min lr", "sched-min", min_lr, non_negative)}
+                <SignalField label="training tokens" name="sched-tokens" signal=tokens check=big_count />
+                <SignalField label="tokens per step" name="sched-batch" signal=batch_tokens check=big_count />
+                <SignalField label="warmup fraction" name="sched-warmup" signal=warmup_fraction check=fraction />
+                <SignalField label="max lr" name="sched-max" signal=max_lr check=positive />
+                <SignalField label="min lr" name="sched-min" signal=min_lr check=non_negative />
                 <label class="select">"shape "
                     <select data-name="sched-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
                         <option value="cosine" selected>"warmup + cosine"</option>
@@ -91,7 +81,7 @@ pub fn ScheduleLab() -> impl IntoView {
             <figure class="bp-curve">
                 <LineChart values=values x_label="training progress (200 samples)" aria_label="Learning rate over the run" />
             </figure>
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -8,7 +8,8 @@ use engine::labs::transformer_trace::{
     parse_sentence, trace, word_id, Columns, NormPlacement, Trace, TraceOptions, VOCABULARY,
 };
 
-use crate::widgets::matrix_view::MatrixView;
+use crate::controls::widget_frame::WidgetFrame;
+use crate::plot::heatmap::MatrixView;
 
 /// The chapter's sentence.
 pub const DEFAULT_SENTENCE: &str = "the cat sat";
@@ -135,11 +136,7 @@ pub fn TransformerTrace() -> impl IntoView {
     };
 
     view! {
-        <section class="widget transformer-trace" aria-label="The transformer layer, traced">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: one transformer layer, every matrix"</h3>
-                <span class="backend-badge">"CPU · engine::labs::transformer_trace"</span>
-            </header>
+        <WidgetFrame class="transformer-trace" label="The transformer layer, traced" title="Live: one transformer layer, every matrix" badge="CPU · engine::labs::transformer_trace">
             <div class="trace-inputs">
                 <label>"sentence "
                     <input type="text" data-name="trace-sentence" spellcheck="false" autocomplete="off"
@@ -186,7 +183,7 @@ pub fn TransformerTrace() -> impl IntoView {
                     }.into_any()
                 }
             }}
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use engine::labs::overfitting_lab::FitConfig;
 use engine::labs::weight_decay_lab::{compare, sgd_l2_step};
 
+use crate::controls::number_field::{self, format_value, is_whole_in, learning_rate, rule, SignalField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::{Chart, Series};
-use crate::widgets::number_field::{format_value, is_whole_in, learning_rate, rule, NumberField};
 
 /// The network the lab trains: the overfitting lab's data, with one layer of 16 units so that
 /// four runs recompute quickly on every change.
@@ -21,10 +22,6 @@ fn decay_rule(v: f64) -> Result<(), String> {
 fn steps_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 2000.0), "A whole number of steps from 1 to 2000.")
 }
-fn seed_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
-}
-
 /// A number for the equation line: six decimals, a real minus sign.
 fn num(v: f32) -> String {
     format!("{v:.6}").replace('-', "−")
@@ -62,26 +59,16 @@ pub fn WeightDecayLab() -> impl IntoView {
         Ok(c) => vec![Series::steps(&c.adam_gap, "gap").named("‖w(AdamW) − w(Adam + L2)‖")],
         Err(_) => vec![],
     });
-    let field = move |label: &'static str,
-                      name: &'static str,
-                      signal: RwSignal<f64>,
-                      check: fn(f64) -> Result<(), String>| {
-        view! { <NumberField label=label name=name value=Signal::derive(move || signal.get()) on_change=Callback::new(move |v| signal.set(v)) check=check /> }
-    };
     let last = |v: &[f32]| v.last().copied().unwrap_or(f32::NAN);
 
     view! {
-        <section class="widget decay" aria-label="Weight decay lab">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: weight decay, SGD and Adam"</h3>
-                <span class="backend-badge">"CPU · engine::labs::weight_decay_lab"</span>
-            </header>
+        <WidgetFrame class="decay" label="Weight decay lab" title="Live: weight decay, SGD and Adam" badge="CPU · engine::labs::weight_decay_lab">
             <div class="xor-controls">
-                {field("weight decay λ", "wd-lambda", lambda, decay_rule)}
-                {field("SGD learning rate", "wd-sgd-lr", sgd_lr, learning_rate)}
-                {field("Adam learning rate", "wd-adam-lr", adam_lr, learning_rate)}
-                {field("steps", "wd-steps", steps, steps_rule)}
-                {field("seed", "wd-seed", seed, seed_rule)}
+                <SignalField label="weight decay λ" name="wd-lambda" signal=lambda check=decay_rule />
+                <SignalField label="SGD learning rate" name="wd-sgd-lr" signal=sgd_lr check=learning_rate />
+                <SignalField label="Adam learning rate" name="wd-adam-lr" signal=adam_lr check=learning_rate />
+                <SignalField label="steps" name="wd-steps" signal=steps check=steps_rule />
+                <SignalField label="seed" name="wd-seed" signal=seed check=number_field::seed />
             </div>
             {move || match result.get() {
                 Err(message) => view! { <p class="bp-status" role="status" data-status="wd">{message}</p> }.into_any(),
@@ -126,7 +113,7 @@ pub fn WeightDecayLab() -> impl IntoView {
                     <figcaption>"How far apart the two Adam runs' weights are. With λ = 0 the runs are identical and this stays at 0."</figcaption>
                 </figure>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 

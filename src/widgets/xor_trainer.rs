@@ -6,14 +6,14 @@ use leptos::prelude::*;
 use engine::core::optim::Method;
 use engine::models::mlp::{Activation, Init, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
 use crate::hooks::gpu::{use_gpu, Backend, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::use_training_run;
 use crate::hooks::training_run::xor::{XorCpu, XorReading};
 use crate::plot::chart::LineChart;
-use crate::widgets::matrix_view::heat_colour;
-use crate::widgets::number_field::{is_whole_in, learning_rate, rule, NumberField};
+use crate::plot::heatmap::heat_colour;
 
 /// The seed's run length.
 pub const EPOCHS: usize = 10_000;

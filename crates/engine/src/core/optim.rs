@@ -64,6 +64,83 @@ impl Method {
     }
 }
 
+/// The five update rules the book races, in the chapters' order. A [`Kind`] with its
+/// [`Hyper`] settings names one [`Method`]; the pages list, label and build optimizers from
+/// this one list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Sgd,
+    Momentum,
+    RmsProp,
+    Adam,
+    AdamW,
+}
+
+/// The settings a rule may read besides the learning rate. Momentum's β is `beta1`,
+/// RMSProp's β is `beta2`; a rule ignores the ones it does not use (see [`Kind::uses`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hyper {
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+}
+
+impl Kind {
+    /// Every rule, in the chapters' order.
+    pub const ALL: [Kind; 5] = [Kind::Sgd, Kind::Momentum, Kind::RmsProp, Kind::Adam, Kind::AdamW];
+
+    /// The rule's name as the book writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Sgd => "SGD",
+            Kind::Momentum => "Momentum",
+            Kind::RmsProp => "RMSProp",
+            Kind::Adam => "Adam",
+            Kind::AdamW => "AdamW",
+        }
+    }
+
+    /// A short lowercase key for the rule (`sgd`, `momentum`, …), for names in the page.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Sgd => "sgd",
+            Kind::Momentum => "momentum",
+            Kind::RmsProp => "rmsprop",
+            Kind::Adam => "adam",
+            Kind::AdamW => "adamw",
+        }
+    }
+
+    /// Which of β1, β2, ε and λ (in [`Hyper`]'s order) the rule reads.
+    pub fn uses(self) -> [bool; 4] {
+        match self {
+            Kind::Sgd => [false, false, false, false],
+            Kind::Momentum => [true, false, false, false],
+            Kind::RmsProp => [false, true, true, false],
+            Kind::Adam => [true, true, true, false],
+            Kind::AdamW => [true, true, true, true],
+        }
+    }
+
+    /// The update rule with these settings.
+    pub fn method(self, hyper: Hyper) -> Method {
+        let Hyper { beta1, beta2, eps, weight_decay } = hyper;
+        match self {
+            Kind::Sgd => Method::Sgd,
+            Kind::Momentum => Method::Momentum { beta: beta1 },
+            Kind::RmsProp => Method::RmsProp { beta: beta2, eps },
+            Kind::Adam => Method::Adam { beta1, beta2, eps },
+            Kind::AdamW => Method::AdamW { beta1, beta2, eps, weight_decay },
+        }
+    }
+
+    /// An optimizer of this kind for `len` parameters, with all state at zero.
+    pub fn optimizer(self, hyper: Hyper, len: usize) -> Optimizer {
+        Optimizer::new(self.method(hyper), len)
+    }
+}
+
 /// An update rule with its per-parameter state, for one flat list of parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Optimizer {
@@ -241,6 +318,32 @@ pub fn warmup_steps(total_steps: u64, fraction: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_build_the_methods_they_name() {
+        let hyper = Hyper { beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: 0.1 };
+        assert_eq!(Kind::Sgd.method(hyper), Method::Sgd);
+        assert_eq!(Kind::Momentum.method(hyper), Method::Momentum { beta: 0.8 });
+        assert_eq!(Kind::RmsProp.method(hyper), Method::RmsProp { beta: 0.95, eps: 1e-6 });
+        assert_eq!(Kind::Adam.method(hyper), Method::Adam { beta1: 0.8, beta2: 0.95, eps: 1e-6 });
+        let adamw = Method::AdamW { beta1: 0.8, beta2: 0.95, eps: 1e-6, weight_decay: 0.1 };
+        assert_eq!(Kind::AdamW.method(hyper), adamw);
+        assert_eq!(Kind::AdamW.optimizer(hyper, 3), Optimizer::new(adamw, 3));
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names, ["SGD", "Momentum", "RMSProp", "Adam", "AdamW"]);
+        // A rule uses a setting exactly when changing it changes the method.
+        for kind in Kind::ALL {
+            let moved = [
+                Hyper { beta1: 0.5, ..hyper },
+                Hyper { beta2: 0.5, ..hyper },
+                Hyper { eps: 0.5, ..hyper },
+                Hyper { weight_decay: 0.5, ..hyper },
+            ];
+            for (uses, other) in kind.uses().into_iter().zip(moved) {
+                assert_eq!(uses, kind.method(other) != kind.method(hyper), "{}", kind.name());
+            }
+        }
+    }
 
     fn close(actual: f32, expected: f32, tol: f32) {
         assert!((actual - expected).abs() <= tol, "got {actual}, expected {expected} ± {tol}");

@@ -129,6 +129,12 @@ impl Tensor {
         self.data.chunks_mut(row_len)
     }
 
+    /// Each row's sum over its finite entries, so a masked row (−∞ where attention may not
+    /// look) still sums what is there: an attention row's weights sum to 1.
+    pub fn finite_row_sums(&self) -> Vec<f32> {
+        self.row_slices().map(|row| row.iter().filter(|v| v.is_finite()).sum()).collect()
+    }
+
     /// Combines two tensors element by element, broadcasting as in [`broadcast_shape`].
     /// `op` names the operation in error messages.
     pub fn zip_with(&self, other: &Tensor, op: &str, f: impl Fn(f32, f32) -> f32) -> Result<Tensor> {
@@ -555,6 +561,12 @@ pub fn padding_mask(queries: usize, key_is_padding: &[bool]) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_sums_skip_masked_entries() {
+        let m = Tensor::from_rows(&[vec![0.25, 0.75, f32::NEG_INFINITY], vec![1.0, 2.0, 3.0]]).unwrap();
+        assert_eq!(m.finite_row_sums(), vec![1.0, 6.0]);
+    }
 
     fn t(shape: &[usize], data: &[f32]) -> Tensor {
         Tensor::from_vec(shape, data.to_vec()).unwrap()

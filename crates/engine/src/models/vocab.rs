@@ -19,6 +19,16 @@ fn shown(c: char) -> String {
     format!("'{}'", c.escape_debug())
 }
 
+/// How a character is drawn where whitespace must be seen (a beam tree, a bar's label):
+/// newline as ⏎, space as ␣, any other character as itself.
+pub fn visible(c: char) -> String {
+    match c {
+        '\n' => "⏎".into(),
+        ' ' => "␣".into(),
+        c => c.to_string(),
+    }
+}
+
 impl Vocab {
     /// The vocabulary of `text`: its distinct characters, sorted.
     pub fn from_text(text: &str) -> Result<Vocab> {
@@ -90,6 +100,17 @@ impl Vocab {
             .collect()
     }
 
+    /// A prompt's ids, as [`Vocab::encode`], with the empty prompt refused in words that ask
+    /// the reader for one.
+    pub fn encode_prompt(&self, prompt: &str) -> Result<Vec<usize>> {
+        if prompt.is_empty() {
+            return Err(ModelError::invalid(
+                "Type a prompt: the model needs at least one character to continue",
+            ));
+        }
+        self.encode(prompt)
+    }
+
     /// The text for some ids. An id outside the vocabulary is an error.
     pub fn decode(&self, ids: &[usize]) -> Result<String> {
         ids.iter()
@@ -110,6 +131,22 @@ impl Vocab {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prompts_are_checked_with_reasons() {
+        let vocab = Vocab::from_text("abc ").unwrap();
+        assert_eq!(vocab.encode_prompt("ab c").unwrap(), vec![1, 2, 0, 3]);
+        let empty = vocab.encode_prompt("").unwrap_err().to_string();
+        assert_eq!(empty, "Type a prompt: the model needs at least one character to continue");
+        assert!(vocab.encode_prompt("abz").is_err());
+    }
+
+    #[test]
+    fn whitespace_is_drawn_visibly() {
+        assert_eq!(visible('\n'), "⏎");
+        assert_eq!(visible(' '), "␣");
+        assert_eq!(visible('a'), "a");
+    }
 
     #[test]
     fn ids_are_sorted_characters() {

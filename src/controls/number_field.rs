@@ -68,6 +68,12 @@ pub fn learning_rate(v: f64) -> Result<(), String> {
     rule(v > 0.0 && v <= 100.0, "The learning rate must be above 0 and at most 100.")
 }
 
+/// The seeds the seeded widgets accept: a whole number that fits in 32 bits, so every seed
+/// the page takes is one the engine's generators replay the same way.
+pub fn seed(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
+}
+
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
 
 /// One labelled number box with inline validation.
@@ -129,6 +135,47 @@ pub fn NumberField(
     }
 }
 
+/// A [`NumberField`] bound to one signal: it shows the signal and writes each good value back.
+#[component]
+pub fn SignalField(
+    /// Label shown beside the box.
+    label: &'static str,
+    /// Name used by tests and for the element id.
+    name: &'static str,
+    /// The value the box shows and sets.
+    signal: RwSignal<f64>,
+    /// Extra rule for this quantity; returns the message to show.
+    check: fn(f64) -> Result<(), String>,
+) -> impl IntoView {
+    view! {
+        <NumberField label=label name=name value=Signal::derive(move || signal.get())
+            on_change=Callback::new(move |v| signal.set(v)) check=check />
+    }
+}
+
+/// A [`NumberField`] bound to one field of a settings struct held in a signal: `get` reads the
+/// field as a number, `set` writes a good value into it.
+#[component]
+pub fn ConfigField<S: Clone + Send + Sync + 'static>(
+    /// Label shown beside the box.
+    label: &'static str,
+    /// Name used by tests and for the element id.
+    name: &'static str,
+    /// The settings the field belongs to.
+    config: RwSignal<S>,
+    /// Reads the field.
+    get: fn(&S) -> f64,
+    /// Writes a good value into the field.
+    set: fn(&mut S, f64),
+    /// Extra rule for this quantity; returns the message to show.
+    check: fn(f64) -> Result<(), String>,
+) -> impl IntoView {
+    view! {
+        <NumberField label=label name=name value=Signal::derive(move || config.with(get))
+            on_change=Callback::new(move |v| config.update(|c| set(c, v))) check=check />
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +204,8 @@ mod tests {
         assert_eq!(rule(false, "Too big."), Err("Too big.".to_string()));
         assert!(is_whole_in(4.0, 1.0, 64.0) && !is_whole_in(2.5, 1.0, 64.0) && !is_whole_in(0.0, 1.0, 64.0));
         assert!(learning_rate(100.0).is_ok() && learning_rate(0.0).is_err() && learning_rate(100.5).is_err());
+        assert!(seed(0.0).is_ok() && seed(4_294_967_295.0).is_ok());
+        assert!(seed(-1.0).is_err() && seed(1.5).is_err() && seed(4_294_967_296.0).is_err());
     }
 
     #[test]

@@ -1,0 +1,14 @@
+//! The shared inputs every widget builds from: validated number boxes and their rules, one
+//! slider, a typed menu, the backend menu, number lists and matrices typed as text, and the
+//! frame (title and backend badge) around each widget. Controls hold no model arithmetic and
+//! import no widget.
+
+// The training widgets (XOR trainer, network race, GPT panel) switch to the backend menu
+// when the training-run seam lands; until then nothing on this branch mounts it.
+#[allow(dead_code)]
+pub mod backend_select;
+pub mod choice;
+pub mod number_field;
+pub mod number_list;
+pub mod slider;
+pub mod widget_frame;

@@ -1,0 +1,212 @@
+//! A matrix as a table, optionally as a heatmap, with the exact value of each cell on hover
+//! and on keyboard focus. [`table`] lays the table out (labels, texts, colours) as plain data,
+//! tested natively; [`MatrixView`] only turns it into elements.
+
+use leptos::prelude::*;
+
+use engine::core::tensor::Tensor;
+
+/// Background for a heatmap cell: an orange of strength |v| / max_abs (blue when negative),
+/// colours that stay distinct for the common kinds of colour blindness.
+pub fn heat_colour(v: f32, max_abs: f32) -> String {
+    if !v.is_finite() || max_abs <= 0.0 {
+        return "transparent".to_string();
+    }
+    let strength = (v.abs() / max_abs).clamp(0.0, 1.0);
+    let (r, g, b) = if v >= 0.0 { (230, 120, 20) } else { (40, 110, 210) };
+    format!("rgba({r}, {g}, {b}, {:.3})", 0.08 + 0.72 * strength)
+}
+
+/// How a cell's value is written: −∞ for masked entries, `decimals` decimals otherwise.
+pub fn cell_text(v: f32, decimals: usize) -> String {
+    if v == f32::NEG_INFINITY {
+        "−∞".to_string()
+    } else if v.is_nan() {
+        "NaN".to_string()
+    } else {
+        format!("{v:.decimals$}").replace('-', "−")
+    }
+}
+
+/// How a matrix is shown.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableOptions {
+    /// Colour the cells by value.
+    pub heat: bool,
+    /// Add a column with each row's sum.
+    pub row_sums: bool,
+    /// Labels for the rows; numbered 1, 2, … where missing.
+    pub labels: Vec<String>,
+    /// The columns are positions too, so they share the row labels.
+    pub key_columns: bool,
+    /// Labels for the columns; used when there is one per column.
+    pub col_labels: Vec<String>,
+    /// Decimals shown in each cell.
+    pub decimals: usize,
+}
+
+/// One cell: its text, its exact value for hover and screen readers, and its style.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub text: String,
+    pub exact: String,
+    pub style: String,
+}
+
+/// One row: its label, its cells, and its sum's text when sums are shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub label: String,
+    pub cells: Vec<Cell>,
+    pub sum: Option<String>,
+}
+
+/// A matrix laid out as a table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub col_labels: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Lays out `matrix` (named `title` in each cell's exact text) as a table. Heat colours are
+/// scaled to the largest finite magnitude; row sums come from the engine.
+pub fn table(title: &str, matrix: &Tensor, options: &TableOptions) -> Table {
+    let cols = matrix.row_len();
+    let decimals = options.decimals;
+    let max_abs = matrix.data.iter().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
+    let col_labels = if options.col_labels.len() == cols {
+        options.col_labels.clone()
+    } else if options.key_columns && options.labels.len() == cols {
+        options.labels.clone()
+    } else {
+        (0..cols).map(|j| (j + 1).to_string()).collect()
+    };
+    let sums = matrix.finite_row_sums();
+    let rows = matrix
+        .row_slices()
+        .zip(sums)
+        .enumerate()
+        .map(|(i, (row, sum))| Row {
+            label: options.labels.get(i).cloned().unwrap_or_else(|| (i + 1).to_string()),
+            cells: row
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| Cell {
+                    text: cell_text(v, decimals),
+                    exact: format!("{} [{}, {}] = {v}", title, i + 1, j + 1),
+                    style: if options.heat {
+                        format!("background: {}", heat_colour(v, max_abs))
+                    } else {
+                        String::new()
+                    },
+                })
+                .collect(),
+            sum: options.row_sums.then(|| format!("{sum:.decimals$}")),
+        })
+        .collect();
+    Table { col_labels, rows }
+}
+
+/// A labelled matrix.
+#[component]
+pub fn MatrixView(
+    /// The name shown above the matrix, e.g. "Q = X·Wq".
+    title: String,
+    /// The values, `[rows, cols]`.
+    matrix: Tensor,
+    /// Colour the cells by value.
+    #[prop(optional)]
+    heat: bool,
+    /// Add a column with each row's sum (to show attention rows sum to 1).
+    #[prop(optional)]
+    row_sums: bool,
+    /// Labels for the rows (positions).
+    #[prop(optional)]
+    labels: Vec<String>,
+    /// The columns are positions too (query-by-key matrices), so they share the row labels.
+    #[prop(optional)]
+    key_columns: bool,
+    /// Labels for the columns (e.g. vocabulary words); numbered 1, 2, … when not given.
+    #[prop(optional)]
+    col_labels: Vec<String>,
+    /// A line under the title saying what the matrix is.
+    #[prop(optional)]
+    note: Option<String>,
+    /// Decimals shown in each cell (3 when not given); the hover text is always exact.
+    #[prop(optional)]
+    decimals: Option<usize>,
+) -> impl IntoView {
+    let options =
+        TableOptions { heat, row_sums, labels, key_columns, col_labels, decimals: decimals.unwrap_or(3) };
+    let laid_out = table(&title, &matrix, &options);
+    let rows = laid_out
+        .rows
+        .into_iter()
+        .map(|row| {
+            let cells = row
+                .cells
+                .into_iter()
+                .map(|c| view! { <td tabindex="0" title=c.exact.clone() aria-label=c.exact style=c.style>{c.text}</td> })
+                .collect_view();
+            view! {
+                <tr>
+                    <th scope="row">{row.label}</th>
+                    {cells}
+                    {row.sum.map(|sum| view! { <td class="row-sum">{sum}</td> })}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="matrix">
+            <figcaption>{title}{note.map(|n| view! { <span class="matrix-note">{n}</span> })}</figcaption>
+            <div class="table-wrap">
+                <table>
+                    <thead><tr><th></th>{laid_out.col_labels.into_iter().map(|l| view! { <th scope="col">{l}</th> }).collect_view()}
+                        {row_sums.then(|| view! { <th scope="col">"Σ row"</th> })}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_read_well() {
+        assert_eq!(cell_text(f32::NEG_INFINITY, 3), "−∞");
+        assert_eq!(cell_text(-0.5, 3), "−0.500");
+        assert_eq!(cell_text(0.44544, 4), "0.4454");
+        assert_eq!(heat_colour(1.0, 2.0), "rgba(230, 120, 20, 0.440)");
+        assert_eq!(heat_colour(f32::NAN, 1.0), "transparent");
+    }
+
+    #[test]
+    fn tables_label_colour_and_sum() {
+        let m = Tensor::from_rows(&[vec![1.0, f32::NEG_INFINITY], vec![-2.0, 0.5]]).unwrap();
+        let options = TableOptions {
+            heat: true,
+            row_sums: true,
+            labels: vec!["t1".into(), "t2".into()],
+            key_columns: true,
+            decimals: 2,
+            ..TableOptions::default()
+        };
+        let t = table("W", &m, &options);
+        assert_eq!(t.col_labels, ["t1", "t2"], "key columns share the row labels");
+        assert_eq!(t.rows[0].label, "t1");
+        assert_eq!(t.rows[0].cells[1].text, "−∞");
+        assert_eq!(t.rows[1].cells[0].exact, "W [2, 1] = -2");
+        assert_eq!(t.rows[1].cells[0].style, "background: rgba(40, 110, 210, 0.800)", "the largest is full");
+        assert_eq!(t.rows[0].cells[1].style, "background: transparent");
+        assert_eq!(t.rows[0].sum.as_deref(), Some("1.00"), "masked entries are not summed");
+        assert_eq!(t.rows[1].sum.as_deref(), Some("-1.50"));
+        let plain = table("W", &m, &TableOptions { decimals: 3, ..TableOptions::default() });
+        assert_eq!(plain.col_labels, ["1", "2"]);
+        assert_eq!((plain.rows[1].label.as_str(), plain.rows[0].sum.clone()), ("2", None));
+        assert_eq!(plain.rows[0].cells[0].style, "");
+    }
+}
