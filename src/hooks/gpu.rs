@@ -57,11 +57,6 @@ pub struct GpuHandle {
 }
 
 impl GpuHandle {
-    /// Whether a device is there and has not been lost (tracked).
-    pub fn ready(&self) -> bool {
-        matches!(self.state.get(), GpuState::Ready(_))
-    }
-
     /// The device's description, or an empty string when there is none (tracked).
     pub fn description(&self) -> String {
         match self.state.get() {

@@ -11,7 +11,9 @@ use engine::models::gpt_recipe::{
     Size, BATCH, CONTEXT, EVAL_EVERY, SAMPLE_CHARS, SAMPLE_TEMPERATURE, VALIDATION_CHARS, WEIGHT_DECAY,
 };
 
-use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
+use crate::controls::backend_select::BackendSelect;
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, seed, NumberField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpt_session::use_gpt_session;
 use crate::hooks::gpu::{Backend, GpuState};
 use crate::hooks::tiny_gpt::ModelState;
@@ -19,10 +21,6 @@ use crate::plot::chart::{Chart, LineChart, Series};
 
 fn lr_rule(v: f64) -> Result<(), String> {
     learning_rate(v)
-}
-
-fn seed_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
 }
 
 fn steps_rule(v: f64) -> Result<(), String> {
@@ -99,11 +97,8 @@ pub fn GptTrainer() -> impl IntoView {
     let latest = move || evals.with(|e| e.last().cloned());
 
     view! {
-        <section class="widget gpt-trainer" aria-label="Train a tiny GPT">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: train a tiny GPT on Shakespeare"</h3>
-                <span class="backend-badge" data-backend=move || backend.get().value() data-value="gpt-backend">{badge}</span>
-            </header>
+        <WidgetFrame class="gpt-trainer" label="Train a tiny GPT" title="Live: train a tiny GPT on Shakespeare"
+            badge=Signal::derive(badge) backend=backend badge_value="gpt-backend">
             <p class="widget-note" data-value="gpt-corpus">{corpus_note}</p>
             <div class="xor-controls">
                 <label class="select">"model "
@@ -115,18 +110,10 @@ pub fn GptTrainer() -> impl IntoView {
                     </select>
                 </label>
                 <NumberField label="peak learning rate" name="gpt-lr" value=Signal::derive(move || settings.get().max_lr as f64) on_change=change(|s, v| s.max_lr = v as f32) check=lr_rule />
-                <NumberField label="seed" name="gpt-seed" value=Signal::derive(move || settings.get().seed as f64) on_change=change(|s, v| s.seed = v as u64) check=seed_rule />
+                <NumberField label="seed" name="gpt-seed" value=Signal::derive(move || settings.get().seed as f64) on_change=change(|s, v| s.seed = v as u64) check=seed />
                 <NumberField label="steps" name="gpt-steps" value=Signal::derive(move || settings.get().total_steps as f64) on_change=change(|s, v| s.total_steps = v as u64) check=steps_rule />
-                <label class="select">"backend "
-                    <select data-name="gpt-backend" aria-describedby="gpt-backend-note"
-                        prop:value=move || backend.get().value()
-                        on:change=move |ev| {
-                            session.choose_backend(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu });
-                        }>
-                        <option value="cpu">"CPU (WebAssembly)"</option>
-                        <option value="gpu" disabled=move || !gpu.ready()>"GPU (WebGPU)"</option>
-                    </select>
-                </label>
+                <BackendSelect name="gpt-backend" value=backend gpu_state=gpu.state
+                    on_change=Callback::new(move |b| session.choose_backend(b)) note_id="gpt-backend-note" />
             </div>
             <p id="gpt-backend-note" class="widget-note" data-gpu-note="gpt">{gpu_note}" "<span data-value="gpt-cpu-where">{cpu_note}</span></p>
             <p class="widget-note">{move || {
@@ -179,7 +166,7 @@ pub fn GptTrainer() -> impl IntoView {
                 <button data-name="gpt-shipped" disabled=move || running.get() on:click=move |_| session.use_shipped()>"Back to the shipped model"</button>
             </div>
             <p class="widget-note" role="status" data-value="gpt-store">{move || store_message.get()}</p>
-        </section>
+        </WidgetFrame>
     }
 }
 
@@ -190,7 +177,7 @@ mod tests {
     #[test]
     fn rules_refuse_bad_settings() {
         assert!(lr_rule(0.0).is_err() && lr_rule(101.0).is_err() && lr_rule(3e-3).is_ok());
-        assert!(seed_rule(-1.0).is_err() && seed_rule(1.5).is_err() && seed_rule(0.0).is_ok());
+        assert!(seed(-1.0).is_err() && seed(1.5).is_err() && seed(0.0).is_ok());
         assert!(steps_rule(9.0).is_err() && steps_rule(100.5).is_err() && steps_rule(300.0).is_ok());
     }
 }

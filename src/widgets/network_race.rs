@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use engine::labs::network_race::{default_racers, race_data, NetworkRace};
 use engine::labs::optimizer_race::Racer;
 
+use crate::controls::backend_select::BackendSelect;
 use crate::controls::number_field::{learning_rate, NumberField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, Backend, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::{Landed, Run};
@@ -155,19 +157,10 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     let started = move || losses.with(|l| l.iter().any(|l| !l.is_empty()));
 
     view! {
-        <section class="widget network-race" aria-label="Optimizers train the same network on two moons">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: the same network, five optimizers, two moons"</h3>
-                <span class="backend-badge" data-backend=move || if backend.get() == Backend::Gpu { "gpu" } else { "cpu" }>{badge}</span>
-            </header>
+        <WidgetFrame class="network-race" label="Optimizers train the same network on two moons"
+            title="Live: the same network, five optimizers, two moons" badge=Signal::derive(badge) backend=backend>
             <div class="xor-controls">
-                <label class="select">"backend "
-                    <select data-name="net-backend" prop:value=move || if backend.get() == Backend::Gpu { "gpu" } else { "cpu" }
-                        on:change=move |ev| backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu })>
-                        <option value="cpu">"CPU (WebAssembly)"</option>
-                        <option value="gpu" disabled=move || !gpu.ready()>"GPU (WebGPU)"</option>
-                    </select>
-                </label>
+                <BackendSelect name="net-backend" value=backend gpu_state=gpu.state on_change=Callback::new(move |b| backend.set(b)) />
             </div>
             <p class="widget-note" data-gpu-note="net">{gpu_note}</p>
             <div class="bp-controls">
@@ -212,7 +205,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 

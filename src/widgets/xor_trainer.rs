@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use engine::core::optim::Method;
 use engine::models::mlp::{Activation, Init, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
-use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
+use crate::controls::backend_select::BackendSelect;
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, seed, ConfigField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, Backend, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::{Landed, Run};
@@ -40,10 +42,6 @@ fn method_named(name: &str) -> Method {
 
 fn hidden_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 64.0), "Use a whole number from 1 to 64.")
-}
-
-fn seed_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
 }
 
 /// The widget.
@@ -159,18 +157,13 @@ pub fn XorTrainer() -> impl IntoView {
     }
     };
 
-    let set = move |f: fn(&mut XorConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
-
     view! {
-        <section class="widget xor" aria-label="Train a network on XOR">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: a 2-H-1 network learns XOR"</h3>
-                <span class="backend-badge" data-backend=move || backend.get().value()>{badge}</span>
-            </header>
+        <WidgetFrame class="xor" label="Train a network on XOR" title="Live: a 2-H-1 network learns XOR"
+            badge=Signal::derive(badge) backend=backend>
             <div class="xor-controls">
-                <NumberField label="learning rate" name="xor-lr" value=Signal::derive(move || config.get().lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
-                <NumberField label="hidden units" name="xor-hidden" value=Signal::derive(move || config.get().hidden as f64) on_change=set(|c, v| c.hidden = v as usize) check=hidden_rule />
-                <NumberField label="seed" name="xor-seed" value=Signal::derive(move || config.get().seed as f64) on_change=set(|c, v| c.seed = v as u64) check=seed_rule />
+                <ConfigField label="learning rate" name="xor-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=learning_rate />
+                <ConfigField label="hidden units" name="xor-hidden" config=config get=|c| c.hidden as f64 set=|c, v| c.hidden = v as usize check=hidden_rule />
+                <ConfigField label="seed" name="xor-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=seed />
                 <label class="select">"activation "
                     <select data-name="xor-activation" on:change=move |ev| {
                         let a = match event_target_value(&ev).as_str() { "tanh" => Activation::Tanh, "sigmoid" => Activation::Sigmoid, _ => Activation::Relu };
@@ -197,14 +190,8 @@ pub fn XorTrainer() -> impl IntoView {
                         <option value="rmsprop">"RMSProp"</option><option value="adam">"Adam"</option><option value="adamw">"AdamW (λ 0.01)"</option>
                     </select>
                 </label>
-                <label class="select">"backend "
-                    <select data-name="xor-backend" aria-describedby="xor-backend-note"
-                        prop:value=move || backend.get().value()
-                        on:change=move |ev| backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu })>
-                        <option value="cpu">"CPU (WebAssembly)"</option>
-                        <option value="gpu" disabled=move || !gpu.ready()>"GPU (WebGPU)"</option>
-                    </select>
-                </label>
+                <BackendSelect name="xor-backend" value=backend gpu_state=gpu.state
+                    on_change=Callback::new(move |b| backend.set(b)) note_id="xor-backend-note" />
             </div>
             <p id="xor-backend-note" class="widget-note" data-gpu-note="xor">{gpu_note}</p>
             <div class="bp-controls">
@@ -261,7 +248,7 @@ pub fn XorTrainer() -> impl IntoView {
                     </Show>
                 </div>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 
@@ -282,7 +269,7 @@ mod tests {
         assert!(hidden_rule(0.0).is_err());
         assert!(hidden_rule(2.5).is_err());
         assert!(hidden_rule(4.0).is_ok());
-        assert!(seed_rule(-1.0).is_err());
+        assert!(seed(-1.0).is_err());
         assert!(learning_rate(0.0).is_err());
     }
 }
