@@ -1,7 +1,13 @@
-//! Plots drawn as SVG. The geometry is computed by pure functions (tested natively) and the
-//! components only turn it into elements, so colours follow the theme through CSS.
+//! Plots drawn as SVG (and the matrix tables). The geometry is computed by pure functions
+//! (tested natively) and the components only turn it into elements, so colours follow the
+//! theme through CSS. Plots import no widget.
 
+pub mod bars;
 pub mod chart;
 pub mod contour;
 pub mod heatmap;
+pub mod lines;
+pub mod network;
 pub mod optimizer_class;
+pub mod scatter;
+pub mod tree;

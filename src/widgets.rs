@@ -1,4 +1,5 @@
-//! Live widgets, one per file. Each calls `crates/engine` for every number it shows.
+//! Live widgets, one per file. Each calls `crates/engine` for every number it shows, builds
+//! its inputs from `controls` and its drawings from `plot`, and imports no other widget.
 
 pub mod attention_lab;
 pub mod backprop_stepper;

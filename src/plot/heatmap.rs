@@ -17,6 +17,38 @@ pub fn heat_colour(v: f32, max_abs: f32) -> String {
     format!("rgba({r}, {g}, {b}, {:.3})", 0.08 + 0.72 * strength)
 }
 
+/// One square of a [`probability_grid`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridCell {
+    pub x: f64,
+    pub y: f64,
+    pub size: f64,
+    pub fill: String,
+}
+
+/// A square grid of probabilities (row-major, `side` to a row, first row on top) as cells
+/// filling `extent` pixels: orange above 0.5, blue below, stronger further from 0.5. Each
+/// cell is 0.3 px larger than its pitch so no seams show between neighbours.
+// The XOR trainer draws its decision surface with this when it is rebuilt on the
+// training-run seam; until then only the tests call it.
+#[allow(dead_code)]
+pub fn probability_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCell> {
+    let cell = extent / side.max(1) as f64;
+    values
+        .iter()
+        .enumerate()
+        .map(|(k, &p)| {
+            let (row, col) = (k / side.max(1), k % side.max(1));
+            GridCell {
+                x: col as f64 * cell,
+                y: row as f64 * cell,
+                size: cell + 0.3,
+                fill: format!("fill: {}", heat_colour(p - 0.5, 0.5)),
+            }
+        })
+        .collect()
+}
+
 /// How a cell's value is written: −∞ for masked entries, `decimals` decimals otherwise.
 pub fn cell_text(v: f32, decimals: usize) -> String {
     if v == f32::NEG_INFINITY {
@@ -182,6 +214,15 @@ mod tests {
         assert_eq!(cell_text(0.44544, 4), "0.4454");
         assert_eq!(heat_colour(1.0, 2.0), "rgba(230, 120, 20, 0.440)");
         assert_eq!(heat_colour(f32::NAN, 1.0), "transparent");
+    }
+
+    #[test]
+    fn probability_grids_fill_their_square() {
+        let cells = probability_grid(&[1.0, 0.5, 0.0, 0.75], 2, 210.0);
+        assert_eq!((cells[3].x, cells[3].y, cells[3].size), (105.0, 105.0, 105.3));
+        assert_eq!(cells[0].fill, "fill: rgba(230, 120, 20, 0.800)");
+        assert_eq!(cells[1].fill, "fill: rgba(230, 120, 20, 0.080)", "0.5 is the faintest");
+        assert_eq!(cells[2].fill, "fill: rgba(40, 110, 210, 0.800)");
     }
 
     #[test]

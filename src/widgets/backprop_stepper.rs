@@ -8,10 +8,11 @@ use leptos::prelude::*;
 
 use engine::labs::backprop_stepper::{train, Example, Step, TinyNet, PARAM_NAMES};
 
-use crate::controls::number_field::{learning_rate, rule, NumberField};
+use crate::controls::number_field::{learning_rate, rule, ConfigField, NumberField, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::mathml::{block, factor, frac, mi, mo, mtext, num, sub, sup};
 use crate::plot::chart::LineChart;
+use crate::plot::network::{network_diagram, Edge, RADIUS};
 
 /// The stages of one training step, in order.
 pub const STAGES: [&str; 8] = [
@@ -120,7 +121,7 @@ pub fn stage_view(
             ],
             explanation: format!(
                 "The output unit combines the hidden activations and squashes the sum into a probability. Here e^(−z) = {:.6}.",
-                libm::exp(-f.z2)
+                f.exp_neg_z2()
             ),
             values: vec![("z2", f.z2), ("y_hat", f.y_hat)],
             gradient_check: vec![],
@@ -238,6 +239,24 @@ fn label_rule(v: f64) -> Result<(), String> {
     rule((0.0..=1.0).contains(&v), "The label y is a probability: between 0 and 1.")
 }
 
+/// One edge of the diagram.
+fn edge_view(e: Edge) -> impl IntoView {
+    view! { <line x1=e.x1 y1=e.y1 x2=e.x2 y2=e.y2 /> }
+}
+
+/// One node of the diagram: its circle, its name, and its live value to four decimals.
+fn node_view(
+    at: (f64, f64),
+    name: &'static str,
+    value: impl Fn() -> f64 + Send + Sync + 'static,
+) -> impl IntoView {
+    let (x, y) = at;
+    view! {
+        <circle cx=x cy=y r=RADIUS /><text x=x y=y - 4.0>{name}</text>
+        <text class="node-value" x=x y=y + 12.0>{move || format!("{:.4}", value())}</text>
+    }
+}
+
 /// The widget.
 #[component]
 pub fn BackpropStepper() -> impl IntoView {
@@ -332,45 +351,43 @@ pub fn BackpropStepper() -> impl IntoView {
 
     let lit = move |part: usize| move || highlights(stage.get())[part];
     let shown = move |v: f64| format!("{v:.4}");
+    let diagram = network_diagram(&[2, 2, 1]);
+    let (inputs, hidden, output) = (diagram.nodes[0].clone(), diagram.nodes[1].clone(), diagram.nodes[2][0]);
+    let (loss, loss_centre, labels) = (diagram.loss, diagram.loss_centre, diagram.weight_labels.clone());
 
     view! {
         <WidgetFrame class="backprop" label="Backpropagation, step by step" title="Live: one training step, every number" badge="CPU · engine::labs::backprop_stepper" badge_title="Computed by crates/engine, compiled to WebAssembly">
             <div class="bp-top">
                 <svg class="bp-diagram" viewBox="0 0 470 220" role="img" aria-label="The 2-2-1 network, with the parts used by the current stage highlighted">
-                    <g class="edges" class:lit=lit(4)>
-                        <line x1="50" y1="60" x2="190" y2="60" /><line x1="50" y1="60" x2="190" y2="160" />
-                        <line x1="50" y1="160" x2="190" y2="60" /><line x1="50" y1="160" x2="190" y2="160" />
-                    </g>
-                    <g class="edges" class:lit=lit(5)>
-                        <line x1="190" y1="60" x2="320" y2="110" /><line x1="190" y1="160" x2="320" y2="110" />
-                    </g>
-                    <g class="edges" class:lit=lit(3)><line x1="320" y1="110" x2="420" y2="110" /></g>
+                    <g class="edges" class:lit=lit(4)>{diagram.edges[0].iter().map(|&e| edge_view(e)).collect_view()}</g>
+                    <g class="edges" class:lit=lit(5)>{diagram.edges[1].iter().map(|&e| edge_view(e)).collect_view()}</g>
+                    <g class="edges" class:lit=lit(3)>{edge_view(diagram.loss_edge)}</g>
                     <g class="node" class:lit=lit(0)>
-                        <circle cx="50" cy="60" r="26" /><text x="50" y="56">"x₁"</text><text class="node-value" x="50" y="72">{move || shown(example.get().x[0])}</text>
-                        <circle cx="50" cy="160" r="26" /><text x="50" y="156">"x₂"</text><text class="node-value" x="50" y="172">{move || shown(example.get().x[1])}</text>
+                        {node_view(inputs[0], "x₁", move || example.get().x[0])}
+                        {node_view(inputs[1], "x₂", move || example.get().x[1])}
                     </g>
                     <g class="node" class:lit=lit(1)>
-                        <circle cx="190" cy="60" r="26" /><text x="190" y="56">"h₁"</text><text class="node-value" x="190" y="72">{move || shown(step.get().forward.a1[0])}</text>
-                        <circle cx="190" cy="160" r="26" /><text x="190" y="156">"h₂"</text><text class="node-value" x="190" y="172">{move || shown(step.get().forward.a1[1])}</text>
+                        {node_view(hidden[0], "h₁", move || step.get().forward.a1[0])}
+                        {node_view(hidden[1], "h₂", move || step.get().forward.a1[1])}
                     </g>
                     <g class="node" class:lit=lit(2)>
-                        <circle cx="320" cy="110" r="26" /><text x="320" y="106">"ŷ"</text><text class="node-value" x="320" y="122">{move || shown(step.get().forward.y_hat)}</text>
+                        {node_view(output, "ŷ", move || step.get().forward.y_hat)}
                     </g>
                     <g class="node loss" class:lit=lit(3)>
-                        <rect x="396" y="86" width="56" height="48" rx="8" /><text x="424" y="106">"ℒ"</text><text class="node-value" x="424" y="122">{move || shown(step.get().forward.loss)}</text>
+                        <rect x=loss.0 y=loss.1 width=loss.2 height=loss.3 rx="8" /><text x=loss_centre.0 y=loss_centre.1 - 4.0>"ℒ"</text><text class="node-value" x=loss_centre.0 y=loss_centre.1 + 12.0>{move || shown(step.get().forward.loss)}</text>
                     </g>
-                    <text class="edge-label" x="118" y="48">{move || format!("W¹₁₁ {}", shown(net.get().w1[0][0]))}</text>
-                    <text class="edge-label" x="118" y="182">{move || format!("W¹₂₂ {}", shown(net.get().w1[1][1]))}</text>
-                    <text class="edge-label" x="258" y="70">{move || format!("W²₁ {}", shown(net.get().w2[0]))}</text>
-                    <text class="edge-label" x="258" y="162">{move || format!("W²₂ {}", shown(net.get().w2[1]))}</text>
+                    <text class="edge-label" x=labels[0][0].0 y=labels[0][0].1>{move || format!("W¹₁₁ {}", shown(net.get().w1[0][0]))}</text>
+                    <text class="edge-label" x=labels[0][1].0 y=labels[0][1].1>{move || format!("W¹₂₂ {}", shown(net.get().w1[1][1]))}</text>
+                    <text class="edge-label" x=labels[1][0].0 y=labels[1][0].1>{move || format!("W²₁ {}", shown(net.get().w2[0]))}</text>
+                    <text class="edge-label" x=labels[1][1].0 y=labels[1][1].1>{move || format!("W²₂ {}", shown(net.get().w2[1]))}</text>
                 </svg>
                 <div class="bp-fields">
                     <fieldset>
                         <legend>"Example"</legend>
-                        <NumberField label="x₁" name="x1" value=Signal::derive(move || example.get().x[0]) on_change=Callback::new(move |v| example.update(|e| e.x[0] = v)) check=moderate />
-                        <NumberField label="x₂" name="x2" value=Signal::derive(move || example.get().x[1]) on_change=Callback::new(move |v| example.update(|e| e.x[1] = v)) check=moderate />
-                        <NumberField label="y" name="y" value=Signal::derive(move || example.get().y) on_change=Callback::new(move |v| example.update(|e| e.y = v)) check=label_rule />
-                        <NumberField label="η" name="lr" value=Signal::derive(move || lr.get()) on_change=Callback::new(move |v| lr.set(v)) check=learning_rate />
+                        <ConfigField label="x₁" name="x1" config=example get=|e| e.x[0] set=|e, v| e.x[0] = v check=moderate />
+                        <ConfigField label="x₂" name="x2" config=example get=|e| e.x[1] set=|e, v| e.x[1] = v check=moderate />
+                        <ConfigField label="y" name="y" config=example get=|e| e.y set=|e, v| e.y = v check=label_rule />
+                        <SignalField label="η" name="lr" signal=lr check=learning_rate />
                     </fieldset>
                     <fieldset>
                         <legend>"Hidden layer"</legend>
@@ -474,8 +491,8 @@ pub fn BackpropStepper() -> impl IntoView {
 pub fn derivation_html(step: &Step, ex: &Example) -> String {
     let y_hat = step.forward.y_hat;
     let y = ex.y;
-    let dl_dyhat = -y / y_hat + (1.0 - y) / (1.0 - y_hat);
-    let dyhat_dz = y_hat * (1.0 - y_hat);
+    let factors = step.forward.chain_factors(y);
+    let (dl_dyhat, dyhat_dz) = (factors.dl_dyhat, factors.dyhat_dz);
     let z = layer("z", 2, None);
     [
         "<p>By the chain rule the error splits into two factors.</p>".to_string(),
@@ -546,7 +563,7 @@ pub fn derivation_html(step: &Step, ex: &Example) -> String {
             mo("×"),
             num(dyhat_dz, 6),
             mo("="),
-            num(dl_dyhat * dyhat_dz, 6),
+            num(factors.product(), 6),
             mo("="),
             num(y_hat, 6),
             mo("−"),

@@ -5,17 +5,29 @@ use leptos::prelude::*;
 
 use engine::core::tensor::Tensor;
 use engine::labs::bug_injector::{
-    naive_softmax, padding_attention, row_sums, softmax_axes, stable_softmax, train_line_fit,
-    transposed_weight_error, weight_on_padding, Bug,
+    largest_loss_after, naive_softmax, padding_attention, row_sums, softmax_axes, stable_softmax,
+    train_line_fit, transposed_weight_error, weight_on_padding, Bug,
 };
 
-use crate::controls::number_field::{rule, NumberField};
+use crate::controls::choice::{Choice, Choosable};
+use crate::controls::number_field::{rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
 use crate::plot::heatmap::MatrixView;
 
-fn bug_from_index(i: usize) -> Bug {
-    Bug::ALL.get(i).copied().unwrap_or(Bug::NoZeroGrad)
+impl Choosable for Bug {
+    fn all() -> &'static [Self] {
+        &Bug::ALL
+    }
+    /// A bug's option is named by its place in the list ("0" to "5").
+    fn value(self) -> &'static str {
+        const PLACES: [&str; 6] = ["0", "1", "2", "3", "4", "5"];
+        let place = Bug::ALL.iter().position(|&b| b == self).unwrap_or(0);
+        PLACES.get(place).copied().unwrap_or("0")
+    }
+    fn label(self) -> &'static str {
+        Bug::label(self)
+    }
 }
 
 fn scores_example() -> Tensor {
@@ -46,14 +58,14 @@ fn list(values: &[f32]) -> String {
 /// The widget.
 #[component]
 pub fn BugInjector() -> impl IntoView {
-    let chosen = RwSignal::new(0usize);
+    let chosen = RwSignal::new(Bug::NoZeroGrad);
     let bug_on = RwSignal::new(true);
     let top_logit = RwSignal::new(1000.0f64);
     let lr = RwSignal::new(0.7f64);
 
     let body = move || {
         let on = bug_on.get();
-        match bug_from_index(chosen.get()) {
+        match chosen.get() {
             Bug::NoZeroGrad => {
                 let losses = train_line_fit(40, 0.1, !on).unwrap_or_default();
                 let verdict = if on {
@@ -66,7 +78,7 @@ pub fn BugInjector() -> impl IntoView {
                 view! {
                     <p>"Fitting y = 2x with one weight, learning rate 0.1, 40 steps. " {verdict}</p>
                     <LineChart values=Signal::derive(move || values.clone()) x_label="step" aria_label="Loss per step" />
-                    <p data-symptom="no-zero-grad">{format!("Final loss {last:.6}; largest loss after step 10: {:.6}", losses.iter().skip(10).cloned().fold(0.0f32, f32::max))}</p>
+                    <p data-symptom="no-zero-grad">{format!("Final loss {last:.6}; largest loss after step 10: {:.6}", largest_loss_after(&losses, 10))}</p>
                 }.into_any()
             }
             Bug::SoftmaxWrongAxis => {
@@ -86,7 +98,7 @@ pub fn BugInjector() -> impl IntoView {
                 let probs =
                     if on { naive_softmax(&logits) } else { stable_softmax(&logits).unwrap_or_default() };
                 view! {
-                    <NumberField label="largest logit" name="bug-logit" value=Signal::derive(move || top_logit.get()) on_change=Callback::new(move |v| top_logit.set(v)) check=logit_rule />
+                    <SignalField label="largest logit" name="bug-logit" signal=top_logit check=logit_rule />
                     <p>{format!("Logits {}. ", list(&logits))}{if on { "exp(z) in 32-bit floats overflows to infinity above z ≈ 88.72, and infinity / infinity is NaN." } else { "Subtracting the largest logit first leaves exp arguments ≤ 0, so nothing overflows; the probabilities are unchanged because softmax ignores a shift." }}</p>
                     <p data-symptom="max-subtraction">{format!("Softmax: {}", list(&probs))}</p>
                 }.into_any()
@@ -128,7 +140,7 @@ pub fn BugInjector() -> impl IntoView {
                 let diverged = losses.iter().any(|l| !l.is_finite()) || losses.last() > losses.first();
                 let values: Vec<f64> = losses.iter().map(|&l| (l as f64).min(1e30)).collect();
                 view! {
-                    <NumberField label="learning rate" name="bug-lr" value=Signal::derive(move || lr.get()) on_change=Callback::new(move |v| lr.set(v)) check=lr_rule />
+                    <SignalField label="learning rate" name="bug-lr" signal=lr check=lr_rule />
                     <p>{format!("Fitting y = 2x by gradient descent with learning rate {rate}. Here steps are stable only below about 0.53.")}</p>
                     <LineChart values=Signal::derive(move || values.clone()) x_label="step" aria_label="Loss per step" />
                     <p data-symptom="lr">{if diverged { format!("Diverged: the loss grew from {:.4} to {:.4e}.", losses.first().copied().unwrap_or(0.0), losses.last().copied().unwrap_or(0.0)) } else { format!("Converged: final loss {:.2e}.", losses.last().copied().unwrap_or(0.0)) }}</p>
@@ -140,14 +152,23 @@ pub fn BugInjector() -> impl IntoView {
     view! {
         <WidgetFrame class="bugs" label="Bug injector" title="Live: the bug injector" badge="CPU · engine::labs::bug_injector">
             <div class="toggles">
-                <label class="select">"bug "
-                    <select data-name="bug" on:change=move |ev| chosen.set(event_target_value(&ev).parse().unwrap_or(0))>
-                        {Bug::ALL.iter().enumerate().map(|(i, b)| view! { <option value=i.to_string()>{b.label()}</option> }).collect_view()}
-                    </select>
-                </label>
+                <Choice label="bug" name="bug" value=chosen on_change=Callback::new(move |b| chosen.set(b)) />
                 <label><input type="checkbox" data-name="bug-on" prop:checked=move || bug_on.get() on:change=move |ev| bug_on.set(event_target_checked(&ev)) />" bug switched on"</label>
             </div>
-            <div class="bug-body" data-bug=move || chosen.get().to_string()>{body}</div>
+            <div class="bug-body" data-bug=move || chosen.get().value()>{body}</div>
         </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_bug_is_named_by_its_place_in_the_menu() {
+        for (place, &bug) in Bug::ALL.iter().enumerate() {
+            assert_eq!(bug.value(), place.to_string());
+            assert_eq!(Bug::from_value(&place.to_string()), Some(bug));
+        }
     }
 }

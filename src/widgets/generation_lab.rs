@@ -4,58 +4,22 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
 use engine::models::vocab::visible;
 
 use crate::controls::choice::{Choice, Choosable};
-use crate::controls::number_field::{is_whole_in, rule, NumberField};
+use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::slider::{set, Slider};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
+use crate::plot::tree::tree_layout;
 
 /// The prompt the lab starts with: a speaker's name, as the plays print them.
 pub const DEFAULT_PROMPT: &str = "Ham.\nTo be, or not";
 /// The most characters one press of "Generate" writes.
 pub const MAX_LENGTH: usize = 600;
-
-/// Where each node of a beam tree is drawn: column by step, rows in the order beam search
-/// expanded them (so a beam's candidates sit together).
-#[derive(Clone, Debug, PartialEq)]
-pub struct TreeLayout {
-    /// (x, y) of every node, in `tree.nodes` order.
-    pub points: Vec<(f64, f64)>,
-    /// Where the prompt (the root) sits.
-    pub root: (f64, f64),
-    pub width: f64,
-    pub height: f64,
-}
-
-pub const COLUMN: f64 = 74.0;
-pub const ROW: f64 = 22.0;
-
-pub fn tree_layout(tree: &BeamTree) -> TreeLayout {
-    let steps = tree.nodes.iter().map(|n| n.step + 1).max().unwrap_or(0);
-    let mut rows_in_step = vec![0usize; steps];
-    let points = tree
-        .nodes
-        .iter()
-        .map(|n| {
-            let row = rows_in_step[n.step];
-            rows_in_step[n.step] += 1;
-            (40.0 + COLUMN * (n.step + 1) as f64, 16.0 + ROW * row as f64)
-        })
-        .collect();
-    let rows = rows_in_step.iter().copied().max().unwrap_or(1).max(1);
-    let height = 16.0 + ROW * rows as f64;
-    TreeLayout {
-        points,
-        root: (40.0, height / 2.0 - 8.0),
-        width: 40.0 + COLUMN * (steps as f64 + 0.6),
-        height,
-    }
-}
 
 /// How the lab picks each next character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,7 +167,7 @@ pub fn GenerationLab() -> impl IntoView {
             <span class="field-error" role="status" data-error-for="gen-prompt">{move || prompt_error.get()}</span>
             <div class="xor-controls">
                 <Choice label="decoding" name="gen-mode" value=mode on_change=Callback::new(move |m| mode.set(m)) />
-                <NumberField label="seed" name="gen-seed" value=Signal::derive(move || seed.get()) on_change=Callback::new(move |v| seed.set(v)) check=seed_rule />
+                <SignalField label="seed" name="gen-seed" signal=seed check=seed_rule />
             </div>
             <div class="sliders">
                 <Show when=move || mode.get() == Mode::Sample>
@@ -243,23 +207,11 @@ pub fn GenerationLab() -> impl IntoView {
 fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
     let layout = tree_layout(&tree);
     let label = |token: usize| chars.get(token).map_or("?".to_string(), |&c| visible(c));
-    // The winning path's node indices.
-    let mut on_best = vec![false; tree.nodes.len()];
-    if let Some(end) = (0..tree.nodes.len())
-        .filter(|&i| tree.nodes[i].kept && tree.nodes[i].step + 1 == tree.best.len())
-        .max_by(|&a, &b| tree.nodes[a].log_prob.total_cmp(&tree.nodes[b].log_prob))
-    {
-        let mut at = Some(end);
-        while let Some(i) = at {
-            on_best[i] = true;
-            at = tree.nodes[i].parent;
-        }
-    }
+    let on_best = tree.on_best_path();
     let best_text: String = tree.best.iter().map(|&t| chars.get(t).copied().unwrap_or('?')).collect();
     let edges = tree.nodes.iter().enumerate().map(|(i, n)| {
-        let (x, y) = layout.points[i];
-        let (px, py) = n.parent.map_or(layout.root, |p| layout.points[p]);
-        view! { <line class="beam-edge" class:kept=n.kept class:best=on_best[i] x1=px + 14.0 y1=py x2=x - 14.0 y2=y /> }
+        let (x1, y1, x2, y2) = layout.edges[i];
+        view! { <line class="beam-edge" class:kept=n.kept class:best=on_best[i] x1=x1 y1=y1 x2=x2 y2=y2 /> }
     }).collect_view();
     let nodes = tree.nodes.iter().enumerate().map(|(i, n)| {
         let (x, y) = layout.points[i];
@@ -280,35 +232,6 @@ fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
                 {nodes}
             </svg>
         </div>
-        <p class="widget-note" data-value="gen-beam-best">{format!("Best after {} steps: “{}” (log-probability {:.3}). {} candidates weighed, {} kept.", tree.best.len(), best_text, tree.best_log_prob, tree.nodes.len(), tree.nodes.iter().filter(|n| n.kept).count())}</p>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use engine::models::generate::BeamNode;
-
-    #[test]
-    fn tree_columns_follow_steps_and_rows_stack() {
-        let node = |step, parent, kept| BeamNode { token: 0, log_prob: -1.0, parent, step, kept };
-        let tree = BeamTree {
-            width: 2,
-            nodes: vec![
-                node(0, None, true),
-                node(0, None, true),
-                node(1, Some(0), true),
-                node(1, Some(0), false),
-                node(1, Some(1), true),
-                node(1, Some(1), false),
-            ],
-            best: vec![0, 0],
-            best_log_prob: -1.0,
-        };
-        let l = tree_layout(&tree);
-        assert_eq!(l.points[0].0, 40.0 + COLUMN);
-        assert_eq!(l.points[2].0, 40.0 + 2.0 * COLUMN);
-        assert_eq!(l.points[5].1, 16.0 + 3.0 * ROW, "four candidates at step 2 stack");
-        assert_eq!(l.height, 16.0 + 4.0 * ROW);
+        <p class="widget-note" data-value="gen-beam-best">{format!("Best after {} steps: “{}” (log-probability {:.3}). {} candidates weighed, {} kept.", tree.best.len(), best_text, tree.best_log_prob, tree.nodes.len(), tree.kept_count())}</p>
     }
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use engine::core::tensor::Tensor;
 use engine::labs::norm_axes_lab::{norm_axes, row_change, NormAxes, EPS};
 
-use crate::controls::number_field::{rule, NumberField};
+use crate::controls::number_field::{rule, SignalField};
 use crate::controls::number_list::parse_matrix;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::heatmap::cell_text;
@@ -128,7 +128,7 @@ pub fn NormAxesLab() -> impl IntoView {
             </div>
             <p class="field-error" role="status" data-error-for="norm-x">{error}</p>
             <div class="xor-controls">
-                <NumberField label="add to every feature of the last example" name="norm-shift" value=Signal::derive(move || shift.get()) on_change=Callback::new(move |v| shift.set(v)) check=shift_rule />
+                <SignalField label="add to every feature of the last example" name="norm-shift" signal=shift check=shift_rule />
             </div>
             {move || shown().map(|lab| {
                 let rows = lab.input.rows();

@@ -5,7 +5,6 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 
 use engine::labs::norm_placement_lab::{
@@ -13,7 +12,8 @@ use engine::labs::norm_placement_lab::{
 };
 
 use crate::browser::now_ms;
-use crate::controls::number_field::{self, is_whole_in, rule, NumberField};
+use crate::controls::number_field::{self, is_whole_in, rule, ConfigField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::{Chart, Series};
 
 /// The peak learning rates the slider offers, from gentle to certain to blow up.
@@ -134,7 +134,6 @@ pub fn NormPlacementLab() -> impl IntoView {
     };
     tick_while(running, std::time::Duration::from_millis(16), tick);
 
-    let set = move |f: fn(&mut RaceSettings, f64)| Callback::new(move |v: f64| settings.update(|s| f(s, v)));
     let last_step = Signal::derive(move || settings.get().total_steps.saturating_sub(1) as f64);
     let curves = Signal::derive(move || {
         snapshot.with(|s| {
@@ -171,9 +170,9 @@ pub fn NormPlacementLab() -> impl IntoView {
                         } />
                     <output data-value="norm-lr">{rate_text}</output>
                 </label>
-                <NumberField label="warmup steps" name="norm-warmup" value=Signal::derive(move || settings.get().warmup_steps as f64) on_change=set(|s, v| s.warmup_steps = v as u64) check=warmup_rule />
-                <NumberField label="layers" name="norm-depth" value=Signal::derive(move || settings.get().n_layers as f64) on_change=set(|s, v| s.n_layers = v as usize) check=depth_rule />
-                <NumberField label="seed" name="norm-seed" value=Signal::derive(move || settings.get().seed as f64) on_change=set(|s, v| s.seed = v as u64) check=number_field::seed />
+                <ConfigField label="warmup steps" name="norm-warmup" config=settings get=|s| s.warmup_steps as f64 set=|s, v| s.warmup_steps = v as u64 check=warmup_rule />
+                <ConfigField label="layers" name="norm-depth" config=settings get=|s| s.n_layers as f64 set=|s, v| s.n_layers = v as usize check=depth_rule />
+                <ConfigField label="seed" name="norm-seed" config=settings get=|s| s.seed as f64 set=|s, v| s.seed = v as u64 check=number_field::seed />
             </div>
             <div class="bp-controls">
                 <button class="primary" disabled=move || snapshot.with(|s| s.done) || race.with_value(Option::is_none)

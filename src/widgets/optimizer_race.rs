@@ -4,15 +4,16 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 use wasm_bindgen::JsCast;
 
 use engine::core::optim::{Hyper, Method};
 use engine::labs::optimizer_race::{race, Path, Racer, Surface};
 
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{rule, NumberField};
 use crate::controls::slider::Slider;
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::contour::{contour, levels, Frame};
 use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
@@ -93,6 +94,18 @@ fn format_loss(v: f64) -> String {
         format!("{v:.3e}")
     } else {
         format!("{v:.4}")
+    }
+}
+
+impl Choosable for Surface {
+    fn all() -> &'static [Self] {
+        &Surface::ALL
+    }
+    fn value(self) -> &'static str {
+        self.key()
+    }
+    fn label(self) -> &'static str {
+        self.name()
     }
 }
 
@@ -196,13 +209,7 @@ pub fn OptimizerRace() -> impl IntoView {
     view! {
         <WidgetFrame class="race" label="Optimizer race on a loss surface" title="Live: five optimizers race on a loss surface" badge="CPU · engine::labs::optimizer_race::race">
             <div class="xor-controls">
-                <label class="select">"surface "
-                    <select data-name="race-surface" on:change=move |ev| {
-                        if let Some(s) = Surface::from_key(&event_target_value(&ev)) { pick_surface(s) }
-                    }>
-                        {Surface::ALL.iter().map(|s| view! { <option value=s.key() selected=*s == Surface::Valley>{s.name()}</option> }).collect_view()}
-                    </select>
-                </label>
+                <Choice label="surface" name="race-surface" value=surface on_change=Callback::new(pick_surface) />
                 <NumberField label="start x" name="race-x" value=Signal::derive(move || start.get()[0])
                     on_change=Callback::new(move |v| set_start([v, start.get_untracked()[1]])) check=coordinate />
                 <NumberField label="start y" name="race-y" value=Signal::derive(move || start.get()[1])

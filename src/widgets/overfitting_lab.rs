@@ -4,14 +4,16 @@
 
 use leptos::prelude::*;
 
-use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval as tick_while;
 
 use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
 use engine::models::mlp::Activation;
 
-use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, NumberField};
+use crate::controls::choice::{Choice, Choosable};
+use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, ConfigField};
+use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::{Chart, Series};
+use crate::plot::scatter::{dots, path_through, to_pixel, y_range, LEFT, PLOT_H, PLOT_W, TOP};
 
 /// How long a run lasts unless early stopping ends it first.
 pub const MAX_STEPS: usize = 3000;
@@ -20,36 +22,45 @@ const STEPS_PER_TICK: usize = 20;
 /// Points along the drawn fitted function.
 const CURVE_SAMPLES: usize = 121;
 
-/// The fit plot's drawing box: x from 0 to 1 maps to [LEFT, LEFT + PLOT_W].
-const PLOT_W: f64 = 440.0;
-const PLOT_H: f64 = 200.0;
-const LEFT: f64 = 30.0;
-const TOP: f64 = 8.0;
-
-/// The y range the fit plot shows: the data's range with a margin, at least [−1.5, 1.5].
-pub fn y_range(points: &[(f32, f32)]) -> (f64, f64) {
-    let lo = points.iter().map(|p| p.1 as f64).fold(-1.5f64, f64::min);
-    let hi = points.iter().map(|p| p.1 as f64).fold(1.5f64, f64::max);
-    (lo - 0.3, hi + 0.3)
+impl Choosable for Activation {
+    /// The lab offers the two activations whose fits look different on a sine.
+    fn all() -> &'static [Self] {
+        &[Activation::Tanh, Activation::Relu]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Relu => "ReLU",
+            Activation::Sigmoid => "sigmoid",
+        }
+    }
 }
 
-/// Pixel position of (x, y) in the fit plot for the y range `(lo, hi)`; y is clamped to the
-/// range, so a wild fit runs along the edge instead of off the page.
-pub fn to_pixel(x: f32, y: f32, (lo, hi): (f64, f64)) -> (f64, f64) {
-    let y = if y.is_finite() { (y as f64).clamp(lo, hi) } else { lo };
-    (LEFT + PLOT_W * x as f64, TOP + PLOT_H * (hi - y) / (hi - lo))
-}
-
-/// An SVG path through `points`.
-pub fn path_through(points: &[(f32, f32)], range: (f64, f64)) -> String {
-    points
-        .iter()
-        .enumerate()
-        .map(|(i, &(x, y))| {
-            let (px, py) = to_pixel(x, y, range);
-            format!("{}{px:.1},{py:.1}", if i == 0 { 'M' } else { 'L' })
-        })
-        .collect()
+impl Choosable for FitOptimizer {
+    fn all() -> &'static [Self] {
+        &[FitOptimizer::AdamW, FitOptimizer::AdamL2, FitOptimizer::Sgd]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            FitOptimizer::AdamW => "adamw",
+            FitOptimizer::AdamL2 => "adam-l2",
+            FitOptimizer::Sgd => "sgd",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            FitOptimizer::AdamW => "AdamW",
+            FitOptimizer::AdamL2 => "Adam + L2",
+            FitOptimizer::Sgd => "SGD (L2)",
+        }
+    }
 }
 
 fn width_rule(v: f64) -> Result<(), String> {
@@ -200,37 +211,22 @@ pub fn OverfittingLab() -> impl IntoView {
         })
         .collect();
 
-    let set = move |f: fn(&mut FitConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
-    let get = move |f: fn(&FitConfig) -> f64| Signal::derive(move || f(&config.get()));
-
     view! {
         <WidgetFrame class="overfit" label="Overfitting lab" title="Live: a network fits a noisy sine" badge="CPU · engine::labs::overfitting_lab">
             <div class="xor-controls">
-                <NumberField label="hidden units" name="fit-width" value=get(|c| c.width as f64) on_change=set(|c, v| c.width = v as usize) check=width_rule />
-                <NumberField label="hidden layers" name="fit-depth" value=get(|c| c.depth as f64) on_change=set(|c, v| c.depth = v as usize) check=depth_rule />
-                <NumberField label="data points" name="fit-points" value=get(|c| c.points as f64) on_change=set(|c, v| c.points = v as usize) check=points_rule />
-                <NumberField label="noise σ" name="fit-noise" value=get(|c| c.noise as f64) on_change=set(|c, v| c.noise = v as f32) check=noise_rule />
-                <NumberField label="weight decay λ" name="fit-decay" value=get(|c| c.weight_decay as f64) on_change=set(|c, v| c.weight_decay = v as f32) check=decay_rule />
-                <NumberField label="dropout p" name="fit-dropout" value=get(|c| c.dropout as f64) on_change=set(|c, v| c.dropout = v as f32) check=dropout_rule />
-                <NumberField label="patience (0 = off)" name="fit-patience" value=get(|c| c.patience.unwrap_or(0) as f64) on_change=set(|c, v| c.patience = (v >= 1.0).then_some(v as usize)) check=patience_rule />
-                <NumberField label="learning rate" name="fit-lr" value=get(|c| c.lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
-                <NumberField label="seed" name="fit-seed" value=get(|c| c.seed as f64) on_change=set(|c, v| c.seed = v as u64) check=number_field::seed />
-                <label class="select">"activation "
-                    <select data-name="fit-activation" on:change=move |ev| {
-                        let a = if event_target_value(&ev) == "relu" { Activation::Relu } else { Activation::Tanh };
-                        config.update(|c| c.activation = a);
-                    }>
-                        <option value="tanh" selected>"tanh"</option><option value="relu">"ReLU"</option>
-                    </select>
-                </label>
-                <label class="select">"optimizer "
-                    <select data-name="fit-optimizer" on:change=move |ev| {
-                        let o = match event_target_value(&ev).as_str() { "sgd" => FitOptimizer::Sgd, "adam-l2" => FitOptimizer::AdamL2, _ => FitOptimizer::AdamW };
-                        config.update(|c| c.optimizer = o);
-                    }>
-                        <option value="adamw" selected>"AdamW"</option><option value="adam-l2">"Adam + L2"</option><option value="sgd">"SGD (L2)"</option>
-                    </select>
-                </label>
+                <ConfigField label="hidden units" name="fit-width" config=config get=|c| c.width as f64 set=|c, v| c.width = v as usize check=width_rule />
+                <ConfigField label="hidden layers" name="fit-depth" config=config get=|c| c.depth as f64 set=|c, v| c.depth = v as usize check=depth_rule />
+                <ConfigField label="data points" name="fit-points" config=config get=|c| c.points as f64 set=|c, v| c.points = v as usize check=points_rule />
+                <ConfigField label="noise σ" name="fit-noise" config=config get=|c| c.noise as f64 set=|c, v| c.noise = v as f32 check=noise_rule />
+                <ConfigField label="weight decay λ" name="fit-decay" config=config get=|c| c.weight_decay as f64 set=|c, v| c.weight_decay = v as f32 check=decay_rule />
+                <ConfigField label="dropout p" name="fit-dropout" config=config get=|c| c.dropout as f64 set=|c, v| c.dropout = v as f32 check=dropout_rule />
+                <ConfigField label="patience (0 = off)" name="fit-patience" config=config get=|c| c.patience.unwrap_or(0) as f64 set=|c, v| c.patience = (v >= 1.0).then_some(v as usize) check=patience_rule />
+                <ConfigField label="learning rate" name="fit-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=learning_rate />
+                <ConfigField label="seed" name="fit-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=number_field::seed />
+                <Choice label="activation" name="fit-activation" value=Signal::derive(move || config.with(|c| c.activation))
+                    on_change=Callback::new(move |a| config.update(|c| c.activation = a)) />
+                <Choice label="optimizer" name="fit-optimizer" value=Signal::derive(move || config.with(|c| c.optimizer))
+                    on_change=Callback::new(move |o| config.update(|c| c.optimizer = o)) />
             </div>
             <div class="bp-controls">
                 <button class="primary" disabled=finished on:click=move |_| running.update(|r| *r = !*r)>
@@ -270,11 +266,10 @@ pub fn OverfittingLab() -> impl IntoView {
                         {move || {
                             let r = range.get();
                             data.with(|(train, validation)| {
-                                let dots = |points: &[(f32, f32)], class: &'static str| points.iter().map(|&(x, y)| {
-                                    let (cx, cy) = to_pixel(x, y, r);
+                                let draw = |points: &[(f32, f32)], class: &'static str| dots(points, r).into_iter().map(|(cx, cy)| {
                                     view! { <circle class=class cx=cx cy=cy r="4" /> }
                                 }).collect_view();
-                                view! { {dots(train, "train-point")} {dots(validation, "val-point")} }
+                                view! { {draw(train, "train-point")} {draw(validation, "val-point")} }
                             })
                         }}
                     </svg>
@@ -288,17 +283,6 @@ pub fn OverfittingLab() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_plot_maps_the_unit_square_and_clamps_wild_fits() {
-        let r = (-2.0, 2.0);
-        assert_eq!(to_pixel(0.0, 2.0, r), (LEFT, TOP));
-        assert_eq!(to_pixel(1.0, -2.0, r), (LEFT + PLOT_W, TOP + PLOT_H));
-        assert_eq!(to_pixel(0.5, 50.0, r).1, TOP);
-        assert_eq!(to_pixel(0.5, f32::NAN, r).1, TOP + PLOT_H);
-        assert_eq!(path_through(&[(0.0, 0.0), (1.0, 0.0)], r), "M30.0,108.0L470.0,108.0");
-        assert_eq!(y_range(&[(0.1, 3.0)]), (-1.8, 3.3));
-    }
 
     #[test]
     fn controls_have_clear_limits() {

@@ -5,13 +5,15 @@
 use leptos::prelude::*;
 
 use engine::models::generate::Decoder;
-use engine::models::sampling::{distribution, entropy, histogram};
+use engine::models::sampling::{distribution, entropy, histogram, shares};
 use engine::models::vocab::visible;
 
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_list::{parse_list, ListRule};
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
+use crate::plot::bars::paired_bars;
 
 /// The seed's example logits.
 pub const SEED_LOGITS: &str = "2.0, 1.0, 0.5";
@@ -19,21 +21,8 @@ pub const SEED_LOGITS: &str = "2.0, 1.0, 0.5";
 pub const DRAWS: usize = 1000;
 /// The prompt whose next character the tiny GPT scores.
 pub const GPT_PROMPT: &str = "Ham.\nTo be, or not to b";
-/// Bars drawn at most; with more tokens the most probable are shown.
+/// Bars drawn at most; with more tokens the most probable after temperature are shown.
 pub const MAX_BARS: usize = 24;
-
-/// Which tokens get a bar: all of them when few, else the `MAX_BARS` most probable after
-/// temperature, in vocabulary order.
-pub fn shown_tokens(tempered: &[f64]) -> Vec<usize> {
-    if tempered.len() <= MAX_BARS {
-        return (0..tempered.len()).collect();
-    }
-    let mut order: Vec<usize> = (0..tempered.len()).collect();
-    order.sort_by(|&a, &b| tempered[b].total_cmp(&tempered[a]).then(a.cmp(&b)));
-    order.truncate(MAX_BARS);
-    order.sort_unstable();
-    order
-}
 
 /// The logits the bench takes: up to 40, each at most a million in size.
 const LOGITS: ListRule = ListRule {
@@ -56,6 +45,24 @@ pub fn parse_logits(text: &str) -> Result<Vec<f64>, String> {
 enum Source {
     Typed,
     TinyGpt,
+}
+
+impl Choosable for Source {
+    fn all() -> &'static [Self] {
+        &[Source::Typed, Source::TinyGpt]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Source::Typed => "typed",
+            Source::TinyGpt => "gpt",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Source::Typed => "numbers you type",
+            Source::TinyGpt => "the tiny GPT, after a prompt",
+        }
+    }
 }
 
 /// What computes the bench's numbers for a source of logits.
@@ -139,30 +146,28 @@ pub fn SamplingBench() -> impl IntoView {
 
     let bars = move || {
         let d = dist.get();
-        let c = counts.get();
+        let drawn = counts.get().map(|c| shares(&c, DRAWS));
         let labels = current.with(|c| c.1.clone());
-        let shown = shown_tokens(&d.tempered);
-        let width = 460.0;
-        let slot = width / shown.len().max(1) as f64;
-        let bar = (slot * 0.38).min(28.0);
-        shown
-            .iter()
-            .enumerate()
-            .map(|(column, &i)| {
+        let shown = d.most_probable(MAX_BARS);
+        let values: Vec<_> =
+            shown.iter().map(|&i| (d.tempered[i], d.final_probs[i], drawn.as_ref().map(|e| e[i]))).collect();
+        let write_values = shown.len() <= 12;
+        paired_bars(&values)
+            .into_iter()
+            .zip(shown)
+            .map(|(b, i)| {
                 let (t, f, kept) = (d.tempered[i], d.final_probs[i], d.kept[i]);
-                let x = 30.0 + slot * column as f64 + slot / 2.0;
-                let h = |q: f64| 150.0 * q;
-                let empirical = c.as_ref().map(|c| c[i] as f64 / DRAWS as f64);
+                let empirical = drawn.as_ref().map(|e| e[i]);
                 let name = labels.get(i).cloned().unwrap_or_default();
                 let label = format!("token {name}: {:.4} after temperature, {:.4} sampled from{}", t, f, empirical.map(|e| format!(", {e:.3} drawn")).unwrap_or_default());
                 view! {
                     <g class:kept=kept tabindex="0" aria-label=label.clone()>
                         <title>{label.clone()}</title>
-                        <rect class="bar-tempered" x=x - bar - 1.0 y=160.0 - h(t) width=bar height=h(t) />
-                        <rect class="bar-final" x=x + 1.0 y=160.0 - h(f) width=bar height=h(f) />
-                        {empirical.map(|e| view! { <line class="bar-empirical" x1=x + 1.0 x2=x + 1.0 + bar y1=160.0 - h(e) y2=160.0 - h(e) /> })}
-                        <text class="tick" x=x y="175" text-anchor="middle">{name}</text>
-                        <text class="bar-value" x=x + 1.0 + bar / 2.0 y=156.0 - h(f) text-anchor="middle">{if f >= 0.005 && shown.len() <= 12 { format!("{f:.2}") } else { String::new() }}</text>
+                        <rect class="bar-tempered" x=b.left.x y=b.left.y width=b.left.width height=b.left.height />
+                        <rect class="bar-final" x=b.right.x y=b.right.y width=b.right.width height=b.right.height />
+                        {b.tick.map(|(y, x1, x2)| view! { <line class="bar-empirical" x1=x1 x2=x2 y1=y y2=y /> })}
+                        <text class="tick" x=b.x y="175" text-anchor="middle">{name}</text>
+                        <text class="bar-value" x=b.right.x + b.right.width / 2.0 y=b.value_y text-anchor="middle">{if f >= 0.005 && write_values { format!("{f:.2}") } else { String::new() }}</text>
                     </g>
                 }
             })
@@ -170,21 +175,16 @@ pub fn SamplingBench() -> impl IntoView {
     };
     let hidden_note = move || {
         let d = dist.get();
-        let shown = shown_tokens(&d.tempered);
+        let shown = d.most_probable(MAX_BARS);
         (shown.len() < d.tempered.len()).then(|| {
-            let rest: f64 = (0..d.tempered.len()).filter(|i| !shown.contains(i)).map(|i| d.final_probs[i]).sum();
+            let rest = d.mass_outside(&shown);
             format!("Showing the {} most probable of {} characters; the other {} hold {:.4} of the sampled probability.", shown.len(), d.tempered.len(), d.tempered.len() - shown.len(), rest)
         })
     };
 
     view! {
         <WidgetFrame class="sampling" label="Sampling bench" title="Live: temperature, top-k and top-p" badge=Signal::derive(move || badge(source.get()).to_string())>
-            <label class="select">"logits from "
-                <select data-name="sampling-source" on:change=move |ev| source.set(if event_target_value(&ev) == "gpt" { Source::TinyGpt } else { Source::Typed })>
-                    <option value="typed" selected>"numbers you type"</option>
-                    <option value="gpt">"the tiny GPT, after a prompt"</option>
-                </select>
-            </label>
+            <Choice label="logits from" name="sampling-source" value=source on_change=Callback::new(move |s| source.set(s)) />
             <Show when=move || source.get() == Source::Typed>
                 <label class="logits-input">"logits "
                     <input type="text" data-name="logits" spellcheck="false" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
@@ -211,8 +211,8 @@ pub fn SamplingBench() -> impl IntoView {
             <p class="widget-note">"Faint bars: softmax(z / T). Solid bars: what is actually sampled from, after top-k and top-p (the kept tokens are outlined) and renormalizing. Short thick ticks: the share of 1,000 draws."</p>
             <p class="widget-note" data-value="hidden">{hidden_note}</p>
             <dl class="bp-values">
-                <div><dt>"kept"</dt><dd data-value="kept">{move || dist.get().kept.iter().filter(|&&k| k).count()}</dd></div>
-                <div><dt>"Σ p"</dt><dd data-value="sum">{move || format!("{:.6}", dist.get().final_probs.iter().sum::<f64>())}</dd></div>
+                <div><dt>"kept"</dt><dd data-value="kept">{move || dist.get().kept_count()}</dd></div>
+                <div><dt>"Σ p"</dt><dd data-value="sum">{move || format!("{:.6}", dist.get().total())}</dd></div>
                 <div><dt>"entropy (nats)"</dt><dd data-value="entropy">{move || format!("{:.4}", entropy(&dist.get().final_probs))}</dd></div>
             </dl>
             <details class="all-probs" prop:open=move || logits.with(Vec::len) <= 12>
@@ -248,17 +248,5 @@ mod tests {
         assert!(parse_logits("1e400").is_err());
         assert!(parse_logits("NaN").is_err());
         assert!(parse_logits(&"1 ".repeat(41)).unwrap_err().contains("41"));
-    }
-
-    #[test]
-    fn many_tokens_show_the_most_probable_in_order() {
-        assert_eq!(shown_tokens(&[0.2, 0.5, 0.3]), vec![0, 1, 2]);
-        let mut p = vec![0.001; 73];
-        p[70] = 0.5;
-        p[3] = 0.2;
-        let shown = shown_tokens(&p);
-        assert_eq!(shown.len(), MAX_BARS);
-        assert!(shown.contains(&70) && shown.contains(&3));
-        assert!(shown.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use engine::core::optim::{steps_for_tokens, warmup_steps, Schedule};
 
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::chart::LineChart;
@@ -34,6 +35,34 @@ fn big_count(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 1e16), "A whole number from 1 to 10¹⁶.")
 }
 
+/// The schedule's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Cosine,
+    Linear,
+    Constant,
+}
+
+impl Choosable for Shape {
+    fn all() -> &'static [Self] {
+        &[Shape::Cosine, Shape::Linear, Shape::Constant]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Shape::Cosine => "cosine",
+            Shape::Linear => "linear",
+            Shape::Constant => "constant",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Shape::Cosine => "warmup + cosine",
+            Shape::Linear => "warmup + linear decay",
+            Shape::Constant => "constant",
+        }
+    }
+}
+
 /// The widget.
 #[component]
 pub fn ScheduleLab() -> impl IntoView {
@@ -43,17 +72,17 @@ pub fn ScheduleLab() -> impl IntoView {
     let warmup_fraction = RwSignal::new(0.02);
     let max_lr = RwSignal::new(3e-4);
     let min_lr = RwSignal::new(3e-5);
-    let kind = RwSignal::new("cosine".to_string());
+    let shape = RwSignal::new(Shape::Cosine);
 
     let total = Memo::new(move |_| steps_for_tokens(tokens.get() as u64, batch_tokens.get() as u64));
     let warmup = Memo::new(move |_| warmup_steps(total.get(), warmup_fraction.get()));
     let schedule = Memo::new(move |_| {
         let (max_lr, min_lr) = (max_lr.get() as f32, min_lr.get() as f32);
         let (warmup_steps, total_steps) = (warmup.get(), total.get());
-        match kind.get().as_str() {
-            "linear" => Schedule::WarmupLinearDecay { max_lr, min_lr, warmup_steps, total_steps },
-            "constant" => Schedule::Constant { lr: max_lr },
-            _ => Schedule::WarmupCosine { max_lr, min_lr, warmup_steps, total_steps },
+        match shape.get() {
+            Shape::Linear => Schedule::WarmupLinearDecay { max_lr, min_lr, warmup_steps, total_steps },
+            Shape::Constant => Schedule::Constant { lr: max_lr },
+            Shape::Cosine => Schedule::WarmupCosine { max_lr, min_lr, warmup_steps, total_steps },
         }
     });
     let values = Signal::derive(move || curve(&schedule.get(), total.get()));
@@ -65,13 +94,7 @@ pub fn ScheduleLab() -> impl IntoView {
                 <SignalField label="warmup fraction" name="sched-warmup" signal=warmup_fraction check=fraction />
                 <SignalField label="max lr" name="sched-max" signal=max_lr check=positive />
                 <SignalField label="min lr" name="sched-min" signal=min_lr check=non_negative />
-                <label class="select">"shape "
-                    <select data-name="sched-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
-                        <option value="cosine" selected>"warmup + cosine"</option>
-                        <option value="linear">"warmup + linear decay"</option>
-                        <option value="constant">"constant"</option>
-                    </select>
-                </label>
+                <Choice label="shape" name="sched-kind" value=shape on_change=Callback::new(move |s| shape.set(s)) />
             </div>
             <dl class="bp-values">
                 <div><dt>"optimizer steps"</dt><dd data-value="sched-steps">{move || total.get()}</dd></div>

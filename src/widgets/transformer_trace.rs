@@ -8,6 +8,7 @@ use engine::labs::transformer_trace::{
     parse_sentence, trace, word_id, Columns, NormPlacement, Trace, TraceOptions, VOCABULARY,
 };
 
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::heatmap::MatrixView;
 
@@ -94,6 +95,24 @@ fn losses_view(trace: &Trace) -> impl IntoView {
     }
 }
 
+impl Choosable for NormPlacement {
+    fn all() -> &'static [Self] {
+        &[NormPlacement::Post, NormPlacement::Pre]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            NormPlacement::Post => "post",
+            NormPlacement::Pre => "pre",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            NormPlacement::Post => "after each sublayer (post-norm)",
+            NormPlacement::Pre => "before each sublayer (pre-norm)",
+        }
+    }
+}
+
 /// The widget.
 #[component]
 pub fn TransformerTrace() -> impl IntoView {
@@ -101,7 +120,7 @@ pub fn TransformerTrace() -> impl IntoView {
     let next = RwSignal::new(DEFAULT_NEXT.to_string());
     let causal = RwSignal::new(true);
     let scale = RwSignal::new(true);
-    let pre_norm = RwSignal::new(false);
+    let placement = RwSignal::new(NormPlacement::Post);
 
     // Which box holds the problem, to mark it.
     let sentence_bad = Memo::new(move |_| parse_sentence(&sentence.get()).is_err());
@@ -111,11 +130,7 @@ pub fn TransformerTrace() -> impl IntoView {
     });
     let result = Memo::new(move |_| {
         let (tokens, last_target) = read_input(&sentence.get(), &next.get())?;
-        let options = TraceOptions {
-            causal: causal.get(),
-            scale: scale.get(),
-            norm: if pre_norm.get() { NormPlacement::Pre } else { NormPlacement::Post },
-        };
+        let options = TraceOptions { causal: causal.get(), scale: scale.get(), norm: placement.get() };
         trace(&tokens, last_target, &options).map_err(|e| e.to_string())
     });
     // Keep showing the last good trace while the reader's input is broken.
@@ -132,7 +147,7 @@ pub fn TransformerTrace() -> impl IntoView {
         next.set(DEFAULT_NEXT.into());
         causal.set(true);
         scale.set(true);
-        pre_norm.set(false);
+        placement.set(NormPlacement::Post);
     };
 
     view! {
@@ -153,13 +168,7 @@ pub fn TransformerTrace() -> impl IntoView {
             <div class="toggles">
                 <label><input type="checkbox" data-name="trace-causal" prop:checked=move || causal.get() on:change=move |ev| causal.set(event_target_checked(&ev)) />" causal mask"</label>
                 <label><input type="checkbox" data-name="trace-scale" prop:checked=move || scale.get() on:change=move |ev| scale.set(event_target_checked(&ev)) />" divide by √dₖ"</label>
-                <label class="select">"layer norm "
-                    <select data-name="trace-norm" prop:value=move || if pre_norm.get() { "pre" } else { "post" }
-                        on:change=move |ev| pre_norm.set(event_target_value(&ev) == "pre")>
-                        <option value="post">"after each sublayer (post-norm)"</option>
-                        <option value="pre">"before each sublayer (pre-norm)"</option>
-                    </select>
-                </label>
+                <Choice label="layer norm" name="trace-norm" value=placement on_change=Callback::new(move |p| placement.set(p)) />
                 <button on:click=reset>"Reset"</button>
             </div>
             <p class="field-error" role="status" data-error-for="trace">

@@ -200,6 +200,35 @@ impl TinyNet {
     }
 }
 
+impl Forward {
+    /// e^(−z2), the term in the sigmoid's denominator: ŷ = 1 / (1 + e^(−z2)).
+    pub fn exp_neg_z2(&self) -> f64 {
+        libm::exp(-self.z2)
+    }
+
+    /// The chain rule's two factors of the output error for label `y`.
+    pub fn chain_factors(&self, y: f64) -> ChainFactors {
+        let y_hat = self.y_hat;
+        ChainFactors { dl_dyhat: -y / y_hat + (1.0 - y) / (1.0 - y_hat), dyhat_dz: y_hat * (1.0 - y_hat) }
+    }
+}
+
+/// The output error ∂ℒ/∂z2 split by the chain rule, as chapter 1 unfolds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChainFactors {
+    /// ∂ℒ/∂ŷ = −y/ŷ + (1 − y)/(1 − ŷ), from the cross-entropy.
+    pub dl_dyhat: f64,
+    /// ∂ŷ/∂z2 = ŷ(1 − ŷ), the sigmoid's slope.
+    pub dyhat_dz: f64,
+}
+
+impl ChainFactors {
+    /// Their product, ∂ℒ/∂z2, which simplifies to ŷ − y.
+    pub fn product(&self) -> f64 {
+        self.dl_dyhat * self.dyhat_dz
+    }
+}
+
 impl Gradients {
     /// The gradients flat, in [`PARAM_NAMES`] order.
     pub fn to_params(&self) -> [f64; 9] {
@@ -222,6 +251,22 @@ pub fn train(net: TinyNet, ex: &Example, lr: f64, steps: usize) -> (TinyNet, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sigmoid_denominator_gives_back_the_prediction() {
+        let f = Forward { z1: [0.0; 2], a1: [0.0; 2], z2: 0.5, y_hat: 0.0, loss: 0.0 };
+        assert_eq!(f.exp_neg_z2(), libm::exp(-0.5));
+        assert!((1.0 / (1.0 + f.exp_neg_z2()) - 0.622_459_331_201_854_6).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_chain_factors_multiply_to_the_error() {
+        let f = Forward { z1: [0.0; 2], a1: [0.0; 2], z2: 0.0, y_hat: 0.8, loss: 0.0 };
+        let c = f.chain_factors(1.0);
+        assert!((c.dl_dyhat + 1.25).abs() < 1e-12, "−1/0.8");
+        assert!((c.dyhat_dz - 0.16).abs() < 1e-12);
+        assert!((c.product() - (0.8 - 1.0)).abs() < 1e-12);
+    }
 
     const SEED_EXAMPLE: Example = Example { x: [1.0, 0.5], y: 1.0 };
 

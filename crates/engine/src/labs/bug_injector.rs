@@ -84,6 +84,12 @@ pub fn train_line_fit(steps: usize, lr: f32, zero_grad: bool) -> Result<Vec<f32>
 }
 // ANCHOR_END: no_zero_grad
 
+/// The largest loss after the first `skip` steps (0 when there is none): with gradients never
+/// cleared, the loss climbs back up long after the start.
+pub fn largest_loss_after(losses: &[f32], skip: usize) -> f32 {
+    losses.iter().skip(skip).cloned().fold(0.0f32, f32::max)
+}
+
 /// Softmax of `scores` along the right axis (each row, over keys) and the wrong one (each
 /// column, over queries), with each version's row sums.
 pub fn softmax_axes(scores: &Tensor) -> Result<(Tensor, Tensor)> {
@@ -142,6 +148,12 @@ pub fn weight_on_padding(weights: &Tensor, n_pad: usize) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_late_loss_skips_the_start() {
+        assert_eq!(largest_loss_after(&[9.0, 1.0, 3.0, 2.0], 1), 3.0);
+        assert_eq!(largest_loss_after(&[9.0], 1), 0.0);
+    }
 
     #[test]
     fn zeroing_gradients_converges_and_forgetting_does_not() {

@@ -285,6 +285,26 @@ impl BeamTree {
         tokens.reverse();
         tokens
     }
+
+    /// How many candidates survived pruning.
+    pub fn kept_count(&self) -> usize {
+        self.nodes.iter().filter(|n| n.kept).count()
+    }
+
+    /// For every node, whether it lies on the winning path: the best-scoring kept node of
+    /// the last step and its ancestors.
+    pub fn on_best_path(&self) -> Vec<bool> {
+        let mut on_best = vec![false; self.nodes.len()];
+        let last = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].kept && self.nodes[i].step + 1 == self.best.len())
+            .max_by(|&a, &b| self.nodes[a].log_prob.total_cmp(&self.nodes[b].log_prob));
+        let mut at = last;
+        while let Some(i) = at {
+            on_best[i] = true;
+            at = self.nodes[i].parent;
+        }
+        on_best
+    }
 }
 
 /// Log-softmax of logits in f64: log p for every token.

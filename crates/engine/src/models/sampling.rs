@@ -18,6 +18,37 @@ pub struct Distribution {
     pub final_probs: Vec<f64>,
 }
 
+impl Distribution {
+    /// How many tokens survive top-k and top-p.
+    pub fn kept_count(&self) -> usize {
+        self.kept.iter().filter(|&&k| k).count()
+    }
+
+    /// Σp of the distribution sampled from: 1, up to rounding.
+    pub fn total(&self) -> f64 {
+        self.final_probs.iter().sum()
+    }
+
+    /// The sampled probability held by the tokens not in `shown`.
+    pub fn mass_outside(&self, shown: &[usize]) -> f64 {
+        (0..self.final_probs.len()).filter(|i| !shown.contains(i)).map(|i| self.final_probs[i]).sum()
+    }
+
+    /// The `n` most probable tokens after temperature (ties to the lower id), in vocabulary
+    /// order; every token when there are at most `n`.
+    pub fn most_probable(&self, n: usize) -> Vec<usize> {
+        let tempered = &self.tempered;
+        if tempered.len() <= n {
+            return (0..tempered.len()).collect();
+        }
+        let mut order: Vec<usize> = (0..tempered.len()).collect();
+        order.sort_by(|&a, &b| tempered[b].total_cmp(&tempered[a]).then(a.cmp(&b)));
+        order.truncate(n);
+        order.sort_unstable();
+        order
+    }
+}
+
 /// softmax(z / T), computed stably (the largest logit is subtracted first).
 pub fn softmax_with_temperature(logits: &[f64], temperature: f64) -> Vec<f64> {
     let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -106,9 +137,40 @@ pub fn histogram(probs: &[f64], draws: usize, seed: u64) -> Vec<usize> {
     counts
 }
 
+/// Each token's share of the draws a [`histogram`] counted.
+pub fn shares(counts: &[usize], draws: usize) -> Vec<f64> {
+    counts.iter().map(|&c| c as f64 / draws as f64).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_bench_reports_about_a_distribution() {
+        let d = distribution(&SEED_LOGITS, 1.0, 2, 1.0);
+        assert_eq!(d.kept_count(), 2);
+        assert!((d.total() - 1.0).abs() < 1e-12);
+        assert_eq!(d.mass_outside(&[0, 1, 2]), 0.0);
+        assert_eq!(d.mass_outside(&[1, 2]), d.final_probs[0]);
+        assert_eq!(shares(&[3, 1], 4), vec![0.75, 0.25]);
+    }
+
+    #[test]
+    fn many_tokens_show_the_most_probable_in_order() {
+        let few =
+            Distribution { tempered: vec![0.2, 0.5, 0.3], kept: vec![true; 3], final_probs: vec![0.0; 3] };
+        assert_eq!(few.most_probable(24), vec![0, 1, 2]);
+        let mut p = vec![0.001; 73];
+        p[70] = 0.5;
+        p[3] = 0.2;
+        let many = Distribution { tempered: p, kept: vec![true; 73], final_probs: vec![0.0; 73] };
+        let shown = many.most_probable(24);
+        assert_eq!(shown.len(), 24);
+        assert!(shown.contains(&70) && shown.contains(&3));
+        assert!(shown.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(shown[..3], [0, 1, 2], "ties go to the lower ids");
+    }
 
     const SEED_LOGITS: [f64; 3] = [2.0, 1.0, 0.5];
 

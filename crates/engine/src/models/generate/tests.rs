@@ -216,3 +216,24 @@ fn a_beam_as_wide_as_the_vocabulary_finds_the_best_continuation() {
     assert_eq!(tree.best, best.1);
     assert!((tree.best_log_prob - best.0).abs() < 1e-4);
 }
+
+#[test]
+fn the_winning_path_runs_from_the_best_last_node_to_the_root() {
+    let node = |step, parent, kept, log_prob| BeamNode { token: 0, log_prob, parent, step, kept };
+    let tree = BeamTree {
+        width: 2,
+        nodes: vec![
+            node(0, None, true, -1.0),
+            node(0, None, true, -0.5),
+            node(1, Some(0), true, -1.2),
+            node(1, Some(0), false, -3.0),
+            node(1, Some(1), true, -1.4),
+            node(1, Some(1), false, -0.1),
+        ],
+        best: vec![0, 0],
+        best_log_prob: -1.2,
+    };
+    // Node 5 scores highest but was pruned; the best kept node at step 2 is node 2.
+    assert_eq!(tree.on_best_path(), vec![true, false, true, false, false, false]);
+    assert_eq!(tree.kept_count(), 4);
+}
