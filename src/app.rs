@@ -10,7 +10,7 @@ use crate::widgets::widget_view;
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    crate::widgets::tiny_gpt::provide_model_slot();
+    crate::hooks::tiny_gpt::provide_model_slot();
     let route = use_router();
     let chapter_index = Memo::new(move |_| match route.get() {
         Route::Chapter(slug) => find_chapter(&slug).map(|(i, _)| i),

@@ -4,6 +4,7 @@ mod app;
 mod book;
 mod browser;
 mod controls;
+mod hooks;
 mod layout;
 mod mathml;
 mod plot;

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::gpu_probe::{Backend, GpuState};
+use crate::hooks::gpu::{Backend, GpuState};
 
 /// Which backend the menu's option `value` names; anything but "gpu" is the CPU, which
 /// always works.

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::gpu_probe::Backend;
+use crate::hooks::gpu::Backend;
 
 /// A widget's section, its header (title and backend badge) and its body.
 ///

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::ticker::tick_while;
+use crate::hooks::interval::use_interval as tick_while;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
 use engine::models::vocab::visible;
@@ -13,8 +13,8 @@ use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::plot::tree::tree_layout;
-use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The prompt the lab starts with: a speaker's name, as the plays print them.
 pub const DEFAULT_PROMPT: &str = "Ham.\nTo be, or not";

@@ -10,8 +10,8 @@ use engine::labs::kv_cache_timer::{KvRace, Run};
 
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::plot::lines::{polyline, shared_max};
-use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The prompt the race starts from.
 pub const DEFAULT_PROMPT: &str = "Mac.\n";

@@ -4,16 +4,17 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
-
-use crate::widgets::ticker::tick_while;
-use leptos::task::spawn_local;
-
-use engine::labs::network_race::{default_racers, race_config, race_data, NetworkRace};
+use engine::labs::network_race::{default_racers, race_data, NetworkRace};
 use engine::labs::optimizer_race::Racer;
-use gpu::{Gpu, GpuMlp};
 
+use crate::controls::backend_select::BackendSelect;
 use crate::controls::number_field::{learning_rate, NumberField};
+use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpu::{use_gpu, Backend, GpuState};
+use crate::hooks::interval::use_interval;
+use crate::hooks::training_run::machine::{Landed, Run};
+use crate::hooks::training_run::race::RaceCpu;
+use crate::hooks::training_run::use_training_run;
 use crate::plot::chart::{Chart, Series};
 use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
@@ -41,8 +42,6 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     let lrs = RwSignal::new(defaults.map(|r| r.lr as f64));
     let included = RwSignal::new([true; 5]);
     let backend = RwSignal::new(Backend::Cpu);
-    let gpu_state = RwSignal::new(GpuState::Probing);
-    let gpu = StoredValue::new_local(None::<Gpu>);
 
     // The race holds one network per included optimizer; `members[j]` is network j's kind.
     let members = Memo::new(move |_| (0..5).filter(|&i| included.get()[i]).collect::<Vec<usize>>());
@@ -50,66 +49,49 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         let lrs = lrs.get_untracked();
         members.get_untracked().iter().map(|&i| Racer { lr: lrs[i] as f32, ..defaults[i] }).collect()
     };
-    let race = StoredValue::new(NetworkRace::new(race_data(), &[]));
-    let gpu_nets = StoredValue::new_local(Vec::<GpuMlp>::new());
+    let run = use_training_run(Some(Run::new(RaceCpu::new(NetworkRace::new(race_data(), &[]), STEPS), None)));
     // What the page shows, copied out of the race after each chunk.
     let losses = RwSignal::new(Vec::<Vec<f32>>::new());
     let diverged = RwSignal::new(Vec::<Option<usize>>::new());
     let accuracy = RwSignal::new(Vec::<f32>::new());
-    let running = RwSignal::new(false);
-    let busy = RwSignal::new(false);
     let message = RwSignal::new(String::new());
+    let gpu = use_gpu(move || {
+        if losses.with_untracked(|l| l.iter().all(Vec::is_empty)) {
+            backend.set(Backend::Gpu);
+        }
+    });
 
     let publish = move || {
-        race.with_value(|r| {
+        run.with(|run| {
+            let r = &run.cpu().race;
             losses.set(r.losses.clone());
             diverged.set(r.diverged_at.clone());
             accuracy.set((0..r.nets.len()).map(|j| r.accuracy(j)).collect());
         });
     };
     let reset = move || {
-        running.set(false);
         let racers = racers();
-        race.set_value(NetworkRace::new(race_data(), &racers));
-        let mut nets = Vec::new();
-        if backend.get_untracked() == Backend::Gpu {
-            let data = race_data();
-            let built: Option<Result<Vec<GpuMlp>, _>> = gpu.with_value(|g| {
-                g.as_ref().map(|g| {
-                    racers
-                        .iter()
-                        .map(|&r| GpuMlp::on_data(g, race_config(r), &data.points, &data.labels))
-                        .collect()
-                })
-            });
-            match built {
-                Some(Ok(built)) => nets = built,
-                Some(Err(error)) => {
-                    backend.set(Backend::Cpu);
-                    message.set(format!(
-                        "The GPU network could not be built ({}); running on the CPU.",
-                        error.message
-                    ));
-                }
-                None => backend.set(Backend::Cpu),
+        let cpu = RaceCpu::new(NetworkRace::new(race_data(), &racers), STEPS);
+        let device = gpu.device(backend.get_untracked());
+        let (next, refused) = Run::on(&device, cpu, |cpu, g| cpu.to_gpu(g, &racers));
+        let on_cpu = next.backend() == Backend::Cpu;
+        run.restart(Some(next));
+        message.set(String::new());
+        if on_cpu && backend.get_untracked() == Backend::Gpu {
+            backend.set(Backend::Cpu);
+            if let Some(why) = refused {
+                message.set(format!("The GPU network could not be built ({why}); running on the CPU."));
             }
         }
-        gpu_nets.set_value(nets);
-        message.set(String::new());
         publish();
     };
     reset();
 
-    request_gpu(gpu, gpu_state, move || {
-        if losses.with_untracked(|l| l.iter().all(Vec::is_empty)) {
-            backend.set(Backend::Gpu);
-        }
-    });
     // A lost device: go on on the CPU from the weights last read back.
     Effect::new(move |_| {
-        if let GpuState::Lost(reason) = gpu_state.get() {
+        if let GpuState::Lost(reason) = gpu.state.get() {
             if backend.get_untracked() == Backend::Gpu {
-                gpu_nets.set_value(Vec::new());
+                run.hand_over();
                 backend.set(Backend::Cpu);
                 message.set(format!("The GPU was lost ({reason}); the race goes on on the CPU from the weights last read back."));
             }
@@ -120,78 +102,35 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         lrs.track();
         members.track();
         backend.track();
-        if first.is_some() && !matches!(gpu_state.get_untracked(), GpuState::Lost(_)) {
+        if first.is_some() && !gpu.lost_untracked() {
             reset();
         }
     });
 
-    let done = move || {
-        race.with_value(|r| r.losses.iter().zip(&r.diverged_at).all(|(l, d)| d.is_some() || l.len() >= STEPS))
-    };
+    let done = move || run.with(|run| run.cpu().done()).unwrap_or(true);
     let finish_chunk = move || {
         publish();
         if done() {
-            running.set(false);
+            run.pause();
             let name = if backend.get_untracked() == Backend::Gpu { "GPU" } else { "CPU" };
             message.set(format!("Finished {STEPS} steps on the {name}."));
         }
     };
     let advance = move |steps: usize| {
-        if busy.get_untracked() {
-            return;
-        }
-        let on_gpu = backend.get_untracked() == Backend::Gpu && gpu_nets.with_value(|n| !n.is_empty());
-        if !on_gpu {
-            race.update_value(|r| {
-                let left = STEPS.saturating_sub(r.losses.iter().map(Vec::len).max().unwrap_or(0));
-                r.advance(steps.min(left));
-            });
-            finish_chunk();
-            return;
-        }
-        // Queue the steps on every live network, then read back losses and weights.
-        let live: Vec<bool> = race.with_value(|r| {
-            r.diverged_at.iter().zip(&r.losses).map(|(d, l)| d.is_none() && l.len() < STEPS).collect()
-        });
-        let reads: Vec<_> = gpu_nets
-            .try_update_value(|nets| {
-                nets.iter_mut()
-                    .zip(&live)
-                    .filter(|(_, &live)| live)
-                    .map(|(net, _)| {
-                        net.train(steps);
-                        (net.read_losses(), net.weights())
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let indices: Vec<usize> = live.iter().enumerate().filter(|(_, &l)| l).map(|(j, _)| j).collect();
-        busy.set(true);
-        spawn_local(async move {
-            let mut results = Vec::new();
-            for (l, w) in reads {
-                match async { Ok::<_, gpu::GpuError>((l.await?, w.await?)) }.await {
-                    Ok(r) => results.push(r),
-                    Err(error) => {
-                        busy.set(false);
-                        running.set(false);
-                        gpu_state.set(GpuState::Lost(error.to_string()));
-                        return;
-                    }
-                }
+        run.advance(steps, move |landed| match landed {
+            Landed::Read(_) => finish_chunk(),
+            // A read failed: the device is gone, and so is this chunk. The race pauses; the
+            // reader resumes it on the CPU from the weights last read back.
+            Landed::HandedOver { reason, .. } => {
+                run.pause();
+                gpu.state.set(GpuState::Lost(reason));
             }
-            busy.set(false);
-            race.update_value(|r| {
-                for (j, (new_losses, weights)) in indices.into_iter().zip(results) {
-                    r.record(j, &new_losses);
-                    r.nets[j] = weights;
-                }
-            });
-            finish_chunk();
+            Landed::Stale => {}
         });
     };
 
-    tick_while(running, std::time::Duration::from_millis(30), move || advance(STEPS_PER_TICK));
+    use_interval(run.running, std::time::Duration::from_millis(30), move || advance(STEPS_PER_TICK));
+    let running = run.running;
 
     let series = Signal::derive(move || {
         let classes = members.get().into_iter().map(|i| Kind::ALL[i].class());
@@ -204,16 +143,10 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         })
     });
     let badge = move || match backend.get() {
-        Backend::Gpu => format!(
-            "Running on: GPU (WebGPU) · {}",
-            match gpu_state.get() {
-                GpuState::Ready(d) => d,
-                _ => String::new(),
-            }
-        ),
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", gpu.description()),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::labs::network_race".to_string(),
     };
-    let gpu_note = move || match gpu_state.get() {
+    let gpu_note = move || match gpu.state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
         GpuState::Ready(d) => {
             format!("WebGPU is available: {}. Each network trains in WGSL kernels (crates/gpu).", d.trim())
@@ -224,25 +157,20 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     let started = move || losses.with(|l| l.iter().any(|l| !l.is_empty()));
 
     view! {
-        <section class="widget network-race" aria-label="Optimizers train the same network on two moons">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: the same network, five optimizers, two moons"</h3>
-                <span class="backend-badge" data-backend=move || if backend.get() == Backend::Gpu { "gpu" } else { "cpu" }>{badge}</span>
-            </header>
+        <WidgetFrame class="network-race" label="Optimizers train the same network on two moons"
+            title="Live: the same network, five optimizers, two moons" badge=Signal::derive(badge) backend=backend>
             <div class="xor-controls">
-                <label class="select">"backend "
-                    <select data-name="net-backend" prop:value=move || if backend.get() == Backend::Gpu { "gpu" } else { "cpu" }
-                        on:change=move |ev| backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu })>
-                        <option value="cpu">"CPU (WebAssembly)"</option>
-                        <option value="gpu" disabled=move || !matches!(gpu_state.get(), GpuState::Ready(_))>"GPU (WebGPU)"</option>
-                    </select>
-                </label>
+                <BackendSelect name="net-backend" value=backend gpu_state=gpu.state on_change=Callback::new(move |b| backend.set(b)) />
             </div>
             <p class="widget-note" data-gpu-note="net">{gpu_note}</p>
             <div class="bp-controls">
                 <button class="primary" data-name="net-train" on:click=move |_| {
-                    if !running.get_untracked() && done() { reset() }
-                    running.update(|r| *r = !*r)
+                    if running.get_untracked() {
+                        run.pause();
+                    } else {
+                        if done() { reset() }
+                        run.play();
+                    }
                 }>{move || if running.get() { "Pause".to_string() } else if started() { "Resume".to_string() } else { format!("Train {STEPS} steps") }}</button>
                 <button data-name="net-reset" on:click=move |_| reset()>"Reset"</button>
                 <span class="epoch-count"><span data-value="net-steps">{move || losses.with(|l| l.iter().map(Vec::len).max().unwrap_or(0))}</span>{format!(" / {STEPS} steps")}</span>
@@ -277,7 +205,7 @@ pub fn NetworkRaceWidget() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::ticker::tick_while;
+use crate::hooks::interval::use_interval as tick_while;
 
 use engine::labs::norm_placement_lab::{
     NormRace, RaceSettings, BATCH, CONTEXT, D_MODEL, FINAL_WINDOW, MAX_LAYERS,

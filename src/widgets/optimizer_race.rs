@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::ticker::tick_while;
+use crate::hooks::interval::use_interval as tick_while;
 use wasm_bindgen::JsCast;
 
 use engine::core::optim::{Hyper, Method};

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::ticker::tick_while;
+use crate::hooks::interval::use_interval as tick_while;
 
 use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
 use engine::models::mlp::Activation;

@@ -12,8 +12,8 @@ use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_list::{parse_list, ListRule};
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::plot::bars::paired_bars;
-use crate::widgets::tiny_gpt::{use_tiny_gpt, ModelState};
 
 /// The seed's example logits.
 pub const SEED_LOGITS: &str = "2.0, 1.0, 0.5";

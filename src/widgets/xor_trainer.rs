@@ -3,16 +3,17 @@
 
 use leptos::prelude::*;
 
-use crate::widgets::gpu_probe::{request_gpu, Backend, GpuState};
-
-use crate::widgets::ticker::tick_while;
-
 use engine::core::optim::Method;
-use engine::models::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use gpu::{Gpu, GpuMlp};
-use leptos::task::spawn_local;
+use engine::models::mlp::{Activation, Init, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
-use crate::controls::number_field::{is_whole_in, learning_rate, rule, NumberField};
+use crate::controls::backend_select::BackendSelect;
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, seed, ConfigField};
+use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpu::{use_gpu, Backend, GpuState};
+use crate::hooks::interval::use_interval;
+use crate::hooks::training_run::machine::{Landed, Run};
+use crate::hooks::training_run::use_training_run;
+use crate::hooks::training_run::xor::{XorCpu, XorReading};
 use crate::plot::chart::LineChart;
 use crate::plot::heatmap::heat_colour;
 
@@ -43,65 +44,50 @@ fn hidden_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 64.0), "Use a whole number from 1 to 64.")
 }
 
-fn seed_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 4_294_967_295.0), "Use a whole number from 0 to 4294967295.")
-}
-
 /// The widget.
 #[component]
 pub fn XorTrainer() -> impl IntoView {
     let config = RwSignal::new(XorConfig::default());
     let method_name = RwSignal::new("sgd".to_string());
     let backend = RwSignal::new(Backend::Cpu);
-    let gpu_state = RwSignal::new(GpuState::Probing);
-    let gpu = StoredValue::new_local(None::<Gpu>);
-    // The CPU network, and on the GPU path the last weights read back from the GPU (so a lost
-    // device hands over to the CPU without losing the run).
-    let model = StoredValue::new(Mlp::new(XorConfig::default()));
-    let gpu_model = StoredValue::new_local(None::<GpuMlp>);
     let losses = RwSignal::new(Vec::<f32>::new());
-    let predictions = RwSignal::new(Vec::<f32>::new());
-    let surface = RwSignal::new(Vec::<f32>::new());
-    let dead = RwSignal::new(0usize);
-    let running = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let status = RwSignal::new(String::new());
-
-    // What the page shows, from the CPU network.
-    let show_cpu = move || {
-        model.with_value(|m| {
-            predictions.set(m.predict_many(&XOR_INPUTS));
-            surface.set(m.predict_many(&surface_points()));
-            dead.set(m.dead_hidden_units().iter().filter(|&&d| d).count());
-        });
-    };
-    let reset = move || {
-        running.set(false);
-        let c = config.get_untracked();
-        model.set_value(Mlp::new(c));
-        let on_gpu = backend.get_untracked() == Backend::Gpu;
-        gpu_model.set_value(if on_gpu {
-            gpu.with_value(|g| g.as_ref().map(|g| GpuMlp::new(g, c)))
-        } else {
-            None
-        });
-        losses.set(Vec::new());
-        status.set(String::new());
-        show_cpu();
-    };
-    show_cpu();
-
     // Ask the browser for a GPU once; run on it when there is one.
-    request_gpu(gpu, gpu_state, move || {
+    let gpu = use_gpu(move || {
         if losses.with_untracked(Vec::is_empty) {
             backend.set(Backend::Gpu);
         }
     });
+    // The network on the CPU, or on the GPU with the CPU side holding the last weights read
+    // back (so a lost device hands over to the CPU without losing the run).
+    let fresh = XorCpu::new(XorConfig::default(), surface_points().into());
+    let first = fresh.reading();
+    let run = use_training_run(Some(Run::new(fresh, None)));
+    let predictions = RwSignal::new(first.predictions);
+    let surface = RwSignal::new(first.surface);
+    let dead = RwSignal::new(first.dead);
+    let status = RwSignal::new(String::new());
+
+    // What the page shows, from a chunk's reading.
+    let show = move |reading: &XorReading| {
+        predictions.set(reading.predictions.clone());
+        surface.set(reading.surface.clone());
+        dead.set(reading.dead);
+    };
+    let reset = move || {
+        let device = gpu.device(backend.get_untracked());
+        let cpu = XorCpu::new(config.get_untracked(), surface_points().into());
+        show(&cpu.reading());
+        let (next, _) = Run::on(&device, cpu, |cpu, g| Ok(cpu.to_gpu(g)));
+        run.restart(Some(next));
+        losses.set(Vec::new());
+        status.set(String::new());
+    };
+
     // A lost device: continue on the CPU from the last weights read back.
     Effect::new(move |_| {
-        if let GpuState::Lost(reason) = gpu_state.get() {
+        if let GpuState::Lost(reason) = gpu.state.get() {
             if backend.get_untracked() == Backend::Gpu {
-                gpu_model.set_value(None);
+                run.hand_over();
                 backend.set(Backend::Cpu);
                 let epoch = losses.with_untracked(Vec::len);
                 status.set(format!("The GPU was lost ({reason}). Training continues on the CPU from the weights read back at epoch {epoch}."));
@@ -112,21 +98,21 @@ pub fn XorTrainer() -> impl IntoView {
     Effect::new(move |first: Option<()>| {
         config.track();
         backend.track();
-        if first.is_some() && !matches!(gpu_state.get_untracked(), GpuState::Lost(_)) {
+        if first.is_some() && !gpu.lost_untracked() {
             reset();
         }
     });
 
-    let finish_chunk = move |new_losses: Vec<f32>| {
+    let finish_chunk = move |new_losses: &[f32]| {
         let diverged = new_losses.iter().any(|l| !l.is_finite());
-        losses.update(|l| l.extend(&new_losses));
+        losses.update(|l| l.extend(new_losses));
         if diverged {
-            running.set(false);
+            run.pause();
             status.set(
                 "Diverged: the loss is no longer a finite number. Lower the learning rate, or reset.".into(),
             );
         } else if losses.with_untracked(Vec::len) >= EPOCHS {
-            running.set(false);
+            run.pause();
             status.set(format!(
                 "Finished {EPOCHS} epochs on the {}. Predictions {:.3?}.",
                 backend.get_untracked().name(),
@@ -135,72 +121,35 @@ pub fn XorTrainer() -> impl IntoView {
         }
     };
     let advance = move |steps: usize| {
-        if busy.get_untracked() {
-            return;
-        }
-        if backend.get_untracked() == Backend::Gpu {
-            let Some(reads) = gpu_model
-                .try_update_value(|slot| {
-                    slot.as_mut().map(|m| {
-                        m.train(steps);
-                        (
-                            m.read_losses(),
-                            m.read_predictions(),
-                            m.predict_grid(&surface_points()),
-                            m.weights(),
-                        )
-                    })
-                })
-                .flatten()
-            else {
-                return;
-            };
-            busy.set(true);
-            spawn_local(async move {
-                let (l, p, g, w) = reads;
-                let result = async { Ok::<_, gpu::GpuError>((l.await?, p.await?, g.await?, w.await?)) }.await;
-                busy.set(false);
-                match result {
-                    Ok((new_losses, preds, grid, weights)) => {
-                        dead.set(weights.dead_hidden_units().iter().filter(|&&d| d).count());
-                        model.set_value(weights);
-                        predictions.set(preds);
-                        surface.set(grid);
-                        finish_chunk(new_losses);
-                    }
-                    // The device went away while this chunk was in flight: its results are
-                    // gone, so the run goes on (still running) on the CPU from the weights of
-                    // the previous chunk, which `model` holds.
-                    Err(error) => gpu_state.set(GpuState::Lost(error.to_string())),
-                }
-            });
-        } else {
-            let new_losses = model.try_update_value(|m| m.train(steps)).unwrap_or_default();
-            show_cpu();
-            finish_chunk(new_losses);
-        }
+        run.advance(steps, move |landed| match landed {
+            Landed::Read(reading) => {
+                show(&reading);
+                finish_chunk(&reading.losses);
+            }
+            // The device went away while this chunk was in flight: its results are gone, so
+            // the run goes on (still running) on the CPU from the weights of the previous
+            // chunk, which the CPU side holds.
+            Landed::HandedOver { reason, .. } => gpu.state.set(GpuState::Lost(reason)),
+            Landed::Stale => {}
+        });
     };
 
-    tick_while(running, std::time::Duration::from_millis(16), move || {
+    use_interval(run.running, std::time::Duration::from_millis(16), move || {
         let done = losses.with_untracked(Vec::len);
         if done < EPOCHS {
             advance(STEPS_PER_TICK.min(EPOCHS - done));
         }
     });
+    let running = run.running;
+    let busy = run.busy;
 
     let curve = Signal::derive(move || losses.with(|l| l.iter().map(|&v| v as f64).collect()));
     let badge = move || match backend.get() {
-        Backend::Gpu => format!(
-            "Running on: GPU (WebGPU) · {}",
-            match gpu_state.get() {
-                GpuState::Ready(d) => d,
-                _ => String::new(),
-            }
-        ),
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", gpu.description()),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::models::mlp".to_string(),
     };
     let gpu_note = move || {
-        match gpu_state.get() {
+        match gpu.state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
         GpuState::Ready(d) => format!("WebGPU is available ({d}). The GPU path runs the same network in WGSL kernels (crates/gpu), checked against the CPU engine."),
         GpuState::Unavailable(why) => why,
@@ -208,18 +157,13 @@ pub fn XorTrainer() -> impl IntoView {
     }
     };
 
-    let set = move |f: fn(&mut XorConfig, f64)| Callback::new(move |v: f64| config.update(|c| f(c, v)));
-
     view! {
-        <section class="widget xor" aria-label="Train a network on XOR">
-            <header class="widget-head">
-                <h3 class="widget-title">"Live: a 2-H-1 network learns XOR"</h3>
-                <span class="backend-badge" data-backend=move || backend.get().value()>{badge}</span>
-            </header>
+        <WidgetFrame class="xor" label="Train a network on XOR" title="Live: a 2-H-1 network learns XOR"
+            badge=Signal::derive(badge) backend=backend>
             <div class="xor-controls">
-                <NumberField label="learning rate" name="xor-lr" value=Signal::derive(move || config.get().lr as f64) on_change=set(|c, v| c.lr = v as f32) check=learning_rate />
-                <NumberField label="hidden units" name="xor-hidden" value=Signal::derive(move || config.get().hidden as f64) on_change=set(|c, v| c.hidden = v as usize) check=hidden_rule />
-                <NumberField label="seed" name="xor-seed" value=Signal::derive(move || config.get().seed as f64) on_change=set(|c, v| c.seed = v as u64) check=seed_rule />
+                <ConfigField label="learning rate" name="xor-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=learning_rate />
+                <ConfigField label="hidden units" name="xor-hidden" config=config get=|c| c.hidden as f64 set=|c, v| c.hidden = v as usize check=hidden_rule />
+                <ConfigField label="seed" name="xor-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=seed />
                 <label class="select">"activation "
                     <select data-name="xor-activation" on:change=move |ev| {
                         let a = match event_target_value(&ev).as_str() { "tanh" => Activation::Tanh, "sigmoid" => Activation::Sigmoid, _ => Activation::Relu };
@@ -246,18 +190,12 @@ pub fn XorTrainer() -> impl IntoView {
                         <option value="rmsprop">"RMSProp"</option><option value="adam">"Adam"</option><option value="adamw">"AdamW (λ 0.01)"</option>
                     </select>
                 </label>
-                <label class="select">"backend "
-                    <select data-name="xor-backend" aria-describedby="xor-backend-note"
-                        prop:value=move || backend.get().value()
-                        on:change=move |ev| backend.set(if event_target_value(&ev) == "gpu" { Backend::Gpu } else { Backend::Cpu })>
-                        <option value="cpu">"CPU (WebAssembly)"</option>
-                        <option value="gpu" disabled=move || !matches!(gpu_state.get(), GpuState::Ready(_))>"GPU (WebGPU)"</option>
-                    </select>
-                </label>
+                <BackendSelect name="xor-backend" value=backend gpu_state=gpu.state
+                    on_change=Callback::new(move |b| backend.set(b)) note_id="xor-backend-note" />
             </div>
             <p id="xor-backend-note" class="widget-note" data-gpu-note="xor">{gpu_note}</p>
             <div class="bp-controls">
-                <button class="primary" on:click=move |_| running.update(|r| *r = !*r)>
+                <button class="primary" on:click=move |_| if running.get_untracked() { run.pause() } else { run.play() }>
                     {move || if running.get() { "Pause" } else if losses.with(|l| l.is_empty()) { "Train 10,000 epochs" } else { "Resume" }}
                 </button>
                 <button on:click=move |_| advance(1) disabled=move || running.get() || busy.get()>"Single step"</button>
@@ -310,7 +248,7 @@ pub fn XorTrainer() -> impl IntoView {
                     </Show>
                 </div>
             </div>
-        </section>
+        </WidgetFrame>
     }
 }
 
@@ -331,7 +269,7 @@ mod tests {
         assert!(hidden_rule(0.0).is_err());
         assert!(hidden_rule(2.5).is_err());
         assert!(hidden_rule(4.0).is_ok());
-        assert!(seed_rule(-1.0).is_err());
+        assert!(seed(-1.0).is_err());
         assert!(learning_rate(0.0).is_err());
     }
 }

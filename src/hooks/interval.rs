@@ -8,7 +8,7 @@ use leptos::prelude::*;
 /// setting `running` to true while it already is restarts the timer instead of adding a
 /// second one (which would keep ticking after Pause), and the timer stops when `running`
 /// turns false or the widget leaves the page.
-pub fn tick_while<F: Fn() + Clone + 'static>(running: RwSignal<bool>, period: Duration, tick: F) {
+pub fn use_interval<F: Fn() + Clone + 'static>(running: RwSignal<bool>, period: Duration, tick: F) {
     let handle = StoredValue::new(None::<IntervalHandle>);
     let stop = move || {
         if let Some(h) = handle.get_value() {

@@ -1,0 +1,14 @@
+//! Reactive logic the widgets share, as `use_*` functions and the plain state behind them:
+//! the timer behind every Train and Play button ([`interval`]), the GPU request and its loss
+//! ([`gpu`]), the chapter's shared tiny GPT ([`tiny_gpt`]), the CPU training worker's client
+//! ([`cpu_runner`]), the browser's model storage ([`model_store`]) and the one training-run
+//! seam every trainer uses ([`training_run`]) and chapter 5's training session on it
+//! ([`gpt_session`]). No hook imports a widget.
+
+pub mod cpu_runner;
+pub mod gpt_session;
+pub mod gpu;
+pub mod interval;
+pub mod model_store;
+pub mod tiny_gpt;
+pub mod training_run;
