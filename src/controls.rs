@@ -3,9 +3,6 @@
 //! frame (title and backend badge) around each widget. Controls hold no model arithmetic and
 //! import no widget.
 
-// The training widgets (XOR trainer, network race, GPT panel) switch to the backend menu
-// when the training-run seam lands; until then nothing on this branch mounts it.
-#[allow(dead_code)]
 pub mod backend_select;
 pub mod choice;
 pub mod number_field;

@@ -29,9 +29,6 @@ pub struct GridCell {
 /// A square grid of probabilities (row-major, `side` to a row, first row on top) as cells
 /// filling `extent` pixels: orange above 0.5, blue below, stronger further from 0.5. Each
 /// cell is 0.3 px larger than its pitch so no seams show between neighbours.
-// The XOR trainer draws its decision surface with this when it is rebuilt on the
-// training-run seam; until then only the tests call it.
-#[allow(dead_code)]
 pub fn probability_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCell> {
     let cell = extent / side.max(1) as f64;
     values

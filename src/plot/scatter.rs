@@ -40,9 +40,6 @@ pub fn dots(points: &[(f32, f32)], range: (f64, f64)) -> Vec<(f64, f64)> {
 }
 
 /// A point of the unit square in a square of `side` pixels inset by `margin`, y up.
-// The XOR trainer draws its decision surface with this when it is rebuilt on the
-// training-run seam; until then only the tests call it.
-#[allow(dead_code)]
 pub fn in_unit_square(x: f64, y: f64, side: f64, margin: f64) -> (f64, f64) {
     (margin + x * side, margin + (1.0 - y) * side)
 }

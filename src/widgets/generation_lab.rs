@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::hooks::interval::use_interval as tick_while;
+use crate::hooks::interval::use_interval;
 
 use engine::models::generate::{beam_search, BeamTree, Decoding, Generator};
 use engine::models::vocab::visible;
@@ -126,7 +126,7 @@ pub fn GenerationLab() -> impl IntoView {
     };
 
     // One character per frame while running.
-    tick_while(running, std::time::Duration::from_millis(16), move || {
+    use_interval(running, std::time::Duration::from_millis(16), move || {
         let ModelState::Ready(gpt) = model.get_untracked() else { return };
         if output.with_untracked(Vec::len) >= length.get_untracked() as usize {
             running.set(false);

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::hooks::interval::use_interval as tick_while;
+use crate::hooks::interval::use_interval;
 
 use engine::labs::norm_placement_lab::{
     NormRace, RaceSettings, BATCH, CONTEXT, D_MODEL, FINAL_WINDOW, MAX_LAYERS,
@@ -132,7 +132,7 @@ pub fn NormPlacementLab() -> impl IntoView {
             None => running.set(false),
         }
     };
-    tick_while(running, std::time::Duration::from_millis(16), tick);
+    use_interval(running, std::time::Duration::from_millis(16), tick);
 
     let last_step = Signal::derive(move || settings.get().total_steps.saturating_sub(1) as f64);
     let curves = Signal::derive(move || {

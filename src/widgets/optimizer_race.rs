@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::hooks::interval::use_interval as tick_while;
+use crate::hooks::interval::use_interval;
 use wasm_bindgen::JsCast;
 
 use engine::core::optim::{Hyper, Method};
@@ -174,7 +174,7 @@ pub fn OptimizerRace() -> impl IntoView {
         }
     };
 
-    tick_while(playing, std::time::Duration::from_millis(40), move || {
+    use_interval(playing, std::time::Duration::from_millis(40), move || {
         if shown.get_untracked() >= STEPS {
             playing.set(false);
         } else {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::hooks::interval::use_interval as tick_while;
+use crate::hooks::interval::use_interval;
 
 use engine::labs::overfitting_lab::{target, CurveFit, FitConfig, FitOptimizer, Stopped};
 use engine::models::mlp::Activation;
@@ -187,7 +187,7 @@ pub fn OverfittingLab() -> impl IntoView {
     };
     let finished = move || shown.with(|s| s.stopped.is_some() || s.train.len() > MAX_STEPS);
 
-    tick_while(running, std::time::Duration::from_millis(16), move || {
+    use_interval(running, std::time::Duration::from_millis(16), move || {
         if running.get_untracked() {
             advance(STEPS_PER_TICK);
         }

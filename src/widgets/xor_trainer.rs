@@ -15,7 +15,8 @@ use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::use_training_run;
 use crate::hooks::training_run::xor::{XorCpu, XorReading};
 use crate::plot::chart::LineChart;
-use crate::plot::heatmap::heat_colour;
+use crate::plot::heatmap::probability_grid;
+use crate::plot::scatter::in_unit_square;
 
 /// The seed's run length.
 pub const EPOCHS: usize = 10_000;
@@ -207,14 +208,12 @@ pub fn XorTrainer() -> impl IntoView {
                 <figure class="xor-surface">
                     <svg viewBox="-14 -4 232 232" role="img" aria-label="Decision surface: predicted probability of 1 over the unit square">
                         {move || {
-                            let cell = 210.0 / GRID as f64;
-                            surface.get().into_iter().enumerate().map(|(k, p)| {
-                                let (row, col) = (k / GRID, k % GRID);
-                                view! { <rect x=col as f64 * cell y=row as f64 * cell width=cell + 0.3 height=cell + 0.3 style=format!("fill: {}", heat_colour(p - 0.5, 0.5)) /> }
+                            probability_grid(&surface.get(), GRID, 210.0).into_iter().map(|c| {
+                                view! { <rect x=c.x y=c.y width=c.size height=c.size style=c.fill /> }
                             }).collect_view()
                         }}
                         {XOR_INPUTS.iter().zip(XOR_TARGETS).map(|(x, t)| {
-                            let (cx, cy) = (5.0 + x[0] as f64 * 200.0, 5.0 + (1.0 - x[1] as f64) * 200.0);
+                            let (cx, cy) = in_unit_square(x[0] as f64, x[1] as f64, 200.0, 5.0);
                             let class = if t > 0.5 { "xor-point one" } else { "xor-point zero" };
                             view! { <circle class=class cx=cx cy=cy r="7" /> }
                         }).collect_view()}
