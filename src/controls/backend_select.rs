@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::hooks::gpu::{Backend, GpuState};
+use crate::hooks::gpu::GpuState;
+use crate::hooks::training_run::machine::Backend;
 
 /// Which backend the menu's option `value` names; anything but "gpu" is the CPU, which
 /// always works.

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::hooks::gpu::Backend;
+use crate::hooks::training_run::machine::Backend;
 
 /// A widget's section, its header (title and backend badge) and its body.
 ///

@@ -17,11 +17,12 @@ use engine::models::transformer::{ModelError, Transformer};
 use train_worker::{Reply, Request};
 
 use crate::hooks::cpu_runner::CpuRunner;
-use crate::hooks::gpu::{use_gpu, Backend, GpuHandle, GpuState};
+use crate::hooks::gpu::{use_gpu, GpuHandle, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::model_store;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelSlot, ModelState, Origin, TinyGpt, SHIPPED_PATH};
 use crate::hooks::training_run::gpt::{GptCpu, GptGpu, GptReading, RunnerSlot, Throughput, Trouble};
+use crate::hooks::training_run::machine::Backend;
 use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::{use_training_run, TrainingRun};
 

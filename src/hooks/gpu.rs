@@ -7,32 +7,7 @@ use leptos::task::spawn_local;
 
 use gpu::Gpu;
 
-use crate::hooks::training_run::machine::Device;
-
-/// Where a widget trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Cpu,
-    Gpu,
-}
-
-impl Backend {
-    /// The value of the backend menu's option.
-    pub fn value(self) -> &'static str {
-        match self {
-            Backend::Cpu => "cpu",
-            Backend::Gpu => "gpu",
-        }
-    }
-
-    /// The short name the page prints.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Cpu => "CPU",
-            Backend::Gpu => "GPU",
-        }
-    }
-}
+use crate::hooks::training_run::machine::{Backend, Device};
 
 /// What the browser said when asked for a GPU.
 #[derive(Clone, Debug, PartialEq)]

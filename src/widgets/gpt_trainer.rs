@@ -15,8 +15,9 @@ use crate::controls::backend_select::BackendSelect;
 use crate::controls::number_field::{is_whole_in, learning_rate, rule, seed, NumberField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpt_session::use_gpt_session;
-use crate::hooks::gpu::{Backend, GpuState};
+use crate::hooks::gpu::GpuState;
 use crate::hooks::tiny_gpt::ModelState;
+use crate::hooks::training_run::machine::Backend;
 use crate::plot::chart::{Chart, LineChart, Series};
 
 fn lr_rule(v: f64) -> Result<(), String> {

@@ -11,7 +11,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use gpu::{Gpu, GpuError};
 
-use crate::hooks::gpu::Backend;
+/// Where a widget trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Cpu,
+    Gpu,
+}
+
+impl Backend {
+    /// The value of the backend menu's option.
+    pub fn value(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Gpu => "gpu",
+        }
+    }
+
+    /// The short name the page prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "CPU",
+            Backend::Gpu => "GPU",
+        }
+    }
+}
 
 /// Where a run trains: the CPU, or a GPU device the browser gave.
 #[derive(Clone, Debug)]
