@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use engine::models::mlp::Activation;
+
 /// Something a reader picks from a short list: every value, the value its option carries,
 /// and the label the reader sees.
 pub trait Choosable: Copy + PartialEq + Send + Sync + 'static {
@@ -32,8 +34,12 @@ pub fn Choice<T: Choosable>(
     value: Signal<T>,
     /// Receives each new choice.
     on_change: Callback<T>,
+    /// The values offered, in order, when a widget offers only some (every value otherwise).
+    #[prop(optional)]
+    options: Option<&'static [T]>,
 ) -> impl IntoView {
-    let options = T::all()
+    let options = options
+        .unwrap_or(T::all())
         .iter()
         .map(|&option| {
             view! { <option value=option.value() prop:selected=move || value.get() == option>{option.label()}</option> }
@@ -49,6 +55,27 @@ pub fn Choice<T: Choosable>(
                 {options}
             </select>
         </label>
+    }
+}
+
+/// The activations, as the XOR trainer and the overfitting lab offer them.
+impl Choosable for Activation {
+    fn all() -> &'static [Self] {
+        &[Activation::Relu, Activation::Tanh, Activation::Sigmoid]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Activation::Relu => "ReLU",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+        }
     }
 }
 

@@ -22,26 +22,8 @@ const STEPS_PER_TICK: usize = 20;
 /// Points along the drawn fitted function.
 const CURVE_SAMPLES: usize = 121;
 
-impl Choosable for Activation {
-    /// The lab offers the two activations whose fits look different on a sine.
-    fn all() -> &'static [Self] {
-        &[Activation::Tanh, Activation::Relu]
-    }
-    fn value(self) -> &'static str {
-        match self {
-            Activation::Tanh => "tanh",
-            Activation::Relu => "relu",
-            Activation::Sigmoid => "sigmoid",
-        }
-    }
-    fn label(self) -> &'static str {
-        match self {
-            Activation::Tanh => "tanh",
-            Activation::Relu => "ReLU",
-            Activation::Sigmoid => "sigmoid",
-        }
-    }
-}
+/// The lab offers the two activations whose fits look different on a sine.
+const ACTIVATIONS: &[Activation] = &[Activation::Tanh, Activation::Relu];
 
 impl Choosable for FitOptimizer {
     fn all() -> &'static [Self] {
@@ -224,7 +206,7 @@ pub fn OverfittingLab() -> impl IntoView {
                 <ConfigField label="learning rate" name="fit-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=learning_rate />
                 <ConfigField label="seed" name="fit-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=number_field::seed />
                 <Choice label="activation" name="fit-activation" value=Signal::derive(move || config.with(|c| c.activation))
-                    on_change=Callback::new(move |a| config.update(|c| c.activation = a)) />
+                    on_change=Callback::new(move |a| config.update(|c| c.activation = a)) options=ACTIVATIONS />
                 <Choice label="optimizer" name="fit-optimizer" value=Signal::derive(move || config.with(|c| c.optimizer))
                     on_change=Callback::new(move |o| config.update(|c| c.optimizer = o)) />
             </div>

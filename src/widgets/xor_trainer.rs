@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 
-use engine::core::optim::Method;
-use engine::models::mlp::{Activation, Init, XorConfig, XOR_INPUTS, XOR_TARGETS};
+use engine::core::optim::{Kind, Method};
+use engine::models::mlp::{Init, XorConfig, XOR_INPUTS, XOR_TARGETS};
 
 use crate::controls::backend_select::BackendSelect;
+use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{is_whole_in, learning_rate, rule, seed, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, GpuState};
@@ -32,13 +33,51 @@ pub fn surface_points() -> Vec<[f32; 2]> {
     (0..GRID).flat_map(|row| (0..GRID).map(move |col| [col as f32 * step, 1.0 - row as f32 * step])).collect()
 }
 
-fn method_named(name: &str) -> Method {
-    match name {
-        "momentum" => Method::momentum(),
-        "rmsprop" => Method::rmsprop(),
-        "adam" => Method::adam(),
-        "adamw" => Method::adamw(0.01),
-        _ => Method::Sgd,
+/// The initializers, as the menu offers them.
+impl Choosable for Init {
+    fn all() -> &'static [Self] {
+        &[Init::He, Init::Xavier]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            Init::He => "he",
+            Init::Xavier => "xavier",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Init::He => "He",
+            Init::Xavier => "Xavier",
+        }
+    }
+}
+
+/// The engine's optimizers, labelled with the settings this widget trains them with.
+impl Choosable for Kind {
+    fn all() -> &'static [Self] {
+        &Kind::ALL
+    }
+    fn value(self) -> &'static str {
+        self.key()
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Momentum => "Momentum (β 0.9)",
+            Kind::AdamW => "AdamW (λ 0.01)",
+            other => other.name(),
+        }
+    }
+}
+
+/// The update rule the XOR network trains with for each optimizer: each method's usual
+/// settings, and a weight decay of 0.01 for AdamW.
+fn method_for(kind: Kind) -> Method {
+    match kind {
+        Kind::Sgd => Method::Sgd,
+        Kind::Momentum => Method::momentum(),
+        Kind::RmsProp => Method::rmsprop(),
+        Kind::Adam => Method::adam(),
+        Kind::AdamW => Method::adamw(0.01),
     }
 }
 
@@ -50,7 +89,7 @@ fn hidden_rule(v: f64) -> Result<(), String> {
 #[component]
 pub fn XorTrainer() -> impl IntoView {
     let config = RwSignal::new(XorConfig::default());
-    let method_name = RwSignal::new("sgd".to_string());
+    let optimizer = RwSignal::new(Kind::Sgd);
     let backend = RwSignal::new(Backend::Cpu);
     let losses = RwSignal::new(Vec::<f32>::new());
     // Ask the browser for a GPU once; run on it when there is one.
@@ -166,32 +205,15 @@ pub fn XorTrainer() -> impl IntoView {
                 <ConfigField label="learning rate" name="xor-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=learning_rate />
                 <ConfigField label="hidden units" name="xor-hidden" config=config get=|c| c.hidden as f64 set=|c, v| c.hidden = v as usize check=hidden_rule />
                 <ConfigField label="seed" name="xor-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=seed />
-                <label class="select">"activation "
-                    <select data-name="xor-activation" on:change=move |ev| {
-                        let a = match event_target_value(&ev).as_str() { "tanh" => Activation::Tanh, "sigmoid" => Activation::Sigmoid, _ => Activation::Relu };
-                        config.update(|c| c.activation = a);
-                    }>
-                        <option value="relu" selected>"ReLU"</option><option value="tanh">"tanh"</option><option value="sigmoid">"sigmoid"</option>
-                    </select>
-                </label>
-                <label class="select">"initializer "
-                    <select data-name="xor-init" on:change=move |ev| {
-                        let i = if event_target_value(&ev) == "xavier" { Init::Xavier } else { Init::He };
-                        config.update(|c| c.init = i);
-                    }>
-                        <option value="he" selected>"He"</option><option value="xavier">"Xavier"</option>
-                    </select>
-                </label>
-                <label class="select">"optimizer "
-                    <select data-name="xor-optimizer" on:change=move |ev| {
-                        let name = event_target_value(&ev);
-                        config.update(|c| c.method = method_named(&name));
-                        method_name.set(name);
-                    }>
-                        <option value="sgd" selected>"SGD"</option><option value="momentum">"Momentum (β 0.9)"</option>
-                        <option value="rmsprop">"RMSProp"</option><option value="adam">"Adam"</option><option value="adamw">"AdamW (λ 0.01)"</option>
-                    </select>
-                </label>
+                <Choice label="activation" name="xor-activation" value=Signal::derive(move || config.with(|c| c.activation))
+                    on_change=Callback::new(move |a| config.update(|c| c.activation = a)) />
+                <Choice label="initializer" name="xor-init" value=Signal::derive(move || config.with(|c| c.init))
+                    on_change=Callback::new(move |i| config.update(|c| c.init = i)) />
+                <Choice label="optimizer" name="xor-optimizer" value=optimizer
+                    on_change=Callback::new(move |kind| {
+                        config.update(|c| c.method = method_for(kind));
+                        optimizer.set(kind);
+                    }) />
                 <BackendSelect name="xor-backend" value=backend gpu_state=gpu.state
                     on_change=Callback::new(move |b| backend.set(b)) note_id="xor-backend-note" />
             </div>
