@@ -390,7 +390,7 @@ mod tests {
     fn the_calculator_counts_the_engines_real_tensors() {
         for size in [Size::Tiny, Size::Small, Size::Large] {
             let config = size.config(65);
-            let model = Transformer::new(config.clone(), 1).unwrap();
+            let model = Transformer::new(config, 1).unwrap();
             let real: usize = model.params.iter().map(|t| t.data.len()).sum();
             let shape = ModelShape::of_engine(&config);
             assert_eq!(shape.params().total(), real as u64, "{size:?}");
