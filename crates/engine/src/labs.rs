@@ -15,5 +15,6 @@ pub mod norm_placement_lab;
 pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
+pub mod parallelism;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
