@@ -207,13 +207,13 @@ impl Layout {
                 "Every degree, the micro-batch count, size and sequence length must be at least 1.".into()
             );
         }
-        if shape.layers % self.pipeline != 0 {
+        if !shape.layers.is_multiple_of(self.pipeline) {
             return Err(format!(
                 "{} layers do not split evenly into {} stages.",
                 shape.layers, self.pipeline
             ));
         }
-        if shape.heads % self.tensor != 0 {
+        if !shape.heads.is_multiple_of(self.tensor) {
             return Err(format!("{} heads do not split evenly across {} GPUs.", shape.heads, self.tensor));
         }
         Ok(())
