@@ -79,7 +79,7 @@ pub fn WeightDecayLab() -> impl IntoView {
                         view! {
                             <p class="shrink-eq">
                                 "SGD's last step, first weight: w = " {num(w)} ", data gradient g = " {num(g)} ", η = " {format_value(eta as f64)} ", λ = " {format_value(lam as f64)} "."<br/>
-                                "w(1 − ηλ) − ηg = " {num(w)} " × " <span data-value="wd-factor">{num(s.decay_factor)}</span> " − " {num(eta * g)} " = " <span data-value="wd-via-shrink">{num(s.via_shrink)}</span><br/>
+                                "w(1 − ηλ) − ηg = " {num(w)} " × " <span data-value="wd-factor">{num(s.decay_factor)}</span> " − " {num(s.gradient_step)} " = " <span data-value="wd-via-shrink">{num(s.via_shrink)}</span><br/>
                                 "w − η(g + λw) = " <span data-value="wd-via-gradient">{num(s.via_gradient)}</span>
                                 "; without decay: " {num(s.without_decay)}<br/>
                                 "the run's next weight: " <span data-value="wd-after">{num(after)}</span>

@@ -15,6 +15,8 @@ use crate::labs::overfitting_lab::{CurveFit, FitConfig, FitOptimizer};
 pub struct ShrinkStep {
     /// 1 − ηλ: the fraction of the weight kept before the gradient step.
     pub decay_factor: f32,
+    /// ηg: the ordinary gradient step.
+    pub gradient_step: f32,
     /// w − η(g + λw): L2 added to the gradient.
     pub via_gradient: f32,
     /// w(1 − ηλ) − ηg: shrink, then the ordinary step.
@@ -27,10 +29,12 @@ pub struct ShrinkStep {
 /// Weight `w` with data gradient `g`, learning rate `lr` (η) and decay `lambda` (λ).
 pub fn sgd_l2_step(w: f32, g: f32, lr: f32, lambda: f32) -> ShrinkStep {
     let decay_factor = 1.0 - lr * lambda;
+    let gradient_step = lr * g;
     ShrinkStep {
         decay_factor,
+        gradient_step,
         via_gradient: w - lr * (g + lambda * w),
-        via_shrink: w * decay_factor - lr * g,
+        via_shrink: w * decay_factor - gradient_step,
         without_decay: w - lr * g,
     }
 }
