@@ -1,6 +1,7 @@
 //! The book's models and what runs them.
 
 pub mod bpe;
+pub mod byte_bpe;
 pub mod checkpoint;
 pub mod generate;
 pub mod gpt_recipe;
