@@ -272,6 +272,10 @@ fn bench() -> Result {
     run(Command::new("cargo")
         .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_matmul"])
         .current_dir(root()))?;
+    // Chapter 4's BPE trainer: 1,000 merges on the whole training text.
+    run(Command::new("cargo")
+        .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_bpe"])
+        .current_dir(root()))?;
     // Chapter 5's model trained natively: the GPU layer on this machine's Vulkan device
     // against the engine, 10 steps each.
     run(Command::new("cargo")
