@@ -161,17 +161,4 @@ impl Gpu {
         };
         format!("{name} via {api}")
     }
-
-    /// Records `dispatches` in order into one compute pass and submits it. The GPU runs them
-    /// one after another: each dispatch sees everything the previous ones wrote.
-    pub fn run(&self, dispatches: &[&crate::kernel::Dispatch]) {
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            for dispatch in dispatches {
-                dispatch.record(&mut pass);
-            }
-        }
-        self.queue.submit([encoder.finish()]);
-    }
 }

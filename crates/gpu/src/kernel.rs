@@ -131,3 +131,20 @@ pub fn uniform<T: bytemuck::Pod>(gpu: &Gpu, label: &str, settings: &T) -> wgpu::
         usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
     })
 }
+
+/// Running recorded dispatches lives beside [`Dispatch`], so the device knows nothing of
+/// kernels.
+impl Gpu {
+    /// Records `dispatches` in order into one compute pass and submits it. The GPU runs them
+    /// one after another: each dispatch sees everything the previous ones wrote.
+    pub fn run(&self, dispatches: &[&Dispatch]) {
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+            for dispatch in dispatches {
+                dispatch.record(&mut pass);
+            }
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+}
