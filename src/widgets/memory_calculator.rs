@@ -334,7 +334,7 @@ pub fn MemoryCalculator() -> impl IntoView {
                 <table class="memory-table" data-value="mem-params">
                     <caption>"Parameters, tensor by tensor"</caption>
                     <tbody>
-                        {count_row("token embedding V·d", "mem-embedding", count(|p| p.token_embedding))}
+                        {count_row("token embedding", "mem-embedding", count(|p| p.token_embedding))}
                         {count_row("learned positions", "mem-positions", count(|p| p.position_embedding))}
                         {count_row("attention", "mem-attention", count(|p| p.attention))}
                         {count_row("feed-forward", "mem-feed-forward", count(|p| p.feed_forward))}
@@ -342,7 +342,8 @@ pub fn MemoryCalculator() -> impl IntoView {
                         {count_row("output layer", "mem-output", count(|p| p.output))}
                         <tr class="sum"><th scope="row">"total"</th><td data-value="mem-total">{move || with_commas(params.get().total() as i128)}</td></tr>
                         <tr><th scope="row">"estimate 12·L·d²"</th><td data-value="mem-12ld2">{move || with_commas(shape.get().twelve_l_d_squared() as i128)}</td></tr>
-                        <tr><th scope="row">"total − estimate"</th><td data-value="mem-gap">{move || format!("{} ({:.1}% of the total)", with_commas(shape.get().estimate_gap()), 100.0 * shape.get().estimate_gap_share())}</td></tr>
+                        <tr><th scope="row">"total − estimate"</th><td data-value="mem-gap">{move || with_commas(shape.get().estimate_gap())}</td></tr>
+                        <tr><th scope="row">"as a share of the total"</th><td data-value="mem-gap-share">{move || format!("{:.1}%", 100.0 * shape.get().estimate_gap_share())}</td></tr>
                     </tbody>
                 </table>
             </div>
