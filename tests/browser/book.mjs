@@ -493,6 +493,9 @@ await test("memory calculator: LLaMA-7B against 12Ld², GPT-2 small, 18 bytes, Z
   expect((await v("mem-gap")) === "295,964,672", `gap ${await v("mem-gap")}`);
   expect((await v("mem-gap-share")) === "4.4%", `gap share ${await v("mem-gap-share")}`);
   expect((await v("mem-output")) === "131,072,000", `untied output ${await v("mem-output")}`);
+  await widget.locator('input[data-name="mem-tied"]').check();
+  expect((await v("mem-gap")) === "164,892,672", `tied gap ${await v("mem-gap")}`);
+  await widget.locator('input[data-name="mem-tied"]').uncheck();
   // 18 bytes on one GPU with plain data parallelism: 121.29 GB of states, which no 80 GB card holds.
   await pick("mem-bytes", "18");
   await field("mem-gpus").fill("1");
@@ -509,6 +512,19 @@ await test("memory calculator: LLaMA-7B against 12Ld², GPT-2 small, 18 bytes, Z
   const after = [await v("mem-weights-gb"), await v("mem-gradients-gb"), await v("mem-optimizer-gb")];
   expect(after.join("|") === "1.68 GB|1.68 GB|10.11 GB", `ZeRO-3 states ${after}`);
   expect((await v("mem-fits")) === "yes", "sharded 7B fits");
+  // The chapter's activations: micro-batch 2, selective 34·s·b·d·L, then full 2·s·b·d·L.
+  await field("mem-micro-batch").fill("2");
+  expect((await v("mem-activations-gb")) === "18.25 GB", `selective activations ${await v("mem-activations-gb")}`);
+  await pick("mem-recompute", "full");
+  expect((await v("mem-activations-gb")) === "1.07 GB", `full recomputation ${await v("mem-activations-gb")}`);
+  // LLaMA-2-70B at 18 bytes under ZeRO-3 on 64 GPUs (exercise 4.4): 1,241.58 GB / 64 = 19.40 GB.
+  await pick("mem-preset", "llama2-70b");
+  await pick("mem-bytes", "18");
+  await field("mem-gpus").fill("64");
+  expect((await v("mem-total")) === "68,976,648,192", `70B total ${await v("mem-total")}`);
+  const states = [await v("mem-weights-gb"), await v("mem-gradients-gb"), await v("mem-optimizer-gb")];
+  expect(states.join("|") === "2.16 GB|4.31 GB|12.93 GB", `70B states on 64 GPUs ${states}`);
+  await pick("mem-bytes", "16");
   // GPT-2 small: 124,439,808, with its learned positions and tied output.
   await pick("mem-preset", "gpt2-small");
   expect((await v("mem-total")) === "124,439,808", `GPT-2 small ${await v("mem-total")}`);
