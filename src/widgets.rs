@@ -10,6 +10,7 @@ pub mod gpt_trainer;
 pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
+pub mod memory_calculator;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
@@ -48,5 +49,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::NormAxes => view! { <norm_axes_lab::NormAxesLab /> }.into_any(),
         Widget::GptTrainer => view! { <gpt_trainer::GptTrainer /> }.into_any(),
         Widget::NormPlacementLab => view! { <norm_placement_lab::NormPlacementLab /> }.into_any(),
+        Widget::MemoryCalculator => view! { <memory_calculator::MemoryCalculator /> }.into_any(),
     }
 }

@@ -481,6 +481,68 @@ await test("KV cache calculator: the 70B example, GQA off, and bad input", async
   expect((await total()) === 343597383680, "last good value kept");
 });
 
+await test("memory calculator: LLaMA-7B against 12Ld², GPT-2 small, 18 bytes, ZeRO-3 on 8 GPUs, bad input", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const widget = page.locator(".widget.memory");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  const field = (name) => widget.locator(`input[data-name="${name}"]`);
+  const pick = (name, value) => widget.locator(`select[data-name="${name}"]`).selectOption(value);
+  // LLaMA-7B, exactly, beside the estimate (the chapter's exercise 4.1).
+  expect((await v("mem-total")) === "6,738,415,616", `7B total ${await v("mem-total")}`);
+  expect((await v("mem-12ld2")) === "6,442,450,944", `12Ld² ${await v("mem-12ld2")}`);
+  expect((await v("mem-gap")) === "295,964,672", `gap ${await v("mem-gap")}`);
+  expect((await v("mem-gap-share")) === "4.4%", `gap share ${await v("mem-gap-share")}`);
+  expect((await v("mem-output")) === "131,072,000", `untied output ${await v("mem-output")}`);
+  await widget.locator('input[data-name="mem-tied"]').check();
+  expect((await v("mem-gap")) === "164,892,672", `tied gap ${await v("mem-gap")}`);
+  await widget.locator('input[data-name="mem-tied"]').uncheck();
+  // 18 bytes on one GPU with plain data parallelism: 121.29 GB of states, which no 80 GB card holds.
+  await pick("mem-bytes", "18");
+  await field("mem-gpus").fill("1");
+  expect((await v("mem-weights-gb")) === "13.48 GB", `weights ${await v("mem-weights-gb")}`);
+  expect((await v("mem-gradients-gb")) === "26.95 GB", `fp32 gradients ${await v("mem-gradients-gb")}`);
+  expect((await v("mem-optimizer-gb")) === "80.86 GB", `optimizer ${await v("mem-optimizer-gb")}`);
+  expect((await v("mem-fits")) === "no", "7B does not fit one card");
+  // 16 bytes, ZeRO-3 on 8 GPUs: every state divided by 8 (107.81 GB / 8 = 13.48 GB).
+  await pick("mem-bytes", "16");
+  await field("mem-gpus").fill("8");
+  const before = [await v("mem-weights-gb"), await v("mem-gradients-gb"), await v("mem-optimizer-gb")];
+  expect(before.join("|") === "13.48 GB|13.48 GB|80.86 GB", `ZeRO-0 states ${before}`);
+  await pick("mem-zero", "3");
+  const after = [await v("mem-weights-gb"), await v("mem-gradients-gb"), await v("mem-optimizer-gb")];
+  expect(after.join("|") === "1.68 GB|1.68 GB|10.11 GB", `ZeRO-3 states ${after}`);
+  expect((await v("mem-fits")) === "yes", "sharded 7B fits");
+  // The chapter's activations: micro-batch 2, selective 34·s·b·d·L, then full 2·s·b·d·L.
+  await field("mem-micro-batch").fill("2");
+  expect((await v("mem-activations-gb")) === "18.25 GB", `selective activations ${await v("mem-activations-gb")}`);
+  await pick("mem-recompute", "full");
+  expect((await v("mem-activations-gb")) === "1.07 GB", `full recomputation ${await v("mem-activations-gb")}`);
+  // LLaMA-2-70B at 18 bytes under ZeRO-3 on 64 GPUs (exercise 4.4): 1,241.58 GB / 64 = 19.40 GB.
+  await pick("mem-preset", "llama2-70b");
+  await pick("mem-bytes", "18");
+  await field("mem-gpus").fill("64");
+  expect((await v("mem-total")) === "68,976,648,192", `70B total ${await v("mem-total")}`);
+  const states = [await v("mem-weights-gb"), await v("mem-gradients-gb"), await v("mem-optimizer-gb")];
+  expect(states.join("|") === "2.16 GB|4.31 GB|12.93 GB", `70B states on 64 GPUs ${states}`);
+  await pick("mem-bytes", "16");
+  // GPT-2 small: 124,439,808, with its learned positions and tied output.
+  await pick("mem-preset", "gpt2-small");
+  expect((await v("mem-total")) === "124,439,808", `GPT-2 small ${await v("mem-total")}`);
+  expect((await v("mem-positions")) === "786,432" && (await v("mem-output")) === "0", "positions and tied output");
+  // Heads that do not divide the width: the engine's message, the last good numbers kept.
+  await field("mem-heads").fill("5");
+  expect((await v("mem-shape-error")).includes("must divide evenly among 5 heads"), `message ${await v("mem-shape-error")}`);
+  expect((await v("mem-total")) === "124,439,808", "last good count kept");
+  await field("mem-heads").fill("12");
+  expect((await v("mem-shape-error")) === "", "message gone once the heads divide the width");
+  // Zero and fractions never reach the engine.
+  for (const bad of ["0", "2.5", "abc"]) {
+    await field("mem-layers").fill(bad);
+    expect((await widget.locator('[data-error-for="mem-layers"]').innerText()).length > 5, `layers ${bad} refused`);
+    expect((await v("mem-total")) === "124,439,808", `count kept after ${bad}`);
+  }
+});
+
 // ---------------------------------------------------------------- chapter 5: the tiny GPT
 /** Waits until the shipped tiny GPT has downloaded and a widget says so. */
 async function waitForModel(page, name) {

@@ -212,6 +212,17 @@ impl ModelShape {
     pub fn twelve_l_d_squared(&self) -> u64 {
         12 * self.layers * self.d_model * self.d_model
     }
+
+    /// How many parameters the exact count has beyond 12·L·d² (negative when the estimate
+    /// is too high, e.g. for a feed-forward block narrower than 4d).
+    pub fn estimate_gap(&self) -> i128 {
+        self.params().total() as i128 - self.twelve_l_d_squared() as i128
+    }
+
+    /// The gap as a share of the exact count: 0.044 for LLaMA-7B.
+    pub fn estimate_gap_share(&self) -> f64 {
+        self.estimate_gap() as f64 / self.params().total().max(1) as f64
+    }
 }
 
 /// Bytes each parameter carries during mixed-precision training with Adam.
@@ -316,6 +327,55 @@ pub fn activation_bytes(shape: &ModelShape, seq_len: u64, micro_batch: u64, reco
     per_layer * shape.layers as f64
 }
 
+/// The memory of one A100 or H100 card, 80 GB.
+pub const CARD_80_GB: f64 = 80e9;
+
+/// How a model is trained, beside its shape: everything else the memory per GPU depends on.
+/// The sequence length is the shape's `context`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Training {
+    /// Sequences each GPU processes at once.
+    pub micro_batch: u64,
+    /// Bytes per parameter for the model states.
+    pub bytes: StateBytes,
+    /// How much of the forward pass is recomputed in the backward pass.
+    pub recompute: Recompute,
+    /// Which model states are sharded.
+    pub zero: ZeroStage,
+    /// Data-parallel GPUs sharing the states.
+    pub gpus: u64,
+}
+
+/// One GPU's memory during training, term by term.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    /// Weights, gradients and optimizer states on this GPU.
+    pub states: PerGpu,
+    /// Activations kept for the backward pass (ZeRO does not shard them: each GPU keeps its
+    /// own micro-batch's).
+    pub activations: f64,
+}
+
+impl Budget {
+    /// Everything on one GPU.
+    pub fn total(&self) -> f64 {
+        self.states.total() + self.activations
+    }
+
+    /// Whether it all fits on a card of `card_bytes`.
+    pub fn fits(&self, card_bytes: f64) -> bool {
+        self.total() <= card_bytes
+    }
+}
+
+/// The memory per GPU for training `shape` as `training` says.
+pub fn budget(shape: &ModelShape, training: &Training) -> Budget {
+    Budget {
+        states: model_states_per_gpu(shape.params().total(), training.bytes, training.zero, training.gpus),
+        activations: activation_bytes(shape, shape.context, training.micro_batch, training.recompute),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +472,35 @@ mod tests {
                 trainer.optimizers.iter().map(|o| o.first_moment.len() + o.second_moment.len()).sum();
             assert_eq!(moments as u64, 2 * shape.params().total(), "{size:?}");
         }
+    }
+
+    #[test]
+    fn the_gap_and_the_budget_for_the_presets() {
+        assert_eq!(ModelShape::LLAMA_7B.estimate_gap(), 295_964_672);
+        assert!((ModelShape::LLAMA_7B.estimate_gap_share() - 0.043_922).abs() < 1e-6);
+        let narrow = ModelShape { ffn: Ffn::Mlp { hidden: 768 }, ..ModelShape::GPT2_SMALL };
+        assert!(narrow.estimate_gap() < 0);
+        // LLaMA-7B's exact count at 18 bytes on one GPU: 121.3 GB of states.
+        let one = Training {
+            micro_batch: 1,
+            bytes: StateBytes::MIXED_FP32_GRADIENTS,
+            recompute: Recompute::Full,
+            zero: ZeroStage::Zero0,
+            gpus: 1,
+        };
+        let seven = budget(&ModelShape::LLAMA_7B, &one);
+        assert_eq!(seven.states.total(), 121_291_481_088.0);
+        assert_eq!(seven.activations, 32.0 * 2.0 * 2048.0 * 4096.0);
+        assert_eq!(seven.total(), 121_291_481_088.0 + 536_870_912.0);
+        assert!(!seven.fits(CARD_80_GB));
+        // At 16 bytes, ZeRO-3 on 8 GPUs divides every state by 8.
+        let sharded = Training { bytes: StateBytes::MIXED_16, zero: ZeroStage::Zero3, gpus: 8, ..one };
+        let eighth = budget(&ModelShape::LLAMA_7B, &sharded);
+        assert_eq!(eighth.states.total(), 13_476_831_232.0);
+        assert!(eighth.fits(CARD_80_GB));
+        // GPT-2 small with nothing recomputed: the test above's 1024·768·114 per layer.
+        let gpt2 = Training { recompute: Recompute::None, ..one };
+        assert_eq!(budget(&ModelShape::GPT2_SMALL, &gpt2).activations, 12.0 * 1024.0 * 768.0 * 114.0);
     }
 
     #[test]
