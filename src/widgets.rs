@@ -3,6 +3,7 @@
 
 pub mod attention_lab;
 pub mod backprop_stepper;
+pub mod bpe_trainer;
 pub mod bug_injector;
 pub mod dropout_lab;
 pub mod generation_lab;
@@ -48,5 +49,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::NormAxes => view! { <norm_axes_lab::NormAxesLab /> }.into_any(),
         Widget::GptTrainer => view! { <gpt_trainer::GptTrainer /> }.into_any(),
         Widget::NormPlacementLab => view! { <norm_placement_lab::NormPlacementLab /> }.into_any(),
+        Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
     }
 }

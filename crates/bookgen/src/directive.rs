@@ -45,6 +45,8 @@ pub enum Widget {
     GptTrainer,
     /// Chapter 7: pre-norm against post-norm, with and without warmup, trained side by side.
     NormPlacementLab,
+    /// Chapter 4: byte pair encoding trained merge by merge, with an encoder for typed words.
+    BpeTrainer,
 }
 
 impl Widget {
@@ -69,6 +71,7 @@ impl Widget {
         Widget::NormAxes,
         Widget::GptTrainer,
         Widget::NormPlacementLab,
+        Widget::BpeTrainer,
     ];
 
     /// The name used in Markdown.
@@ -93,6 +96,7 @@ impl Widget {
             Widget::NormAxes => "norm-axes",
             Widget::GptTrainer => "gpt-trainer",
             Widget::NormPlacementLab => "norm-placement-lab",
+            Widget::BpeTrainer => "bpe-trainer",
         }
     }
 
