@@ -151,7 +151,9 @@ pub fn BpeTrainerLab() -> impl IntoView {
     let corpus_error = RwSignal::new(None::<String>);
     let end_of_word = RwSignal::new(false);
     let tie_break = RwSignal::new(TieBreak::FirstMet);
-    let config = move || BpeConfig { end_of_word: end_of_word.get(), tie_break: tie_break.get() };
+    // The settings as they stand, read when the reader changes something (never tracked).
+    let config =
+        move || BpeConfig { end_of_word: end_of_word.get_untracked(), tie_break: tie_break.get_untracked() };
     let trainers = RwSignal::new(Trainers::new(DEFAULT_CORPUS, config(), 0));
     let playing = RwSignal::new(false);
     let status = RwSignal::new(None::<String>);
@@ -179,7 +181,9 @@ pub fn BpeTrainerLab() -> impl IntoView {
         let next = Trainers::new(&corpus.get_untracked(), config(), n);
         let reached = next.shown.merges().len();
         if reached < n {
-            jump_error.set(Some(format!("This corpus has no pair left after {reached} merges.")));
+            jump_error.set(Some(format!(
+                "This corpus has no pair left after {reached} merges, so {n} cannot be reached."
+            )));
         } else {
             jump_error.set(None);
             status.set(None);
@@ -250,10 +254,15 @@ pub fn BpeTrainerLab() -> impl IntoView {
                 .iter()
                 .enumerate()
                 .map(|(i, m)| {
+                    // Each tied pair stays on one line; the list wraps between pairs.
                     let ties = if m.tied_with.is_empty() {
-                        "none".to_string()
+                        view! { <span>"none"</span> }.into_any()
                     } else {
-                        m.tied_with.iter().map(|(l, r)| format!("({l}, {r})")).collect::<Vec<_>>().join(", ")
+                        m.tied_with
+                            .iter()
+                            .map(|(l, r)| view! { <span class="bpe-tie">{format!("({l}, {r})")}</span> })
+                            .collect_view()
+                            .into_any()
                     };
                     view! {
                         <tr data-merge=first + i + 1 data-symbol=m.merged.clone() data-count=m.count data-ties=m.tied_with.len()>
@@ -319,7 +328,7 @@ pub fn BpeTrainerLab() -> impl IntoView {
             let (without, with) = t.without_and_with();
             match first_difference(without, with) {
                 Some((k, off, on)) => {
-                    format!("The two first differ at merge {k}: without the marker {off}, with it {on}.")
+                    format!("The two runs first differ at merge {k}: without the marker {off}, with it {on}.")
                 }
                 None => "So far both make the same merges.".to_string(),
             }
