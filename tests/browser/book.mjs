@@ -524,6 +524,16 @@ await test("BPE trainer: the chapter's merges, both tie-breaks, the encoder's by
   expect((await merge(3).getAttribute("data-symbol")) === "low</w>", "merge 3 is low</w>");
   expect((await lab.locator('[data-value="bpe-difference"]').innerText()).includes("merge 3"), "the difference is named");
   expect((await lab.locator('tr[data-contrast="lower"] td.on .bpe-chip').allInnerTexts()).join() === "low,er</w>", "lower with the marker");
+  // Reset goes back to no merges; Play makes one merge per tick until Pause.
+  await lab.getByRole("button", { name: "Reset" }).click();
+  expect((await value(page, "bpe-merges")) === 0 && (await lab.locator("tr[data-merge]").count()) === 0, "reset to 0");
+  await lab.locator('button[data-name="bpe-play"]').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="bpe-merges"]').textContent) >= 2);
+  await lab.locator('button[data-name="bpe-play"]').click();
+  const paused = await value(page, "bpe-merges");
+  await page.waitForTimeout(1000);
+  expect((await value(page, "bpe-merges")) === paused && paused < 15, `paused at ${paused}`);
+  await jump(9);
   // An empty corpus is refused and the last good trainer kept.
   await page.locator('textarea[data-name="bpe-corpus"]').fill("   ");
   expect((await lab.locator('[data-error-for="bpe-corpus"]').innerText()).includes("at least one word"), "empty corpus refused");
