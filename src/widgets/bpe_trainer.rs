@@ -46,9 +46,10 @@ pub fn check_words(text: &str) -> Result<(), String> {
     rule(text.chars().count() <= MAX_WORDS_CHARS, "Type at most 200 characters to encode.")
 }
 
-/// The merge counts the jump box takes before asking the corpus: a whole number up to 100,000.
+/// The merge counts the jump box takes before asking the corpus: a whole number up to 1,000,
+/// so that a jump on the longest corpus retrains in a fraction of a second.
 fn merge_count(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 100_000.0), "A whole number of merges from 0.")
+    rule(is_whole_in(v, 0.0, 1_000.0), "A whole number of merges from 0 to 1,000.")
 }
 
 /// A piece as the encoder shows it: a symbol's text, or a byte as `<0xC3>`.
@@ -411,7 +412,8 @@ mod tests {
         assert!(check_corpus("  \n ").unwrap_err().contains("at least one word"));
         assert!(check_corpus(&"a".repeat(20_001)).unwrap_err().contains("20,000"));
         assert!(check_words(&"a".repeat(201)).is_err() && check_words("lower").is_ok());
-        assert!(merge_count(2.5).is_err() && merge_count(-1.0).is_err() && merge_count(12.0).is_ok());
+        assert!(merge_count(2.5).is_err() && merge_count(-1.0).is_err() && merge_count(1_001.0).is_err());
+        assert!(merge_count(12.0).is_ok());
         assert_eq!(piece_text(&Piece::Byte(0xC3)), "<0xC3>");
     }
 
