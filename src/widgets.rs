@@ -3,6 +3,7 @@
 
 pub mod attention_lab;
 pub mod backprop_stepper;
+pub mod bpe_trainer;
 pub mod bug_injector;
 pub mod dropout_lab;
 pub mod generation_lab;
@@ -50,5 +51,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::GptTrainer => view! { <gpt_trainer::GptTrainer /> }.into_any(),
         Widget::NormPlacementLab => view! { <norm_placement_lab::NormPlacementLab /> }.into_any(),
         Widget::MemoryCalculator => view! { <memory_calculator::MemoryCalculator /> }.into_any(),
+        Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
     }
 }

@@ -543,6 +543,67 @@ await test("memory calculator: LLaMA-7B against 12Ld², GPT-2 small, 18 bytes, Z
   }
 });
 
+// ---------------------------------------------------------------- chapter 4: the BPE trainer
+await test("BPE trainer: the chapter's merges, both tie-breaks, the encoder's byte fallback, the end-of-word marker, bad input", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const lab = page.locator(".widget.bpe");
+  const merge = (k) => lab.locator(`tr[data-merge="${k}"]`);
+  const chipsOf = (word) => lab.locator(`.bpe-word[data-word="${word}"] .bpe-chip`).allInnerTexts();
+  const jump = (n) => page.locator('input[data-name="bpe-jump"]').fill(String(n));
+  // Before any merge the table's top row is the next merge, (l, o) at 7, with (o, w) tied.
+  expect((await lab.locator("tr.winner .pair").innerText()) === "(l, o)", "winner (l, o)");
+  expect((await lab.locator("tr.tied .pair").allInnerTexts()).join() === "(o, w)", "tied (o, w)");
+  await lab.getByRole("button", { name: "Step", exact: true }).click();
+  expect((await merge(1).getAttribute("data-symbol")) === "lo" && (await merge(1).getAttribute("data-count")) === "7", "merge 1 is lo at 7");
+  expect((await merge(1).getAttribute("data-ties")) === "1" && (await value(page, "bpe-merges")) === 1, "one tie, one merge");
+  // Twelve merges leave every corpus word one token, and one more step finds no pair.
+  await jump(12);
+  expect((await value(page, "bpe-merges")) === 12 && (await merge(12).getAttribute("data-symbol")) === "wider", "12 merges, the last wider");
+  await page.locator('input[data-name="bpe-words"]').fill("low lowest newer wider");
+  for (const w of ["low", "lowest", "newer", "wider"]) expect((await chipsOf(w)).join() === w, `${w} is one token: ${await chipsOf(w)}`);
+  expect(Math.abs((await value(page, "bpe-tpc")) - 12 / 52) < 5e-4, `tokens per character ${await value(page, "bpe-tpc")}`);
+  await lab.getByRole("button", { name: "Step", exact: true }).click();
+  expect((await lab.locator('[data-value="bpe-status"]').innerText()).includes("No pair is left"), "no pair left");
+  // A merge count beyond what the corpus allows, or not whole, is refused; the 12 stay.
+  await jump(13);
+  expect((await lab.locator('[data-error-for="bpe-jump-limit"]').innerText()).includes("after 12 merges"), "13 refused");
+  await jump(2.5);
+  expect((await lab.locator('[data-error-for="bpe-jump"]').innerText()).length > 5 && (await value(page, "bpe-merges")) === 12, "2.5 refused");
+  // After 8 merges, "lower" is [low, er] and an unseen é falls back to its two UTF-8 bytes.
+  await jump(8);
+  await page.locator('input[data-name="bpe-words"]').fill("lower lowé");
+  expect((await chipsOf("lower")).join() === "low,er", `lower: ${await chipsOf("lower")}`);
+  expect((await chipsOf("lowé")).join() === "low,<0xC3>,<0xA9>", `lowé: ${await chipsOf("lowé")}`);
+  // Alphabetical ties make merge 4 "ew" and merges 8 and 9 "es", "est".
+  await jump(9);
+  await page.locator('select[data-name="bpe-tie"]').selectOption("alphabetical");
+  expect((await merge(4).getAttribute("data-symbol")) === "ew", `merge 4: ${await merge(4).getAttribute("data-symbol")}`);
+  expect((await merge(8).getAttribute("data-symbol")) === "es" && (await merge(9).getAttribute("data-symbol")) === "est", "es, est");
+  await page.locator('select[data-name="bpe-tie"]').selectOption("first-met");
+  // With the end-of-word marker, "low" at the end of a word becomes its own symbol at merge 3.
+  await lab.locator('input[data-name="bpe-eow"]').check();
+  expect((await lab.locator('[data-vocab="low</w>"]').count()) === 1, "low</w> in the vocabulary");
+  expect((await merge(3).getAttribute("data-symbol")) === "low</w>", "merge 3 is low</w>");
+  expect((await lab.locator('[data-value="bpe-difference"]').innerText()).includes("merge 3"), "the difference is named");
+  expect((await lab.locator('tr[data-contrast="lower"] td.on .bpe-chip').allInnerTexts()).join() === "low,er</w>", "lower with the marker");
+  // Reset goes back to no merges; Play makes one merge per tick until Pause.
+  await lab.getByRole("button", { name: "Reset" }).click();
+  expect((await value(page, "bpe-merges")) === 0 && (await lab.locator("tr[data-merge]").count()) === 0, "reset to 0");
+  await lab.locator('button[data-name="bpe-play"]').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="bpe-merges"]').textContent) >= 2);
+  await lab.locator('button[data-name="bpe-play"]').click();
+  const paused = await value(page, "bpe-merges");
+  await page.waitForTimeout(1000);
+  expect((await value(page, "bpe-merges")) === paused && paused < 15, `paused at ${paused}`);
+  await jump(9);
+  // An empty corpus is refused and the last good trainer kept.
+  await page.locator('textarea[data-name="bpe-corpus"]').fill("   ");
+  expect((await lab.locator('[data-error-for="bpe-corpus"]').innerText()).includes("at least one word"), "empty corpus refused");
+  expect((await value(page, "bpe-merges")) === 9 && (await merge(3).getAttribute("data-symbol")) === "low</w>", "last good trainer kept");
+  await page.locator('textarea[data-name="bpe-corpus"]').fill("ab ab ab");
+  expect((await value(page, "bpe-merges")) === 2 && (await lab.locator('[data-error-for="bpe-corpus"]').innerText()) === "", "a new corpus retrains");
+});
+
 // ---------------------------------------------------------------- chapter 5: the tiny GPT
 /** Waits until the shipped tiny GPT has downloaded and a widget says so. */
 async function waitForModel(page, name) {

@@ -47,6 +47,8 @@ pub enum Widget {
     NormPlacementLab,
     /// Chapter 4: a transformer's parameters beside 12·L·d², and training memory per GPU.
     MemoryCalculator,
+    /// Chapter 4: byte pair encoding trained merge by merge, with an encoder for typed words.
+    BpeTrainer,
 }
 
 impl Widget {
@@ -72,6 +74,7 @@ impl Widget {
         Widget::GptTrainer,
         Widget::NormPlacementLab,
         Widget::MemoryCalculator,
+        Widget::BpeTrainer,
     ];
 
     /// The name used in Markdown.
@@ -97,6 +100,7 @@ impl Widget {
             Widget::GptTrainer => "gpt-trainer",
             Widget::NormPlacementLab => "norm-placement-lab",
             Widget::MemoryCalculator => "memory-calculator",
+            Widget::BpeTrainer => "bpe-trainer",
         }
     }
 
