@@ -13,6 +13,7 @@ pub mod kv_cache_timer;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
+pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod sampling_bench;
@@ -48,5 +49,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::NormAxes => view! { <norm_axes_lab::NormAxesLab /> }.into_any(),
         Widget::GptTrainer => view! { <gpt_trainer::GptTrainer /> }.into_any(),
         Widget::NormPlacementLab => view! { <norm_placement_lab::NormPlacementLab /> }.into_any(),
+        Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
     }
 }

@@ -45,6 +45,8 @@ pub enum Widget {
     GptTrainer,
     /// Chapter 7: pre-norm against post-norm, with and without warmup, trained side by side.
     NormPlacementLab,
+    /// Chapter 4: FP32 down to FP8 side by side, bit by bit, and a running sum in each.
+    NumberFormats,
 }
 
 impl Widget {
@@ -69,6 +71,7 @@ impl Widget {
         Widget::NormAxes,
         Widget::GptTrainer,
         Widget::NormPlacementLab,
+        Widget::NumberFormats,
     ];
 
     /// The name used in Markdown.
@@ -93,6 +96,7 @@ impl Widget {
             Widget::NormAxes => "norm-axes",
             Widget::GptTrainer => "gpt-trainer",
             Widget::NormPlacementLab => "norm-placement-lab",
+            Widget::NumberFormats => "number-formats",
         }
     }
 
