@@ -30,6 +30,13 @@ pub fn show(v: f64) -> String {
     }
 }
 
+/// A small difference as the page prints it: six significant digits, so the error of 0.1 in
+/// FP16 reads −2.44141e-5 rather than carrying the last bits of the typed f64's own rounding.
+pub fn show_short(v: f64) -> String {
+    let rounded: f64 = format!("{v:.5e}").parse().unwrap_or(v);
+    show(rounded)
+}
+
 /// A number as a `data-value` attribute, readable by JavaScript's `Number`.
 fn data_number(v: f64) -> String {
     if v.is_infinite() {
@@ -109,7 +116,7 @@ fn FormatRow(
             </div>
             <dl class="nf-values">
                 <div><dt>"stored"</dt><dd data-value=format!("nf-stored-{id}") data-number=move || data_number(value())>{move || show(value())}</dd></div>
-                <div><dt>"error"</dt><dd data-value=format!("nf-error-{id}")>{move || error().map(show).unwrap_or_else(|| "—".into())}</dd></div>
+                <div><dt>"error"</dt><dd data-value=format!("nf-error-{id}")>{move || error().map(show_short).unwrap_or_else(|| "—".into())}</dd></div>
                 <div><dt>"gap to next"</dt><dd data-value=format!("nf-gap-{id}")>{move || gap().map(show).unwrap_or_else(|| "—".into())}</dd></div>
                 <div><dt>"outcome"</dt><dd data-value=format!("nf-outcome-{id}")>{outcome}</dd></div>
             </dl>
@@ -202,6 +209,8 @@ mod tests {
         assert_eq!(show(65504.0 * 1e34), "6.5504e38");
         assert_eq!(show(2f64.powi(-24)), "5.960464477539063e-8");
         assert_eq!(data_number(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(show_short(0.0999755859375 - 0.1), "-2.44141e-5");
+        assert_eq!(show_short(144.0), "144");
         assert!(step_rule(0.0).is_err() && count_rule(1.5).is_err() && count_rule(10_000.0).is_ok());
     }
 }
