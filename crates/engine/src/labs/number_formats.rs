@@ -524,5 +524,8 @@ mod tests {
         assert_eq!(FP8_E4M3.rounding_error(1000.0), Some(-552.0));
         assert_eq!(FP16.rounding_error(70000.0), None);
         assert_eq!(exact_sum(0.0001, 10_000), 1.0);
+        // The stall points chapter 4 quotes beside the widget: TF32 with FP16 at 0.25, BF16 at 2^-5.
+        assert_eq!(stall_point(&TF32.accumulate(0.0001, 10_000)).map(|s| s.1), Some(0.25));
+        assert_eq!(stall_point(&BF16.accumulate(0.0001, 10_000)).map(|s| s.1), Some(0.03125));
     }
 }
