@@ -3,6 +3,7 @@
 //! theme through CSS. Plots import no widget.
 
 pub mod bars;
+pub mod bits;
 pub mod chart;
 pub mod contour;
 pub mod heatmap;

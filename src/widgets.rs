@@ -15,6 +15,7 @@ pub mod memory_calculator;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
+pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod sampling_bench;
@@ -52,5 +53,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::NormPlacementLab => view! { <norm_placement_lab::NormPlacementLab /> }.into_any(),
         Widget::MemoryCalculator => view! { <memory_calculator::MemoryCalculator /> }.into_any(),
         Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
+        Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
     }
 }

@@ -604,6 +604,44 @@ await test("BPE trainer: the chapter's merges, both tie-breaks, the encoder's by
   expect((await value(page, "bpe-merges")) === 2 && (await lab.locator('[data-error-for="bpe-corpus"]').innerText()) === "", "a new corpus retrains");
 });
 
+await test("number formats: 0.1 in FP16 and BF16, overflow, saturation, a flipped sign, bad input, FP16's sum stalls at 0.25", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const w = page.locator(".widget.number-formats");
+  const stored = (id) => w.locator(`[data-value="nf-stored-${id}"]`).getAttribute("data-number").then(Number);
+  const text = (name) => w.locator(`[data-value="${name}"]`).innerText();
+  const field = w.locator('input[data-name="nf-value"]');
+  expect((await stored("fp16")) === 0.0999755859375, `FP16 of 0.1: ${await stored("fp16")}`);
+  expect((await stored("bf16")) === 0.10009765625, `BF16 of 0.1: ${await stored("bf16")}`);
+  expect((await text("nf-outcome-fp16")) === "rounded", "0.1 is rounded");
+  await field.fill("70000");
+  expect((await stored("fp16")) === Infinity, `FP16 of 70000: ${await stored("fp16")}`);
+  expect((await text("nf-outcome-fp16")).includes("overflow"), "FP16 overflows");
+  expect((await stored("bf16")) === 70144, `BF16 of 70000: ${await stored("bf16")}`);
+  expect((await text("nf-error-bf16")) === "144", `BF16 error: ${await text("nf-error-bf16")}`);
+  await field.fill("1000");
+  expect((await stored("fp8-e4m3")) === 448, `E4M3 of 1000: ${await stored("fp8-e4m3")}`);
+  expect((await text("nf-outcome-fp8-e4m3")) === "saturated", "E4M3 saturates");
+  expect((await stored("fp8-e5m2")) === 1024, `E5M2 of 1000: ${await stored("fp8-e5m2")}`);
+  await field.fill("0.1");
+  await w.locator('[data-format="fp16"] button[data-bit="0"]').click();
+  expect((await stored("fp16")) === -0.0999755859375, `FP16 with its sign flipped: ${await stored("fp16")}`);
+  expect((await text("nf-outcome-fp16")) === "set by hand", "the flipped row says so");
+  expect((await stored("bf16")) === 0.10009765625, "other rows keep the typed value");
+  await w.getByRole("button", { name: "Back to the typed value" }).click();
+  expect((await stored("fp16")) === 0.0999755859375, "back to the typed value");
+  for (const bad of ["abc", ""]) {
+    await field.fill(bad);
+    expect((await w.locator('[data-error-for="nf-value"]').innerText()).length > 5, `message for "${bad}"`);
+    expect((await stored("fp16")) === 0.0999755859375, `"${bad}" keeps the last good numbers`);
+  }
+  expect(Number(await text("nf-stall-fp16")) === 0.25, `FP16 stalls at ${await text("nf-stall-fp16")}`);
+  expect((await text("nf-stall-fp32")) === "never", "FP32 never stalls");
+  expect(Number(await text("nf-exact")) === 1, `exact total ${await text("nf-exact")}`);
+  await w.locator('input[data-name="nf-count"]').fill("1.5");
+  expect((await w.locator('[data-error-for="nf-count"]').innerText()).length > 5, "message for 1.5 additions");
+  expect(Number(await text("nf-stall-fp16")) === 0.25, "last good accumulation kept");
+});
+
 // ---------------------------------------------------------------- chapter 5: the tiny GPT
 /** Waits until the shipped tiny GPT has downloaded and a widget says so. */
 async function waitForModel(page, name) {

@@ -49,6 +49,8 @@ pub enum Widget {
     MemoryCalculator,
     /// Chapter 4: byte pair encoding trained merge by merge, with an encoder for typed words.
     BpeTrainer,
+    /// Chapter 4: FP32 down to FP8 side by side, bit by bit, and a running sum in each.
+    NumberFormats,
 }
 
 impl Widget {
@@ -75,6 +77,7 @@ impl Widget {
         Widget::NormPlacementLab,
         Widget::MemoryCalculator,
         Widget::BpeTrainer,
+        Widget::NumberFormats,
     ];
 
     /// The name used in Markdown.
@@ -101,6 +104,7 @@ impl Widget {
             Widget::NormPlacementLab => "norm-placement-lab",
             Widget::MemoryCalculator => "memory-calculator",
             Widget::BpeTrainer => "bpe-trainer",
+            Widget::NumberFormats => "number-formats",
         }
     }
 

@@ -295,6 +295,28 @@ impl Format {
         Some(pow2(e - self.mantissa_bits as i32))
     }
 
+    /// What storing a value costs: the stored value minus the value, or None when there is
+    /// no finite difference to show (overflow to infinity, NaN, or an infinite value).
+    pub fn rounding_error(&self, value: f64) -> Option<f64> {
+        let stored = self.encode(value).value;
+        let error = stored - value;
+        error.is_finite().then_some(error)
+    }
+
+    /// The bit pattern with one bit flipped, `position` counted from the sign bit (0) to the
+    /// last mantissa bit (`width() − 1`). Positions past the end leave the pattern as it is.
+    pub fn flip_bit(&self, bits: u32, position: u32) -> u32 {
+        if position >= self.width() {
+            return bits;
+        }
+        bits ^ (1 << (self.width() - 1 - position))
+    }
+
+    /// Whether the bit at `position` (counted from the sign bit, 0) is set.
+    pub fn bit_is_set(&self, bits: u32, position: u32) -> bool {
+        position < self.width() && (bits >> (self.width() - 1 - position)) & 1 == 1
+    }
+
     /// Adds `step` to zero `count` times, rounding to the format after every addition, as a
     /// running sum kept in this format does. Returns the sum after each addition.
     ///
@@ -317,6 +339,12 @@ impl Format {
 /// changes it, with the value it is stuck at. None if it still grows after `count` additions.
 pub fn stall_point(sums: &[f64]) -> Option<(usize, f64)> {
     sums.windows(2).position(|w| w[0] == w[1]).map(|i| (i + 1, sums[i]))
+}
+
+/// The exact total of adding `step` `count` times, for comparison with a running sum kept
+/// in a format (computed in f64, which rounds far below the formats shown beside it).
+pub fn exact_sum(step: f64, count: usize) -> f64 {
+    step * count as f64
 }
 
 #[cfg(test)]
@@ -476,5 +504,28 @@ mod tests {
         let fp32 = FP32.accumulate(0.0001, 10_000);
         assert!(stall_point(&fp32).is_none());
         assert!((fp32[9_999] - 1.0).abs() < 1e-3, "{}", fp32[9_999]);
+    }
+
+    #[test]
+    fn the_widgets_helpers_flip_bits_and_measure_rounding() {
+        // Flipping FP16's sign bit negates; flipping the top exponent bit of 1.0 gives 2^16.
+        let one = FP16.encode(1.0).bits;
+        assert_eq!(one, 0x3C00);
+        assert_eq!(FP16.decode(FP16.flip_bit(one, 0)), -1.0);
+        assert_eq!(FP16.flip_bit(one, 1), 0x7C00);
+        assert_eq!(FP16.flip_bit(one, 16), one);
+        assert!(FP16.bit_is_set(one, 2) && !FP16.bit_is_set(one, 1) && !FP16.bit_is_set(one, 16));
+        assert!(FP8_E4M3.decode(FP8_E4M3.flip_bit(0x7E, 7)).is_nan());
+        assert_eq!(FP8_E4M3.decode(FP8_E4M3.flip_bit(0x7E, 6)), 384.0);
+        // 0.1 in FP16 is 0.0999755859375; the error is that minus 0.1, computed in f64.
+        assert_eq!(FP16.rounding_error(0.1), Some(0.0999755859375 - 0.1));
+        assert_eq!(FP16.rounding_error(1.0), Some(0.0));
+        assert_eq!(BF16.rounding_error(70000.0), Some(144.0));
+        assert_eq!(FP8_E4M3.rounding_error(1000.0), Some(-552.0));
+        assert_eq!(FP16.rounding_error(70000.0), None);
+        assert_eq!(exact_sum(0.0001, 10_000), 1.0);
+        // The stall points chapter 4 quotes beside the widget: TF32 with FP16 at 0.25, BF16 at 2^-5.
+        assert_eq!(stall_point(&TF32.accumulate(0.0001, 10_000)).map(|s| s.1), Some(0.25));
+        assert_eq!(stall_point(&BF16.accumulate(0.0001, 10_000)).map(|s| s.1), Some(0.03125));
     }
 }
