@@ -183,7 +183,8 @@ impl BpeTrainer {
     /// Orders tied pairs by the trainer's tie-break rule.
     fn sort_ties(&self, pairs: &mut [Pair]) {
         match self.config.tie_break {
-            TieBreak::FirstMet => pairs.sort_by_key(|&p| self.first_met(p)),
+            // Finding where a pair is first met scans words, so each pair is looked up once.
+            TieBreak::FirstMet => pairs.sort_by_cached_key(|&p| self.first_met(p)),
             TieBreak::Alphabetical => pairs.sort_by(|&(a, b), &(c, d)| {
                 (&self.symbols[a as usize], &self.symbols[b as usize])
                     .cmp(&(&self.symbols[c as usize], &self.symbols[d as usize]))
