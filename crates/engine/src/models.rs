@@ -10,3 +10,4 @@ pub mod sampling;
 pub mod train;
 pub mod transformer;
 pub mod vocab;
+pub mod word_vectors;
