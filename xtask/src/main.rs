@@ -45,7 +45,9 @@ fn main() -> ExitCode {
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
-            eprintln!("  data    rebuild assets/shakespeare/ and assets/glove/ from their sources (or name one)");
+            eprintln!(
+                "  data    rebuild assets/shakespeare/ and assets/glove/ from their sources (or name one)"
+            );
             eprintln!("  train-gpt  train the shipped tiny GPT natively into assets/tiny-gpt/ (~10 min)");
             return ExitCode::from(2);
         }
