@@ -11,6 +11,7 @@ use crate::widgets::widget_view;
 #[component]
 pub fn App() -> impl IntoView {
     crate::hooks::tiny_gpt::provide_model_slot();
+    crate::hooks::word_vectors::provide_word_vectors_slot();
     let route = use_router();
     let chapter_index = Memo::new(move |_| match route.get() {
         Route::Chapter(slug) => find_chapter(&slug).map(|(i, _)| i),

@@ -2,8 +2,8 @@
 //! the timer behind every Train and Play button ([`interval`]), the GPU request and its loss
 //! ([`gpu`]), the chapter's shared tiny GPT ([`tiny_gpt`]), the CPU training worker's client
 //! ([`cpu_runner`]), the browser's model storage ([`model_store`]) and the one training-run
-//! seam every trainer uses ([`training_run`]) and chapter 5's training session on it
-//! ([`gpt_session`]). No hook imports a widget.
+//! seam every trainer uses ([`training_run`]), chapter 5's training session on it
+//! ([`gpt_session`]) and chapter 9's shared word vectors ([`word_vectors`]). No hook imports a widget.
 
 pub mod cpu_runner;
 pub mod gpt_session;
@@ -12,3 +12,4 @@ pub mod interval;
 pub mod model_store;
 pub mod tiny_gpt;
 pub mod training_run;
+pub mod word_vectors;

@@ -12,3 +12,4 @@ pub mod network;
 pub mod optimizer_class;
 pub mod scatter;
 pub mod tree;
+pub mod word_map;

@@ -3,6 +3,7 @@
 
 pub mod attention_lab;
 pub mod backprop_stepper;
+pub mod bias_lab;
 pub mod bpe_trainer;
 pub mod bug_injector;
 pub mod dropout_lab;
@@ -22,6 +23,8 @@ pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
+pub mod word_arithmetic;
+pub mod word_map;
 pub mod xor_trainer;
 
 use leptos::prelude::*;
@@ -54,5 +57,8 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::MemoryCalculator => view! { <memory_calculator::MemoryCalculator /> }.into_any(),
         Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
         Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
+        Widget::WordArithmetic => view! { <word_arithmetic::WordArithmetic /> }.into_any(),
+        Widget::WordMap => view! { <word_map::WordMapLab /> }.into_any(),
+        Widget::BiasLab => view! { <bias_lab::BiasLab /> }.into_any(),
     }
 }

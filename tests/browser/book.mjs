@@ -1377,6 +1377,83 @@ await test("norm lab: every control; the top learning rate shows diverged runs; 
   expect((await normFinals(page)).join() === warmFinals.join(), "last good run kept");
 });
 
+// ---------------------------------------------------------------- chapter 9: word vectors
+await test("word arithmetic: king - man + woman is queen, the inputs toggle, a category scores as pinned, unknown words", async (page) => {
+  await openChapter(page, "embeddings");
+  const widget = page.locator(".widget.word-arithmetic");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  await widget.locator('[data-value="wa-word-0"]').waitFor({ timeout: 30000 });
+  expect((await v("wa-word-0")) === "queen", `top answer ${await v("wa-word-0")}`);
+  expect(Math.abs(Number(await v("wa-cos-0")) - 0.853) < 0.001, `cosine ${await v("wa-cos-0")}`);
+  await widget.locator('input[data-name="wa-exclude"]').uncheck();
+  expect((await v("wa-word-0")) === "king (input)", `inputs kept: ${await v("wa-word-0")}`);
+  expect((await v("wa-word-1")) === "queen", `inputs kept, second: ${await v("wa-word-1")}`);
+  await widget.locator('input[data-name="wa-exclude"]').check();
+  await widget.locator('input[data-name="wa-a"]').fill("paris");
+  await widget.locator('input[data-name="wa-b"]').fill("france");
+  await widget.locator('input[data-name="wa-c"]').fill("italy");
+  expect((await v("wa-word-0")) === "rome", `paris - france + italy: ${await v("wa-word-0")}`);
+  await widget.locator('input[data-name="wa-c"]').fill("qwzxv");
+  expect((await widget.locator('[data-error-for="wa"]').innerText()).includes("qwzxv"), "unknown word explained");
+  expect((await v("wa-word-0")) === "rome", "last good answer kept");
+  // Score everything, then read the family row against the engine's pinned 251, 176, 107 of 306.
+  await widget.locator('button[data-name="wa-score"]').click();
+  await page.waitForFunction(() => {
+    const t = document.querySelector('[data-value="wa-asked"]').innerText;
+    return t.startsWith("12403 of 12403");
+  }, null, { timeout: 240000 });
+  const family = await widget.locator("table.wa-scores tr", { hasText: "family" }).innerText();
+  const total = [await v("wa-right-excluding"), await v("wa-right-including"), await v("wa-input-nearest")];
+  expect(total.join(" ") === "51.9% 32.4% 51.9%", `all questions: ${total}`);
+  const past = await widget.locator("table.wa-scores tr", { hasText: "past-tense" }).innerText();
+  expect(past.includes("39.0%") && past.includes("10.7%"), `past-tense row: ${past}`);
+  expect(family.includes("306 / 306") && family.includes("82.0%") && family.includes("57.5%") && family.includes("35.0%"), `family row: ${family}`);
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
+await test("word map: frog's neighbours, a PCA map, axes from pairs, bad pairs refused", async (page) => {
+  await openChapter(page, "embeddings");
+  const widget = page.locator(".widget.word-map");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  await widget.locator('[data-value="wm-neighbour-0"]').waitFor({ timeout: 30000 });
+  expect((await v("wm-neighbour-0")) === "snake", `frog's nearest ${await v("wm-neighbour-0")}`);
+  expect((await widget.locator("svg.wm-map g[data-word]").count()) === 10, "ten words on the map");
+  expect((await widget.locator("svg.wm-map line.wm-arrow").count()) === 5, "five pair arrows");
+  await widget.locator('input[data-name="wm-axes"]').check();
+  await widget.locator('input[data-name="wm-x"]').fill("he she");
+  const kingX = Number(await widget.locator('svg.wm-map g[data-word="king"]').getAttribute("data-x"));
+  const queenX = Number(await widget.locator('svg.wm-map g[data-word="queen"]').getAttribute("data-x"));
+  expect(kingX > queenX, `king (${kingX}) lies further toward "he" than queen (${queenX})`);
+  await widget.locator('input[data-name="wm-x"]').fill("he she king");
+  expect((await widget.locator('[data-error-for="wm-map"]').innerText()).includes("not a pair"), "a three-word pair is refused");
+  await widget.locator('input[data-name="wm-probe"]').fill("");
+  expect((await widget.locator('[data-error-for="wm-probe"]').innerText()).includes("type a word"), "empty word refused");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
+await test("bias lab: the direction's variance, neutralized coordinates are zero, equalize, the lean survives", async (page) => {
+  await openChapter(page, "embeddings");
+  const widget = page.locator(".widget.bias-lab");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  await widget.locator('[data-value="bias-explained-0"]').waitFor({ timeout: 30000 });
+  expect((await v("bias-explained-0")) === "81.5%", `first component ${await v("bias-explained-0")}`);
+  expect((await v("bias-before-nurse")).startsWith("-"), `nurse leans to the second word: ${await v("bias-before-nurse")}`);
+  expect(["+0.000", "-0.000"].includes(await v("bias-after-nurse")), `neutralized nurse ${await v("bias-after-nurse")}`);
+  const eq = await v("bias-equalize");
+  expect(eq.includes("0.552 and 0.634 before equalizing, 0.593 and 0.593 after"), `equalize: ${eq}`);
+  await widget.locator('button[data-name="bias-check"]').click();
+  await widget.locator('[data-value="bias-classifier-after"]').waitFor({ timeout: 60000 });
+  expect((await v("bias-classifier-before")) === "100.0%", `before ${await v("bias-classifier-before")}`);
+  expect((await v("bias-classifier-after")) === "78.5%", `after ${await v("bias-classifier-after")}`);
+  expect((await v("bias-neighbours-after")) === "87.2%", `neighbours after ${await v("bias-neighbours-after")}`);
+  await widget.locator('input[data-name="bias-per-side"]').fill("5");
+  expect((await widget.locator('[data-error-for="bias-per-side"]').innerText()).length > 5, "too few words refused");
+  await widget.locator('input[data-name="bias-pairs"]').fill("he");
+  expect((await widget.locator('[data-error-for="bias"]').innerText()).includes("not a pair"), "a single word is refused");
+  expect((await v("bias-explained-0")) === "81.5%", "last good direction kept");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

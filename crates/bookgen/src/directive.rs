@@ -51,6 +51,12 @@ pub enum Widget {
     BpeTrainer,
     /// Chapter 4: FP32 down to FP8 side by side, bit by bit, and a running sum in each.
     NumberFormats,
+    /// Chapter 9: a − b + c on GloVe's vectors, and the analogy test set scored in the page.
+    WordArithmetic,
+    /// Chapter 9: nearest neighbours, and words mapped by PCA or by axes from word pairs.
+    WordMap,
+    /// Chapter 9: a gender direction, neutralize and equalize, and the lean that survives.
+    BiasLab,
 }
 
 impl Widget {
@@ -78,6 +84,9 @@ impl Widget {
         Widget::MemoryCalculator,
         Widget::BpeTrainer,
         Widget::NumberFormats,
+        Widget::WordArithmetic,
+        Widget::WordMap,
+        Widget::BiasLab,
     ];
 
     /// The name used in Markdown.
@@ -105,6 +114,9 @@ impl Widget {
             Widget::MemoryCalculator => "memory-calculator",
             Widget::BpeTrainer => "bpe-trainer",
             Widget::NumberFormats => "number-formats",
+            Widget::WordArithmetic => "word-arithmetic",
+            Widget::WordMap => "word-map",
+            Widget::BiasLab => "bias-lab",
         }
     }
 
