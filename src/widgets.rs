@@ -25,6 +25,7 @@ pub mod transformer_trace;
 pub mod weight_decay_lab;
 pub mod word_arithmetic;
 pub mod word_map;
+pub mod word_vector_trainer;
 pub mod xor_trainer;
 
 use leptos::prelude::*;
@@ -60,5 +61,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::WordArithmetic => view! { <word_arithmetic::WordArithmetic /> }.into_any(),
         Widget::WordMap => view! { <word_map::WordMapLab /> }.into_any(),
         Widget::BiasLab => view! { <bias_lab::BiasLab /> }.into_any(),
+        Widget::WordVectorTrainer => view! { <word_vector_trainer::WordVectorTrainer /> }.into_any(),
     }
 }

@@ -80,9 +80,14 @@ impl Glove {
         }
         pairs
             .iter()
-            .map(|pair| match self.words(pair, 2)?[..] {
-                [a, b] => Ok((a, b)),
-                _ => Err(format!("\u{201c}{pair}\u{201d} is not a pair of two words")),
+            .map(|pair| {
+                if pair.split_whitespace().count() != 2 {
+                    return Err(format!("\u{201c}{pair}\u{201d} is not a pair of two words"));
+                }
+                match self.words(pair, 2)?[..] {
+                    [a, b] => Ok((a, b)),
+                    _ => Err(format!("\u{201c}{pair}\u{201d} is not a pair of two words")),
+                }
             })
             .collect()
     }

@@ -1454,6 +1454,34 @@ await test("bias lab: the direction's variance, neutralized coordinates are zero
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
+await test("word-vector trainer: skip-gram on Shakespeare matches the engine's pinned run, PPMI + SVD beside it, the shift empties \"the\", bad input", async (page) => {
+  await openChapter(page, "embeddings");
+  const widget = page.locator(".widget.word-vector-trainer");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  const train = widget.locator('button[data-name="wt-train"]');
+  await page.waitForFunction(() => !document.querySelector('.word-vector-trainer button[data-name="wt-train"]').disabled, null, { timeout: 30000 });
+  await train.click();
+  expect((await train.innerText()) === "Pause", "training starts");
+  await page.waitForFunction(() => document.querySelector('[data-value="wt-epochs-done"]').innerText === "5", null, { timeout: 180000 });
+  expect((await train.innerText()) === "Train", "stops after the planned passes");
+  expect((await v("wt-pairs")) === "4940730", `pairs ${await v("wt-pairs")}`);
+  expect((await v("wt-sg-thou")) === "hast, art, shalt, thy, wilt, wouldst", `thou: ${await v("wt-sg-thou")}`);
+  await widget.locator('button[data-name="wt-factorize"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-value="wt-pp-thou"]').innerText.includes(","), null, { timeout: 60000 });
+  expect((await v("wt-pp-thou")) === "art, hast, canst, didst, thee, thy", `PPMI thou: ${await v("wt-pp-thou")}`);
+  expect((await v("wt-pp-king")).startsWith("queen, laertes, hamlet"), `PPMI king: ${await v("wt-pp-king")}`);
+  await widget.locator('input[data-name="wt-shift"]').check();
+  await widget.locator('button[data-name="wt-factorize"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-value="wt-ppmi-note"]').innerText.includes("No factorization"), null, { timeout: 60000 });
+  expect((await v("wt-ppmi-note")).includes("\u201cthe\u201d has no positive PMI"), `shifted: ${await v("wt-ppmi-note")}`);
+  await widget.locator('input[data-name="wt-probes"]').fill("thou zzyzx");
+  expect((await widget.locator('[data-error-for="wt"]').innerText()).includes("zzyzx"), "unknown word named");
+  expect((await v("wt-sg-thou")) === "hast, art, shalt, thy, wilt, wouldst", "last good table kept");
+  await widget.locator('input[data-name="wt-lr"]').fill("-1");
+  expect((await widget.locator('[data-error-for="wt-lr"]').innerText()).length > 5, "a negative learning rate is refused");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 // ---------------------------------------------------------------- phones
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

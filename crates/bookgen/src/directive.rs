@@ -57,6 +57,8 @@ pub enum Widget {
     WordMap,
     /// Chapter 9: a gender direction, neutralize and equalize, and the lean that survives.
     BiasLab,
+    /// Chapter 9: skip-gram trained on Shakespeare beside the factorized shifted-PPMI matrix.
+    WordVectorTrainer,
 }
 
 impl Widget {
@@ -87,6 +89,7 @@ impl Widget {
         Widget::WordArithmetic,
         Widget::WordMap,
         Widget::BiasLab,
+        Widget::WordVectorTrainer,
     ];
 
     /// The name used in Markdown.
@@ -117,6 +120,7 @@ impl Widget {
             Widget::WordArithmetic => "word-arithmetic",
             Widget::WordMap => "word-map",
             Widget::BiasLab => "bias-lab",
+            Widget::WordVectorTrainer => "word-vector-trainer",
         }
     }
 

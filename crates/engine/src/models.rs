@@ -7,6 +7,7 @@ pub mod generate;
 pub mod gpt_recipe;
 pub mod mlp;
 pub mod sampling;
+pub mod skip_gram;
 pub mod train;
 pub mod transformer;
 pub mod vocab;
