@@ -146,7 +146,7 @@ pub fn BiasLab() -> impl IntoView {
         <tr><th scope="row">{word.clone()}</th>
             <td class="num" data-value=format!("bias-before-{word}")>{format!("{before:+.3}")}</td>
             <td class="bar-cell signed"><span class="cos-bar" style=signed_bar(*before)></span></td>
-            <td class="num" data-value=format!("bias-after-{word}")>{format!("{:+.3}", after + 0.0)}</td></tr>
+            <td class="num" data-value=format!("bias-after-{word}")>{if after.abs() < 5e-4 { "0.000".to_string() } else { format!("{after:+.3}") }}</td></tr>
     }).collect_view()
         })
     };

@@ -269,9 +269,10 @@ pub fn WordVectorTrainer() -> impl IntoView {
                 <input type="text" data-name="wt-probes" spellcheck="false" autocomplete="off" prop:value=move || probes.get()
                     on:input=move |ev| probes.set(event_target_value(&ev)) /></label>
             <p class="field-error" data-error-for="wt" role="status">{move || error.get()}</p>
+            <p class="widget-note">"The six nearest words to each, by cosine. Before training the skip-gram vectors are random, and so are their neighbours."</p>
             <p class="widget-note" data-value="wt-ppmi-note" role="status">{move || ppmi_note.get()}</p>
             <div class="table-wrap"><table class="wa-table wt-table">
-                <thead><tr><th scope="col">"word"</th><th scope="col">"skip-gram neighbours"</th><th scope="col">"shifted PPMI + SVD neighbours"</th><th scope="col">"shared"</th></tr></thead>
+                <thead><tr><th scope="col">"word"</th><th scope="col">"skip-gram neighbours"</th><th scope="col">"PPMI + SVD neighbours"</th><th scope="col">"shared"</th></tr></thead>
                 <tbody>{table}</tbody>
             </table></div>
         </WidgetFrame>
