@@ -51,6 +51,12 @@ pub enum Widget {
     BpeTrainer,
     /// Chapter 4: FP32 down to FP8 side by side, bit by bit, and a running sum in each.
     NumberFormats,
+    /// Chapter 6: a typed sentence under the bidirectional and the causal mask, pairs counted.
+    AttentionMasks,
+    /// Chapter 6: BERT's 15% and 80/10/10 corruption rolled on a passage, and over many rolls.
+    MlmCorruption,
+    /// Chapter 6: T5's span corruption, encoder input with sentinels and decoder target.
+    SpanCorruption,
 }
 
 impl Widget {
@@ -78,6 +84,9 @@ impl Widget {
         Widget::MemoryCalculator,
         Widget::BpeTrainer,
         Widget::NumberFormats,
+        Widget::AttentionMasks,
+        Widget::MlmCorruption,
+        Widget::SpanCorruption,
     ];
 
     /// The name used in Markdown.
@@ -105,6 +114,9 @@ impl Widget {
             Widget::MemoryCalculator => "memory-calculator",
             Widget::BpeTrainer => "bpe-trainer",
             Widget::NumberFormats => "number-formats",
+            Widget::AttentionMasks => "attention-masks",
+            Widget::MlmCorruption => "mlm-corruption",
+            Widget::SpanCorruption => "span-corruption",
         }
     }
 

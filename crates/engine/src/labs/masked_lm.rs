@@ -53,7 +53,7 @@ impl MaskKind {
         match self {
             MaskKind::Bidirectional => t * t,
             // One of t and t + 1 is even, so halve that one first: no overflow, no rounding.
-            MaskKind::Causal if t % 2 == 0 => (t / 2) * (t + 1),
+            MaskKind::Causal if t.is_multiple_of(2) => (t / 2) * (t + 1),
             MaskKind::Causal => t * t.div_ceil(2),
         }
     }
