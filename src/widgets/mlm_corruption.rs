@@ -180,7 +180,7 @@ pub fn MlmCorruption() -> impl IntoView {
     view! {
         <WidgetFrame class="mlm-corruption" label="Masked-LM corruption" title="Live: BERT's 15% and the 80/10/10 rule" badge="CPU · engine::labs::masked_lm">
             <label class="bpe-corpus">"passage "
-                <textarea data-name="mlm-text" rows="3" spellcheck="false" prop:value=move || text.get() on:input=on_text aria-invalid=move || error.get().is_some().to_string()></textarea>
+                <textarea data-name="mlm-text" rows="4" spellcheck="false" prop:value=move || text.get() on:input=on_text aria-invalid=move || error.get().is_some().to_string()></textarea>
             </label>
             <p class="field-error" data-error-for="mlm-text" role="status">{move || error.get().map(|e| format!("{e} Showing the last good passage."))}</p>
             <div class="xor-controls">

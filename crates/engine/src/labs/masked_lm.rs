@@ -12,8 +12,10 @@
 //!
 //! All randomness comes from [`Rng`], so a seed replays a roll exactly.
 
+use crate::core::autograd::{Graph, Var};
 use crate::core::rng::Rng;
 use crate::core::tensor::{causal_mask, Tensor};
+use crate::models::transformer::{Attention, Batch, ModelError, Transformer};
 
 /// Which attention mask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,6 +209,64 @@ pub fn histogram(values: impl IntoIterator<Item = usize>, max: usize) -> Vec<usi
     bins
 }
 
+/// The target id at positions the masked-LM loss skips (not chosen).
+pub const NOT_A_TARGET: usize = usize::MAX;
+
+/// Token ids after a roll: `mask_id` where the dice chose `[MASK]`, the drawn id where they
+/// chose a random token, the original elsewhere.
+pub fn corrupt_ids(original: &[usize], actions: &[Action], mask_id: usize) -> Vec<usize> {
+    original
+        .iter()
+        .zip(actions)
+        .map(|(&id, action)| match action {
+            Action::Masked => mask_id,
+            Action::Random(v) => *v,
+            Action::Untouched | Action::Kept => id,
+        })
+        .collect()
+}
+
+/// The masked-LM targets of a roll: the original id at every chosen position (masked,
+/// random or kept alike), [`NOT_A_TARGET`] elsewhere.
+pub fn mlm_targets(original: &[usize], actions: &[Action]) -> Vec<usize> {
+    original.iter().zip(actions).map(|(&id, a)| if a.is_target() { id } else { NOT_A_TARGET }).collect()
+}
+
+/// Records BERT's loss on the tape: the bidirectional forward pass over `batch.inputs` (the
+/// corrupted windows) and the mean cross-entropy over the positions whose target is not
+/// [`NOT_A_TARGET`]. Positions outside the chosen set add nothing.
+pub fn mlm_loss_on_tape(
+    model: &Transformer,
+    graph: &mut Graph,
+    params: &[Var],
+    batch: &Batch,
+) -> Result<Var, ModelError> {
+    if batch.targets.iter().all(|&t| t == NOT_A_TARGET) {
+        return Err(ModelError::invalid("a masked-LM batch needs at least one chosen position"));
+    }
+    // The forward pass checks ids, so it gets a copy with the skipped targets set to 0.
+    let checked = Batch {
+        targets: batch.targets.iter().map(|&t| if t == NOT_A_TARGET { 0 } else { t }).collect(),
+        ..batch.clone()
+    };
+    let logits = model.forward_on_tape_with(graph, params, &checked, Attention::Bidirectional)?;
+    Ok(graph.cross_entropy(logits, &batch.targets, Some(NOT_A_TARGET))?)
+}
+
+/// BERT's loss for a batch and its gradient with respect to every parameter, in layout order.
+pub fn mlm_loss_and_grads(model: &Transformer, batch: &Batch) -> Result<(f32, Vec<Tensor>), ModelError> {
+    let mut graph = Graph::new();
+    let vars: Vec<Var> = model.params.iter().map(|p| graph.param(p.clone())).collect();
+    let loss = mlm_loss_on_tape(model, &mut graph, &vars, batch)?;
+    graph.backward(loss)?;
+    let grads = vars
+        .iter()
+        .zip(&model.params)
+        .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
+        .collect();
+    Ok((graph.value(loss).data[0], grads))
+}
+
 /// T5's noise density: the share of tokens inside the corrupted spans.
 pub const T5_NOISE_DENSITY: f64 = 0.15;
 /// T5's mean span length.
@@ -330,6 +390,70 @@ pub fn span_corrupt(tokens: &[String], seed: u64) -> Option<SpanExample> {
 mod tests {
     use super::*;
     use crate::assert_close;
+
+    use crate::core::autograd::tests::check_gradients;
+    use crate::core::tensor::log_softmax_rows;
+    use crate::models::transformer::tests::{scrambled, tiny};
+    use crate::models::transformer::{Activation, Norm};
+
+    /// One window of four tokens from a vocabulary of five, id 4 standing for `[MASK]`:
+    /// positions 1 and 3 chosen (1 masked, 3 kept), the others skipped.
+    fn mlm_batch() -> Batch {
+        let original = [2, 0, 3, 1];
+        let actions = [Action::Untouched, Action::Masked, Action::Untouched, Action::Kept];
+        let inputs = corrupt_ids(&original, &actions, 4);
+        let targets = mlm_targets(&original, &actions);
+        assert_eq!(inputs, vec![2, 4, 3, 1]);
+        assert_eq!(targets, vec![NOT_A_TARGET, 0, NOT_A_TARGET, 1]);
+        Batch { batch: 1, len: 4, inputs, targets }
+    }
+
+    #[test]
+    fn bidirectional_attention_lets_early_positions_see_later_tokens() {
+        let model = scrambled(tiny(Norm::Pre, Activation::Gelu), 5);
+        let logits = |inputs: Vec<usize>, attention| {
+            let batch = Batch { batch: 1, len: 4, targets: vec![0; 4], inputs };
+            let mut graph = Graph::new();
+            let vars: Vec<Var> = model.params.iter().map(|p| graph.input(p.clone())).collect();
+            let out = model.forward_on_tape_with(&mut graph, &vars, &batch, attention).unwrap();
+            graph.value(out).data[..5].to_vec() // position 0's logits
+        };
+        // Changing the last token leaves position 0 alone under the causal mask only.
+        let (a, b) = (vec![1, 2, 3, 0], vec![1, 2, 3, 4]);
+        assert_eq!(logits(a.clone(), Attention::Causal), logits(b.clone(), Attention::Causal));
+        assert_ne!(logits(a, Attention::Bidirectional), logits(b, Attention::Bidirectional));
+    }
+
+    #[test]
+    fn the_mlm_loss_counts_only_the_chosen_positions() {
+        let model = scrambled(tiny(Norm::Pre, Activation::Gelu), 6);
+        let batch = mlm_batch();
+        let (loss, grads) = mlm_loss_and_grads(&model, &batch).unwrap();
+        assert_eq!(grads.len(), model.params.len());
+        // By hand: the bidirectional logits, −log p(original) at positions 1 and 3, averaged.
+        let mut graph = Graph::new();
+        let vars: Vec<Var> = model.params.iter().map(|p| graph.input(p.clone())).collect();
+        let probe = Batch { targets: vec![0; 4], ..batch.clone() };
+        let out = model.forward_on_tape_with(&mut graph, &vars, &probe, Attention::Bidirectional).unwrap();
+        let log_p = log_softmax_rows(graph.value(out));
+        let by_hand = -(log_p.data[5] + log_p.data[3 * 5 + 1]) / 2.0;
+        assert_close!(loss, by_hand, 1e-6);
+        // No chosen position: an error, not a silent zero.
+        let empty = Batch { targets: vec![NOT_A_TARGET; 4], ..batch };
+        assert!(mlm_loss_and_grads(&model, &empty).is_err());
+    }
+
+    /// Every parameter's gradient of the masked-LM loss against central differences, for both
+    /// norm placements (the check and its tolerance are described in `autograd/tests.rs`).
+    #[test]
+    fn mlm_gradients_match_finite_differences() {
+        for (i, norm) in [Norm::Pre, Norm::Post].into_iter().enumerate() {
+            let model = scrambled(tiny(norm, Activation::Gelu), 30 + i as u64);
+            let batch = mlm_batch();
+            check_gradients(&model.params, 9, |g, vars| mlm_loss_on_tape(&model, g, vars, &batch).unwrap())
+                .unwrap_or_else(|e| panic!("{norm:?}: {e}"));
+        }
+    }
 
     fn words(text: &str) -> Vec<String> {
         text.split_whitespace().map(str::to_string).collect()
