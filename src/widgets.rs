@@ -2,6 +2,7 @@
 //! its inputs from `controls` and its drawings from `plot`, and imports no other widget.
 
 pub mod attention_lab;
+pub mod attention_masks;
 pub mod backprop_stepper;
 pub mod bias_lab;
 pub mod bpe_trainer;
@@ -13,6 +14,7 @@ pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod memory_calculator;
+pub mod mlm_corruption;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
@@ -21,6 +23,7 @@ pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod sampling_bench;
 pub mod schedule_lab;
+pub mod span_corruption;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
 pub mod word_arithmetic;
@@ -62,5 +65,8 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::WordMap => view! { <word_map::WordMapLab /> }.into_any(),
         Widget::BiasLab => view! { <bias_lab::BiasLab /> }.into_any(),
         Widget::WordVectorTrainer => view! { <word_vector_trainer::WordVectorTrainer /> }.into_any(),
+        Widget::AttentionMasks => view! { <attention_masks::AttentionMasks /> }.into_any(),
+        Widget::MlmCorruption => view! { <mlm_corruption::MlmCorruption /> }.into_any(),
+        Widget::SpanCorruption => view! { <span_corruption::SpanCorruption /> }.into_any(),
     }
 }

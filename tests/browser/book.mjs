@@ -1483,6 +1483,93 @@ await test("word-vector trainer: skip-gram on Shakespeare matches the engine's p
 });
 
 // ---------------------------------------------------------------- phones
+await test("attention masks: 36 and 21 pairs for six words, 262,144 and 131,328 for T = 512, who sees whom, bad input", async (page) => {
+  await openChapter(page, "bert-vs-gpt");
+  const lab = page.locator(".widget.attention-masks");
+  const number = (name) => lab.locator(`[data-value="${name}"]`).getAttribute("data-number").then(Number);
+  expect((await value(page, "am-t")) === 6, "six words");
+  expect((await value(page, "am-pairs-bidirectional")) === 36 && (await value(page, "am-pairs-causal")) === 21, "36 and 21 pairs");
+  expect((await number("am-length-bidirectional")) === 262144 && (await number("am-length-causal")) === 131328, "T = 512");
+  expect((await lab.locator('[data-value="am-length-share"]').innerText()) === "0.50098", "just over half");
+  // The third word sees all six words both ways, and three under the causal mask; the last sees six.
+  expect((await value(page, "am-sees-bidirectional")) === 6 && (await value(page, "am-sees-causal")) === 3, "query 3 sees 6 and 3");
+  await lab.locator('[data-mask="causal"] button[data-query="5"]').click();
+  expect((await value(page, "am-sees-causal")) === 6, "the last word sees everything");
+  expect((await lab.locator('[data-mask="causal"] tr.picked td.on').count()) === 6, "its row is all ones");
+  // Four words: 16 and 10, and the query moves back inside the sentence.
+  await lab.locator('input[data-name="am-text"]').fill("a b c d");
+  expect((await value(page, "am-pairs-bidirectional")) === 16 && (await value(page, "am-pairs-causal")) === 10, "16 and 10");
+  expect((await value(page, "am-sees-causal")) === 4, "query 4 sees 4");
+  // Empty text and seventeen words are refused; the last good sentence stays.
+  await lab.locator('input[data-name="am-text"]').fill("  ");
+  expect((await lab.locator('[data-error-for="am-text"]').innerText()).includes("at least one word"), "empty refused");
+  await lab.locator('input[data-name="am-text"]').fill("w ".repeat(17));
+  expect((await lab.locator('[data-error-for="am-text"]').innerText()).includes("at most 16"), "17 words refused");
+  expect((await value(page, "am-t")) === 4 && (await value(page, "am-pairs-causal")) === 10, "last good sentence kept");
+  // T = 4 by number: 16 and 10; T = 0 is refused and the counts stay.
+  await lab.locator('input[data-name="am-length"]').fill("4");
+  expect((await number("am-length-bidirectional")) === 16 && (await number("am-length-causal")) === 10, "T = 4");
+  await lab.locator('input[data-name="am-length"]').fill("0");
+  expect((await lab.locator('[data-error-for="am-length"]').innerText()).length > 5 && (await number("am-length-causal")) === 10, "T = 0 refused");
+});
+
+await test("mlm corruption: 7 of 46 words chosen and coloured, 77 of 512 with 61.6 expected, re-roll and replay, bad input", async (page) => {
+  await openChapter(page, "bert-vs-gpt");
+  const lab = page.locator(".widget.mlm-corruption");
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  const colours = () => lab.locator(".mlm-tokens .mlm-token").evaluateAll((els) => els.map((e) => e.className).join("|"));
+  expect((await value(page, "mlm-n")) === 46 && (await value(page, "mlm-chosen")) === 7, "7 of 46 chosen");
+  const [m, r, k] = [await value(page, "mlm-masked"), await value(page, "mlm-random"), await value(page, "mlm-kept")];
+  expect(m === 5 && r === 1 && k === 1, `seed 6 splits 5/1/1: ${m}/${r}/${k}`);
+  expect((await lab.locator(".mlm-tokens .masked").count()) === m && (await lab.locator(".mlm-tokens .random").count()) === r, "coloured as counted");
+  expect((await lab.locator(".mlm-tokens .kept").count()) === k, "kept coloured");
+  expect((await text("mlm-expected-masked")) === "5.6" && (await text("mlm-expected-kept")) === "0.7", "expected 5.6 and 0.7");
+  expect((await lab.locator(".mlm-tokens .masked").first().innerText()).startsWith("[MASK]"), "a masked word reads [MASK]");
+  // The 512-token window: 76.8 rounds to 77; the expected split 61.6 / 7.7 / 7.7; the mean of 1,000 rolls is close.
+  expect((await text("mlm-window-share")) === "76.80" && (await value(page, "mlm-window-chosen")) === 77, "77 of 512");
+  expect((await text("mlm-window-expected")) === "61.60 / 7.70 / 7.70", "expected split");
+  const means = (await text("mlm-window-mean")).split(" / ").map(Number);
+  expect(Math.abs(means[0] - 61.6) < 0.6 && Math.abs(means[0] + means[1] + means[2] - 77) < 1e-9, `means ${means}`);
+  expect((await lab.locator("rect.mlm-bar").count()) > 10 && (await lab.locator("line.mlm-expected").count()) === 1, "histogram drawn");
+  // Re-roll moves to seed 7; typing seed 6 replays the first roll.
+  const first = await colours();
+  await lab.locator('button[data-name="mlm-reroll"]').click();
+  expect((await lab.locator('input[data-name="mlm-seed"]').inputValue()) === "7" && (await value(page, "mlm-chosen")) === 7, "seed 7, still 7");
+  await lab.locator('input[data-name="mlm-seed"]').fill("6");
+  expect((await colours()) === first, "seed 6 replays");
+  // A 10-token window: 1.5 rounds to 2 targets.
+  await lab.locator('input[data-name="mlm-window"]').fill("10");
+  expect((await value(page, "mlm-window-chosen")) === 2, "2 of 10");
+  // Empty text is refused and the last passage kept.
+  await lab.locator('textarea[data-name="mlm-text"]').fill(" ");
+  expect((await lab.locator('[data-error-for="mlm-text"]').innerText()).includes("at least one word"), "empty refused");
+  expect((await value(page, "mlm-n")) === 46 && (await colours()) === first, "last passage kept");
+  await lab.locator('input[data-name="mlm-window"]').fill("0");
+  expect((await lab.locator('[data-error-for="mlm-window"]').innerText()).length > 5 && (await value(page, "mlm-window-chosen")) === 2, "window 0 refused");
+});
+
+await test("span corruption: 33 words, 5 in 2 spans, the pinned sentinels, re-roll, the paper's sentence, bad input", async (page) => {
+  await openChapter(page, "bert-vs-gpt");
+  const lab = page.locator(".widget.span-corruption");
+  const joined = (name) => lab.locator(`[data-value="${name}"]`).getAttribute("data-text");
+  expect((await value(page, "t5-n")) === 33 && (await value(page, "t5-noise")) === 5 && (await value(page, "t5-spans")) === 2, "33, 5, 2");
+  expect((await joined("t5-target")) === "<extra_id_0> out only the <extra_id_1> the input", `target ${await joined("t5-target")}`);
+  expect((await joined("t5-input")).includes("writes <extra_id_0> missing spans") && (await joined("t5-input")).endsWith("gap in <extra_id_1>"), "input");
+  expect((await lab.locator(".t5-row").first().locator(".noise").count()) === 5, "five words coloured");
+  await lab.locator('button[data-name="t5-reroll"]').click();
+  expect((await lab.locator('input[data-name="t5-seed"]').inputValue()) === "7", "seed 7");
+  const target = await joined("t5-target");
+  expect(target.startsWith("<extra_id_0>") && target.split(" ").length === 5 + 2, `re-rolled target ${target}`);
+  // Eleven words: round(1.65) = 2 noise words in one span, which always ends the text.
+  await lab.locator('textarea[data-name="t5-text"]').fill("Thank you for inviting me to your party last week .");
+  expect((await joined("t5-input")) === "Thank you for inviting me to your party last <extra_id_0>", `input ${await joined("t5-input")}`);
+  expect((await joined("t5-target")) === "<extra_id_0> week .", "target");
+  // One word is refused and the last text kept.
+  await lab.locator('textarea[data-name="t5-text"]').fill("one");
+  expect((await lab.locator('[data-error-for="t5-text"]').innerText()).includes("at least two words"), "one word refused");
+  expect((await value(page, "t5-n")) === 11 && (await joined("t5-target")) === "<extra_id_0> week .", "last text kept");
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

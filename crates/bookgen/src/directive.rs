@@ -59,6 +59,12 @@ pub enum Widget {
     BiasLab,
     /// Chapter 9: skip-gram trained on Shakespeare beside the factorized shifted-PPMI matrix.
     WordVectorTrainer,
+    /// Chapter 6: a typed sentence under the bidirectional and the causal mask, pairs counted.
+    AttentionMasks,
+    /// Chapter 6: BERT's 15% and 80/10/10 corruption rolled on a passage, and over many rolls.
+    MlmCorruption,
+    /// Chapter 6: T5's span corruption, encoder input with sentinels and decoder target.
+    SpanCorruption,
 }
 
 impl Widget {
@@ -90,6 +96,9 @@ impl Widget {
         Widget::WordMap,
         Widget::BiasLab,
         Widget::WordVectorTrainer,
+        Widget::AttentionMasks,
+        Widget::MlmCorruption,
+        Widget::SpanCorruption,
     ];
 
     /// The name used in Markdown.
@@ -121,6 +130,9 @@ impl Widget {
             Widget::WordMap => "word-map",
             Widget::BiasLab => "bias-lab",
             Widget::WordVectorTrainer => "word-vector-trainer",
+            Widget::AttentionMasks => "attention-masks",
+            Widget::MlmCorruption => "mlm-corruption",
+            Widget::SpanCorruption => "span-corruption",
         }
     }
 

@@ -21,6 +21,8 @@
 //! put side by side again and multiplied by W_O. The attention projections have no biases
 //! (as in many modern models; a bias on K would not change the softmax at all). FFN is
 //! act(x·W1 + b1)·W2 + b2 with a hidden width d_ff and act = GELU or ReLU.
+//! [`Transformer::forward_on_tape_with`] can drop the causal mask for a BERT-style
+//! bidirectional pass over the same parameters (chapter 6's masked-LM loss).
 //!
 //! # The parameters, in order
 //!
@@ -73,6 +75,15 @@ use std::fmt;
 use crate::core::autograd::{gelu, Graph, Var};
 use crate::core::rng::Rng;
 use crate::core::tensor::{self, causal_mask, ShapeError, Tensor};
+
+/// Which keys each query may attend to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attention {
+    /// GPT's: position i sees positions 0 ..= i. Every training and generation path uses it.
+    Causal,
+    /// BERT's: every position sees every position of its window (chapter 6's masked LM).
+    Bidirectional,
+}
 
 /// Where layer norm sits relative to the residual connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -424,6 +435,18 @@ impl Transformer {
     /// `[batch·len, vocab]` (row b·len + i is window b, position i). `params` are the
     /// parameters already on the tape, in layout order.
     pub fn forward_on_tape(&self, graph: &mut Graph, params: &[Var], batch: &Batch) -> Result<Var> {
+        self.forward_on_tape_with(graph, params, batch, Attention::Causal)
+    }
+
+    /// [`Transformer::forward_on_tape`] with a choice of attention mask: causal, or
+    /// bidirectional for a BERT-style encoder over the same parameters.
+    pub fn forward_on_tape_with(
+        &self,
+        graph: &mut Graph,
+        params: &[Var],
+        batch: &Batch,
+        attention: Attention,
+    ) -> Result<Var> {
         self.check_batch(batch)?;
         self.check_params()?;
         if params.len() != self.params.len() {
@@ -440,7 +463,11 @@ impl Transformer {
         let tokens = graph.embedding(p.token_embedding, &batch.inputs)?; // [b·t, d]
         let places = graph.embedding(p.position_embedding, &positions)?; // [b·t, d]
         let mut x = graph.add(tokens, places)?;
-        let mask = graph.input(causal_mask(t)); // [t, t], broadcast over every head
+        // [t, t], broadcast over every head: −∞ above the diagonal, or no mask at all.
+        let mask = graph.input(match attention {
+            Attention::Causal => causal_mask(t),
+            Attention::Bidirectional => Tensor::zeros(&[t, t]),
+        });
         for layer in &p.layers {
             x = match c.norm {
                 Norm::Pre => {
