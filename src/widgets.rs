@@ -18,8 +18,10 @@ pub mod norm_placement_lab;
 pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
+pub mod random_cosines;
 pub mod sampling_bench;
 pub mod schedule_lab;
+pub mod superposition_lab;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
 pub mod xor_trainer;
@@ -54,5 +56,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::MemoryCalculator => view! { <memory_calculator::MemoryCalculator /> }.into_any(),
         Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
         Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
+        Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
+        Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
     }
 }

@@ -51,6 +51,10 @@ pub enum Widget {
     BpeTrainer,
     /// Chapter 4: FP32 down to FP8 side by side, bit by bit, and a running sum in each.
     NumberFormats,
+    /// Chapter 10: the toy model of superposition, n features in m dimensions, trained live.
+    SuperpositionLab,
+    /// Chapter 10: histograms of cosines between random vectors in 16, 256 and 4,096 dimensions.
+    RandomCosines,
 }
 
 impl Widget {
@@ -78,6 +82,8 @@ impl Widget {
         Widget::MemoryCalculator,
         Widget::BpeTrainer,
         Widget::NumberFormats,
+        Widget::SuperpositionLab,
+        Widget::RandomCosines,
     ];
 
     /// The name used in Markdown.
@@ -105,6 +111,8 @@ impl Widget {
             Widget::MemoryCalculator => "memory-calculator",
             Widget::BpeTrainer => "bpe-trainer",
             Widget::NumberFormats => "number-formats",
+            Widget::SuperpositionLab => "superposition-lab",
+            Widget::RandomCosines => "random-cosines",
         }
     }
 
