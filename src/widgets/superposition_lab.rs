@@ -144,7 +144,6 @@ pub fn SuperpositionLab() -> impl IntoView {
                 <div><dt>"steps"</dt><dd data-value="sup-steps">{move || shown.with(|s| s.steps)}</dd></div>
                 <div><dt>"loss (last 25 steps)"</dt><dd data-value="sup-loss">{move || shown.with(|s| s.losses.last().map(|v| format!("{v:.5}")).unwrap_or_else(|| "–".into()))}</dd></div>
                 <div><dt>"features with ‖Wᵢ‖ > 0.5"</dt><dd data-value="sup-represented">{move || shown.with(|s| s.report.represented(REPRESENTED))}</dd></div>
-                <div><dt>"hidden dimensions m"</dt><dd>{move || shown.with(|s| s.hidden)}</dd></div>
             </dl>
             <div class="overfit-plots">
                 {move || shown.with(|s| if s.hidden == 2 {
