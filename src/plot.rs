@@ -3,9 +3,11 @@
 //! theme through CSS. Plots import no widget.
 
 pub mod bars;
+pub mod bins;
 pub mod bits;
 pub mod chart;
 pub mod contour;
+pub mod feature_arrows;
 pub mod heatmap;
 pub mod histogram;
 pub mod lines;

@@ -21,9 +21,11 @@ pub mod norm_placement_lab;
 pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
+pub mod random_cosines;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod span_corruption;
+pub mod superposition_lab;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
 pub mod word_arithmetic;
@@ -68,5 +70,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::AttentionMasks => view! { <attention_masks::AttentionMasks /> }.into_any(),
         Widget::MlmCorruption => view! { <mlm_corruption::MlmCorruption /> }.into_any(),
         Widget::SpanCorruption => view! { <span_corruption::SpanCorruption /> }.into_any(),
+        Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
+        Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
     }
 }

@@ -1568,6 +1568,53 @@ await test("span corruption: 33 words, 5 in 2 spans, the pinned sentinels, re-ro
   await lab.locator('textarea[data-name="t5-text"]').fill("one");
   expect((await lab.locator('[data-error-for="t5-text"]').innerText()).includes("at least two words"), "one word refused");
   expect((await value(page, "t5-n")) === 11 && (await joined("t5-target")) === "<extra_id_0> week .", "last text kept");
+await test("superposition lab: dense features keep m = 2, sparse ones (S = 0.9) pack all five; bad m explained", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.superposition");
+  await lab.scrollIntoViewIfNeeded();
+  const train = async () => {
+    await lab.locator('[data-name="sup-train"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-value="sup-steps"]')?.textContent === "3000", null, { timeout: 60000 });
+  };
+  // The default: n = 5, m = 2, S = 0.9, seed 1 (the engine's test: a regular pentagon).
+  expect((await lab.locator(".feature-arrow").count()) === 5, "five arrows");
+  await train();
+  const sparse = await value(page, "sup-represented");
+  expect(sparse > 2, `S = 0.9: ${sparse} features with norm > 0.5, want more than m = 2`);
+  for (let i = 0; i < 5; i++) {
+    const n = await value(page, `sup-norm-${i}`);
+    expect(n > 1 && n < 1.2, `S = 0.9: norm ${i} is ${n}`);
+  }
+  expect((await value(page, "sup-loss")) > 0, "a loss is shown");
+  await slide(page, "sup-sparsity", 0);
+  expect((await value(page, "sup-steps")) === 0, "changing S restarts");
+  await train();
+  expect((await value(page, "sup-represented")) === 2, "S = 0: exactly m = 2 features kept");
+  expect((await value(page, "sup-norm-2")) < 0.1, "the third feature is dropped");
+  await lab.locator('input[data-name="sup-m"]').fill("6");
+  expect((await lab.locator('[data-status="sup"]').innerText()).includes("fewer than the features"), "m >= n is explained");
+  await lab.locator('input[data-name="sup-m"]').fill("3");
+  await lab.locator('input[data-name="sup-n"]').fill("8");
+  expect((await lab.locator("figure.matrix td").count()) === 64, "m = 3: W^T W as an 8 x 8 heatmap");
+  await lab.locator('input[data-name="sup-decay"]').fill("x");
+  expect((await lab.locator('[data-error-for="sup-decay"]').innerText()).includes("not a number"), "bad decay message");
+});
+
+await test("random cosines: standard deviation near 1/sqrt(d), the worst of 100,000 vectors near 0.1", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.cosines");
+  await lab.scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.querySelector('[data-status="cos"]')?.textContent === "", null, { timeout: 60000 });
+  expect((await lab.locator("figure.cos-hist").count()) === 3, "three histograms");
+  expect((await lab.locator("figure[data-dim='256'] rect.cos-bar").count()) > 5, "d = 256 histogram drawn");
+  const std = await value(page, "cos-std-256");
+  expect(Math.abs(std - 1 / 16) < 0.05 / 16, `d = 256: std ${std}, 1/sqrt(d) = 0.0625`);
+  const wide = await value(page, "cos-std-4096");
+  expect(Math.abs(wide - 1 / 64) < 0.05 / 64, `d = 4096: std ${wide}`);
+  expect(Math.abs((await value(page, "cos-worst")) - 0.1) < 5e-4, "worst of 100,000 vectors in 4,096 dimensions");
+  await lab.locator('input[data-name="cos-vectors"]').fill("0");
+  expect((await lab.locator('[data-error-for="cos-vectors"]').innerText()).includes("from 2"), "bad count explained");
+  expect((await value(page, "cos-std-256")) === std, "last good run kept");
 });
 
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {

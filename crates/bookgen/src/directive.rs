@@ -65,6 +65,10 @@ pub enum Widget {
     MlmCorruption,
     /// Chapter 6: T5's span corruption, encoder input with sentinels and decoder target.
     SpanCorruption,
+    /// Chapter 10: the toy model of superposition, n features in m dimensions, trained live.
+    SuperpositionLab,
+    /// Chapter 10: histograms of cosines between random vectors in 16, 256 and 4,096 dimensions.
+    RandomCosines,
 }
 
 impl Widget {
@@ -99,6 +103,8 @@ impl Widget {
         Widget::AttentionMasks,
         Widget::MlmCorruption,
         Widget::SpanCorruption,
+        Widget::SuperpositionLab,
+        Widget::RandomCosines,
     ];
 
     /// The name used in Markdown.
@@ -133,6 +139,8 @@ impl Widget {
             Widget::AttentionMasks => "attention-masks",
             Widget::MlmCorruption => "mlm-corruption",
             Widget::SpanCorruption => "span-corruption",
+            Widget::SuperpositionLab => "superposition-lab",
+            Widget::RandomCosines => "random-cosines",
         }
     }
 

@@ -17,5 +17,7 @@ pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod parallelism;
+pub mod random_cosines;
+pub mod superposition;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
