@@ -1568,6 +1568,8 @@ await test("span corruption: 33 words, 5 in 2 spans, the pinned sentinels, re-ro
   await lab.locator('textarea[data-name="t5-text"]').fill("one");
   expect((await lab.locator('[data-error-for="t5-text"]').innerText()).includes("at least two words"), "one word refused");
   expect((await value(page, "t5-n")) === 11 && (await joined("t5-target")) === "<extra_id_0> week .", "last text kept");
+});
+
 await test("superposition lab: dense features keep m = 2, sparse ones (S = 0.9) pack all five; bad m explained", async (page) => {
   await openChapter(page, "interpretability");
   const lab = page.locator(".widget.superposition");
