@@ -195,10 +195,14 @@ mod tests {
         // 4,096; the pairs share vectors, which pulls the real maximum slightly lower).
         let predicted = expected_max_abs_cosine(256, 200);
         assert_close!(predicted, 0.2552, 1e-4);
-        assert_close!(median_worst(256, 200), predicted, crate::core::tolerance::Tolerance::relative(0.03));
+        let observed = median_worst(256, 200);
+        assert_close!(observed, 0.2526, 1e-4);
+        assert_close!(observed, predicted, crate::core::tolerance::Tolerance::relative(0.03));
         let predicted = expected_max_abs_cosine(4096, 200);
         assert_close!(predicted, 0.0646, 1e-4);
-        assert_close!(median_worst(4096, 200), predicted, crate::core::tolerance::Tolerance::relative(0.06));
+        let observed = median_worst(4096, 200);
+        assert_close!(observed, 0.0621, 1e-4);
+        assert_close!(observed, predicted, crate::core::tolerance::Tolerance::relative(0.06));
         // The chapter's program: 100 vectors, 4,950 pairs; the estimate says about 0.06.
         assert_close!(expected_max_abs_cosine(4096, 100), 0.0595, 1e-4);
     }
