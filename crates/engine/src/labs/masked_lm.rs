@@ -491,6 +491,8 @@ mod tests {
         assert_close!([0.8 * e.share, 0.1 * e.share], [61.44, 7.68], 1e-12);
         // A causal model grades 511 (or 512) positions of the same window: 6.64 (6.65) times 77.
         assert_close!([511.0 / e.chosen as f64, 512.0 / e.chosen as f64], [6.636, 6.649], 0.0005);
+        // Dividing by the unrounded 76.8 instead: 6.65 (6.67).
+        assert_close!([511.0 / e.share, 512.0 / e.share], [6.654, 6.667], 0.0005);
         // [MASK] is 0.8 · 77 / 512 of the input on average: 12.03%.
         assert_close!(e.masked / 512.0, 0.1203, 0.00005);
         assert_eq!([chosen_count(0), chosen_count(1), chosen_count(10), chosen_count(30)], [0, 1, 2, 5]);
