@@ -7,6 +7,7 @@ pub mod bits;
 pub mod chart;
 pub mod contour;
 pub mod heatmap;
+pub mod histogram;
 pub mod lines;
 pub mod network;
 pub mod optimizer_class;

@@ -12,6 +12,7 @@ pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod memory_calculator;
+pub mod mixed_precision_lab;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
@@ -54,5 +55,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::MemoryCalculator => view! { <memory_calculator::MemoryCalculator /> }.into_any(),
         Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
         Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
+        Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
     }
 }

@@ -51,6 +51,8 @@ pub enum Widget {
     BpeTrainer,
     /// Chapter 4: FP32 down to FP8 side by side, bit by bit, and a running sum in each.
     NumberFormats,
+    /// Chapter 4: one network trained in FP32, BF16 and FP16 with and without loss scaling.
+    MixedPrecisionLab,
 }
 
 impl Widget {
@@ -78,6 +80,7 @@ impl Widget {
         Widget::MemoryCalculator,
         Widget::BpeTrainer,
         Widget::NumberFormats,
+        Widget::MixedPrecisionLab,
     ];
 
     /// The name used in Markdown.
@@ -105,6 +108,7 @@ impl Widget {
             Widget::MemoryCalculator => "memory-calculator",
             Widget::BpeTrainer => "bpe-trainer",
             Widget::NumberFormats => "number-formats",
+            Widget::MixedPrecisionLab => "mixed-precision-lab",
         }
     }
 

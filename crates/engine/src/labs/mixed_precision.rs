@@ -616,7 +616,10 @@ impl Lab {
     }
 }
 
-fn split(w: &[f32], h: usize) -> (&[f32], &[f32], &[f32], &[f32], &[f32], &[f32]) {
+/// The six parameter tensors, W1, b1, W2, b2, W3, b3, as slices of the flat list.
+type Layers<'a> = (&'a [f32], &'a [f32], &'a [f32], &'a [f32], &'a [f32], &'a [f32]);
+
+fn split(w: &[f32], h: usize) -> Layers<'_> {
     let (w1, rest) = w.split_at(h);
     let (b1, rest) = rest.split_at(h);
     let (w2, rest) = rest.split_at(h * h);
