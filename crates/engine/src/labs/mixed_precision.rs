@@ -766,6 +766,23 @@ mod tests {
     }
 
     #[test]
+    fn without_the_shrink_fp16_trains_and_too_large_a_scale_overflows() {
+        assert_eq!(Config::default().parameter_count(), 321);
+        // k = 0: ordinary-sized gradients, which FP16 holds without any scaling.
+        let config = Config { shrink_log2: 0, ..Config::default() };
+        let mut plain = Run::new(Setup::all(true)[2], config).expect("valid");
+        plain.train(STEPS);
+        assert!(last(&plain) < 0.005, "FP16 at k = 0 ends at {}", last(&plain));
+        // A static scale of 2^40 on top of 2^-20 pushes gradients past 65,504: every step
+        // overflows and is skipped.
+        let config = Config { static_scale_log2: 40, ..Config::default() };
+        let mut big = Run::new(Setup::all(true)[3], config).expect("valid");
+        big.train(20);
+        assert!(big.last.overflowed > 0);
+        assert_eq!(big.skipped, 20);
+    }
+
+    #[test]
     fn bad_settings_are_refused_not_run() {
         let bad = [
             Config { hidden: 0, ..Config::default() },
