@@ -281,7 +281,10 @@ pub fn MixedPrecisionLab() -> impl IntoView {
                     </svg>
                     <figcaption>{move || {
                         let r = picked();
-                        format!("{} of {} nonzero gradients flushed to zero, {} stored as subnormals.", r.stats.flushed, r.stats.total - r.stats.zeros, r.stats.subnormal)
+                        format!(
+                            "{} of {} nonzero gradients flushed to zero, {} stored as subnormals, {} overflowed. Another {} were exactly 0 before rounding: a gradient computed from flushed ones is 0 too.",
+                            r.stats.flushed, r.stats.total - r.stats.zeros, r.stats.subnormal, r.stats.overflowed, r.stats.zeros
+                        )
                     }}</figcaption>
                 </figure>
                 <figure class="mp-scale">

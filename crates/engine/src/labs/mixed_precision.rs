@@ -201,7 +201,7 @@ impl Config {
 /// Histogram bins: one per power of two, for |g| in [2^k, 2^(k+1)) with k from
 /// [`HIST_MIN_LOG2`] to [`HIST_MAX_LOG2`] − 1; magnitudes outside go to the end bins.
 pub const HIST_MIN_LOG2: i32 = -44;
-pub const HIST_MAX_LOG2: i32 = 12;
+pub const HIST_MAX_LOG2: i32 = 20;
 
 /// The gradients of one backward pass, as computed in FP32 just before being stored in the
 /// format (so already multiplied by the loss scale).
