@@ -197,10 +197,10 @@ pub fn MixedPrecisionLab() -> impl IntoView {
         })
     });
     let picked = move || shown.with(|runs| runs.get(pick.get().index()).cloned().unwrap_or_default());
-    // FP16: flushed below 2^-24 (the smallest subnormal; half of it and less rounds to 0),
-    // subnormal below 2^-14, infinite from 2^16 (65,504 is the largest finite value).
+    // FP16: 2^-24 is the smallest subnormal, so half of it, 2^-25, and less rounds to 0;
+    // subnormal below 2^-14; infinite from 2^16 (65,504 is the largest finite value).
     let histogram = Memo::new(move |_| {
-        log2_histogram(&picked().stats.counts, HIST_MIN_LOG2, &[(-60, -24), (-24, -14), (16, 60)])
+        log2_histogram(&picked().stats.counts, HIST_MIN_LOG2, &[(-60, -25), (-25, -14), (16, 60)])
     });
 
     view! {

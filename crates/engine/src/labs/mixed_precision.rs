@@ -709,13 +709,14 @@ mod tests {
             assert!(fp16.losses.iter().all(|&l| l == fp16.losses[0]), "the loss never changes");
             assert_close!(last(fp16), 0.2660, 1e-4);
         }
-        // At the first step the largest gradient is below 2^-24, the smallest FP16 subnormal.
+        // At the first step the largest gradient is below 2^-25, half the smallest FP16
+        // subnormal 2^-24, so it rounds to 0.
         let config = Config::default();
         let run = Run::new(Setup::all(true)[2], config).expect("valid");
         let (_, grads, stats) = run.backward();
         assert!(grads.iter().all(|&g| g == 0.0));
         let top = stats.counts.iter().rposition(|&c| c > 0).expect("some gradients") as i32 + HIST_MIN_LOG2;
-        assert!(top < -24, "largest gradient in [2^{top}, 2^{})", top + 1);
+        assert!(top < -25, "largest gradient in [2^{top}, 2^{})", top + 1);
     }
 
     #[test]
