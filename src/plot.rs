@@ -11,6 +11,7 @@ pub mod feature_arrows;
 pub mod heatmap;
 pub mod histogram;
 pub mod lines;
+pub mod log2_histogram;
 pub mod network;
 pub mod optimizer_class;
 pub mod scatter;

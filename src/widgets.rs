@@ -14,6 +14,7 @@ pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod memory_calculator;
+pub mod mixed_precision_lab;
 pub mod mlm_corruption;
 pub mod network_race;
 pub mod norm_axes_lab;
@@ -72,5 +73,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SpanCorruption => view! { <span_corruption::SpanCorruption /> }.into_any(),
         Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
+        Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
     }
 }

@@ -1619,6 +1619,40 @@ await test("random cosines: standard deviation near 1/sqrt(d), the worst of 100,
   expect((await value(page, "cos-std-256")) === std, "last good run kept");
 });
 
+await test("mixed-precision lab: FP16 without loss scaling never moves, BF16 and scaled FP16 train like FP32, master weights matter", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const lab = page.locator(".widget.mixed-precision");
+  const num = (name) => lab.locator(`[data-value="${name}"]`).getAttribute("data-number").then(Number);
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  const run = async () => {
+    await lab.locator('button[data-name="mp-train"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-status="mp"]').innerText.startsWith("Finished"), null, { timeout: 180000 });
+  };
+  expect((await text("mp-steps")) === "0", "starts at step 0");
+  await run();
+  expect((await text("mp-steps")) === "1500", `steps ${await text("mp-steps")}`);
+  const [fp32, bf16, fp16, stat, dyn] = await Promise.all(["fp32", "bf16", "fp16", "fp16-static", "fp16-dynamic"].map((k) => num(`mp-loss-${k}`)));
+  const near = (a, b, tol) => Math.abs(a - b) <= tol;
+  expect(near(fp32, 0.003484, 1e-5) && near(bf16, 0.003467, 1e-5), `FP32 ${fp32}, BF16 ${bf16}`);
+  expect(near(fp16, 0.266, 1e-4) && (await num("mp-flushed-fp16")) === 1, `FP16 unscaled stuck at ${fp16}, flushed ${await num("mp-flushed-fp16")}`);
+  expect(near(stat, 0.003492, 1e-5) && near(dyn, 0.003499, 1e-5), `static ${stat}, dynamic ${dyn}`);
+  expect((await text("mp-skipped-fp16-dynamic")) === "4" && (await text("mp-scale-fp16-dynamic")) === "2^42", `dynamic: ${await text("mp-skipped-fp16-dynamic")} skipped, scale ${await text("mp-scale-fp16-dynamic")}`);
+  expect((await lab.locator(".mp-curves path.series").count()) === 5, "five curves");
+  expect((await lab.locator(".mp-hist rect.bar").count()) > 0, "FP16's histogram has bars");
+  expect(Number(await lab.locator(".mp-hist rect.bar").last().getAttribute("data-log2")) < -25, "all of them below 2^-25");
+  // Without master weights BF16 loses its small updates.
+  await lab.locator('input[data-name="mp-master"]').uncheck();
+  expect((await text("mp-steps")) === "0", "unticking restarts");
+  await run();
+  expect(near(await num("mp-loss-bf16"), 0.013434, 1e-5) && near(await num("mp-loss-fp32"), fp32, 0), `BF16 without master ${await num("mp-loss-bf16")}`);
+  // Bad input is refused and the last good run kept.
+  await lab.locator('input[data-name="mp-lr"]').fill("abc");
+  expect((await lab.locator('[data-error-for="mp-lr"]').innerText()).length > 5, "bad learning rate explained");
+  await lab.locator('input[data-name="mp-shrink"]').fill("99");
+  expect((await lab.locator('[data-error-for="mp-shrink"]').innerText()).length > 5, "bad shrink explained");
+  expect((await text("mp-steps")) === "1500", "the finished run is kept");
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -69,6 +69,8 @@ pub enum Widget {
     SuperpositionLab,
     /// Chapter 10: histograms of cosines between random vectors in 16, 256 and 4,096 dimensions.
     RandomCosines,
+    /// Chapter 4: one network trained in FP32, BF16 and FP16 with and without loss scaling.
+    MixedPrecisionLab,
 }
 
 impl Widget {
@@ -105,6 +107,7 @@ impl Widget {
         Widget::SpanCorruption,
         Widget::SuperpositionLab,
         Widget::RandomCosines,
+        Widget::MixedPrecisionLab,
     ];
 
     /// The name used in Markdown.
@@ -141,6 +144,7 @@ impl Widget {
             Widget::SpanCorruption => "span-corruption",
             Widget::SuperpositionLab => "superposition-lab",
             Widget::RandomCosines => "random-cosines",
+            Widget::MixedPrecisionLab => "mixed-precision-lab",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod inside_adam;
 pub mod kv_cache_timer;
 pub mod masked_lm;
 pub mod memory_calculator;
+pub mod mixed_precision;
 pub mod near_duplicates;
 pub mod network_race;
 pub mod norm_axes_lab;
