@@ -6,6 +6,7 @@ pub mod bars;
 pub mod bits;
 pub mod chart;
 pub mod contour;
+pub mod gantt;
 pub mod heatmap;
 pub mod lines;
 pub mod network;

@@ -12,12 +12,14 @@ pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod memory_calculator;
+pub mod near_duplicates;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
 pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
+pub mod parallelism_lab;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod transformer_trace;
@@ -54,5 +56,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::MemoryCalculator => view! { <memory_calculator::MemoryCalculator /> }.into_any(),
         Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
         Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
+        Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
+        Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),
     }
 }

@@ -1378,6 +1378,46 @@ await test("norm lab: every control; the top learning rate shows diverged runs; 
 });
 
 // ---------------------------------------------------------------- phones
+await test("parallelism lab: p=4, m=8 bubble 3/11 for GPipe and 1F1B, peaks in flight, traffic, bad layouts refused", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const widget = page.locator(".widget.parallelism");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  const field = (name) => widget.locator(`input[data-name="${name}"]`);
+  // The opening layout: LLaMA-7B, 2 data × 2 tensor × 4 stages, 8 micro-batches.
+  expect((await v("par-gpus")) === "16", `GPUs ${await v("par-gpus")}`);
+  for (const name of ["par-gpipe-bubble", "par-1f1b-bubble", "par-formula"]) {
+    expect((await v(name)) === "27.27%", `${name} ${await v(name)}`);
+  }
+  expect((await v("par-gpipe-peak")) === "8, 8, 8, 8", `GPipe peaks ${await v("par-gpipe-peak")}`);
+  expect((await v("par-1f1b-peak")) === "4, 3, 2, 1", `1F1B peaks ${await v("par-1f1b-peak")}`);
+  // Both charts: 4 rows of 16 boxes.
+  expect((await widget.locator(".gantt").first().locator("rect.gantt-forward, rect.gantt-backward").count()) === 64, "64 passes drawn");
+  // GPT-2 small on the engine test's layout: 4 × 2 × 3 = 24 GPUs, 124,439,808 / 6 parameters each.
+  await widget.locator('select[data-name="par-preset"]').selectOption("gpt2-small");
+  await field("par-data").fill("4");
+  await field("par-pipeline").fill("3");
+  await field("par-micro-size").fill("2");
+  await field("par-seq").fill("1024");
+  expect((await v("par-gpus")) === "24", `GPUs ${await v("par-gpus")}`);
+  expect((await v("par-params")) === "20,739,968", `params ${await v("par-params")}`);
+  expect((await v("par-layers")) === "4 of 12" && (await v("par-heads")) === "6 of 12", "layers and heads per GPU");
+  // Pipeline: 8 micro-batches × 2 directions × (2·1024·768 values × 2 bytes) = 50.33 MB.
+  expect((await v("par-pipeline-bytes")) === "50.33 MB", `pipeline bytes ${await v("par-pipeline-bytes")}`);
+  // p = 3, m = 8: 2/10 = 20% simulated for both schedules.
+  expect((await v("par-gpipe-bubble")) === "20.00%" && (await v("par-1f1b-bubble")) === "20.00%", "p=3 bubble");
+  // A pipeline degree that does not divide 12 layers, and a zero degree: the engine's message, last layout kept.
+  await field("par-pipeline").fill("5");
+  expect((await v("par-error")).includes("12 layers do not split evenly into 5 stages"), `message ${await v("par-error")}`);
+  expect((await v("par-gpus")) === "24", "last good layout kept");
+  await field("par-pipeline").fill("3");
+  await field("par-tensor").fill("0");
+  expect((await v("par-error")).includes("at least 1"), `zero message ${await v("par-error")}`);
+  await field("par-tensor").fill("2");
+  expect((await v("par-error")) === "", "message gone");
+  await field("par-micro").fill("2.5");
+  expect((await widget.locator('[data-error-for="par-micro"]').innerText()).includes("whole number"), "fraction refused");
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -51,6 +51,10 @@ pub enum Widget {
     BpeTrainer,
     /// Chapter 4: FP32 down to FP8 side by side, bit by bit, and a running sum in each.
     NumberFormats,
+    /// Chapter 4: data, tensor and pipeline parallelism, with GPipe and 1F1B as Gantt charts.
+    ParallelismLab,
+    /// Chapter 4: shingles, Jaccard, MinHash and banding, on two passages and on Shakespeare.
+    NearDuplicates,
 }
 
 impl Widget {
@@ -78,6 +82,8 @@ impl Widget {
         Widget::MemoryCalculator,
         Widget::BpeTrainer,
         Widget::NumberFormats,
+        Widget::ParallelismLab,
+        Widget::NearDuplicates,
     ];
 
     /// The name used in Markdown.
@@ -105,6 +111,8 @@ impl Widget {
             Widget::MemoryCalculator => "memory-calculator",
             Widget::BpeTrainer => "bpe-trainer",
             Widget::NumberFormats => "number-formats",
+            Widget::ParallelismLab => "parallelism-lab",
+            Widget::NearDuplicates => "near-duplicates",
         }
     }
 
