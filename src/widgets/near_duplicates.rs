@@ -325,8 +325,9 @@ pub fn NearDuplicates() -> impl IntoView {
         })
     });
     let listed = move || {
-        let all = texts.get_value()?;
+        // The result first, so the list follows it even before the text has arrived.
         let (_, top) = result.get()?;
+        let all = texts.get_value()?;
         Some(
             top.into_iter()
                 .map(|(i, j, s)| {

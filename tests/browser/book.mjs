@@ -1418,6 +1418,48 @@ await test("parallelism lab: p=4, m=8 bubble 3/11 for GPipe and 1F1B, peaks in f
   expect((await widget.locator('[data-error-for="par-micro"]').innerText()).includes("whole number"), "fraction refused");
 });
 
+await test("near-duplicate search: the passages' Jaccard 92/122, the banding curve, every speech searched", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const widget = page.locator(".widget.near-dup");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  const field = (name) => widget.locator(`input[data-name="${name}"]`);
+  // The soliloquy and its copy with three words changed, k = 5: 107 shingles each, J = 92/122.
+  expect((await v("nd-size-a")) === "107" && (await v("nd-size-b")) === "107", "shingle counts");
+  expect((await v("nd-exact")) === "0.754", `exact ${await v("nd-exact")}`);
+  expect((await v("nd-probability")) === "0.9963", `candidate probability ${await v("nd-probability")}`);
+  const estimate = Number(await v("nd-estimate"));
+  expect(Math.abs(estimate - 0.754) < 0.15, `estimate ${estimate}`);
+  // The same text twice: J = 1, and the dot moves to the curve's top right.
+  const cx = await widget.locator('[data-value="nd-marker"]').getAttribute("cx");
+  await widget.locator('textarea[data-name="nd-b"]').fill(await widget.locator('textarea[data-name="nd-a"]').inputValue());
+  expect((await v("nd-exact")) === "1.000" && (await v("nd-estimate")) === "1.000", "identical passages");
+  expect((await widget.locator('[data-value="nd-marker"]').getAttribute("cx")) !== cx, "marker moved");
+  // An empty passage is refused and the last good one kept.
+  await widget.locator('textarea[data-name="nd-b"]').fill("   ");
+  expect((await widget.locator('[data-error-for="nd-b"]').innerText()).includes("at least one word"), "empty passage refused");
+  expect((await v("nd-exact")) === "1.000", "last good passage kept");
+  // A banding larger than the signature: the engine's message, the last banding kept.
+  await field("nd-rows").fill("6");
+  expect((await v("nd-error")).includes("need 120 hash values"), `banding message ${await v("nd-error")}`);
+  await field("nd-rows").fill("5");
+  expect((await v("nd-error")) === "", "message gone");
+  // Every speech: 261 pairs at J ≥ 0.5, and banding proposes exactly those.
+  await widget.locator('button[data-name="nd-search"]').click();
+  await widget.locator('[data-status="nd"]').filter({ hasText: "Searched all 5528 speeches" }).waitFor({ timeout: 60000 });
+  const counts = async () => [await v("nd-similar"), await v("nd-candidates"), await v("nd-found"), await v("nd-precision"), await v("nd-recall")].join("|");
+  expect((await counts()) === "261|261|261|1.000|1.000", `k=5 search ${await counts()}`);
+  expect((await widget.locator(".nd-list li").count()) === 8, "eight candidates listed");
+  // k = 3 searches again: 267 near-duplicates, 273 candidates, 265 found.
+  await field("nd-k").fill("3");
+  await widget.locator('[data-status="nd"]').filter({ hasText: "Searched all" }).waitFor({ timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('.near-dup [data-value="nd-similar"]').innerText === "267", null, { timeout: 60000 });
+  expect((await counts()) === "267|273|265|0.971|0.993", `k=3 search ${await counts()}`);
+  // One row per band: 7,052 candidates, precision 0.038 (recomputed without searching again).
+  await field("nd-bands").fill("100");
+  await field("nd-rows").fill("1");
+  expect((await counts()) === "267|7052|267|0.038|1.000", `r=1 ${await counts()}`);
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {
