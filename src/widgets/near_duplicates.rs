@@ -408,6 +408,9 @@ pub fn NearDuplicates() -> impl IntoView {
                 <div><dt>"precision"</dt><dd data-value="nd-precision">{move || result.get().map(|r| three(r.0.precision))}</dd></div>
                 <div><dt>"recall"</dt><dd data-value="nd-recall">{move || result.get().map(|r| three(r.0.recall))}</dd></div>
             </dl>
+            {move || result.with(|r| r.is_some()).then(|| view! {
+                <p class="widget-note">{format!("The first {LISTED} candidates, most similar first, each speech numbered in play order:")}</p>
+            })}
             <ol class="nd-list" data-value="nd-list">{listed}</ol>
         </WidgetFrame>
     }
