@@ -8,6 +8,7 @@ pub mod bits;
 pub mod chart;
 pub mod contour;
 pub mod feature_arrows;
+pub mod gantt;
 pub mod heatmap;
 pub mod histogram;
 pub mod lines;

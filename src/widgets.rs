@@ -16,12 +16,14 @@ pub mod kv_cache_timer;
 pub mod memory_calculator;
 pub mod mixed_precision_lab;
 pub mod mlm_corruption;
+pub mod near_duplicates;
 pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
 pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
+pub mod parallelism_lab;
 pub mod random_cosines;
 pub mod sampling_bench;
 pub mod schedule_lab;
@@ -74,5 +76,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
         Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
+        Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
+        Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),
     }
 }

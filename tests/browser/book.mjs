@@ -1653,6 +1653,88 @@ await test("mixed-precision lab: FP16 without loss scaling never moves, BF16 and
   expect((await text("mp-steps")) === "1500", "the finished run is kept");
 });
 
+await test("parallelism lab: p=4, m=8 bubble 3/11 for GPipe and 1F1B, peaks in flight, traffic, bad layouts refused", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const widget = page.locator(".widget.parallelism");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  const field = (name) => widget.locator(`input[data-name="${name}"]`);
+  // The opening layout: LLaMA-7B, 2 data × 2 tensor × 4 stages, 8 micro-batches.
+  expect((await v("par-gpus")) === "16", `GPUs ${await v("par-gpus")}`);
+  for (const name of ["par-gpipe-bubble", "par-1f1b-bubble", "par-formula"]) {
+    expect((await v(name)) === "27.27%", `${name} ${await v(name)}`);
+  }
+  expect((await v("par-gpipe-peak")) === "8, 8, 8, 8", `GPipe peaks ${await v("par-gpipe-peak")}`);
+  expect((await v("par-1f1b-peak")) === "4, 3, 2, 1", `1F1B peaks ${await v("par-1f1b-peak")}`);
+  // Both charts: 4 rows of 16 boxes.
+  expect((await widget.locator(".gantt").first().locator("rect.gantt-forward, rect.gantt-backward").count()) === 64, "64 passes drawn");
+  // GPT-2 small on the engine test's layout: 4 × 2 × 3 = 24 GPUs, 124,439,808 / 6 parameters each.
+  await widget.locator('select[data-name="par-preset"]').selectOption("gpt2-small");
+  await field("par-data").fill("4");
+  await field("par-pipeline").fill("3");
+  await field("par-micro-size").fill("2");
+  await field("par-seq").fill("1024");
+  expect((await v("par-gpus")) === "24", `GPUs ${await v("par-gpus")}`);
+  expect((await v("par-params")) === "20,739,968", `params ${await v("par-params")}`);
+  expect((await v("par-layers")) === "4 of 12" && (await v("par-heads")) === "6 of 12", "layers and heads per GPU");
+  // Pipeline: 8 micro-batches × 2 directions × (2·1024·768 values × 2 bytes) = 50.33 MB.
+  expect((await v("par-pipeline-bytes")) === "50.33 MB", `pipeline bytes ${await v("par-pipeline-bytes")}`);
+  // p = 3, m = 8: 2/10 = 20% simulated for both schedules.
+  expect((await v("par-gpipe-bubble")) === "20.00%" && (await v("par-1f1b-bubble")) === "20.00%", "p=3 bubble");
+  // A pipeline degree that does not divide 12 layers, and a zero degree: the engine's message, last layout kept.
+  await field("par-pipeline").fill("5");
+  expect((await v("par-error")).includes("12 layers do not split evenly into 5 stages"), `message ${await v("par-error")}`);
+  expect((await v("par-gpus")) === "24", "last good layout kept");
+  await field("par-pipeline").fill("3");
+  await field("par-tensor").fill("0");
+  expect((await v("par-error")).includes("at least 1"), `zero message ${await v("par-error")}`);
+  await field("par-tensor").fill("2");
+  expect((await v("par-error")) === "", "message gone");
+  await field("par-micro").fill("2.5");
+  expect((await widget.locator('[data-error-for="par-micro"]').innerText()).includes("whole number"), "fraction refused");
+});
+
+await test("near-duplicate search: the passages' Jaccard 92/122, the banding curve, every speech searched", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const widget = page.locator(".widget.near-dup");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  const field = (name) => widget.locator(`input[data-name="${name}"]`);
+  // The soliloquy and its copy with three words changed, k = 5: 107 shingles each, J = 92/122.
+  expect((await v("nd-size-a")) === "107" && (await v("nd-size-b")) === "107", "shingle counts");
+  expect((await v("nd-exact")) === "0.754", `exact ${await v("nd-exact")}`);
+  expect((await v("nd-probability")) === "0.9963", `candidate probability ${await v("nd-probability")}`);
+  const estimate = Number(await v("nd-estimate"));
+  expect(Math.abs(estimate - 0.754) < 0.15, `estimate ${estimate}`);
+  // The same text twice: J = 1, and the dot moves to the curve's top right.
+  const cx = await widget.locator('[data-value="nd-marker"]').getAttribute("cx");
+  await widget.locator('textarea[data-name="nd-b"]').fill(await widget.locator('textarea[data-name="nd-a"]').inputValue());
+  expect((await v("nd-exact")) === "1.000" && (await v("nd-estimate")) === "1.000", "identical passages");
+  expect((await widget.locator('[data-value="nd-marker"]').getAttribute("cx")) !== cx, "marker moved");
+  // An empty passage is refused and the last good one kept.
+  await widget.locator('textarea[data-name="nd-b"]').fill("   ");
+  expect((await widget.locator('[data-error-for="nd-b"]').innerText()).includes("at least one word"), "empty passage refused");
+  expect((await v("nd-exact")) === "1.000", "last good passage kept");
+  // A banding larger than the signature: the engine's message, the last banding kept.
+  await field("nd-rows").fill("6");
+  expect((await v("nd-error")).includes("need 120 hash values"), `banding message ${await v("nd-error")}`);
+  await field("nd-rows").fill("5");
+  expect((await v("nd-error")) === "", "message gone");
+  // Every speech: 261 pairs at J ≥ 0.5, and banding proposes exactly those.
+  await widget.locator('button[data-name="nd-search"]').click();
+  await widget.locator('[data-status="nd"]').filter({ hasText: "Searched all 5528 speeches" }).waitFor({ timeout: 60000 });
+  const counts = async () => [await v("nd-similar"), await v("nd-candidates"), await v("nd-found"), await v("nd-precision"), await v("nd-recall")].join("|");
+  expect((await counts()) === "261|261|261|1.000|1.000", `k=5 search ${await counts()}`);
+  expect((await widget.locator(".nd-list li").count()) === 8, "eight candidates listed");
+  // k = 3 searches again: 267 near-duplicates, 273 candidates, 265 found.
+  await field("nd-k").fill("3");
+  await widget.locator('[data-status="nd"]').filter({ hasText: "Searched all" }).waitFor({ timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('.near-dup [data-value="nd-similar"]').innerText === "267", null, { timeout: 60000 });
+  expect((await counts()) === "267|273|265|0.971|0.993", `k=3 search ${await counts()}`);
+  // One row per band: 7,052 candidates, precision 0.038 (recomputed without searching again).
+  await field("nd-bands").fill("100");
+  await field("nd-rows").fill("1");
+  expect((await counts()) === "267|7052|267|0.038|1.000", `r=1 ${await counts()}`);
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

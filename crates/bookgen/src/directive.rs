@@ -71,6 +71,10 @@ pub enum Widget {
     RandomCosines,
     /// Chapter 4: one network trained in FP32, BF16 and FP16 with and without loss scaling.
     MixedPrecisionLab,
+    /// Chapter 4: data, tensor and pipeline parallelism, with GPipe and 1F1B as Gantt charts.
+    ParallelismLab,
+    /// Chapter 4: shingles, Jaccard, MinHash and banding, on two passages and on Shakespeare.
+    NearDuplicates,
 }
 
 impl Widget {
@@ -108,6 +112,8 @@ impl Widget {
         Widget::SuperpositionLab,
         Widget::RandomCosines,
         Widget::MixedPrecisionLab,
+        Widget::ParallelismLab,
+        Widget::NearDuplicates,
     ];
 
     /// The name used in Markdown.
@@ -145,6 +151,8 @@ impl Widget {
             Widget::SuperpositionLab => "superposition-lab",
             Widget::RandomCosines => "random-cosines",
             Widget::MixedPrecisionLab => "mixed-precision-lab",
+            Widget::ParallelismLab => "parallelism-lab",
+            Widget::NearDuplicates => "near-duplicates",
         }
     }
 

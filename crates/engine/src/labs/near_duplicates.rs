@@ -141,6 +141,127 @@ pub fn search_quality(
     }
 }
 
+/// The speeches of a play's text: its blank-line-separated paragraphs whose first line names
+/// the speaker (a line of at most three words, starting with a capital and ending in a full
+/// stop, like "Ham." or "FIRST CITIZEN."). Each speech is its remaining lines, stage
+/// directions in brackets left out, joined by spaces. Lists of persons, titles and stage
+/// directions on their own are not speeches.
+pub fn speeches(text: &str) -> Vec<String> {
+    // Paragraphs: runs of non-blank lines (a line of spaces counts as blank).
+    let mut paragraphs: Vec<Vec<&str>> = vec![Vec::new()];
+    for line in text.lines().map(str::trim) {
+        match (line.is_empty(), paragraphs.last_mut()) {
+            (false, Some(current)) => current.push(line),
+            (true, Some(current)) if !current.is_empty() => paragraphs.push(Vec::new()),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for paragraph in paragraphs {
+        let mut lines = paragraph.into_iter();
+        let Some(first) = lines.next() else { continue };
+        let speaker = first.ends_with('.')
+            && first.split_whitespace().count() <= 3
+            && first.chars().next().is_some_and(char::is_uppercase);
+        if !speaker {
+            continue;
+        }
+        let speech: Vec<&str> = lines.filter(|l| !l.starts_with('[')).collect();
+        if !speech.is_empty() {
+            found.push(speech.join(" "));
+        }
+    }
+    found
+}
+
+/// Why a banding cannot be cut from a signature, if it cannot: b bands of r rows need
+/// b·r ≤ the number of hashes.
+pub fn check_banding(hashes: usize, bands: usize, rows: usize) -> Result<(), String> {
+    if hashes == 0 || bands == 0 || rows == 0 {
+        return Err("The hashes, bands and rows must each be at least 1.".into());
+    }
+    if bands.saturating_mul(rows) > hashes {
+        return Err(format!(
+            "{bands} bands of {rows} rows need {} hash values, but the signature has {hashes}.",
+            bands.saturating_mul(rows)
+        ));
+    }
+    Ok(())
+}
+
+/// Which documents hold each shingle: the exact all-pairs comparison done without touching
+/// the pairs that share nothing (their Jaccard is 0).
+#[derive(Clone, Debug, Default)]
+pub struct ShingleIndex {
+    postings: HashMap<u64, Vec<usize>>,
+}
+
+impl ShingleIndex {
+    /// Indexes `documents`.
+    pub fn new(documents: &[BTreeSet<u64>]) -> ShingleIndex {
+        let mut postings: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (doc, shingles) in documents.iter().enumerate() {
+            for &x in shingles {
+                postings.entry(x).or_default().push(doc);
+            }
+        }
+        ShingleIndex { postings }
+    }
+
+    /// Every document after `i` that shares at least one shingle with document `i`, with
+    /// their exact Jaccard similarity, in document order. Calling this for each `i` in turn
+    /// covers every pair with a nonzero Jaccard once, so the work can be split into chunks.
+    pub fn pairs_after(&self, documents: &[BTreeSet<u64>], i: usize) -> Vec<(usize, usize, f64)> {
+        let mut shared: HashMap<usize, usize> = HashMap::new();
+        for x in &documents[i] {
+            for &j in self.postings.get(x).into_iter().flatten() {
+                if j > i {
+                    *shared.entry(j).or_default() += 1;
+                }
+            }
+        }
+        let mut pairs: Vec<(usize, usize, f64)> = shared
+            .into_iter()
+            .map(|(j, n)| (i, j, n as f64 / (documents[i].len() + documents[j].len() - n) as f64))
+            .collect();
+        pairs.sort_by_key(|p| p.1);
+        pairs
+    }
+}
+
+/// [`search_quality`] from pairs already scored (every pair with a nonzero Jaccard, as
+/// [`ShingleIndex::pairs_after`] lists them), for a threshold above 0.
+pub fn quality_of_scored(
+    scored: &[(usize, usize, f64)],
+    candidates: &BTreeSet<(usize, usize)>,
+    threshold: f64,
+) -> SearchQuality {
+    let similar: Vec<(usize, usize)> =
+        scored.iter().filter(|p| p.2 >= threshold).map(|p| (p.0, p.1)).collect();
+    let found = similar.iter().filter(|p| candidates.contains(p)).count();
+    let ratio = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    SearchQuality {
+        similar: similar.len(),
+        candidates: candidates.len(),
+        found,
+        precision: ratio(found, candidates.len()),
+        recall: ratio(found, similar.len()),
+    }
+}
+
+/// The candidates with their exact Jaccard (0 for a pair that shares no shingle), most similar
+/// first, ties in document order.
+pub fn rank_candidates(
+    scored: &[(usize, usize, f64)],
+    candidates: &BTreeSet<(usize, usize)>,
+) -> Vec<(usize, usize, f64)> {
+    let known: HashMap<(usize, usize), f64> = scored.iter().map(|&(i, j, s)| ((i, j), s)).collect();
+    let mut ranked: Vec<(usize, usize, f64)> =
+        candidates.iter().map(|&(i, j)| (i, j, known.get(&(i, j)).copied().unwrap_or(0.0))).collect();
+    ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    ranked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +332,89 @@ mod tests {
         assert_eq!(quality.found, 12);
         assert_eq!(quality.recall, 1.0);
         assert!(quality.precision > 0.9, "{quality:?}");
+    }
+
+    #[test]
+    fn speeches_drop_speakers_lists_and_directions() {
+        let play = "HAMLET\n\nPERSONS REPRESENTED.\n\nClaudius, King of Denmark.\nHamlet, his nephew.\n\n\
+                    Ber.\nWho's there?\n\nFran.\nNay, answer me:\n[Aside.]\nstand, and unfold yourself.\n\n\
+                    [Exit.]\n";
+        assert_eq!(speeches(play), vec!["Who's there?", "Nay, answer me: stand, and unfold yourself."]);
+        let text = include_str!("../../../../assets/shakespeare/tragedies.txt");
+        let all = speeches(text);
+        assert_eq!(all.len(), 5528);
+        assert_eq!(all[0], "Who's there?");
+    }
+
+    #[test]
+    fn banding_needs_enough_hashes() {
+        assert_eq!(check_banding(100, 20, 5), Ok(()));
+        assert!(check_banding(100, 20, 6).unwrap_err().contains("need 120 hash values"));
+        assert!(check_banding(0, 1, 1).is_err());
+    }
+
+    #[test]
+    fn the_index_scores_every_sharing_pair_exactly() {
+        let text = include_str!("../../../../assets/shakespeare/tragedies.txt");
+        let all = speeches(text);
+        let documents: Vec<BTreeSet<u64>> = all.iter().take(400).map(|s| shingles(s, 3)).collect();
+        let index = ShingleIndex::new(&documents);
+        let scored: Vec<(usize, usize, f64)> =
+            (0..documents.len()).flat_map(|i| index.pairs_after(&documents, i)).collect();
+        for &(i, j, s) in &scored {
+            assert!(i < j && s > 0.0);
+            assert_eq!(s, jaccard(&documents[i], &documents[j]));
+        }
+        let hasher = MinHasher::new(100, 1);
+        let signatures: Vec<Vec<u64>> = documents.iter().map(|d| hasher.signature(d)).collect();
+        let candidates = candidate_pairs(&signatures, 20, 5);
+        for threshold in [0.3, 0.5, 0.8] {
+            assert_eq!(
+                quality_of_scored(&scored, &candidates, threshold),
+                search_quality(&documents, &candidates, threshold)
+            );
+        }
+        let ranked = rank_candidates(&scored, &candidates);
+        assert_eq!(ranked.len(), candidates.len());
+        assert!(ranked.windows(2).all(|w| w[0].2 >= w[1].2));
+        assert_eq!(ranked[0].2, jaccard(&documents[ranked[0].0], &documents[ranked[0].1]));
+    }
+
+    #[test]
+    fn the_search_over_every_speech() {
+        // What chapter 4's widget shows: all 5,528 speeches, 100 hashes from seed 1.
+        let text = include_str!("../../../../assets/shakespeare/tragedies.txt");
+        let all = speeches(text);
+        let hasher = MinHasher::new(100, 1);
+        let search = |k: usize| {
+            let documents: Vec<BTreeSet<u64>> = all.iter().map(|s| shingles(s, k)).collect();
+            let index = ShingleIndex::new(&documents);
+            let scored: Vec<(usize, usize, f64)> =
+                (0..documents.len()).flat_map(|i| index.pairs_after(&documents, i)).collect();
+            let signatures: Vec<Vec<u64>> = documents.iter().map(|d| hasher.signature(d)).collect();
+            (scored, signatures)
+        };
+        let counts = |q: SearchQuality| (q.similar, q.candidates, q.found);
+        // k = 5, 20 bands of 5, J ≥ 0.5: banding proposes exactly the 261 near-duplicates.
+        let (scored, signatures) = search(5);
+        let q = quality_of_scored(&scored, &candidate_pairs(&signatures, 20, 5), 0.5);
+        assert_eq!(counts(q.clone()), (261, 261, 261));
+        assert_eq!((q.precision, q.recall), (1.0, 1.0));
+        // k = 3: more pairs share shingles. At J ≥ 0.5, 265 of 267 found among 273 candidates;
+        // at J ≥ 0.3 the curve misses a fifth of the 342; one row per band floods the list.
+        let (scored, signatures) = search(3);
+        let candidates = candidate_pairs(&signatures, 20, 5);
+        let q = quality_of_scored(&scored, &candidates, 0.5);
+        assert_eq!(counts(q.clone()), (267, 273, 265));
+        assert_eq!(
+            (format!("{:.3}", q.precision), format!("{:.3}", q.recall)),
+            ("0.971".into(), "0.993".into())
+        );
+        let q = quality_of_scored(&scored, &candidates, 0.3);
+        assert_eq!(counts(q.clone()), (342, 273, 272));
+        assert_eq!(format!("{:.3}", q.recall), "0.795");
+        let q = quality_of_scored(&scored, &candidate_pairs(&signatures, 100, 1), 0.5);
+        assert_eq!(counts(q.clone()), (267, 7052, 267));
+        assert_eq!(format!("{:.3}", q.precision), "0.038");
     }
 }

@@ -198,6 +198,16 @@ impl Layout {
         self.data * self.tensor * self.pipeline
     }
 
+    /// The layers on each pipeline stage (once [`Layout::check`] passes, an exact split).
+    pub fn layers_per_stage(&self, shape: &ModelShape) -> u64 {
+        shape.layers / self.pipeline.max(1)
+    }
+
+    /// The attention heads on each tensor-parallel GPU (an exact split once checked).
+    pub fn heads_per_gpu(&self, shape: &ModelShape) -> u64 {
+        shape.heads / self.tensor.max(1)
+    }
+
     /// Checks the layout fits the model; the message says what to change.
     pub fn check(&self, shape: &ModelShape) -> Result<(), String> {
         if [self.data, self.tensor, self.pipeline, self.micro_batches, self.micro_batch_size, self.seq_len]
@@ -285,6 +295,7 @@ mod tests {
             Layout { data: 4, tensor: 2, pipeline: 3, micro_batches: 8, micro_batch_size: 2, seq_len: 1024 };
         assert_eq!(layout.check(&shape), Ok(()));
         assert_eq!(layout.gpus(), 24);
+        assert_eq!((layout.layers_per_stage(&shape), layout.heads_per_gpu(&shape)), (4, 6));
         let t = layout.traffic(&shape);
         let params = 124_439_808.0 / 6.0;
         assert_eq!(t.params, params);
