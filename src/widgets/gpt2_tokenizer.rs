@@ -1,0 +1,201 @@
+//! Chapter 4's GPT-2 tokenizer: typed text cut into GPT-2's tokens by
+//! `engine::models::byte_bpe` over the real 50,256-token vocabulary (downloaded on first
+//! use), each token with its id, and the count of tokens and characters per token.
+
+use leptos::prelude::*;
+
+use engine::models::byte_bpe::ByteBpe;
+
+use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpt2_vocabulary::{use_gpt2_vocabulary, Gpt2State};
+
+/// The text the widget starts with: a contraction, digits, a run of spaces, a currency sign,
+/// an accent, a dash and an emoji.
+pub const DEFAULT_TEXT: &str = "Don't panic: 2,048 tokens   cost €3.50 — naïve? 🙂";
+/// The longest text the widget takes, in characters.
+const MAX_CHARS: usize = 2_000;
+
+/// Checks typed text: at most 2,000 characters (empty text is fine: it has no tokens).
+pub fn check_text(text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_CHARS {
+        return Err(format!("This text has {chars} characters; the tokenizer takes at most 2,000."));
+    }
+    Ok(())
+}
+
+/// A token's bytes as the widget shows them: white space made visible (a space as ·, a
+/// newline as ↵, a tab as →), and bytes that are only part of a character as `<E2>`.
+pub fn token_label(bytes: &[u8]) -> String {
+    let mut label = String::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            label.push(match c {
+                ' ' => '·',
+                '\n' => '↵',
+                '\t' => '→',
+                '\r' => '␍',
+                c => c,
+            });
+        }
+        for b in chunk.invalid() {
+            label.push_str(&format!("<{b:02X}>"));
+        }
+    }
+    label
+}
+
+/// True when a token's bytes are not whole characters (a piece of a character's UTF-8).
+pub fn is_partial(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_err()
+}
+
+/// The bytes of a token in hex, for its tooltip: `20 77 6F 72 6C 64`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+}
+
+/// Characters per token, to two decimals; a dash when there are no tokens.
+pub fn chars_per_token(chars: usize, tokens: usize) -> String {
+    if tokens == 0 {
+        "—".to_string()
+    } else {
+        format!("{:.2}", chars as f64 / tokens as f64)
+    }
+}
+
+/// The tokens as chips, alternating colours, each with its id underneath.
+fn chips(bpe: &ByteBpe, ids: &[u32]) -> impl IntoView {
+    ids.iter()
+        .enumerate()
+        .map(|(i, &id)| {
+            let bytes = bpe.token_bytes(id);
+            let partial = is_partial(bytes);
+            let class =
+                if partial { "gpt2-token byte".to_string() } else { format!("gpt2-token tone-{}", i % 2) };
+            let title = format!("token {} · id {id} · bytes {}", i + 1, hex(bytes));
+            view! {
+                <span class=class title=title data-id=id>
+                    <span class="gpt2-text">{token_label(bytes)}</span>
+                    <span class="gpt2-id">{id}</span>
+                </span>
+            }
+        })
+        .collect_view()
+}
+
+/// The widget.
+#[component]
+pub fn Gpt2Tokenizer() -> impl IntoView {
+    let vocabulary = use_gpt2_vocabulary();
+    let typed = RwSignal::new(DEFAULT_TEXT.to_string());
+    let text = RwSignal::new(DEFAULT_TEXT.to_string());
+    let error = RwSignal::new(None::<String>);
+    let on_input = move |ev| {
+        let value = event_target_value(&ev);
+        match check_text(&value) {
+            Ok(()) => {
+                error.set(None);
+                text.set(value.clone());
+            }
+            Err(m) => error.set(Some(format!("{m} Showing the last text that fit."))),
+        }
+        typed.set(value);
+    };
+
+    let body = move || {
+        match vocabulary.get() {
+        Gpt2State::Loading => view! {
+            <p class="widget-note" data-value="gpt2-status" role="status">"Downloading GPT-2's vocabulary (0.8 MB)…"</p>
+        }
+        .into_any(),
+        Gpt2State::Failed(e) => view! {
+            <p class="field-error" data-error-for="gpt2-vocabulary" role="alert">{e}</p>
+        }
+        .into_any(),
+        Gpt2State::Ready(bpe) => {
+            let text = text.get();
+            let ids = bpe.encode(&text);
+            let chars = text.chars().count();
+            let bytes = text.len();
+            let id_list = ids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+            let empty = ids.is_empty().then(|| view! { <span class="widget-note">"No text, no tokens."</span> });
+            view! {
+                <dl class="bp-values">
+                    <div><dt>"tokens"</dt><dd data-value="gpt2-count">{ids.len()}</dd></div>
+                    <div><dt>"characters"</dt><dd data-value="gpt2-chars">{chars}</dd></div>
+                    <div><dt>"UTF-8 bytes"</dt><dd data-value="gpt2-bytes">{bytes}</dd></div>
+                    <div><dt>"characters per token"</dt><dd data-value="gpt2-cpt">{chars_per_token(chars, ids.len())}</dd></div>
+                </dl>
+                <div class="gpt2-tokens" data-value="gpt2-tokens">{chips(&bpe, &ids)}{empty}</div>
+                <p class="gpt2-ids">"ids: [" <span data-value="gpt2-ids">{id_list}</span> "]"</p>
+                <p class="widget-note">{format!("Vocabulary: {} tokens read from GPT-2's rank file. A space is shown as ·, a newline as ↵; a dashed token is part of one character's UTF-8 bytes, written in hex.", bpe.len())}</p>
+            }
+            .into_any()
+        }
+    }
+    };
+
+    view! {
+        <WidgetFrame class="gpt2" label="GPT-2 tokenizer" title="Live: GPT-2's byte-level BPE on your text" badge="CPU · engine::models::byte_bpe">
+            <label class="gpt2-input">"text "
+                <textarea data-name="gpt2-text" rows="2" spellcheck="false" prop:value=move || typed.get() on:input=on_input aria-invalid=move || error.get().is_some().to_string()></textarea>
+            </label>
+            <p class="field-error" data-error-for="gpt2-text" role="status">{move || error.get()}</p>
+            {body}
+        </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gpt2() -> ByteBpe {
+        ByteBpe::from_tiktoken(include_str!("../../assets/gpt2/r50k_base.tiktoken")).unwrap()
+    }
+
+    #[test]
+    fn labels_show_white_space_and_partial_bytes() {
+        assert_eq!(token_label(b" world"), "·world");
+        assert_eq!(token_label(b"\n\n"), "↵↵");
+        assert_eq!(token_label(b"\t"), "→");
+        assert_eq!(token_label(&[0xF0, 0x9F]), "<F0><9F>");
+        assert_eq!(token_label(&[0x20, 0xE2]), "·<E2>");
+        assert!(is_partial(&[0xE2, 0x82]) && !is_partial("€".as_bytes()));
+        assert_eq!(hex(b" a"), "20 61");
+        assert_eq!(chars_per_token(0, 0), "—");
+        assert_eq!(chars_per_token(11, 2), "5.50");
+        assert!(check_text("").is_ok() && check_text(&"a".repeat(2_001)).is_err());
+    }
+
+    /// The ids the chapter and the browser check quote, from the real rank file.
+    #[test]
+    fn gpt2_ids_of_the_pinned_strings() {
+        let bpe = gpt2();
+        let labels = |ids: &[u32]| ids.iter().map(|&id| token_label(bpe.token_bytes(id))).collect::<Vec<_>>();
+        assert_eq!(bpe.encode("Hello world"), [15496, 995]);
+        assert!(bpe.encode("").is_empty());
+        let ids = bpe.encode(DEFAULT_TEXT);
+        assert_eq!(
+            ids,
+            [
+                3987, 470, 13619, 25, 362, 11, 47202, 16326, 220, 220, 1575, 10432, 18, 13, 1120, 851, 41492,
+                30, 32485
+            ]
+        );
+        assert_eq!(
+            labels(&ids),
+            [
+                "Don", "'t", "·panic", ":", "·2", ",", "048", "·tokens", "·", "·", "·cost", "·€", "3", ".",
+                "50", "·—", "·naïve", "?", "·🙂"
+            ]
+        );
+        assert_eq!((DEFAULT_TEXT.chars().count(), chars_per_token(49, 19).as_str()), (49, "2.58"));
+        // Alone, the emoji and each CJK character are cut into pieces of their UTF-8 bytes.
+        let ids = bpe.encode("🙂 東京");
+        assert_eq!(ids, [8582, 25081, 10545, 251, 109, 12859, 105]);
+        assert_eq!(labels(&ids), ["<F0><9F>", "<99><82>", "·<E6>", "<9D>", "<B1>", "<E4><BA>", "<AC>"]);
+        assert_eq!(chars_per_token(4, 7), "0.57");
+    }
+}
