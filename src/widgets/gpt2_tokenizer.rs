@@ -64,6 +64,19 @@ pub fn chars_per_token(chars: usize, tokens: usize) -> String {
     }
 }
 
+/// A count with thousands separators: 50,256.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The tokens as chips, alternating colours, each with its id underneath.
 fn chips(bpe: &ByteBpe, ids: &[u32]) -> impl IntoView {
     ids.iter()
@@ -129,7 +142,7 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
                 </dl>
                 <div class="gpt2-tokens" data-value="gpt2-tokens">{chips(&bpe, &ids)}{empty}</div>
                 <p class="gpt2-ids">"ids: [" <span data-value="gpt2-ids">{id_list}</span> "]"</p>
-                <p class="widget-note">{format!("Vocabulary: {} tokens read from GPT-2's rank file. A space is shown as ·, a newline as ↵; a dashed token is part of one character's UTF-8 bytes, written in hex.", bpe.len())}</p>
+                <p class="widget-note">{format!("Vocabulary: {} tokens read from GPT-2's rank file. A space is shown as ·, a newline as ↵; a dashed token is part of one character's UTF-8 bytes, written in hex.", thousands(bpe.len()))}</p>
             }
             .into_any()
         }
@@ -165,6 +178,10 @@ mod tests {
         assert!(is_partial(&[0xE2, 0x82]) && !is_partial("€".as_bytes()));
         assert_eq!(hex(b" a"), "20 61");
         assert_eq!(chars_per_token(0, 0), "—");
+        assert_eq!(
+            (thousands(50_256), thousands(999), thousands(1_000), thousands(0)),
+            ("50,256".into(), "999".into(), "1,000".into(), "0".into())
+        );
         assert_eq!(chars_per_token(11, 2), "5.50");
         assert!(check_text("").is_ok() && check_text(&"a".repeat(2_001)).is_err());
     }
