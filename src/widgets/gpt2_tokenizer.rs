@@ -1,19 +1,61 @@
 //! Chapter 4's GPT-2 tokenizer: typed text cut into GPT-2's tokens by
 //! `engine::models::byte_bpe` over the real 50,256-token vocabulary (downloaded on first
-//! use), each token with its id, and the count of tokens and characters per token.
+//! use), each token with its id, and the count of tokens and characters per token. Beside
+//! it, on request, the chapter's own BPE (`engine::models::bpe`) trained for 1,000 merges on
+//! the Shakespeare text, a few merges per timer tick, splits the same text.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
+use engine::models::bpe::{BpeConfig, BpeTrainer, Piece, TieBreak};
 use engine::models::byte_bpe::ByteBpe;
 
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpt2_vocabulary::{use_gpt2_vocabulary, Gpt2State};
+use crate::hooks::interval::use_interval;
 
 /// The text the widget starts with: a contraction, digits, a run of spaces, a currency sign,
 /// an accent, a dash and an emoji.
 pub const DEFAULT_TEXT: &str = "Don't panic: 2,048 tokens   cost €3.50 — naïve? 🙂";
 /// The longest text the widget takes, in characters.
 const MAX_CHARS: usize = 2_000;
+
+/// The text the chapter's BPE trains on, fetched from the site on first use.
+const SHAKESPEARE_PATH: &str = "shakespeare/tragedies.txt";
+/// Merges the chapter's BPE makes on it.
+pub const BOOK_MERGES: usize = 1_000;
+/// The chapter's BPE as the trainer above sets it up by default: no end-of-word marker,
+/// ties to the pair met first.
+pub const BOOK_CONFIG: BpeConfig = BpeConfig { end_of_word: false, tie_break: TieBreak::FirstMet };
+/// Milliseconds of merging per tick, so the page stays responsive.
+const BUDGET_MS: f64 = 12.0;
+const TICK: Duration = Duration::from_millis(16);
+
+/// Where the chapter's BPE stands.
+#[derive(Clone, Debug, PartialEq)]
+enum BookState {
+    Idle,
+    Downloading,
+    Training(usize),
+    Done,
+    Failed(String),
+}
+
+/// The chapter's BPE on typed text: it splits on white space (which it never encodes), then
+/// encodes each word on its own with its merges.
+pub fn book_pieces(trainer: &BpeTrainer, text: &str) -> Vec<Piece> {
+    text.split_whitespace().flat_map(|word| trainer.encode_word(word)).collect()
+}
+
+/// A piece of the chapter's BPE as the widget shows it, bytes in the same hex as GPT-2's.
+pub fn piece_label(piece: &Piece) -> String {
+    match piece {
+        Piece::Symbol(s) => s.clone(),
+        Piece::Byte(b) => format!("<{b:02X}>"),
+    }
+}
 
 /// Checks typed text: at most 2,000 characters (empty text is fine: it has no tokens).
 pub fn check_text(text: &str) -> Result<(), String> {
@@ -69,7 +111,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -116,6 +158,87 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
         typed.set(value);
     };
 
+    // The chapter's BPE, trained on request a few merges per tick.
+    let book = RwSignal::new(BookState::Idle);
+    let trainer = StoredValue::new_local(None::<BpeTrainer>);
+    let training = RwSignal::new(false);
+    let tick = move || {
+        let t0 = crate::browser::now_ms();
+        let made = trainer
+            .try_update_value(|t| {
+                let t = t.as_mut()?;
+                let mut more = true;
+                while more && t.merges().len() < BOOK_MERGES && crate::browser::now_ms() - t0 < BUDGET_MS {
+                    more = t.step().is_some();
+                }
+                Some((t.merges().len(), !more || t.merges().len() >= BOOK_MERGES))
+            })
+            .flatten();
+        match made {
+            Some((_, true)) | None => {
+                training.set(false);
+                book.set(BookState::Done);
+            }
+            Some((n, false)) => book.set(BookState::Training(n)),
+        }
+    };
+    use_interval(training, TICK, tick);
+    let train_book = move |_| {
+        if matches!(book.get_untracked(), BookState::Downloading | BookState::Training(_) | BookState::Done) {
+            return;
+        }
+        book.set(BookState::Downloading);
+        spawn_local(async move {
+            match crate::browser::text(SHAKESPEARE_PATH).await {
+                Ok(text) => {
+                    if trainer.try_set_value(Some(BpeTrainer::new(&text, BOOK_CONFIG))).is_none() {
+                        let _ = book.try_set(BookState::Training(0));
+                        let _ = training.try_set(true);
+                    }
+                }
+                Err(e) => {
+                    let _ = book
+                        .try_set(BookState::Failed(format!("The Shakespeare text could not be loaded: {e}")));
+                }
+            }
+        });
+    };
+    let book_status = move || match book.get() {
+        BookState::Idle => String::new(),
+        BookState::Downloading => "Downloading the Shakespeare text (0.8 MB)…".to_string(),
+        BookState::Training(n) => format!("Training: {} of {} merges…", thousands(n), thousands(BOOK_MERGES)),
+        BookState::Done => format!(
+            "Trained: {} merges on the Shakespeare text, a vocabulary of {} symbols.",
+            thousands(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.merges().len()))),
+            thousands(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.vocabulary().len())))
+        ),
+        BookState::Failed(e) => e,
+    };
+    let book_tokens = move || {
+        if book.get() != BookState::Done {
+            return None;
+        }
+        let text = text.get();
+        let pieces = trainer.with_value(|t| t.as_ref().map(|t| book_pieces(t, &text)))?;
+        let count = pieces.len();
+        let chips = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let byte = matches!(p, Piece::Byte(_));
+                let class =
+                    if byte { "gpt2-token byte".to_string() } else { format!("gpt2-token tone-{}", i % 2) };
+                view! { <span class=class><span class="gpt2-text">{piece_label(p)}</span></span> }
+            })
+            .collect_view();
+        Some(view! {
+            <dl class="bp-values">
+                <div><dt>"tokens, white space left out"</dt><dd data-value="gpt2-book-count">{count}</dd></div>
+            </dl>
+            <div class="gpt2-tokens" data-value="gpt2-book-tokens">{chips}</div>
+        })
+    };
+
     let body = move || {
         match vocabulary.get() {
         Gpt2State::Loading => view! {
@@ -156,6 +279,12 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
             </label>
             <p class="field-error" data-error-for="gpt2-text" role="status">{move || error.get()}</p>
             {body}
+            <h4 class="lab-subtitle">"Beside it: the chapter's BPE, trained on Shakespeare"</h4>
+            <button data-name="gpt2-train-book" on:click=train_book disabled=move || matches!(book.get(), BookState::Downloading | BookState::Training(_) | BookState::Done)>
+                {format!("Train {} merges on the Shakespeare text", thousands(BOOK_MERGES))}
+            </button>
+            <p class="widget-note" data-value="gpt2-book-status" role="status">{book_status}</p>
+            {book_tokens}
         </WidgetFrame>
     }
 }
@@ -184,6 +313,26 @@ mod tests {
         );
         assert_eq!(chars_per_token(11, 2), "5.50");
         assert!(check_text("").is_ok() && check_text(&"a".repeat(2_001)).is_err());
+    }
+
+    /// The chapter's BPE after 1,000 merges on the Shakespeare text, on the same strings.
+    #[test]
+    fn the_chapters_bpe_on_the_same_strings() {
+        let text = include_str!("../../assets/shakespeare/tragedies.txt");
+        let mut trainer = BpeTrainer::new(text, BOOK_CONFIG);
+        trainer.run_to(BOOK_MERGES);
+        assert_eq!(
+            (trainer.merges().len(), trainer.alphabet().len(), trainer.vocabulary().len()),
+            (1_000, 71, 1_071)
+        );
+        let labels = |s: &str| book_pieces(&trainer, s).iter().map(piece_label).collect::<Vec<_>>();
+        assert_eq!(labels("Hello world"), ["He", "ll", "o", "world"]);
+        assert_eq!(labels(DEFAULT_TEXT).len(), 37);
+        assert_eq!(&labels(DEFAULT_TEXT)[..9], ["D", "on", "'t", "p", "an", "ic", ":", "2", ","]);
+        // Shakespeare's text has no 0, 4 or 8: they fall back to bytes.
+        assert_eq!(&labels(DEFAULT_TEXT)[9..12], ["<30>", "<34>", "<38>"]);
+        assert_eq!(labels("🙂 東京").len(), 10);
+        assert!(book_pieces(&trainer, "").is_empty());
     }
 
     /// The ids the chapter and the browser check quote, from the real rank file.

@@ -1761,6 +1761,15 @@ await test("GPT-2 tokenizer: Hello world is [15496, 995], the default sentence 1
   // Too long a text is refused and the last one kept.
   await type("a".repeat(2001));
   expect((await widget.locator('[data-error-for="gpt2-text"]').innerText()).includes("at most 2,000") && (await v("gpt2-count")) === "7", "long text refused");
+  // The chapter's BPE, 1,000 merges on Shakespeare in the page: 37 tokens for the default
+  // sentence (white space left out), and "Hello world" as He, ll, o, world.
+  await type("Don't panic: 2,048 tokens   cost €3.50 — naïve? 🙂");
+  await widget.locator('button[data-name="gpt2-train-book"]').click();
+  await widget.locator('[data-value="gpt2-book-status"]').filter({ hasText: "Trained: 1,000 merges" }).waitFor({ timeout: 90000 });
+  expect((await v("gpt2-book-status")).includes("a vocabulary of 1,071 symbols"), `book status ${await v("gpt2-book-status")}`);
+  expect((await v("gpt2-book-count")) === "37" && (await v("gpt2-count")) === "19", `book count ${await v("gpt2-book-count")}`);
+  await type("Hello world");
+  expect((await widget.locator('[data-value="gpt2-book-tokens"] .gpt2-text').allInnerTexts()).join("|") === "He|ll|o|world", "book Hello world");
   // Without the vocabulary file, the widget says so.
   const offline = await newPage();
   try {
