@@ -20,7 +20,7 @@ use crate::hooks::interval::use_interval;
 /// an accent, a dash and an emoji.
 pub const DEFAULT_TEXT: &str = "Don't panic: 2,048 tokens   cost €3.50 — naïve? 🙂";
 /// The longest text the widget takes, in characters.
-const MAX_CHARS: usize = 2_000;
+const MAX_CHARS: usize = 500;
 
 /// The text the chapter's BPE trains on, fetched from the site on first use.
 const SHAKESPEARE_PATH: &str = "shakespeare/tragedies.txt";
@@ -57,11 +57,11 @@ pub fn piece_label(piece: &Piece) -> String {
     }
 }
 
-/// Checks typed text: at most 2,000 characters (empty text is fine: it has no tokens).
+/// Checks typed text: at most 500 characters (empty text is fine: it has no tokens).
 pub fn check_text(text: &str) -> Result<(), String> {
     let chars = text.chars().count();
     if chars > MAX_CHARS {
-        return Err(format!("This text has {chars} characters; the tokenizer takes at most 2,000."));
+        return Err(format!("This text has {chars} characters; the tokenizer takes at most 500."));
     }
     Ok(())
 }
@@ -312,7 +312,11 @@ mod tests {
             ("50,256".into(), "999".into(), "1,000".into(), "0".into())
         );
         assert_eq!(chars_per_token(11, 2), "5.50");
-        assert!(check_text("").is_ok() && check_text(&"a".repeat(2_001)).is_err());
+        assert!(
+            check_text("").is_ok()
+                && check_text(&"a".repeat(501)).is_err()
+                && check_text(&"🙂".repeat(500)).is_ok()
+        );
     }
 
     /// The chapter's BPE after 1,000 merges on the Shakespeare text, on the same strings.
