@@ -9,6 +9,7 @@ pub mod bpe_trainer;
 pub mod bug_injector;
 pub mod dropout_lab;
 pub mod generation_lab;
+pub mod gpt2_tokenizer;
 pub mod gpt_trainer;
 pub mod inside_adam;
 pub mod kv_cache_calculator;
@@ -78,5 +79,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
         Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
         Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),
+        Widget::Gpt2Tokenizer => view! { <gpt2_tokenizer::Gpt2Tokenizer /> }.into_any(),
     }
 }

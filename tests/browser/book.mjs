@@ -1735,6 +1735,54 @@ await test("near-duplicate search: the passages' Jaccard 92/122, the banding cur
   expect((await counts()) === "267|7052|267|0.038|1.000", `r=1 ${await counts()}`);
 });
 
+await test("GPT-2 tokenizer: Hello world is [15496, 995], the default sentence 19 tokens, empty text, emoji and CJK bytes, a failed download", async (page) => {
+  await openChapter(page, "training-pipeline");
+  const widget = page.locator(".widget.gpt2");
+  const v = (name) => widget.locator(`[data-value="${name}"]`).innerText();
+  const type = (text) => widget.locator('textarea[data-name="gpt2-text"]').fill(text);
+  await widget.locator('[data-value="gpt2-count"]').waitFor({ timeout: 30000 });
+  // The default sentence: 49 characters in 19 tokens, two of them lone spaces.
+  expect((await v("gpt2-count")) === "19" && (await v("gpt2-chars")) === "49" && (await v("gpt2-cpt")) === "2.58", `default ${await v("gpt2-count")} ${await v("gpt2-cpt")}`);
+  expect((await v("gpt2-ids")) === "3987, 470, 13619, 25, 362, 11, 47202, 16326, 220, 220, 1575, 10432, 18, 13, 1120, 851, 41492, 30, 32485", `default ids ${await v("gpt2-ids")}`);
+  const labels = await widget.locator(".gpt2-token .gpt2-text").allInnerTexts();
+  expect(labels.slice(0, 3).join("|") === "Don|'t|·panic" && labels[18] === "·🙂", `labels ${labels.join("|")}`);
+  await type("Hello world");
+  expect((await v("gpt2-ids")) === "15496, 995" && (await v("gpt2-count")) === "2" && (await v("gpt2-cpt")) === "5.50", `Hello world ${await v("gpt2-ids")}`);
+  expect((await widget.locator('.gpt2-token[data-id="995"]').getAttribute("title")).includes("id 995 · bytes 20 77 6F 72 6C 64"), "hover title");
+  // No text: no tokens, no error.
+  await type("");
+  expect((await v("gpt2-count")) === "0" && (await v("gpt2-cpt")) === "—" && (await v("gpt2-ids")) === "", "empty text");
+  expect((await widget.locator('[data-error-for="gpt2-text"]').innerText()) === "", "no error for empty text");
+  // An emoji and two CJK characters: 4 characters, 7 tokens, each a piece of UTF-8 bytes.
+  await type("🙂 東京");
+  expect((await v("gpt2-ids")) === "8582, 25081, 10545, 251, 109, 12859, 105" && (await v("gpt2-cpt")) === "0.57", `CJK ${await v("gpt2-ids")}`);
+  expect((await widget.locator(".gpt2-token.byte").count()) === 7, "seven partial-byte tokens");
+  expect((await widget.locator(".gpt2-token .gpt2-text").allInnerTexts()).join("|") === "<F0><9F>|<99><82>|·<E6>|<9D>|<B1>|<E4><BA>|<AC>", "byte labels");
+  // Too long a text is refused and the last one kept.
+  await type("a".repeat(501));
+  expect((await widget.locator('[data-error-for="gpt2-text"]').innerText()).includes("at most 500") && (await v("gpt2-count")) === "7", "long text refused");
+  // The chapter's BPE, 1,000 merges on Shakespeare in the page: 37 tokens for the default
+  // sentence (white space left out), and "Hello world" as He, ll, o, world.
+  await type("Don't panic: 2,048 tokens   cost €3.50 — naïve? 🙂");
+  await widget.locator('button[data-name="gpt2-train-book"]').click();
+  await widget.locator('[data-value="gpt2-book-status"]').filter({ hasText: "Trained: 1,000 merges" }).waitFor({ timeout: 90000 });
+  expect((await v("gpt2-book-status")).includes("a vocabulary of 1,071 symbols"), `book status ${await v("gpt2-book-status")}`);
+  expect((await v("gpt2-book-count")) === "37" && (await v("gpt2-count")) === "19", `book count ${await v("gpt2-book-count")}`);
+  await type("Hello world");
+  expect((await widget.locator('[data-value="gpt2-book-tokens"] .gpt2-text').allInnerTexts()).join("|") === "He|ll|o|world", "book Hello world");
+  // Without the vocabulary file, the widget says so.
+  const offline = await newPage();
+  try {
+    await offline.route("**/gpt2/r50k_base.tiktoken", (route) => route.abort());
+    await openChapter(offline, "training-pipeline");
+    const failed = offline.locator('.widget.gpt2 [data-error-for="gpt2-vocabulary"]');
+    await failed.waitFor({ timeout: 30000 });
+    expect((await failed.innerText()).includes("GPT-2's vocabulary could not be loaded"), `failure ${await failed.innerText()}`);
+  } finally {
+    await offline.context().close();
+  }
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -75,6 +75,8 @@ pub enum Widget {
     ParallelismLab,
     /// Chapter 4: shingles, Jaccard, MinHash and banding, on two passages and on Shakespeare.
     NearDuplicates,
+    /// Chapter 4: typed text cut into GPT-2's byte-level BPE tokens, with their ids.
+    Gpt2Tokenizer,
 }
 
 impl Widget {
@@ -114,6 +116,7 @@ impl Widget {
         Widget::MixedPrecisionLab,
         Widget::ParallelismLab,
         Widget::NearDuplicates,
+        Widget::Gpt2Tokenizer,
     ];
 
     /// The name used in Markdown.
@@ -153,6 +156,7 @@ impl Widget {
             Widget::MixedPrecisionLab => "mixed-precision-lab",
             Widget::ParallelismLab => "parallelism-lab",
             Widget::NearDuplicates => "near-duplicates",
+            Widget::Gpt2Tokenizer => "gpt2-tokenizer",
         }
     }
 
