@@ -15,6 +15,7 @@ use engine::models::byte_bpe::ByteBpe;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpt2_vocabulary::{use_gpt2_vocabulary, Gpt2State};
 use crate::hooks::interval::use_interval;
+use crate::plot::chart::LineChart;
 
 /// The text the widget starts with: a contraction, digits, a run of spaces, a currency sign,
 /// an accent, a dash and an emoji.
@@ -162,6 +163,10 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
     let book = RwSignal::new(BookState::Idle);
     let trainer = StoredValue::new_local(None::<BpeTrainer>);
     let training = RwSignal::new(false);
+    // Milliseconds spent inside the trainer (counting and merging), and the curve of
+    // symbols per character against merges made.
+    let busy_ms = RwSignal::new(0.0f64);
+    let curve = RwSignal::new(Vec::<f64>::new());
     let tick = move || {
         let t0 = crate::browser::now_ms();
         let made = trainer
@@ -174,6 +179,12 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
                 Some((t.merges().len(), !more || t.merges().len() >= BOOK_MERGES))
             })
             .flatten();
+        busy_ms.update(|b| *b += crate::browser::now_ms() - t0);
+        trainer.with_value(|t| {
+            if let Some(t) = t {
+                curve.set(t.tokens_per_character());
+            }
+        });
         match made {
             Some((_, true)) | None => {
                 training.set(false);
@@ -191,7 +202,10 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
         spawn_local(async move {
             match crate::browser::text(SHAKESPEARE_PATH).await {
                 Ok(text) => {
-                    if trainer.try_set_value(Some(BpeTrainer::new(&text, BOOK_CONFIG))).is_none() {
+                    let t0 = crate::browser::now_ms();
+                    let counted = BpeTrainer::new(&text, BOOK_CONFIG);
+                    let _ = busy_ms.try_set(crate::browser::now_ms() - t0);
+                    if trainer.try_set_value(Some(counted)).is_none() {
                         let _ = book.try_set(BookState::Training(0));
                         let _ = training.try_set(true);
                     }
@@ -208,9 +222,10 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
         BookState::Downloading => "Downloading the Shakespeare text (0.8 MB)…".to_string(),
         BookState::Training(n) => format!("Training: {} of {} merges…", thousands(n), thousands(BOOK_MERGES)),
         BookState::Done => format!(
-            "Trained: {} merges on the Shakespeare text, a vocabulary of {} symbols.",
+            "Trained: {} merges on the Shakespeare text, a vocabulary of {} symbols, in {:.0} ms of work.",
             thousands(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.merges().len()))),
-            thousands(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.vocabulary().len())))
+            thousands(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.vocabulary().len()))),
+            busy_ms.get()
         ),
         BookState::Failed(e) => e,
     };
@@ -284,6 +299,17 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
                 {format!("Train {} merges on the Shakespeare text", thousands(BOOK_MERGES))}
             </button>
             <p class="widget-note" data-value="gpt2-book-status" role="status">{book_status}</p>
+            <span hidden data-value="gpt2-book-ms" data-number=move || format!("{:.1}", busy_ms.get())></span>
+            <span hidden data-value="gpt2-book-ratio" data-number=move || curve.with(|c| c.last().map(|r| format!("{r:.4}")).unwrap_or_default())></span>
+            <Show when=move || curve.with(|c| c.len() > 1)>
+                <LineChart values=Signal::derive(move || curve.get()) x_label="merges made"
+                    aria_label="Symbols per character of the Shakespeare text against the number of merges"
+                    empty="The curve appears as the merges are made." />
+                <p class="widget-note" data-value="gpt2-book-ratio-text">{move || curve.with(|c| match (c.first(), c.last()) {
+                    (Some(a), Some(b)) => format!("Symbols per character: {a:.3} before any merge, {b:.3} after {} merges (whitespace not counted).", thousands(c.len() - 1)),
+                    _ => String::new(),
+                })}</p>
+            </Show>
             {book_tokens}
         </WidgetFrame>
     }
@@ -329,6 +355,10 @@ mod tests {
             (trainer.merges().len(), trainer.alphabet().len(), trainer.vocabulary().len()),
             (1_000, 71, 1_071)
         );
+        // The curve the widget draws: one symbol per character before any merge, 0.400 after.
+        let curve = trainer.tokens_per_character();
+        assert_eq!((curve.len(), curve[0]), (1_001, 1.0));
+        assert!((curve[1_000] - 0.400).abs() < 5e-4, "{}", curve[1_000]);
         let labels = |s: &str| book_pieces(&trainer, s).iter().map(piece_label).collect::<Vec<_>>();
         assert_eq!(labels("Hello world"), ["He", "ll", "o", "world"]);
         assert_eq!(labels(DEFAULT_TEXT).len(), 37);
