@@ -1773,7 +1773,7 @@ await test("GPT-2 tokenizer: Hello world is [15496, 995], the default sentence 1
   expect(bookMs > 0, "the computation time is shown");
   const ratio = Number(await widget.locator('[data-value="gpt2-book-ratio"]').getAttribute("data-number"));
   expect(Math.abs(ratio - 0.4) < 0.0005, `symbols per character after 1,000 merges: ${ratio}`);
-  expect((await widget.locator(".gpt2 svg path").count()) > 0, "the tokens-per-character curve is drawn");
+  expect((await widget.locator("svg.line-chart path.series").count()) === 1, "the tokens-per-character curve is drawn");
   expect((await v("gpt2-book-count")) === "37" && (await v("gpt2-count")) === "19", `book count ${await v("gpt2-book-count")}`);
   await type("Hello world");
   expect((await widget.locator('[data-value="gpt2-book-tokens"] .gpt2-text').allInnerTexts()).join("|") === "He|ll|o|world", "book Hello world");
