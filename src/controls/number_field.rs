@@ -58,6 +58,24 @@ pub fn rule(ok: bool, message: &str) -> Result<(), String> {
     }
 }
 
+/// A whole number with thousands separators, e.g. "6,738,415,616" (a minus sign kept).
+pub fn with_commas(n: impl Into<i128>) -> String {
+    let n = n.into();
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if n < 0 {
+        format!("−{grouped}")
+    } else {
+        grouped
+    }
+}
+
 /// A whole number (no fractional part) in `lo..=hi`.
 pub fn is_whole_in(v: f64, lo: f64, hi: f64) -> bool {
     v.fract() == 0.0 && (lo..=hi).contains(&v)

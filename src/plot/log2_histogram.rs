@@ -3,6 +3,8 @@
 //! mixed-precision lab draws its gradient magnitudes. [`log2_histogram`] is the geometry,
 //! tested natively; the widget turns it into elements.
 
+use crate::plot::bars::Rect;
+
 /// The drawing's size and the plot area's margins.
 pub const WIDTH: f64 = 480.0;
 pub const HEIGHT: f64 = 190.0;
@@ -10,15 +12,6 @@ pub const LEFT: f64 = 12.0;
 pub const RIGHT: f64 = 12.0;
 pub const TOP: f64 = 22.0;
 pub const BOTTOM: f64 = 38.0;
-
-/// A rectangle in SVG coordinates.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rect {
-    pub x: f64,
-    pub y: f64,
-    pub width: f64,
-    pub height: f64,
-}
 
 /// Everything the histogram draws.
 #[derive(Clone, Debug, PartialEq)]

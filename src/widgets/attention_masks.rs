@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use engine::labs::masked_lm::MaskKind;
 
-use crate::controls::number_field::{is_whole_in, rule, SignalField};
+use crate::controls::number_field::{is_whole_in, rule, with_commas, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 
 /// The sentence the widget opens with.
@@ -34,19 +34,6 @@ pub fn parse_sentence(text: &str) -> Result<Vec<String>, String> {
 
 fn length_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, 1_000_000_000.0), "Use a whole number of tokens from 1 to 1,000,000,000.")
-}
-
-/// A whole number with thousands separators: 131328 → "131,328".
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn slug(kind: MaskKind) -> &'static str {
@@ -112,8 +99,8 @@ fn MaskPanel(kind: MaskKind, words: RwSignal<Vec<String>>, query: RwSignal<usize
         <div class="am-panel" data-mask=name>
             <h4 class="lab-subtitle">{title}</h4>
             <div class="table-wrap"><table class="am-matrix">{matrix}</table></div>
-            <p class="am-count">"pairs attended: "<strong data-value=format!("am-pairs-{name}")>{move || grouped(pairs())}</strong>
-                " of "{move || grouped(words.with(|w| (w.len() * w.len()) as u64))}</p>
+            <p class="am-count">"pairs attended: "<strong data-value=format!("am-pairs-{name}")>{move || with_commas(pairs())}</strong>
+                " of "{move || with_commas(words.with(|w| (w.len() * w.len()) as u64))}</p>
             {sees}
         </div>
     }
@@ -158,8 +145,8 @@ pub fn AttentionMasks() -> impl IntoView {
                 <SignalField label="T" name="am-length" signal=length check=length_rule />
             </div>
             <dl class="bp-values">
-                <div><dt>"bidirectional, T²"</dt><dd data-value="am-length-bidirectional" data-number=move || both().to_string()>{move || grouped(both())}</dd></div>
-                <div><dt>"causal, T(T+1)/2"</dt><dd data-value="am-length-causal" data-number=move || causal().to_string()>{move || grouped(causal())}</dd></div>
+                <div><dt>"bidirectional, T²"</dt><dd data-value="am-length-bidirectional" data-number=move || both().to_string()>{move || with_commas(both())}</dd></div>
+                <div><dt>"causal, T(T+1)/2"</dt><dd data-value="am-length-causal" data-number=move || causal().to_string()>{move || with_commas(causal())}</dd></div>
                 <div><dt>"causal share"</dt><dd data-value="am-length-share">{move || format!("{:.5}", causal() as f64 / both() as f64)}</dd></div>
             </dl>
         </WidgetFrame>
@@ -176,9 +163,9 @@ mod tests {
         assert!(parse_sentence("   ").unwrap_err().contains("at least one word"));
         assert!(parse_sentence(&"a ".repeat(17)).unwrap_err().contains("at most 16"));
         assert!(length_rule(0.0).is_err() && length_rule(2.5).is_err() && length_rule(512.0).is_ok());
-        assert_eq!(grouped(131_328), "131,328");
-        assert_eq!(grouped(262_144), "262,144");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000_000), "1,000,000");
+        assert_eq!(with_commas(131_328), "131,328");
+        assert_eq!(with_commas(262_144), "262,144");
+        assert_eq!(with_commas(999), "999");
+        assert_eq!(with_commas(1_000_000), "1,000,000");
     }
 }

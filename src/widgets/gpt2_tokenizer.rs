@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use engine::models::bpe::{BpeConfig, BpeTrainer, Piece, TieBreak};
 use engine::models::byte_bpe::ByteBpe;
 
+use crate::controls::number_field::with_commas;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpt2_vocabulary::{use_gpt2_vocabulary, Gpt2State};
 use crate::hooks::interval::use_interval;
@@ -105,19 +106,6 @@ pub fn chars_per_token(chars: usize, tokens: usize) -> String {
     } else {
         format!("{:.2}", chars as f64 / tokens as f64)
     }
-}
-
-/// A count with thousands separators: 50,256.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The tokens as chips, alternating colours, each with its id underneath.
@@ -220,11 +208,13 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
     let book_status = move || match book.get() {
         BookState::Idle => String::new(),
         BookState::Downloading => "Downloading the Shakespeare text (0.8 MB)…".to_string(),
-        BookState::Training(n) => format!("Training: {} of {} merges…", thousands(n), thousands(BOOK_MERGES)),
+        BookState::Training(n) => {
+            format!("Training: {} of {} merges…", with_commas(n as u64), with_commas(BOOK_MERGES as u64))
+        }
         BookState::Done => format!(
             "Trained: {} merges on the Shakespeare text, a vocabulary of {} symbols, in {:.0} ms of work.",
-            thousands(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.merges().len()))),
-            thousands(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.vocabulary().len()))),
+            with_commas(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.merges().len())) as u64),
+            with_commas(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.vocabulary().len())) as u64),
             busy_ms.get()
         ),
         BookState::Failed(e) => e,
@@ -280,7 +270,7 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
                 </dl>
                 <div class="gpt2-tokens" data-value="gpt2-tokens">{chips(&bpe, &ids)}{empty}</div>
                 <p class="gpt2-ids">"ids: [" <span data-value="gpt2-ids">{id_list}</span> "]"</p>
-                <p class="widget-note">{format!("Vocabulary: {} tokens read from GPT-2's rank file. A space is shown as ·, a newline as ↵; a dashed token is part of one character's UTF-8 bytes, written in hex.", thousands(bpe.len()))}</p>
+                <p class="widget-note">{format!("Vocabulary: {} tokens read from GPT-2's rank file. A space is shown as ·, a newline as ↵; a dashed token is part of one character's UTF-8 bytes, written in hex.", with_commas(bpe.len() as u64))}</p>
             }
             .into_any()
         }
@@ -296,7 +286,7 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
             {body}
             <h4 class="lab-subtitle">"Beside it: the chapter's BPE, trained on Shakespeare"</h4>
             <button data-name="gpt2-train-book" on:click=train_book disabled=move || matches!(book.get(), BookState::Downloading | BookState::Training(_) | BookState::Done)>
-                {format!("Train {} merges on the Shakespeare text", thousands(BOOK_MERGES))}
+                {format!("Train {} merges on the Shakespeare text", with_commas(BOOK_MERGES as u64))}
             </button>
             <p class="widget-note" data-value="gpt2-book-status" role="status">{book_status}</p>
             <span hidden data-value="gpt2-book-ms" data-number=move || format!("{:.1}", busy_ms.get())></span>
@@ -306,7 +296,7 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
                     aria_label="Symbols per character of the Shakespeare text against the number of merges"
                     empty="The curve appears as the merges are made." />
                 <p class="widget-note" data-value="gpt2-book-ratio-text">{move || curve.with(|c| match (c.first(), c.last()) {
-                    (Some(a), Some(b)) => format!("Symbols per character: {a:.3} before any merge, {b:.3} after {} merges (whitespace not counted).", thousands(c.len() - 1)),
+                    (Some(a), Some(b)) => format!("Symbols per character: {a:.3} before any merge, {b:.3} after {} merges (whitespace not counted).", with_commas((c.len() - 1) as u64)),
                     _ => String::new(),
                 })}</p>
             </Show>
@@ -334,7 +324,7 @@ mod tests {
         assert_eq!(hex(b" a"), "20 61");
         assert_eq!(chars_per_token(0, 0), "—");
         assert_eq!(
-            (thousands(50_256), thousands(999), thousands(1_000), thousands(0)),
+            (with_commas(50_256), with_commas(999), with_commas(1_000), with_commas(0)),
             ("50,256".into(), "999".into(), "1,000".into(), "0".into())
         );
         assert_eq!(chars_per_token(11, 2), "5.50");

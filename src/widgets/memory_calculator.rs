@@ -9,7 +9,7 @@ use engine::labs::memory_calculator::{
 };
 
 use crate::controls::choice::{Choice, Choosable};
-use crate::controls::number_field::{is_whole_in, rule, ConfigField};
+use crate::controls::number_field::{is_whole_in, rule, with_commas, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 
 /// The setup the widget opens with: LLaMA-7B's states on 8 GPUs, nothing sharded yet.
@@ -20,23 +20,6 @@ const START: Training = Training {
     zero: ZeroStage::Zero0,
     gpus: 8,
 };
-
-/// A whole number with thousands separators, e.g. "6,738,415,616" (a minus sign kept).
-pub fn with_commas(n: i128) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    if n < 0 {
-        format!("−{grouped}")
-    } else {
-        grouped
-    }
-}
 
 /// Bytes in decimal gigabytes, e.g. "121.29 GB".
 pub fn gigabytes(bytes: f64) -> String {
@@ -387,7 +370,7 @@ mod tests {
 
     #[test]
     fn numbers_read_as_the_chapter_writes_them() {
-        assert_eq!(with_commas(6_738_415_616), "6,738,415,616");
+        assert_eq!(with_commas(6_738_415_616_i64), "6,738,415,616");
         assert_eq!(with_commas(-1_000), "−1,000");
         assert_eq!(with_commas(999), "999");
         assert_eq!(with_commas(0), "0");

@@ -68,10 +68,8 @@ impl Choosable for Pick {
     }
 }
 
-fn shrink_rule(v: f64) -> Result<(), String> {
-    rule(is_whole_in(v, 0.0, 40.0), "A whole power of two from 0 to 40.")
-}
-fn scale_rule(v: f64) -> Result<(), String> {
+/// The loss shrink k and both loss scales are powers of two, 2^0 to 2^40.
+fn power_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 0.0, 40.0), "A whole power of two from 0 to 40.")
 }
 fn lr_rule(v: f64) -> Result<(), String> {
@@ -206,10 +204,10 @@ pub fn MixedPrecisionLab() -> impl IntoView {
     view! {
         <WidgetFrame class="mixed-precision" label="Mixed-precision lab" title="Live: one network trained in FP32, BF16 and FP16" badge="CPU · engine::labs::mixed_precision">
             <div class="xor-controls">
-                <ConfigField label="loss × 2^−k, k =" name="mp-shrink" config=config get=|c| c.shrink_log2 as f64 set=|c, v| c.shrink_log2 = v as i32 check=shrink_rule />
+                <ConfigField label="loss × 2^−k, k =" name="mp-shrink" config=config get=|c| c.shrink_log2 as f64 set=|c, v| c.shrink_log2 = v as i32 check=power_rule />
                 <ConfigField label="learning rate" name="mp-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=lr_rule />
-                <ConfigField label="static scale 2^" name="mp-static" config=config get=|c| c.static_scale_log2 as f64 set=|c, v| c.static_scale_log2 = v as i32 check=scale_rule />
-                <ConfigField label="dynamic scale starts at 2^" name="mp-initial" config=config get=|c| c.initial_scale_log2 as f64 set=|c, v| c.initial_scale_log2 = v as i32 check=scale_rule />
+                <ConfigField label="static scale 2^" name="mp-static" config=config get=|c| c.static_scale_log2 as f64 set=|c, v| c.static_scale_log2 = v as i32 check=power_rule />
+                <ConfigField label="dynamic scale starts at 2^" name="mp-initial" config=config get=|c| c.initial_scale_log2 as f64 set=|c, v| c.initial_scale_log2 = v as i32 check=power_rule />
                 <ConfigField label="double after N clean steps, N =" name="mp-interval" config=config get=|c| c.growth_interval as f64 set=|c, v| c.growth_interval = v as usize check=interval_rule />
                 <ConfigField label="seed" name="mp-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=number_field::seed />
                 <label><input type="checkbox" data-name="mp-master" prop:checked=move || master.get() on:change=move |ev| master.set(event_target_checked(&ev)) />" FP32 master weights"</label>
@@ -302,9 +300,9 @@ mod tests {
 
     #[test]
     fn controls_have_clear_limits() {
-        assert!(shrink_rule(41.0).is_err() && shrink_rule(0.5).is_err() && shrink_rule(20.0).is_ok());
+        assert!(power_rule(41.0).is_err() && power_rule(0.5).is_err() && power_rule(20.0).is_ok());
         assert!(lr_rule(0.0).is_err() && lr_rule(11.0).is_err() && lr_rule(0.1).is_ok());
-        assert!(interval_rule(0.0).is_err() && scale_rule(-1.0).is_err());
+        assert!(interval_rule(0.0).is_err() && power_rule(-1.0).is_err());
         assert_eq!(Pick::Fp16Dynamic.index(), 4);
         assert_eq!(percent(0.5), "50.0%");
     }

@@ -8,7 +8,7 @@ use engine::labs::memory_calculator::ModelShape;
 use engine::labs::parallelism::{bubble_formula, simulate, Layout, PerGpuTraffic, Schedule, Timeline};
 
 use crate::controls::choice::{Choice, Choosable};
-use crate::controls::number_field::{is_whole_in, rule, ConfigField};
+use crate::controls::number_field::{is_whole_in, rule, with_commas, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::gantt::{gantt, LEFT, ROW, WIDTH};
 
@@ -77,19 +77,6 @@ fn micro_rule(v: f64) -> Result<(), String> {
 
 fn seq_rule(v: f64) -> Result<(), String> {
     count(v, 1_048_576.0)
-}
-
-/// A whole number with thousands separators.
-pub fn with_commas(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
 }
 
 /// Bytes as decimal megabytes or gigabytes, e.g. "402.65 MB", "1.21 GB".

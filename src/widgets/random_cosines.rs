@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use engine::labs::random_cosines::{expected_max_abs_cosine, CosineRun};
 
-use crate::controls::number_field::{self, is_whole_in, rule, SignalField};
+use crate::controls::number_field::{self, is_whole_in, rule, with_commas, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::plot::bins::histogram;
@@ -51,19 +51,6 @@ fn row(run: &CosineRun) -> Row {
         std: run.std(),
         max_abs: run.max_abs,
     }
-}
-
-/// A number with thin groups of three digits: 4950 → "4,950".
-fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// The widget.
@@ -143,8 +130,8 @@ pub fn RandomCosines() -> impl IntoView {
                             <text class="tick" x=HIST_W - 2.0 y=HIST_H + 14.0 text-anchor="end">"1"</text>
                         </svg>
                         <figcaption>
-                            <strong>{format!("d = {}", grouped(d as u64))}</strong>
-                            {format!(": {} vectors, {} pairs; mean ", r.vectors, grouped(r.pairs))}
+                            <strong>{format!("d = {}", with_commas(d as u64))}</strong>
+                            {format!(": {} vectors, {} pairs; mean ", r.vectors, with_commas(r.pairs))}
                             <span data-value=format!("cos-mean-{d}")>{format!("{:.4}", r.mean).replace('-', "−")}</span>
                             ", standard deviation "
                             <span data-value=format!("cos-std-{d}")>{format!("{:.4}", r.std)}</span>
@@ -161,7 +148,7 @@ pub fn RandomCosines() -> impl IntoView {
                 <SignalField label="dimensions d" name="cos-many-dim" signal=many_dim check=dim_rule />
             </div>
             <p class="widget-note">
-                {move || format!("Among N(N − 1)/2 = {} pairs, the largest |cosine| is typically about ", grouped((many.get() * (many.get() - 1.0) / 2.0) as u64))}
+                {move || format!("Among N(N − 1)/2 = {} pairs, the largest |cosine| is typically about ", with_commas((many.get() * (many.get() - 1.0) / 2.0) as u64))}
                 <span data-value="cos-worst">{move || format!("{:.4}", worst.get())}</span>
                 {move || format!(", or {:.1} times 1/√d.", worst.get() * libm::sqrt(many_dim.get()))}
                 " (The median of the maximum, treating pairs as independent: the t at which N(N − 1)/2 · P(|cos| > t) = ln 2.)"
@@ -178,7 +165,7 @@ mod tests {
     fn limits_and_grouping() {
         assert!(vectors_rule(1.0).is_err() && vectors_rule(1001.0).is_err() && vectors_rule(300.0).is_ok());
         assert!(many_rule(1.5).is_err() && dim_rule(2.0).is_err() && dim_rule(4096.0).is_ok());
-        assert_eq!(grouped(4_999_950_000), "4,999,950,000");
-        assert_eq!(grouped(950), "950");
+        assert_eq!(with_commas(4_999_950_000_u64), "4,999,950,000");
+        assert_eq!(with_commas(950), "950");
     }
 }
