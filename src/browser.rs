@@ -1,5 +1,6 @@
 //! Small wrappers over browser APIs: downloading the book's data files (the shipped model, the
-//! training text) from the site itself, and a millisecond clock for timing steps. Paths are
+//! training text) from the site itself, a pause that lets the page draw, and a millisecond clock
+//! for timing steps. Paths are
 //! relative to the page, so the book works from any folder it is served under.
 
 use wasm_bindgen::JsCast;
@@ -33,6 +34,19 @@ async fn response(path: &str) -> Result<Response, String> {
         return Err(format!("{path}: the server answered {} {}", response.status(), response.status_text()));
     }
     Ok(response)
+}
+
+/// Waits `ms` milliseconds (0: until the browser has handled what is waiting, such as input
+/// and drawing), so a long loop on the page's thread keeps the page responsive.
+pub async fn pause(ms: u64) {
+    let (done, wait) = futures_channel::oneshot::channel();
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = done.send(());
+        },
+        std::time::Duration::from_millis(ms),
+    );
+    let _ = wait.await;
 }
 
 /// Milliseconds since the page started, for timing steps.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use engine::models::bpe::TieBreak;
 use engine::models::mlp::Activation;
 
 /// Something a reader picks from a short list: every value, the value its option carries,
@@ -75,6 +76,25 @@ impl Choosable for Activation {
             Activation::Relu => "ReLU",
             Activation::Tanh => "tanh",
             Activation::Sigmoid => "sigmoid",
+        }
+    }
+}
+
+/// The tie-break rules, as the menu offers them.
+impl Choosable for TieBreak {
+    fn all() -> &'static [Self] {
+        &[TieBreak::FirstMet, TieBreak::Alphabetical]
+    }
+    fn value(self) -> &'static str {
+        match self {
+            TieBreak::FirstMet => "first-met",
+            TieBreak::Alphabetical => "alphabetical",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            TieBreak::FirstMet => "first met",
+            TieBreak::Alphabetical => "alphabetical",
         }
     }
 }

@@ -147,12 +147,17 @@ pub enum CpuRunner {
 }
 
 impl CpuRunner {
-    /// A runner holding the training text: a worker if one starts, else the page's thread.
-    pub async fn start(text: String) -> CpuRunner {
-        let runner = match WorkerLink::start().await {
+    /// A runner with nothing in it yet: a worker if one starts, else the page's thread.
+    pub async fn open() -> CpuRunner {
+        match WorkerLink::start().await {
             Ok(link) => CpuRunner::Worker(link),
             Err(why) => CpuRunner::Page(Rc::default(), why),
-        };
+        }
+    }
+
+    /// A runner holding the training text: a worker if one starts, else the page's thread.
+    pub async fn start(text: String) -> CpuRunner {
+        let runner = CpuRunner::open().await;
         if let Ok(Reply::Accepted) = runner.call(Request::Text(text.clone())).await {
             return runner;
         }
@@ -174,6 +179,12 @@ impl CpuRunner {
                 Err(from_worker) => from_worker.await,
             }
         }
+    }
+
+    /// Whether requests run on the page's own thread (so a loop of them must let the page
+    /// draw between them).
+    pub fn on_page(&self) -> bool {
+        matches!(self, CpuRunner::Page(..))
     }
 
     /// How long one training request may run here.

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use engine::models::bpe::{BpeConfig, BpeTrainer, Merge, Piece, TieBreak, END_OF_WORD};
 
-use crate::controls::choice::{Choice, Choosable};
+use crate::controls::choice::Choice;
 use crate::controls::number_field::{is_whole_in, rule, NumberField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
@@ -63,25 +63,6 @@ pub fn piece_text(piece: &Piece) -> String {
 /// A merge as the list writes it: `(l, o) → lo`.
 fn merge_text(m: &Merge) -> String {
     format!("({}, {}) → {}", m.left, m.right, m.merged)
-}
-
-/// The tie-break rules, as the menu offers them.
-impl Choosable for TieBreak {
-    fn all() -> &'static [Self] {
-        &[TieBreak::FirstMet, TieBreak::Alphabetical]
-    }
-    fn value(self) -> &'static str {
-        match self {
-            TieBreak::FirstMet => "first-met",
-            TieBreak::Alphabetical => "alphabetical",
-        }
-    }
-    fn label(self) -> &'static str {
-        match self {
-            TieBreak::FirstMet => "first met",
-            TieBreak::Alphabetical => "alphabetical",
-        }
-    }
 }
 
 /// Two trainers on the same corpus and tie-break, one with the end-of-word marker and one

@@ -1,21 +1,24 @@
 //! Chapter 4's GPT-2 tokenizer: typed text cut into GPT-2's tokens by
 //! `engine::models::byte_bpe` over the real 50,256-token vocabulary (downloaded on first
 //! use), each token with its id, and the count of tokens and characters per token. Beside
-//! it, on request, the chapter's own BPE (`engine::models::bpe`) trained for 1,000 merges on
-//! the Shakespeare text, a few merges per timer tick, splits the same text.
+//! it, on request, the chapter's own BPE (`engine::models::bpe`) trained on the whole
+//! Shakespeare text in a Web Worker (the training worker's BPE job), with the number of
+//! merges, the end-of-word marker and the tie-break chosen by the reader, splits the same text.
 
-use std::time::Duration;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use engine::models::bpe::{BpeConfig, BpeTrainer, Piece, TieBreak};
+use engine::models::bpe::{BpeConfig, BpeEncoder, Piece, TieBreak};
 use engine::models::byte_bpe::ByteBpe;
+use train_worker::{Merged, Reply, Request, MAX_MERGES};
 
-use crate::controls::number_field::with_commas;
+use crate::controls::choice::Choice;
+use crate::controls::number_field::{is_whole_in, rule, with_commas, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::cpu_runner::CpuRunner;
 use crate::hooks::gpt2_vocabulary::{use_gpt2_vocabulary, Gpt2State};
-use crate::hooks::interval::use_interval;
 use crate::plot::chart::LineChart;
 
 /// The text the widget starts with: a contraction, digits, a run of spaces, a currency sign,
@@ -26,29 +29,55 @@ const MAX_CHARS: usize = 500;
 
 /// The text the chapter's BPE trains on, fetched from the site on first use.
 const SHAKESPEARE_PATH: &str = "shakespeare/tragedies.txt";
-/// Merges the chapter's BPE makes on it.
+/// Merges the chapter's BPE makes on it unless the reader asks for another number.
 pub const BOOK_MERGES: usize = 1_000;
 /// The chapter's BPE as the trainer above sets it up by default: no end-of-word marker,
 /// ties to the pair met first.
 pub const BOOK_CONFIG: BpeConfig = BpeConfig { end_of_word: false, tie_break: TieBreak::FirstMet };
-/// Milliseconds of merging per tick, so the page stays responsive.
-const BUDGET_MS: f64 = 12.0;
-const TICK: Duration = Duration::from_millis(16);
+/// The longest a merging request runs before it reports progress.
+const REPORT_EVERY_MS: f64 = 40.0;
 
 /// Where the chapter's BPE stands.
 #[derive(Clone, Debug, PartialEq)]
 enum BookState {
     Idle,
     Downloading,
-    Training(usize),
+    /// Merges made so far, of how many.
+    Training(usize, usize),
     Done,
     Failed(String),
 }
 
 /// The chapter's BPE on typed text: it splits on white space (which it never encodes), then
 /// encodes each word on its own with its merges.
-pub fn book_pieces(trainer: &BpeTrainer, text: &str) -> Vec<Piece> {
-    text.split_whitespace().flat_map(|word| trainer.encode_word(word)).collect()
+pub fn book_pieces(encoder: &BpeEncoder, text: &str) -> Vec<Piece> {
+    text.split_whitespace().flat_map(|word| encoder.encode_word(word)).collect()
+}
+
+/// Checks the number of merges asked for.
+fn merges_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 1.0, MAX_MERGES as f64), "Use a whole number of merges from 1 to 5,000.")
+}
+
+/// What a finished run leaves: its encoder, its curve, and what it cost.
+#[derive(Clone, Debug, Default)]
+struct BookRun {
+    alphabet: Vec<String>,
+    pairs: Vec<(String, String)>,
+    curve: Vec<f64>,
+    /// Milliseconds of work in the worker, counting the pairs included.
+    work_ms: f64,
+}
+
+impl BookRun {
+    fn add(&mut self, reply: Merged) {
+        if !reply.alphabet.is_empty() {
+            self.alphabet = reply.alphabet;
+        }
+        self.pairs.extend(reply.pairs);
+        self.curve.extend(reply.symbols_per_char);
+        self.work_ms += reply.millis;
+    }
 }
 
 /// A piece of the chapter's BPE as the widget shows it, bytes in the same hex as GPT-2's.
@@ -147,84 +176,88 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
         typed.set(value);
     };
 
-    // The chapter's BPE, trained on request a few merges per tick.
+    // The chapter's BPE: the reader's settings, and the run they last started.
+    let merges_wanted = RwSignal::new(BOOK_MERGES as f64);
+    let end_of_word = RwSignal::new(BOOK_CONFIG.end_of_word);
+    let tie_break = RwSignal::new(BOOK_CONFIG.tie_break);
     let book = RwSignal::new(BookState::Idle);
-    let trainer = StoredValue::new_local(None::<BpeTrainer>);
-    let training = RwSignal::new(false);
-    // Milliseconds spent inside the trainer (counting and merging), and the curve of
-    // symbols per character against merges made.
-    let busy_ms = RwSignal::new(0.0f64);
-    let curve = RwSignal::new(Vec::<f64>::new());
-    let tick = move || {
-        let t0 = crate::browser::now_ms();
-        let made = trainer
-            .try_update_value(|t| {
-                let t = t.as_mut()?;
-                let mut more = true;
-                while more && t.merges().len() < BOOK_MERGES && crate::browser::now_ms() - t0 < BUDGET_MS {
-                    more = t.step().is_some();
-                }
-                Some((t.merges().len(), !more || t.merges().len() >= BOOK_MERGES))
-            })
-            .flatten();
-        busy_ms.update(|b| *b += crate::browser::now_ms() - t0);
-        trainer.with_value(|t| {
-            if let Some(t) = t {
-                curve.set(t.tokens_per_character());
-            }
-        });
-        match made {
-            Some((_, true)) | None => {
-                training.set(false);
-                book.set(BookState::Done);
-            }
-            Some((n, false)) => book.set(BookState::Training(n)),
-        }
-    };
-    use_interval(training, TICK, tick);
+    let run = RwSignal::new(BookRun::default());
+    let encoder = RwSignal::new(None::<BpeEncoder>);
+    let runs_where = RwSignal::new(String::new());
+    // Each run has a number; a run that sees a newer one has been replaced and stops.
+    let latest = StoredValue::new(0u64);
+    let runner = StoredValue::new_local(None::<Rc<CpuRunner>>);
+    let shakespeare = StoredValue::new(None::<String>);
+
     let train_book = move |_| {
-        if matches!(book.get_untracked(), BookState::Downloading | BookState::Training(_) | BookState::Done) {
+        if matches!(book.get_untracked(), BookState::Downloading | BookState::Training(..)) {
             return;
         }
+        let id = latest.get_value() + 1;
+        latest.set_value(id);
+        let total = merges_wanted.get_untracked() as usize;
+        let config =
+            BpeConfig { end_of_word: end_of_word.get_untracked(), tie_break: tie_break.get_untracked() };
+        encoder.set(None);
+        run.set(BookRun::default());
         book.set(BookState::Downloading);
         spawn_local(async move {
-            match crate::browser::text(SHAKESPEARE_PATH).await {
-                Ok(text) => {
-                    let t0 = crate::browser::now_ms();
-                    let counted = BpeTrainer::new(&text, BOOK_CONFIG);
-                    let _ = busy_ms.try_set(crate::browser::now_ms() - t0);
-                    if trainer.try_set_value(Some(counted)).is_none() {
-                        let _ = book.try_set(BookState::Training(0));
-                        let _ = training.try_set(true);
+            let outcome =
+                train_in_worker(id, total, config, latest, runner, shakespeare, run, book, runs_where).await;
+            if latest.try_get_value() != Some(id) {
+                return;
+            }
+            match outcome {
+                Ok(()) => {
+                    let made =
+                        run.with_untracked(|r| BpeEncoder::new(config.end_of_word, &r.alphabet, &r.pairs));
+                    match made {
+                        Ok(e) => {
+                            let _ = encoder.try_set(Some(e));
+                            let _ = book.try_set(BookState::Done);
+                        }
+                        Err(e) => drop(book.try_set(BookState::Failed(e))),
                     }
                 }
-                Err(e) => {
-                    let _ = book
-                        .try_set(BookState::Failed(format!("The Shakespeare text could not be loaded: {e}")));
-                }
+                Err(e) => drop(book.try_set(BookState::Failed(e))),
             }
         });
     };
     let book_status = move || match book.get() {
         BookState::Idle => String::new(),
-        BookState::Downloading => "Downloading the Shakespeare text (0.8 MB)…".to_string(),
-        BookState::Training(n) => {
-            format!("Training: {} of {} merges…", with_commas(n as u64), with_commas(BOOK_MERGES as u64))
+        BookState::Downloading => {
+            "Downloading the Shakespeare text (0.8 MB) and counting its pairs…".to_string()
+        }
+        BookState::Training(n, total) => {
+            format!(
+                "Training {}: {} of {} merges…",
+                runs_where.get(),
+                with_commas(n as u64),
+                with_commas(total as u64)
+            )
         }
         BookState::Done => format!(
-            "Trained: {} merges on the Shakespeare text, a vocabulary of {} symbols, in {:.0} ms of work.",
-            with_commas(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.merges().len())) as u64),
-            with_commas(trainer.with_value(|t| t.as_ref().map_or(0, |t| t.vocabulary().len())) as u64),
-            busy_ms.get()
+            "Trained: {} merges on the Shakespeare text, a vocabulary of {} symbols, in {:.0} ms of work {}.",
+            with_commas(run.with(|r| r.pairs.len()) as u64),
+            with_commas(encoder.with(|e| e.as_ref().map_or(0, |e| e.vocabulary().len())) as u64),
+            run.with(|r| r.work_ms),
+            runs_where.get()
         ),
         BookState::Failed(e) => e,
     };
+    let progress = move || match book.get() {
+        BookState::Training(n, total) => {
+            Some(view! { <progress max=total value=n data-value="gpt2-book-progress"></progress> })
+        }
+        _ => None,
+    };
+    let curve = Signal::derive(move || run.with(|r| r.curve.clone()));
     let book_tokens = move || {
         if book.get() != BookState::Done {
             return None;
         }
         let text = text.get();
-        let pieces = trainer.with_value(|t| t.as_ref().map(|t| book_pieces(t, &text)))?;
+        let pieces = encoder.with(|e| e.as_ref().map(|e| book_pieces(e, &text)))?;
         let count = pieces.len();
         let chips = pieces
             .iter()
@@ -285,14 +318,22 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
             <p class="field-error" data-error-for="gpt2-text" role="status">{move || error.get()}</p>
             {body}
             <h4 class="lab-subtitle">"Beside it: the chapter's BPE, trained on Shakespeare"</h4>
-            <button data-name="gpt2-train-book" on:click=train_book disabled=move || matches!(book.get(), BookState::Downloading | BookState::Training(_) | BookState::Done)>
-                {format!("Train {} merges on the Shakespeare text", with_commas(BOOK_MERGES as u64))}
-            </button>
+            <div class="xor-controls">
+                <SignalField label="merges" name="gpt2-book-merges" signal=merges_wanted check=merges_rule />
+                <label><input type="checkbox" data-name="gpt2-book-eow" prop:checked=move || end_of_word.get() on:change=move |ev| end_of_word.set(event_target_checked(&ev)) />" end-of-word marker </w>"</label>
+                <Choice label="ties go to the pair" name="gpt2-book-tie" value=tie_break on_change=Callback::new(move |t| tie_break.set(t)) />
+            </div>
+            <div class="bp-controls">
+                <button class="primary" data-name="gpt2-train-book" on:click=train_book disabled=move || matches!(book.get(), BookState::Downloading | BookState::Training(..))>
+                    {move || format!("Train {} merges on the Shakespeare text", with_commas(merges_wanted.get() as u64))}
+                </button>
+            </div>
+            {progress}
             <p class="widget-note" data-value="gpt2-book-status" role="status">{book_status}</p>
-            <span hidden data-value="gpt2-book-ms" data-number=move || format!("{:.1}", busy_ms.get())></span>
+            <span hidden data-value="gpt2-book-ms" data-number=move || format!("{:.1}", run.with(|r| r.work_ms))></span>
             <span hidden data-value="gpt2-book-ratio" data-number=move || curve.with(|c| c.last().map(|r| format!("{r:.4}")).unwrap_or_default())></span>
             <Show when=move || curve.with(|c| c.len() > 1)>
-                <LineChart values=Signal::derive(move || curve.get()) x_label="merges made"
+                <LineChart values=curve x_label="merges made"
                     aria_label="Symbols per character of the Shakespeare text against the number of merges"
                     empty="The curve appears as the merges are made." />
                 <p class="widget-note" data-value="gpt2-book-ratio-text">{move || curve.with(|c| match (c.first(), c.last()) {
@@ -305,9 +346,71 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
     }
 }
 
+/// Runs one BPE job in the worker (or, failing that, on the page's thread, pausing between
+/// requests), appending each reply to `run` and showing progress in `book`. Stops quietly
+/// when a newer run (a later `id` in `latest`) has started.
+#[allow(clippy::too_many_arguments)]
+async fn train_in_worker(
+    id: u64,
+    total: usize,
+    config: BpeConfig,
+    latest: StoredValue<u64>,
+    runner_slot: StoredValue<Option<Rc<CpuRunner>>, LocalStorage>,
+    shakespeare: StoredValue<Option<String>>,
+    run: RwSignal<BookRun>,
+    book: RwSignal<BookState>,
+    runs_where: RwSignal<String>,
+) -> Result<(), String> {
+    let text = match shakespeare.try_get_value().flatten() {
+        Some(text) => text,
+        None => {
+            let text = crate::browser::text(SHAKESPEARE_PATH)
+                .await
+                .map_err(|e| format!("The Shakespeare text could not be loaded: {e}"))?;
+            shakespeare.try_set_value(Some(text.clone()));
+            text
+        }
+    };
+    let runner = match runner_slot.try_get_value().flatten() {
+        Some(runner) => runner,
+        None => {
+            let runner = Rc::new(CpuRunner::open().await);
+            runner_slot.try_set_value(Some(runner.clone()));
+            runner
+        }
+    };
+    let _ = runs_where.try_set(runner.describe());
+    let fail = |why: String| format!("The tokenizer's training stopped: {why}");
+    let mut request = Request::Bpe { text, config, merges: total };
+    loop {
+        let reply = runner.call(request).await;
+        if latest.try_get_value() != Some(id) {
+            return Ok(());
+        }
+        let merged = match reply {
+            Ok(Reply::Merged(m)) => m,
+            Ok(Reply::Refused(why)) => return Err(fail(why)),
+            Ok(_) => return Err(fail("the worker answered something else".into())),
+            Err(why) => return Err(fail(why)),
+        };
+        let done = merged.done;
+        run.try_update(|r| r.add(merged));
+        if done {
+            return Ok(());
+        }
+        let made = run.with_untracked(|r| r.pairs.len());
+        let _ = book.try_set(BookState::Training(made, total));
+        if runner.on_page() {
+            crate::browser::pause(0).await;
+        }
+        request = Request::Merge { budget_ms: REPORT_EVERY_MS.min(runner.budget_ms()) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use engine::models::bpe::BpeTrainer;
 
     fn gpt2() -> ByteBpe {
         ByteBpe::from_tiktoken(include_str!("../../assets/gpt2/r50k_base.tiktoken")).unwrap()
@@ -349,14 +452,15 @@ mod tests {
         let curve = trainer.tokens_per_character();
         assert_eq!((curve.len(), curve[0]), (1_001, 1.0));
         assert!((curve[1_000] - 0.400).abs() < 5e-4, "{}", curve[1_000]);
-        let labels = |s: &str| book_pieces(&trainer, s).iter().map(piece_label).collect::<Vec<_>>();
+        let encoder = trainer.encoder();
+        let labels = |s: &str| book_pieces(&encoder, s).iter().map(piece_label).collect::<Vec<_>>();
         assert_eq!(labels("Hello world"), ["He", "ll", "o", "world"]);
         assert_eq!(labels(DEFAULT_TEXT).len(), 37);
         assert_eq!(&labels(DEFAULT_TEXT)[..9], ["D", "on", "'t", "p", "an", "ic", ":", "2", ","]);
         // Shakespeare's text has no 0, 4 or 8: they fall back to bytes.
         assert_eq!(&labels(DEFAULT_TEXT)[9..12], ["<30>", "<34>", "<38>"]);
         assert_eq!(labels("🙂 東京").len(), 10);
-        assert!(book_pieces(&trainer, "").is_empty());
+        assert!(book_pieces(&encoder, "").is_empty());
     }
 
     /// The ids the chapter and the browser check quote, from the real rank file.
@@ -387,5 +491,23 @@ mod tests {
         assert_eq!(ids, [8582, 25081, 10545, 251, 109, 12859, 105]);
         assert_eq!(labels(&ids), ["<F0><9F>", "<99><82>", "·<E6>", "<9D>", "<B1>", "<E4><BA>", "<AC>"]);
         assert_eq!(chars_per_token(4, 7), "0.57");
+    }
+
+    /// Another run the reader can ask for: 300 merges, the end-of-word marker, alphabetical ties.
+    #[test]
+    fn three_hundred_merges_with_the_end_of_word_marker() {
+        let text = include_str!("../../assets/shakespeare/tragedies.txt");
+        let config = BpeConfig { end_of_word: true, tie_break: TieBreak::Alphabetical };
+        let mut trainer = BpeTrainer::new(text, config);
+        trainer.run_to(300);
+        let encoder = trainer.encoder();
+        let curve = trainer.tokens_per_character();
+        let labels = |s: &str| book_pieces(&encoder, s).iter().map(piece_label).collect::<Vec<_>>();
+        // 71 characters and the marker, then one symbol per merge.
+        assert_eq!(encoder.vocabulary().len(), 372);
+        // The marker counts as a symbol but not as a character, so the curve starts above 1.
+        assert!(curve[0] > 1.0 && (curve[300] - 0.5734).abs() < 5e-5, "{}", curve[300]);
+        assert_eq!(labels("Hello world"), ["H", "e", "ll", "o</w>", "wor", "ld</w>"]);
+        assert_eq!(labels(DEFAULT_TEXT).len(), 46);
     }
 }

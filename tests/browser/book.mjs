@@ -1777,6 +1777,21 @@ await test("GPT-2 tokenizer: Hello world is [15496, 995], the default sentence 1
   expect((await v("gpt2-book-count")) === "37" && (await v("gpt2-count")) === "19", `book count ${await v("gpt2-book-count")}`);
   await type("Hello world");
   expect((await widget.locator('[data-value="gpt2-book-tokens"] .gpt2-text').allInnerTexts()).join("|") === "He|ll|o|world", "book Hello world");
+  expect((await v("gpt2-book-status")).includes("in a Web Worker"), `the run happens off the page's thread: ${await v("gpt2-book-status")}`);
+  // The reader's own run: a refused count keeps the last good one; then 300 merges with the
+  // end-of-word marker and alphabetical ties (pinned natively).
+  const merges = widget.locator('input[data-name="gpt2-book-merges"]');
+  await merges.fill("5001");
+  expect((await widget.locator('[data-error-for="gpt2-book-merges"]').innerText()).includes("from 1 to 5,000"), "too many merges refused");
+  await merges.fill("300");
+  await widget.locator('input[data-name="gpt2-book-eow"]').check();
+  await widget.locator('select[data-name="gpt2-book-tie"]').selectOption("alphabetical");
+  await widget.locator('button[data-name="gpt2-train-book"]').click();
+  await widget.locator('[data-value="gpt2-book-status"]').filter({ hasText: "Trained: 300 merges" }).waitFor({ timeout: 90000 });
+  expect((await v("gpt2-book-status")).includes("a vocabulary of 372 symbols"), `300-merge status ${await v("gpt2-book-status")}`);
+  const ratio300 = Number(await widget.locator('[data-value="gpt2-book-ratio"]').getAttribute("data-number"));
+  expect(Math.abs(ratio300 - 0.5734) < 0.0001, `symbols per character after 300 merges with </w>: ${ratio300}`);
+  expect((await widget.locator('[data-value="gpt2-book-tokens"] .gpt2-text').allInnerTexts()).join("|") === "H|e|ll|o</w>|wor|ld</w>", "book Hello world with </w>");
   // Without the vocabulary file, the widget says so.
   const offline = await newPage();
   try {

@@ -10,9 +10,14 @@
 //! [`Reply`]s, one reply per request, in order. It is plain Rust, tested natively below; the
 //! same machine also runs on the page's own thread when a browser cannot start the worker.
 //! [`protocol`] turns requests and replies into JavaScript values for `postMessage`.
+//!
+//! Chapter 4's tokenizer uses the same worker for its long job: byte pair encoding trained on
+//! the whole Shakespeare text ([`Request::Bpe`], then [`Request::Merge`] until done), sending
+//! the merges back as they are made so the page can draw progress and encode with them.
 
 pub mod protocol;
 
+use engine::models::bpe::{BpeConfig, BpeTrainer};
 use engine::models::checkpoint::Checkpoint;
 use engine::models::gpt_recipe::{cpu_steps, evaluate, next_stop, Corpus, Eval, Settings};
 use engine::models::train::Trainer;
@@ -34,7 +39,15 @@ pub enum Request {
     /// Score another model (the GPU's, read back at `step`) on the held-out slice and have
     /// it write a sample; answered with a [`Reply::Trained`] that has no losses.
     Check { model: Vec<u8>, step: u64, seed: u64 },
+    /// Count the pairs of `text` for a BPE run of `merges` merges (at most [`MAX_MERGES`]);
+    /// answered with the base alphabet and the symbols per character before any merge.
+    Bpe { text: String, config: BpeConfig, merges: usize },
+    /// Make merges for about `budget_ms` milliseconds (at least one), up to the run's total.
+    Merge { budget_ms: f64 },
 }
+
+/// The most merges one BPE run may ask for.
+pub const MAX_MERGES: usize = 5_000;
 
 /// What the worker answers.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,8 +58,25 @@ pub enum Reply {
     Trained(Trained),
     /// The model at `steps`, as checkpoint bytes.
     Model { bytes: Vec<u8>, steps: u64 },
+    /// Some BPE merges were made.
+    Merged(Merged),
     /// The request could not be carried out; the sentence says why.
     Refused(String),
+}
+
+/// One BPE request's results: only what is new since the last reply, so the page appends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Merged {
+    /// The base alphabet, sent once, in the reply that starts the run.
+    pub alphabet: Vec<String>,
+    /// The merges made by this request, as (left, right), in order.
+    pub pairs: Vec<(String, String)>,
+    /// Symbols per character after each of those merges (before any merge, in the first reply).
+    pub symbols_per_char: Vec<f64>,
+    /// Milliseconds of work this request took.
+    pub millis: f64,
+    /// No more merges will come: the run's total is reached, or no pair is left.
+    pub done: bool,
 }
 
 /// One [`Request::Train`]'s results.
@@ -69,6 +99,8 @@ pub struct Trained {
 pub struct TrainWorker {
     corpus: Option<Corpus>,
     run: Option<(Settings, Trainer)>,
+    /// A BPE run and the number of merges it was asked for.
+    bpe: Option<(BpeTrainer, usize)>,
 }
 
 impl TrainWorker {
@@ -111,7 +143,48 @@ impl TrainWorker {
                 };
                 Reply::Trained(Trained { losses: vec![], millis: 0.0, steps: step, eval, error })
             }
+            Request::Bpe { text, config, merges } => {
+                if merges > MAX_MERGES {
+                    return Reply::Refused(format!("A run makes at most {MAX_MERGES} merges, not {merges}."));
+                }
+                let started = clock();
+                let trainer = BpeTrainer::new(&text, config);
+                let mut reply = Merged {
+                    alphabet: trainer.alphabet().to_vec(),
+                    symbols_per_char: trainer.tokens_per_character(),
+                    ..Merged::default()
+                };
+                self.bpe = Some((trainer, merges));
+                reply.done = self.bpe_done();
+                reply.millis = clock() - started;
+                Reply::Merged(reply)
+            }
+            Request::Merge { budget_ms } => self.merge(budget_ms, clock),
         }
+    }
+
+    /// Whether the BPE run has made all its merges, or can make no more.
+    fn bpe_done(&self) -> bool {
+        self.bpe.as_ref().is_none_or(|(t, total)| t.merges().len() >= *total || t.pair_table(1).is_empty())
+    }
+
+    fn merge(&mut self, budget_ms: f64, clock: &mut dyn FnMut() -> f64) -> Reply {
+        let Some((trainer, total)) = &mut self.bpe else {
+            return Reply::Refused("No BPE run has started.".into());
+        };
+        let started = clock();
+        let before = trainer.merges().len();
+        while trainer.merges().len() < *total && trainer.step().is_some() {
+            if clock() - started >= budget_ms {
+                break;
+            }
+        }
+        let made = &trainer.merges()[before..];
+        let pairs = made.iter().map(|m| (m.left.clone(), m.right.clone())).collect();
+        let symbols_per_char = trainer.tokens_per_character()[before + 1..].to_vec();
+        let millis = clock() - started;
+        let done = self.bpe_done();
+        Reply::Merged(Merged { alphabet: vec![], pairs, symbols_per_char, millis, done })
     }
 
     fn start(&mut self, settings: Settings, from: Option<(Vec<u8>, u64)>) -> Result<(), String> {
@@ -302,6 +375,49 @@ mod tests {
             Some(ModelError::Diverged { step }) => assert_eq!(t.losses.len() as u64, step),
             Some(other) => panic!("{other}"),
             None => assert!(t.losses.iter().all(|l| l.is_finite())),
+        }
+    }
+
+    /// The worker's BPE run makes the same merges as a trainer run directly, a budget's worth
+    /// per request, and the encoder rebuilt from what it sent encodes as that trainer does.
+    #[test]
+    fn the_worker_runs_bpe_in_slices_and_sends_every_merge() {
+        use engine::models::bpe::{BpeEncoder, TieBreak};
+        let config = BpeConfig { end_of_word: true, tie_break: TieBreak::Alphabetical };
+        let mut w = TrainWorker::default();
+        let mut c = clock();
+        assert!(matches!(w.handle(Request::Merge { budget_ms: 5.0 }, &mut c), Reply::Refused(_)));
+        let too_many = Request::Bpe { text: text(), config, merges: MAX_MERGES + 1 };
+        assert!(matches!(w.handle(too_many, &mut c), Reply::Refused(m) if m.contains("5000")));
+
+        let first = match w.handle(Request::Bpe { text: text(), config, merges: 120 }, &mut c) {
+            Reply::Merged(m) => m,
+            other => panic!("expected Merged, got {other:?}"),
+        };
+        assert!(first.pairs.is_empty() && !first.done);
+        assert_eq!(first.symbols_per_char.len(), 1);
+        let (mut pairs, mut curve, mut replies) = (vec![], first.symbols_per_char, 0);
+        loop {
+            let Reply::Merged(m) = w.handle(Request::Merge { budget_ms: 7.0 }, &mut c) else { panic!() };
+            assert!(m.pairs.len() <= 7 && m.pairs.len() == m.symbols_per_char.len());
+            pairs.extend(m.pairs);
+            curve.extend(m.symbols_per_char);
+            replies += 1;
+            if m.done {
+                break;
+            }
+        }
+        assert_eq!((pairs.len(), replies), (120, 18));
+
+        let mut direct = BpeTrainer::new(&text(), config);
+        direct.run_to(120);
+        let direct_pairs: Vec<_> =
+            direct.merges().iter().map(|m| (m.left.clone(), m.right.clone())).collect();
+        assert_eq!(pairs, direct_pairs);
+        assert_eq!(curve, direct.tokens_per_character());
+        let encoder = BpeEncoder::new(true, &first.alphabet, &pairs).unwrap();
+        for word in ["thee", "Denmark", "unfathered", "0"] {
+            assert_eq!(encoder.encode_word(word), direct.encode_word(word));
         }
     }
 }

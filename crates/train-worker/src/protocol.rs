@@ -1,14 +1,16 @@
 //! Requests and replies as JavaScript values, for `postMessage` between the page and the
 //! worker. Each is a plain object with a `kind` and its fields; losses travel as a
-//! `Float32Array` and checkpoints as a `Uint8Array` (copied, not shared).
+//! `Float32Array` and checkpoints as a `Uint8Array` (copied, not shared); BPE symbols as
+//! arrays of strings.
 
-use js_sys::{Float32Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array, Float64Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
+use engine::models::bpe::{BpeConfig, TieBreak};
 use engine::models::gpt_recipe::{Eval, Settings, Size};
 use engine::models::transformer::ModelError;
 
-use crate::{Reply, Request, Trained};
+use crate::{Merged, Reply, Request, Trained};
 
 fn object(kind: &str, fields: &[(&str, JsValue)]) -> JsValue {
     let o = Object::new();
@@ -29,6 +31,22 @@ fn number(value: &JsValue, name: &str) -> Result<f64, String> {
 
 fn text(value: &JsValue, name: &str) -> Result<String, String> {
     field(value, name).as_string().ok_or_else(|| format!("the message has no text `{name}`"))
+}
+
+fn flag(value: &JsValue, name: &str) -> Result<bool, String> {
+    field(value, name).as_bool().ok_or_else(|| format!("the message has no flag `{name}`"))
+}
+
+fn strings(items: impl IntoIterator<Item = impl AsRef<str>>) -> JsValue {
+    items.into_iter().map(|s| JsValue::from(s.as_ref())).collect::<Array>().into()
+}
+
+fn text_list(value: &JsValue, name: &str) -> Result<Vec<String>, String> {
+    let list =
+        field(value, name).dyn_into::<Array>().map_err(|_| format!("the message has no list `{name}`"))?;
+    list.iter()
+        .map(|s| s.as_string().ok_or_else(|| format!("`{name}` holds something that is not text")))
+        .collect()
 }
 
 fn bytes(value: &JsValue, name: &str) -> Result<Vec<u8>, String> {
@@ -65,6 +83,16 @@ impl Request {
                     ("seed", (*seed as f64).into()),
                 ],
             ),
+            Request::Bpe { text, config, merges } => object(
+                "bpe",
+                &[
+                    ("text", text.into()),
+                    ("end_of_word", config.end_of_word.into()),
+                    ("alphabetical", (config.tie_break == TieBreak::Alphabetical).into()),
+                    ("merges", (*merges as f64).into()),
+                ],
+            ),
+            Request::Merge { budget_ms } => object("merge", &[("budget_ms", (*budget_ms).into())]),
         }
     }
 
@@ -91,6 +119,16 @@ impl Request {
                 step: number(value, "step")? as u64,
                 seed: number(value, "seed")? as u64,
             }),
+            "bpe" => {
+                let tie_break =
+                    if flag(value, "alphabetical")? { TieBreak::Alphabetical } else { TieBreak::FirstMet };
+                Ok(Request::Bpe {
+                    text: text(value, "text")?,
+                    config: BpeConfig { end_of_word: flag(value, "end_of_word")?, tie_break },
+                    merges: number(value, "merges")? as usize,
+                })
+            }
+            "merge" => Ok(Request::Merge { budget_ms: number(value, "budget_ms")? }),
             other => Err(format!("unknown request `{other}`")),
         }
     }
@@ -104,6 +142,17 @@ impl Reply {
             Reply::Model { bytes, steps } => object(
                 "model",
                 &[("bytes", Uint8Array::from(bytes.as_slice()).into()), ("steps", (*steps as f64).into())],
+            ),
+            Reply::Merged(m) => object(
+                "merged",
+                &[
+                    ("alphabet", strings(&m.alphabet)),
+                    ("left", strings(m.pairs.iter().map(|(l, _)| l))),
+                    ("right", strings(m.pairs.iter().map(|(_, r)| r))),
+                    ("symbols_per_char", Float64Array::from(m.symbols_per_char.as_slice()).into()),
+                    ("millis", m.millis.into()),
+                    ("done", m.done.into()),
+                ],
             ),
             Reply::Trained(t) => {
                 let mut fields = vec![
@@ -160,6 +209,23 @@ impl Reply {
                     steps: number(value, "steps")? as u64,
                     eval,
                     error,
+                }))
+            }
+            "merged" => {
+                let (left, right) = (text_list(value, "left")?, text_list(value, "right")?);
+                if left.len() != right.len() {
+                    return Err("the merges' two sides differ in length".into());
+                }
+                let symbols_per_char = field(value, "symbols_per_char")
+                    .dyn_into::<Float64Array>()
+                    .map(|a| a.to_vec())
+                    .map_err(|_| "the message has no symbols per character".to_string())?;
+                Ok(Reply::Merged(Merged {
+                    alphabet: text_list(value, "alphabet")?,
+                    pairs: left.into_iter().zip(right).collect(),
+                    symbols_per_char,
+                    millis: number(value, "millis")?,
+                    done: flag(value, "done")?,
                 }))
             }
             other => Err(format!("unknown reply `{other}`")),

@@ -284,38 +284,131 @@ impl BpeTrainer {
 
     /// Encodes one word with the first `n` merges only.
     pub fn encode_word_with(&self, word: &str, n: usize) -> Vec<Piece> {
-        // Known characters become symbol ids; an unknown one is marked with u32::MAX and
-        // kept aside as text, so merges never touch it.
-        let mut unknown = Vec::new();
-        let mut ids: Vec<u32> = word
-            .chars()
-            .map(|c| match self.ids.get(&c.to_string()) {
-                Some(&id) if (id as usize) < self.base_size => id,
-                _ => {
-                    unknown.push(c);
-                    u32::MAX
-                }
-            })
-            .collect();
-        if self.config.end_of_word && !word.is_empty() {
-            ids.push(self.ids[END_OF_WORD]);
-        }
-        for merge in &self.merges[..n.min(self.merges.len())] {
-            let pair = (self.ids[&merge.left], self.ids[&merge.right]);
-            ids = merge_pair(&ids, pair, self.ids[&merge.merged]);
-        }
-        let mut unknown = unknown.into_iter();
-        let mut pieces = Vec::new();
-        for id in ids {
-            if id == u32::MAX {
-                let c = unknown.next().unwrap_or(char::REPLACEMENT_CHARACTER);
-                pieces.extend(c.to_string().bytes().map(Piece::Byte));
-            } else {
-                pieces.push(Piece::Symbol(self.symbols[id as usize].clone()));
-            }
-        }
-        pieces
+        let merges = self.merges[..n.min(self.merges.len())]
+            .iter()
+            .map(|m| (self.ids[&m.left], self.ids[&m.right], self.ids[&m.merged]));
+        encode(word, &self.symbols, &self.ids, self.base_size, self.config.end_of_word, merges)
     }
+
+    /// The merges made so far, as an encoder that no longer needs the corpus.
+    pub fn encoder(&self) -> BpeEncoder {
+        let pairs: Vec<(String, String)> =
+            self.merges.iter().map(|m| (m.left.clone(), m.right.clone())).collect();
+        let alphabet = self.alphabet().to_vec();
+        BpeEncoder::new(self.config.end_of_word, &alphabet, &pairs)
+            .expect("a trainer's own merges are made of its own symbols")
+    }
+}
+
+/// A trained BPE without its corpus: the base alphabet and the merges in order. This is
+/// what a trainer running elsewhere (in a Web Worker) sends back to encode text with.
+#[derive(Clone, Debug, Default)]
+pub struct BpeEncoder {
+    end_of_word: bool,
+    symbols: Vec<String>,
+    ids: HashMap<String, u32>,
+    base_size: usize,
+    /// (left, right, merged) symbol ids, in the order the merges were made.
+    merges: Vec<(u32, u32, u32)>,
+}
+
+impl BpeEncoder {
+    /// An encoder from an alphabet and merges given as (left, right) texts. Refuses a merge
+    /// whose parts are not symbols by then, and an alphabet without the end-of-word marker
+    /// when the words end with it.
+    pub fn new(
+        end_of_word: bool,
+        alphabet: &[String],
+        merges: &[(String, String)],
+    ) -> Result<BpeEncoder, String> {
+        let mut encoder = BpeEncoder { end_of_word, ..BpeEncoder::default() };
+        for symbol in alphabet {
+            encoder.intern(symbol);
+        }
+        encoder.base_size = encoder.symbols.len();
+        if end_of_word && !encoder.ids.contains_key(END_OF_WORD) {
+            return Err(format!("The alphabet has no {END_OF_WORD} marker."));
+        }
+        for (i, (left, right)) in merges.iter().enumerate() {
+            let (Some(&l), Some(&r)) = (encoder.ids.get(left), encoder.ids.get(right)) else {
+                return Err(format!(
+                    "Merge {} joins {left:?} and {right:?}, which are not symbols yet.",
+                    i + 1
+                ));
+            };
+            let merged = encoder.intern(&format!("{left}{right}"));
+            encoder.merges.push((l, r, merged));
+        }
+        Ok(encoder)
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.symbols.len() as u32;
+        self.symbols.push(text.to_string());
+        self.ids.insert(text.to_string(), id);
+        id
+    }
+
+    /// How many merges the encoder applies.
+    pub fn merge_count(&self) -> usize {
+        self.merges.len()
+    }
+
+    /// The vocabulary: the base alphabet, then each merge's new symbol.
+    pub fn vocabulary(&self) -> &[String] {
+        &self.symbols
+    }
+
+    /// Encodes one word with every merge, as [`BpeTrainer::encode_word`] does.
+    pub fn encode_word(&self, word: &str) -> Vec<Piece> {
+        let merges = self.merges.iter().copied();
+        encode(word, &self.symbols, &self.ids, self.base_size, self.end_of_word, merges)
+    }
+}
+
+/// Splits a word into base symbols (unknown characters kept aside as bytes), then applies
+/// the merges, given as (left, right, merged) ids, in order.
+fn encode(
+    word: &str,
+    symbols: &[String],
+    ids: &HashMap<String, u32>,
+    base_size: usize,
+    end_of_word: bool,
+    merges: impl Iterator<Item = (u32, u32, u32)>,
+) -> Vec<Piece> {
+    // Known characters become symbol ids; an unknown one is marked with u32::MAX and kept
+    // aside as text, so merges never touch it.
+    let mut unknown = Vec::new();
+    let mut word_ids: Vec<u32> = word
+        .chars()
+        .map(|c| match ids.get(&c.to_string()) {
+            Some(&id) if (id as usize) < base_size => id,
+            _ => {
+                unknown.push(c);
+                u32::MAX
+            }
+        })
+        .collect();
+    if end_of_word && !word.is_empty() {
+        word_ids.push(ids[END_OF_WORD]);
+    }
+    for (left, right, merged) in merges {
+        word_ids = merge_pair(&word_ids, (left, right), merged);
+    }
+    let mut unknown = unknown.into_iter();
+    let mut pieces = Vec::new();
+    for id in word_ids {
+        if id == u32::MAX {
+            let c = unknown.next().unwrap_or(char::REPLACEMENT_CHARACTER);
+            pieces.extend(c.to_string().bytes().map(Piece::Byte));
+        } else {
+            pieces.push(Piece::Symbol(symbols[id as usize].clone()));
+        }
+    }
+    pieces
 }
 
 /// Replaces every occurrence of `pair`, left to right without overlaps, by `merged`.
@@ -475,5 +568,33 @@ mod tests {
                 assert_eq!(pieces.len(), word.symbols.len(), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn an_encoder_rebuilt_from_the_merges_encodes_as_the_trainer_does() {
+        let text = include_str!("../../../../assets/shakespeare/tragedies.txt");
+        let sample: String = text.chars().take(30_000).collect();
+        let words = ["the", "thou", "Hamlet", "unkindness", "café", "048", "", "x"];
+        for config in [FIRST_MET, BpeConfig { end_of_word: true, tie_break: TieBreak::Alphabetical }] {
+            let mut trainer = BpeTrainer::new(&sample, config);
+            trainer.run_to(150);
+            let pairs: Vec<(String, String)> =
+                trainer.merges().iter().map(|m| (m.left.clone(), m.right.clone())).collect();
+            let encoder = BpeEncoder::new(config.end_of_word, trainer.alphabet(), &pairs).unwrap();
+            assert_eq!(encoder.merge_count(), 150);
+            for word in words.iter().copied().chain(sample.split_whitespace().take(500)) {
+                assert_eq!(encoder.encode_word(word), trainer.encode_word(word), "{word:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_encoder_refuses_merges_of_unknown_symbols() {
+        let alphabet = ["a".to_string(), "b".to_string()];
+        let merge = |l: &str, r: &str| (l.to_string(), r.to_string());
+        assert!(BpeEncoder::new(false, &alphabet, &[merge("a", "b"), merge("ab", "b")]).is_ok());
+        let refused = BpeEncoder::new(false, &alphabet, &[merge("ab", "a")]).unwrap_err();
+        assert!(refused.contains("Merge 1"), "{refused}");
+        assert!(BpeEncoder::new(true, &alphabet, &[]).unwrap_err().contains(END_OF_WORD));
     }
 }
