@@ -19,7 +19,7 @@ use crate::controls::number_field::{is_whole_in, rule, with_commas, SignalField}
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::cpu_runner::CpuRunner;
 use crate::hooks::gpt2_vocabulary::{use_gpt2_vocabulary, Gpt2State};
-use crate::plot::chart::LineChart;
+use crate::plot::chart::{Chart, Series};
 
 /// The text the widget starts with: a contraction, digits, a run of spaces, a currency sign,
 /// an accent, a dash and an emoji.
@@ -252,6 +252,18 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
         _ => None,
     };
     let curve = Signal::derive(move || run.with(|r| r.curve.clone()));
+    // The same curve against the vocabulary's size: the base alphabet, then one symbol per merge.
+    let by_vocabulary = Signal::derive(move || {
+        run.with(|r| {
+            let points =
+                r.curve.iter().enumerate().map(|(i, &v)| ((r.alphabet.len() + i) as f64, v)).collect();
+            vec![Series { points, ..Series::default() }]
+        })
+    });
+    let planned = Signal::derive(move || match book.get() {
+        BookState::Training(_, total) => Some(run.with(|r| (r.alphabet.len() + total) as f64)),
+        _ => None,
+    });
     let book_tokens = move || {
         if book.get() != BookState::Done {
             return None;
@@ -333,8 +345,8 @@ pub fn Gpt2Tokenizer() -> impl IntoView {
             <span hidden data-value="gpt2-book-ms" data-number=move || format!("{:.1}", run.with(|r| r.work_ms))></span>
             <span hidden data-value="gpt2-book-ratio" data-number=move || curve.with(|c| c.last().map(|r| format!("{r:.4}")).unwrap_or_default())></span>
             <Show when=move || curve.with(|c| c.len() > 1)>
-                <LineChart values=curve x_label="merges made"
-                    aria_label="Symbols per character of the Shakespeare text against the number of merges"
+                <Chart series=by_vocabulary height=180.0 x_span=planned x_label="vocabulary size (symbols)"
+                    aria_label="Symbols per character of the Shakespeare text against the size of the vocabulary"
                     empty="The curve appears as the merges are made." />
                 <p class="widget-note" data-value="gpt2-book-ratio-text">{move || curve.with(|c| match (c.first(), c.last()) {
                     (Some(a), Some(b)) => format!("Symbols per character: {a:.3} before any merge, {b:.3} after {} merges (whitespace not counted).", with_commas((c.len() - 1) as u64)),
