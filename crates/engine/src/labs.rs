@@ -1,6 +1,7 @@
 //! The chapter labs: one module per widget, named after it. Each holds the experiment its
 //! widget shows, so the widget only formats and lays out.
 
+pub mod alignment;
 pub mod attention_lab;
 pub mod backprop_stepper;
 pub mod bug_injector;
@@ -15,6 +16,7 @@ pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
 pub mod number_formats;
+pub mod one_gradient;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod parallelism;
