@@ -7,6 +7,7 @@ pub mod backprop_stepper;
 pub mod bias_lab;
 pub mod bpe_trainer;
 pub mod bug_injector;
+pub mod dpo_lab;
 pub mod dropout_lab;
 pub mod generation_lab;
 pub mod gpt2_tokenizer;
@@ -22,6 +23,7 @@ pub mod network_race;
 pub mod norm_axes_lab;
 pub mod norm_placement_lab;
 pub mod number_formats;
+pub mod one_gradient;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod parallelism_lab;
@@ -80,5 +82,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
         Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),
         Widget::Gpt2Tokenizer => view! { <gpt2_tokenizer::Gpt2Tokenizer /> }.into_any(),
+        Widget::OneGradient => view! { <one_gradient::OneGradient /> }.into_any(),
+        Widget::DpoLab => view! { <dpo_lab::DpoLab /> }.into_any(),
     }
 }

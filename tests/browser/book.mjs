@@ -1805,6 +1805,44 @@ await test("GPT-2 tokenizer: Hello world is [15496, 995], the default sentence 1
   }
 });
 
+await test("one gradient: exercise 11.2 by SGD and by Adam's first step, then edited inputs and bad ones", async (page) => {
+  await openChapter(page, "synthesis");
+  const lab = page.locator(".widget.one-gradient");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  await lab.locator('[data-value="og-loss"]').waitFor();
+  expect((await text("og-p-0")) === "0.2664" && (await text("og-p-1")) === "0.4392" && (await text("og-loss")) === "1.3228", "(a) probabilities and loss");
+  expect((await text("og-u-0")) === "[0.5734, 0.1467]" && (await text("og-loss-after")) === "0.9471", "(b) the SGD step");
+  await lab.locator('select[data-name="og-rule"]').selectOption("adam");
+  expect((await text("og-u-0")) === "[0.6000, 0.1000]" && (await text("og-p-after-0")) === "0.3982" && (await text("og-loss-after")) === "0.9208", "(c) Adam's first step");
+  await lab.locator('textarea[data-name="U"]').fill("0.5 0\n0 0.5");
+  expect((await lab.locator("tbody tr").count()) === 2, "two tokens");
+  await lab.locator('textarea[data-name="U"]').fill("0.5 0\n0 0.5 1");
+  expect((await lab.locator('[data-error-for="og-inputs"]').innerText()).includes("row 2"), "ragged embeddings refused");
+  expect((await lab.locator("tbody tr").count()) === 2, "last good step kept");
+  await lab.locator('input[data-name="og-h"]').fill("1, two");
+  expect((await lab.locator('[data-error-for="og-inputs"]').innerText()).includes("“two”"), "bad h refused");
+});
+
+await test("DPO lab: the exact optimum, DPO on expected preferences reaching it, 200 sampled pairs landing near it", async (page) => {
+  await openChapter(page, "synthesis");
+  const lab = page.locator(".widget.dpo-lab");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  await lab.locator('[data-value="dpo-star-0"]').waitFor();
+  expect((await text("dpo-star-0")) === "0.5855" && (await text("dpo-star-3")) === "0.0064", "π* at β = 1");
+  expect((await text("dpo-obj-ref")) === "0.6000" && (await text("dpo-obj-star")) === "1.1489", "the objective at π_ref and π*");
+  await lab.locator('button[data-name="dpo-train"]').click();
+  await lab.locator('[data-value="dpo-steps"]').filter({ hasText: "2000 of 2000" }).waitFor({ timeout: 60000 });
+  expect((await text("dpo-expected-0")) === "0.5855" && (await text("dpo-expected-2")) === "0.0634", "DPO on expected preferences reaches π*");
+  expect((await text("dpo-sampled-0")) === "0.5431" && (await text("dpo-sampled-3")) === "0.0125" && (await text("dpo-obj-sampled")) === "1.1404", "200 sampled pairs");
+  expect((await text("dpo-gap-sampled")) === "8.54e-3", `KL of the sampled run: ${await text("dpo-gap-sampled")}`);
+  expect((await lab.locator("svg.line-chart path.series").count()) === 2, "two KL curves");
+  await lab.locator('input[data-name="dpo-reference"]').fill("0.5, 0.6, 0, 0");
+  expect((await lab.locator('[data-error-for="dpo-toy"]').innerText()).includes("above 0"), "a zero reference probability refused");
+  expect((await text("dpo-star-0")) === "0.5855", "last good toy kept");
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -77,6 +77,10 @@ pub enum Widget {
     NearDuplicates,
     /// Chapter 4: typed text cut into GPT-2's byte-level BPE tokens, with their ids.
     Gpt2Tokenizer,
+    /// Chapter 11: exercise 11.2 live, one gradient from logits to new probabilities.
+    OneGradient,
+    /// Chapter 11: the KL-regularized optimum and DPO converging to it on a toy policy.
+    DpoLab,
 }
 
 impl Widget {
@@ -117,6 +121,8 @@ impl Widget {
         Widget::ParallelismLab,
         Widget::NearDuplicates,
         Widget::Gpt2Tokenizer,
+        Widget::OneGradient,
+        Widget::DpoLab,
     ];
 
     /// The name used in Markdown.
@@ -157,6 +163,8 @@ impl Widget {
             Widget::ParallelismLab => "parallelism-lab",
             Widget::NearDuplicates => "near-duplicates",
             Widget::Gpt2Tokenizer => "gpt2-tokenizer",
+            Widget::OneGradient => "one-gradient",
+            Widget::DpoLab => "dpo-lab",
         }
     }
 
