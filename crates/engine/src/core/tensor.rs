@@ -10,6 +10,10 @@
 
 use std::fmt;
 
+pub mod matmul;
+
+use matmul::{MatrixView, PackedPanels};
+
 /// A shape mismatch, explained in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShapeError {
@@ -302,28 +306,23 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
         (Some(x), _) | (None, Some(x)) => Some(x),
         (None, None) => None,
     };
-    // Copy op(A) and op(B) of each batch entry into plain row-major [m, k] and [k, n]
-    // blocks, so the product below reads memory in order whatever the transposes were.
-    let packed = |t: &Tensor, batched: bool, rows: usize, cols: usize, transposed: bool, s: usize| {
-        let start = if batched { s * rows * cols } else { 0 };
-        let block = &t.data[start..start + rows * cols];
-        if transposed {
-            let mut out = vec![0.0; rows * cols];
-            for r in 0..rows {
-                for c in 0..cols {
-                    out[c * rows + r] = block[r * cols + c];
-                }
-            }
-            out
-        } else {
-            block.to_vec()
-        }
+    // The kernel reads op(A) and op(B) in place through strides (see `matmul::MatrixView`).
+    // A single B shared by a whole batch is packed into panels once, not once per entry.
+    let a_entry = |s: usize| {
+        let start = if batch_a.is_some() { s * a_rows * a_cols } else { 0 };
+        MatrixView::new(&a.data[start..start + a_rows * a_cols], a_rows, a_cols, transpose_a)
     };
+    let b_entry = |s: usize| {
+        let start = if batch_b.is_some() { s * b_rows * b_cols } else { 0 };
+        MatrixView::new(&b.data[start..start + b_rows * b_cols], b_rows, b_cols, transpose_b)
+    };
+    let shared_b = batch_b.is_none().then(|| PackedPanels::new(b_entry(0)));
     let mut data = vec![0.0; batch.unwrap_or(1) * m * n];
     for (s, c) in data.chunks_mut((m * n).max(1)).enumerate() {
-        let a_block = packed(a, batch_a.is_some(), a_rows, a_cols, transpose_a, s);
-        let b_block = packed(b, batch_b.is_some(), b_rows, b_cols, transpose_b, s);
-        matmul_into(&a_block, &b_block, c, m, k, n);
+        match &shared_b {
+            Some(panels) => matmul::multiply_packed(a_entry(s), panels, c),
+            None => matmul::multiply(a_entry(s), b_entry(s), c),
+        }
     }
     let shape = match batch {
         Some(s) => vec![s, m, n],
@@ -334,45 +333,11 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
 
 /// C = A·B for row-major A `[m, k]`, B `[k, n]`, C `[m, n]` (C is overwritten).
 ///
-/// Mathematically C[i][j] = Σ_p A[i][p]·B[p][j]. The loops run in the order i, p, j: for
-/// each entry A[i][p], add A[i][p] times row p of B to row i of C. The innermost loop then
-/// walks B and C contiguously, which the compiler turns into SIMD instructions (SSE/AVX
-/// natively, simd128 in WebAssembly). Rows of C are done four at a time, so each row of B
-/// read from memory is used four times. Every platform adds the same numbers in the same
-/// order, so results match bit for bit.
+/// Every entry is C[i][j] = Σ_p A[i][p]·B[p][j], started from 0 and added in order of p, so
+/// every platform gets the same bits as the plain triple loop. The work is done by the packed,
+/// register-tiled kernel in [`matmul`] (see there for how the tiles keep that order).
 pub fn matmul_into(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-    c.fill(0.0);
-    if n == 0 {
-        return;
-    }
-    let full_blocks = m / 4;
-    let (blocked, remainder) = c.split_at_mut(full_blocks * 4 * n);
-    for (block, c_rows) in blocked.chunks_exact_mut(4 * n).enumerate() {
-        let i = block * 4;
-        let (c0, rest) = c_rows.split_at_mut(n);
-        let (c1, rest) = rest.split_at_mut(n);
-        let (c2, c3) = rest.split_at_mut(n);
-        for p in 0..k {
-            let a_col = [a[i * k + p], a[(i + 1) * k + p], a[(i + 2) * k + p], a[(i + 3) * k + p]];
-            let b_row = &b[p * n..(p + 1) * n];
-            for j in 0..n {
-                c0[j] += a_col[0] * b_row[j];
-                c1[j] += a_col[1] * b_row[j];
-                c2[j] += a_col[2] * b_row[j];
-                c3[j] += a_col[3] * b_row[j];
-            }
-        }
-    }
-    // The last m mod 4 rows, one at a time.
-    for (r, c_row) in remainder.chunks_exact_mut(n).enumerate() {
-        let i = full_blocks * 4 + r;
-        for p in 0..k {
-            let a_ip = a[i * k + p];
-            for (c_ij, b_pj) in c_row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
-                *c_ij += a_ip * b_pj;
-            }
-        }
-    }
+    matmul::multiply(MatrixView::new(&a[..m * k], m, k, false), MatrixView::new(&b[..k * n], k, n, false), c);
 }
 
 /// The shape two tensors broadcast to, numpy style.
