@@ -51,8 +51,37 @@ impl<'a> MatrixView<'a> {
         }
     }
 
+    #[cfg(test)]
     fn at(&self, r: usize, c: usize) -> f32 {
         self.data[r * self.row_stride + c * self.col_stride]
+    }
+}
+
+/// Copies `count` (at most `W`) adjacent lines of a matrix into `strip`, so that `strip[p][w]`
+/// is element p of line `first + w` (the rest of each `[f32; W]` keeps its zeros). Element p
+/// of line l is `data[l * line_stride + p * step]`: for op(A) the lines are rows, for op(B)
+/// columns. Whichever way the matrix lies in memory, the copy reads it in order.
+fn pack_strip<const W: usize>(
+    strip: &mut [[f32; W]],
+    data: &[f32],
+    (first, count): (usize, usize),
+    line_stride: usize,
+    step: usize,
+) {
+    if line_stride == 1 {
+        // The strip's W numbers at step p lie side by side.
+        for (p, out) in strip.iter_mut().enumerate() {
+            let start = first + p * step;
+            out[..count].copy_from_slice(&data[start..start + count]);
+        }
+    } else {
+        // Each line is walked on its own, `step` apart (1 when the line is contiguous).
+        for w in 0..count {
+            let line = data[(first + w) * line_stride..].iter().step_by(step.max(1));
+            for (out, &value) in strip.iter_mut().zip(line) {
+                out[w] = value;
+            }
+        }
     }
 }
 
@@ -67,11 +96,11 @@ pub struct PackedPanels {
 impl PackedPanels {
     pub fn new(b: MatrixView) -> PackedPanels {
         let (k, n) = (b.rows, b.cols);
-        let mut panels = Vec::with_capacity(n.div_ceil(TILE_COLS) * k);
-        for j0 in (0..n).step_by(TILE_COLS) {
-            for p in 0..k {
-                panels.push(std::array::from_fn(|c| if j0 + c < n { b.at(p, j0 + c) } else { 0.0 }));
-            }
+        let mut panels = vec![[0.0; TILE_COLS]; n.div_ceil(TILE_COLS) * k];
+        for (index, panel) in panels.chunks_exact_mut(k.max(1)).enumerate() {
+            let j0 = index * TILE_COLS;
+            let columns = (j0, TILE_COLS.min(n - j0));
+            pack_strip(panel, b.data, columns, b.col_stride, b.row_stride);
         }
         PackedPanels { panels, k, n }
     }
@@ -80,11 +109,10 @@ impl PackedPanels {
 /// op(A) `[m, k]` packed into blocks of [`TILE_ROWS`] rows, stored column by column.
 fn pack_row_blocks(a: MatrixView) -> Vec<[f32; TILE_ROWS]> {
     let (m, k) = (a.rows, a.cols);
-    let mut blocks = Vec::with_capacity(m.div_ceil(TILE_ROWS) * k);
-    for i0 in (0..m).step_by(TILE_ROWS) {
-        for p in 0..k {
-            blocks.push(std::array::from_fn(|r| if i0 + r < m { a.at(i0 + r, p) } else { 0.0 }));
-        }
+    let mut blocks = vec![[0.0; TILE_ROWS]; m.div_ceil(TILE_ROWS) * k];
+    for (index, block) in blocks.chunks_exact_mut(k.max(1)).enumerate() {
+        let i0 = index * TILE_ROWS;
+        pack_strip(block, a.data, (i0, TILE_ROWS.min(m - i0)), a.row_stride, a.col_stride);
     }
     blocks
 }
