@@ -652,6 +652,14 @@ impl Graph {
 fn add_into(total: &mut Option<Tensor>, grad: Tensor) -> Result<()> {
     *total = Some(match total.take() {
         None => grad,
+        // Same shapes (the usual case): add in place, sum + grad element by element as
+        // `tensor::add` would, without allocating a third tensor.
+        Some(mut sum) if sum.shape == grad.shape => {
+            for (s, g) in sum.data.iter_mut().zip(&grad.data) {
+                *s += g;
+            }
+            sum
+        }
         Some(sum) => tensor::add(&sum, &grad)?,
     });
     Ok(())

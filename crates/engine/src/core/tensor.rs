@@ -225,12 +225,22 @@ impl Tensor {
         }
         let shape: Vec<usize> = axes.iter().map(|&a| self.shape[a]).collect();
         let strides: Vec<usize> = axes.iter().map(|&a| in_strides[a]).collect();
+        // Output rows (runs along the last output dimension) one at a time: a row is a
+        // contiguous copy when the last dimension stays last (as when attention moves heads
+        // next to the batch), else a walk with the input stride of that dimension.
+        let (outer_rank, row_len) = (rank.saturating_sub(1), shape.last().copied().unwrap_or(1));
+        let row_step = strides.last().copied().unwrap_or(1).max(1);
         let mut data = Vec::with_capacity(self.len());
-        let mut position = vec![0; rank];
-        for _ in 0..self.len() {
-            data.push(self.data[position.iter().zip(&strides).map(|(p, s)| p * s).sum::<usize>()]);
-            // Advance the output multi-index like an odometer: the last digit fastest.
-            for d in (0..rank).rev() {
+        let mut position = vec![0; outer_rank];
+        for _ in 0..self.len().checked_div(row_len).unwrap_or(0) {
+            let start: usize = position.iter().zip(&strides).map(|(p, s)| p * s).sum();
+            if row_step == 1 {
+                data.extend_from_slice(&self.data[start..start + row_len]);
+            } else {
+                data.extend(self.data[start..].iter().step_by(row_step).take(row_len));
+            }
+            // Advance the multi-index of the row like an odometer: the last digit fastest.
+            for d in (0..outer_rank).rev() {
                 position[d] += 1;
                 if position[d] < shape[d] {
                     break;
@@ -685,6 +695,31 @@ mod tests {
             "permute: axes [0, 0] are not a reordering of the 2 dimensions of [2, 3]"
         );
         assert!(m.permute(&[0]).unwrap_err().message.contains("1 axes given"));
+    }
+
+    #[test]
+    fn permute_matches_the_index_formula_for_every_order_of_three_axes() {
+        // Element (i0, i1, i2) of the output is the input element whose index along
+        // dimension axes[d] is i_d.
+        let x = t(&[2, 3, 4], &(0..24).map(|v| v as f32).collect::<Vec<f32>>());
+        for axes in [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+            let y = x.permute(&axes).unwrap();
+            let mut expected = Vec::new();
+            for i0 in 0..y.shape[0] {
+                for i1 in 0..y.shape[1] {
+                    for i2 in 0..y.shape[2] {
+                        let mut j = [0; 3];
+                        for (d, i) in [i0, i1, i2].into_iter().enumerate() {
+                            j[axes[d]] = i;
+                        }
+                        expected.push(x.data[j[0] * 12 + j[1] * 4 + j[2]]);
+                    }
+                }
+            }
+            assert_eq!(y.data, expected, "axes {axes:?}");
+        }
+        assert_eq!(Tensor::scalar(2.0).permute(&[]).unwrap(), Tensor::scalar(2.0));
+        assert_eq!(Tensor::zeros(&[2, 0, 3]).permute(&[2, 1, 0]).unwrap().shape, vec![3, 0, 2]);
     }
 
     #[test]
