@@ -316,7 +316,8 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
         (Some(x), _) | (None, Some(x)) => Some(x),
         (None, None) => None,
     };
-    // The kernel reads op(A) and op(B) in place through strides (see `matmul::MatrixView`).
+    // The kernel takes op(A) and op(B) as strided views of the stored numbers (no transposed
+    // copies; see `matmul::MatrixView`), and packs what it reads itself.
     // A single B shared by a whole batch is packed into panels once, not once per entry.
     let a_entry = |s: usize| {
         let start = if batch_a.is_some() { s * a_rows * a_cols } else { 0 };
