@@ -246,11 +246,10 @@ fn shipped_matmul_into(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, 
 #[allow(unsafe_code)]
 fn sgemm(a: &[f32], b: &[f32], c: &mut [f32], case: &Case) {
     let (m, k, n) = (case.m, case.k, case.n);
-    let (a_len, b_len) = (
-        if case.batch > 1 && a.len() > m * k { m * k } else { 0 },
-        if case.batch > 1 && b.len() > k * n { k * n } else { 0 },
-    );
-    assert!(a.len() >= a_len * (case.batch - 1) + m * k && b.len() >= b_len * (case.batch - 1) + k * n);
+    // How far apart consecutive batch entries lie: 0 for a single matrix shared by the batch.
+    let (a_step, b_step) = (if a.len() > m * k { m * k } else { 0 }, if b.len() > k * n { k * n } else { 0 });
+    let last = case.batch.saturating_sub(1);
+    assert!(a.len() >= a_step * last + m * k && b.len() >= b_step * last + k * n);
     assert!(c.len() >= case.batch * m * n);
     // Strides (row, column) of op(A) [m, k] and op(B) [k, n] in their stored row-major form.
     let (rsa, csa) = if case.transpose_a { (1, m as isize) } else { (k as isize, 1) };
@@ -264,10 +263,10 @@ fn sgemm(a: &[f32], b: &[f32], c: &mut [f32], case: &Case) {
                 k,
                 n,
                 1.0,
-                a.as_ptr().add(s * a_len),
+                a.as_ptr().add(s * a_step),
                 rsa,
                 csa,
-                b.as_ptr().add(s * b_len),
+                b.as_ptr().add(s * b_step),
                 rsb,
                 csb,
                 0.0,
