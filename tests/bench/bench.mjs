@@ -7,7 +7,8 @@
 // (folder holding playwright-core, @tensorflow/* and binaryen), MLBOOK_BENCH_QUICK=1 (fewer,
 // shorter rounds: a smoke run, not figures to record), MLBOOK_BENCH_PARTS (comma-separated
 // subset of wasm,webgpu,xor to run; all three by default), MLBOOK_BENCH_GPU_ROUNDS (timed
-// WebGPU rounds per size, 3 by default; more under heavy load).
+// WebGPU rounds per size, 3 by default; more under heavy load), MLBOOK_BENCH_SIZES
+// (comma-separated square sizes, 64,256,512,1024 by default).
 
 import { createServer } from "node:http";
 import { readFileSync, existsSync, statSync } from "node:fs";
@@ -25,7 +26,9 @@ const quick = process.env.MLBOOK_BENCH_QUICK === "1";
 const parts = (process.env.MLBOOK_BENCH_PARTS ?? "wasm,webgpu,xor,gpt").split(",");
 const settings = {
   parts,
-  sizes: [64, 256, 512],
+  // Square sizes n; WebGPU races only the sizes that have a batch below (a SwiftShader product
+  // at n = 1024 takes most of a minute).
+  sizes: (process.env.MLBOOK_BENCH_SIZES ?? "64,256,512,1024").split(",").map(Number),
   rounds: quick ? 3 : 7,
   // A GPU round on a software adapter takes seconds at n = 512, so fewer of them.
   gpuRounds: Number(process.env.MLBOOK_BENCH_GPU_ROUNDS ?? 3),
@@ -130,12 +133,13 @@ function report({ env, rows, xor, gpt }) {
       const [w, g] = [r.wasm ?? none, r.webgpu ?? none];
       console.log(`n=${r.n}: ours wasm ${spread2(w.ours)}, tfjs-wasm ${spread2(w.theirs)}, ours WGSL ${spread2(g.ours)}, tfjs-webgpu ${spread2(g.theirs)}; ` +
         `differences: ours WGSL ${e1(r.check.oursWgsl)}, tfjs-wasm ${e1(r.check.tfjsWasm)}, tfjs-webgpu ${e1(r.check.tfjsWebgpu)}`);
-      if (r.webgpu) {
-        // Round i of ours and of theirs ran back to back, so their ratio shares the load of
-        // that moment; the median of those ratios is steadier than the ratio of the medians.
-        const ratios = r.webgpu.ours.map((x, i) => x / r.webgpu.theirs[i]);
-        console.log(`  WGSL rounds, ours: ${g.ours.map(f).join(", ")}; tfjs-webgpu: ${g.theirs.map(f).join(", ")}; ` +
-          `round by round ours / tfjs-webgpu: ${ratios.map(f).join(", ")} (median ${f(median(ratios))})`);
+      // Round i of ours and of theirs ran back to back, so their ratio shares the load of
+      // that moment; the median of those ratios is steadier than the ratio of the medians.
+      for (const [label, peer, race] of [["wasm", "tfjs-wasm", r.wasm], ["WGSL", "tfjs-webgpu", r.webgpu]]) {
+        if (!race) continue;
+        const ratios = race.ours.map((x, i) => x / race.theirs[i]);
+        console.log(`  ${label} rounds, ours: ${race.ours.map(f).join(", ")}; ${peer}: ${race.theirs.map(f).join(", ")}; ` +
+          `round by round ours / ${peer}: ${ratios.map(f).join(", ")} (median ${f(median(ratios))})`);
       }
       for (const [who, d] of Object.entries(r.check)) if (!(d < 1e-4)) problems.push(`n=${r.n}: ${who} does not compute the engine's product (relative difference ${d})`);
     }

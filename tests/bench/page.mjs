@@ -119,7 +119,7 @@ window.runBench = async ({ parts, sizes, rounds, gpuRounds, minMs, warmMs, warmu
   await tf.ready();
   const info = tf.backend().adapterInfo ?? {};
   env.tfjsAdapter = `${info.vendor ?? "?"} ${info.architecture ?? ""}`.trim();
-  for (const n of parts.includes("webgpu") ? sizes : []) {
+  for (const n of parts.includes("webgpu") ? sizes.filter((n) => batch[n]) : []) {
     const { a, b } = inputs.get(n);
     const [ta, tb] = [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])];
     const product = tf.matMul(ta, tb);

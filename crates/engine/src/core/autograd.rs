@@ -338,14 +338,19 @@ impl Graph {
     /// normal CDF; the two differ by less than 0.001.)
     pub fn gelu(&mut self, x: Var) -> Var {
         let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
-        let y = self.value(x).map(gelu);
-        // With t = tanh(inner(x)): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x),
-        // where inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
-        let slope = self.value(x).map(|v| {
+        // One tanh per element serves both the value (the same expression as the tape-free
+        // [`gelu`], so the two agree bit for bit) and the slope for the backward pass. With
+        // t = tanh(inner(x)): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x), where
+        // inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
+        let input = self.value(x);
+        let mut y = Tensor { shape: input.shape.clone(), data: Vec::with_capacity(input.len()) };
+        let mut slope = y.clone();
+        for &v in &input.data {
             let t = libm::tanhf(inner(v));
+            y.data.push(0.5 * v * (1.0 + t));
             let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
-            0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope
-        });
+            slope.data.push(0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope);
+        }
         self.elementwise(y, x, slope)
     }
 
@@ -652,6 +657,14 @@ impl Graph {
 fn add_into(total: &mut Option<Tensor>, grad: Tensor) -> Result<()> {
     *total = Some(match total.take() {
         None => grad,
+        // Same shapes (the usual case): add in place, sum + grad element by element as
+        // `tensor::add` would, without allocating a third tensor.
+        Some(mut sum) if sum.shape == grad.shape => {
+            for (s, g) in sum.data.iter_mut().zip(&grad.data) {
+                *s += g;
+            }
+            sum
+        }
         Some(sum) => tensor::add(&sum, &grad)?,
     });
     Ok(())

@@ -179,6 +179,14 @@ impl Optimizer {
         }
         self.steps += 1;
         let t = self.steps as f32;
+        // Adam's bias corrections 1 − β1^t and 1 − β2^t are the same for every parameter, so
+        // they are computed once per step rather than once per parameter.
+        let corrections = match self.method {
+            Method::Adam { beta1, beta2, .. }
+            | Method::AdamL2 { beta1, beta2, .. }
+            | Method::AdamW { beta1, beta2, .. } => (1.0 - libm::powf(beta1, t), 1.0 - libm::powf(beta2, t)),
+            _ => (1.0, 1.0),
+        };
         let (m, v) = (&mut self.first_moment, &mut self.second_moment);
         for i in 0..params.len() {
             let g = grads[i];
@@ -193,14 +201,14 @@ impl Optimizer {
                     params[i] -= lr * g / (libm::sqrtf(v[i]) + eps);
                 }
                 Method::Adam { beta1, beta2, eps } => {
-                    params[i] -= lr * adam_direction(&mut m[i], &mut v[i], g, t, beta1, beta2, eps);
+                    params[i] -= lr * adam_direction(&mut m[i], &mut v[i], g, corrections, beta1, beta2, eps);
                 }
                 Method::AdamL2 { beta1, beta2, eps, weight_decay } => {
                     let g = g + weight_decay * params[i];
-                    params[i] -= lr * adam_direction(&mut m[i], &mut v[i], g, t, beta1, beta2, eps);
+                    params[i] -= lr * adam_direction(&mut m[i], &mut v[i], g, corrections, beta1, beta2, eps);
                 }
                 Method::AdamW { beta1, beta2, eps, weight_decay } => {
-                    let direction = adam_direction(&mut m[i], &mut v[i], g, t, beta1, beta2, eps);
+                    let direction = adam_direction(&mut m[i], &mut v[i], g, corrections, beta1, beta2, eps);
                     params[i] -= lr * (direction + weight_decay * params[i]);
                 }
             }
@@ -210,13 +218,21 @@ impl Optimizer {
 }
 
 // ANCHOR: adam_direction
-/// Updates one parameter's Adam moments with gradient `g` at step `t`, and returns
-/// m̂ / (√v̂ + eps), the direction Adam steps against.
-fn adam_direction(m: &mut f32, v: &mut f32, g: f32, t: f32, beta1: f32, beta2: f32, eps: f32) -> f32 {
+/// Updates one parameter's Adam moments with gradient `g` at step t, and returns
+/// m̂ / (√v̂ + eps), the direction Adam steps against. `corrections` is (1 − β1^t, 1 − β2^t).
+fn adam_direction(
+    m: &mut f32,
+    v: &mut f32,
+    g: f32,
+    corrections: (f32, f32),
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+) -> f32 {
     *m = beta1 * *m + (1.0 - beta1) * g;
     *v = beta2 * *v + (1.0 - beta2) * g * g;
-    let m_hat = *m / (1.0 - libm::powf(beta1, t));
-    let v_hat = *v / (1.0 - libm::powf(beta2, t));
+    let m_hat = *m / corrections.0;
+    let v_hat = *v / corrections.1;
     m_hat / (libm::sqrtf(v_hat) + eps)
 }
 // ANCHOR_END: adam_direction

@@ -10,6 +10,10 @@
 
 use std::fmt;
 
+pub mod matmul;
+
+use matmul::{MatrixView, PackedPanels};
+
 /// A shape mismatch, explained in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShapeError {
@@ -221,12 +225,22 @@ impl Tensor {
         }
         let shape: Vec<usize> = axes.iter().map(|&a| self.shape[a]).collect();
         let strides: Vec<usize> = axes.iter().map(|&a| in_strides[a]).collect();
+        // Output rows (runs along the last output dimension) one at a time: a row is a
+        // contiguous copy when the last dimension stays last (as when attention moves heads
+        // next to the batch), else a walk with the input stride of that dimension.
+        let (outer_rank, row_len) = (rank.saturating_sub(1), shape.last().copied().unwrap_or(1));
+        let row_step = strides.last().copied().unwrap_or(1).max(1);
         let mut data = Vec::with_capacity(self.len());
-        let mut position = vec![0; rank];
-        for _ in 0..self.len() {
-            data.push(self.data[position.iter().zip(&strides).map(|(p, s)| p * s).sum::<usize>()]);
-            // Advance the output multi-index like an odometer: the last digit fastest.
-            for d in (0..rank).rev() {
+        let mut position = vec![0; outer_rank];
+        for _ in 0..self.len().checked_div(row_len).unwrap_or(0) {
+            let start: usize = position.iter().zip(&strides).map(|(p, s)| p * s).sum();
+            if row_step == 1 {
+                data.extend_from_slice(&self.data[start..start + row_len]);
+            } else {
+                data.extend(self.data[start..].iter().step_by(row_step).take(row_len));
+            }
+            // Advance the multi-index of the row like an odometer: the last digit fastest.
+            for d in (0..outer_rank).rev() {
                 position[d] += 1;
                 if position[d] < shape[d] {
                     break;
@@ -302,28 +316,24 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
         (Some(x), _) | (None, Some(x)) => Some(x),
         (None, None) => None,
     };
-    // Copy op(A) and op(B) of each batch entry into plain row-major [m, k] and [k, n]
-    // blocks, so the product below reads memory in order whatever the transposes were.
-    let packed = |t: &Tensor, batched: bool, rows: usize, cols: usize, transposed: bool, s: usize| {
-        let start = if batched { s * rows * cols } else { 0 };
-        let block = &t.data[start..start + rows * cols];
-        if transposed {
-            let mut out = vec![0.0; rows * cols];
-            for r in 0..rows {
-                for c in 0..cols {
-                    out[c * rows + r] = block[r * cols + c];
-                }
-            }
-            out
-        } else {
-            block.to_vec()
-        }
+    // The kernel takes op(A) and op(B) as strided views of the stored numbers (no transposed
+    // copies; see `matmul::MatrixView`), and packs what it reads itself.
+    // A single B shared by a whole batch is packed into panels once, not once per entry.
+    let a_entry = |s: usize| {
+        let start = if batch_a.is_some() { s * a_rows * a_cols } else { 0 };
+        MatrixView::new(&a.data[start..start + a_rows * a_cols], a_rows, a_cols, transpose_a)
     };
+    let b_entry = |s: usize| {
+        let start = if batch_b.is_some() { s * b_rows * b_cols } else { 0 };
+        MatrixView::new(&b.data[start..start + b_rows * b_cols], b_rows, b_cols, transpose_b)
+    };
+    let shared_b = batch_b.is_none().then(|| PackedPanels::new(b_entry(0)));
     let mut data = vec![0.0; batch.unwrap_or(1) * m * n];
     for (s, c) in data.chunks_mut((m * n).max(1)).enumerate() {
-        let a_block = packed(a, batch_a.is_some(), a_rows, a_cols, transpose_a, s);
-        let b_block = packed(b, batch_b.is_some(), b_rows, b_cols, transpose_b, s);
-        matmul_into(&a_block, &b_block, c, m, k, n);
+        match &shared_b {
+            Some(panels) => matmul::multiply_packed(a_entry(s), panels, c),
+            None => matmul::multiply(a_entry(s), b_entry(s), c),
+        }
     }
     let shape = match batch {
         Some(s) => vec![s, m, n],
@@ -334,45 +344,11 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
 
 /// C = A·B for row-major A `[m, k]`, B `[k, n]`, C `[m, n]` (C is overwritten).
 ///
-/// Mathematically C[i][j] = Σ_p A[i][p]·B[p][j]. The loops run in the order i, p, j: for
-/// each entry A[i][p], add A[i][p] times row p of B to row i of C. The innermost loop then
-/// walks B and C contiguously, which the compiler turns into SIMD instructions (SSE/AVX
-/// natively, simd128 in WebAssembly). Rows of C are done four at a time, so each row of B
-/// read from memory is used four times. Every platform adds the same numbers in the same
-/// order, so results match bit for bit.
+/// Every entry is C[i][j] = Σ_p A[i][p]·B[p][j], started from 0 and added in order of p, so
+/// every platform gets the same bits as the plain triple loop. The work is done by the packed,
+/// register-tiled kernel in [`matmul`] (see there for how the tiles keep that order).
 pub fn matmul_into(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-    c.fill(0.0);
-    if n == 0 {
-        return;
-    }
-    let full_blocks = m / 4;
-    let (blocked, remainder) = c.split_at_mut(full_blocks * 4 * n);
-    for (block, c_rows) in blocked.chunks_exact_mut(4 * n).enumerate() {
-        let i = block * 4;
-        let (c0, rest) = c_rows.split_at_mut(n);
-        let (c1, rest) = rest.split_at_mut(n);
-        let (c2, c3) = rest.split_at_mut(n);
-        for p in 0..k {
-            let a_col = [a[i * k + p], a[(i + 1) * k + p], a[(i + 2) * k + p], a[(i + 3) * k + p]];
-            let b_row = &b[p * n..(p + 1) * n];
-            for j in 0..n {
-                c0[j] += a_col[0] * b_row[j];
-                c1[j] += a_col[1] * b_row[j];
-                c2[j] += a_col[2] * b_row[j];
-                c3[j] += a_col[3] * b_row[j];
-            }
-        }
-    }
-    // The last m mod 4 rows, one at a time.
-    for (r, c_row) in remainder.chunks_exact_mut(n).enumerate() {
-        let i = full_blocks * 4 + r;
-        for p in 0..k {
-            let a_ip = a[i * k + p];
-            for (c_ij, b_pj) in c_row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
-                *c_ij += a_ip * b_pj;
-            }
-        }
-    }
+    matmul::multiply(MatrixView::new(&a[..m * k], m, k, false), MatrixView::new(&b[..k * n], k, n, false), c);
 }
 
 /// The shape two tensors broadcast to, numpy style.
@@ -720,6 +696,31 @@ mod tests {
             "permute: axes [0, 0] are not a reordering of the 2 dimensions of [2, 3]"
         );
         assert!(m.permute(&[0]).unwrap_err().message.contains("1 axes given"));
+    }
+
+    #[test]
+    fn permute_matches_the_index_formula_for_every_order_of_three_axes() {
+        // Element (i0, i1, i2) of the output is the input element whose index along
+        // dimension axes[d] is i_d.
+        let x = t(&[2, 3, 4], &(0..24).map(|v| v as f32).collect::<Vec<f32>>());
+        for axes in [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+            let y = x.permute(&axes).unwrap();
+            let mut expected = Vec::new();
+            for i0 in 0..y.shape[0] {
+                for i1 in 0..y.shape[1] {
+                    for i2 in 0..y.shape[2] {
+                        let mut j = [0; 3];
+                        for (d, i) in [i0, i1, i2].into_iter().enumerate() {
+                            j[axes[d]] = i;
+                        }
+                        expected.push(x.data[j[0] * 12 + j[1] * 4 + j[2]]);
+                    }
+                }
+            }
+            assert_eq!(y.data, expected, "axes {axes:?}");
+        }
+        assert_eq!(Tensor::scalar(2.0).permute(&[]).unwrap(), Tensor::scalar(2.0));
+        assert_eq!(Tensor::zeros(&[2, 0, 3]).permute(&[2, 1, 0]).unwrap().shape, vec![3, 0, 2]);
     }
 
     #[test]

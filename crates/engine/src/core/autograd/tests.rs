@@ -486,3 +486,23 @@ fn gelu_matches_reference_values() {
     let v = &g.value(y).data;
     assert!((v[0] - 0.841_192).abs() < 1e-5 && (v[1] + 0.158_808).abs() < 1e-5 && v[2] == 0.0);
 }
+
+#[test]
+fn gelu_on_the_tape_gives_the_tape_free_bits_and_the_textbook_slope() {
+    // The tape computes value and slope from one tanh; both must equal the separate
+    // formulas bit for bit (the value is what the tape-free inference path computes).
+    let xs: Vec<f32> = (-400..=400).map(|i| i as f32 * 0.0173).collect();
+    let mut g = Graph::new();
+    let x = g.input(Tensor::from_vec(&[xs.len()], xs.clone()).unwrap());
+    let y = g.gelu(x);
+    let total = g.sum(y);
+    g.backward(total).unwrap();
+    let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
+    for (i, &v) in xs.iter().enumerate() {
+        assert_eq!(g.value(y).data[i].to_bits(), gelu(v).to_bits(), "GELU({v})");
+        let t = libm::tanhf(inner(v));
+        let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
+        let slope = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope;
+        assert_eq!(g.grad(x).unwrap().data[i].to_bits(), slope.to_bits(), "GELU'({v})");
+    }
+}
