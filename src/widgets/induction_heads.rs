@@ -208,7 +208,7 @@ pub fn InductionHeads() -> impl IntoView {
                 <div><dt>"2 layers: loss on repeated tokens"</dt><dd data-value="ind-repeated">{move || latest(shown, |e| loss_text(e.repeated_loss))}</dd></div>
                 <div><dt>"1 layer: loss on repeated tokens"</dt><dd data-value="ind-one-repeated">{move || shown.with(|s| s.one.last().map(|e| loss_text(e.repeated_loss)).unwrap_or_else(|| "–".into()))}</dd></div>
                 <div><dt>{move || config.with(|c| format!("chance, ln {}", c.vocab))}</dt><dd>{move || loss_text(chance())}</dd></div>
-                <div><dt>{format!("repeated loss first below {DROP_FROM} / {DROP_TO}")}</dt><dd data-value="ind-drop">{move || shown.with(|s| {
+                <div><dt>{format!("repeated loss first below {DROP_FROM:.1} / {DROP_TO:.1}")}</dt><dd data-value="ind-drop">{move || shown.with(|s| {
                     let at = |v: Option<usize>| v.map(|v| format!("step {v}")).unwrap_or_else(|| "not yet".into());
                     format!("{} / {}", at(s.drop_from), at(s.drop_to))
                 })}</dd></div>
@@ -229,14 +229,14 @@ pub fn InductionHeads() -> impl IntoView {
             </div>
             <div class="table-wrap">
                 <table class="ind-table">
-                    <thead><tr><th scope="col">"head"</th><th scope="col">"previous-token"</th><th scope="col">"induction"</th><th scope="col">"ablate it"</th></tr></thead>
+                    <thead><tr><th scope="col">"head"</th><th scope="col">"previous-token"</th><th scope="col">"induction"</th><th scope="col">"ablation"</th></tr></thead>
                     <tbody>
                         {move || (0..heads()).map(|h| view! {
                             <tr class:best=move || shown.with(|s| s.best_induction == h || s.best_previous == h)>
                                 <th scope="row">{name(h)}</th>
                                 <td data-value=format!("ind-prev-{h}")>{move || latest(shown, move_prev(h))}</td>
                                 <td data-value=format!("ind-ind-{h}")>{move || latest(shown, move_ind(h))}</td>
-                                <td><button data-name=format!("ind-ablate-{h}") on:click=move |_| ablate(h)>{format!("ablate {}", name(h))}</button></td>
+                                <td><button data-name=format!("ind-ablate-{h}") aria-label=format!("ablate {}", name(h)) on:click=move |_| ablate(h)>"ablate"</button></td>
                             </tr>
                         }).collect_view()}
                     </tbody>
