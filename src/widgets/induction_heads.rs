@@ -65,8 +65,13 @@ fn curve(evals: &[Eval], class: &str, name: &str, value: fn(&Eval) -> f32) -> Se
     Series { points, class: class.into(), name: name.into(), stopped: false }
 }
 
+/// A loss with three decimals, or in scientific notation once a wild run has blown it up.
 fn loss_text(v: f32) -> String {
-    format!("{v:.3}")
+    if v.abs() < 1e4 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
 }
 
 /// The widget.

@@ -557,6 +557,12 @@ mod tests {
         assert!(err.contains("diverged"), "{err}");
         assert_eq!(trainer.diverged, Some(0));
         assert!(trainer.step().is_err());
+        // The largest learning rate the page takes does not panic, whatever it does.
+        let mut wild = Trainer::new(Config { lr: 100.0, ..ok }).unwrap();
+        match wild.train(40) {
+            Ok(()) => assert_eq!(wild.step, 40),
+            Err(message) => assert!(message.contains("diverged"), "{message}"),
+        }
     }
 
     /// The chapter's numbers, seed 1: the two-layer model's repeated-token loss sits on a
