@@ -12,6 +12,7 @@ pub mod dropout_lab;
 pub mod generation_lab;
 pub mod gpt2_tokenizer;
 pub mod gpt_trainer;
+pub mod induction_heads;
 pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
@@ -78,6 +79,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SpanCorruption => view! { <span_corruption::SpanCorruption /> }.into_any(),
         Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
+        Widget::InductionHeads => view! { <induction_heads::InductionHeads /> }.into_any(),
         Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
         Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
         Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),

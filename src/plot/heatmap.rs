@@ -46,6 +46,23 @@ pub fn probability_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCel
         .collect()
 }
 
+/// A square grid of weights in [0, 1] (row-major, `side` to a row, first row on top), such
+/// as an attention pattern, as cells filling `extent` pixels: orange, stronger for larger
+/// weights (0 is the faintest tint).
+pub fn weight_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCell> {
+    let cell = extent / side.max(1) as f64;
+    values
+        .iter()
+        .enumerate()
+        .map(|(k, &w)| GridCell {
+            x: (k % side.max(1)) as f64 * cell,
+            y: (k / side.max(1)) as f64 * cell,
+            size: cell + 0.3,
+            fill: format!("fill: {}", heat_colour(w, 1.0)),
+        })
+        .collect()
+}
+
 /// How a cell's value is written: −∞ for masked entries, `decimals` decimals otherwise.
 pub fn cell_text(v: f32, decimals: usize) -> String {
     if v == f32::NEG_INFINITY {
@@ -220,6 +237,15 @@ mod tests {
         assert_eq!(cells[0].fill, "fill: rgba(230, 120, 20, 0.800)");
         assert_eq!(cells[1].fill, "fill: rgba(230, 120, 20, 0.080)", "0.5 is the faintest");
         assert_eq!(cells[2].fill, "fill: rgba(40, 110, 210, 0.800)");
+    }
+
+    #[test]
+    fn weight_grids_fill_their_square_from_zero_up() {
+        let cells = weight_grid(&[1.0, 0.0, 0.5, 0.25, 0.0, 0.0, 0.1, 0.2, 0.7], 3, 60.0);
+        assert_eq!((cells[5].x, cells[5].y, cells[5].size), (40.0, 20.0, 20.3));
+        assert_eq!(cells[0].fill, "fill: rgba(230, 120, 20, 0.800)");
+        assert_eq!(cells[1].fill, "fill: rgba(230, 120, 20, 0.080)", "0 is the faintest");
+        assert_eq!(cells[2].fill, "fill: rgba(230, 120, 20, 0.440)");
     }
 
     #[test]

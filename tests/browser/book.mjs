@@ -1843,6 +1843,32 @@ await test("DPO lab: the exact optimum, DPO on expected preferences reaching it,
   expect((await text("dpo-star-0")) === "0.5855", "last good toy kept");
 });
 
+await test("induction heads: seed 1 drops the repeated-token loss at steps 460-550, one layer stays at 2.303, ablating L1H1 undoes it", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.induction");
+  await lab.scrollIntoViewIfNeeded();
+  // Step 0 (the engine's test pins these for seed 1).
+  expect((await value(page, "ind-first")) === 8.33, "step 0: first-occurrence loss 8.330");
+  expect((await value(page, "ind-repeated")) === 6.094, "step 0: repeated-token loss 6.094");
+  expect((await lab.locator(".ind-map").count()) === 4, "four attention maps");
+  const started = Date.now();
+  await lab.locator('[data-name="ind-train"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-value="ind-step"]')?.textContent === "600", null, { timeout: 180000 });
+  console.log(`    induction heads: 600 steps of both models in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  expect(Math.abs((await value(page, "ind-repeated")) - 0.918) <= 0.002, "step 600: repeated loss 0.918");
+  expect(Math.abs((await value(page, "ind-first")) - 3.353) <= 0.002, "step 600: first-occurrence loss 3.353");
+  expect(Math.abs((await value(page, "ind-one-repeated")) - 2.303) <= 0.002, "one layer: 2.303");
+  expect((await text(page, "ind-drop")) === "step 460 / step 550", `drop: ${await text(page, "ind-drop")}`);
+  expect(Math.abs((await value(page, "ind-prev-0")) - 0.583) <= 0.002, "L1H1 previous-token score 0.583");
+  expect(Math.abs((await value(page, "ind-ind-2")) - 0.72) <= 0.002, "L2H1 induction score 0.720");
+  await lab.locator('[data-name="ind-ablate-0"]').click();
+  const ablated = await text(page, "ind-ablation");
+  expect(ablated.includes("Without L1H1: repeated-token loss 2.462"), `ablating L1H1: ${ablated}`);
+  await lab.locator('input[data-name="ind-lr"]').fill("x");
+  expect((await lab.locator('[data-error-for="ind-lr"]').innerText()).includes("not a number"), "bad learning rate explained");
+  expect((await value(page, "ind-step")) === 600, "last good run kept");
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

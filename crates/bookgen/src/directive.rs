@@ -69,6 +69,8 @@ pub enum Widget {
     SuperpositionLab,
     /// Chapter 10: histograms of cosines between random vectors in 16, 256 and 4,096 dimensions.
     RandomCosines,
+    /// Chapter 10: induction heads forming in a two-layer attention-only transformer, trained live.
+    InductionHeads,
     /// Chapter 4: one network trained in FP32, BF16 and FP16 with and without loss scaling.
     MixedPrecisionLab,
     /// Chapter 4: data, tensor and pipeline parallelism, with GPipe and 1F1B as Gantt charts.
@@ -117,6 +119,7 @@ impl Widget {
         Widget::SpanCorruption,
         Widget::SuperpositionLab,
         Widget::RandomCosines,
+        Widget::InductionHeads,
         Widget::MixedPrecisionLab,
         Widget::ParallelismLab,
         Widget::NearDuplicates,
@@ -159,6 +162,7 @@ impl Widget {
             Widget::SpanCorruption => "span-corruption",
             Widget::SuperpositionLab => "superposition-lab",
             Widget::RandomCosines => "random-cosines",
+            Widget::InductionHeads => "induction-heads",
             Widget::MixedPrecisionLab => "mixed-precision-lab",
             Widget::ParallelismLab => "parallelism-lab",
             Widget::NearDuplicates => "near-duplicates",

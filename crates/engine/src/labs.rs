@@ -6,6 +6,7 @@ pub mod attention_lab;
 pub mod backprop_stepper;
 pub mod bug_injector;
 pub mod dropout_lab;
+pub mod induction_heads;
 pub mod inside_adam;
 pub mod kv_cache_timer;
 pub mod masked_lm;
