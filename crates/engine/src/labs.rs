@@ -7,6 +7,7 @@ pub mod bug_injector;
 pub mod dropout_lab;
 pub mod inside_adam;
 pub mod kv_cache_timer;
+pub mod logit_lens;
 pub mod masked_lm;
 pub mod memory_calculator;
 pub mod mixed_precision;
