@@ -14,6 +14,7 @@ pub mod gpt_trainer;
 pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
+pub mod logit_lens;
 pub mod memory_calculator;
 pub mod mixed_precision_lab;
 pub mod mlm_corruption;
@@ -76,6 +77,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SpanCorruption => view! { <span_corruption::SpanCorruption /> }.into_any(),
         Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
+        Widget::LogitLens => view! { <logit_lens::LogitLens /> }.into_any(),
         Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
         Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
         Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),

@@ -1790,6 +1790,30 @@ await test("GPT-2 tokenizer: Hello world is [15496, 995], the default sentence 1
   }
 });
 
+await test("logit lens: the tiny GPT's streams sharpen layer by layer, and the last one is the model's loss", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.logit-lens");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  await lab.locator('[data-value="lens-top-4-0"]').waitFor({ timeout: 60000 });
+  // After "…the ques" (pinned in engine::labs::logit_lens).
+  expect((await text("lens-top-0-0")) === "s 1.000", `embeddings ${await text("lens-top-0-0")}`);
+  expect((await text("lens-top-2-0")) === "t 0.823", `layer 1 MLP ${await text("lens-top-2-0")}`);
+  expect((await text("lens-top-4-0")) === "t 0.989", `output ${await text("lens-top-4-0")}`);
+  await page.waitForFunction(() => document.querySelector('[data-status="lens"]')?.textContent.startsWith("Scored all"), null, { timeout: 120000 });
+  const losses = await Promise.all([0, 1, 2, 3, 4].map((k) => value(page, `lens-loss-${k}`)));
+  const pinned = [11.7289, 7.8238, 2.0974, 1.9493, 1.581];
+  losses.forEach((l, k) => expect(Math.abs(l - pinned[k]) <= 2e-4, `stream ${k}: loss ${l}, pinned ${pinned[k]}`));
+  expect((await value(page, "lens-acc-4")) === 51.5, "output top-1 51.5%");
+  // A character outside the vocabulary is explained, and the last good prompt stays.
+  await lab.locator('textarea[data-name="lens-prompt"]').fill("café");
+  expect((await lab.locator('[data-error-for="lens-prompt"]').innerText()).includes("position 4"), "bad character explained");
+  expect((await text("lens-top-4-0")) === "t 0.989", "last good prompt kept");
+  await lab.locator('textarea[data-name="lens-prompt"]').fill("x".repeat(65));
+  expect((await lab.locator('[data-error-for="lens-prompt"]').innerText()).includes("at most 64"), "long prompt explained");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

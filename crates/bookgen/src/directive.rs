@@ -77,6 +77,8 @@ pub enum Widget {
     NearDuplicates,
     /// Chapter 4: typed text cut into GPT-2's byte-level BPE tokens, with their ids.
     Gpt2Tokenizer,
+    /// Chapter 10: the tiny GPT's residual streams decoded by the final LN and unembedding.
+    LogitLens,
 }
 
 impl Widget {
@@ -117,6 +119,7 @@ impl Widget {
         Widget::ParallelismLab,
         Widget::NearDuplicates,
         Widget::Gpt2Tokenizer,
+        Widget::LogitLens,
     ];
 
     /// The name used in Markdown.
@@ -157,6 +160,7 @@ impl Widget {
             Widget::ParallelismLab => "parallelism-lab",
             Widget::NearDuplicates => "near-duplicates",
             Widget::Gpt2Tokenizer => "gpt2-tokenizer",
+            Widget::LogitLens => "logit-lens",
         }
     }
 
