@@ -2,6 +2,7 @@
 //! widget shows, so the widget only formats and lays out.
 
 pub mod attention_lab;
+pub mod attention_norms;
 pub mod backprop_stepper;
 pub mod bug_injector;
 pub mod dropout_lab;
