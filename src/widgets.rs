@@ -3,6 +3,7 @@
 
 pub mod attention_lab;
 pub mod attention_masks;
+pub mod attention_norms;
 pub mod backprop_stepper;
 pub mod bias_lab;
 pub mod bpe_trainer;
@@ -78,6 +79,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
         Widget::LogitLens => view! { <logit_lens::LogitLens /> }.into_any(),
+        Widget::AttentionNorms => view! { <attention_norms::AttentionNorms /> }.into_any(),
         Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
         Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
         Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),

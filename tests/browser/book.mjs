@@ -1814,6 +1814,30 @@ await test("logit lens: the tiny GPT's streams sharpen layer by layer, and the l
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
+await test("attention, honestly: weights beside contribution shares, and a head silenced", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.attention-norms");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  await lab.locator('[data-value="an-base"]').waitFor({ timeout: 60000 });
+  // Pinned in engine::labs::attention_norms on Hamlet's line.
+  expect((await text("an-base")) === "1.2869", `base loss ${await text("an-base")}`);
+  expect((await text("an-silenced-3")) === "1.7193", `layer 1 head 4 silenced ${await text("an-silenced-3")}`);
+  expect((await text("an-silenced-6")) === "1.3143", `layer 2 head 3 silenced ${await text("an-silenced-6")}`);
+  const disagree = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((k) => value(page, `an-disagree-${k}`)));
+  expect(disagree.join(",") === "8,8,5,9,2,5,6,7", `disagreements ${disagree}`);
+  // Layer 1, head 2 is shown first, at the "a" of "Ham".
+  expect((await text("an-weight-0")) === "0.794", `weight ${await text("an-weight-0")}`);
+  expect((await text("an-share-0")) === "0.528", `share ${await text("an-share-0")}`);
+  expect((await lab.locator("svg.an-map").count()) === 2, "two maps");
+  await lab.locator('select[data-name="an-head"]').selectOption("6");
+  expect((await lab.locator(".an-bars figcaption").innerText()).includes("layer 2, head 3"), "chosen head's chart");
+  await lab.locator('textarea[data-name="an-prompt"]').fill("H");
+  expect((await lab.locator('[data-error-for="an-prompt"]').innerText()).includes("at least two"), "one character explained");
+  expect((await text("an-base")) === "1.2869", "last good prompt kept");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -79,6 +79,8 @@ pub enum Widget {
     Gpt2Tokenizer,
     /// Chapter 10: the tiny GPT's residual streams decoded by the final LN and unembedding.
     LogitLens,
+    /// Chapter 10: every head's attention weights beside α·‖v·W_O‖, and a head silenced.
+    AttentionNorms,
 }
 
 impl Widget {
@@ -120,6 +122,7 @@ impl Widget {
         Widget::NearDuplicates,
         Widget::Gpt2Tokenizer,
         Widget::LogitLens,
+        Widget::AttentionNorms,
     ];
 
     /// The name used in Markdown.
@@ -161,6 +164,7 @@ impl Widget {
             Widget::NearDuplicates => "near-duplicates",
             Widget::Gpt2Tokenizer => "gpt2-tokenizer",
             Widget::LogitLens => "logit-lens",
+            Widget::AttentionNorms => "attention-norms",
         }
     }
 
