@@ -162,7 +162,7 @@ pub fn AttentionNorms() -> impl IntoView {
             <p class="widget-note">"Mean loss of the prompt's next characters with every head: "<span data-value="an-base">{format!("{base:.4}")}</span>" nats. Click a head to show it."</p>
             <div class="lens-scroll">
                 <table class="lens-scores an-heads">
-                    <thead><tr><th scope="col">"head"</th><th scope="col">"rows where top α ≠ top contribution"</th><th scope="col">"loss silenced"</th><th scope="col">"change"</th></tr></thead>
+                    <thead><tr><th scope="col">"head"</th><th scope="col">"rows where top α ≠ top share"</th><th scope="col">"loss silenced"</th><th scope="col">"change"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>
