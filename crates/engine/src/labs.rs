@@ -20,6 +20,7 @@ pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod parallelism;
+pub mod probes;
 pub mod random_cosines;
 pub mod superposition;
 pub mod transformer_trace;
