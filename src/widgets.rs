@@ -27,6 +27,7 @@ pub mod number_formats;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod parallelism_lab;
+pub mod probes;
 pub mod random_cosines;
 pub mod sampling_bench;
 pub mod schedule_lab;
@@ -80,6 +81,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
         Widget::LogitLens => view! { <logit_lens::LogitLens /> }.into_any(),
         Widget::AttentionNorms => view! { <attention_norms::AttentionNorms /> }.into_any(),
+        Widget::Probes => view! { <probes::Probes /> }.into_any(),
         Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
         Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
         Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),

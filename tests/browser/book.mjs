@@ -1838,6 +1838,26 @@ await test("attention, honestly: weights beside contribution shares, and a head 
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
+await test("probes: control tasks are perfect on the embeddings, context labels rise with depth", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.probes");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  // Wait for the model and the text, then train.
+  await page.waitForTimeout(1000);
+  for (let i = 0; i < 60; i++) {
+    await lab.locator('button[data-name="pr-train"]').click();
+    if ((await lab.locator('[data-status="pr"]').innerText()).startsWith("Trained")) break;
+    await page.waitForTimeout(1000);
+  }
+  await page.waitForFunction(() => document.querySelector('[data-status="pr"]')?.textContent === "Trained all 45 probes.", null, { timeout: 180000 });
+  // Pinned in engine::labs::probes.
+  const expectations = { "pr-control-0-0": "100.0", "pr-real-0-0": "100.0", "pr-random-0-0": "99.4", "pr-real-1-0": "85.2", "pr-real-1-1": "98.8",
+    "pr-control-1-1": "86.3", "pr-real-3-2": "50.0", "pr-random-3-1": "32.6", "pr-majority-3": "25.2", "pr-majority-4": "83.8", "pr-real-4-2": "90.2" };
+  for (const [name, want] of Object.entries(expectations)) expect((await text(name)) === want, `${name}: ${await text(name)}, pinned ${want}`);
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -81,6 +81,8 @@ pub enum Widget {
     LogitLens,
     /// Chapter 10: every head's attention weights beside α·‖v·W_O‖, and a head silenced.
     AttentionNorms,
+    /// Chapter 10: linear probes per layer with a control task and a random-model baseline.
+    Probes,
 }
 
 impl Widget {
@@ -123,6 +125,7 @@ impl Widget {
         Widget::Gpt2Tokenizer,
         Widget::LogitLens,
         Widget::AttentionNorms,
+        Widget::Probes,
     ];
 
     /// The name used in Markdown.
@@ -165,6 +168,7 @@ impl Widget {
             Widget::Gpt2Tokenizer => "gpt2-tokenizer",
             Widget::LogitLens => "logit-lens",
             Widget::AttentionNorms => "attention-norms",
+            Widget::Probes => "probes",
         }
     }
 
