@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use engine::labs::logit_lens::held_out_slice;
 use engine::labs::probes::{ProbeRun, Variant, POSITIONS, STEPS, TASKS, VARIANTS};
 
+use crate::controls::number_field::with_commas;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
@@ -128,7 +129,7 @@ pub fn Probes() -> impl IntoView {
                         <td data-value=format!("pr-control-{t}-{k}")>{pct(control)}</td>
                         <td data-value=format!("pr-sel-{t}-{k}")>{selectivity.unwrap_or_else(|| "…".into())}</td>
                         <td data-value=format!("pr-random-{t}-{k}")>{pct(random)}</td>
-                        <td data-value=format!("pr-majority-{t}")>{if first { format!("{:.1}", 100.0 * s.majority[t]) } else { String::new() }}</td>
+                        <td data-value=first.then(|| format!("pr-majority-{t}"))>{if first { format!("{:.1}", 100.0 * s.majority[t]) } else { String::new() }}</td>
                     </tr>
                 }
             }).collect::<Vec<_>>()
@@ -163,7 +164,7 @@ pub fn Probes() -> impl IntoView {
             </div>
             <p class="bp-status" role="status" data-status="pr">{status}</p>
             {table}
-            <p class="widget-note">{format!("Each probe is a softmax regression on the 64 numbers of one stream, trained with {STEPS} full-batch Adam steps on the first three quarters of the first {POSITIONS} held-out characters and scored on the last quarter (512 characters). The control task gives every character type one random label, drawn with the real labels' frequencies; selectivity is probe minus control accuracy. The random model has the same shape, freshly initialised with seed 1.")}</p>
+            <p class="widget-note">{format!("Each probe is a softmax regression on the 64 numbers of one stream, trained with {STEPS} full-batch Adam steps on the first three quarters of the first {} held-out characters and scored on the last quarter (512 characters). The control task gives every character type one random label, drawn with the real labels' frequencies; selectivity is probe minus control accuracy. The random model has the same shape, freshly initialised with seed 1.", with_commas(POSITIONS as u64))}</p>
         </WidgetFrame>
     }
 }

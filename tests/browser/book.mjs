@@ -1853,7 +1853,7 @@ await test("probes: control tasks are perfect on the embeddings, context labels 
   await page.waitForFunction(() => document.querySelector('[data-status="pr"]')?.textContent === "Trained all 45 probes.", null, { timeout: 180000 });
   // Pinned in engine::labs::probes.
   const expectations = { "pr-control-0-0": "100.0", "pr-real-0-0": "100.0", "pr-random-0-0": "99.4", "pr-real-1-0": "85.2", "pr-real-1-1": "98.8",
-    "pr-control-1-1": "86.3", "pr-real-3-2": "50.0", "pr-random-3-1": "32.6", "pr-majority-3": "25.2", "pr-majority-4": "83.8", "pr-real-4-2": "90.2" };
+    "pr-control-1-1": "86.3", "pr-real-3-2": "50.0", "pr-random-3-1": "32.6", "pr-majority-3": "25.2", "pr-majority-4": "83.8", "pr-real-4-2": "90.2", "pr-sel-3-0": "−70.1", "pr-sel-1-1": "+12.5" };
   for (const [name, want] of Object.entries(expectations)) expect((await text(name)) === want, `${name}: ${await text(name)}, pinned ${want}`);
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
