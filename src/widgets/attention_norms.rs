@@ -182,7 +182,20 @@ pub fn AttentionNorms() -> impl IntoView {
             let len = f64::from(c.abs() / max) * (mid - 4.0);
             let y = if c >= 0.0 { mid - len } else { mid };
             let class = if c >= 0.0 { "an-bar hurt" } else { "an-bar helped" };
-            view! { <rect class=class x=format!("{:.2}", i as f64 * bw + 0.5) y=format!("{y:.2}") width=format!("{:.2}", (bw - 1.0).max(0.5)) height=format!("{len:.2}") /> }
+            let tip = format!(
+                "{} → {}: {:+.3} nats",
+                visible(s.chars[i]),
+                visible(s.chars[i + 1]),
+                c
+            );
+            // A full-height transparent strip under each bar, so that even a tiny change has a tooltip.
+            view! {
+                <g>
+                    <title>{tip}</title>
+                    <rect class="an-hit" x=format!("{:.2}", i as f64 * bw) y="0" width=format!("{bw:.2}") height=h />
+                    <rect class=class x=format!("{:.2}", i as f64 * bw + 0.5) y=format!("{y:.2}") width=format!("{:.2}", (bw - 1.0).max(0.5)) height=format!("{len:.2}") />
+                </g>
+            }
         }).collect_view();
         Some(view! {
             <figure class="an-bars">
@@ -192,7 +205,7 @@ pub fn AttentionNorms() -> impl IntoView {
                     <text class="tick" x="2" y="10">{format!("+{max:.2}")}</text>
                     <text class="tick" x="2" y=h - 2.0>{format!("−{max:.2}")}</text>
                 </svg>
-                <figcaption>{format!("Loss change at each position when {} is silenced: up means the head was helping predict the next character.", head_name(&s, k))}</figcaption>
+                <figcaption>{format!("Loss change at each position when {} is silenced: up means the head was helping predict the next character. Point at a bar for its characters.", head_name(&s, k))}</figcaption>
             </figure>
         })
     };
