@@ -3,6 +3,7 @@
 
 pub mod attention_lab;
 pub mod attention_masks;
+pub mod attention_norms;
 pub mod backprop_stepper;
 pub mod bias_lab;
 pub mod bpe_trainer;
@@ -16,6 +17,7 @@ pub mod induction_heads;
 pub mod inside_adam;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
+pub mod logit_lens;
 pub mod memory_calculator;
 pub mod mixed_precision_lab;
 pub mod mlm_corruption;
@@ -28,6 +30,7 @@ pub mod one_gradient;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod parallelism_lab;
+pub mod probes;
 pub mod random_cosines;
 pub mod sampling_bench;
 pub mod schedule_lab;
@@ -80,6 +83,9 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),
         Widget::InductionHeads => view! { <induction_heads::InductionHeads /> }.into_any(),
+        Widget::LogitLens => view! { <logit_lens::LogitLens /> }.into_any(),
+        Widget::AttentionNorms => view! { <attention_norms::AttentionNorms /> }.into_any(),
+        Widget::Probes => view! { <probes::Probes /> }.into_any(),
         Widget::MixedPrecisionLab => view! { <mixed_precision_lab::MixedPrecisionLab /> }.into_any(),
         Widget::ParallelismLab => view! { <parallelism_lab::ParallelismLab /> }.into_any(),
         Widget::NearDuplicates => view! { <near_duplicates::NearDuplicates /> }.into_any(),

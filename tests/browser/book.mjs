@@ -1869,6 +1869,74 @@ await test("induction heads: seed 1 drops the repeated-token loss at steps 460-5
   expect((await value(page, "ind-step")) === 600, "last good run kept");
 });
 
+await test("logit lens: the tiny GPT's streams sharpen layer by layer, and the last one is the model's loss", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.logit-lens");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  await lab.locator('[data-value="lens-top-4-0"]').waitFor({ timeout: 60000 });
+  // After "…the ques" (pinned in engine::labs::logit_lens).
+  expect((await text("lens-top-0-0")) === "s 1.000", `embeddings ${await text("lens-top-0-0")}`);
+  expect((await text("lens-top-2-0")) === "t 0.823", `layer 1 MLP ${await text("lens-top-2-0")}`);
+  expect((await text("lens-top-4-0")) === "t 0.989", `output ${await text("lens-top-4-0")}`);
+  await page.waitForFunction(() => document.querySelector('[data-status="lens"]')?.textContent.startsWith("Scored all"), null, { timeout: 120000 });
+  const losses = await Promise.all([0, 1, 2, 3, 4].map((k) => value(page, `lens-loss-${k}`)));
+  const pinned = [11.7289, 7.8238, 2.0974, 1.9493, 1.581];
+  losses.forEach((l, k) => expect(Math.abs(l - pinned[k]) <= 2e-4, `stream ${k}: loss ${l}, pinned ${pinned[k]}`));
+  expect((await value(page, "lens-acc-4")) === 51.5, "output top-1 51.5%");
+  // A character outside the vocabulary is explained, and the last good prompt stays.
+  await lab.locator('textarea[data-name="lens-prompt"]').fill("café");
+  expect((await lab.locator('[data-error-for="lens-prompt"]').innerText()).includes("position 4"), "bad character explained");
+  expect((await text("lens-top-4-0")) === "t 0.989", "last good prompt kept");
+  await lab.locator('textarea[data-name="lens-prompt"]').fill("x".repeat(65));
+  expect((await lab.locator('[data-error-for="lens-prompt"]').innerText()).includes("at most 64"), "long prompt explained");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
+await test("attention, honestly: weights beside contribution shares, and a head silenced", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.attention-norms");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  await lab.locator('[data-value="an-base"]').waitFor({ timeout: 60000 });
+  // Pinned in engine::labs::attention_norms on Hamlet's line.
+  expect((await text("an-base")) === "1.2869", `base loss ${await text("an-base")}`);
+  expect((await text("an-silenced-3")) === "1.7193", `layer 1 head 4 silenced ${await text("an-silenced-3")}`);
+  expect((await text("an-silenced-6")) === "1.3143", `layer 2 head 3 silenced ${await text("an-silenced-6")}`);
+  const disagree = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((k) => value(page, `an-disagree-${k}`)));
+  expect(disagree.join(",") === "8,8,5,9,2,5,6,7", `disagreements ${disagree}`);
+  // Layer 1, head 2 is shown first, at the "a" of "Ham".
+  expect((await text("an-weight-0")) === "0.794", `weight ${await text("an-weight-0")}`);
+  expect((await text("an-share-0")) === "0.528", `share ${await text("an-share-0")}`);
+  expect((await lab.locator("svg.an-map").count()) === 2, "two maps");
+  await lab.locator('select[data-name="an-head"]').selectOption("6");
+  expect((await lab.locator(".an-bars figcaption").innerText()).includes("layer 2, head 3"), "chosen head's chart");
+  await lab.locator('textarea[data-name="an-prompt"]').fill("H");
+  expect((await lab.locator('[data-error-for="an-prompt"]').innerText()).includes("at least two"), "one character explained");
+  expect((await text("an-base")) === "1.2869", "last good prompt kept");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
+await test("probes: control tasks are perfect on the embeddings, context labels rise with depth", async (page) => {
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.probes");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (name) => lab.locator(`[data-value="${name}"]`).innerText();
+  // Wait for the model and the text, then train.
+  await page.waitForTimeout(1000);
+  for (let i = 0; i < 60; i++) {
+    await lab.locator('button[data-name="pr-train"]').click();
+    if ((await lab.locator('[data-status="pr"]').innerText()).startsWith("Trained")) break;
+    await page.waitForTimeout(1000);
+  }
+  await page.waitForFunction(() => document.querySelector('[data-status="pr"]')?.textContent === "Trained all 45 probes.", null, { timeout: 180000 });
+  // Pinned in engine::labs::probes.
+  const expectations = { "pr-control-0-0": "100.0", "pr-real-0-0": "100.0", "pr-random-0-0": "99.4", "pr-real-1-0": "85.2", "pr-real-1-1": "98.8",
+    "pr-control-1-1": "86.3", "pr-real-3-2": "50.0", "pr-random-3-1": "32.6", "pr-majority-3": "25.2", "pr-majority-4": "83.8", "pr-real-4-2": "90.2", "pr-sel-3-0": "−70.1", "pr-sel-1-1": "+12.5" };
+  for (const [name, want] of Object.entries(expectations)) expect((await text(name)) === want, `${name}: ${await text(name)}, pinned ${want}`);
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

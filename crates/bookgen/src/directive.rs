@@ -83,6 +83,12 @@ pub enum Widget {
     OneGradient,
     /// Chapter 11: the KL-regularized optimum and DPO converging to it on a toy policy.
     DpoLab,
+    /// Chapter 10: the tiny GPT's residual streams decoded by the final LN and unembedding.
+    LogitLens,
+    /// Chapter 10: every head's attention weights beside α·‖v·W_O‖, and a head silenced.
+    AttentionNorms,
+    /// Chapter 10: linear probes per layer with a control task and a random-model baseline.
+    Probes,
 }
 
 impl Widget {
@@ -126,6 +132,9 @@ impl Widget {
         Widget::Gpt2Tokenizer,
         Widget::OneGradient,
         Widget::DpoLab,
+        Widget::LogitLens,
+        Widget::AttentionNorms,
+        Widget::Probes,
     ];
 
     /// The name used in Markdown.
@@ -169,6 +178,9 @@ impl Widget {
             Widget::Gpt2Tokenizer => "gpt2-tokenizer",
             Widget::OneGradient => "one-gradient",
             Widget::DpoLab => "dpo-lab",
+            Widget::LogitLens => "logit-lens",
+            Widget::AttentionNorms => "attention-norms",
+            Widget::Probes => "probes",
         }
     }
 

@@ -3,12 +3,14 @@
 
 pub mod alignment;
 pub mod attention_lab;
+pub mod attention_norms;
 pub mod backprop_stepper;
 pub mod bug_injector;
 pub mod dropout_lab;
 pub mod induction_heads;
 pub mod inside_adam;
 pub mod kv_cache_timer;
+pub mod logit_lens;
 pub mod masked_lm;
 pub mod memory_calculator;
 pub mod mixed_precision;
@@ -21,6 +23,7 @@ pub mod one_gradient;
 pub mod optimizer_race;
 pub mod overfitting_lab;
 pub mod parallelism;
+pub mod probes;
 pub mod random_cosines;
 pub mod superposition;
 pub mod transformer_trace;

@@ -10,5 +10,6 @@ pub mod sampling;
 pub mod skip_gram;
 pub mod train;
 pub mod transformer;
+pub mod transformer_inspect;
 pub mod vocab;
 pub mod word_vectors;
