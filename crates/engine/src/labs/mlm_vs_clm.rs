@@ -295,6 +295,9 @@ pub struct HeldOut {
     pub leaky_hidden: Option<f32>,
 }
 
+/// One row of log-probabilities over the vocabulary.
+type Row = Vec<f32>;
+
 /// A model's top guesses for one blank: (character id, probability), most likely first.
 pub type Guesses = Vec<(usize, f32)>;
 
@@ -359,7 +362,7 @@ impl Race {
             checks: vec![],
             initial_clm_loss: 0.0,
             initial_mlm_loss: 0.0,
-            rng: Rng::new(settings.seed ^ 0x6d6c_6d5f_636c_6d),
+            rng: Rng::new(settings.seed ^ 0x006d_6c6d_5f63_6c6d),
             held_out_mlm: held(mlm_in, mlm_t),
             held_out_clm: held(clm_in, clm_t),
             corpus,
@@ -503,7 +506,7 @@ impl Race {
     }
 
     /// For each blank, the two models' log-probabilities at the blank.
-    fn blank_log_probs(&self, blanks: &[Blank]) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
+    fn blank_log_probs(&self, blanks: &[Blank]) -> Result<(Vec<Row>, Vec<Row>)> {
         if blanks.iter().any(|b| b.position == 0 || b.position >= CONTEXT) {
             return Err(ModelError::invalid(format!(
                 "a blank needs text before it: positions 1 to {}",

@@ -56,6 +56,7 @@ fn the_default_run() {
     let c = corpus();
     let mut race = Race::new(c.clone(), Settings::default()).unwrap();
     // Both start near ln 74 = 4.304, the loss of a uniform guess over the vocabulary.
+    assert_close!(libm::log(74.0), 4.304, 5e-4);
     assert_close!([race.initial_mlm_loss, race.initial_clm_loss], [4.248417, 4.3076944], 1e-4);
     let mut clock = {
         let mut t = 0.0;
@@ -81,12 +82,16 @@ fn the_default_run() {
     let (r, h) = (race.records[599], race.checks[24]);
     assert_eq!((r.mlm_signals, r.clm_signals, h.step), (24_000, 153_600, 600));
     assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.1751235, 2.5782216, 3.220261, 2.5022366], 1e-4);
+    // The entropy of the training text's character frequencies: the best loss a model that
+    // ignores context can reach. The MLM model ends barely below it.
+    assert_close!(crate::models::train::unigram_entropy(&c.train), 3.2878652, 1e-6);
     // Fill in the blank: 256 seeded held-out blanks.
     let b = blanks(256, 3);
     let (mlm, clm) = race.fill_accuracy(&b).unwrap();
     assert_eq!(((mlm * 256.0).round(), (clm * 256.0).round()), (30.0, 72.0));
     assert_close!([mlm, clm], [0.1171875, 0.28125], 1e-12);
     assert_eq!(c.show(&race.blanked(b[0])), "ur but our own cause\nT▮ prick us");
+    assert_eq!(c.vocab.chars()[c.held_out_window(b[0].window)[b[0].position]], 'o');
     let (m, g) = race.guesses(b[0], 3).unwrap();
     let chars = |gs: &Guesses| c.show(&gs.iter().map(|g| g.0).collect::<Vec<_>>());
     assert_eq!((chars(&m), chars(&g)), (" et".to_string(), "hoe".to_string()));
@@ -125,4 +130,25 @@ fn a_leaky_mask_learns_to_copy_and_cannot_write() {
     race.leaky = Some(leaky);
     let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
     assert_eq!(c.show(&race.continue_leaky(&prompt, 16, 1).unwrap().unwrap()), "a".repeat(16));
+}
+
+/// A run of 25 steps (seed 1), as the browser check trains it: the numbers the page shows
+/// when it finishes.
+#[test]
+fn a_run_of_25_steps() {
+    let c = corpus();
+    let mut race = Race::new(c.clone(), Settings { total_steps: 25, ..Settings::default() }).unwrap();
+    let mut clock = || 0.0;
+    while !race.finished() {
+        race.train_for(10.0, MAX_STEPS, &mut clock).unwrap();
+    }
+    let (r, h) = (race.records[24], *race.checks.last().unwrap());
+    assert_eq!((r.mlm_signals, r.clm_signals, h.step), (1_000, 6_400, 25));
+    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.380362, 3.4344127, 3.3884225, 3.2444096], 1e-4);
+    let (mlm, clm) = race.fill_accuracy(&blanks(256, 3)).unwrap();
+    assert_close!([mlm, clm], [0.12109375, 0.1171875], 1e-12);
+    let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
+    assert_eq!(c.show(&race.continue_clm(&prompt, 16, 1).unwrap()), "howeeotf.rciefe ");
+    assert_eq!(race.continue_mlm(&prompt, 16).map(|(t, _)| c.show(&t)).unwrap(), " ".repeat(16));
+    assert!(race.step().is_err(), "a finished run takes no more steps");
 }
