@@ -398,13 +398,13 @@ pub fn MlmVsClm() -> impl IntoView {
             <p class="field-error" data-error-for="mvc-prompt" role="status">{move || prompt_error.get().map(|e| format!("{e} Showing the last good prompt."))}</p>
             {move || probed.with(|p| p.as_ref().map(|p| {
                 let mlm = p.mlm.iter().map(|&(ch, round)| view! {
-                    <span class="mvc-filled" title=format!("filled in round {}", round + 1)>{ch.to_string()}</span>
+                    <span class="mvc-filled" title=format!("filled in round {}", round + 1)>{visible(ch)}</span>
                 }).collect_view();
                 view! {
                     <div class="mvc-continuations">
                         <h5>"CLM, one character at a time (temperature 0.8)"</h5>
                         <pre class="mvc-text" data-value="mvc-cont-clm"><span class="mvc-prompt">{prompt.get_untracked()}</span>{p.clm.clone()}</pre>
-                        <h5>{format!("MLM, {CONTINUE_CHARS} × [MASK] filled most-confident first")}</h5>
+                        <h5>{format!("MLM, {CONTINUE_CHARS} × [MASK] filled most-confident first (⏎ newline, ␣ space)")}</h5>
                         <pre class="mvc-text" data-value="mvc-cont-mlm"><span class="mvc-prompt">{prompt.get_untracked()}</span>{mlm}</pre>
                         {p.leaky.clone().map(|t| view! {
                             <h5>"Leaky CLM (temperature 0.8)"</h5>
