@@ -21,6 +21,7 @@ pub mod logit_lens;
 pub mod memory_calculator;
 pub mod mixed_precision_lab;
 pub mod mlm_corruption;
+pub mod mlm_vs_clm;
 pub mod near_duplicates;
 pub mod network_race;
 pub mod norm_axes_lab;
@@ -79,6 +80,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::WordVectorTrainer => view! { <word_vector_trainer::WordVectorTrainer /> }.into_any(),
         Widget::AttentionMasks => view! { <attention_masks::AttentionMasks /> }.into_any(),
         Widget::MlmCorruption => view! { <mlm_corruption::MlmCorruption /> }.into_any(),
+        Widget::MlmVsClm => view! { <mlm_vs_clm::MlmVsClm /> }.into_any(),
         Widget::SpanCorruption => view! { <span_corruption::SpanCorruption /> }.into_any(),
         Widget::SuperpositionLab => view! { <superposition_lab::SuperpositionLab /> }.into_any(),
         Widget::RandomCosines => view! { <random_cosines::RandomCosines /> }.into_any(),

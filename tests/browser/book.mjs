@@ -1937,6 +1937,43 @@ await test("probes: control tasks are perfect on the embeddings, context labels 
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
+await test("mlm vs clm: 25 steps from seed 1 match the engine's pinned run, graded positions 1000 and 6400, blanks and continuations, bad input", async (page) => {
+  await openChapter(page, "bert-vs-gpt");
+  const w = page.locator(".widget.mlm-vs-clm");
+  const v = (name) => w.locator(`[data-value="${name}"]`).innerText();
+  await w.locator('input[data-name="mvc-steps"]').fill("50000");
+  expect((await w.locator('[data-error-for="mvc-steps"]').innerText()).length > 5, "too many steps refused");
+  await w.locator('input[data-name="mvc-steps"]').fill("25");
+  const train = w.locator('button[data-name="mvc-train"]');
+  expect((await train.innerText()) === "Train 25 steps", `button: ${await train.innerText()}`);
+  await train.click();
+  await page.waitForFunction(() => /Finished/.test(document.querySelector('[data-status="mvc"]').innerText), null, { timeout: 180000 });
+  // The engine's tests pin these (labs/mlm_vs_clm/tests.rs: the default run's start, a_run_of_25_steps).
+  expect((await v("mvc-initial-mlm")) === "4.248" && (await v("mvc-initial-clm")) === "4.308", "shared start");
+  expect((await v("mvc-steps")) === "25", `steps ${await v("mvc-steps")}`);
+  expect((await v("mvc-mlm-loss")) === "3.380" && (await v("mvc-clm-loss")) === "3.434", `losses ${await v("mvc-mlm-loss")} ${await v("mvc-clm-loss")}`);
+  expect((await v("mvc-held-step")) === "25", "a check at the end");
+  expect((await v("mvc-held-mlm")) === "3.388" && (await v("mvc-held-clm")) === "3.244", `held-out ${await v("mvc-held-mlm")} ${await v("mvc-held-clm")}`);
+  expect((await v("mvc-mlm-signals")) === "1000" && (await v("mvc-clm-signals")) === "6400", "40 and 256 graded positions a step");
+  await page.waitForFunction(() => document.querySelector('[data-value="mvc-acc-mlm"]'), null, { timeout: 30000 });
+  expect((await v("mvc-acc-mlm")) === "12.1%" && (await v("mvc-acc-clm")) === "11.7%", `accuracy ${await v("mvc-acc-mlm")} ${await v("mvc-acc-clm")}`);
+  expect((await v("mvc-truth")) === "o", "the first blank hides an o");
+  expect((await v("mvc-cont-clm")) === "OTHELLO.\nI am howeeotf.rciefe ", `clm: ${JSON.stringify(await v("mvc-cont-clm"))}`);
+  // A prompt too long for the window, and one with a character the plays never use.
+  const prompt = w.locator('textarea[data-name="mvc-prompt"]');
+  await prompt.fill("x".repeat(20));
+  expect((await w.locator('[data-error-for="mvc-prompt"]').innerText()).includes("at most 16"), "long prompt refused");
+  await prompt.fill("€uro");
+  expect((await w.locator('[data-error-for="mvc-prompt"]').innerText()).includes("never use"), "unknown character refused");
+  expect((await v("mvc-cont-clm")) === "OTHELLO.\nI am howeeotf.rciefe ", "last good continuation kept");
+  // Switching on the leak starts a fresh run of three models.
+  await w.locator('input[data-name="mvc-leaky"]').check();
+  expect((await v("mvc-steps")) === "0", "reset");
+  await w.locator('input[data-name="mvc-by-signals"]').check();
+  expect((await w.locator("figcaption").first().innerText()).includes("graded"), "x axis by graded positions");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -65,6 +65,8 @@ pub enum Widget {
     MlmCorruption,
     /// Chapter 6: T5's span corruption, encoder input with sentinels and decoder target.
     SpanCorruption,
+    /// Chapter 6: a masked-LM and a causal-LM character model trained side by side.
+    MlmVsClm,
     /// Chapter 10: the toy model of superposition, n features in m dimensions, trained live.
     SuperpositionLab,
     /// Chapter 10: histograms of cosines between random vectors in 16, 256 and 4,096 dimensions.
@@ -123,6 +125,7 @@ impl Widget {
         Widget::AttentionMasks,
         Widget::MlmCorruption,
         Widget::SpanCorruption,
+        Widget::MlmVsClm,
         Widget::SuperpositionLab,
         Widget::RandomCosines,
         Widget::InductionHeads,
@@ -169,6 +172,7 @@ impl Widget {
             Widget::AttentionMasks => "attention-masks",
             Widget::MlmCorruption => "mlm-corruption",
             Widget::SpanCorruption => "span-corruption",
+            Widget::MlmVsClm => "mlm-vs-clm",
             Widget::SuperpositionLab => "superposition-lab",
             Widget::RandomCosines => "random-cosines",
             Widget::InductionHeads => "induction-heads",

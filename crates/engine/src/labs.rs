@@ -14,6 +14,7 @@ pub mod logit_lens;
 pub mod masked_lm;
 pub mod memory_calculator;
 pub mod mixed_precision;
+pub mod mlm_vs_clm;
 pub mod near_duplicates;
 pub mod network_race;
 pub mod norm_axes_lab;

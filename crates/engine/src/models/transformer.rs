@@ -83,6 +83,28 @@ pub enum Attention {
     Causal,
     /// BERT's: every position sees every position of its window (chapter 6's masked LM).
     Bidirectional,
+    /// A broken causal mask: position i sees positions 0 ..= i + 1, one character of the
+    /// answer it is trained to predict (chapter 6's leaky model).
+    SeesNext,
+}
+
+impl Attention {
+    /// The additive mask `[t, t]`: 0 where query i may attend to key j, −∞ where it may not.
+    pub fn mask(self, t: usize) -> Tensor {
+        match self {
+            Attention::Causal => causal_mask(t),
+            Attention::Bidirectional => Tensor::zeros(&[t, t]),
+            Attention::SeesNext => {
+                let mut mask = Tensor::zeros(&[t, t]);
+                for i in 0..t {
+                    for j in i + 2..t {
+                        mask.data[i * t + j] = f32::NEG_INFINITY;
+                    }
+                }
+                mask
+            }
+        }
+    }
 }
 
 /// Where layer norm sits relative to the residual connection.
@@ -464,10 +486,7 @@ impl Transformer {
         let places = graph.embedding(p.position_embedding, &positions)?; // [b·t, d]
         let mut x = graph.add(tokens, places)?;
         // [t, t], broadcast over every head: −∞ above the diagonal, or no mask at all.
-        let mask = graph.input(match attention {
-            Attention::Causal => causal_mask(t),
-            Attention::Bidirectional => Tensor::zeros(&[t, t]),
-        });
+        let mask = graph.input(attention.mask(t));
         for layer in &p.layers {
             x = match c.norm {
                 Norm::Pre => {

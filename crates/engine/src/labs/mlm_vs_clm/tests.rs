@@ -1,0 +1,154 @@
+use super::*;
+use crate::assert_close;
+use crate::labs::masked_lm::chosen_count;
+
+/// The whole play text, as the page downloads it.
+fn corpus() -> Arc<Corpus> {
+    let text = include_str!("../../../../../assets/shakespeare/tragedies.txt");
+    Arc::new(Corpus::from_text(text).unwrap())
+}
+
+#[test]
+fn the_leaky_mask_shows_each_position_one_character_ahead() {
+    let m = Attention::SeesNext.mask(4);
+    let allowed: Vec<bool> = m.data.iter().map(|v| v.is_finite()).collect();
+    #[rustfmt::skip]
+    let expected = [
+        true, true, false, false,
+        true, true, true, false,
+        true, true, true, true,
+        true, true, true, true,
+    ];
+    assert_eq!(allowed, expected);
+    assert!(m.data.iter().filter(|v| v.is_finite()).all(|&v| v == 0.0));
+}
+
+#[test]
+fn both_models_start_from_the_same_weights_and_see_the_same_windows() {
+    let c = corpus();
+    assert_eq!((c.vocab.len(), c.mask_id(), c.model_vocab()), (73, 73, 74));
+    let mut race = Race::new(c.clone(), Settings::default()).unwrap();
+    assert_eq!(race.mlm.model.params, race.clm.model.params);
+    let (clm, mlm) = race.draw_batches();
+    assert_eq!(clm.inputs.len(), BATCH * CONTEXT);
+    let graded = mlm.targets.iter().filter(|&&t| t != NOT_A_TARGET).count();
+    assert_eq!(graded, BATCH * chosen_count(CONTEXT));
+    assert_eq!(graded, 40, "5 of every 32 characters");
+    for i in 0..BATCH * CONTEXT {
+        if mlm.targets[i] == NOT_A_TARGET {
+            assert_eq!(mlm.inputs[i], clm.inputs[i], "an unchosen character is left alone");
+        } else {
+            assert_eq!(mlm.targets[i], clm.inputs[i], "the MLM target is the original character");
+        }
+    }
+    assert!(mlm.inputs.contains(&c.mask_id()) && !clm.inputs.contains(&c.mask_id()));
+    assert!(Race::new(c.clone(), Settings { total_steps: 0, ..Settings::default() }).is_err());
+    let race = Race::new(c.clone(), Settings::default()).unwrap();
+    assert!(race.guesses(Blank { window: 0, position: 0 }, 3).is_err());
+    let long = vec![0; CONTEXT];
+    assert!(race.continue_mlm(&long, 1).is_err() && race.continue_clm(&[], 1, 1).is_err());
+    assert!(race.continue_clm(&[c.mask_id()], 1, 1).is_err());
+}
+
+/// The default run, seed 1, 600 steps: what the page shows after 25 steps and at the end.
+#[test]
+fn the_default_run() {
+    let c = corpus();
+    let mut race = Race::new(c.clone(), Settings::default()).unwrap();
+    // Both start near ln 74 = 4.304, the loss of a uniform guess over the vocabulary.
+    assert_close!(libm::log(74.0), 4.304, 5e-4);
+    assert_close!([race.initial_mlm_loss, race.initial_clm_loss], [4.248417, 4.3076944], 1e-4);
+    let mut clock = {
+        let mut t = 0.0;
+        move || {
+            t += 1.0;
+            t
+        }
+    };
+    while !race.finished() {
+        race.train_for(10.0, MAX_STEPS, &mut clock).unwrap();
+    }
+    assert_eq!(race.records.len(), 600);
+    assert_eq!(race.checks.len(), 25, "the start and every 25 steps");
+    // After 25 steps, as the browser check reads them.
+    let (r, h) = (race.records[24], race.checks[1]);
+    assert_eq!((r.mlm_signals, r.clm_signals, h.step), (1_000, 6_400, 25));
+    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.4776378, 3.4784787, 3.4468303, 3.298025], 1e-4);
+    // The held-out curve: the CLM model pulls away, the MLM one stays near the character
+    // frequencies.
+    let at = |step: usize| race.checks[step / 25];
+    assert_close!([at(100).mlm, at(100).clm], [3.3448765, 3.1178944], 1e-4);
+    assert_close!([at(300).mlm, at(300).clm], [3.3006508, 2.6751158], 1e-4);
+    let (r, h) = (race.records[599], race.checks[24]);
+    assert_eq!((r.mlm_signals, r.clm_signals, h.step), (24_000, 153_600, 600));
+    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.1751235, 2.5782216, 3.220261, 2.5022366], 1e-4);
+    // The entropy of the training text's character frequencies: the best loss a model that
+    // ignores context can reach. The MLM model ends barely below it.
+    assert_close!(crate::models::train::unigram_entropy(&c.train), 3.2878652, 1e-6);
+    // Fill in the blank: 256 seeded held-out blanks.
+    let b = blanks(256, 3);
+    let (mlm, clm) = race.fill_accuracy(&b).unwrap();
+    assert_eq!(((mlm * 256.0).round(), (clm * 256.0).round()), (30.0, 72.0));
+    assert_close!([mlm, clm], [0.1171875, 0.28125], 1e-12);
+    assert_eq!(c.show(&race.blanked(b[0])), "ur but our own cause\nT▮ prick us");
+    assert_eq!(c.vocab.chars()[c.held_out_window(b[0].window)[b[0].position]], 'o');
+    let (m, g) = race.guesses(b[0], 3).unwrap();
+    let chars = |gs: &Guesses| c.show(&gs.iter().map(|g| g.0).collect::<Vec<_>>());
+    assert_eq!((chars(&m), chars(&g)), (" et".to_string(), "hoe".to_string()));
+    assert_close!([m[0].1, g[0].1], [0.14961208, 0.5734721], 1e-4);
+    // Continuation.
+    let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
+    assert_eq!(c.show(&race.continue_clm(&prompt, 16, 1).unwrap()), "nowelns fonkand ");
+    let (filled, rounds) = race.continue_mlm(&prompt, 16).unwrap();
+    assert_eq!(c.show(&filled), "\n".repeat(16));
+    assert_eq!(rounds, [1, 2, 12, 14, 13, 6, 9, 8, 4, 15, 0, 3, 10, 7, 5, 11]);
+}
+
+/// The leaky model of the default run with the leak switched on, alone for 300 steps (its
+/// batches and learning rates are the race's, so the page's leaky curve is this one).
+#[test]
+fn a_leaky_mask_learns_to_copy_and_cannot_write() {
+    let c = corpus();
+    let mut race = Race::new(c.clone(), Settings { leaky: true, ..Settings::default() }).unwrap();
+    let mut leaky = race.leaky.take().unwrap();
+    let mut losses = vec![];
+    for step in 0..300 {
+        let (clm, _) = race.draw_batches();
+        losses.push(leaky.step(&clm, race.schedule().lr_at(step), step).unwrap());
+    }
+    // It starts where the honest model starts and then falls through the floor.
+    assert_close!(
+        [losses[24], losses[99], losses[149], losses[299]],
+        [3.4769683, 2.6243393, 0.9608307, 0.1972603],
+        1e-4
+    );
+    let own = loss(&leaky.model, &race.held_out_clm, Attention::SeesNext).unwrap();
+    let hidden = loss(&leaky.model, &race.held_out_clm, Attention::Causal).unwrap();
+    // Held out: 0.141 nats when it may peek, 10.76 when the next character is not there,
+    // worse than a uniform guess over 74 tokens (4.304).
+    assert_close!([own, hidden], [0.14093317, 10.756464], 1e-4);
+    race.leaky = Some(leaky);
+    let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
+    assert_eq!(c.show(&race.continue_leaky(&prompt, 16, 1).unwrap().unwrap()), "a".repeat(16));
+}
+
+/// A run of 25 steps (seed 1), as the browser check trains it: the numbers the page shows
+/// when it finishes.
+#[test]
+fn a_run_of_25_steps() {
+    let c = corpus();
+    let mut race = Race::new(c.clone(), Settings { total_steps: 25, ..Settings::default() }).unwrap();
+    let mut clock = || 0.0;
+    while !race.finished() {
+        race.train_for(10.0, MAX_STEPS, &mut clock).unwrap();
+    }
+    let (r, h) = (race.records[24], *race.checks.last().unwrap());
+    assert_eq!((r.mlm_signals, r.clm_signals, h.step), (1_000, 6_400, 25));
+    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.380362, 3.4344127, 3.3884225, 3.2444096], 1e-4);
+    let (mlm, clm) = race.fill_accuracy(&blanks(256, 3)).unwrap();
+    assert_close!([mlm, clm], [0.12109375, 0.1171875], 1e-12);
+    let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
+    assert_eq!(c.show(&race.continue_clm(&prompt, 16, 1).unwrap()), "howeeotf.rciefe ");
+    assert_eq!(race.continue_mlm(&prompt, 16).map(|(t, _)| c.show(&t)).unwrap(), " ".repeat(16));
+    assert!(race.step().is_err(), "a finished run takes no more steps");
+}

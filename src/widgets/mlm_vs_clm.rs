@@ -1,0 +1,431 @@
+//! Chapter 6's race of the two objectives: a masked-LM (BERT) and a causal-LM (GPT)
+//! character model trained side by side from the same weights on the same batches, their
+//! loss curves against steps or against graded positions, held-out losses, an optional
+//! leaky mask, then fill-in-the-blank and continuation, all from `engine::labs::mlm_vs_clm`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use engine::labs::mlm_vs_clm::{
+    blanks, Blank, Corpus, Guesses, Race, Settings, CONTEXT, EVAL_EVERY, HELD_OUT_WINDOWS, MAX_STEPS,
+};
+use engine::models::vocab::visible;
+
+use crate::controls::number_field::{is_whole_in, rule, seed, ConfigField};
+use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::interval::use_interval;
+use crate::plot::chart::{Chart, Series};
+
+/// The play text chapter 5 trains on, fetched from the site on first use.
+const TEXT_PATH: &str = "shakespeare/tragedies.txt";
+/// Milliseconds of training per timer tick (at least one step runs).
+const BUDGET_MS: f64 = 30.0;
+const TICK: Duration = Duration::from_millis(16);
+/// Blanks behind the accuracy, and the seed that places them.
+pub const ACCURACY_BLANKS: usize = 256;
+pub const BLANK_SEED: u64 = 3;
+/// Guesses listed per model.
+const TOP: usize = 5;
+/// Characters each model adds to the prompt.
+pub const CONTINUE_CHARS: usize = 16;
+/// Seeds the causal models' sampling.
+const SAMPLE_SEED: u64 = 1;
+/// The prompt the continuation opens with.
+pub const DEFAULT_PROMPT: &str = "OTHELLO.\nI am ";
+
+fn steps_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 1.0, MAX_STEPS as f64), "A whole number of steps from 1 to 5,000.")
+}
+
+/// The characters of `prompt` as ids, or what is wrong with it.
+pub fn parse_prompt(corpus: &Corpus, prompt: &str) -> Result<Vec<usize>, String> {
+    let n = prompt.chars().count();
+    if n == 0 {
+        return Err("Type at least one character for the models to continue.".into());
+    }
+    if n + CONTINUE_CHARS > CONTEXT {
+        return Err(format!(
+            "The prompt has {n} characters; with the {CONTINUE_CHARS} to write it must fit in {CONTEXT}, so use at most {}.",
+            CONTEXT - CONTINUE_CHARS
+        ));
+    }
+    if let Some(c) = prompt.chars().find(|&c| corpus.vocab.id(c).is_none()) {
+        return Err(format!("The plays never use {c:?}, so the models have no id for it."));
+    }
+    corpus.vocab.encode(prompt).map_err(|e| e.to_string())
+}
+
+/// A held-out check: step, MLM, CLM, leaky, leaky with the next character hidden, and the
+/// MLM and CLM positions graded by then.
+type HeldRow = (u64, f32, f32, Option<f32>, Option<f32>, u64, u64);
+
+/// What the page shows of the run, copied out after each tick.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Snapshot {
+    steps: u64,
+    total: u64,
+    /// (step, graded positions, loss) of each model.
+    mlm: Vec<(f64, f64, f64)>,
+    clm: Vec<(f64, f64, f64)>,
+    leaky: Vec<(f64, f64, f64)>,
+    held: Vec<HeldRow>,
+    initial: (f32, f32),
+    mlm_signals: u64,
+    clm_signals: u64,
+}
+
+fn snapshot(race: &Race) -> Snapshot {
+    let signals_at = |step: u64| {
+        step.checked_sub(1)
+            .and_then(|i| race.records.get(i as usize))
+            .map_or((0, 0), |r| (r.mlm_signals, r.clm_signals))
+    };
+    let mut s = Snapshot {
+        steps: race.steps(),
+        total: race.settings.total_steps,
+        initial: (race.initial_mlm_loss, race.initial_clm_loss),
+        ..Snapshot::default()
+    };
+    for r in &race.records {
+        let step = r.step as f64 + 1.0;
+        s.mlm.push((step, r.mlm_signals as f64, r.mlm_loss as f64));
+        s.clm.push((step, r.clm_signals as f64, r.clm_loss as f64));
+        if let Some(l) = r.leaky_loss {
+            s.leaky.push((step, r.clm_signals as f64, l as f64));
+        }
+    }
+    for h in &race.checks {
+        let (m, c) = signals_at(h.step);
+        s.held.push((h.step, h.mlm, h.clm, h.leaky, h.leaky_hidden, m, c));
+    }
+    (s.mlm_signals, s.clm_signals) = signals_at(race.steps());
+    s
+}
+
+/// Fill-in-the-blank and continuation, computed when training pauses.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Probe {
+    steps: u64,
+    blank: Option<(String, String, char, Guesses, Guesses)>,
+    accuracy: Option<(f64, f64)>,
+    clm: String,
+    mlm: Vec<(char, usize)>,
+    leaky: Option<String>,
+    error: Option<String>,
+}
+
+fn probe(race: &Race, blank: Blank, prompt: &str) -> Probe {
+    let c = &race.corpus;
+    let mut p = Probe { steps: race.steps(), ..Probe::default() };
+    let window = c.held_out_window(blank.window);
+    let (before, after) = (c.show(&window[..blank.position]), c.show(&window[blank.position + 1..CONTEXT]));
+    let truth = c.vocab.chars().get(window[blank.position]).copied().unwrap_or('?');
+    match race.guesses(blank, TOP) {
+        Ok((m, g)) => p.blank = Some((before, after, truth, m, g)),
+        Err(e) => p.error = Some(e.to_string()),
+    }
+    match race.fill_accuracy(&blanks(ACCURACY_BLANKS, BLANK_SEED)) {
+        Ok(a) => p.accuracy = Some(a),
+        Err(e) => p.error = Some(e.to_string()),
+    }
+    match parse_prompt(c, prompt) {
+        Ok(ids) => {
+            let run = |p: &mut Probe| -> Result<(), engine::models::transformer::ModelError> {
+                p.clm = c.show(&race.continue_clm(&ids, CONTINUE_CHARS, SAMPLE_SEED)?);
+                let (filled, rounds) = race.continue_mlm(&ids, CONTINUE_CHARS)?;
+                p.mlm = c.show(&filled).chars().zip(rounds).collect();
+                p.leaky = race.continue_leaky(&ids, CONTINUE_CHARS, SAMPLE_SEED)?.map(|t| c.show(&t));
+                Ok(())
+            };
+            if let Err(e) = run(&mut p) {
+                p.error = Some(e.to_string());
+            }
+        }
+        Err(e) => p.error = Some(e),
+    }
+    p
+}
+
+fn fmt_loss(v: Option<f32>) -> String {
+    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into())
+}
+
+fn guesses_view(c: &Corpus, guesses: &Guesses, truth: char, name: &'static str) -> impl IntoView {
+    let items = guesses
+        .iter()
+        .enumerate()
+        .map(|(i, &(id, p))| {
+            let ch = c.vocab.chars().get(id).copied().unwrap_or('?');
+            let hit = ch == truth;
+            view! {
+                <li class:hit=hit data-value=format!("{name}-guess-{i}")>
+                    <span class="mvc-char">{visible(ch)}</span>
+                    <span class="mvc-bar" style=format!("width: {:.1}%", 100.0 * p)></span>
+                    <span class="mvc-prob">{format!("{:.1}%", 100.0 * p)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ol class="mvc-guesses">{items}</ol> }
+}
+
+/// The widget.
+#[component]
+pub fn MlmVsClm() -> impl IntoView {
+    let settings = RwSignal::new(Settings::default());
+    let corpus = StoredValue::new(None::<Arc<Corpus>>);
+    let race = StoredValue::new(None::<Race>);
+    let shown = RwSignal::new(Snapshot::default());
+    let probed = RwSignal::new(None::<Probe>);
+    let running = RwSignal::new(false);
+    let status = RwSignal::new(String::new());
+    let by_signals = RwSignal::new(false);
+    let blank_index = RwSignal::new(0usize);
+    let prompt = RwSignal::new(DEFAULT_PROMPT.to_string());
+    let prompt_error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+
+    let refresh_probe = move || {
+        let b = blanks(blank_index.get_untracked() + 1, BLANK_SEED)[blank_index.get_untracked()];
+        let text = prompt.get_untracked();
+        let p = race.with_value(|r| r.as_ref().map(|r| probe(r, b, &text)));
+        probed.set(p);
+    };
+    let show = move || {
+        if let Some(s) = race.with_value(|r| r.as_ref().map(snapshot)) {
+            if s.steps >= s.total && running.get_untracked() {
+                running.set(false);
+                status.set(format!("Finished {} steps.", s.total));
+                refresh_probe();
+            }
+            shown.set(s);
+        }
+    };
+    let reset = move || {
+        running.set(false);
+        let Some(c) = corpus.get_value() else { return };
+        match Race::new(c, settings.get_untracked()) {
+            Ok(r) => {
+                race.set_value(Some(r));
+                status.set(String::new());
+                show();
+                refresh_probe();
+            }
+            Err(e) => {
+                race.set_value(None);
+                status.set(format!("Cannot start this run: {e}."));
+            }
+        }
+    };
+    Effect::new(move |first: Option<()>| {
+        settings.track();
+        if first.is_some() {
+            reset();
+        }
+    });
+    let tick = move || {
+        if !running.get_untracked() {
+            return;
+        }
+        let mut clock = crate::browser::now_ms;
+        let result =
+            race.try_update_value(|r| r.as_mut().map(|r| r.train_for(BUDGET_MS, MAX_STEPS, &mut clock)));
+        if let Some(Some(Err(e))) = result {
+            running.set(false);
+            status.set(format!(
+                "Training stopped: {e}. The curves show the steps before it; press Reset to start again."
+            ));
+            refresh_probe();
+        }
+        show();
+    };
+    use_interval(running, TICK, tick);
+    let train = move |_| {
+        if running.get_untracked() {
+            running.set(false);
+            refresh_probe();
+            return;
+        }
+        if race.with_value(|r| r.is_some()) {
+            status.set(String::new());
+            running.set(true);
+            return;
+        }
+        if loading.get_untracked() {
+            return;
+        }
+        loading.set(true);
+        status.set("Downloading the play text …".into());
+        spawn_local(async move {
+            match crate::browser::text(TEXT_PATH).await {
+                Ok(text) => match Corpus::from_text(&text) {
+                    Ok(c) => {
+                        corpus.set_value(Some(Arc::new(c)));
+                        reset();
+                        running.set(race.with_value(|r| r.is_some()));
+                    }
+                    Err(e) => status.set(e),
+                },
+                Err(e) => status.set(e),
+            }
+            loading.set(false);
+        });
+    };
+    let finished = move || shown.with(|s| s.total > 0 && s.steps >= s.total);
+
+    let series = Signal::derive(move || {
+        let x = usize::from(by_signals.get());
+        shown.with(|s| {
+            let line = |points: &[(f64, f64, f64)], class: &str, name: &str| Series {
+                points: points.iter().map(|p| (if x == 1 { p.1 } else { p.0 }, p.2)).collect(),
+                class: class.into(),
+                name: name.into(),
+                stopped: false,
+            };
+            let held = |pick: fn(&HeldRow) -> Option<(f64, f64)>, class: &str, name: &str| Series {
+                points: s.held.iter().filter_map(pick).collect(),
+                class: class.into(),
+                name: name.into(),
+                stopped: false,
+            };
+            let mut all =
+                vec![line(&s.mlm, "mvc-mlm", "MLM training"), line(&s.clm, "mvc-clm", "CLM training")];
+            if x == 1 {
+                all.push(held(|h| Some((h.5 as f64, h.1 as f64)), "mvc-mlm-held", "MLM held-out"));
+                all.push(held(|h| Some((h.6 as f64, h.2 as f64)), "mvc-clm-held", "CLM held-out"));
+            } else {
+                all.push(held(|h| Some((h.0 as f64, h.1 as f64)), "mvc-mlm-held", "MLM held-out"));
+                all.push(held(|h| Some((h.0 as f64, h.2 as f64)), "mvc-clm-held", "CLM held-out"));
+            }
+            if !s.leaky.is_empty() {
+                all.push(line(&s.leaky, "mvc-leaky", "leaky CLM training"));
+            }
+            all
+        })
+    });
+    let x_span = Signal::derive(move || {
+        shown.with(|s| if by_signals.get() { s.clm_signals as f64 } else { s.total as f64 })
+    });
+    let last_held = move || shown.with(|s| s.held.last().copied());
+
+    let blank_view = move || {
+        probed.with(|p| {
+            let p = p.as_ref()?;
+            let (before, after, truth, m, g) = p.blank.clone()?;
+            let c = corpus.get_value()?;
+            Some(view! {
+                <p class="mvc-line" data-value="mvc-blank-line"><span>{before}</span><span class="mvc-blank">"▮"</span><span class="mvc-after">{after}</span></p>
+                <p class="widget-note">"The hidden character is "<strong data-value="mvc-truth">{visible(truth)}</strong>". The MLM model reads the whole line around "<code>"[MASK]"</code>"; the CLM model reads only the characters before it."</p>
+                <div class="mvc-columns">
+                    <div><h5>"MLM (both sides)"</h5>{guesses_view(&c, &m, truth, "mvc-mlm")}</div>
+                    <div><h5>"CLM (left only)"</h5>{guesses_view(&c, &g, truth, "mvc-clm")}</div>
+                </div>
+            })
+        })
+    };
+    let on_prompt = move |ev| {
+        let text = event_target_value(&ev);
+        let check = corpus.with_value(|c| c.as_ref().map(|c| parse_prompt(c, &text).map(|_| ())));
+        match check {
+            Some(Err(e)) => prompt_error.set(Some(e)),
+            _ => {
+                prompt_error.set(None);
+                prompt.set(text);
+                if !running.get_untracked() {
+                    refresh_probe();
+                }
+            }
+        }
+    };
+
+    view! {
+        <WidgetFrame class="mlm-vs-clm" label="BERT's and GPT's objectives trained side by side" title="Live: the two objectives, side by side" badge="CPU · engine::labs::mlm_vs_clm">
+            <div class="xor-controls">
+                <ConfigField label="seed" name="mvc-seed" config=settings get=|s| s.seed as f64 set=|s, v| s.seed = v as u64 check=seed />
+                <ConfigField label="steps" name="mvc-steps" config=settings get=|s| s.total_steps as f64 set=|s, v| s.total_steps = v as u64 check=steps_rule />
+                <label class="check"><input type="checkbox" data-name="mvc-leaky" prop:checked=move || settings.with(|s| s.leaky)
+                    on:change=move |ev| { let on = event_target_checked(&ev); settings.update(|s| s.leaky = on); } />" add a leaky CLM (position i also sees i + 1)"</label>
+            </div>
+            <div class="bp-controls">
+                <button class="primary" data-name="mvc-train" disabled=move || finished() || loading.get() on:click=train>
+                    {move || if running.get() { "Pause".to_string() } else if finished() { "Finished".to_string() } else if shown.with(|s| s.steps == 0) { format!("Train {} steps", shown.with(|s| if s.total == 0 { settings.with(|s| s.total_steps) } else { s.total })) } else { "Resume".to_string() }}
+                </button>
+                <button data-name="mvc-reset" on:click=move |_| reset() disabled=move || corpus.with_value(|c| c.is_none())>"Reset"</button>
+                <label class="check"><input type="checkbox" data-name="mvc-by-signals" prop:checked=move || by_signals.get()
+                    on:change=move |ev| by_signals.set(event_target_checked(&ev)) />" x axis: graded positions instead of steps"</label>
+            </div>
+            <p class="bp-status" role="status" data-status="mvc">{move || status.get()}</p>
+            <dl class="bp-values">
+                <div><dt>"steps"</dt><dd data-value="mvc-steps">{move || shown.with(|s| s.steps)}</dd></div>
+                <div><dt>"loss at the start, MLM / CLM"</dt><dd><span data-value="mvc-initial-mlm">{move || shown.with(|s| format!("{:.3}", s.initial.0))}</span>" / "<span data-value="mvc-initial-clm">{move || shown.with(|s| format!("{:.3}", s.initial.1))}</span></dd></div>
+                <div><dt>"MLM training loss"</dt><dd data-value="mvc-mlm-loss">{move || shown.with(|s| s.mlm.last().map(|p| format!("{:.3}", p.2)).unwrap_or_else(|| "–".into()))}</dd></div>
+                <div><dt>"CLM training loss"</dt><dd data-value="mvc-clm-loss">{move || shown.with(|s| s.clm.last().map(|p| format!("{:.3}", p.2)).unwrap_or_else(|| "–".into()))}</dd></div>
+                <div><dt>"graded positions, MLM / CLM"</dt><dd><span data-value="mvc-mlm-signals">{move || shown.with(|s| s.mlm_signals)}</span>" / "<span data-value="mvc-clm-signals">{move || shown.with(|s| s.clm_signals)}</span></dd></div>
+            </dl>
+            <dl class="bp-values">
+                <div><dt>"held-out at step"</dt><dd data-value="mvc-held-step">{move || last_held().map(|h| h.0).unwrap_or(0)}</dd></div>
+                <div><dt>"MLM (masked positions)"</dt><dd data-value="mvc-held-mlm">{move || fmt_loss(last_held().map(|h| h.1))}</dd></div>
+                <div><dt>"CLM (next character)"</dt><dd data-value="mvc-held-clm">{move || fmt_loss(last_held().map(|h| h.2))}</dd></div>
+                {move || last_held().and_then(|h| h.3.zip(h.4)).map(|(own, hidden)| view! {
+                    <div><dt>"leaky, its own mask"</dt><dd data-value="mvc-held-leaky">{format!("{own:.3}")}</dd></div>
+                    <div><dt>"leaky, next character hidden"</dt><dd data-value="mvc-held-leaky-hidden">{format!("{hidden:.3}")}</dd></div>
+                })}
+            </dl>
+            <figure class="bp-curve">
+                <Chart class="curves" height=210.0 legend=true series=series x_span=x_span
+                    x_label="" aria_label="Training and held-out losses of the two objectives" />
+                <figcaption>{move || if by_signals.get() { "Loss in nats per graded character against the positions graded so far: the CLM model is graded at every position, the MLM model at its 15%." } else { "Loss in nats per graded character after each step; the held-out checks every 25 steps are the smoother lines." }}</figcaption>
+            </figure>
+            <p class="widget-note">{format!("Held-out losses score the first {HELD_OUT_WINDOWS} windows of {CONTEXT} characters of the last tenth of the text, every {EVAL_EVERY} steps; the MLM model's at one fixed seeded 15% corruption of them. No GPU path here: both models train on this page's CPU, a few steps per frame.")}</p>
+
+            <h4 class="lab-subtitle">"Fill in the blank"</h4>
+            <div class="bp-controls">
+                <button data-name="mvc-next-blank" disabled=move || running.get() || probed.with(|p| p.is_none())
+                    on:click=move |_| { blank_index.update(|i| *i = (*i + 1) % ACCURACY_BLANKS); refresh_probe(); }>"Another blank"</button>
+            </div>
+            {blank_view}
+            <p class="mvc-accuracy">{move || probed.with(|p| p.as_ref().and_then(|p| p.accuracy).map(|(m, c)| view! {
+                "Top-1 accuracy over "{ACCURACY_BLANKS}" seeded held-out blanks: MLM "<strong data-value="mvc-acc-mlm">{format!("{:.1}%", 100.0 * m)}</strong>", CLM "<strong data-value="mvc-acc-clm">{format!("{:.1}%", 100.0 * c)}</strong>"."
+            }))}</p>
+
+            <h4 class="lab-subtitle">"Continue a prompt"</h4>
+            <label class="bpe-corpus">"prompt "
+                <textarea data-name="mvc-prompt" rows="2" spellcheck="false" prop:value=move || prompt.get() on:input=on_prompt aria-invalid=move || prompt_error.get().is_some().to_string()></textarea>
+            </label>
+            <p class="field-error" data-error-for="mvc-prompt" role="status">{move || prompt_error.get().map(|e| format!("{e} Showing the last good prompt."))}</p>
+            {move || probed.with(|p| p.as_ref().map(|p| {
+                let mlm = p.mlm.iter().map(|&(ch, round)| view! {
+                    <span class="mvc-filled" title=format!("filled in round {}", round + 1)>{visible(ch)}</span>
+                }).collect_view();
+                view! {
+                    <div class="mvc-continuations">
+                        <h5>"CLM, one character at a time (temperature 0.8)"</h5>
+                        <pre class="mvc-text" data-value="mvc-cont-clm"><span class="mvc-prompt">{prompt.get_untracked()}</span>{p.clm.clone()}</pre>
+                        <h5>{format!("MLM, {CONTINUE_CHARS} × [MASK] filled most-confident first (⏎ newline, ␣ space)")}</h5>
+                        <pre class="mvc-text" data-value="mvc-cont-mlm"><span class="mvc-prompt">{prompt.get_untracked()}</span>{mlm}</pre>
+                        {p.leaky.clone().map(|t| view! {
+                            <h5>"Leaky CLM (temperature 0.8)"</h5>
+                            <pre class="mvc-text" data-value="mvc-cont-leaky"><span class="mvc-prompt">{prompt.get_untracked()}</span>{t}</pre>
+                        })}
+                        {p.error.clone().map(|e| view! { <p class="field-error">{e}</p> })}
+                        <p class="widget-note">{format!("After {} steps. These refresh when training pauses.", p.steps)}</p>
+                    </div>
+                }
+            }))}
+        </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_and_prompts_have_clear_limits() {
+        assert!(steps_rule(0.0).is_err() && steps_rule(1.5).is_err() && steps_rule(1000.0).is_ok());
+        assert!(steps_rule(5001.0).is_err());
+    }
+}
