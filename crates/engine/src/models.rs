@@ -12,3 +12,4 @@ pub mod train;
 pub mod transformer;
 pub mod vocab;
 pub mod word_vectors;
+pub mod wordpiece;
