@@ -5,6 +5,7 @@ pub mod byte_bpe;
 pub mod checkpoint;
 pub mod generate;
 pub mod gpt_recipe;
+pub mod minilm;
 pub mod mlp;
 pub mod sampling;
 pub mod skip_gram;
