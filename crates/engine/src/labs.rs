@@ -4,6 +4,7 @@
 pub mod attention_lab;
 pub mod backprop_stepper;
 pub mod bug_injector;
+pub mod contextual_embeddings;
 pub mod dropout_lab;
 pub mod inside_adam;
 pub mod kv_cache_timer;
