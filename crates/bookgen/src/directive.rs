@@ -77,6 +77,8 @@ pub enum Widget {
     NearDuplicates,
     /// Chapter 4: typed text cut into GPT-2's byte-level BPE tokens, with their ids.
     Gpt2Tokenizer,
+    /// Chapter 9: all-MiniLM-L6-v2 on typed sentences: one word's vectors across them, by layer.
+    ContextualEmbeddings,
 }
 
 impl Widget {
@@ -117,6 +119,7 @@ impl Widget {
         Widget::ParallelismLab,
         Widget::NearDuplicates,
         Widget::Gpt2Tokenizer,
+        Widget::ContextualEmbeddings,
     ];
 
     /// The name used in Markdown.
@@ -157,6 +160,7 @@ impl Widget {
             Widget::ParallelismLab => "parallelism-lab",
             Widget::NearDuplicates => "near-duplicates",
             Widget::Gpt2Tokenizer => "gpt2-tokenizer",
+            Widget::ContextualEmbeddings => "contextual-embeddings",
         }
     }
 

@@ -424,7 +424,7 @@ mod tests {
 
     /// Every layer's mean vector and the sentence vector agree with a float64 numpy forward
     /// pass over the original f32 weights despite the int8 weights: layer means to cosine > 0.999,
-    /// sentence vectors to > 0.9995 (the worst of the nine is 0.99973).
+    /// sentence vectors to > 0.9997 (the worst of the nine is 0.99973).
     #[test]
     fn matches_the_reference_forward_pass() {
         let m = model();
@@ -443,7 +443,7 @@ mod tests {
             assert_close!(v.iter().map(|x| x * x).sum::<f32>(), 1.0, 1e-5);
             let c = cosine(&v, &r.vector);
             worst = worst.min(c);
-            assert!(c > 0.9995, "{}: cosine {c}", r.sentence);
+            assert!(c > 0.9997, "{}: cosine {c}", r.sentence);
         }
         eprintln!("worst sentence-vector cosine to the reference: {worst}");
     }
