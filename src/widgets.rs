@@ -8,6 +8,7 @@ pub mod backprop_stepper;
 pub mod bias_lab;
 pub mod bpe_trainer;
 pub mod bug_injector;
+pub mod contextual_embeddings;
 pub mod dpo_lab;
 pub mod dropout_lab;
 pub mod generation_lab;
@@ -75,6 +76,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::BpeTrainer => view! { <bpe_trainer::BpeTrainerLab /> }.into_any(),
         Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
         Widget::WordArithmetic => view! { <word_arithmetic::WordArithmetic /> }.into_any(),
+        Widget::ContextualEmbeddings => view! { <contextual_embeddings::ContextualEmbeddings /> }.into_any(),
         Widget::WordMap => view! { <word_map::WordMapLab /> }.into_any(),
         Widget::BiasLab => view! { <bias_lab::BiasLab /> }.into_any(),
         Widget::WordVectorTrainer => view! { <word_vector_trainer::WordVectorTrainer /> }.into_any(),

@@ -1974,6 +1974,44 @@ await test("mlm vs clm: 25 steps from seed 1 match the engine's pinned run, grad
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
+await test("contextual embeddings: MiniLM downloaded on request, bank's cosines at layers 0 and 6, sentence cosines, bad word and layer, a 20-token sentence timed", async (page) => {
+  await openChapter(page, "embeddings");
+  const widget = page.locator(".widget.contextual");
+  const num = (name) => widget.locator(`[data-value="${name}"]`).first().getAttribute("data-number").then(Number);
+  const near = (a, b, tol = 2e-3) => Math.abs(a - b) <= tol;
+  await widget.locator('button[data-name="ce-load"]').click();
+  await widget.locator('[data-value="ce-word-cos-0-1"]').waitFor({ timeout: 120000 });
+  // Layer 6 (the default): river banks 0.889, money banks 0.839, across 0.769 to 0.810.
+  expect(near(await num("ce-word-cos-0-1"), 0.8889) && near(await num("ce-word-cos-2-3"), 0.8386), `layer 6 ${await num("ce-word-cos-0-1")} ${await num("ce-word-cos-2-3")}`);
+  expect(near(await num("ce-word-cos-0-2"), 0.7687) && near(await num("ce-word-cos-1-3"), 0.8099), "layer 6 across senses");
+  expect(near(await num("ce-sent-cos-0-1"), 0.5010), `sentences ${await num("ce-sent-cos-0-1")}`);
+  // Layer 0: the lookup plus position only.
+  await widget.locator('input[data-name="ce-layer"]').fill("0");
+  await widget.locator('input[data-name="ce-layer"]').press("Tab");
+  await page.waitForFunction(() => Number(document.querySelector('.widget.contextual [data-value="ce-word-cos-0-1"]')?.getAttribute("data-number")) > 0.95);
+  expect(near(await num("ce-word-cos-2-3"), 0.9454) && near(await num("ce-word-cos-1-3"), 0.9868), `layer 0 ${await num("ce-word-cos-2-3")}`);
+  // Bad input: a message, the last good tables kept.
+  await widget.locator('input[data-name="ce-layer"]').fill("7");
+  await widget.locator('input[data-name="ce-layer"]').press("Tab");
+  expect((await widget.locator('[data-error-for="ce-layer"]').innerText()).includes("0"), "layer 7 refused");
+  await widget.locator('input[data-name="ce-word"]').fill("river bank");
+  expect((await widget.locator('[data-error-for="ce-word"]').innerText()).includes("One word"), "two words refused");
+  expect(near(await num("ce-word-cos-2-3"), 0.9454), "tables kept");
+  await widget.locator('input[data-name="ce-word"]').fill("bank");
+  // A 20-token sentence, timed.
+  const textarea = widget.locator('textarea[data-name="ce-text"]');
+  await textarea.fill("The quick brown fox jumps over the lazy dog while the old farmer watched from his porch.");
+  await page.waitForFunction(() => document.querySelector('.widget.contextual [data-value="ce-tokens"]')?.getAttribute("data-number") === "20");
+  const first = await num("ce-ms");
+  await textarea.fill("A quick brown fox jumps over the lazy dog while the old farmer watched from his porch.");
+  await page.waitForFunction((f) => Number(document.querySelector('.widget.contextual [data-value="ce-ms"]')?.getAttribute("data-number")) !== f, first);
+  const second = await num("ce-ms");
+  console.log(`     MiniLM, one 20-token sentence: ${first} ms, then ${second} ms`);
+  expect((await widget.locator('[data-value="ce-word-missing"]').innerText()).includes("0 times"), "no bank in the fox sentence");
+  await textarea.fill("");
+  expect((await widget.locator('[data-error-for="ce-text"]').innerText()).includes("at least one"), "empty text");
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -32,8 +32,9 @@ fn main() -> ExitCode {
         Some("data") => match args.get(1).map(String::as_str) {
             Some("shakespeare") => data::shakespeare(),
             Some("glove") => data::glove(),
-            None => data::shakespeare().and_then(|()| data::glove()),
-            Some(other) => Err(format!("unknown data set `{other}`; expected shakespeare or glove")),
+            Some("minilm") => data::minilm(),
+            None => data::shakespeare().and_then(|()| data::glove()).and_then(|()| data::minilm()),
+            Some(other) => Err(format!("unknown data set `{other}`; expected shakespeare, glove or minilm")),
         },
         Some("train-gpt") => train_gpt(),
         _ => {
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
             eprintln!(
-                "  data    rebuild assets/shakespeare/ and assets/glove/ from their sources (or name one)"
+                "  data    rebuild assets/shakespeare/, glove/ and minilm/ from their sources (or name one)"
             );
             eprintln!("  train-gpt  train the shipped tiny GPT natively into assets/tiny-gpt/ (~10 min)");
             return ExitCode::from(2);

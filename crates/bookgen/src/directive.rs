@@ -91,6 +91,8 @@ pub enum Widget {
     AttentionNorms,
     /// Chapter 10: linear probes per layer with a control task and a random-model baseline.
     Probes,
+    /// Chapter 9: all-MiniLM-L6-v2 on typed sentences: one word's vectors across them, by layer.
+    ContextualEmbeddings,
 }
 
 impl Widget {
@@ -138,6 +140,7 @@ impl Widget {
         Widget::LogitLens,
         Widget::AttentionNorms,
         Widget::Probes,
+        Widget::ContextualEmbeddings,
     ];
 
     /// The name used in Markdown.
@@ -185,6 +188,7 @@ impl Widget {
             Widget::LogitLens => "logit-lens",
             Widget::AttentionNorms => "attention-norms",
             Widget::Probes => "probes",
+            Widget::ContextualEmbeddings => "contextual-embeddings",
         }
     }
 

@@ -6,6 +6,7 @@ pub mod attention_lab;
 pub mod attention_norms;
 pub mod backprop_stepper;
 pub mod bug_injector;
+pub mod contextual_embeddings;
 pub mod dropout_lab;
 pub mod induction_heads;
 pub mod inside_adam;

@@ -1,0 +1,211 @@
+//! Chapter 9's contextual embeddings: all-MiniLM-L6-v2 run in the page on the reader's
+//! sentences. One word's vectors in each sentence, compared at a chosen layer, and the
+//! sentences' own embeddings compared, from `engine::models::minilm` and
+//! `engine::labs::contextual_embeddings`.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use engine::labs::contextual_embeddings::{cosine_matrix, normalized_word, uses, BANKS};
+use engine::models::minilm::HiddenStates;
+use engine::models::wordpiece::Encoding;
+
+use crate::controls::number_field::{is_whole_in, rule, SignalField};
+use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::minilm::{use_minilm, Encoder, MiniLmState};
+
+/// At most this many sentences are compared.
+const MAX_SENTENCES: usize = 8;
+
+fn layer_rule(v: f64) -> Result<(), String> {
+    rule(is_whole_in(v, 0.0, 6.0), "A layer from 0 (the embeddings) to 6 (the last).")
+}
+
+type Encoded = Rc<(Encoding, HiddenStates)>;
+
+/// The typed sentences: non-empty lines, at most [`MAX_SENTENCES`].
+fn sentences(text: &str) -> (Vec<String>, bool) {
+    let all: Vec<String> =
+        text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let cut = all.len() > MAX_SENTENCES;
+    (all.into_iter().take(MAX_SENTENCES).collect(), cut)
+}
+
+/// A cosine as the page prints it, with a real minus sign.
+fn shown(c: f32) -> String {
+    format!("{c:.3}").replace('-', "−")
+}
+
+fn matrix(name: &'static str, caption: String, labels: Vec<String>, m: Vec<Vec<f32>>) -> impl IntoView {
+    view! {
+        <figure class="matrix ce-matrix" data-value=name>
+            <figcaption>{caption}</figcaption>
+            <div class="table-wrap">
+                <table>
+                    <tr><th></th>{labels.iter().map(|l| view! { <th scope="col">{l.clone()}</th> }).collect_view()}</tr>
+                    {m.into_iter().enumerate().map(|(i, row)| view! {
+                        <tr>
+                            <th scope="row">{labels[i].clone()}</th>
+                            {row.into_iter().enumerate().map(|(j, c)| {
+                                let tint = (c.clamp(0.0, 1.0) * 55.0).round();
+                                view! {
+                                    <td data-value=format!("{name}-{i}-{j}") data-number=format!("{c:.4}")
+                                        style=format!("background: color-mix(in srgb, var(--accent) {tint}%, transparent)")>{shown(c)}</td>
+                                }
+                            }).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </table>
+            </div>
+        </figure>
+    }
+}
+
+/// The widget.
+#[component]
+pub fn ContextualEmbeddings() -> impl IntoView {
+    let (state, start) = use_minilm();
+    let text = RwSignal::new(BANKS.join("\n"));
+    let typed_word = RwSignal::new("bank".to_string());
+    let word = RwSignal::new("bank".to_string());
+    let layer = RwSignal::new(6.0);
+    let cache = StoredValue::new_local(HashMap::<String, Encoded>::new());
+    // (tokens, milliseconds) of the last sentence encoded.
+    let last_timing = StoredValue::new_local(None::<(usize, f64)>);
+    let word_error = move || normalized_word(&typed_word.get()).err();
+    let on_word = move |ev| {
+        let typed = event_target_value(&ev);
+        if let Ok(w) = normalized_word(&typed) {
+            word.set(w);
+        }
+        typed_word.set(typed);
+    };
+
+    let encode = move |encoder: &Encoder, sentence: &str| -> Result<Encoded, String> {
+        if let Some(e) = cache.with_value(|c| c.get(sentence).cloned()) {
+            return Ok(e);
+        }
+        let began = crate::browser::now_ms();
+        let encoded = Rc::new(encoder.model.encode(&encoder.tokenizer, sentence)?);
+        let ms = crate::browser::now_ms() - began;
+        last_timing.set_value(Some((encoded.0.ids.len(), ms)));
+        cache.update_value(|c| {
+            c.insert(sentence.to_string(), encoded.clone());
+        });
+        Ok(encoded)
+    };
+
+    let results = move |encoder: Rc<Encoder>| {
+        let (lines, cut) = sentences(&text.get());
+        if lines.is_empty() {
+            return view! { <p class="field-error" data-error-for="ce-text" role="status">"Type at least one sentence."</p> }.into_any();
+        }
+        let mut encoded = Vec::with_capacity(lines.len());
+        for line in &lines {
+            match encode(&encoder, line) {
+                Ok(e) => encoded.push(e),
+                Err(e) => {
+                    return view! { <p class="field-error" data-error-for="ce-text" role="alert">{e}</p> }
+                        .into_any()
+                }
+            }
+        }
+        let pairs: Vec<(Encoding, HiddenStates)> =
+            encoded.iter().map(|e| (e.0.clone(), e.1.clone())).collect();
+        let l = layer.get() as usize;
+        let w = word.get();
+        let found = uses(&pairs, &w, l);
+        let truncated = pairs.iter().any(|(e, _)| e.truncated);
+        let labels: Vec<String> = found.iter().map(|u| format!("{}", u.sentence + 1)).collect();
+        let word_view = if found.len() < 2 {
+            view! { <p class="widget-note" data-value="ce-word-missing">{format!("“{w}” occurs {} time{} as a word in these sentences; type it into at least two to compare its vectors.", found.len(), if found.len() == 1 { "" } else { "s" })}</p> }.into_any()
+        } else {
+            let m = cosine_matrix(&found.iter().map(|u| u.vector.clone()).collect::<Vec<_>>());
+            let caption = format!(
+                "Cosines between the {} uses of “{w}” at layer {l} (row and column: the sentence it is in)",
+                found.len()
+            );
+            matrix("ce-word-cos", caption, labels, m).into_any()
+        };
+        let sentence_labels: Vec<String> = (1..=pairs.len()).map(|i| i.to_string()).collect();
+        let sentence_m = cosine_matrix(&pairs.iter().map(|(_, s)| s.sentence_vector()).collect::<Vec<_>>());
+        let tokens: Vec<String> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (e, _))| format!("{}. {}", i + 1, e.pieces.join(" ")))
+            .collect();
+        let timing = last_timing.get_value();
+        view! {
+            {word_view}
+            {matrix("ce-sent-cos", "Cosines between the sentence embeddings (mean of the last layer, unit length)".to_string(), sentence_labels, sentence_m)}
+            <details class="ce-pieces">
+                <summary>"WordPiece tokens"</summary>
+                <ol class="ce-token-list">{tokens.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ol>
+            </details>
+            {cut.then(|| view! { <p class="widget-note">{format!("Only the first {MAX_SENTENCES} sentences are compared.")}</p> })}
+            {truncated.then(|| view! { <p class="widget-note">"A sentence longer than 256 tokens was cut at 256, as the model was trained."</p> })}
+            {timing.map(|(n, ms)| view! {
+                <p class="widget-note">"Last new sentence: "
+                    <span data-value="ce-tokens" data-number=n>{n}</span>" tokens encoded in "
+                    <span data-value="ce-ms" data-number=format!("{ms:.1}")>{format!("{ms:.0}")}</span>" ms on this page's CPU thread."
+                </p>
+            })}
+        }
+        .into_any()
+    };
+
+    let body = move || {
+        match state.get() {
+        MiniLmState::Idle => view! {
+            <div class="bp-controls">
+                <button class="primary" data-name="ce-load" on:click=move |_| start()>"Download MiniLM (23.3 MB) and run it"</button>
+            </div>
+        }
+        .into_any(),
+        MiniLmState::Downloading => view! { <p class="widget-note" data-value="ce-status" role="status">"Downloading MiniLM's weights (23.3 MB)…"</p> }.into_any(),
+        MiniLmState::Expanding => view! { <p class="widget-note" data-value="ce-status" role="status">"Expanding the weights to 32-bit floats…"</p> }.into_any(),
+        MiniLmState::Failed(e) => view! {
+            <p class="field-error" data-error-for="ce-model" role="alert">{e}</p>
+            <div class="bp-controls"><button data-name="ce-load" on:click=move |_| start()>"Try again"</button></div>
+        }
+        .into_any(),
+        MiniLmState::Ready(encoder) => results(encoder),
+    }
+    };
+
+    view! {
+        <WidgetFrame class="contextual" label="Contextual embeddings" title="Live: one word, many vectors (all-MiniLM-L6-v2)" badge="CPU · engine::models::minilm">
+            <label class="gpt2-input">"sentences, one per line "
+                <textarea data-name="ce-text" rows="4" spellcheck="false" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            </label>
+            <div class="xor-controls">
+                <label>"word "
+                    <input type="text" data-name="ce-word" size="12" spellcheck="false" prop:value=move || typed_word.get() on:input=on_word
+                        aria-invalid=move || word_error().is_some().to_string() />
+                </label>
+                <SignalField label="layer" name="ce-layer" signal=layer check=layer_rule />
+            </div>
+            <p class="field-error" data-error-for="ce-word" role="status">{word_error}</p>
+            {body}
+        </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentence_lines_and_limits() {
+        let (s, cut) = sentences("  a b \n\n c\n");
+        assert_eq!(s, ["a b", "c"]);
+        assert!(!cut);
+        let (s, cut) = sentences(&"x\n".repeat(9));
+        assert_eq!(s.len(), MAX_SENTENCES);
+        assert!(cut);
+        assert!(layer_rule(7.0).is_err() && layer_rule(0.5).is_err() && layer_rule(0.0).is_ok());
+        assert_eq!(shown(-0.1234), "−0.123");
+    }
+}
