@@ -16,6 +16,7 @@ pub mod gpt2_tokenizer;
 pub mod gpt_trainer;
 pub mod induction_heads;
 pub mod inside_adam;
+pub mod knowledge_stack;
 pub mod kv_cache_calculator;
 pub mod kv_cache_timer;
 pub mod logit_lens;
@@ -96,5 +97,6 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::Gpt2Tokenizer => view! { <gpt2_tokenizer::Gpt2Tokenizer /> }.into_any(),
         Widget::OneGradient => view! { <one_gradient::OneGradient /> }.into_any(),
         Widget::DpoLab => view! { <dpo_lab::DpoLab /> }.into_any(),
+        Widget::KnowledgeStack => view! { <knowledge_stack::KnowledgeStack /> }.into_any(),
     }
 }

@@ -1805,6 +1805,20 @@ await test("GPT-2 tokenizer: Hello world is [15496, 995], the default sentence 1
   }
 });
 
+await test("knowledge stack: one live number per layer, and its links open the chapters", async (page) => {
+  await openChapter(page, "synthesis");
+  const lab = page.locator(".widget.knowledge-stack");
+  await lab.scrollIntoViewIfNeeded();
+  const text = (level) => lab.locator(`[data-value="ks-${level}"]`).innerText();
+  expect((await lab.locator("li.ks-layer").count()) === 6, "six layers");
+  expect((await text(1)) === "0.268536" && (await text(3)) === "0.4392" && (await text(4)) === "0.9471", "chapter 1's loss and exercise 11.2");
+  expect(Number(await text(2)) < 1e-9, `backprop against finite differences: ${await text(2)}`);
+  expect((await text(5)) === "108,352" && (await text(6)) === "0.5855", "parameters and the aligned policy");
+  await lab.locator('li[data-level="2"] a', { hasText: "Chapter 8" }).click();
+  await page.waitForFunction(() => location.search === "?ch=optimizers");
+  expect((await page.locator("article.chapter h1").innerText()).includes("Optimizers"), "the link opens chapter 8");
+});
+
 await test("one gradient: exercise 11.2 by SGD and by Adam's first step, then edited inputs and bad ones", async (page) => {
   await openChapter(page, "synthesis");
   const lab = page.locator(".widget.one-gradient");

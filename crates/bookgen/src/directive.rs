@@ -85,6 +85,8 @@ pub enum Widget {
     OneGradient,
     /// Chapter 11: the KL-regularized optimum and DPO converging to it on a toy policy.
     DpoLab,
+    /// Chapter 11: the knowledge stack's layers, their chapters and one live number each.
+    KnowledgeStack,
     /// Chapter 10: the tiny GPT's residual streams decoded by the final LN and unembedding.
     LogitLens,
     /// Chapter 10: every head's attention weights beside α·‖v·W_O‖, and a head silenced.
@@ -137,6 +139,7 @@ impl Widget {
         Widget::Gpt2Tokenizer,
         Widget::OneGradient,
         Widget::DpoLab,
+        Widget::KnowledgeStack,
         Widget::LogitLens,
         Widget::AttentionNorms,
         Widget::Probes,
@@ -185,6 +188,7 @@ impl Widget {
             Widget::Gpt2Tokenizer => "gpt2-tokenizer",
             Widget::OneGradient => "one-gradient",
             Widget::DpoLab => "dpo-lab",
+            Widget::KnowledgeStack => "knowledge-stack",
             Widget::LogitLens => "logit-lens",
             Widget::AttentionNorms => "attention-norms",
             Widget::Probes => "probes",

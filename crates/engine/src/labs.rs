@@ -10,6 +10,7 @@ pub mod contextual_embeddings;
 pub mod dropout_lab;
 pub mod induction_heads;
 pub mod inside_adam;
+pub mod knowledge_stack;
 pub mod kv_cache_timer;
 pub mod logit_lens;
 pub mod masked_lm;
