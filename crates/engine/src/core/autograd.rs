@@ -653,6 +653,25 @@ impl Graph {
     }
 }
 
+/// Puts `params` on a fresh tape, lets `loss` build a single-number loss from them, runs the
+/// backward pass, and returns the loss with one gradient per parameter, in order (zeros for a
+/// parameter the loss never reached). Every model's "loss and gradients" is this.
+pub fn loss_and_grads<E: From<ShapeError>>(
+    params: &[Tensor],
+    loss: impl FnOnce(&mut Graph, &[Var]) -> std::result::Result<Var, E>,
+) -> std::result::Result<(f32, Vec<Tensor>), E> {
+    let mut graph = Graph::new();
+    let vars: Vec<Var> = params.iter().map(|p| graph.param(p.clone())).collect();
+    let loss = loss(&mut graph, &vars)?;
+    graph.backward(loss)?;
+    let grads = vars
+        .iter()
+        .zip(params)
+        .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
+        .collect();
+    Ok((graph.value(loss).data[0], grads))
+}
+
 /// Adds `grad` into an optional running total.
 fn add_into(total: &mut Option<Tensor>, grad: Tensor) -> Result<()> {
     *total = Some(match total.take() {

@@ -37,7 +37,7 @@
 //! - induction score: its mean attention from a token of the copy to the token after that
 //!   token's earlier occurrence (from position s + L + j to s + j + 1).
 
-use crate::core::autograd::{Graph, Var};
+use crate::core::autograd::{self, Graph, Var};
 use crate::core::optim::{Method, Optimizer};
 use crate::core::rng::Rng;
 use crate::core::tensor::{self, causal_mask, Tensor};
@@ -266,17 +266,10 @@ impl Model {
     /// The training loss on `sequences` (mean cross-entropy of every next token) and its
     /// gradient for every parameter.
     pub fn loss_and_grads(&self, sequences: &[Sequence]) -> tensor::Result<(f32, Vec<Tensor>)> {
-        let mut graph = Graph::new();
-        let vars: Vec<Var> = self.params.iter().map(|p| graph.param(p.clone())).collect();
-        let forward = self.forward(&mut graph, &vars, sequences, None)?;
-        let loss = graph.cross_entropy(forward.logits, &next_tokens(sequences), Some(NO_TARGET))?;
-        graph.backward(loss)?;
-        let grads = vars
-            .iter()
-            .zip(&self.params)
-            .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
-            .collect();
-        Ok((graph.value(loss).data[0], grads))
+        autograd::loss_and_grads(&self.params, |graph, vars| {
+            let forward = self.forward(graph, vars, sequences, None)?;
+            graph.cross_entropy(forward.logits, &next_tokens(sequences), Some(NO_TARGET))
+        })
     }
 
     /// Losses and head scores on `sequences`, with one head ablated or none.

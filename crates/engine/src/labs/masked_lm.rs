@@ -12,7 +12,7 @@
 //!
 //! All randomness comes from [`Rng`], so a seed replays a roll exactly.
 
-use crate::core::autograd::{Graph, Var};
+use crate::core::autograd::{self, Graph, Var};
 use crate::core::rng::Rng;
 use crate::core::tensor::{causal_mask, Tensor};
 use crate::models::transformer::{Attention, Batch, ModelError, Transformer};
@@ -255,16 +255,7 @@ pub fn mlm_loss_on_tape(
 
 /// BERT's loss for a batch and its gradient with respect to every parameter, in layout order.
 pub fn mlm_loss_and_grads(model: &Transformer, batch: &Batch) -> Result<(f32, Vec<Tensor>), ModelError> {
-    let mut graph = Graph::new();
-    let vars: Vec<Var> = model.params.iter().map(|p| graph.param(p.clone())).collect();
-    let loss = mlm_loss_on_tape(model, &mut graph, &vars, batch)?;
-    graph.backward(loss)?;
-    let grads = vars
-        .iter()
-        .zip(&model.params)
-        .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
-        .collect();
-    Ok((graph.value(loss).data[0], grads))
+    autograd::loss_and_grads(&model.params, |graph, vars| mlm_loss_on_tape(model, graph, vars, batch))
 }
 
 /// T5's noise density: the share of tokens inside the corrupted spans.

@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use crate::core::autograd::{Graph, Var};
+use crate::core::autograd::{self, Graph, Var};
 use crate::core::optim::{clip_grad_norm, warmup_steps, Method, Optimizer, Schedule};
 use crate::core::rng::Rng;
 use crate::core::tensor::{self, Tensor};
@@ -211,16 +211,7 @@ pub fn loss_and_grads(
     batch: &Batch,
     attention: Attention,
 ) -> Result<(f32, Vec<Tensor>)> {
-    let mut graph = Graph::new();
-    let vars: Vec<Var> = model.params.iter().map(|p| graph.param(p.clone())).collect();
-    let loss = loss_on_tape(model, &mut graph, &vars, batch, attention)?;
-    graph.backward(loss)?;
-    let grads = vars
-        .iter()
-        .zip(&model.params)
-        .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
-        .collect();
-    Ok((graph.value(loss).data[0], grads))
+    autograd::loss_and_grads(&model.params, |graph, vars| loss_on_tape(model, graph, vars, batch, attention))
 }
 
 fn loss_on_tape(

@@ -139,13 +139,7 @@ impl BpeTrainer {
     }
 
     fn intern(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
-        }
-        let id = self.symbols.len() as u32;
-        self.symbols.push(text.to_string());
-        self.ids.insert(text.to_string(), id);
-        id
+        intern(&mut self.symbols, &mut self.ids, text)
     }
 
     fn add_pairs(&mut self, word: usize) {
@@ -343,13 +337,7 @@ impl BpeEncoder {
     }
 
     fn intern(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
-        }
-        let id = self.symbols.len() as u32;
-        self.symbols.push(text.to_string());
-        self.ids.insert(text.to_string(), id);
-        id
+        intern(&mut self.symbols, &mut self.ids, text)
     }
 
     /// How many merges the encoder applies.
@@ -367,6 +355,17 @@ impl BpeEncoder {
         let merges = self.merges.iter().copied();
         encode(word, &self.symbols, &self.ids, self.base_size, self.end_of_word, merges)
     }
+}
+
+/// The id of symbol `text`, added at the end of `symbols` if it is new.
+fn intern(symbols: &mut Vec<String>, ids: &mut HashMap<String, u32>, text: &str) -> u32 {
+    if let Some(&id) = ids.get(text) {
+        return id;
+    }
+    let id = symbols.len() as u32;
+    symbols.push(text.to_string());
+    ids.insert(text.to_string(), id);
+    id
 }
 
 /// Splits a word into base symbols (unknown characters kept aside as bytes), then applies

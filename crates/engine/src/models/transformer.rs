@@ -72,7 +72,7 @@
 
 use std::fmt;
 
-use crate::core::autograd::{gelu, Graph, Var};
+use crate::core::autograd::{self, gelu, Graph, Var};
 use crate::core::rng::Rng;
 use crate::core::tensor::{self, causal_mask, ShapeError, Tensor};
 
@@ -565,17 +565,10 @@ impl Transformer {
     /// The mean cross-entropy over every position of the batch, and its gradient with
     /// respect to every parameter (in layout order).
     pub fn loss_and_grads(&self, batch: &Batch) -> Result<(f32, Vec<Tensor>)> {
-        let mut graph = Graph::new();
-        let vars: Vec<Var> = self.params.iter().map(|p| graph.param(p.clone())).collect();
-        let logits = self.forward_on_tape(&mut graph, &vars, batch)?;
-        let loss = graph.cross_entropy(logits, &batch.targets, None)?;
-        graph.backward(loss)?;
-        let grads = vars
-            .iter()
-            .zip(&self.params)
-            .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
-            .collect();
-        Ok((graph.value(loss).data[0], grads))
+        autograd::loss_and_grads(&self.params, |graph, vars| {
+            let logits = self.forward_on_tape(graph, vars, batch)?;
+            Ok(graph.cross_entropy(logits, &batch.targets, None)?)
+        })
     }
 
     /// The mean cross-entropy of a batch, computed without the tape.
