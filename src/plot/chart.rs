@@ -127,12 +127,23 @@ pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, he
         paths.push(path);
         ends.push(end);
     }
-    let y_ticks = (0..=4)
-        .map(|k| {
-            let a = lo + (hi - lo) * k as f64 / 4.0;
-            (y_of(a), format_tick(if axes.log_y { libm::pow(10.0, a) } else { a }))
-        })
-        .collect();
+    let y_ticks = match axes.log_y {
+        true => (0..=4)
+            .map(|k| {
+                let a = lo + (hi - lo) * k as f64 / 4.0;
+                (y_of(a), format_tick(libm::pow(10.0, a)))
+            })
+            .collect(),
+        false => {
+            let step = round_step(hi - lo);
+            let first = libm::ceil(lo / step - 1e-9);
+            (0..12)
+                .map(|k| (first + k as f64) * step)
+                .take_while(|&a| a <= hi + step * 1e-9)
+                .map(|a| (y_of(a), format_on_step(a, step)))
+                .collect()
+        }
+    };
     let step = tick_step(x_max);
     let x_ticks = (0..)
         .map(|k| k as f64 * step)
@@ -143,15 +154,34 @@ pub fn layout(series: &[Series], axes: Axes, marker: Option<f64>, width: f64, he
     Geometry { paths, ends, y_ticks, x_ticks, marker_x }
 }
 
-/// A round distance between x ticks (1, 2, 2.5 or 5 times a power of ten, and a whole
-/// number) that puts about four intervals on an axis from 0 to `x_max`.
+/// A round distance between x ticks (a whole number) that puts about four intervals on an
+/// axis from 0 to `x_max`.
 fn tick_step(x_max: f64) -> f64 {
-    let raw = x_max / 4.0;
-    let magnitude = libm::pow(10.0, libm::log10(raw).floor());
+    round_step(x_max).max(1.0)
+}
+
+/// A round distance between ticks (1, 2 or 5 times a power of ten, or 25 times one from 25
+/// up) that cuts `span` into about four intervals.
+fn round_step(span: f64) -> f64 {
+    let raw = span / 4.0;
+    let magnitude = libm::pow(10.0, libm::floor(libm::log10(raw)));
     let allowed: &[f64] =
         if magnitude >= 10.0 { &[1.0, 2.0, 2.5, 5.0, 10.0] } else { &[1.0, 2.0, 5.0, 10.0] };
     let factor = allowed.iter().copied().find(|&f| f * magnitude >= raw).unwrap_or(10.0);
-    (factor * magnitude).max(1.0)
+    factor * magnitude
+}
+
+/// A tick label with as many decimals as the step between ticks needs (0.25 steps excepted:
+/// they only occur from 25 up, where no decimals are needed).
+fn format_on_step(v: f64, step: f64) -> String {
+    if v.abs() < step * 1e-6 {
+        return "0".to_string();
+    }
+    if step < 1e-3 || v.abs() >= 1e6 {
+        return format_tick(v);
+    }
+    let decimals = (-libm::floor(libm::log10(step))).max(0.0) as usize;
+    format!("{v:.decimals$}")
 }
 
 /// At most about `max` of `points`, evenly spaced, always keeping the last.
@@ -329,6 +359,19 @@ mod tests {
     }
 
     #[test]
+    fn y_ticks_fall_on_round_values() {
+        let labels = |values: &[f64]| {
+            let g = layout(&[Series::steps(values, "a")], linear(), None, 480.0, 200.0);
+            g.y_ticks.into_iter().map(|t| t.1).collect::<Vec<_>>().join(" ")
+        };
+        // A loss scale's power of two, from 2^0 to 2^15: whole powers only.
+        assert_eq!(labels(&[15.0, 14.0, 3.0]), "0 5 10 15");
+        assert_eq!(labels(&[0.69, 0.2]), "0 0.2 0.4 0.6");
+        assert_eq!(labels(&[-0.3, 0.25]), "-0.2 0 0.2");
+        assert_eq!(labels(&[4400.0, 1200.0]), "0 2000 4000");
+    }
+
+    #[test]
     fn a_short_axis_does_not_repeat_its_tick_labels() {
         let g = layout(&[Series::steps(&[1.0, 0.5], "a")], linear(), None, 200.0, 100.0);
         let labels: Vec<&str> = g.x_ticks.iter().map(|t| t.1.as_str()).collect();
@@ -363,7 +406,7 @@ mod tests {
             200.0,
             100.0,
         );
-        assert_eq!(g.y_ticks.last().map(|t| t.1.as_str()), Some("4.00"), "capped at 4");
+        assert_eq!(g.y_ticks.last().map(|t| t.1.as_str()), Some("4"), "capped at 4");
         assert!(g.paths[0].contains("L94.7,10.0"), "the huge value sits at the top: {}", g.paths[0]);
         assert_eq!(g.paths[0].matches('M').count(), 2, "{}", g.paths[0]);
     }
