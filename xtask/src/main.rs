@@ -18,6 +18,8 @@ const PLAYWRIGHT_VERSION: &str = "1.65";
 /// TensorFlow.js, the peer `cargo xtask bench` races in the browser (core and two backends).
 const TFJS_VERSION: &str = "4.22.0";
 const TFJS_PACKAGES: [&str; 3] = ["tfjs-core", "tfjs-backend-wasm", "tfjs-backend-webgpu"];
+/// Lighthouse, for the benchmark's page-load scores (run with Debian's Chromium).
+const LIGHTHOUSE_VERSION: &str = "13.5.0";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -258,22 +260,25 @@ fn setup_bench() -> Result {
         std::fs::read_to_string(tensorflow.join(package).join("package.json"))
             .is_ok_and(|json| json.contains(&format!("\"version\": \"{TFJS_VERSION}\"")))
     };
-    if TFJS_PACKAGES.iter().all(|p| pinned(p)) {
+    let lighthouse = std::fs::read_to_string(npm_dir().join("node_modules/lighthouse/package.json"))
+        .is_ok_and(|json| json.contains(&format!("\"version\": \"{LIGHTHOUSE_VERSION}\"")));
+    if TFJS_PACKAGES.iter().all(|p| pinned(p)) && lighthouse {
         return Ok(());
     }
-    eprintln!("Installing TensorFlow.js {TFJS_VERSION} for the in-browser benchmark...");
+    eprintln!("Installing TensorFlow.js {TFJS_VERSION} and Lighthouse {LIGHTHOUSE_VERSION} for the benchmark...");
     let mut npm = Command::new("npm");
     npm.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(npm_dir());
     for package in TFJS_PACKAGES {
         npm.arg(format!("@tensorflow/{package}@{TFJS_VERSION}"));
     }
+    npm.arg(format!("lighthouse@{LIGHTHOUSE_VERSION}"));
     run(&mut npm)
 }
 
 /// The native benchmarks (engine matmul vs matrixmultiply, XOR on the CPU; the tiny GPT's
 /// training on the GPU layer vs the engine), then the in-browser one: crates/bench-web built to wasm (release, simd128 from .cargo/config.toml)
 /// and bound with the pinned wasm-bindgen, raced against TensorFlow.js in headless Chromium
-/// by tests/bench/bench.mjs.
+/// by tests/bench/bench.mjs; last, Lighthouse on the built site (tests/bench/lighthouse.mjs).
 fn bench() -> Result {
     setup(true)?;
     setup_bench()?;
@@ -305,7 +310,19 @@ fn bench() -> Result {
         .arg(root().join("tests").join("bench").join("bench.mjs"))
         .env("MLBOOK_BENCH_PKG", &package)
         .env("MLBOOK_NPM", npm_dir())
-        .current_dir(root()))
+        .current_dir(root()))?;
+
+    // Page loads: Lighthouse on the built site's cover and chapter 5, mobile and desktop.
+    let dist = build()?;
+    for preset in ["mobile", "desktop"] {
+        run(Command::new("node")
+            .arg(root().join("tests").join("bench").join("lighthouse.mjs"))
+            .env("MLBOOK_DIST", &dist)
+            .env("MLBOOK_NPM", npm_dir())
+            .env("MLBOOK_LIGHTHOUSE_PRESET", preset)
+            .current_dir(root()))?;
+    }
+    Ok(())
 }
 
 /// Steps the shipped checkpoint trains for: about 11 passes over the training text, half an
