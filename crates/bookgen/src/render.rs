@@ -19,7 +19,7 @@ use crate::slugify;
 /// A heading of the chapter, for the sidebar and for deep links.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Heading {
-    /// 1 for the chapter title, 2 for sections, 3 for subsections, 4 for exercises.
+    /// 1 for the chapter title, 2 for sections, 3 for subsections and exercises, 4 below.
     pub level: u8,
     /// The element id, unique in the chapter.
     pub id: String,
@@ -160,7 +160,7 @@ impl State {
                 "<details class=\"derivation\"><summary>{title}</summary><div class=\"details-body\">{body}</div></details>\n"
             ),
             BlockKind::Exercise => {
-                let heading = self.heading_html(4, &title, &block.title);
+                let heading = self.heading_html(3, &title, &block.title);
                 let answer = self.markdown(block.answer.as_deref().unwrap_or_default())?;
                 format!(
                     "<section class=\"exercise\">{heading}{body}<details class=\"answer\"><summary>Show the worked answer</summary><div class=\"details-body\">{answer}</div></details></section>\n"
@@ -394,7 +394,7 @@ mod tests {
             html.contains("<aside class=\"note\"><p class=\"note-title\">Careful</p><p>A <em>note</em>.</p>"),
             "{html}"
         );
-        assert!(html.contains("<h4 id=\"exercise-1-1\">"), "{html}");
+        assert!(html.contains("<h3 id=\"exercise-1-1\">"), "{html}");
         assert!(
             html.contains(
                 "<summary>Show the worked answer</summary><div class=\"details-body\"><p>Because.</p>"
