@@ -10,13 +10,13 @@ use std::rc::Rc;
 use futures_channel::oneshot;
 use train_worker::{Reply, Request, TrainWorker};
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, BlobPropertyBag, ErrorEvent, MessageEvent, Url, Worker};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::browser::now_ms;
 
-/// The worker's files, beside the page (Trunk builds them from `crates/train-worker`).
-const WORKER_JS: &str = "train-worker.js";
-const WORKER_WASM: &str = "train-worker_bg.wasm";
+/// The worker's script, beside the page (`web/train-worker-start.js`), which loads the files
+/// Trunk builds from `crates/train-worker` (train-worker.js and train-worker_bg.wasm).
+const WORKER_START: &str = "train-worker-start.js";
 
 /// How long the worker may take to load before the page trains on its own thread instead.
 const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -46,27 +46,10 @@ impl Drop for WorkerLink {
 impl WorkerLink {
     /// Starts the worker and waits for its first message, which says it is listening.
     async fn start() -> Result<WorkerLink, String> {
-        let location =
-            web_sys::window().ok_or("no browser window")?.location().href().map_err(|_| "no page address")?;
-        let url = |file: &str| {
-            Url::new_with_base(file, &location)
-                .map(|u| u.href())
-                .map_err(|_| format!("{file}: not a valid address"))
-        };
-        // A worker's script must be a file; this two-line one loads the worker's WebAssembly
-        // by absolute address, so it works from a blob: URL.
-        let script = format!("importScripts({:?}); wasm_bindgen({:?});", url(WORKER_JS)?, url(WORKER_WASM)?);
-        let options = BlobPropertyBag::new();
-        options.set_type("text/javascript");
-        let parts = js_sys::Array::of1(&script.into());
-        let blob = Blob::new_with_str_sequence_and_options(&parts, &options)
-            .map_err(|_| "the browser refused to make the worker's script")?;
-        let blob_url = Url::create_object_url_with_blob(&blob)
-            .map_err(|_| "the browser refused to make the worker's script")?;
-        let worker = Worker::new(&blob_url)
-            .map_err(|e| format!("the browser refused to start a worker ({})", describe(&e)));
-        let _ = Url::revoke_object_url(&blob_url);
-        let worker = worker?;
+        // A file beside the page (a blob: script would need the page's Content-Security-Policy
+        // to allow blob: workers); it loads Trunk's glue and the worker's WebAssembly.
+        let worker = Worker::new(WORKER_START)
+            .map_err(|e| format!("the browser refused to start a worker ({})", describe(&e)))?;
 
         let waiting: Waiting = Rc::default();
         let replies = waiting.clone();

@@ -23,6 +23,7 @@ pub struct GridCell {
     pub x: f64,
     pub y: f64,
     pub size: f64,
+    /// The fill colour, for the SVG `fill` attribute.
     pub fill: String,
 }
 
@@ -40,7 +41,7 @@ pub fn probability_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCel
                 x: col as f64 * cell,
                 y: row as f64 * cell,
                 size: cell + 0.3,
-                fill: format!("fill: {}", heat_colour(p - 0.5, 0.5)),
+                fill: heat_colour(p - 0.5, 0.5),
             }
         })
         .collect()
@@ -58,7 +59,7 @@ pub fn weight_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCell> {
             x: (k % side.max(1)) as f64 * cell,
             y: (k / side.max(1)) as f64 * cell,
             size: cell + 0.3,
-            fill: format!("fill: {}", heat_colour(w, 1.0)),
+            fill: heat_colour(w, 1.0),
         })
         .collect()
 }
@@ -91,12 +92,13 @@ pub struct TableOptions {
     pub decimals: usize,
 }
 
-/// One cell: its text, its exact value for hover and screen readers, and its style.
+/// One cell: its text, its exact value for hover and screen readers, and its background
+/// colour (empty: none), set through the CSSOM so the page's CSP needs no inline styles.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
     pub text: String,
     pub exact: String,
-    pub style: String,
+    pub background: String,
 }
 
 /// One row: its label, its cells, and its sum's text when sums are shown.
@@ -140,11 +142,7 @@ pub fn table(title: &str, matrix: &Tensor, options: &TableOptions) -> Table {
                 .map(|(j, &v)| Cell {
                     text: cell_text(v, decimals),
                     exact: format!("{} [{}, {}] = {v}", title, i + 1, j + 1),
-                    style: if options.heat {
-                        format!("background: {}", heat_colour(v, max_abs))
-                    } else {
-                        String::new()
-                    },
+                    background: if options.heat { heat_colour(v, max_abs) } else { String::new() },
                 })
                 .collect(),
             sum: options.row_sums.then(|| format!("{sum:.decimals$}")),
@@ -192,7 +190,7 @@ pub fn MatrixView(
             let cells = row
                 .cells
                 .into_iter()
-                .map(|c| view! { <td tabindex="0" title=c.exact.clone() aria-label=c.exact style=c.style>{c.text}</td> })
+                .map(|c| view! { <td tabindex="0" title=c.exact.clone() aria-label=c.exact style=("background", c.background)>{c.text}</td> })
                 .collect_view();
             view! {
                 <tr>
@@ -234,18 +232,18 @@ mod tests {
     fn probability_grids_fill_their_square() {
         let cells = probability_grid(&[1.0, 0.5, 0.0, 0.75], 2, 210.0);
         assert_eq!((cells[3].x, cells[3].y, cells[3].size), (105.0, 105.0, 105.3));
-        assert_eq!(cells[0].fill, "fill: rgba(230, 120, 20, 0.800)");
-        assert_eq!(cells[1].fill, "fill: rgba(230, 120, 20, 0.080)", "0.5 is the faintest");
-        assert_eq!(cells[2].fill, "fill: rgba(40, 110, 210, 0.800)");
+        assert_eq!(cells[0].fill, "rgba(230, 120, 20, 0.800)");
+        assert_eq!(cells[1].fill, "rgba(230, 120, 20, 0.080)", "0.5 is the faintest");
+        assert_eq!(cells[2].fill, "rgba(40, 110, 210, 0.800)");
     }
 
     #[test]
     fn weight_grids_fill_their_square_from_zero_up() {
         let cells = weight_grid(&[1.0, 0.0, 0.5, 0.25, 0.0, 0.0, 0.1, 0.2, 0.7], 3, 60.0);
         assert_eq!((cells[5].x, cells[5].y, cells[5].size), (40.0, 20.0, 20.3));
-        assert_eq!(cells[0].fill, "fill: rgba(230, 120, 20, 0.800)");
-        assert_eq!(cells[1].fill, "fill: rgba(230, 120, 20, 0.080)", "0 is the faintest");
-        assert_eq!(cells[2].fill, "fill: rgba(230, 120, 20, 0.440)");
+        assert_eq!(cells[0].fill, "rgba(230, 120, 20, 0.800)");
+        assert_eq!(cells[1].fill, "rgba(230, 120, 20, 0.080)", "0 is the faintest");
+        assert_eq!(cells[2].fill, "rgba(230, 120, 20, 0.440)");
     }
 
     #[test]
@@ -264,13 +262,13 @@ mod tests {
         assert_eq!(t.rows[0].label, "t1");
         assert_eq!(t.rows[0].cells[1].text, "−∞");
         assert_eq!(t.rows[1].cells[0].exact, "W [2, 1] = -2");
-        assert_eq!(t.rows[1].cells[0].style, "background: rgba(40, 110, 210, 0.800)", "the largest is full");
-        assert_eq!(t.rows[0].cells[1].style, "background: transparent");
+        assert_eq!(t.rows[1].cells[0].background, "rgba(40, 110, 210, 0.800)", "the largest is full");
+        assert_eq!(t.rows[0].cells[1].background, "transparent");
         assert_eq!(t.rows[0].sum.as_deref(), Some("1.00"), "masked entries are not summed");
         assert_eq!(t.rows[1].sum.as_deref(), Some("-1.50"));
         let plain = table("W", &m, &TableOptions { decimals: 3, ..TableOptions::default() });
         assert_eq!(plain.col_labels, ["1", "2"]);
         assert_eq!((plain.rows[1].label.as_str(), plain.rows[0].sum.clone()), ("2", None));
-        assert_eq!(plain.rows[0].cells[0].style, "");
+        assert_eq!(plain.rows[0].cells[0].background, "");
     }
 }

@@ -84,14 +84,12 @@ fn per_side_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 20.0, 2000.0), "Use a whole number of words per side from 20 to 2,000.")
 }
 
-fn signed_bar(value: f32) -> String {
+/// A signed bar's CSS `left` and `width`.
+fn signed_bar(value: f32) -> (String, String) {
     // Bars grow left (negative) or right (positive) from the middle of their track.
     let half = bar_percent(value.abs(), 0.0, 0.5) / 2.0;
-    if value >= 0.0 {
-        format!("left: 50%; width: {half:.1}%")
-    } else {
-        format!("left: {:.1}%; width: {half:.1}%", 50.0 - half)
-    }
+    let left = if value >= 0.0 { 50.0 } else { 50.0 - half };
+    (format!("{left:.1}%"), format!("{half:.1}%"))
 }
 
 /// The widget.
@@ -135,19 +133,19 @@ pub fn BiasLab() -> impl IntoView {
     };
     let explained = move || {
         last.get().map(|r| r.explained.iter().enumerate().map(|(i, &share)| {
-        let width = format!("width: {:.1}%", bar_percent(share, 0.0, 1.0));
+        let width = format!("{:.1}%", bar_percent(share, 0.0, 1.0));
         view! { <tr><th scope="row">{format!("PC{}", i + 1)}</th><td class="num" data-value=format!("bias-explained-{i}")>{format!("{:.1}%", share * 100.0)}</td>
-            <td class="bar-cell"><span class="cos-bar" style=width></span></td></tr> }
+            <td class="bar-cell"><span class="cos-bar" style:width=width></span></td></tr> }
     }).collect_view())
     };
     let projections = move || {
         last.get().map(|r| {
-            r.projections.iter().map(|(word, before, after)| view! {
+            r.projections.iter().map(|(word, before, after)| { let (left, width) = signed_bar(*before); view! {
         <tr><th scope="row">{word.clone()}</th>
             <td class="num" data-value=format!("bias-before-{word}")>{format!("{before:+.3}")}</td>
-            <td class="bar-cell signed"><span class="cos-bar" style=signed_bar(*before)></span></td>
+            <td class="bar-cell signed"><span class="cos-bar" style:left=left style:width=width></span></td>
             <td class="num" data-value=format!("bias-after-{word}")>{if after.abs() < 5e-4 { "0.000".to_string() } else { format!("{after:+.3}") }}</td></tr>
-    }).collect_view()
+    }}).collect_view()
         })
     };
     let equalized = move || {

@@ -52,7 +52,7 @@ fn matrix(name: &'static str, caption: String, labels: Vec<String>, m: Vec<Vec<f
                                 let tint = (c.clamp(0.0, 1.0) * 55.0).round();
                                 view! {
                                     <td data-value=format!("{name}-{i}-{j}") data-number=format!("{c:.4}")
-                                        style=format!("background: color-mix(in srgb, var(--accent) {tint}%, transparent)")>{shown(c)}</td>
+                                        style:background=format!("color-mix(in srgb, var(--accent) {tint}%, transparent)")>{shown(c)}</td>
                                 }
                             }).collect_view()}
                         </tr>

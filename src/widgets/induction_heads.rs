@@ -263,7 +263,7 @@ pub fn InductionHeads() -> impl IntoView {
                             <figure class="ind-map">
                                 <svg viewBox=format!("0 0 {MAP} {MAP}") role="img" aria-label=format!("Attention pattern of head {}", name(h))>
                                     <rect class="frame" x=0.0 y=0.0 width=MAP height=MAP />
-                                    {cells.into_iter().map(|c| view! { <rect x=c.x y=c.y width=c.size height=c.size style=c.fill /> }).collect_view()}
+                                    {cells.into_iter().map(|c| view! { <rect x=c.x y=c.y width=c.size height=c.size fill=c.fill /> }).collect_view()}
                                 </svg>
                                 <figcaption>{name(h)}</figcaption>
                             </figure>

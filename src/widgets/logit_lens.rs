@@ -141,7 +141,7 @@ pub fn LogitLens() -> impl IntoView {
                     let right = s.chars.get(i + 1).is_some_and(|&c| s.vocab.get(best.token) == Some(&c));
                     view! {
                         <td class="lens-cell" class:selected=selected == Some(i) class:right=right
-                            style=format!("--p: {:.0}%", 100.0 * best.prob) title=tip
+                            style=("--p", format!("{:.0}%", 100.0 * best.prob)) title=tip
                             on:click=move |_| position.set(Some(i))>
                             {char_label(&s.vocab, best.token)}
                         </td>
@@ -206,7 +206,7 @@ pub fn LogitLens() -> impl IntoView {
             view! {
                 <tr>
                     <th scope="row">{name.clone()}</th>
-                    <td class="lens-bar-cell"><span class="lens-bar" style=format!("width: {:.1}%", 100.0 * loss.unwrap_or(0.0) / max)></span></td>
+                    <td class="lens-bar-cell"><span class="lens-bar" style:width=format!("{:.1}%", 100.0 * loss.unwrap_or(0.0) / max)></span></td>
                     <td data-value=format!("lens-loss-{k}")>{loss.map(|l| format!("{l:.4}")).unwrap_or_default()}</td>
                     <td data-value=format!("lens-acc-{k}")>{acc.map(|a| format!("{:.1}", 100.0 * a)).unwrap_or_default()}</td>
                 </tr>

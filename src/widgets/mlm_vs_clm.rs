@@ -163,7 +163,7 @@ fn guesses_view(c: &Corpus, guesses: &Guesses, truth: char, name: &'static str) 
             view! {
                 <li class:hit=hit data-value=format!("{name}-guess-{i}")>
                     <span class="mvc-char">{visible(ch)}</span>
-                    <span class="mvc-bar" style=format!("width: {:.1}%", 100.0 * p)></span>
+                    <span class="mvc-bar" style:width=format!("{:.1}%", 100.0 * p)></span>
                     <span class="mvc-prob">{format!("{:.1}%", 100.0 * p)}</span>
                 </li>
             }

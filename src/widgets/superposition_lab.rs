@@ -151,9 +151,9 @@ pub fn SuperpositionLab() -> impl IntoView {
                     let (drawn, radius) = arrows(&columns, ARROW_BOX);
                     let c = ARROW_BOX / 2.0;
                     let items = drawn.into_iter().zip(&s.importance).enumerate().map(|(i, (a, &imp))| {
-                        let style = format!("opacity: {:.2}", 0.35 + 0.65 * imp);
+                        let opacity = format!("{:.2}", 0.35 + 0.65 * imp);
                         view! {
-                            <g class="feature-arrow" style=style>
+                            <g class="feature-arrow" opacity=opacity>
                                 <line x1=c y1=c x2=a.x y2=a.y marker-end="url(#sup-head)" />
                                 <text x=a.label_x y=a.label_y text-anchor="middle">{i + 1}</text>
                             </g>

@@ -119,13 +119,13 @@ pub fn WordArithmetic() -> impl IntoView {
     };
     let rows = move || {
         last_good.get().into_iter().enumerate().map(|(i, r)| {
-            let width = format!("width: {:.1}%", bar_percent(r.cosine, 0.0, 1.0));
+            let width = format!("{:.1}%", bar_percent(r.cosine, 0.0, 1.0));
             view! {
                 <tr class:is-input=r.is_input data-row=i>
                     <td>{i + 1}</td>
                     <td data-value=format!("wa-word-{i}")>{r.word.clone()}{if r.is_input { " (input)" } else { "" }}</td>
                     <td class="num" data-value=format!("wa-cos-{i}")>{format!("{:.4}", r.cosine)}</td>
-                    <td class="bar-cell"><span class="cos-bar" style=width></span></td>
+                    <td class="bar-cell"><span class="cos-bar" style:width=width></span></td>
                 </tr>
             }
         }).collect_view()

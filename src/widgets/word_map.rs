@@ -83,11 +83,11 @@ pub fn WordMapLab() -> impl IntoView {
 
     let neighbour_rows = move || {
         last_neighbours.get().into_iter().enumerate().map(|(i, (word, cosine))| {
-            let width = format!("width: {:.1}%", bar_percent(cosine, 0.0, 1.0));
+            let width = format!("{:.1}%", bar_percent(cosine, 0.0, 1.0));
             view! {
                 <tr><td>{i + 1}</td><td data-value=format!("wm-neighbour-{i}")>{word}</td>
                     <td class="num" data-value=format!("wm-neighbour-cos-{i}")>{format!("{cosine:.4}")}</td>
-                    <td class="bar-cell"><span class="cos-bar" style=width></span></td></tr>
+                    <td class="bar-cell"><span class="cos-bar" style:width=width></span></td></tr>
             }
         }).collect_view()
     };

@@ -232,7 +232,7 @@ pub fn XorTrainer() -> impl IntoView {
                     <svg viewBox="-14 -4 232 232" role="img" aria-label="Decision surface: predicted probability of 1 over the unit square">
                         {move || {
                             probability_grid(&surface.get(), GRID, 210.0).into_iter().map(|c| {
-                                view! { <rect x=c.x y=c.y width=c.size height=c.size style=c.fill /> }
+                                view! { <rect x=c.x y=c.y width=c.size height=c.size fill=c.fill /> }
                             }).collect_view()
                         }}
                         {XOR_INPUTS.iter().zip(XOR_TARGETS).map(|(x, t)| {

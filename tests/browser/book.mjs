@@ -6,7 +6,7 @@
 // MLBOOK_ONLY (optional: run only the tests whose name contains it).
 
 import { createServer } from "node:http";
-import { readFileSync, existsSync, statSync, mkdirSync } from "node:fs";
+import { readFileSync, existsSync, statSync, mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, extname, normalize } from "node:path";
 
@@ -25,6 +25,7 @@ const chapters = [...summary.matchAll(/^- \[(.+?)\]\((\d+-([a-z0-9-]+))\.md\)$/g
 
 // A static host that serves dist/ under /book/ and answers unknown paths with 404.html.
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".woff2": "font/woff2" };
+Object.assign(types, { ".webmanifest": "application/manifest+json", ".png": "image/png", ".svg": "image/svg+xml" });
 const server = createServer((req, res) => {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
   let file = null;
@@ -57,11 +58,19 @@ let passed = 0;
 let failed = 0;
 const problems = [];
 
-/** A fresh page that records console errors, page errors and requests leaving 127.0.0.1. */
+/** A fresh page that records console errors, page errors, requests leaving 127.0.0.1 and
+ * anything the Content-Security-Policy refuses. Service workers are off unless a test asks
+ * (`serviceWorkers: "allow"`): the offline test checks them, the rest check the book itself. */
 async function newPage(options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: "block", ...options });
   const page = await context.newPage();
   page.errors = [];
+  // Chromium also prints "Refused to ..." for each violation; the event names the directive.
+  await page.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} ${e.sample ?? ""} (${e.sourceFile}:${e.lineNumber})`),
+    ),
+  );
   page.on("console", (m) => m.type() === "error" && page.errors.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => page.errors.push(`page error: ${e.message}`));
   page.on("request", (r) => {
@@ -71,9 +80,9 @@ async function newPage(options = {}) {
   return page;
 }
 
-async function test(name, body) {
+async function test(name, body, options = {}) {
   if (only && !name.includes(only)) return;
-  const page = await newPage();
+  const page = await newPage(options);
   try {
     await body(page);
     const errors = page.errors.filter((e) => !e.includes("404 (Not Found)") || !name.includes("404"));
@@ -196,6 +205,93 @@ await test("exercises reveal their worked answers", async (page) => {
   expect(await answer.evaluate((d) => d.open), "answer opens");
   expect((await answer.locator(".details-body").innerText()).length > 40, "answer has content");
 });
+
+// ---------------------------------------------------------------- locked down, offline, installable
+await test("every page carries a strict Content-Security-Policy, and the suite sees a violation", async (page) => {
+  for (const path of ["", "missing/page.html"]) {
+    await page.goto(`${base}${path}`);
+    const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+    expect(policy, `${path || "index"}: no policy`);
+    expect(!/'unsafe-inline'|'unsafe-eval'|\*|data:|blob:/.test(policy), `${path || "index"}: too loose: ${policy}`);
+    for (const directive of ["default-src 'self'", "style-src 'self'", "connect-src 'self'", "worker-src 'self'", "object-src 'none'"]) {
+      expect(policy.includes(directive), `${path || "index"}: no ${directive}`);
+    }
+    expect(policy.includes("'wasm-unsafe-eval'") === (path === ""), `${path || "index"}: wasm-unsafe-eval only where WebAssembly runs`);
+  }
+  page.errors = page.errors.filter((e) => !e.includes("404"));
+  // An inline style is refused, and that refusal would fail any test it happened in.
+  await page.goto(base);
+  await page.waitForSelector(".cover .chapter-list");
+  await page.evaluate(() => document.body.setAttribute("style", "outline: 1px solid red"));
+  await page.waitForTimeout(200);
+  expect(page.errors.some((e) => e.includes("CSP violation: style-src-attr")), `no violation seen: ${page.errors.join("; ")}`);
+  page.errors = [];
+});
+
+await test("the manifest makes the book installable from its folder", async (page) => {
+  await page.goto(base);
+  const href = await page.locator('link[rel="manifest"]').getAttribute("href");
+  const url = new URL(href, page.url());
+  const manifest = await (await page.request.get(url.href)).json();
+  expect(manifest.name && manifest.short_name && manifest.theme_color && manifest.background_color, "names and colours");
+  expect(new URL(manifest.start_url, url).href === base && new URL(manifest.scope, url).href === base, `start_url ${manifest.start_url}, scope ${manifest.scope}`);
+  expect(manifest.display === "standalone", `display ${manifest.display}`);
+  for (const size of ["192x192", "512x512"]) {
+    const icon = manifest.icons.find((i) => i.sizes === size && i.type === "image/png");
+    expect(icon, `no ${size} PNG icon`);
+    const response = await page.request.get(new URL(icon.src, url).href);
+    expect(response.ok() && response.headers()["content-type"] === "image/png", `${icon.src}: ${response.status()}`);
+  }
+});
+
+await test("after one visit the book works offline: it reloads, every chapter opens and XOR trains", async (page) => {
+  page.on("requestfailed", (r) => page.errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  await page.goto(base);
+  await page.waitForSelector(".cover .chapter-list");
+  // The worker installs (fetching every precached file), takes over this page, and its cache
+  // holds every file of dist/ but itself and the 23 MB MiniLM files cached on first use.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60000 });
+  const listDist = (dir) =>
+    readdirSync(join(dist, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listDist(join(dir, e.name)) : [join(dir, e.name)]));
+  const expected = listDist("").filter((f) => f !== "sw.js" && !f.startsWith("minilm/")).length;
+  const cached = await page.evaluate(async () => {
+    const names = (await caches.keys()).filter((n) => n.startsWith("mlbook-app-"));
+    return names.length === 1 ? (await (await caches.open(names[0])).keys()).length : -names.length;
+  });
+  expect(cached === expected, `${cached} files cached, ${expected} expected`);
+
+  await page.context().setOffline(true);
+  await page.reload();
+  await page.waitForSelector(".cover .chapter-list");
+  for (const chapter of chapters) {
+    await page.locator(`.cover .chapter-list a[href$="?ch=${chapter.slug}"], .toc a[href$="?ch=${chapter.slug}"]`).first().click();
+    await page.waitForSelector(`article.chapter[data-chapter="${chapter.slug}"] h1`);
+    const h1 = await page.locator("article.chapter h1").innerText();
+    expect(h1 === chapter.title, `offline: title "${h1}" != "${chapter.title}"`);
+    // Widgets that load data as the chapter opens get it from the cache.
+    await page.waitForTimeout(300);
+    const body = await page.locator("article.chapter").innerText();
+    expect(!/could not be (downloaded|loaded)/.test(body), `offline: ${chapter.slug} could not load its data`);
+    if (chapter.slug === "implementation-patterns") {
+      await page.locator('select[data-name="xor-backend"]').selectOption("cpu");
+      await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-value="xor-epochs"]').innerText) >= 100, null, { timeout: 60000 });
+      const early = await value(page, "xor-loss");
+      await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 300000 });
+      const late = await value(page, "xor-loss");
+      expect(late < early / 10, `offline XOR: loss ${early} early, ${late} at the end`);
+      const targets = [0, 1, 1, 0];
+      for (let i = 0; i < 4; i++) {
+        const p = await value(page, `xor-pred-${i}`);
+        expect(Math.abs(p - targets[i]) < 0.1, `offline XOR prediction ${i} = ${p}`);
+      }
+    }
+  }
+  // A deep link opened offline is the book too.
+  await page.goto(`${base}?ch=${chapters.at(-1).slug}`);
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters.at(-1).slug}"] h1`);
+}, { serviceWorkers: "allow" });
 
 // ---------------------------------------------------------------- chapter 1, live
 await test("backprop stepper shows the engine's numbers at every stage", async (page) => {

@@ -6,6 +6,7 @@
 //! clone on the same machine, starts at once.
 
 mod data;
+mod site;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -222,12 +223,15 @@ fn serve() -> Result {
     run(trunk().args(["serve", "--release", "--offline"]))
 }
 
-/// Builds dist/ and prints the wasm size, raw and brotli-compressed.
+/// Builds dist/, finishes it (see `site`) and prints the wasm size, raw and brotli-compressed.
 fn build() -> Result<PathBuf> {
     setup(false)?;
     run(Command::new("cargo").args(["fetch", "--locked"]).current_dir(root()))?;
     run(trunk().args(["build", "--release", "--offline"]))?;
     let dist = root().join("dist");
+    // The Content-Security-Policy (hashing the inline scripts Trunk just wrote) and the
+    // service worker's lists of files to cache.
+    site::finish(&dist)?;
     let mut wasm: Vec<PathBuf> = std::fs::read_dir(&dist)
         .map_err(|e| format!("{}: {e}", dist.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
