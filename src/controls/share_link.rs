@@ -231,11 +231,13 @@ fn accepted(frame: &web_sys::Element, name: &str, el: &web_sys::Element, wanted:
     Ok(())
 }
 
-/// Writes a link's settings into the frame's fields; returns the notices.
-pub fn apply(frame: &web_sys::Element, state: &LinkState) -> Vec<String> {
-    let mut notices: Vec<String> = state.problems.iter().map(|p| format!("{p}.")).collect();
-    let fields = fields(frame);
+/// Writes a link's settings into the frame's fields, one at a time (waiting for the page to
+/// update between them, so a field whose range follows another's value sees it), and returns
+/// the notices.
+pub async fn apply(frame: &web_sys::Element, state: &LinkState) -> Vec<String> {
+    let mut notices: Vec<String> = state.problems.iter().map(|p| format!("This link: {p}.")).collect();
     for (name, value) in &state.settings {
+        let fields = fields(frame);
         let Some((_, el)) = fields.iter().find(|(n, _)| n == name) else {
             notices.push(format!(
                 "This link's setting {} was not understood (this widget has no such setting).",
@@ -245,8 +247,10 @@ pub fn apply(frame: &web_sys::Element, state: &LinkState) -> Vec<String> {
         };
         let before = read_value(el).unwrap_or_default();
         write_value(el, value);
+        crate::browser::pause(0).await;
         if let Err(why) = accepted(frame, name, el, value) {
             write_value(el, &before);
+            crate::browser::pause(0).await;
             notices.push(format!(
                 "This link's setting {} was not understood ({why}); using the default.",
                 setting_text(name, value)

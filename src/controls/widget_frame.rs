@@ -47,10 +47,12 @@ pub fn WidgetFrame(
         if state.widget.as_deref() != Some(class) {
             return;
         }
-        request_animation_frame(move || {
-            if let Some(frame) = section.get_untracked() {
-                notices.set(share_link::apply(&frame, &state));
-            }
+        let Some(frame) = section.get_untracked() else { return };
+        leptos::task::spawn_local(async move {
+            crate::browser::pause(0).await;
+            let found = share_link::apply(&frame, &state).await;
+            // The reader may have left the chapter meanwhile; then there is no one to tell.
+            let _ = notices.try_set(found);
         });
     });
 
@@ -68,7 +70,7 @@ pub fn WidgetFrame(
             } else {
                 format!("Copy this link{note}:")
             };
-            shared.set(Some((url, message)));
+            let _ = shared.try_set(Some((url, message)));
         });
     };
 
