@@ -20,7 +20,7 @@ pub fn App() -> impl IntoView {
     });
     let active_section = use_active_section(route);
     let sidebar_open = RwSignal::new(false);
-    let search_open = RwSignal::new(false);
+    let search_requests = RwSignal::new(0u32);
     let link_notice = RwSignal::new(None::<String>);
 
     crate::layout::use_page_keys(chapter_index, route);
@@ -55,10 +55,10 @@ pub fn App() -> impl IntoView {
                 "Contents"
             </button>
             <a class="book-title" href=crate::route::cover_href()>{BOOK_TITLE}</a>
-            <SearchButton open=search_open />
+            <SearchButton requests=search_requests />
             <ThemeToggle />
         </header>
-        <SearchDialog open=search_open route=route />
+        <SearchDialog requests=search_requests route=route />
         <div class="shell" class:sidebar-open=move || sidebar_open.get()>
             <Sidebar route=route active_section=active_section />
             <main id="main" tabindex="-1">

@@ -48,13 +48,14 @@ fn is_typing(ev: &web_sys::KeyboardEvent) -> bool {
 /// The header's search button.
 #[component]
 pub fn SearchButton(
-    /// Whether the dialog is open.
-    open: RwSignal<bool>,
+    /// Counts the clicks; the dialog opens on each.
+    requests: RwSignal<u32>,
 ) -> impl IntoView {
     view! {
-        <button class="search-button" aria-haspopup="dialog" aria-keyshortcuts="/ s"
-            title="Search the book (/ or s)" on:click=move |_| open.set(true)>
-            <span aria-hidden="true">"⌕ "</span>"Search"
+        <button class="search-button" aria-haspopup="dialog" aria-keyshortcuts="/ s" aria-label="Search"
+            title="Search the book (/ or s)" on:click=move |_| requests.update(|n| *n = n.wrapping_add(1))>
+            <span class="search-icon" aria-hidden="true">"⌕"</span>
+            <span class="search-label" aria-hidden="true">" Search"</span>
         </button>
     }
 }
@@ -62,42 +63,62 @@ pub fn SearchButton(
 /// The search dialog, rendered outside the header so it can cover the page.
 #[component]
 pub fn SearchDialog(
-    /// Whether the dialog is open.
-    open: RwSignal<bool>,
+    /// The header button's clicks.
+    requests: RwSignal<u32>,
     /// The router, for going to a result without reloading.
     route: RwSignal<Route>,
 ) -> impl IntoView {
+    let open = RwSignal::new(false);
     let query = RwSignal::new(String::new());
     let selected = RwSignal::new(0usize);
     let input = NodeRef::<leptos::html::Input>::new();
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
     let rows = Memo::new(move |_| results(&query.get()));
 
-    // On opening: remember what had focus and move focus to the box; on closing, give it back.
-    Effect::new(move |was_open: Option<bool>| {
-        let is_open = open.get();
-        if is_open && was_open != Some(true) {
-            opener.set_value(document().active_element().and_then(|e| e.dyn_into().ok()));
-            selected.set(0);
-            request_animation_frame(move || {
-                if let Some(box_) = input.get_untracked() {
-                    let _ = box_.focus();
-                    box_.select();
-                }
-            });
-        } else if !is_open && was_open == Some(true) {
-            if let Some(el) = opener.get_value().filter(|el| el.is_connected()) {
-                let _ = el.focus();
-            }
+    let layer = NodeRef::<leptos::html::Div>::new();
+    // Opening shows the layer and moves focus to the box at once (not on the next frame), so
+    // a key typed right after `/` lands in the box; closing gives focus back.
+    let show = move || {
+        if open.get_untracked() {
+            return;
         }
-        is_open
+        opener.set_value(document().active_element().and_then(|e| e.dyn_into().ok()));
+        selected.set(0);
+        open.set(true);
+        if let Some(layer) = layer.get_untracked() {
+            let _ = layer.remove_attribute("hidden");
+        }
+        if let Some(box_) = input.get_untracked() {
+            let _ = box_.focus();
+            box_.select();
+        }
+    };
+    let hide = move || {
+        if !open.get_untracked() {
+            return;
+        }
+        open.set(false);
+        if let Some(layer) = layer.get_untracked() {
+            let _ = layer.set_attribute("hidden", "");
+        }
+        if let Some(el) = opener.get_value().filter(|el| el.is_connected()) {
+            let _ = el.focus();
+        }
+    };
+    // The header button only counts its clicks; each one opens the dialog.
+    Effect::new(move |previous: Option<u32>| {
+        let n = requests.get();
+        if previous.is_some() {
+            show();
+        }
+        n
     });
 
     window_event_listener(leptos::ev::keydown, move |ev| {
         if open.get_untracked() {
             if ev.key() == "Escape" {
                 ev.prevent_default();
-                open.set(false);
+                hide();
             }
             return;
         }
@@ -106,7 +127,7 @@ pub fn SearchDialog(
         }
         if matches!(ev.key().as_str(), "/" | "s") {
             ev.prevent_default();
-            open.set(true);
+            show();
         }
     });
 
@@ -114,7 +135,7 @@ pub fn SearchDialog(
         if let Some(row) = rows.get_untracked().get(i) {
             let href = row.href.clone();
             opener.set_value(None);
-            open.set(false);
+            hide();
             navigate(&href, route);
         }
     };
@@ -153,12 +174,12 @@ pub fn SearchDialog(
     };
 
     view! {
-        <Show when=move || open.get()>
-            <div class="search-backdrop" on:click=move |_| open.set(false)></div>
+        <div class="search-layer" node_ref=layer hidden=move || !open.get()>
+            <div class="search-backdrop" on:click=move |_| hide()></div>
             <div class="search-dialog" role="dialog" aria-modal="true" aria-labelledby="search-title">
                 <div class="search-head">
                     <label id="search-title" for="search-input">"Search the book"</label>
-                    <button class="search-close" on:click=move |_| open.set(false) aria-label="Close search">
+                    <button class="search-close" on:click=move |_| hide() aria-label="Close search">
                         "Esc"
                     </button>
                 </div>
@@ -196,7 +217,7 @@ pub fn SearchDialog(
                                     on:mousemove=move |_| if selected.get_untracked() != i { selected.set(i) }>
                                     <a href=href tabindex="-1" on:click=move |_| {
                                         opener.set_value(None);
-                                        open.set(false);
+                                        hide();
                                     }>
                                         <span class="search-chapter">{row.chapter}</span>
                                         <span class="search-heading">{row.heading}</span>
@@ -213,6 +234,6 @@ pub fn SearchDialog(
                 </ul>
                 <p class="search-keys" aria-hidden="true">"↑ ↓ to choose · Enter to go · Esc to close"</p>
             </div>
-        </Show>
+        </div>
     }
 }
