@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use bookgen::render::{render_chapter, Segment};
+use bookgen::search::{sections_from_html, IndexBuilder};
 use bookgen::summary::parse_summary;
 
 fn main() {
@@ -25,7 +26,9 @@ fn generate() -> Result<(), String> {
     let mut out = String::new();
     writeln!(out, "pub static BOOK_TITLE: &str = {:?};", summary.title).unwrap();
     out.push_str("pub static CHAPTERS: &[Chapter] = &[\n");
-    for entry in &summary.chapters {
+    let mut search_sections = String::new();
+    let mut index = IndexBuilder::default();
+    for (chapter_index, entry) in summary.chapters.iter().enumerate() {
         let path = content.join(&entry.file);
         println!("cargo:rerun-if-changed={}", path.display());
         let markdown = read(&path)?;
@@ -50,8 +53,37 @@ fn generate() -> Result<(), String> {
             }
         }
         out.push_str("] },\n");
+        // The search index: the chapter's static text cut at its headings (widgets are live,
+        // so they have no text to index).
+        let html: Vec<&str> = chapter
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Html(html) => html.as_str(),
+                Segment::Widget(_) => " ",
+            })
+            .collect();
+        for section in sections_from_html(&html.join(" ")) {
+            index.add(&section.heading, &section.text);
+            writeln!(
+                search_sections,
+                "SearchSection {{ chapter: {chapter_index}, id: {:?}, heading: {:?}, text: {:?} }},",
+                section.id, section.heading, section.text
+            )
+            .unwrap();
+        }
     }
     out.push_str("];\n");
+    writeln!(out, "pub static SEARCH_SECTIONS: &[SearchSection] = &[\n{search_sections}];").unwrap();
+    let index = index.finish();
+    writeln!(out, "pub static SEARCH_INDEX: SearchIndex = SearchIndex {{ terms: &{:?},", index.terms)
+        .unwrap();
+    writeln!(
+        out,
+        "starts: &{:?},\npostings: &{:?},\nlengths: &{:?} }};",
+        index.starts, index.postings, index.lengths
+    )
+    .unwrap();
     let out_dir = std::env::var("OUT_DIR").map_err(|e| e.to_string())?;
     std::fs::write(Path::new(&out_dir).join("book_data.rs"), out).map_err(|e| e.to_string())
 }

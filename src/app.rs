@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::book::{find_chapter, Chapter, Segment, BOOK_TITLE, CHAPTERS};
+use crate::layout::search::{SearchButton, SearchDialog};
 use crate::layout::{pager::Pager, sidebar::Sidebar, theme::ThemeToggle, use_active_section};
 use crate::route::{chapter_href, scroll_to_fragment, use_router, Route};
 use crate::widgets::widget_view;
@@ -19,6 +20,8 @@ pub fn App() -> impl IntoView {
     });
     let active_section = use_active_section(route);
     let sidebar_open = RwSignal::new(false);
+    let search_requests = RwSignal::new(0u32);
+    let link_notice = RwSignal::new(None::<String>);
 
     crate::layout::use_page_keys(chapter_index, route);
     crate::layout::use_print_opens_details();
@@ -34,7 +37,10 @@ pub fn App() -> impl IntoView {
         };
         document().set_title(&title);
         sidebar_open.set(false);
-        request_animation_frame(scroll_to_fragment);
+        request_animation_frame(move || {
+            scroll_to_fragment();
+            link_notice.set(crate::controls::share_link::page_notice());
+        });
     });
 
     view! {
@@ -49,11 +55,19 @@ pub fn App() -> impl IntoView {
                 "Contents"
             </button>
             <a class="book-title" href=crate::route::cover_href()>{BOOK_TITLE}</a>
+            <SearchButton requests=search_requests />
             <ThemeToggle />
         </header>
+        <SearchDialog requests=search_requests route=route />
         <div class="shell" class:sidebar-open=move || sidebar_open.get()>
             <Sidebar route=route active_section=active_section />
             <main id="main" tabindex="-1">
+                {move || link_notice.get().map(|notice| view! {
+                    <div class="link-notice page-notice" role="status">
+                        <p>{notice}</p>
+                        <button class="link-dismiss" aria-label="Hide this notice" on:click=move |_| link_notice.set(None)>"×"</button>
+                    </div>
+                })}
                 {move || match route.get() {
                     Route::Cover => view! { <Cover /> }.into_any(),
                     Route::Chapter(slug) => match find_chapter(&slug) {

@@ -27,6 +27,21 @@ pub struct Chapter {
     pub segments: &'static [Segment],
 }
 
+/// A section of a chapter as plain text, for search: the index's documents, in order.
+pub struct SearchSection {
+    /// The chapter's index in [`CHAPTERS`].
+    pub chapter: usize,
+    /// The heading's id (the section's fragment).
+    pub id: &'static str,
+    /// The heading as plain text.
+    pub heading: &'static str,
+    /// The section's text (formulas as their symbols, listings left out).
+    pub text: &'static str,
+}
+
+/// The book's full-text index, built with the book (`bookgen::search`).
+pub type SearchIndex = bookgen::search::Index<'static, &'static str>;
+
 include!(concat!(env!("OUT_DIR"), "/book_data.rs"));
 
 /// The chapter with this slug and its index in reading order.

@@ -7,5 +7,6 @@ pub mod backend_select;
 pub mod choice;
 pub mod number_field;
 pub mod number_list;
+pub mod share_link;
 pub mod slider;
 pub mod widget_frame;

@@ -2122,6 +2122,98 @@ await test("contextual embeddings: MiniLM downloaded on request, bank's cosines 
   expect((await widget.locator('[data-error-for="ce-text"]').innerText()).includes("at least one"), "empty text");
 });
 
+await test("search: / opens it, results show chapter, section and a marked snippet, Enter goes to the section", async (page) => {
+  await openChapter(page, "backpropagation");
+  await page.keyboard.press("/");
+  const dialog = page.getByRole("dialog", { name: "Search the book" });
+  await dialog.waitFor();
+  expect(await page.evaluate(() => document.activeElement?.id === "search-input"), "focus is not in the search box");
+  await page.keyboard.type("sizing kv cac");
+  const first = page.locator(".search-results li").first();
+  await first.waitFor();
+  const chapter = await first.locator(".search-chapter").innerText();
+  const heading = await first.locator(".search-heading").innerText();
+  const snippet = await first.locator(".search-snippet").innerText();
+  const marks = await first.locator(".search-snippet mark").allInnerTexts();
+  expect(chapter === "Chapter 5 · Inference: How a Language Model Writes", `chapter ${chapter}`);
+  expect(heading === "Exercise 5.2 - Sizing a KV cache", `heading ${heading}`);
+  expect(snippet.length > 40 && marks.some((m) => /^cach/i.test(m)) && marks.every((m) => /^(cach\w*|kv|sizing)$/i.test(m)), `snippet ${snippet} marks ${marks}`);
+  expect((await first.getAttribute("aria-selected")) === "true", "the first result is not chosen");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => location.search === "?ch=inference" && location.hash === "#exercise-5-2-sizing-a-kv-cache");
+  expect(!(await dialog.isVisible()), "the dialog stayed open");
+  await page.waitForFunction(() => {
+    const top = document.getElementById("exercise-5-2-sizing-a-kv-cache")?.getBoundingClientRect().top;
+    return top !== undefined && top >= -5 && top < innerHeight / 2;
+  });
+  // The header button opens it too; Escape closes it and gives focus back to the button.
+  await page.locator(".search-button").click();
+  await dialog.waitFor();
+  await page.keyboard.type("zzzqqq");
+  expect((await page.locator(".search-status").innerText()).includes("Nothing in the book matches"), "no empty-result message");
+  await page.keyboard.press("Escape");
+  expect(!(await dialog.isVisible()), "Escape did not close it");
+  expect(await page.evaluate(() => document.activeElement?.classList.contains("search-button")), "focus did not return to the button");
+  // Typing "/" or "s" in a widget's field types; it does not open search.
+  await page.locator('input[data-name="logits"]').focus();
+  await page.keyboard.press("s");
+  expect(!(await dialog.isVisible()), "s in a text box opened search");
+});
+
+await test("link to this: a widget's settings travel in the URL, and malformed links fall back with a notice", async (page) => {
+  await openChapter(page, "inference");
+  const frame = page.locator("section.widget.sampling");
+  const list = async (p, name) => JSON.parse(await p.locator(`section.widget.sampling [data-value="${name}"]`).innerText());
+  const close = (a, b, tol) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= tol);
+  await frame.locator('input[data-name="temperature"]').fill("0.5");
+  await frame.locator('input[data-name="logits"]').fill("2, 1, 0, -1");
+  const shown = await list(page, "tempered");
+  expect(close(shown, [0.865, 0.1171, 0.0158, 0.0021], 1e-4), `T=0.5 on four logits: ${shown}`);
+  await frame.locator(".link-button").click();
+  const link = await frame.locator(".link-url").inputValue();
+  expect(link.startsWith(base) && link.includes("w=sampling") && link.includes("temperature=0.5") && link.includes("logits=2%2C%201%2C%200%2C%20-1") && link.endsWith("#widget-sampling"), `link ${link}`);
+  expect((await page.evaluate(() => location.href)) === link, "the address bar does not hold the link");
+
+  const other = await newPage();
+  try {
+    await other.goto(link);
+    await other.waitForSelector("section.widget.sampling");
+    await other.waitForFunction(() => document.querySelector('section.widget.sampling input[data-name="temperature"]')?.value === "0.5");
+    const again = await list(other, "tempered");
+    expect(close(again, shown, 1e-9), `restored ${again} != ${shown}`);
+    expect((await other.locator('section.widget.sampling [data-value="temperature"]').innerText()) === "0.50", "the readout did not follow");
+    expect((await other.locator(".link-notice").count()) === 0, "a good link left a notice");
+
+    // Malformed: a value out of range, a broken escape, an unknown setting, a repeated key.
+    await other.goto(`${base}?ch=inference&w=sampling&temperature=99&top-p=%ZZ&nosuch=1&logits=abc&top-k=2&top-k=3#widget-sampling`);
+    const notice = other.locator("section.widget.sampling .link-notice");
+    await notice.waitFor();
+    const text = await notice.innerText();
+    for (const part of ["“temperature” = “99” was not understood", "“top-p” could not be read", "“nosuch” was not understood", "“logits” = “abc” was not understood", "“top-k” is given more than once"]) {
+      expect(text.includes(part), `notice lacks ${part}: ${text}`);
+    }
+    expect(close(await list(other, "tempered"), [0.6285, 0.2312, 0.1402], 1e-4), "defaults not kept");
+    expect((await other.locator('section.widget.sampling input[data-name="logits"]').inputValue()) !== "abc", "the refused value stayed in the box");
+    expect((await other.locator('section.widget.sampling [data-value="kept"]').innerText()) === "2", "top-k=2 was not applied");
+    // A widget this chapter does not have, and a link too long to read.
+    await other.goto(`${base}?ch=inference&w=no-such-widget&x=1`);
+    await other.locator(".page-notice").waitFor();
+    expect((await other.locator(".page-notice").innerText()).includes("“no-such-widget”"), "no page notice");
+    await other.goto(`${base}?ch=inference&w=sampling&x=${"a".repeat(9000)}`);
+    await other.locator(".page-notice").waitFor();
+    expect((await other.locator(".page-notice").innerText()).includes("too long"), "no page notice for a huge link");
+    await other.goto(`${base}?ch=inference&w=sampling&logits=${"9%2C".repeat(400)}`);
+    await other.locator("section.widget.sampling .link-notice").waitFor();
+    expect((await other.locator("section.widget.sampling .link-notice").innerText()).includes("too long"), "no too-long notice");
+    expect(close(await list(other, "tempered"), [0.6285, 0.2312, 0.1402], 1e-4), "defaults not kept after a huge link");
+    expect(other.errors.length === 0, other.errors.join("\n"));
+  } finally {
+    await other.context().close();
+  }
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -6,10 +6,14 @@
 //! one directive syntax ([`directive`]) and an unknown widget is a build error, not a reader's
 //! problem.
 //!
-//! [`directive`] and [`summary`] have no dependencies, so the app can link them; the renderer
+//! [`search`] cuts rendered chapters into plain-text sections and indexes them at build
+//! time, and ranks them in the page.
+//!
+//! [`directive`], [`summary`] and [`search`] need no renderer, so the app can link them; the renderer
 //! sits behind the `render` feature and runs only in the app's build script.
 
 pub mod directive;
+pub mod search;
 pub mod summary;
 
 #[cfg(feature = "render")]
