@@ -3,7 +3,7 @@
 //
 // Environment: MLBOOK_DIST (the built site), MLBOOK_NPM (folder holding playwright-core),
 // MLBOOK_SCREENSHOTS (optional folder: save light, dark and phone screenshots of every chapter),
-// MLBOOK_ONLY (optional: run only the tests whose name contains it).
+// MLBOOK_ONLY (optional: run only the tests whose name contains it, or one of its "|"-separated parts).
 
 import { createServer } from "node:http";
 import { readFileSync, existsSync, statSync, mkdirSync, readdirSync } from "node:fs";
@@ -81,7 +81,7 @@ async function newPage(options = {}) {
 }
 
 async function test(name, body, options = {}) {
-  if (only && !name.includes(only)) return;
+  if (only && !only.split("|").some((part) => name.includes(part))) return;
   const page = await newPage(options);
   try {
     await body(page);
@@ -276,11 +276,11 @@ await test("after one visit the book works offline: it reloads, every chapter op
     if (chapter.slug === "implementation-patterns") {
       await page.locator('select[data-name="xor-backend"]').selectOption("cpu");
       await page.getByRole("button", { name: "Train 10,000 epochs" }).click();
-      await page.waitForFunction(() => Number(document.querySelector('[data-value="xor-epochs"]').innerText) >= 100, null, { timeout: 60000 });
-      const early = await value(page, "xor-loss");
+      // A run can finish between two polls, so the check is on where it ends: a loss near 0
+      // and the four predictions at their targets.
       await page.waitForFunction(() => /Finished|Diverged/.test(document.querySelector('[data-status="xor"]').innerText), null, { timeout: 300000 });
       const late = await value(page, "xor-loss");
-      expect(late < early / 10, `offline XOR: loss ${early} early, ${late} at the end`);
+      expect(late < 0.01, `offline XOR: loss ${late} at the end`);
       const targets = [0, 1, 1, 0];
       for (let i = 0; i < 4; i++) {
         const p = await value(page, `xor-pred-${i}`);
