@@ -252,7 +252,10 @@ mod tests {
         let rows = results("sizing kv cac");
         assert_eq!(rows[0].href, "?ch=inference#exercise-5-2-sizing-a-kv-cache");
         assert_eq!(rows[0].chapter, "Chapter 5 · Inference: How a Language Model Writes");
-        assert!(rows[0].snippet.iter().any(|(text, marked)| *marked && text.to_lowercase().starts_with("cach")));
+        assert!(rows[0]
+            .snippet
+            .iter()
+            .any(|(text, marked)| *marked && text.to_lowercase().starts_with("cach")));
         assert!(results("zzzqqq").is_empty());
         assert!(results("").is_empty());
     }
