@@ -252,8 +252,9 @@ pub async fn apply(frame: &web_sys::Element, state: &LinkState) -> Vec<String> {
             write_value(el, &before);
             crate::browser::pause(0).await;
             notices.push(format!(
-                "This link's setting {} was not understood ({why}); using the default.",
-                setting_text(name, value)
+                "This link's setting {} was not understood ({}); using the default.",
+                setting_text(name, value),
+                why.trim_end_matches('.')
             ));
         }
     }

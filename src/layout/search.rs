@@ -237,3 +237,26 @@ pub fn SearchDialog(
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_books_own_index_finds_its_sections() {
+        assert_eq!(SEARCH_INDEX.lengths.len(), SEARCH_SECTIONS.len());
+        for section in SEARCH_SECTIONS {
+            let headings = CHAPTERS[section.chapter].headings;
+            assert!(headings.iter().any(|h| h.id == section.id), "{}", section.id);
+        }
+        let rows = results("sizing kv cac");
+        assert_eq!(rows[0].href, "?ch=inference#exercise-5-2-sizing-a-kv-cache");
+        assert_eq!(rows[0].chapter, "Chapter 5 · Inference: How a Language Model Writes");
+        assert!(rows[0]
+            .snippet
+            .iter()
+            .any(|(text, marked)| *marked && text.to_lowercase().starts_with("cach")));
+        assert!(results("zzzqqq").is_empty());
+        assert!(results("").is_empty());
+    }
+}

@@ -2124,11 +2124,14 @@ await test("contextual embeddings: MiniLM downloaded on request, bank's cosines 
 
 await test("search: / opens it, results show chapter, section and a marked snippet, Enter goes to the section", async (page) => {
   await openChapter(page, "backpropagation");
+  // Typing straight after the key: nothing typed is lost.
   await page.keyboard.press("/");
+  await page.keyboard.type("sizing kv cac");
   const dialog = page.getByRole("dialog", { name: "Search the book" });
   await dialog.waitFor();
   expect(await page.evaluate(() => document.activeElement?.id === "search-input"), "focus is not in the search box");
-  await page.keyboard.type("sizing kv cac");
+  const typed = await page.locator("#search-input").inputValue();
+  expect(typed === "sizing kv cac", `the box holds ${JSON.stringify(typed)}`);
   const first = page.locator(".search-results li").first();
   await first.waitFor();
   const chapter = await first.locator(".search-chapter").innerText();
