@@ -19,7 +19,8 @@ use crate::slugify;
 /// A heading of the chapter, for the sidebar and for deep links.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Heading {
-    /// 1 for the chapter title, 2 for sections, 3 for subsections, 4 for exercises.
+    /// 1 for the chapter title, 2 for sections, 3 for subsections and exercises (an exercise
+    /// sits under its `## Exercises` section, so no level is skipped).
     pub level: u8,
     /// The element id, unique in the chapter.
     pub id: String,
@@ -160,7 +161,7 @@ impl State {
                 "<details class=\"derivation\"><summary>{title}</summary><div class=\"details-body\">{body}</div></details>\n"
             ),
             BlockKind::Exercise => {
-                let heading = self.heading_html(4, &title, &block.title);
+                let heading = self.heading_html(3, &title, &block.title);
                 let answer = self.markdown(block.answer.as_deref().unwrap_or_default())?;
                 format!(
                     "<section class=\"exercise\">{heading}{body}<details class=\"answer\"><summary>Show the worked answer</summary><div class=\"details-body\">{answer}</div></details></section>\n"
@@ -225,7 +226,8 @@ impl State {
                     code = Some((lang, String::new()));
                 }
                 Event::Start(Tag::Table(alignments)) => {
-                    events.push(Event::Html("<div class=\"table-wrap\">".into()));
+                    // Focusable, so a keyboard can scroll a table wider than the page.
+                    events.push(Event::Html("<div class=\"table-wrap\" tabindex=\"0\">".into()));
                     events.push(Event::Start(Tag::Table(alignments)));
                 }
                 Event::End(TagEnd::Table) => {
@@ -288,7 +290,7 @@ fn code_block_html(lang: &str, source: &str, caption: Option<&str>) -> String {
     let caption =
         caption.map(|path| format!("<figcaption>{}</figcaption>", escape_html(path))).unwrap_or_default();
     format!(
-        "<figure class=\"code\">{caption}<pre data-lang=\"{label}\"><code>{}</code></pre></figure>\n",
+        "<figure class=\"code\">{caption}<pre data-lang=\"{label}\" tabindex=\"0\"><code>{}</code></pre></figure>\n",
         highlight(lang, source.trim_end_matches('\n'))
     )
 }
@@ -394,7 +396,7 @@ mod tests {
             html.contains("<aside class=\"note\"><p class=\"note-title\">Careful</p><p>A <em>note</em>.</p>"),
             "{html}"
         );
-        assert!(html.contains("<h4 id=\"exercise-1-1\">"), "{html}");
+        assert!(html.contains("<h3 id=\"exercise-1-1\">"), "{html}");
         assert!(
             html.contains(
                 "<summary>Show the worked answer</summary><div class=\"details-body\"><p>Because.</p>"
@@ -406,8 +408,8 @@ mod tests {
     #[test]
     fn code_is_highlighted_and_tables_scroll() {
         let html = html_of(&render("# T\n\n```text\nlet x = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"));
-        assert!(html.contains("<pre data-lang=\"text\"><code>let x = 1;</code>"), "{html}");
-        assert!(html.contains("<div class=\"table-wrap\"><table>"), "{html}");
+        assert!(html.contains("<pre data-lang=\"text\" tabindex=\"0\"><code>let x = 1;</code>"), "{html}");
+        assert!(html.contains("<div class=\"table-wrap\" tabindex=\"0\"><table>"), "{html}");
         assert!(highlight("rust", "let x = 1;").starts_with("<span class=\"hl-kw\">let</span>"));
     }
 
@@ -431,8 +433,8 @@ mod tests {
         .unwrap();
         let html = html_of(&chapter);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(html.matches("<pre data-lang=\"wgsl\">").count(), 2, "{html}");
-        assert_eq!(html.matches("<pre data-lang=\"rust\">").count(), 1, "{html}");
+        assert_eq!(html.matches("<pre data-lang=\"wgsl\" tabindex=\"0\">").count(), 2, "{html}");
+        assert_eq!(html.matches("<pre data-lang=\"rust\" tabindex=\"0\">").count(), 1, "{html}");
         let fold = html.split("<details class=\"derivation\">").nth(1).expect("a fold");
         assert!(
             fold.starts_with("<summary>The whole kernel</summary><div class=\"details-body\"><p>Before.</p>")
