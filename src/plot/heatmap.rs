@@ -207,7 +207,7 @@ pub fn MatrixView(
             <figcaption>{title}{note.map(|n| view! { <span class="matrix-note">{n}</span> })}</figcaption>
             <div class="table-wrap">
                 <table>
-                    <thead><tr><th></th>{laid_out.col_labels.into_iter().map(|l| view! { <th scope="col">{l}</th> }).collect_view()}
+                    <thead><tr><th><span class="visually-hidden">"row"</span></th>{laid_out.col_labels.into_iter().map(|l| view! { <th scope="col">{l}</th> }).collect_view()}
                         {row_sums.then(|| view! { <th scope="col">"Σ row"</th> })}</tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
