@@ -93,7 +93,8 @@ pub struct TableOptions {
 }
 
 /// One cell: its text, its exact value for hover and screen readers, and its background
-/// colour (empty: none), set through the CSSOM so the page's CSP needs no inline styles.
+/// colour (empty: none), set as `--heat` through the CSSOM (the page's CSP allows no inline
+/// styles); widgets.css paints it, fainter in the dark theme so light text stays readable.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
     pub text: String,
@@ -190,7 +191,7 @@ pub fn MatrixView(
             let cells = row
                 .cells
                 .into_iter()
-                .map(|c| view! { <td tabindex="0" title=c.exact.clone() aria-label=c.exact style=("background", c.background)>{c.text}</td> })
+                .map(|c| view! { <td tabindex="0" title=c.exact.clone() aria-label=c.exact style=("--heat", c.background)>{c.text}</td> })
                 .collect_view();
             view! {
                 <tr>
@@ -206,7 +207,7 @@ pub fn MatrixView(
             <figcaption>{title}{note.map(|n| view! { <span class="matrix-note">{n}</span> })}</figcaption>
             <div class="table-wrap">
                 <table>
-                    <thead><tr><th></th>{laid_out.col_labels.into_iter().map(|l| view! { <th scope="col">{l}</th> }).collect_view()}
+                    <thead><tr><th><span class="visually-hidden">"row"</span></th>{laid_out.col_labels.into_iter().map(|l| view! { <th scope="col">{l}</th> }).collect_view()}
                         {row_sums.then(|| view! { <th scope="col">"Σ row"</th> })}</tr></thead>
                     <tbody>{rows}</tbody>
                 </table>

@@ -16,6 +16,8 @@ const TRUNK_VERSION: &str = "0.21.14";
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const BINARYEN_VERSION: &str = "132.0.0";
 const PLAYWRIGHT_VERSION: &str = "1.65";
+/// The accessibility checker the browser suite runs on every chapter (light and dark).
+const AXE_VERSION: &str = "4.14.1";
 /// TensorFlow.js, the peer `cargo xtask bench` races in the browser (core and two backends).
 const TFJS_VERSION: &str = "4.22.0";
 const TFJS_PACKAGES: [&str; 3] = ["tfjs-core", "tfjs-backend-wasm", "tfjs-backend-webgpu"];
@@ -160,7 +162,9 @@ fn setup(browser: bool) -> Result {
     let wasm_opt = npm.join("node_modules").join(".bin").join("wasm-opt");
     let playwright = npm.join("node_modules").join("playwright-core").join("package.json");
     let binaryen_ok = version_of(&wasm_opt, "--version").is_some_and(|v| v.contains("version_132"));
-    if !binaryen_ok || !playwright.exists() {
+    let axe_ok = std::fs::read_to_string(npm.join("node_modules").join("axe-core").join("package.json"))
+        .is_ok_and(|json| json.contains(&format!("\"version\": \"{AXE_VERSION}\"")));
+    if !binaryen_ok || !playwright.exists() || !axe_ok {
         std::fs::create_dir_all(&npm).map_err(|e| e.to_string())?;
         if !npm.join("package.json").exists() {
             std::fs::write(npm.join("package.json"), "{\"name\":\"mlbook-tools\",\"private\":true}\n")
@@ -170,7 +174,8 @@ fn setup(browser: bool) -> Result {
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(&npm)
             .arg(format!("binaryen@{BINARYEN_VERSION}"))
-            .arg(format!("playwright-core@{PLAYWRIGHT_VERSION}")))?;
+            .arg(format!("playwright-core@{PLAYWRIGHT_VERSION}"))
+            .arg(format!("axe-core@{AXE_VERSION}")))?;
     }
 
     let lavapipe = Path::new("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");

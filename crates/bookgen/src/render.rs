@@ -19,7 +19,8 @@ use crate::slugify;
 /// A heading of the chapter, for the sidebar and for deep links.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Heading {
-    /// 1 for the chapter title, 2 for sections, 3 for subsections and exercises, 4 below.
+    /// 1 for the chapter title, 2 for sections, 3 for subsections and exercises (an exercise
+    /// sits under its `## Exercises` section, so no level is skipped).
     pub level: u8,
     /// The element id, unique in the chapter.
     pub id: String,
@@ -225,7 +226,8 @@ impl State {
                     code = Some((lang, String::new()));
                 }
                 Event::Start(Tag::Table(alignments)) => {
-                    events.push(Event::Html("<div class=\"table-wrap\">".into()));
+                    // Focusable, so a keyboard can scroll a table wider than the page.
+                    events.push(Event::Html("<div class=\"table-wrap\" tabindex=\"0\">".into()));
                     events.push(Event::Start(Tag::Table(alignments)));
                 }
                 Event::End(TagEnd::Table) => {
@@ -288,7 +290,7 @@ fn code_block_html(lang: &str, source: &str, caption: Option<&str>) -> String {
     let caption =
         caption.map(|path| format!("<figcaption>{}</figcaption>", escape_html(path))).unwrap_or_default();
     format!(
-        "<figure class=\"code\">{caption}<pre data-lang=\"{label}\"><code>{}</code></pre></figure>\n",
+        "<figure class=\"code\">{caption}<pre data-lang=\"{label}\" tabindex=\"0\"><code>{}</code></pre></figure>\n",
         highlight(lang, source.trim_end_matches('\n'))
     )
 }
@@ -406,8 +408,8 @@ mod tests {
     #[test]
     fn code_is_highlighted_and_tables_scroll() {
         let html = html_of(&render("# T\n\n```text\nlet x = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"));
-        assert!(html.contains("<pre data-lang=\"text\"><code>let x = 1;</code>"), "{html}");
-        assert!(html.contains("<div class=\"table-wrap\"><table>"), "{html}");
+        assert!(html.contains("<pre data-lang=\"text\" tabindex=\"0\"><code>let x = 1;</code>"), "{html}");
+        assert!(html.contains("<div class=\"table-wrap\" tabindex=\"0\"><table>"), "{html}");
         assert!(highlight("rust", "let x = 1;").starts_with("<span class=\"hl-kw\">let</span>"));
     }
 
@@ -431,8 +433,8 @@ mod tests {
         .unwrap();
         let html = html_of(&chapter);
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(html.matches("<pre data-lang=\"wgsl\">").count(), 2, "{html}");
-        assert_eq!(html.matches("<pre data-lang=\"rust\">").count(), 1, "{html}");
+        assert_eq!(html.matches("<pre data-lang=\"wgsl\" tabindex=\"0\">").count(), 2, "{html}");
+        assert_eq!(html.matches("<pre data-lang=\"rust\" tabindex=\"0\">").count(), 1, "{html}");
         let fold = html.split("<details class=\"derivation\">").nth(1).expect("a fold");
         assert!(
             fold.starts_with("<summary>The whole kernel</summary><div class=\"details-body\"><p>Before.</p>")
