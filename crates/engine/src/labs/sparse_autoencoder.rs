@@ -673,20 +673,26 @@ mod tests {
 
     #[test]
     fn a_bigger_l1_coefficient_trades_reconstruction_for_sparsity() {
-        let weak = toy_run(0.03, 40, 1, 2000);
-        let strong = toy_run(0.3, 40, 1, 2000);
-        assert_close!(weak.eval.l0, 1.9561, 5e-4);
-        assert_close!(strong.eval.l0, 1.0913, 5e-4);
-        assert_close!(weak.eval.mse, 0.0000427, 2e-6);
-        assert_close!(strong.eval.mse, 0.002405, 5e-6);
-        assert!(strong.eval.l0 < weak.eval.l0 && strong.eval.mse > weak.eval.mse);
-        assert_close!(strong.eval.explained, 0.92654, 5e-5);
-        // Too weak a penalty: about 12 latents on per input, 32 of 40 dense, no feature found.
-        let tiny = toy_run(0.003, 40, 1, 2000);
-        assert_close!(tiny.eval.l0, 11.736, 5e-3);
-        assert_eq!(tiny.dense, 32);
-        assert_eq!(tiny.recovered(0.9), 0);
-        assert_close!(tiny.best.iter().fold(0.0f32, |m, b| m.max(b.0)), 0.899, 1e-3);
+        // λ = 0.01, 0.1 (above) and 1: L0 falls, the MSE rises.
+        let weak = toy_run(0.01, 40, 1, 2000);
+        let strong = toy_run(1.0, 40, 1, 2000);
+        assert_close!(weak.eval.l0, 6.7688, 5e-4);
+        assert_close!(weak.eval.mse, 0.0000420, 5e-7);
+        assert_close!(strong.eval.l0, 0.7461, 5e-4);
+        assert_close!(strong.eval.mse, 0.018715, 5e-6);
+        assert_close!(strong.eval.explained, 0.42844, 5e-5);
+        assert!(strong.eval.l0 < 1.2092 && 1.2092 < weak.eval.l0);
+        assert!(weak.eval.mse < 0.000298 && 0.000298 < strong.eval.mse);
+        // Too weak: about 7 latents on per input (the inputs have 1 feature on, on average),
+        // 2 dense, and only 7 features with a direction within cosine 0.9.
+        assert_eq!((weak.dead, weak.dense, weak.recovered(0.9), weak.recovered(0.99)), (0, 2, 7, 0));
+        // Too strong: fewer than one latent on per input; 18 features within 0.9, none within 0.99.
+        assert_eq!((strong.dead, strong.dense, strong.recovered(0.9), strong.recovered(0.99)), (0, 0, 18, 0));
+        // Weaker still, λ = 0.001: 25 of 40 latents dense and no direction within 0.9.
+        let tiny = toy_run(0.001, 40, 1, 2000);
+        assert_close!(tiny.eval.l0, 14.669, 5e-3);
+        assert_eq!((tiny.dense, tiny.recovered(0.9)), (25, 0));
+        assert_close!(tiny.best.iter().fold(0.0f32, |m, b| m.max(b.0)), 0.8417, 5e-4);
     }
 
     #[test]
