@@ -219,7 +219,7 @@ pub fn SaeTinyGpt() -> impl IntoView {
             s.eval.as_ref()?;
             let k = latent.get() as usize;
             if k >= s.latents {
-                return Some(view! { <p class="field-error" data-error-for="sae-gpt-latent">{format!("This SAE has latents 0 to {}.", s.latents - 1)}</p> }.into_any());
+                return Some(view! { <p class="field-error" data-error-for="sae-gpt-latent-range">{format!("This SAE has latents 0 to {}.", s.latents - 1)}</p> }.into_any());
             }
             let fires = s.fires.get(k).copied().unwrap_or(0);
             let head = format!("Latent {k} is active on {} of {} characters.", number_field::with_commas(fires as u64), number_field::with_commas(GPT_POSITIONS as u64));
@@ -241,7 +241,7 @@ pub fn SaeTinyGpt() -> impl IntoView {
     };
 
     view! {
-        <WidgetFrame class="sae" label="Sparse autoencoder on the tiny GPT" title="Live: a sparse autoencoder on the tiny GPT's residual stream" badge="CPU · engine::labs::sparse_autoencoder">
+        <WidgetFrame class="sae sae-gpt" label="Sparse autoencoder on the tiny GPT" title="Live: a sparse autoencoder on the tiny GPT's residual stream" badge="CPU · engine::labs::sparse_autoencoder">
             <div class="xor-controls">
                 <label class="an-select">"stream "
                     <select data-name="sae-gpt-stream" on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse::<usize>() { settings.update(|s| s.stream = k) } }>

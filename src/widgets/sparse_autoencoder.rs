@@ -187,7 +187,7 @@ pub fn SparseAutoencoder() -> impl IntoView {
     };
 
     view! {
-        <WidgetFrame class="sae" label="Sparse autoencoder" title="Live: a sparse autoencoder finds the toy model's features" badge="CPU · engine::labs::sparse_autoencoder">
+        <WidgetFrame class="sae sae-toy" label="Sparse autoencoder" title="Live: a sparse autoencoder finds the toy model's features" badge="CPU · engine::labs::sparse_autoencoder">
             <p class="widget-note">{format!(
                 "The toy model: {} features, each zero with probability {}, squeezed into {} dimensions and trained {} steps (seed 1). The SAE reads its hidden vectors h = Wx and never sees x or W.",
                 toy_config().features, toy_config().sparsity, toy_config().hidden, number_field::with_commas(TOY_STEPS as u64)
