@@ -282,7 +282,7 @@ pub fn SaeTinyGpt() -> impl IntoView {
                     <figcaption>"L0: latents active per character."</figcaption>
                 </figure>
             </div>
-            <div class="bp-controls">
+            <div class="xor-controls">
                 <NumberField label="latent" name="sae-gpt-latent" value=Signal::derive(move || latent.get())
                     on_change=Callback::new(move |v| latent.set(v)) check=latent_rule />
                 <button data-name="sae-gpt-prev" on:click=move |_| latent.update(|k| *k = (*k - 1.0).max(0.0))>"previous"</button>

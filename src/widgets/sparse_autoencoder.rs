@@ -289,8 +289,8 @@ mod tests {
     fn controls_have_clear_limits_and_ticks_stay_small() {
         assert!(latents_rule(0.0).is_err() && latents_rule(201.0).is_err() && latents_rule(2.5).is_err());
         assert!(latents_rule(40.0).is_ok());
-        // 40 latents on 10 dimensions, 256 inputs a step: 11 steps a tick.
-        assert_eq!(steps_per_tick(&toy_sae_config(1)), 11);
+        // 40 latents on 10 dimensions, 256 inputs a step: 10 steps a tick.
+        assert_eq!(steps_per_tick(&toy_sae_config(1)), 10);
         assert_eq!(steps_per_tick(&SaeConfig { latents: 200, ..toy_sae_config(1) }), 2);
     }
 }
