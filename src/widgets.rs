@@ -35,9 +35,11 @@ pub mod overfitting_lab;
 pub mod parallelism_lab;
 pub mod probes;
 pub mod random_cosines;
+pub mod sae_tiny_gpt;
 pub mod sampling_bench;
 pub mod schedule_lab;
 pub mod span_corruption;
+pub mod sparse_autoencoder;
 pub mod superposition_lab;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
@@ -98,5 +100,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::OneGradient => view! { <one_gradient::OneGradient /> }.into_any(),
         Widget::DpoLab => view! { <dpo_lab::DpoLab /> }.into_any(),
         Widget::KnowledgeStack => view! { <knowledge_stack::KnowledgeStack /> }.into_any(),
+        Widget::SparseAutoencoder => view! { <sparse_autoencoder::SparseAutoencoder /> }.into_any(),
+        Widget::SaeTinyGpt => view! { <sae_tiny_gpt::SaeTinyGpt /> }.into_any(),
     }
 }

@@ -2253,6 +2253,61 @@ await test("link to this: a widget's settings travel in the URL, and malformed l
   }
 });
 
+await test("sparse autoencoder: the toy model's 20 features recovered at λ = 0.1, λ = 0.01 smears them; bad latents refused", async (page) => {
+  await openChapter(page, "interpretability");
+  const w = page.locator(".widget.sae-toy");
+  await w.scrollIntoViewIfNeeded();
+  const v = (name) => w.locator(`[data-value="${name}"]`).first().innerText();
+  await w.locator('input[data-name="sae-latents"]').fill("0");
+  expect((await w.locator('[data-error-for="sae-latents"]').innerText()).includes("1 to 200"), "0 latents refused");
+  await w.locator('input[data-name="sae-latents"]').fill("40");
+  const train = async () => {
+    await w.locator('button[data-name="sae-train"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-status="sae"]')?.textContent === "Finished 2000 steps.", null, { timeout: 120000 });
+  };
+  await train();
+  // Pinned in engine::labs::sparse_autoencoder (λ = 0.1, 40 latents, seed 1, 2,000 steps).
+  const pinned = { "sae-steps": "2000", "sae-mse": "0.000298", "sae-l0": "1.209", "sae-fve": "0.9909", "sae-dead": "0", "sae-dense": "0", "sae-recovered": "19 of 20", "sae-worst": "0.9732" };
+  for (const [name, want] of Object.entries(pinned)) expect((await v(name)) === want, `${name}: ${await v(name)}, pinned ${want}`);
+  expect((await w.locator(".sae-features tbody tr").count()) === 20, "one row per true feature");
+  await slide(page, "sae-l1", -2);
+  expect((await v("sae-l1")) === "0.010" && (await v("sae-steps")) === "–", "a new λ restarts");
+  await train();
+  const weak = { "sae-l0": "6.769", "sae-mse": "0.000042", "sae-dense": "2", "sae-recovered": "0 of 20" };
+  for (const [name, want] of Object.entries(weak)) expect((await v(name)) === want, `λ = 0.01 ${name}: ${await v(name)}, pinned ${want}`);
+  expect((await w.locator(".sae-runs tbody tr").count()) === 2, "both runs in the table");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
+await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; latent 0 ends sentences, latent 9 is commas; bad latent explained", async (page) => {
+  await openChapter(page, "interpretability");
+  const w = page.locator(".widget.sae-gpt");
+  await w.scrollIntoViewIfNeeded();
+  const v = (name) => w.locator(`[data-value="${name}"]`).first().innerText();
+  await page.waitForTimeout(1000);
+  for (let i = 0; i < 60; i++) {
+    await w.locator('button[data-name="sae-gpt-train"]').click();
+    if ((await w.locator('[data-status="sae-gpt"]').innerText()).startsWith("Step")) break;
+    await page.waitForTimeout(1000);
+  }
+  await page.waitForFunction(() => document.querySelector('[data-status="sae-gpt"]')?.textContent === "Finished 1000 steps.", null, { timeout: 240000 });
+  // Pinned in engine::labs::sparse_autoencoder (after layer 1, 256 latents, λ = 1, seed 1).
+  const pinned = { "sae-gpt-mse": "0.10284", "sae-gpt-l0": "20.203", "sae-gpt-fve": "0.8873", "sae-gpt-dead": "0", "sae-gpt-dense": "3", "sae-gpt-act-0": "8.223" };
+  for (const [name, want] of Object.entries(pinned)) expect((await v(name)) === want, `${name}: ${await v(name)}, pinned ${want}`);
+  const ats = async () => { let s = ""; for (let i = 0; i < 8; i++) s += await v(`sae-gpt-at-${i}`); return s; };
+  expect((await ats()) === "?????!.?", `latent 0: ${await ats()}`);
+  expect((await v("sae-gpt-fires")).includes("386 of 4,096"), await v("sae-gpt-fires"));
+  await w.locator('input[data-name="sae-gpt-latent"]').fill("9");
+  await page.waitForTimeout(300);
+  expect((await ats()) === ",,,,,,,,", `latent 9: ${await ats()}`);
+  await w.locator('input[data-name="sae-gpt-latent"]').fill("300");
+  await page.waitForTimeout(300);
+  expect((await w.locator('[data-error-for="sae-gpt-latent-range"]').innerText()).includes("0 to 255"), "latent 300 of 256 explained");
+  await w.locator('input[data-name="sae-gpt-latent"]').fill("x");
+  expect((await w.locator('[data-error-for="sae-gpt-latent"]').innerText()).length > 5, "a non-number explained");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -95,6 +95,10 @@ pub enum Widget {
     Probes,
     /// Chapter 9: all-MiniLM-L6-v2 on typed sentences: one word's vectors across them, by layer.
     ContextualEmbeddings,
+    /// Chapter 10: a sparse autoencoder trained on the toy model of superposition's activations.
+    SparseAutoencoder,
+    /// Chapter 10: a sparse autoencoder on the tiny GPT's residual stream, with top contexts.
+    SaeTinyGpt,
 }
 
 impl Widget {
@@ -144,6 +148,8 @@ impl Widget {
         Widget::AttentionNorms,
         Widget::Probes,
         Widget::ContextualEmbeddings,
+        Widget::SparseAutoencoder,
+        Widget::SaeTinyGpt,
     ];
 
     /// The name used in Markdown.
@@ -193,6 +199,8 @@ impl Widget {
             Widget::AttentionNorms => "attention-norms",
             Widget::Probes => "probes",
             Widget::ContextualEmbeddings => "contextual-embeddings",
+            Widget::SparseAutoencoder => "sparse-autoencoder",
+            Widget::SaeTinyGpt => "sae-tiny-gpt",
         }
     }
 

@@ -28,6 +28,7 @@ pub mod overfitting_lab;
 pub mod parallelism;
 pub mod probes;
 pub mod random_cosines;
+pub mod sparse_autoencoder;
 pub mod superposition;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
