@@ -28,6 +28,7 @@ pub mod overfitting_lab;
 pub mod parallelism;
 pub mod probes;
 pub mod random_cosines;
+pub mod semantic_search;
 pub mod superposition;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
