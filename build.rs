@@ -49,6 +49,15 @@ fn generate() -> Result<(), String> {
                 Segment::Widget(widget) => writeln!(out, "Segment::Widget(Widget::{widget:?}),").unwrap(),
             }
         }
+        out.push_str("], paragraphs: &[\n");
+        for p in &chapter.paragraphs {
+            writeln!(
+                out,
+                "Paragraph {{ section: {:?}, section_title: {:?}, text: {:?} }},",
+                p.section, p.section_title, p.text
+            )
+            .unwrap();
+        }
         out.push_str("] },\n");
     }
     out.push_str("];\n");

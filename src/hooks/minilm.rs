@@ -1,5 +1,8 @@
 //! Chapter 9's sentence encoder: all-MiniLM-L6-v2's weights (23.3 MB) and WordPiece vocabulary,
 //! downloaded only when the reader asks for them, and kept for the rest of the visit.
+//!
+//! One download serves every widget: a widget that asks while the file is on its way follows
+//! the same download and its progress.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,6 +25,7 @@ pub struct Encoder {
 pub enum MiniLmState {
     /// Not asked for yet.
     Idle,
+    /// The weights are arriving; the progress signal says how far.
     Downloading,
     /// Downloaded; the bytes are being turned into f32 matrices.
     Expanding,
@@ -29,24 +33,64 @@ pub enum MiniLmState {
     Failed(String),
 }
 
+/// Bytes of the weights file received so far, and its size when the server says.
+pub type Progress = (u64, Option<u64>);
+
+type Watcher = (RwSignal<MiniLmState, LocalStorage>, RwSignal<Progress>);
+
 thread_local! {
     static LOADED: RefCell<Option<Rc<Encoder>>> = const { RefCell::new(None) };
+    /// The widgets following the download in flight (empty when none is).
+    static WATCHERS: RefCell<Vec<Watcher>> = const { RefCell::new(Vec::new()) };
+    static LOADING: RefCell<Option<(MiniLmState, Progress)>> = const { RefCell::new(None) };
 }
 
-/// The encoder's state for one widget, and the action that starts the download.
-pub fn use_minilm() -> (ReadSignal<MiniLmState, LocalStorage>, impl Fn() + Copy + 'static) {
+/// Tells every widget still on the page; forgets those that have left.
+fn tell(state: Option<MiniLmState>, progress: Option<Progress>) {
+    LOADING.with(|l| {
+        if let Some((s, p)) = l.borrow_mut().as_mut() {
+            if let Some(state) = &state {
+                *s = state.clone();
+            }
+            if let Some(progress) = progress {
+                *p = progress;
+            }
+        }
+    });
+    WATCHERS.with(|w| {
+        w.borrow_mut().retain(|(s, p)| {
+            let state_ok = state.clone().is_none_or(|state| s.try_set(state).is_none());
+            let progress_ok = progress.is_none_or(|progress| p.try_set(progress).is_none());
+            state_ok && progress_ok
+        })
+    });
+}
+
+/// The encoder's state for one widget, the download's progress, and the action that starts
+/// (or retries) the download.
+pub fn use_minilm() -> (ReadSignal<MiniLmState, LocalStorage>, Signal<Progress>, impl Fn() + Copy + 'static) {
     let first = LOADED.with(|l| l.borrow().clone()).map_or(MiniLmState::Idle, MiniLmState::Ready);
     let state = RwSignal::new_local(first);
+    let progress = RwSignal::new((0, None));
+    // A download already on its way: follow it.
+    if let Some((s, p)) = LOADING.with(|l| l.borrow().clone()) {
+        state.set(s);
+        progress.set(p);
+        WATCHERS.with(|w| w.borrow_mut().push((state, progress)));
+    }
     let start = move || {
-        if matches!(
-            state.get_untracked(),
-            MiniLmState::Downloading | MiniLmState::Expanding | MiniLmState::Ready(_)
-        ) {
+        if matches!(state.get_untracked(), MiniLmState::Ready(_)) {
+            return;
+        }
+        if LOADING.with(|l| l.borrow().is_some()) {
             return;
         }
         state.set(MiniLmState::Downloading);
+        progress.set((0, None));
+        LOADING.with(|l| *l.borrow_mut() = Some((MiniLmState::Downloading, (0, None))));
+        WATCHERS.with(|w| w.borrow_mut().push((state, progress)));
         spawn_local(async move {
-            let next = match load(state).await {
+            let next = match load().await {
                 Ok(encoder) => {
                     let encoder = Rc::new(encoder);
                     LOADED.with(|l| *l.borrow_mut() = Some(encoder.clone()));
@@ -54,17 +98,21 @@ pub fn use_minilm() -> (ReadSignal<MiniLmState, LocalStorage>, impl Fn() + Copy 
                 }
                 Err(e) => MiniLmState::Failed(format!("MiniLM could not be loaded: {e}")),
             };
-            // The widget may have left the page while the file was downloading.
-            let _ = state.try_set(next);
+            tell(Some(next), None);
+            LOADING.with(|l| *l.borrow_mut() = None);
+            WATCHERS.with(|w| w.borrow_mut().clear());
         });
     };
-    (state.read_only(), start)
+    (state.read_only(), progress.into(), start)
 }
 
-async fn load(state: RwSignal<MiniLmState, LocalStorage>) -> Result<Encoder, String> {
+async fn load() -> Result<Encoder, String> {
     let vocab = crate::browser::text(VOCAB_PATH).await?;
-    let bytes = crate::browser::bytes(WEIGHTS_PATH).await?;
-    let _ = state.try_set(MiniLmState::Expanding);
+    let bytes = crate::browser::bytes_with_progress(WEIGHTS_PATH, |received, total| {
+        tell(None, Some((received, total)));
+    })
+    .await?;
+    tell(Some(MiniLmState::Expanding), None);
     crate::browser::pause(0).await;
     Ok(Encoder { model: MiniLm::from_bytes(&bytes)?, tokenizer: WordPiece::from_vocab(&vocab)? })
 }

@@ -95,6 +95,8 @@ pub enum Widget {
     Probes,
     /// Chapter 9: all-MiniLM-L6-v2 on typed sentences: one word's vectors across them, by layer.
     ContextualEmbeddings,
+    /// Chapter 9: the book's own paragraphs ranked by MiniLM cosine to a typed query.
+    SemanticSearch,
 }
 
 impl Widget {
@@ -144,6 +146,7 @@ impl Widget {
         Widget::AttentionNorms,
         Widget::Probes,
         Widget::ContextualEmbeddings,
+        Widget::SemanticSearch,
     ];
 
     /// The name used in Markdown.
@@ -193,6 +196,7 @@ impl Widget {
             Widget::AttentionNorms => "attention-norms",
             Widget::Probes => "probes",
             Widget::ContextualEmbeddings => "contextual-embeddings",
+            Widget::SemanticSearch => "semantic-search",
         }
     }
 
