@@ -1,8 +1,8 @@
 //! Chapter 9's sentence encoder: all-MiniLM-L6-v2's weights (23.3 MB) and WordPiece vocabulary,
 //! downloaded only when the reader asks for them, and kept for the rest of the visit.
 //!
-//! One download serves every widget: a widget that asks while the file is on its way follows
-//! the same download and its progress.
+//! One download serves every widget: whichever widget starts it, every MiniLM widget on the
+//! page shows its progress, and any error, with a retry.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,7 +40,7 @@ type Watcher = (RwSignal<MiniLmState, LocalStorage>, RwSignal<Progress>);
 
 thread_local! {
     static LOADED: RefCell<Option<Rc<Encoder>>> = const { RefCell::new(None) };
-    /// The widgets following the download in flight (empty when none is).
+    /// The widgets on the page waiting for the model (empty once it is loaded).
     static WATCHERS: RefCell<Vec<Watcher>> = const { RefCell::new(Vec::new()) };
     static LOADING: RefCell<Option<(MiniLmState, Progress)>> = const { RefCell::new(None) };
 }
@@ -57,12 +57,21 @@ fn tell(state: Option<MiniLmState>, progress: Option<Progress>) {
             }
         }
     });
-    WATCHERS.with(|w| {
-        w.borrow_mut().retain(|(s, p)| {
+    // Set outside the borrow, in case setting a signal runs code that registers a widget.
+    let watchers = WATCHERS.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    let alive: Vec<Watcher> = watchers
+        .into_iter()
+        .filter(|(s, p)| {
             let state_ok = state.clone().is_none_or(|state| s.try_set(state).is_none());
             let progress_ok = progress.is_none_or(|progress| p.try_set(progress).is_none());
             state_ok && progress_ok
         })
+        .collect();
+    WATCHERS.with(|w| {
+        let mut w = w.borrow_mut();
+        let joined = std::mem::take(&mut *w);
+        *w = alive;
+        w.extend(joined);
     });
 }
 
@@ -76,6 +85,9 @@ pub fn use_minilm() -> (ReadSignal<MiniLmState, LocalStorage>, Signal<Progress>,
     if let Some((s, p)) = LOADING.with(|l| l.borrow().clone()) {
         state.set(s);
         progress.set(p);
+    }
+    // Every widget hears of every download, whichever widget started it.
+    if !matches!(state.get_untracked(), MiniLmState::Ready(_)) {
         WATCHERS.with(|w| w.borrow_mut().push((state, progress)));
     }
     let start = move || {
@@ -85,10 +97,8 @@ pub fn use_minilm() -> (ReadSignal<MiniLmState, LocalStorage>, Signal<Progress>,
         if LOADING.with(|l| l.borrow().is_some()) {
             return;
         }
-        state.set(MiniLmState::Downloading);
-        progress.set((0, None));
         LOADING.with(|l| *l.borrow_mut() = Some((MiniLmState::Downloading, (0, None))));
-        WATCHERS.with(|w| w.borrow_mut().push((state, progress)));
+        tell(Some(MiniLmState::Downloading), Some((0, None)));
         spawn_local(async move {
             let next = match load().await {
                 Ok(encoder) => {
@@ -98,9 +108,12 @@ pub fn use_minilm() -> (ReadSignal<MiniLmState, LocalStorage>, Signal<Progress>,
                 }
                 Err(e) => MiniLmState::Failed(format!("MiniLM could not be loaded: {e}")),
             };
+            let done = matches!(next, MiniLmState::Ready(_));
             tell(Some(next), None);
             LOADING.with(|l| *l.borrow_mut() = None);
-            WATCHERS.with(|w| w.borrow_mut().clear());
+            if done {
+                WATCHERS.with(|w| w.borrow_mut().clear());
+            }
         });
     };
     (state.read_only(), progress.into(), start)
