@@ -248,8 +248,16 @@ mod tests {
             let file = shipped();
             let (m, wp) = encoder();
             let paragraphs = bookgen::render::book_paragraphs(&root()).expect("the book renders");
-            let vectors: Vec<Option<Vec<f32>>> =
-                paragraphs.iter().map(|(_, p)| file.get(&p.text).map(<[f32]>::to_vec)).collect();
+            // As on the page: a paragraph edited since the file was written is encoded now.
+            let vectors: Vec<Option<Vec<f32>>> = paragraphs
+                .iter()
+                .map(|(_, p)| {
+                    Some(
+                        file.get(&p.text)
+                            .map_or_else(|| embed(&m, &wp, &p.text).expect("encodes"), <[f32]>::to_vec),
+                    )
+                })
+                .collect();
             let search = |q: &str| top_k(&embed(&m, &wp, q).expect("encodes"), &vectors, 5);
             let place = |h: &Hit| {
                 let (slug, p) = &paragraphs[h.paragraph];
