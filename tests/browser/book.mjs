@@ -2027,7 +2027,7 @@ await test("contextual embeddings: MiniLM downloaded on request, bank's cosines 
   expect((await widget.locator('[data-error-for="ce-text"]').innerText()).includes("at least one"), "empty text");
 });
 
-await test("semantic search: a failed download says so and retries, the progress bar reaches the file's size, the dropout query finds chapter 7's dropout paragraph, links lead to sections", async (page) => {
+await test("semantic search: a failed download says so and retries, the progress bar reaches the file's size, edited paragraphs encoded in the page, the dropout query finds chapter 7's dropout paragraph, links lead to sections", async (page) => {
   await openChapter(page, "embeddings");
   const w = page.locator(".widget.semantic-search");
   const num = (name) => w.locator(`[data-value="${name}"]`).first().getAttribute("data-number").then(Number);
@@ -2039,12 +2039,25 @@ await test("semantic search: a failed download says so and retries, the progress
   expect((await w.locator('[data-error-for="ss-model"]').innerText()).includes("could not be downloaded"), "error in words");
   await page.unroute("**/minilm/minilm-l6.bin");
   page.errors = page.errors.filter((e) => !/minilm-l6|ERR_FAILED/.test(e));
-  // Every value the bar shows is recorded.
+  // The paragraph vectors as if the book's last three paragraphs had been edited since they
+  // were computed: the page encodes those three itself, with their own progress bar.
+  await page.route("**/minilm/paragraphs.bin", (route) => {
+    const bytes = readFileSync(join(dist, "minilm", "paragraphs.bin"));
+    const width = bytes.readUInt32LE(4);
+    const count = bytes.readUInt32LE(8);
+    const cut = Buffer.from(bytes.subarray(0, 12 + (count - 3) * (12 + width)));
+    cut.writeUInt32LE(count - 3, 8);
+    return route.fulfill({ status: 200, body: cut, headers: { "content-type": "application/octet-stream" } });
+  });
+  // Every value the bars show is recorded.
   await page.evaluate(() => {
     window.ssSeen = [];
+    window.ssEncoding = [];
     new MutationObserver(() => {
       const el = document.querySelector('.widget.semantic-search [data-value="ss-download"]');
       if (el) window.ssSeen.push([Number(el.getAttribute("data-number")), el.getAttribute("data-total")]);
+      const enc = document.querySelector('.widget.semantic-search [data-value="ss-encoding"]');
+      if (enc) window.ssEncoding.push(`${enc.getAttribute("data-number")}/${enc.getAttribute("data-total")}`);
     }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
   });
   await w.locator('button[data-name="ss-load"]').click();
@@ -2055,6 +2068,9 @@ await test("semantic search: a failed download says so and retries, the progress
   expect(seen.length > 2, `the bar showed ${seen.length} values`);
   expect(seen.every(([, t]) => Number(t) === size), `total ${seen[0]?.[1]} != ${size}`);
   expect(Math.max(...seen.map(([n]) => n)) === size && seen.some(([n]) => n < size / 2), `received ${JSON.stringify(seen.slice(-2))}`);
+  const encoding = await page.evaluate(() => window.ssEncoding);
+  expect(encoding.includes("0/3") && encoding.includes("2/3"), `encoding bar ${encoding}`);
+  expect((await num("ss-fresh")) === 3, "three paragraphs encoded on the page");
   // The first suggestion runs by itself: chapter 7's dropout paragraph at 0.7216, an exercise at 0.5840.
   expect((await w.locator('[data-value="ss-hit-0"]').getAttribute("data-place")) === "regularization#dropout", "top paragraph");
   expect((await w.locator('[data-value="ss-hit-0"] .ss-snippet').innerText()).startsWith("Dropout regularizes in a completely different way."), "snippet");
