@@ -52,6 +52,15 @@ fn generate() -> Result<(), String> {
                 Segment::Widget(widget) => writeln!(out, "Segment::Widget(Widget::{widget:?}),").unwrap(),
             }
         }
+        out.push_str("], paragraphs: &[\n");
+        for p in &chapter.paragraphs {
+            writeln!(
+                out,
+                "Paragraph {{ section: {:?}, section_title: {:?}, text: {:?} }},",
+                p.section, p.section_title, p.text
+            )
+            .unwrap();
+        }
         out.push_str("] },\n");
         // The search index: the chapter's static text cut at its headings (widgets are live,
         // so they have no text to index).

@@ -9,6 +9,14 @@ pub struct Heading {
     pub text: &'static str,
 }
 
+/// A paragraph of a chapter's prose as plain text, under the heading it follows (for search).
+pub struct Paragraph {
+    /// The heading's id.
+    pub section: &'static str,
+    pub section_title: &'static str,
+    pub text: &'static str,
+}
+
 /// A run of a chapter: static HTML, or a live widget mounted in its place.
 pub enum Segment {
     Html(&'static str),
@@ -25,6 +33,7 @@ pub struct Chapter {
     pub title: &'static str,
     pub headings: &'static [Heading],
     pub segments: &'static [Segment],
+    pub paragraphs: &'static [Paragraph],
 }
 
 /// A section of a chapter as plain text, for search: the index's documents, in order.

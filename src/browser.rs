@@ -16,6 +16,44 @@ pub async fn bytes(path: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
+/// The bytes of `path` read as a stream, calling `progress(received, total)` after each piece
+/// (`total` from Content-Length; `None` when the server does not say, or when the body arrives
+/// larger than it said, as it does when the server compresses it).
+pub async fn bytes_with_progress(path: &str, progress: impl Fn(u64, Option<u64>)) -> Result<Vec<u8>, String> {
+    let response = response(path).await?;
+    let said =
+        response.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(body) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let capacity = said.map_or(0, |n| n.min(1 << 28) as usize);
+    let mut out = Vec::with_capacity(capacity);
+    progress(0, said);
+    loop {
+        let piece = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| format!("{path}: the download was interrupted"))?;
+        let piece: web_sys::ReadableStreamReadResult = piece.unchecked_into();
+        if piece.get_done().unwrap_or(true) {
+            break;
+        }
+        let chunk: js_sys::Uint8Array = piece
+            .get_value()
+            .dyn_into()
+            .map_err(|_| format!("{path}: the browser returned something other than bytes"))?;
+        let start = out.len();
+        out.resize(start + chunk.length() as usize, 0);
+        chunk.copy_to(&mut out[start..]);
+        let received = out.len() as u64;
+        progress(received, said.filter(|&t| t >= received));
+    }
+    if let Some(total) = said.filter(|&t| t > out.len() as u64) {
+        return Err(format!("{path}: the download stopped at {} of {total} bytes", out.len()));
+    }
+    Ok(out)
+}
+
 /// The text of `path`, or a sentence saying why not.
 pub async fn text(path: &str) -> Result<String, String> {
     let response = response(path).await?;

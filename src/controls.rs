@@ -1,10 +1,11 @@
 //! The shared inputs every widget builds from: validated number boxes and their rules, one
-//! slider, a typed menu, the backend menu, number lists and matrices typed as text, and the
-//! frame (title and backend badge) around each widget. Controls hold no model arithmetic and
-//! import no widget.
+//! slider, a typed menu, the backend menu, number lists and matrices typed as text, a progress
+//! bar for downloads and long jobs, and the frame (title and backend badge) around each widget.
+//! Controls hold no model arithmetic and import no widget.
 
 pub mod backend_select;
 pub mod choice;
+pub mod download_progress;
 pub mod number_field;
 pub mod number_list;
 pub mod share_link;

@@ -38,6 +38,7 @@ pub mod random_cosines;
 pub mod sae_tiny_gpt;
 pub mod sampling_bench;
 pub mod schedule_lab;
+pub mod semantic_search;
 pub mod span_corruption;
 pub mod sparse_autoencoder;
 pub mod superposition_lab;
@@ -80,6 +81,7 @@ pub fn widget_view(widget: Widget) -> AnyView {
         Widget::NumberFormats => view! { <number_formats::NumberFormats /> }.into_any(),
         Widget::WordArithmetic => view! { <word_arithmetic::WordArithmetic /> }.into_any(),
         Widget::ContextualEmbeddings => view! { <contextual_embeddings::ContextualEmbeddings /> }.into_any(),
+        Widget::SemanticSearch => view! { <semantic_search::SemanticSearch /> }.into_any(),
         Widget::WordMap => view! { <word_map::WordMapLab /> }.into_any(),
         Widget::BiasLab => view! { <bias_lab::BiasLab /> }.into_any(),
         Widget::WordVectorTrainer => view! { <word_vector_trainer::WordVectorTrainer /> }.into_any(),

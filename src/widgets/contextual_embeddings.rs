@@ -12,6 +12,7 @@ use engine::labs::contextual_embeddings::{cosine_matrix, normalized_word, uses, 
 use engine::models::minilm::HiddenStates;
 use engine::models::wordpiece::Encoding;
 
+use crate::controls::download_progress::DownloadProgress;
 use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::minilm::{use_minilm, Encoder, MiniLmState};
@@ -66,7 +67,7 @@ fn matrix(name: &'static str, caption: String, labels: Vec<String>, m: Vec<Vec<f
 /// The widget.
 #[component]
 pub fn ContextualEmbeddings() -> impl IntoView {
-    let (state, start) = use_minilm();
+    let (state, progress, start) = use_minilm();
     let text = RwSignal::new(BANKS.join("\n"));
     let typed_word = RwSignal::new("bank".to_string());
     let word = RwSignal::new("bank".to_string());
@@ -164,7 +165,10 @@ pub fn ContextualEmbeddings() -> impl IntoView {
             </div>
         }
         .into_any(),
-        MiniLmState::Downloading => view! { <p class="widget-note" data-value="ce-status" role="status">"Downloading MiniLM's weights (23.3 MB)…"</p> }.into_any(),
+        MiniLmState::Downloading => view! {
+            <DownloadProgress caption="Downloading MiniLM's weights" name="ce-download" progress=progress bytes=true />
+        }
+        .into_any(),
         MiniLmState::Expanding => view! { <p class="widget-note" data-value="ce-status" role="status">"Expanding the weights to 32-bit floats…"</p> }.into_any(),
         MiniLmState::Failed(e) => view! {
             <p class="field-error" data-error-for="ce-model" role="alert">{e}</p>

@@ -36,8 +36,9 @@ const server = createServer((req, res) => {
     if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
   }
   if (file && existsSync(file) && statSync(file).isFile()) {
-    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
-    res.end(readFileSync(file));
+    const body = readFileSync(file);
+    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "content-length": body.length });
+    res.end(body);
   } else {
     res.writeHead(404, { "content-type": "text/html" });
     res.end(readFileSync(join(dist, "404.html")));
@@ -2306,6 +2307,74 @@ await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; lat
   await w.locator('input[data-name="sae-gpt-latent"]').fill("x");
   expect((await w.locator('[data-error-for="sae-gpt-latent"]').innerText()).length > 5, "a non-number explained");
   expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
+await test("semantic search: a failed download says so and retries, the progress bar reaches the file's size, edited paragraphs encoded in the page, the dropout query finds chapter 7's dropout paragraph, links lead to sections", async (page) => {
+  await openChapter(page, "embeddings");
+  const w = page.locator(".widget.semantic-search");
+  const num = (name) => w.locator(`[data-value="${name}"]`).first().getAttribute("data-number").then(Number);
+  const near = (a, b, tol = 2e-4) => Math.abs(a - b) <= tol;
+  // The first try fails: the error is in words, with a button to try again.
+  await page.route("**/minilm/minilm-l6.bin", (route) => route.abort());
+  await w.locator('button[data-name="ss-load"]').click();
+  await w.locator('[data-error-for="ss-model"]').waitFor({ timeout: 30000 });
+  expect((await w.locator('[data-error-for="ss-model"]').innerText()).includes("could not be downloaded"), "error in words");
+  await page.unroute("**/minilm/minilm-l6.bin");
+  page.errors = page.errors.filter((e) => !/minilm-l6|ERR_FAILED/.test(e));
+  // The paragraph vectors as if the book's last three paragraphs had been edited since they
+  // were computed: the page encodes those three itself, with their own progress bar.
+  await page.route("**/minilm/paragraphs.bin", (route) => {
+    const bytes = readFileSync(join(dist, "minilm", "paragraphs.bin"));
+    const width = bytes.readUInt32LE(4);
+    const count = bytes.readUInt32LE(8);
+    const cut = Buffer.from(bytes.subarray(0, 12 + (count - 3) * (12 + width)));
+    cut.writeUInt32LE(count - 3, 8);
+    return route.fulfill({ status: 200, body: cut, headers: { "content-type": "application/octet-stream" } });
+  });
+  // Every value the bars show is recorded.
+  await page.evaluate(() => {
+    window.ssSeen = [];
+    window.ssEncoding = [];
+    new MutationObserver(() => {
+      const el = document.querySelector('.widget.semantic-search [data-value="ss-download"]');
+      if (el) window.ssSeen.push([Number(el.getAttribute("data-number")), el.getAttribute("data-total")]);
+      const enc = document.querySelector('.widget.semantic-search [data-value="ss-encoding"]');
+      if (enc) window.ssEncoding.push(`${enc.getAttribute("data-number")}/${enc.getAttribute("data-total")}`);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+  await w.locator('button[data-name="ss-load"]').click();
+  await w.locator('[data-value="ss-hit-0"]').waitFor({ timeout: 120000 });
+  const size = statSync(join(dist, "minilm", "minilm-l6.bin")).size;
+  // (Before the response arrives the total is not known yet.)
+  const seen = (await page.evaluate(() => window.ssSeen)).filter(([, t]) => t !== "");
+  expect(seen.length > 2, `the bar showed ${seen.length} values`);
+  expect(seen.every(([, t]) => Number(t) === size), `total ${seen[0]?.[1]} != ${size}`);
+  expect(Math.max(...seen.map(([n]) => n)) === size && seen.some(([n]) => n < size / 2), `received ${JSON.stringify(seen.slice(-2))}`);
+  const encoding = await page.evaluate(() => window.ssEncoding);
+  expect(encoding.includes("0/3") && encoding.includes("2/3"), `encoding bar ${encoding}`);
+  expect((await num("ss-fresh")) === 3, "three paragraphs encoded on the page");
+  // The first suggestion runs by itself: chapter 7's dropout paragraph at 0.7216, an exercise at 0.5840.
+  expect((await w.locator('[data-value="ss-hit-0"]').getAttribute("data-place")) === "regularization#dropout", "top paragraph");
+  expect((await w.locator('[data-value="ss-hit-0"] .ss-snippet').innerText()).startsWith("Dropout regularizes in a completely different way."), "snippet");
+  expect(near(await num("ss-cos-0"), 0.7216) && near(await num("ss-best"), 0.7216), `best ${await num("ss-cos-0")}`);
+  expect(near(await num("ss-cos-1"), 0.584), `runner-up ${await num("ss-cos-1")}`);
+  expect((await w.locator(".ss-hit").count()) === 5 && (await num("ss-searched")) > 500, "five hits out of the whole book");
+  // The contextual-embeddings widget on the same page followed the same download.
+  await page.locator('.widget.contextual [data-value="ce-word-cos-0-1"]').waitFor({ timeout: 30000 });
+  // A suggestion, typed queries, an empty query.
+  await w.locator('button[data-name="ss-suggest-4"]').click();
+  await page.waitForFunction(() => document.querySelector('.widget.semantic-search [data-value="ss-hit-0"]')?.getAttribute("data-place") === "embeddings#word-arithmetic");
+  expect(near(await num("ss-cos-0"), 0.5687), `king ${await num("ss-cos-0")}`);
+  await w.locator('input[data-name="ss-query"]').fill("   ");
+  await w.locator('input[data-name="ss-query"]').press("Enter");
+  expect((await w.locator('[data-error-for="ss-query"]').innerText()).includes("Type a question"), "empty query");
+  await w.locator('input[data-name="ss-query"]').fill("what does dropout do during training");
+  await w.locator('button[data-name="ss-search"]').click();
+  await page.waitForFunction(() => document.querySelector('.widget.semantic-search [data-value="ss-hit-0"]')?.getAttribute("data-place") === "regularization#dropout");
+  // A result's link opens its section in the book.
+  await w.locator('[data-value="ss-hit-0"] a').click();
+  await page.waitForFunction(() => location.search === "?ch=regularization" && location.hash === "#dropout");
+  await page.locator("article.chapter h2#dropout").waitFor();
 });
 
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {

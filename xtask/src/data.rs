@@ -159,6 +159,15 @@ pub fn minilm() -> Result {
     write(&out.join("SOURCE.md"), MINILM_NOTE)
 }
 
+/// MiniLM's vector of every paragraph of the book, for chapter 9's search
+/// (`assets/minilm/paragraphs.bin`). Paragraphs the file already has keep their vectors, so
+/// after a few edits to the prose this takes seconds.
+pub fn paragraphs() -> Result {
+    run(Command::new("cargo")
+        .args(["run", "--release", "--locked", "-p", "engine", "--example", "embed_paragraphs"])
+        .current_dir(root()))
+}
+
 const MINILM_NOTE: &str = "# Sentence encoder: all-MiniLM-L6-v2\n\n\
 `minilm-l6.bin`, `vocab.txt` and `reference.txt` are produced by `cargo xtask data minilm`\n\
 (xtask/src/data.rs, xtask/minilm.py); do not edit them by hand. The formats are described at the top\n\
@@ -179,7 +188,11 @@ the rounded weights has cosine at least 0.99973 to the one computed with the ori
 (minilm.py refuses to write the asset below 0.9995).\n\
 - `reference.txt`: token ids from Hugging Face `tokenizers` 0.23 with the model's own\n  \
 `tokenizer.json`, and per-layer mean vectors and the sentence vector from a float64 numpy forward pass\n  \
-with the original f32 weights. The engine's tests compare against it.\n";
+with the original f32 weights. The engine's tests compare against it.\n\
+- `paragraphs.bin`: the sentence vector of every paragraph of the book, written by\n  \
+`cargo xtask data paragraphs` (crates/engine/examples/embed_paragraphs.rs; the format is at the top\n  \
+of crates/engine/src/labs/semantic_search.rs). Rerun it after editing the prose: only changed\n  \
+paragraphs are encoded again.\n";
 
 fn source_note(text: &str) -> String {
     let mut chars: Vec<char> = text.chars().collect();

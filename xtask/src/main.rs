@@ -38,8 +38,14 @@ fn main() -> ExitCode {
             Some("shakespeare") => data::shakespeare(),
             Some("glove") => data::glove(),
             Some("minilm") => data::minilm(),
-            None => data::shakespeare().and_then(|()| data::glove()).and_then(|()| data::minilm()),
-            Some(other) => Err(format!("unknown data set `{other}`; expected shakespeare, glove or minilm")),
+            Some("paragraphs") => data::paragraphs(),
+            None => data::shakespeare()
+                .and_then(|()| data::glove())
+                .and_then(|()| data::minilm())
+                .and_then(|()| data::paragraphs()),
+            Some(other) => {
+                Err(format!("unknown data set `{other}`; expected shakespeare, glove, minilm or paragraphs"))
+            }
         },
         Some("train-gpt") => train_gpt(),
         _ => {

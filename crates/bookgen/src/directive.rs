@@ -99,6 +99,8 @@ pub enum Widget {
     SparseAutoencoder,
     /// Chapter 10: a sparse autoencoder on the tiny GPT's residual stream, with top contexts.
     SaeTinyGpt,
+    /// Chapter 9: the book's own paragraphs ranked by MiniLM cosine to a typed query.
+    SemanticSearch,
 }
 
 impl Widget {
@@ -150,6 +152,7 @@ impl Widget {
         Widget::ContextualEmbeddings,
         Widget::SparseAutoencoder,
         Widget::SaeTinyGpt,
+        Widget::SemanticSearch,
     ];
 
     /// The name used in Markdown.
@@ -201,6 +204,7 @@ impl Widget {
             Widget::ContextualEmbeddings => "contextual-embeddings",
             Widget::SparseAutoencoder => "sparse-autoencoder",
             Widget::SaeTinyGpt => "sae-tiny-gpt",
+            Widget::SemanticSearch => "semantic-search",
         }
     }
 

@@ -35,6 +35,20 @@ pub enum Segment {
     Widget(Widget),
 }
 
+/// One paragraph of prose as plain text (for search): inline maths as a plain approximation of
+/// its LaTeX, code spans kept, display maths and code blocks left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paragraph {
+    /// The id of the heading it sits under (the chapter title's for the opening paragraphs).
+    pub section: String,
+    /// That heading's text.
+    pub section_title: String,
+    pub text: String,
+}
+
+/// Paragraphs shorter than this many words (captions, one-line links) are not kept.
+pub const MIN_PARAGRAPH_WORDS: usize = 8;
+
 /// A rendered chapter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedChapter {
@@ -45,6 +59,8 @@ pub struct RenderedChapter {
     pub segments: Vec<Segment>,
     /// Repository files the chapter included; the build reruns when they change.
     pub included_files: Vec<String>,
+    /// The prose paragraphs in order, as plain text.
+    pub paragraphs: Vec<Paragraph>,
 }
 
 /// Renders a chapter's Markdown. `repo_root` resolves `{{#include}}` paths.
@@ -77,7 +93,28 @@ pub fn render_chapter(markdown: &str, repo_root: &Path) -> Result<RenderedChapte
     if state.headings.iter().filter(|h| h.level == 1).count() > 1 {
         return Err("a chapter has exactly one `# Title`".to_string());
     }
-    Ok(RenderedChapter { title, headings: state.headings, segments, included_files: state.included_files })
+    Ok(RenderedChapter {
+        title,
+        headings: state.headings,
+        segments,
+        included_files: state.included_files,
+        paragraphs: state.paragraphs,
+    })
+}
+
+/// Every chapter's paragraphs in reading order, each with its chapter's slug: the book as
+/// `content/SUMMARY.md` under `repo_root` lists it.
+pub fn book_paragraphs(repo_root: &Path) -> Result<Vec<(String, Paragraph)>, String> {
+    let content = repo_root.join("content");
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let summary = crate::summary::parse_summary(&read(&content.join("SUMMARY.md"))?)?;
+    let mut out = Vec::new();
+    for entry in &summary.chapters {
+        let chapter = render_chapter(&read(&content.join(&entry.file))?, repo_root)
+            .map_err(|e| format!("content/{}: {e}", entry.file))?;
+        out.extend(chapter.paragraphs.into_iter().map(|p| (entry.slug.clone(), p)));
+    }
+    Ok(out)
 }
 
 /// Headings seen so far, so that ids stay unique across the whole chapter, and the files
@@ -88,6 +125,7 @@ struct State {
     ids: HashSet<String>,
     repo_root: PathBuf,
     included_files: Vec<String>,
+    paragraphs: Vec<Paragraph>,
 }
 
 impl State {
@@ -170,6 +208,17 @@ impl State {
         })
     }
 
+    /// Keeps a paragraph's plain text, whitespace collapsed, under the latest heading.
+    fn keep_paragraph(&mut self, raw: &str) {
+        let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.split(' ').count() < MIN_PARAGRAPH_WORDS {
+            return;
+        }
+        let (section, section_title) =
+            self.headings.last().map(|h| (h.id.clone(), h.text.clone())).unwrap_or_default();
+        self.paragraphs.push(Paragraph { section, section_title, text });
+    }
+
     /// Renders plain Markdown (no directives, no blocks) to HTML.
     fn markdown(&mut self, text: &str) -> Result<String, String> {
         let options = Options::ENABLE_TABLES
@@ -179,8 +228,21 @@ impl State {
         let mut events: Vec<Event> = Vec::new();
         let mut heading: Option<(u8, Vec<Event>, String)> = None;
         let mut code: Option<(String, String)> = None;
+        let mut paragraph: Option<String> = None;
 
         for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+            match (&event, &mut paragraph) {
+                (Event::Start(Tag::Paragraph), _) => paragraph = Some(String::new()),
+                (Event::End(TagEnd::Paragraph), _) => {
+                    if let Some(p) = paragraph.take() {
+                        self.keep_paragraph(&p);
+                    }
+                }
+                (Event::Text(t) | Event::Code(t), Some(p)) => p.push_str(t),
+                (Event::InlineMath(latex), Some(p)) => p.push_str(&plain_math(latex)),
+                (Event::SoftBreak | Event::HardBreak, Some(p)) => p.push(' '),
+                _ => {}
+            }
             if let Some((_, source)) = &mut code {
                 match event {
                     Event::Text(t) => source.push_str(&t),
@@ -267,6 +329,103 @@ fn heading_number(level: HeadingLevel) -> u8 {
         HeadingLevel::H5 => 5,
         HeadingLevel::H6 => 6,
     }
+}
+
+/// Inline LaTeX as plain text: Greek letters and a few symbols become their characters,
+/// layout commands and braces go (`\frac{a}{b}` reads `a/b`), and other commands keep their names (`\log` → `log`).
+pub fn plain_math(latex: &str) -> String {
+    const SYMBOLS: [(&str, &str); 36] = [
+        ("alpha", "α"),
+        ("beta", "β"),
+        ("gamma", "γ"),
+        ("delta", "δ"),
+        ("epsilon", "ε"),
+        ("varepsilon", "ε"),
+        ("eta", "η"),
+        ("theta", "θ"),
+        ("lambda", "λ"),
+        ("mu", "μ"),
+        ("pi", "π"),
+        ("rho", "ρ"),
+        ("sigma", "σ"),
+        ("tau", "τ"),
+        ("phi", "φ"),
+        ("psi", "ψ"),
+        ("omega", "ω"),
+        ("Delta", "Δ"),
+        ("Sigma", "Σ"),
+        ("partial", "∂"),
+        ("nabla", "∇"),
+        ("sum", "∑"),
+        ("times", "×"),
+        ("cdot", "·"),
+        ("approx", "≈"),
+        ("le", "≤"),
+        ("leq", "≤"),
+        ("ge", "≥"),
+        ("geq", "≥"),
+        ("to", "→"),
+        ("ldots", "…"),
+        ("cdots", "⋯"),
+        ("dots", "…"),
+        ("sqrt", "√"),
+        ("infty", "∞"),
+        ("in", "∈"),
+    ];
+    const DROPPED: [&str; 20] = [
+        "frac",
+        "tfrac",
+        "dfrac",
+        "mathrm",
+        "mathbf",
+        "mathcal",
+        "mathbb",
+        "boldsymbol",
+        "text",
+        "operatorname",
+        "left",
+        "right",
+        "big",
+        "Big",
+        "qquad",
+        "hat",
+        "bar",
+        "tilde",
+        "vec",
+        "displaystyle",
+    ];
+    let mut out = String::new();
+    // A fraction's two groups read as a division.
+    let latex = latex.replace("}{", "/");
+    let mut chars = latex.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let mut name = String::new();
+                while let Some(&n) = chars.peek().filter(|n| n.is_ascii_alphabetic()) {
+                    name.push(n);
+                    chars.next();
+                }
+                if name.is_empty() {
+                    // `\,` and friends are spacing; an escaped character stands for itself.
+                    match chars.next() {
+                        Some(',' | ';' | '!' | ' ') | None => out.push(' '),
+                        Some(other) => out.push(other),
+                    }
+                } else if let Some((_, symbol)) = SYMBOLS.iter().find(|(n, _)| *n == name) {
+                    out.push_str(symbol);
+                } else if name == "quad" {
+                    out.push(' ');
+                } else if !DROPPED.contains(&name.as_str()) {
+                    out.push_str(&name);
+                }
+            }
+            '{' | '}' => {}
+            '~' => out.push(' '),
+            other => out.push(other),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// LaTeX to MathML. A parse error fails the build and quotes the formula.
@@ -441,6 +600,24 @@ mod tests {
         );
         assert!(fold.contains("<figcaption>k.wgsl</figcaption>") && !fold.contains("ANCHOR"), "{fold}");
         assert_eq!(chapter.included_files, ["k.wgsl", "k.wgsl", "m.rs"]);
+    }
+
+    #[test]
+    fn paragraphs_are_kept_as_plain_text_under_their_heading() {
+        let chapter = render(
+            "# T\n\nThe opening paragraph has enough words to be kept for search.\n\n## Loss and $\\alpha$\n\nShort one.\n\nThe loss is $\\frac{1}{2}(\\hat{y} - y)^2$ and `grad` is\nits derivative with respect to the weights.\n\n$$x^2$$\n\n```text\ncode is left out of the search entirely\n```\n\n:::note A note\nA note's paragraph is prose too, and it is kept under the heading.\n:::\n",
+        );
+        let p = &chapter.paragraphs;
+        assert_eq!(p.len(), 3);
+        assert_eq!((p[0].section.as_str(), p[0].section_title.as_str()), ("t", "T"));
+        assert_eq!(p[1].section, "loss-and");
+        assert_eq!(
+            p[1].text,
+            "The loss is 1/2(y - y)^2 and grad is its derivative with respect to the weights."
+        );
+        assert!(p[2].text.starts_with("A note’s paragraph"));
+        assert_eq!(plain_math("\\alpha \\cdot \\nabla_\\theta L,\\, \\log p"), "α · ∇_θ L, log p");
+        assert_eq!(plain_math("\\mathcal{L}(\\sqrt{d_k}, x_1, \\ldots)"), "L(√d_k, x_1, …)");
     }
 
     #[test]

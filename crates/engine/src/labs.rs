@@ -29,6 +29,7 @@ pub mod parallelism;
 pub mod probes;
 pub mod random_cosines;
 pub mod sparse_autoencoder;
+pub mod semantic_search;
 pub mod superposition;
 pub mod transformer_trace;
 pub mod weight_decay_lab;
