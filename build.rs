@@ -23,6 +23,7 @@ fn generate() -> Result<(), String> {
     let summary = parse_summary(&summary_text).map_err(|e| format!("content/SUMMARY.md: {e}"))?;
 
     let mut out = String::new();
+    let mut answer_ids = std::collections::HashSet::new();
     writeln!(out, "pub static BOOK_TITLE: &str = {:?};", summary.title).unwrap();
     out.push_str("pub static CHAPTERS: &[Chapter] = &[\n");
     for entry in &summary.chapters {
@@ -47,6 +48,21 @@ fn generate() -> Result<(), String> {
             match segment {
                 Segment::Html(html) => writeln!(out, "Segment::Html({html:?}),").unwrap(),
                 Segment::Widget(widget) => writeln!(out, "Segment::Widget(Widget::{widget:?}),").unwrap(),
+                Segment::Exercise { question, checks, answer } => {
+                    for id in checks {
+                        if !answer_ids.insert(id.clone()) {
+                            return Err(format!(
+                                "content/{}: `{{{{#answer {id}}}}}` is used twice",
+                                entry.file
+                            ));
+                        }
+                    }
+                    writeln!(
+                        out,
+                        "Segment::Exercise {{ question: {question:?}, checks: &{checks:?}, answer: {answer:?} }},"
+                    )
+                    .unwrap()
+                }
             }
         }
         out.push_str("] },\n");
