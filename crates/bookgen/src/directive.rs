@@ -207,9 +207,9 @@ impl Widget {
 /// first part of exercise 1.1). The same list as `engine::labs::exercises::IDS`, which the
 /// app's tests check; an `{{#answer ID}}` with an id not listed here fails the build.
 pub const ANSWER_IDS: &[&str] = &[
-    "1.1a", "1.1b", "1.2", "1.3", "2.2a", "2.2b", "3.2", "3.3", "4.1", "4.2", "4.4", "5.1", "5.2a", "5.2c",
-    "6.1", "6.2", "7.1", "7.2", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3", "10.4", "11.1", "11.2b",
-    "11.2c",
+    "1.1a", "1.1b", "1.2", "1.3", "2.1", "2.2a", "2.2b", "3.2", "3.3", "4.1", "4.2", "4.4", "5.1", "5.2a",
+    "5.2c", "6.1", "6.2", "7.1", "7.2", "7.3", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3", "10.4",
+    "11.1", "11.2b", "11.2c",
 ];
 
 /// A parsed directive line.

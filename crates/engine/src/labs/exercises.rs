@@ -7,13 +7,15 @@
 //! judge it; the Markdown names an exercise part with `{{#answer ID}}`, one of [`IDS`].
 
 use crate::core::optim::{self, Method, Optimizer, Schedule};
+use crate::core::tensor::Tensor;
 use crate::labs::backprop_stepper::{bce_from_logit, Example, TinyNet};
 use crate::labs::dropout_lab::keep_scale;
 use crate::labs::masked_lm::{self, MaskKind};
 use crate::labs::memory_calculator::{model_states_per_gpu, ModelShape, StateBytes, ZeroStage};
+use crate::labs::norm_axes_lab::{mean_and_variance, norm_axes};
 use crate::labs::number_formats::{FP16, FP32};
 use crate::labs::one_gradient::Problem;
-use crate::labs::transformer_trace::Weights;
+use crate::labs::transformer_trace::{self, TraceOptions, Weights};
 use crate::models::sampling::{self, KvCacheShape};
 use crate::models::word_vectors::cosine;
 
@@ -64,9 +66,9 @@ impl Exercise {
 
 /// Every exercise part with a numeric answer, in the book's order.
 pub const IDS: &[&str] = &[
-    "1.1a", "1.1b", "1.2", "1.3", "2.2a", "2.2b", "3.2", "3.3", "4.1", "4.2", "4.4", "5.1", "5.2a", "5.2c",
-    "6.1", "6.2", "7.1", "7.2", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3", "10.4", "11.1", "11.2b",
-    "11.2c",
+    "1.1a", "1.1b", "1.2", "1.3", "2.1", "2.2a", "2.2b", "3.2", "3.3", "4.1", "4.2", "4.4", "5.1", "5.2a",
+    "5.2c", "6.1", "6.2", "7.1", "7.2", "7.3", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3", "10.4",
+    "11.1", "11.2b", "11.2c",
 ];
 
 /// A tolerance of `share` of `value`'s size.
@@ -251,6 +253,28 @@ pub fn exercise(id: &str) -> Option<Exercise> {
                 ],
             }
         }
+        "2.1" => {
+            // Row 0's weight on position 1 ("cat"), from the chapter's trace of "the cat sat".
+            let weight = |causal: bool, scale: bool| {
+                let options = TraceOptions { causal, scale, ..TraceOptions::default() };
+                match transformer_trace::trace(&[0, 1, 2], None, &options) {
+                    Ok(t) => f64::from(t.attention.weights.data[1]),
+                    Err(_) => f64::NAN,
+                }
+            };
+            Exercise {
+                id: "2.1",
+                prompt: "row 0's weight on position 1 without the mask",
+                value: weight(false, true),
+                tolerance: 0.0005,
+                printed: "0.2905",
+                mistakes: vec![
+                    mistake(weight(true, true), "That is with the mask, which hides position 1 from row 0."),
+                    mistake(weight(false, false), "Use the scaled scores S, divided by √d_k = 2."),
+                    mistake(1.0 / 3.0, "That is a uniform split; softmax weighs the three scores by e^s."),
+                ],
+            }
+        }
         "2.2a" => {
             let c = trace_count();
             let tied = c.matrices + c.biases + c.norms;
@@ -277,7 +301,7 @@ pub fn exercise(id: &str) -> Option<Exercise> {
             let share = c.output / (tied + c.output);
             Exercise {
                 id: "2.2b",
-                prompt: "the fraction tying saves (0.1 or 10%)",
+                prompt: "the share of the untied total that tying saves",
                 value: share,
                 tolerance: 0.0005,
                 printed: "10.4\\%",
@@ -554,6 +578,34 @@ pub fn exercise(id: &str) -> Option<Exercise> {
                         keep * a * a - (keep * a) * (keep * a),
                         "That leaves out the 1/(1 − p) scale: the kept output is 3.0/0.9.",
                     ),
+                ],
+            }
+        }
+        "7.3" => {
+            let x = [1.0f32, 2.0, 3.0, 4.0];
+            let eps = 1e-5f32;
+            let normed = Tensor { shape: vec![1, 4], data: x.to_vec() };
+            let first = match norm_axes(&normed, eps) {
+                Ok(n) => f64::from(n.layer_norm.data[0]),
+                Err(_) => f64::NAN,
+            };
+            let (mean, var) = mean_and_variance(&x);
+            let (mean, var, n) = (f64::from(mean), f64::from(var), x.len() as f64);
+            let dev = f64::from(x[0]) - mean;
+            Exercise {
+                id: "7.3",
+                prompt: "the first entry of LayerNorm([1, 2, 3, 4])",
+                value: first,
+                tolerance: 0.0005,
+                printed: "-1.3416",
+                mistakes: vec![
+                    mistake(
+                        dev / libm::sqrt(var * n / (n - 1.0)),
+                        "LayerNorm's variance divides by d = 4, not d − 1.",
+                    ),
+                    mistake(dev / var, "Divide by the standard deviation √σ², not the variance σ²."),
+                    mistake(f64::from(x[0]) / libm::sqrt(var), "Subtract the mean μ = 2.5 first."),
+                    mistake(-first, "The sign: 1 is below the mean, so its entry is negative."),
                 ],
             }
         }
@@ -977,6 +1029,9 @@ mod tests {
         crate::assert_close!(e("1.1a").mistakes[0].value, 0.268_536, 1e-6);
         crate::assert_close!(e("1.1a").mistakes[1].value, 0.627_999, 1e-5);
         crate::assert_close!(e("1.2").mistakes[0].value, 0.347_7, 1e-4);
+        crate::assert_close!(e("2.1").value, 0.2905, 5e-5);
+        crate::assert_close!(e("7.3").value, -1.341_635, 1e-5);
+        crate::assert_close!(e("7.3").mistakes[0].value, -1.161_895, 1e-6);
         assert_eq!(e("2.2a").value, 172.0);
         assert_eq!(e("4.1").value, 6_442_450_944.0);
         assert_eq!(e("4.2").mistakes[0].value, 476_837.0);
