@@ -2070,7 +2070,7 @@ await test("graded exercises: a likely mistake is named, garbage is refused, the
   await page.waitForSelector("article.chapter h1");
   expect((await counter.innerText()) === "2/4", `after a reload: ${await counter.innerText()}`);
   expect((await box.locator(".answer-solved").count()) === 1, "the box remembers it was solved");
-  expect((await page.locator(".toc-progress-total").innerText()).includes("2 of 31"), await page.locator(".toc-progress-total").innerText());
+  expect((await page.locator(".toc-progress-total").innerText()).includes("2 of 32"), await page.locator(".toc-progress-total").innerText());
   // Reset, confirmed, forgets it, also after a reload.
   page.once("dialog", (d) => d.accept());
   await page.locator(".reset-progress").click();

@@ -67,8 +67,8 @@ impl Exercise {
 /// Every exercise part with a numeric answer, in the book's order.
 pub const IDS: &[&str] = &[
     "1.1a", "1.1b", "1.2", "1.3", "2.1", "2.2a", "2.2b", "3.2", "3.3", "4.1", "4.2", "4.4", "5.1", "5.2a",
-    "5.2c", "6.1", "6.2", "7.1", "7.2", "7.3", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3", "10.4",
-    "11.1", "11.2b", "11.2c",
+    "5.2c", "5.3", "6.1", "6.2", "7.1", "7.2", "7.3", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3",
+    "10.4", "11.1", "11.2b", "11.2c",
 ];
 
 /// A tolerance of `share` of `value`'s size.
@@ -488,6 +488,34 @@ pub fn exercise(id: &str) -> Option<Exercise> {
                     mistake(
                         KvCacheShape { kv_heads: 8, ..shape }.total_bytes() / GIB,
                         "That is part (d), with 8 key-value heads.",
+                    ),
+                ],
+            }
+        }
+        "5.3" => {
+            // The beam-search example's two best finished hypotheses, from its table of
+            // next-token probabilities: "a dog sat <eos>" (4 tokens) and "a dog <eos>" (3).
+            let long = (libm::log(0.4 * 0.9 * 0.6 * 0.5), 4.0);
+            let short = (libm::log(0.4 * 0.9 * 0.4), 3.0);
+            let gap = |alpha: f64| {
+                let score = |(sum, len): (f64, f64)| sum / libm::pow(len, alpha);
+                score(long) - score(short)
+            };
+            Exercise {
+                id: "5.3",
+                prompt: "how far the winner's score is ahead at α = 0.5",
+                value: gap(0.5),
+                tolerance: 0.0005,
+                printed: "0.006",
+                mistakes: vec![
+                    mistake(gap(1.0), "That divides by L (α = 1); α = 0.5 divides by √L."),
+                    mistake(
+                        -gap(0.0),
+                        "That is the raw-score gap (α = 0), where the shorter hypothesis wins.",
+                    ),
+                    mistake(
+                        long.0 / 2.0,
+                        "That is the winner's own score; the question asks for its lead over a dog <eos>.",
                     ),
                 ],
             }
@@ -1033,6 +1061,7 @@ mod tests {
         crate::assert_close!(e("7.3").value, -1.341_635, 1e-5);
         crate::assert_close!(e("7.3").mistakes[0].value, -1.161_895, 1e-6);
         assert_eq!(e("2.2a").value, 172.0);
+        crate::assert_close!(e("5.3").value, 0.006_059, 1e-6);
         assert_eq!(e("4.1").value, 6_442_450_944.0);
         assert_eq!(e("4.2").mistakes[0].value, 476_837.0);
         assert_eq!(e("5.2a").value, 524_288.0);
