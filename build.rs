@@ -24,6 +24,7 @@ fn generate() -> Result<(), String> {
     let summary = parse_summary(&summary_text).map_err(|e| format!("content/SUMMARY.md: {e}"))?;
 
     let mut out = String::new();
+    let mut answer_ids = std::collections::HashSet::new();
     writeln!(out, "pub static BOOK_TITLE: &str = {:?};", summary.title).unwrap();
     out.push_str("pub static CHAPTERS: &[Chapter] = &[\n");
     let mut search_sections = String::new();
@@ -50,6 +51,21 @@ fn generate() -> Result<(), String> {
             match segment {
                 Segment::Html(html) => writeln!(out, "Segment::Html({html:?}),").unwrap(),
                 Segment::Widget(widget) => writeln!(out, "Segment::Widget(Widget::{widget:?}),").unwrap(),
+                Segment::Exercise { question, checks, answer } => {
+                    for id in checks {
+                        if !answer_ids.insert(id.clone()) {
+                            return Err(format!(
+                                "content/{}: `{{{{#answer {id}}}}}` is used twice",
+                                entry.file
+                            ));
+                        }
+                    }
+                    writeln!(
+                        out,
+                        "Segment::Exercise {{ question: {question:?}, checks: &{checks:?}, answer: {answer:?} }},"
+                    )
+                    .unwrap()
+                }
             }
         }
         out.push_str("], paragraphs: &[\n");
@@ -63,13 +79,14 @@ fn generate() -> Result<(), String> {
         }
         out.push_str("] },\n");
         // The search index: the chapter's static text cut at its headings (widgets are live,
-        // so they have no text to index).
-        let html: Vec<&str> = chapter
+        // so they have no text to index; a graded exercise's question and worked answer do).
+        let html: Vec<String> = chapter
             .segments
             .iter()
             .map(|s| match s {
-                Segment::Html(html) => html.as_str(),
-                Segment::Widget(_) => " ",
+                Segment::Html(html) => html.clone(),
+                Segment::Widget(_) => " ".to_string(),
+                Segment::Exercise { question, answer, .. } => format!("{question} {answer}"),
             })
             .collect();
         for section in sections_from_html(&html.join(" ")) {

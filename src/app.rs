@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::book::{find_chapter, Chapter, Segment, BOOK_TITLE, CHAPTERS};
+use crate::controls::answer_check::AnswerCheck;
 use crate::layout::search::{SearchButton, SearchDialog};
 use crate::layout::{pager::Pager, sidebar::Sidebar, theme::ThemeToggle, use_active_section};
 use crate::route::{chapter_href, scroll_to_fragment, use_router, Route};
@@ -13,6 +14,7 @@ use crate::widgets::widget_view;
 pub fn App() -> impl IntoView {
     crate::hooks::tiny_gpt::provide_model_slot();
     crate::hooks::word_vectors::provide_word_vectors_slot();
+    crate::hooks::exercise_progress::provide_progress();
     let route = use_router();
     let chapter_index = Memo::new(move |_| match route.get() {
         Route::Chapter(slug) => find_chapter(&slug).map(|(i, _)| i),
@@ -95,6 +97,16 @@ fn ChapterPage(
         .map(|segment| match segment {
             Segment::Html(html) => view! { <div class="prose" inner_html=*html></div> }.into_any(),
             Segment::Widget(widget) => widget_view(*widget),
+            Segment::Exercise { question, checks, answer } => view! {
+                <div class="prose">
+                    <section class="exercise graded">
+                        <div inner_html=*question></div>
+                        {checks.iter().map(|&id| view! { <AnswerCheck id=id /> }).collect_view()}
+                        <div inner_html=*answer></div>
+                    </section>
+                </div>
+            }
+            .into_any(),
         })
         .collect_view();
     view! {

@@ -17,10 +17,13 @@ pub struct Paragraph {
     pub text: &'static str,
 }
 
-/// A run of a chapter: static HTML, or a live widget mounted in its place.
+/// A run of a chapter: static HTML, or a live widget mounted in its place, or an exercise
+/// with answer boxes (graded by `engine::labs::exercises`) between its question and its
+/// worked answer.
 pub enum Segment {
     Html(&'static str),
     Widget(Widget),
+    Exercise { question: &'static str, checks: &'static [&'static str], answer: &'static str },
 }
 
 /// One chapter, ready to show.
@@ -52,6 +55,16 @@ pub struct SearchSection {
 pub type SearchIndex = bookgen::search::Index<'static, &'static str>;
 
 include!(concat!(env!("OUT_DIR"), "/book_data.rs"));
+
+impl Chapter {
+    /// The ids of the chapter's answer boxes, in reading order.
+    pub fn answer_ids(&self) -> impl Iterator<Item = &'static str> {
+        self.segments.iter().flat_map(|s| match s {
+            Segment::Exercise { checks, .. } => checks.iter().copied(),
+            _ => [].iter().copied(),
+        })
+    }
+}
 
 /// The chapter with this slug and its index in reading order.
 pub fn find_chapter(slug: &str) -> Option<(usize, &'static Chapter)> {

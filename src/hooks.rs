@@ -4,9 +4,11 @@
 //! ([`cpu_runner`]), the browser's model storage ([`model_store`]) and the one training-run
 //! seam every trainer uses ([`training_run`]), chapter 5's training session on it
 //! ([`gpt_session`]) and chapter 9's shared word vectors ([`word_vectors`]) and chapter 4's GPT-2 vocabulary
-//! ([`gpt2_vocabulary`]) and chapter 9's sentence encoder ([`minilm`]). No hook imports a widget.
+//! ([`gpt2_vocabulary`]) and chapter 9's sentence encoder ([`minilm`]), and the reader's solved exercises
+//! ([`exercise_progress`]). No hook imports a widget.
 
 pub mod cpu_runner;
+pub mod exercise_progress;
 pub mod gpt2_vocabulary;
 pub mod gpt_session;
 pub mod gpu;

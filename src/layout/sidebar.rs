@@ -1,8 +1,11 @@
-//! The table of contents: every chapter, and the current chapter's sections.
+//! The table of contents: every chapter with the reader's solved exercises counted beside
+//! it, the current chapter's sections, and a control that forgets that progress.
 
+use bookgen::directive::ANSWER_IDS;
 use leptos::prelude::*;
 
 use crate::book::CHAPTERS;
+use crate::hooks::exercise_progress::use_progress;
 use crate::route::{chapter_href, Route};
 
 /// The sidebar. On narrow screens it slides over the page when "Contents" is pressed.
@@ -14,6 +17,15 @@ pub fn Sidebar(
     active_section: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let is_current = move |slug: &str| matches!(route.get(), Route::Chapter(s) if s == slug);
+    let progress = use_progress();
+    let reset = move |_| {
+        let sure = window()
+            .confirm_with_message("Forget which exercises you have solved in this browser?")
+            .unwrap_or(false);
+        if sure {
+            progress.reset();
+        }
+    };
     view! {
         <nav id="sidebar" class="sidebar" aria-label="Table of contents">
             <ol class="toc">
@@ -22,6 +34,22 @@ pub fn Sidebar(
                     .enumerate()
                     .map(|(i, chapter)| {
                         let slug = chapter.slug;
+                        let total = chapter.answer_ids().count();
+                        let solved = move || progress.solved_among(chapter.answer_ids());
+                        let counter = (total > 0)
+                            .then(|| {
+                                view! {
+                                    <span
+                                        class="toc-progress"
+                                        class:done=move || solved() == total
+                                        data-solved=solved
+                                        data-total=total
+                                        title="Graded exercises solved in this chapter"
+                                    >
+                                        {move || format!("{}/{total}", solved())}
+                                    </span>
+                                }
+                            });
                         view! {
                             <li class:current=move || is_current(slug)>
                                 <a
@@ -29,7 +57,8 @@ pub fn Sidebar(
                                     aria-current=move || is_current(slug).then_some("page")
                                 >
                                     <span class="toc-number">{i + 1}"."</span>
-                                    {chapter.nav_title}
+                                    <span class="toc-title">{chapter.nav_title}</span>
+                                    {counter}
                                 </a>
                                 <Show when=move || is_current(slug)>
                                     <ol class="toc-sections">
@@ -60,6 +89,18 @@ pub fn Sidebar(
                     })
                     .collect_view()}
             </ol>
+            <div class="toc-footer">
+                <p class="toc-progress-total">
+                    {move || format!("Exercises solved: {} of {}", progress.solved_count(), ANSWER_IDS.len())}
+                </p>
+                <button
+                    class="reset-progress"
+                    on:click=reset
+                    disabled=move || progress.solved_count() == 0
+                >
+                    "Reset exercise progress"
+                </button>
+            </div>
         </nav>
     }
 }

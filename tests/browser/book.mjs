@@ -2377,6 +2377,60 @@ await test("semantic search: a failed download says so and retries, the progress
   await page.locator("article.chapter h2#dropout").waitFor();
 });
 
+await test("graded exercises: a likely mistake is named, garbage is refused, the right answer counts in the sidebar and survives a reload", async (page) => {
+  await openChapter(page, chapters[0].slug);
+  const counter = page.locator(".toc > li").first().locator(".toc-progress");
+  expect((await counter.getAttribute("data-total")) === "4", `chapter 1 has 4 graded parts: ${await counter.getAttribute("data-total")}`);
+  expect((await counter.innerText()) === "0/4", `starts at 0/4: ${await counter.innerText()}`);
+  const box = page.locator('form.answer-check[data-exercise="1.1a"]');
+  const input = box.locator('input[data-name="answer-1.1a"]');
+  const verdict = box.locator(".answer-verdict");
+  const check = async (text) => {
+    await input.fill(text);
+    await box.locator("button", { hasText: "Check" }).click();
+    await page.waitForFunction((el) => el.dataset.verdict !== "", await verdict.elementHandle());
+    const kind = await verdict.getAttribute("data-verdict");
+    const said = await verdict.innerText();
+    await input.fill("");
+    return { kind, said };
+  };
+  // −ln ŷ = 0.268536 is the y = 1 term: the engine's first likely mistake.
+  let r = await check("0.2685");
+  expect(r.kind === "mistake" && r.said.includes("y = 1 term"), `0.2685: ${JSON.stringify(r)}`);
+  r = await check("0.628");
+  expect(r.kind === "mistake" && r.said.includes("log base 10"), `0.628: ${JSON.stringify(r)}`);
+  r = await check("one point four");
+  expect(r.kind === "invalid" && r.said.includes("not a number"), `garbage: ${JSON.stringify(r)}`);
+  expect((await box.locator('[data-error-for="answer-1.1a"]').count()) === 1, "the refusal is tied to the box");
+  r = await check("");
+  expect(r.kind === "invalid" && r.said.includes("Type a number"), `empty: ${JSON.stringify(r)}`);
+  r = await check("7");
+  expect(r.kind === "wrong" && r.said.includes("±0.005"), `7: ${JSON.stringify(r)}`);
+  expect((await counter.innerText()) === "0/4", "wrong answers do not count");
+  r = await check("1.446");
+  expect(r.kind === "correct" && r.said.includes("1.44604"), `1.446: ${JSON.stringify(r)}`);
+  expect((await box.locator(".answer-value").getAttribute("data-value")) === "1.44604", "the engine's value, more digits");
+  await page.waitForFunction(() => document.querySelector(".toc > li .toc-progress").innerText === "1/4");
+  // Scientific notation and fractions are read too: δ⁽²⁾ = 0.764498.
+  const second = page.locator('form.answer-check[data-exercise="1.1b"]');
+  await second.locator("input").fill("7.645e-1");
+  await second.locator("button").click();
+  await page.waitForFunction(() => document.querySelector('form[data-exercise="1.1b"] .answer-verdict').dataset.verdict === "correct");
+  await page.waitForFunction(() => document.querySelector(".toc > li .toc-progress").innerText === "2/4");
+  await page.reload();
+  await page.waitForSelector("article.chapter h1");
+  expect((await counter.innerText()) === "2/4", `after a reload: ${await counter.innerText()}`);
+  expect((await box.locator(".answer-solved").count()) === 1, "the box remembers it was solved");
+  expect((await page.locator(".toc-progress-total").innerText()).includes("2 of 32"), await page.locator(".toc-progress-total").innerText());
+  // Reset, confirmed, forgets it, also after a reload.
+  page.once("dialog", (d) => d.accept());
+  await page.locator(".reset-progress").click();
+  await page.waitForFunction(() => document.querySelector(".toc > li .toc-progress").innerText === "0/4");
+  await page.reload();
+  await page.waitForSelector("article.chapter h1");
+  expect((await counter.innerText()) === "0/4", `after reset and reload: ${await counter.innerText()}`);
+});
+
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   try {

@@ -32,6 +32,8 @@ pub struct Block {
     pub body: String,
     /// Only exercises have answers, and every exercise must have one.
     pub answer: Option<String>,
+    /// The ids of the exercise's `{{#answer ID}}` boxes, in order (exercises only).
+    pub checks: Vec<String>,
 }
 
 /// One piece of a chapter, in reading order.
@@ -48,6 +50,7 @@ struct OpenBlock {
     title: String,
     body: String,
     answer: Option<String>,
+    checks: Vec<String>,
     start_line: usize,
 }
 
@@ -100,6 +103,7 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
                         title: block.title,
                         body: block.body,
                         answer: block.answer,
+                        checks: block.checks,
                     }));
                 }
                 ("", None) => return Err(format!("line {line_no}: `:::` closes no block")),
@@ -129,6 +133,7 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
                         title,
                         body: String::new(),
                         answer: None,
+                        checks: Vec::new(),
                         start_line: line_no,
                     });
                 }
@@ -144,6 +149,19 @@ pub fn split_pieces(markdown: &str) -> Result<Vec<Piece>, String> {
 
         if let Some(directive) = parse_directive(trimmed) {
             let directive = directive.map_err(|e| format!("line {line_no}: {e}"))?;
+            if let Directive::Answer(id) = &directive {
+                match &mut open {
+                    Some(block) if block.kind == BlockKind::Exercise && block.answer.is_none() => {
+                        block.checks.push(id.clone());
+                        continue;
+                    }
+                    _ => {
+                        return Err(format!(
+                            "line {line_no}: `{{{{#answer {id}}}}}` belongs inside an exercise, before its `:::answer`"
+                        ))
+                    }
+                }
+            }
             if let Some(block) = &open {
                 if block.kind == BlockKind::Details && matches!(directive, Directive::Include { .. }) {
                     // Kept as text; the renderer expands it inside the fold.
@@ -223,10 +241,21 @@ mod tests {
                     title: "Ex 1".into(),
                     body: "Q?\n".into(),
                     answer: Some("A.\n".into()),
+                    checks: Vec::new(),
                 }),
                 Piece::Markdown("\nOutro.\n".into()),
             ]
         );
+    }
+
+    #[test]
+    fn answer_boxes_are_collected_from_the_question() {
+        let pieces =
+            split_pieces(":::exercise E\nQ?\n\n{{#answer 1.1a}}\n{{#answer 1.1b}}\n:::answer\nA.\n:::\n")
+                .unwrap();
+        let Piece::Block(block) = &pieces[0] else { panic!("{pieces:?}") };
+        assert_eq!(block.checks, ["1.1a", "1.1b"]);
+        assert_eq!(block.body, "Q?\n\n");
     }
 
     #[test]
@@ -253,6 +282,12 @@ mod tests {
         assert!(error_of(":::details D\n{{#widget backprop-stepper}}\n:::\n").contains("only `{{#include}}`"));
         assert!(error_of(":::note N\n{{#include a.rs:x}}\n:::\n").contains("only in `:::details`"));
         assert!(error_of("x\n{{#widget teleport}}\n").starts_with("line 2: unknown widget"));
+        assert!(error_of("x\n{{#answer 1.1a}}\n").contains("belongs inside an exercise"));
+        assert!(error_of(":::note N\n{{#answer 1.1a}}\n:::\n").contains("belongs inside an exercise"));
+        assert!(error_of(":::exercise E\nQ\n:::answer\n{{#answer 1.1a}}\n:::\n")
+            .contains("before its `:::answer`"));
+        assert!(error_of(":::exercise E\n{{#answer 9.9}}\n:::answer\nA\n:::\n")
+            .starts_with("line 2: unknown exercise"));
         assert!(error_of("```text\nfn main() {}\n").contains("never closed"));
     }
 

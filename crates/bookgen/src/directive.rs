@@ -1,6 +1,7 @@
 //! The one directive syntax that puts live things into prose.
 //!
-//! A directive is a line of its own, `{{#widget NAME}}` or `{{#include PATH:ANCHOR}}`.
+//! A directive is a line of its own, `{{#widget NAME}}`, `{{#include PATH:ANCHOR}}`, or
+//! `{{#answer ID}}` inside an exercise (an answer box graded by the engine).
 //! Parsing is a pure function so it can be tested without a browser or a build.
 
 /// Every live widget the book knows. The app matches on this enum exhaustively, so a widget
@@ -214,6 +215,15 @@ impl Widget {
     }
 }
 
+/// The exercise parts with a numeric answer that the engine grades, by id (`1.1a` is the
+/// first part of exercise 1.1). The same list as `engine::labs::exercises::IDS`, which the
+/// app's tests check; an `{{#answer ID}}` with an id not listed here fails the build.
+pub const ANSWER_IDS: &[&str] = &[
+    "1.1a", "1.1b", "1.2", "1.3", "2.1", "2.2a", "2.2b", "3.2", "3.3", "4.1", "4.2", "4.4", "5.1", "5.2a",
+    "5.2c", "5.3", "6.1", "6.2", "7.1", "7.2", "7.3", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3",
+    "10.4", "11.1", "11.2b", "11.2c",
+];
+
 /// A parsed directive line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Directive {
@@ -221,6 +231,8 @@ pub enum Directive {
     Widget(Widget),
     /// Show the source between `// ANCHOR: name` and `// ANCHOR_END: name` of a repository file.
     Include { path: String, anchor: Option<String> },
+    /// An answer box for the exercise part with this id, one of [`ANSWER_IDS`].
+    Answer(String),
 }
 
 /// Parses one line. `None` means the line is ordinary prose; `Some(Err(..))` means it looks
@@ -245,7 +257,11 @@ pub fn parse_directive(line: &str) -> Option<Result<Directive, String>> {
             Ok(Directive::Include { path: path.to_string(), anchor })
         }
         "include" => Err("`{{#include}}` needs a path".to_string()),
-        other => Err(format!("unknown directive `{{{{#{other}}}}}`; use widget or include")),
+        "answer" if ANSWER_IDS.contains(&argument) => Ok(Directive::Answer(argument.to_string())),
+        "answer" => {
+            Err(format!("unknown exercise `{argument}`; graded exercises: {}", ANSWER_IDS.join(", ")))
+        }
+        other => Err(format!("unknown directive `{{{{#{other}}}}}`; use widget, include or answer")),
     })
 }
 
@@ -297,6 +313,14 @@ mod tests {
             Some(Ok(Directive::Include { path: "crates/engine/src/lib.rs".into(), anchor: None })),
         );
         check("{{#include}}", Some(Err("`{{#include}}` needs a path")));
+    }
+
+    #[test]
+    fn answers_name_a_graded_exercise() {
+        check("{{#answer 1.1a}}", Some(Ok(Directive::Answer("1.1a".into()))));
+        let unknown = parse_directive("{{#answer 1.9z}}").unwrap().unwrap_err();
+        assert!(unknown.contains("unknown exercise `1.9z`"), "{unknown}");
+        assert!(unknown.contains("1.1a"), "error lists the ids: {unknown}");
     }
 
     #[test]

@@ -28,11 +28,19 @@ pub struct Heading {
     pub text: String,
 }
 
-/// A run of the chapter: static HTML or a live widget.
+/// A run of the chapter: static HTML, a live widget, or an exercise with answer boxes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
     Html(String),
     Widget(Widget),
+    /// An exercise whose question ends with answer boxes: its heading and question as HTML,
+    /// the ids of the boxes, and the worked answer's fold as HTML. The app puts the boxes
+    /// between the two inside the exercise's frame.
+    Exercise {
+        question: String,
+        checks: Vec<String>,
+        answer: String,
+    },
 }
 
 /// One paragraph of prose as plain text (for search): inline maths as a plain approximation of
@@ -70,6 +78,11 @@ pub fn render_chapter(markdown: &str, repo_root: &Path) -> Result<RenderedChapte
     for piece in split_pieces(markdown)? {
         let html = match piece {
             Piece::Markdown(text) => state.markdown(&text)?,
+            Piece::Block(block) if !block.checks.is_empty() => {
+                let (question, answer) = state.exercise_parts(&block)?;
+                segments.push(Segment::Exercise { question, checks: block.checks, answer });
+                continue;
+            }
             Piece::Block(block) => state.block(&block)?,
             Piece::Directive(Directive::Widget(widget)) => {
                 segments.push(Segment::Widget(widget));
@@ -77,6 +90,10 @@ pub fn render_chapter(markdown: &str, repo_root: &Path) -> Result<RenderedChapte
             }
             Piece::Directive(Directive::Include { path, anchor }) => {
                 state.include(&path, anchor.as_deref())?
+            }
+            // split_pieces keeps answer boxes inside their exercise, never loose.
+            Piece::Directive(Directive::Answer(id)) => {
+                return Err(format!("`{{{{#answer {id}}}}}` belongs inside an exercise"))
             }
         };
         match segments.last_mut() {
@@ -200,10 +217,8 @@ impl State {
             ),
             BlockKind::Exercise => {
                 let heading = self.heading_html(3, &title, &block.title);
-                let answer = self.markdown(block.answer.as_deref().unwrap_or_default())?;
-                format!(
-                    "<section class=\"exercise\">{heading}{body}<details class=\"answer\"><summary>Show the worked answer</summary><div class=\"details-body\">{answer}</div></details></section>\n"
-                )
+                let answer = self.worked_answer(block)?;
+                format!("<section class=\"exercise\">{heading}{body}{answer}</section>\n")
             }
         })
     }
@@ -217,6 +232,22 @@ impl State {
         let (section, section_title) =
             self.headings.last().map(|h| (h.id.clone(), h.text.clone())).unwrap_or_default();
         self.paragraphs.push(Paragraph { section, section_title, text });
+    }
+
+    /// The fold that holds an exercise's worked answer.
+    fn worked_answer(&mut self, block: &Block) -> Result<String, String> {
+        let answer = self.markdown(block.answer.as_deref().unwrap_or_default())?;
+        Ok(format!(
+            "<details class=\"answer\"><summary>Show the worked answer</summary><div class=\"details-body\">{answer}</div></details>"
+        ))
+    }
+
+    /// An exercise with answer boxes, in two parts: the heading and question, and the fold
+    /// with the worked answer. The app wraps them in the same `section.exercise`.
+    fn exercise_parts(&mut self, block: &Block) -> Result<(String, String), String> {
+        let heading = self.heading_html(3, &escape_html(&block.title), &block.title);
+        let body = self.markdown(&block.body)?;
+        Ok((format!("{heading}{body}"), self.worked_answer(block)?))
     }
 
     /// Renders plain Markdown (no directives, no blocks) to HTML.
@@ -491,8 +522,23 @@ mod tests {
             .map(|s| match s {
                 Segment::Html(h) => h.clone(),
                 Segment::Widget(w) => format!("[{}]", w.name()),
+                Segment::Exercise { question, checks, answer } => format!("{question}{checks:?}{answer}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn exercises_with_answer_boxes_are_their_own_segment() {
+        let chapter = render("# T\n\nBefore.\n\n:::exercise Exercise 1.1\nWhy?\n\n{{#answer 1.1a}}\n:::answer\nBecause.\n:::\n\nAfter.\n");
+        assert_eq!(chapter.segments.len(), 3, "{:?}", chapter.segments);
+        let Segment::Exercise { question, checks, answer } = &chapter.segments[1] else {
+            panic!("{:?}", chapter.segments)
+        };
+        assert!(question.starts_with("<h3 id=\"exercise-1-1\">"), "{question}");
+        assert!(question.contains("<p>Why?</p>"), "{question}");
+        assert_eq!(checks, &["1.1a".to_string()]);
+        assert!(answer.starts_with("<details class=\"answer\">") && answer.contains("Because."), "{answer}");
+        assert!(chapter.headings.iter().any(|h| h.id == "exercise-1-1" && h.level == 3));
     }
 
     #[test]

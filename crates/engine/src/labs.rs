@@ -8,6 +8,7 @@ pub mod backprop_stepper;
 pub mod bug_injector;
 pub mod contextual_embeddings;
 pub mod dropout_lab;
+pub mod exercises;
 pub mod induction_heads;
 pub mod inside_adam;
 pub mod knowledge_stack;
