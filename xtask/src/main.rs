@@ -265,7 +265,9 @@ fn setup_bench() -> Result {
     if TFJS_PACKAGES.iter().all(|p| pinned(p)) && lighthouse {
         return Ok(());
     }
-    eprintln!("Installing TensorFlow.js {TFJS_VERSION} and Lighthouse {LIGHTHOUSE_VERSION} for the benchmark...");
+    eprintln!(
+        "Installing TensorFlow.js {TFJS_VERSION} and Lighthouse {LIGHTHOUSE_VERSION} for the benchmark..."
+    );
     let mut npm = Command::new("npm");
     npm.args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(npm_dir());
     for package in TFJS_PACKAGES {
