@@ -207,3 +207,14 @@ fn steps_taken_elsewhere_record_like_steps_taken_here() {
     assert_eq!(fresh.record_steps(bad), Err(ModelError::Diverged { step: 0 }));
     assert_eq!(fresh.steps(), 0);
 }
+
+/// A run of 10 steps from seed 1, what the page's WebGPU check compares its losses with.
+#[test]
+fn a_run_of_10_steps() {
+    let mut race = Race::new(corpus(), Settings { total_steps: 10, ..Settings::default() }).unwrap();
+    let mut clock = || 0.0;
+    race.train_for(1e9, MAX_STEPS, &mut clock).unwrap();
+    let (r, h) = (race.records[9], *race.checks.last().unwrap());
+    assert_eq!((r.mlm_signals, r.clm_signals, h.step), (400, 2_560, 10));
+    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.3821225, 3.329416, 3.528005, 3.3209994], 1e-4);
+}
