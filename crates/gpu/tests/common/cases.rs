@@ -858,23 +858,9 @@ pub async fn gpu_transformer_refuses_bad_input(gpu: &Gpu) {
 // Chapter 6: the masked LM and the causal LM of `engine::labs::mlm_vs_clm`
 // ------------------------------------------------------------------------------------------
 
-/// A seeded stand-in for the play text, long enough for `Corpus::from_text` (a training
-/// part and 32 held-out windows): words of a small lexicon with spaces, commas and
-/// newlines, so the models have something to learn.
-fn race_text() -> String {
-    const WORDS: [&str; 12] =
-        ["the", "king", "is", "dead", "long", "live", "queen", "my", "lord", "what", "say", "you"];
-    let mut rng = engine::core::rng::Rng::new(6);
-    let mut text = String::new();
-    while text.len() < 14_000 {
-        text.push_str(WORDS[rng.below(WORDS.len())]);
-        text.push(match rng.below(8) {
-            0 => ',',
-            1 => '\n',
-            _ => ' ',
-        });
-    }
-    text
+/// The play text the chapter trains on, as the page downloads it.
+fn race_text() -> &'static str {
+    include_str!("../../../../assets/shakespeare/tragedies.txt")
 }
 
 /// The chapter's model (`mlm_vs_clm::model_config`, 1 layer, width 32, 2 heads, context
@@ -887,7 +873,7 @@ fn race_text() -> String {
 pub async fn gpu_masked_lm_loss_and_gradients_match_the_engine(gpu: &Gpu) {
     use engine::labs::masked_lm::NOT_A_TARGET;
     use engine::labs::mlm_vs_clm::{loss_and_grads, Corpus, Objective, Race, Settings};
-    let corpus = std::sync::Arc::new(Corpus::from_text(&race_text()).unwrap());
+    let corpus = std::sync::Arc::new(Corpus::from_text(race_text()).unwrap());
     let mut race = Race::new(corpus, Settings { total_steps: 10, ..Settings::default() }).unwrap();
     let model = race.mlm.model.clone();
     let (clm, mlm) = race.draw_batches();
@@ -930,14 +916,15 @@ pub async fn gpu_masked_lm_loss_and_gradients_match_the_engine(gpu: &Gpu) {
     assert!(on_gpu.logits(&[1, 2, 3]).is_err());
 }
 
-/// Ten steps of the chapter's race on the GPU against the engine's `Race::step`: the MLM,
+/// Ten steps of the chapter's race (seed 1, on the play text) on the GPU against the
+/// engine's `Race::step`: the MLM,
 /// CLM and leaky models, each a `GpuTransformer` from the race's shared initial weights,
 /// trained on the batches `Race::upcoming` gives, in two chunks. Every loss, and the
 /// held-out losses after `Race::record_steps` takes in the weights read back, within
 /// `RACE_TRAINING`.
 pub async fn gpu_mlm_vs_clm_race_trains_like_the_engine(gpu: &Gpu) {
     use engine::labs::mlm_vs_clm::{Corpus, Objective, Race, Settings, Trained};
-    let corpus = std::sync::Arc::new(Corpus::from_text(&race_text()).unwrap());
+    let corpus = std::sync::Arc::new(Corpus::from_text(race_text()).unwrap());
     let settings = Settings { total_steps: 10, leaky: true, ..Settings::default() };
     let mut on_cpu = Race::new(corpus.clone(), settings).unwrap();
     let mut race = on_cpu.clone();
