@@ -260,8 +260,9 @@ pub fn MlmVsClm() -> impl IntoView {
             if backend.get_untracked() == Backend::Gpu {
                 let at = run.hand_over();
                 backend.set(Backend::Cpu);
+                let resume = if running.get_untracked() { "" } else { " Press Resume to go on." };
                 status.set(format!(
-                    "The GPU was lost ({reason}); the models go on on the CPU from the weights read back at step {}.",
+                    "The GPU was lost ({reason}); the models go on on the CPU from the weights read back at step {}.{resume}",
                     at.unwrap_or(0)
                 ));
             }
