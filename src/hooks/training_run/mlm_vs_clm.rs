@@ -108,3 +108,85 @@ impl GpuModel<MlmCpu> for MlmGpu {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::ready;
+    use std::sync::Arc;
+
+    use engine::labs::mlm_vs_clm::{Corpus, Settings};
+
+    use super::*;
+    use crate::hooks::training_run::machine::{ready_now, Backend, Landed, Run};
+
+    /// A stand-in for the GPU: a copy of the race stepped by the engine, read back whole after
+    /// every chunk, until the device is "lost" on chunk number `lost_on`.
+    struct SimulatedGpu {
+        race: Race,
+        chunks: usize,
+        lost_on: usize,
+    }
+
+    impl GpuModel<MlmCpu> for SimulatedGpu {
+        fn train(&mut self, steps: usize, cpu: &MlmCpu) -> Pending<MlmReading> {
+            self.chunks += 1;
+            if self.chunks == self.lost_on {
+                return Box::pin(ready(Err(DeviceLost("the driver was reset".into()))));
+            }
+            let n = cpu.race.upcoming(steps as u64).len() as u64;
+            let before = self.race.records.len();
+            let mut clock = || 0.0;
+            self.race.train_for(f64::INFINITY, n, &mut clock).unwrap();
+            let new = &self.race.records[before..];
+            Box::pin(ready(Ok(Some(Trained {
+                mlm: self.race.mlm.model.clone(),
+                clm: self.race.clm.model.clone(),
+                leaky: None,
+                mlm_losses: new.iter().map(|r| r.mlm_loss).collect(),
+                clm_losses: new.iter().map(|r| r.clm_loss).collect(),
+                leaky_losses: None,
+            }))))
+        }
+    }
+
+    fn race(total_steps: u64) -> Race {
+        let text = include_str!("../../../assets/shakespeare/tragedies.txt");
+        let corpus = Arc::new(Corpus::from_text(text).unwrap());
+        Race::new(corpus, Settings { total_steps, ..Settings::default() }).unwrap()
+    }
+
+    /// Drives `run` in chunks of up to 25 steps until the race is finished; returns the
+    /// handovers seen on the way.
+    fn train<G: GpuModel<MlmCpu>>(run: &mut Run<MlmCpu, G>) -> Vec<(String, u64)> {
+        let mut handovers = vec![];
+        while !run.cpu().race.finished() {
+            let (ticket, pending) = run.start(25).expect("no chunk is out");
+            let answer = ready_now(pending).unwrap_or_else(|_| panic!("simulated chunks answer at once"));
+            match run.land(ticket, answer) {
+                Landed::Read(_) => {}
+                Landed::HandedOver { reason, at } => handovers.push((reason, at)),
+                Landed::Stale => panic!("the only chunk out cannot be stale"),
+            }
+            assert_eq!(run.cpu().error, None);
+        }
+        handovers
+    }
+
+    #[test]
+    fn gpu_chunks_record_into_the_race_and_a_lost_device_hands_it_to_the_cpu() {
+        let mut cpu_only: Run<MlmCpu, SimulatedGpu> = Run::new(MlmCpu::new(race(60), 1e9, || 0.0), None);
+        assert!(train(&mut cpu_only).is_empty());
+
+        let gpu = SimulatedGpu { race: race(60), chunks: 0, lost_on: 3 };
+        let mut run = Run::new(MlmCpu::new(race(60), 1e9, || 0.0), Some(gpu));
+        assert_eq!(run.backend(), Backend::Gpu);
+        // Chunks end at the held-out checks: 25 and 50 steps were read back, the third chunk lost.
+        assert_eq!(train(&mut run), vec![("the driver was reset".to_string(), 50)]);
+        assert_eq!(run.backend(), Backend::Cpu);
+        let (on_gpu, alone) = (&run.cpu().race, &cpu_only.cpu().race);
+        assert_eq!(on_gpu.records[..50], alone.records[..50]);
+        assert_eq!(on_gpu.checks[..3], alone.checks[..3]);
+        // The CPU finished the run from the weights at step 50 (with fresh AdamW moments).
+        assert_eq!((on_gpu.steps(), on_gpu.checks.last().map(|h| h.step)), (60, Some(60)));
+    }
+}
