@@ -2,6 +2,9 @@
 //! character model trained side by side from the same weights on the same batches, their
 //! loss curves against steps or against graded positions, held-out losses, an optional
 //! leaky mask, then fill-in-the-blank and continuation, all from `engine::labs::mlm_vs_clm`.
+//! The models train on WebGPU (`gpu::GpuTransformer`, through `hooks::training_run`) when
+//! the browser has it, else on the CPU; the race on the CPU side draws every batch and runs
+//! the held-out checks either way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +17,14 @@ use engine::labs::mlm_vs_clm::{
 };
 use engine::models::vocab::visible;
 
+use crate::controls::backend_select::BackendSelect;
 use crate::controls::number_field::{is_whole_in, rule, seed, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
+use crate::hooks::training_run::machine::{Backend, Landed, Run};
+use crate::hooks::training_run::mlm_vs_clm::{MlmCpu, MlmGpu};
+use crate::hooks::training_run::use_training_run;
 use crate::plot::chart::{Chart, Series};
 
 /// The play text chapter 5 trains on, fetched from the site on first use.
@@ -24,6 +32,8 @@ const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 /// Milliseconds of training per timer tick (at least one step runs).
 const BUDGET_MS: f64 = 30.0;
 const TICK: Duration = Duration::from_millis(16);
+/// Steps per GPU chunk at most (a chunk also stops at each held-out check).
+const GPU_CHUNK: usize = EVAL_EVERY as usize;
 /// Blanks behind the accuracy, and the seed that places them.
 pub const ACCURACY_BLANKS: usize = 256;
 pub const BLANK_SEED: u64 = 3;
@@ -177,10 +187,16 @@ fn guesses_view(c: &Corpus, guesses: &Guesses, truth: char, name: &'static str) 
 pub fn MlmVsClm() -> impl IntoView {
     let settings = RwSignal::new(Settings::default());
     let corpus = StoredValue::new(None::<Arc<Corpus>>);
-    let race = StoredValue::new(None::<Race>);
+    let run = use_training_run::<MlmCpu, MlmGpu>(None);
     let shown = RwSignal::new(Snapshot::default());
     let probed = RwSignal::new(None::<Probe>);
-    let running = RwSignal::new(false);
+    let running = run.running;
+    let backend = RwSignal::new(Backend::Cpu);
+    let gpu = use_gpu(move || {
+        if shown.with_untracked(|s| s.steps == 0) {
+            backend.set(Backend::Gpu);
+        }
+    });
     let status = RwSignal::new(String::new());
     let by_signals = RwSignal::new(false);
     let blank_index = RwSignal::new(0usize);
@@ -191,38 +207,72 @@ pub fn MlmVsClm() -> impl IntoView {
     let refresh_probe = move || {
         let b = blanks(blank_index.get_untracked() + 1, BLANK_SEED)[blank_index.get_untracked()];
         let text = prompt.get_untracked();
-        let p = race.with_value(|r| r.as_ref().map(|r| probe(r, b, &text)));
+        let p = run.with(|r| probe(&r.cpu().race, b, &text));
         probed.set(p);
     };
+    let on_name = move || run.with(|r| r.backend().name()).unwrap_or("CPU");
     let show = move || {
-        if let Some(s) = race.with_value(|r| r.as_ref().map(snapshot)) {
-            if s.steps >= s.total && running.get_untracked() {
-                running.set(false);
-                status.set(format!("Finished {} steps.", s.total));
+        let Some((s, error)) = run.with(|r| (snapshot(&r.cpu().race), r.cpu().error.clone())) else { return };
+        if let Some(e) = error {
+            if running.get_untracked() {
+                run.pause();
+                status.set(format!(
+                    "Training stopped: {e}. The curves show the steps before it; press Reset to start again."
+                ));
                 refresh_probe();
             }
-            shown.set(s);
+        } else if s.steps >= s.total && running.get_untracked() {
+            run.pause();
+            status.set(format!("Finished {} steps on the {}.", s.total, on_name()));
+            refresh_probe();
         }
+        shown.set(s);
     };
     let reset = move || {
-        running.set(false);
         let Some(c) = corpus.get_value() else { return };
         match Race::new(c, settings.get_untracked()) {
             Ok(r) => {
-                race.set_value(Some(r));
+                let cpu = MlmCpu::new(r, BUDGET_MS, crate::browser::now_ms);
+                let device = gpu.device(backend.get_untracked());
+                let (next, refused) = Run::on(&device, cpu, |cpu, g| cpu.to_gpu(g));
+                let on_cpu = next.backend() == Backend::Cpu;
+                run.restart(Some(next));
                 status.set(String::new());
+                if on_cpu && backend.get_untracked() == Backend::Gpu {
+                    backend.set(Backend::Cpu);
+                    if let Some(why) = refused {
+                        status
+                            .set(format!("The GPU models could not be built ({why}); training on the CPU."));
+                    }
+                }
                 show();
                 refresh_probe();
             }
             Err(e) => {
-                race.set_value(None);
+                run.restart(None);
                 status.set(format!("Cannot start this run: {e}."));
             }
         }
     };
+    // A lost device: go on on the CPU from the weights last read back.
+    Effect::new(move |_| {
+        if let GpuState::Lost(reason) = gpu.state.get() {
+            if backend.get_untracked() == Backend::Gpu {
+                let at = run.hand_over();
+                backend.set(Backend::Cpu);
+                let resume = if running.get_untracked() { "" } else { " Press Resume to go on." };
+                status.set(format!(
+                    "The GPU was lost ({reason}); the models go on on the CPU from the weights read back at step {}.{resume}",
+                    at.unwrap_or(0)
+                ));
+            }
+        }
+    });
+    // A new setting or backend starts the run again.
     Effect::new(move |first: Option<()>| {
         settings.track();
-        if first.is_some() {
+        backend.track();
+        if first.is_some() && !gpu.lost_untracked() {
             reset();
         }
     });
@@ -230,28 +280,29 @@ pub fn MlmVsClm() -> impl IntoView {
         if !running.get_untracked() {
             return;
         }
-        let mut clock = crate::browser::now_ms;
-        let result =
-            race.try_update_value(|r| r.as_mut().map(|r| r.train_for(BUDGET_MS, MAX_STEPS, &mut clock)));
-        if let Some(Some(Err(e))) = result {
-            running.set(false);
-            status.set(format!(
-                "Training stopped: {e}. The curves show the steps before it; press Reset to start again."
-            ));
-            refresh_probe();
-        }
-        show();
+        let steps = if backend.get_untracked() == Backend::Gpu { GPU_CHUNK } else { MAX_STEPS as usize };
+        run.advance(steps, move |landed| match landed {
+            Landed::Read(_) => show(),
+            // A read failed: the device is gone, and so is this chunk. The run pauses; the
+            // reader resumes it on the CPU from the weights last read back.
+            Landed::HandedOver { reason, .. } => {
+                run.pause();
+                gpu.state.set(GpuState::Lost(reason));
+                show();
+            }
+            Landed::Stale => {}
+        });
     };
     use_interval(running, TICK, tick);
     let train = move |_| {
         if running.get_untracked() {
-            running.set(false);
+            run.pause();
             refresh_probe();
             return;
         }
-        if race.with_value(|r| r.is_some()) {
+        if run.with(|_| ()).is_some() {
             status.set(String::new());
-            running.set(true);
+            run.play();
             return;
         }
         if loading.get_untracked() {
@@ -265,7 +316,7 @@ pub fn MlmVsClm() -> impl IntoView {
                     Ok(c) => {
                         corpus.set_value(Some(Arc::new(c)));
                         reset();
-                        running.set(race.with_value(|r| r.is_some()));
+                        run.play();
                     }
                     Err(e) => status.set(e),
                 },
@@ -275,6 +326,18 @@ pub fn MlmVsClm() -> impl IntoView {
         });
     };
     let finished = move || shown.with(|s| s.total > 0 && s.steps >= s.total);
+    let badge = move || match backend.get() {
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", gpu.description()),
+        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::labs::mlm_vs_clm".to_string(),
+    };
+    let gpu_note = move || match gpu.state.get() {
+        GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
+        GpuState::Ready(d) => {
+            format!("WebGPU is available: {}. Each model trains in WGSL kernels (crates/gpu).", d.trim())
+        }
+        GpuState::Unavailable(why) => format!("{why} The models train on the CPU."),
+        GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
+    };
 
     let series = Signal::derive(move || {
         let x = usize::from(by_signals.get());
@@ -342,8 +405,9 @@ pub fn MlmVsClm() -> impl IntoView {
     };
 
     view! {
-        <WidgetFrame class="mlm-vs-clm" label="BERT's and GPT's objectives trained side by side" title="Live: the two objectives, side by side" badge="CPU · engine::labs::mlm_vs_clm">
+        <WidgetFrame class="mlm-vs-clm" label="BERT's and GPT's objectives trained side by side" title="Live: the two objectives, side by side" badge=Signal::derive(badge) backend=backend>
             <div class="xor-controls">
+                <BackendSelect name="mvc-backend" value=backend gpu_state=gpu.state on_change=Callback::new(move |b| backend.set(b)) />
                 <ConfigField label="seed" name="mvc-seed" config=settings get=|s| s.seed as f64 set=|s, v| s.seed = v as u64 check=seed />
                 <ConfigField label="steps" name="mvc-steps" config=settings get=|s| s.total_steps as f64 set=|s, v| s.total_steps = v as u64 check=steps_rule />
                 <label class="check"><input type="checkbox" data-name="mvc-leaky" prop:checked=move || settings.with(|s| s.leaky)
@@ -357,6 +421,7 @@ pub fn MlmVsClm() -> impl IntoView {
                 <label class="check"><input type="checkbox" data-name="mvc-by-signals" prop:checked=move || by_signals.get()
                     on:change=move |ev| by_signals.set(event_target_checked(&ev)) />" x axis: graded positions instead of steps"</label>
             </div>
+            <p class="widget-note" data-gpu-note="mvc">{gpu_note}</p>
             <p class="bp-status" role="status" data-status="mvc">{move || status.get()}</p>
             <dl class="bp-values">
                 <div><dt>"steps"</dt><dd data-value="mvc-steps">{move || shown.with(|s| s.steps)}</dd></div>
@@ -379,7 +444,7 @@ pub fn MlmVsClm() -> impl IntoView {
                     x_label="" aria_label="Training and held-out losses of the two objectives" />
                 <figcaption>{move || if by_signals.get() { "Loss in nats per graded character against the positions graded so far: the CLM model is graded at every position, the MLM model at its 15%." } else { "Loss in nats per graded character after each step; the held-out checks every 25 steps are the smoother lines." }}</figcaption>
             </figure>
-            <p class="widget-note">{format!("Held-out losses score the first {HELD_OUT_WINDOWS} windows of {CONTEXT} characters of the last tenth of the text, every {EVAL_EVERY} steps; the MLM model's at one fixed seeded 15% corruption of them. No GPU path here: both models train on this page's CPU, a few steps per frame.")}</p>
+            <p class="widget-note">{format!("Held-out losses score the first {HELD_OUT_WINDOWS} windows of {CONTEXT} characters of the last tenth of the text, every {EVAL_EVERY} steps; the MLM model's at one fixed seeded 15% corruption of them. Both models take the same steps on the same backend: on the GPU a chunk of steps per submit, read back at each check; on the CPU a few steps per frame.")}</p>
 
             <h4 class="lab-subtitle">"Fill in the blank"</h4>
             <div class="bp-controls">

@@ -25,8 +25,8 @@
 //! | [`batched_matmul`](kernels::batched_matmul) | C[z] (+)= A[z]·B[z] through strided views: attention heads split and merged without copies; 8x8 blocks per invocation | `tensor::matmul_transposed` |
 //! | [`embedding`](kernels::embedding) | gather of table rows; its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
 //! | [`layer_norm`](kernels::layer_norm) | y = x̂·γ + β per row; dx, dγ, dβ | `autograd::Graph::layer_norm` |
-//! | [`causal_softmax`](kernels::causal_softmax) | scale, causal mask, row softmax; and back | `tensor::softmax_rows`, `tensor::causal_mask` |
-//! | [`cross_entropy`](kernels::cross_entropy) | mean cross-entropy over rows, and dL/dlogits | `autograd::Graph::cross_entropy` |
+//! | [`causal_softmax`](kernels::causal_softmax) | scale, mask (causal, bidirectional or sees-next), row softmax; and back | `tensor::softmax_rows`, `transformer::Attention::mask` |
+//! | [`cross_entropy`](kernels::cross_entropy) | mean cross-entropy over the graded rows (targets not `NOT_A_TARGET`), and dL/dlogits | `autograd::Graph::cross_entropy` |
 //! | [`add`](kernels::add) | out += x (residual connections) | `tensor::add` |
 //!
 //! ([`kernels::activation`] also has GELU, `autograd::Graph::gelu`.)
@@ -35,7 +35,9 @@
 //! [`models::mlp::GpuMlp::on_data`] into the network of chapter 8's two-moons race;
 //! [`models::transformer::GpuTransformer`] into the engine's decoder-only transformer
 //! (`engine::models::transformer`): the same parameters in one packed buffer
-//! ([`tensor::GpuTensor::packed`]), trained in chunks of steps with one submit each.
+//! ([`tensor::GpuTensor::packed`]), trained in chunks of steps with one submit each; with
+//! bidirectional attention and ungraded targets it is also chapter 6's masked LM
+//! ([`models::transformer::TrainSettings::for_race`]).
 //!
 //! # State is built once
 //! A [`device::Gpu`] is acquired once ([`device::Gpu::request`], async). Pipelines are

@@ -141,7 +141,8 @@ pub enum Objective {
 }
 
 impl Objective {
-    fn attention(self) -> Attention {
+    /// The mask this objective trains through.
+    pub fn attention(self) -> Attention {
         match self {
             Objective::Mlm => Attention::Bidirectional,
             Objective::Clm => Attention::Causal,
@@ -308,6 +309,49 @@ pub fn blanks(count: usize, seed: u64) -> Vec<Blank> {
         .collect()
 }
 
+/// What steps taken elsewhere (the GPU) did: per model, the losses (one per step, each
+/// before its update) and the weights after the last step. For [`Race::record_steps`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trained {
+    pub mlm: Transformer,
+    pub clm: Transformer,
+    pub leaky: Option<Transformer>,
+    pub mlm_losses: Vec<f32>,
+    pub clm_losses: Vec<f32>,
+    pub leaky_losses: Option<Vec<f32>>,
+}
+
+/// Draws batches as the race does, from a copy of its generator.
+struct Drawer {
+    corpus: Arc<Corpus>,
+    rng: Rng,
+}
+
+impl Drawer {
+    fn draw_batches(&mut self) -> (Batch, Batch) {
+        draw_batches(&self.corpus, &mut self.rng)
+    }
+}
+
+/// `BATCH` windows of `CONTEXT + 1` characters of `corpus`'s training part from `rng`: the
+/// CLM batch and the MLM batch of the same windows, corrupted.
+fn draw_batches(corpus: &Corpus, rng: &mut Rng) -> (Batch, Batch) {
+    let train = &corpus.train;
+    let starts: Vec<usize> = (0..BATCH).map(|_| rng.below(train.len() - CONTEXT)).collect();
+    let mut clm = Batch { batch: BATCH, len: CONTEXT, inputs: vec![], targets: vec![] };
+    let mut mlm = clm.clone();
+    for s in starts {
+        let w = &train[s..s + CONTEXT + 1];
+        clm.inputs.extend_from_slice(&w[..CONTEXT]);
+        clm.targets.extend_from_slice(&w[1..]);
+        let actions = corrupt(CONTEXT, corpus.vocab.len(), rng);
+        let (inputs, targets) = mlm_window(&w[..CONTEXT], &actions, corpus.mask_id());
+        mlm.inputs.extend(inputs);
+        mlm.targets.extend(targets);
+    }
+    (clm, mlm)
+}
+
 /// The two (or three) models, their shared batches, and what they did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Race {
@@ -374,7 +418,9 @@ impl Race {
         self.steps() >= self.settings.total_steps
     }
 
-    fn schedule(&self) -> Schedule {
+    /// The learning rate of every step: warmup over the first tenth to [`MAX_LR`], then half a
+    /// cosine to a tenth of it at the run's end.
+    pub fn schedule(&self) -> Schedule {
         let total = self.settings.total_steps;
         Schedule::WarmupCosine {
             max_lr: MAX_LR,
@@ -387,20 +433,7 @@ impl Race {
     /// The next shared batch: `BATCH` windows of `CONTEXT + 1` characters, the CLM batch
     /// (inputs and next characters) and the MLM batch (the same windows, corrupted).
     pub fn draw_batches(&mut self) -> (Batch, Batch) {
-        let train = &self.corpus.train;
-        let starts: Vec<usize> = (0..BATCH).map(|_| self.rng.below(train.len() - CONTEXT)).collect();
-        let mut clm = Batch { batch: BATCH, len: CONTEXT, inputs: vec![], targets: vec![] };
-        let mut mlm = clm.clone();
-        for s in starts {
-            let w = &train[s..s + CONTEXT + 1];
-            clm.inputs.extend_from_slice(&w[..CONTEXT]);
-            clm.targets.extend_from_slice(&w[1..]);
-            let actions = corrupt(CONTEXT, self.corpus.vocab.len(), &mut self.rng);
-            let (inputs, targets) = mlm_window(&w[..CONTEXT], &actions, self.corpus.mask_id());
-            mlm.inputs.extend(inputs);
-            mlm.targets.extend(targets);
-        }
-        (clm, mlm)
+        draw_batches(&self.corpus, &mut self.rng)
     }
 
     /// One step of every model on the same windows. On an error (divergence) no record is
@@ -433,6 +466,74 @@ impl Race {
             self.check()?;
         }
         Ok(record)
+    }
+
+    /// The batches (CLM, MLM) of the next steps, up to `max` of them and stopping at the next
+    /// held-out check or the run's end, exactly as [`Race::step`] would draw them; the race
+    /// itself does not move. For training elsewhere (the GPU), then [`Race::record_steps`].
+    pub fn upcoming(&self, max: u64) -> Vec<(Batch, Batch)> {
+        let to_check = EVAL_EVERY - self.steps() % EVAL_EVERY;
+        let n = max.min(to_check).min(self.settings.total_steps.saturating_sub(self.steps()));
+        let mut ahead = self.clone_drawing();
+        (0..n).map(|_| ahead.draw_batches()).collect()
+    }
+
+    /// A copy that can draw batches: only the corpus and the generator matter.
+    fn clone_drawing(&self) -> Drawer {
+        Drawer { corpus: Arc::clone(&self.corpus), rng: self.rng.clone() }
+    }
+
+    /// Records steps taken elsewhere on the batches [`Race::upcoming`] gave: each model's
+    /// losses, one per step and each before its update, and its weights after the last one.
+    /// The race draws the same batches again (so its generator moves on as if it had
+    /// stepped), counts the graded positions, takes in the weights and runs the held-out
+    /// check where [`Race::step`] would. The optimizers' moments stay as they were: if the
+    /// race goes on here, AdamW starts from those. A loss that is not finite, or a count that
+    /// does not match, records nothing.
+    pub fn record_steps(&mut self, done: Trained) -> Result<()> {
+        let n = done.mlm_losses.len();
+        let expected = self.upcoming(n as u64).len();
+        if n == 0
+            || n != expected
+            || done.clm_losses.len() != n
+            || done.leaky_losses.as_ref().map(Vec::len) != self.leaky.as_ref().map(|_| n)
+            || done.leaky.is_some() != self.leaky.is_some()
+        {
+            return Err(ModelError::invalid(format!(
+                "{n} steps recorded from elsewhere do not fit this race (expected 1 to {expected})"
+            )));
+        }
+        let leaky = done.leaky_losses.as_deref();
+        for i in 0..n {
+            let losses = [Some(done.mlm_losses[i]), Some(done.clm_losses[i]), leaky.map(|l| l[i])];
+            if losses.iter().flatten().any(|l| !l.is_finite()) {
+                return Err(ModelError::Diverged { step: self.steps() + i as u64 });
+            }
+        }
+        for i in 0..n {
+            let step = self.steps();
+            let (clm, mlm) = self.draw_batches();
+            let (before_mlm, before_clm) =
+                self.records.last().map_or((0, 0), |r| (r.mlm_signals, r.clm_signals));
+            let graded = mlm.targets.iter().filter(|&&t| t != NOT_A_TARGET).count() as u64;
+            self.records.push(StepRecord {
+                step,
+                mlm_loss: done.mlm_losses[i],
+                clm_loss: done.clm_losses[i],
+                leaky_loss: leaky.map(|l| l[i]),
+                mlm_signals: before_mlm + graded,
+                clm_signals: before_clm + clm.targets.len() as u64,
+            });
+        }
+        self.mlm.model = done.mlm;
+        self.clm.model = done.clm;
+        if let (Some(l), Some(model)) = (&mut self.leaky, done.leaky) {
+            l.model = model;
+        }
+        if self.steps().is_multiple_of(EVAL_EVERY) || self.finished() {
+            self.check()?;
+        }
+        Ok(())
     }
 
     /// Steps until `budget_ms` has passed on `clock` (at least one step), `max` steps are

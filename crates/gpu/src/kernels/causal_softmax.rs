@@ -1,8 +1,11 @@
 //! Causal softmax for attention, forward and backward, in place (`causal_softmax.wgsl`):
 //! scores are scaled, the future is masked out, and each row becomes a distribution over
-//! the positions a query may look at.
+//! the positions a query may look at. [`CausalSoftmax::bind_forward_masked`] takes the
+//! engine's other masks too (`Attention::Bidirectional`, `Attention::SeesNext`) as one
+//! uniform: how many keys past the query are visible.
 
 use engine::core::tensor::{shape_str, ShapeError};
+use engine::models::transformer::Attention;
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};
@@ -18,6 +21,8 @@ struct Dims {
     rows: u32,
     seq_len: u32,
     scale: f32,
+    /// Keys visible past the query: 0 causal, 1 sees-next, seq_len − 1 bidirectional.
+    reach: u32,
 }
 
 /// The forward and backward pipelines, compiled once.
@@ -46,7 +51,26 @@ impl CausalSoftmax {
         seq_len: usize,
         scale: f32,
     ) -> Result<Dispatch, ShapeError> {
-        let dims = Self::dims(scores, seq_len, scale)?;
+        self.bind_forward_masked(gpu, scores, seq_len, scale, Attention::Causal)
+    }
+
+    /// Binds scores ← softmax(scores·scale + `attention`'s mask), in place, row by row:
+    /// `Attention::mask` without building it. The backward pass is the same for every
+    /// mask (a hidden key's weight is 0, so is its gradient).
+    pub fn bind_forward_masked(
+        &self,
+        gpu: &Gpu,
+        scores: &GpuTensor,
+        seq_len: usize,
+        scale: f32,
+        attention: Attention,
+    ) -> Result<Dispatch, ShapeError> {
+        let mut dims = Self::dims(scores, seq_len, scale)?;
+        dims.reach = match attention {
+            Attention::Causal => 0,
+            Attention::SeesNext => 1,
+            Attention::Bidirectional => dims.seq_len - 1,
+        };
         let rows = dims.rows as usize;
         let dims = uniform(gpu, "causal softmax dims", &dims);
         Ok(self.forward.bind(gpu, &[&dims, scores], [groups_for(rows, GROUP), 1, 1]))
@@ -83,6 +107,6 @@ impl CausalSoftmax {
                 shape_str(&scores.shape)
             )));
         }
-        Ok(Dims { rows: (len / seq_len) as u32, seq_len: seq_len as u32, scale })
+        Ok(Dims { rows: (len / seq_len) as u32, seq_len: seq_len as u32, scale, reach: 0 })
     }
 }

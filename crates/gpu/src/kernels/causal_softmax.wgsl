@@ -1,13 +1,15 @@
-// Attention weights from scores: scale, causal mask, softmax along each row; and back.
-// CPU reference: engine::tensor::softmax_rows of (scores·scale + engine::tensor::causal_mask),
-// and engine::autograd::Graph::softmax_rows's backward rule.
+// Attention weights from scores: scale, mask, softmax along each row; and back.
+// CPU reference: engine::tensor::softmax_rows of (scores·scale + Attention::mask), and
+// engine::autograd::Graph::softmax_rows's backward rule.
 //
 // The scores are B·H matrices [T, T] stored one after another, so row r is query
-// i = r mod T of some head. Query i may look at keys j ≤ i only: the future gets weight
-// exactly 0, as adding −∞ before the softmax gives.
+// i = r mod T of some head. Query i may look at keys j ≤ last = min(i + reach, T − 1):
+// reach 0 is GPT's causal mask, 1 the leaky mask that also shows i + 1, T − 1 BERT's
+// bidirectional attention. The hidden keys get weight exactly 0, as adding −∞ before the
+// softmax gives.
 //
-//   forward (in place):  p_j = exp(s_j·scale − max) / Σ_{k≤i} exp(s_k·scale − max) for j ≤ i,
-//                        p_j = 0 for j > i
+//   forward (in place):  p_j = exp(s_j·scale − max) / Σ_{k≤last} exp(s_k·scale − max) for j ≤ last,
+//                        p_j = 0 for j > last
 //   backward (in place): ds_j = p_j·(dp_j − Σ_k dp_k·p_k)·scale
 // (The softmax's Jacobian is diag(p) − p·pᵀ; the last factor is the scale's chain rule.)
 
@@ -15,6 +17,7 @@ struct Dims {
     rows: u32,    // B·H·T
     seq_len: u32, // T
     scale: f32,   // 1/√d_head
+    reach: u32,   // keys visible past the query: 0 causal, 1 leaky, T − 1 bidirectional
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -32,7 +35,7 @@ fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let t = dims.seq_len;
     let start = r * t;
-    let i = r % t;
+    let i = min(r % t + dims.reach, t - 1u);
     var largest = values[start] * dims.scale;
     for (var j = 1u; j <= i; j++) {
         largest = max(largest, values[start + j] * dims.scale);

@@ -1,12 +1,17 @@
 //! Cross-entropy over rows of logits against target classes: the mean loss and dL/dlogits
 //! in one launch (`cross_entropy.wgsl`). A language model's loss: one row per position,
-//! the target being the next token.
+//! the target being the next token; a masked LM's: the chosen positions only, the others'
+//! targets being [`NOT_GRADED`] (the mean is over the graded rows).
 
 use engine::core::tensor::{shape_str, ShapeError};
 
 use crate::device::Gpu;
 use crate::kernel::{uniform, Dispatch, Kernel};
 use crate::tensor::{GpuIndices, GpuTensor};
+
+/// A target that grades nothing: the row adds no loss and gets no gradient
+/// (`engine::labs::masked_lm::NOT_A_TARGET` as uploaded, `usize::MAX as u32`).
+pub const NOT_GRADED: u32 = u32::MAX;
 
 /// Matches `struct Dims` in cross_entropy.wgsl.
 #[repr(C)]
@@ -29,7 +34,7 @@ impl CrossEntropy {
     }
 
     /// Binds loss ← mean cross-entropy and grad ← dL/dlogits, for `logits` `[rows, classes]`,
-    /// one target per row (each below `classes`: the caller checks), `loss` of one element
+    /// one target per row (each below `classes` or [`NOT_GRADED`]: the caller checks), `loss` of one element
     /// and `grad` shaped like `logits`.
     pub fn bind(
         &self,

@@ -4,7 +4,10 @@
 //! (`TransformerConfig::param_specs`): token and learned position embeddings; layers of
 //! multi-head causal attention and a feed-forward block, pre-norm or post-norm; a final
 //! layer norm for pre-norm; output tied to the token embedding; mean cross-entropy at every
-//! position. [`GpuTransformer::new`] uploads an `engine::models::transformer::Transformer`, so the
+//! position. With `TrainSettings::attention` and targets set to
+//! `engine::labs::masked_lm::NOT_A_TARGET` where a position is not graded, it is chapter 6's
+//! masked LM as well: bidirectional attention, the loss averaged over the graded positions
+//! only (`engine::labs::mlm_vs_clm::loss_and_grads`). [`GpuTransformer::new`] uploads an `engine::models::transformer::Transformer`, so the
 //! same weights are on both sides, and [`GpuTransformer::read_model`] brings them back.
 //!
 //! # Memory layout
@@ -60,8 +63,12 @@ use std::future::Future;
 
 use engine::core::optim::{Method, Schedule};
 use engine::core::tensor::{Result as ShapeResult, Tensor};
+use engine::labs::masked_lm::NOT_A_TARGET;
+use engine::labs::mlm_vs_clm::{self, Objective, Race};
 use engine::models::train::TrainConfig;
-use engine::models::transformer::{Activation, Batch, ModelError, Norm, Transformer, TransformerConfig};
+use engine::models::transformer::{
+    Activation, Attention, Batch, ModelError, Norm, Transformer, TransformerConfig,
+};
 
 use crate::device::{Gpu, GpuError};
 use crate::kernel::Dispatch;
@@ -92,6 +99,10 @@ pub struct TrainSettings {
     pub schedule: Schedule,
     /// Clip the global gradient norm to this, if set.
     pub max_grad_norm: Option<f32>,
+    /// Which keys each query sees: `Attention::Causal` for a GPT (chapter 5),
+    /// `Attention::Bidirectional` for a masked LM, `Attention::SeesNext` for chapter 6's
+    /// leaky mask.
+    pub attention: Attention,
 }
 
 impl TrainSettings {
@@ -104,6 +115,21 @@ impl TrainSettings {
             method: Method::adamw(config.weight_decay),
             schedule: config.schedule(),
             max_grad_norm: Some(config.clip_norm),
+            attention: Attention::Causal,
+        }
+    }
+
+    /// Chapter 6's recipe for one model of `race` (`engine::labs::mlm_vs_clm`): its batch
+    /// shape, AdamW with its weight decay, the race's schedule, its clipping, and the
+    /// objective's mask.
+    pub fn for_race(race: &Race, objective: Objective) -> TrainSettings {
+        TrainSettings {
+            batch: mlm_vs_clm::BATCH,
+            len: mlm_vs_clm::CONTEXT,
+            method: Method::adamw(mlm_vs_clm::WEIGHT_DECAY),
+            schedule: race.schedule(),
+            max_grad_norm: Some(mlm_vs_clm::CLIP_NORM),
+            attention: objective.attention(),
         }
     }
 }
@@ -247,6 +273,7 @@ impl LayerActivations {
 struct Pass {
     b: usize,
     t: usize,
+    attention: Attention,
     /// Token ids `[B·T]`, written before each run.
     ids: GpuIndices,
     /// Each row's position, 0..T for every window (fixed).
@@ -276,12 +303,14 @@ impl Pass {
         params: &[GpuTensor],
         b: usize,
         t: usize,
+        attention: Attention,
     ) -> ShapeResult<Pass> {
         let (n, d) = (b * t, c.d_model);
         let positions: Vec<usize> = (0..b).flat_map(|_| 0..t).collect();
         let mut pass = Pass {
             b,
             t,
+            attention,
             ids: GpuIndices::zeros(gpu, "token ids", n),
             positions: GpuIndices::from_slice(gpu, "positions", &positions),
             x0: GpuTensor::zeros(gpu, "embeddings", &[n, d]),
@@ -353,7 +382,7 @@ impl Pass {
             if c.norm == Norm::Pre {
                 run.extend(norm(x, ln1, &acts.normed1)?);
             }
-            // Attention: Q, K, V; per head softmax(Q·Kᵀ/√d_head, causal)·V; then W_O.
+            // Attention: Q, K, V; per head softmax(Q·Kᵀ/√d_head + mask)·V; then W_O.
             let attn_in = acts.attention_input(c.norm, x);
             run.extend([
                 linear(attn_in, p.w_q, &acts.q)?,
@@ -367,7 +396,7 @@ impl Pass {
                     (&acts.probs, square),
                     false,
                 )?,
-                k.softmax.bind_forward(gpu, &acts.probs, t, scale)?,
+                k.softmax.bind_forward_masked(gpu, &acts.probs, t, scale, self.attention)?,
                 k.matmul.bind(
                     gpu,
                     [b, c.n_heads],
@@ -737,8 +766,8 @@ impl GpuTransformer {
         }
         let (b, t) = (settings.batch, settings.len);
         let n = b * t;
-        let train_pass = Pass::new(gpu, k, &c, &params, b, t)?;
-        let inference = Pass::new(gpu, k, &c, &params, 1, c.context)?;
+        let train_pass = Pass::new(gpu, k, &c, &params, b, t, settings.attention)?;
+        let inference = Pass::new(gpu, k, &c, &params, 1, c.context, settings.attention)?;
         let targets = GpuIndices::zeros(gpu, "targets", n);
         let rows = |label| GpuTensor::zeros(gpu, label, &[n, c.d_model]);
         let scratch = Scratch {
@@ -808,7 +837,8 @@ impl GpuTransformer {
         })
     }
 
-    /// Checks that a batch has the shape this model was bound for and only known tokens.
+    /// Checks that a batch has the shape this model was bound for and only known tokens (a
+    /// target may also be `NOT_A_TARGET`: that position is not graded).
     fn check(&self, batch: &Batch) -> Result<(), ModelError> {
         let s = &self.settings;
         if batch.batch != s.batch || batch.len != s.len {
@@ -825,7 +855,8 @@ impl GpuTransformer {
             )));
         }
         let vocab = self.config.vocab;
-        if let Some(id) = batch.inputs.iter().chain(&batch.targets).find(|&&id| id >= vocab) {
+        let graded = batch.targets.iter().filter(|&&t| t != NOT_A_TARGET);
+        if let Some(id) = batch.inputs.iter().chain(graded).find(|&&id| id >= vocab) {
             return Err(ModelError::invalid(format!(
                 "token id {id} is outside the vocabulary of {vocab} tokens"
             )));
@@ -968,7 +999,8 @@ impl GpuTransformer {
     /// `Transformer::logits_for` computes them: row i scores what follows tokens 0..=i.
     ///
     /// The sequence is padded to the context length and run as one window; causal attention
-    /// means the padding after position i cannot change row i.
+    /// means the padding after position i cannot change row i. Any other attention would see
+    /// the padding, so it takes exactly `context` tokens.
     pub fn logits(
         &self,
         tokens: &[usize],
@@ -985,6 +1017,14 @@ impl GpuTransformer {
             return Err(ModelError::invalid(format!(
                 "token id {id} is outside the vocabulary of {} tokens",
                 c.vocab
+            )));
+        }
+        if self.settings.attention != Attention::Causal && tokens.len() != c.context {
+            return Err(ModelError::invalid(format!(
+                "with {:?} attention the model reads whole windows of {} tokens, not {}",
+                self.settings.attention,
+                c.context,
+                tokens.len()
             )));
         }
         let mut padded = tokens.to_vec();

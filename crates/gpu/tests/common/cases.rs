@@ -66,6 +66,8 @@ macro_rules! every_gpu_case {
             gpu_transformer_trains_like_the_engine,
             gpu_transformer_logits_match_the_engine,
             gpu_transformer_refuses_bad_input,
+            gpu_masked_lm_loss_and_gradients_match_the_engine,
+            gpu_mlm_vs_clm_race_trains_like_the_engine,
         );
     };
 }
@@ -851,4 +853,128 @@ pub async fn gpu_transformer_refuses_bad_input(gpu: &Gpu) {
     let too_long = gpu::TrainSettings { len: 9, ..transformer_settings() };
     assert!(GpuTransformer::new(gpu, &model, too_long).is_err());
     assert_eq!(on_gpu.steps(), 0, "nothing was queued");
+}
+
+// Chapter 6: the masked LM and the causal LM of `engine::labs::mlm_vs_clm`
+// ------------------------------------------------------------------------------------------
+
+/// The play text the chapter trains on, as the page downloads it.
+fn race_text() -> &'static str {
+    include_str!("../../../../assets/shakespeare/tragedies.txt")
+}
+
+/// The chapter's model (`mlm_vs_clm::model_config`, 1 layer, width 32, 2 heads, context
+/// 32) on one of the race's batches of 8 windows, through each mask: the MLM batch (the
+/// chosen 15%, targets NOT_A_TARGET elsewhere) bidirectionally, the CLM batch causally and
+/// through the leaky mask. The loss and every gradient against
+/// `mlm_vs_clm::loss_and_grads` (the engine's, itself checked against finite differences in
+/// `engine::labs::masked_lm`), within `TRANSFORMER_LOSS` and `TRANSFORMER_GRAD_RELATIVE`.
+/// A batch with nothing graded, which the engine refuses, gives loss 0 and no gradient.
+pub async fn gpu_masked_lm_loss_and_gradients_match_the_engine(gpu: &Gpu) {
+    use engine::labs::masked_lm::NOT_A_TARGET;
+    use engine::labs::mlm_vs_clm::{loss_and_grads, Corpus, Objective, Race, Settings};
+    let corpus = std::sync::Arc::new(Corpus::from_text(race_text()).unwrap());
+    let mut race = Race::new(corpus, Settings { total_steps: 10, ..Settings::default() }).unwrap();
+    let model = race.mlm.model.clone();
+    let (clm, mlm) = race.draw_batches();
+    let graded = mlm.targets.iter().filter(|&&t| t != NOT_A_TARGET).count();
+    assert_eq!(graded, 40, "5 chosen of every 32 positions");
+    for (objective, batch) in [(Objective::Mlm, &mlm), (Objective::Clm, &clm), (Objective::Leaky, &clm)] {
+        let attention = objective.attention();
+        let (loss_cpu, grads_cpu) = loss_and_grads(&model, batch, attention).unwrap();
+        let on_gpu =
+            GpuTransformer::new(gpu, &model, gpu::TrainSettings::for_race(&race, objective)).unwrap();
+        let (loss_gpu, grads_gpu) = wait(on_gpu.loss_and_grads(batch).unwrap()).await;
+        assert_close!(loss_gpu, loss_cpu, TRANSFORMER_LOSS, "{attention:?} loss");
+        let mut worst = (0.0f32, String::new());
+        for ((spec, g), c) in model.config.param_specs().iter().zip(&grads_gpu).zip(&grads_cpu) {
+            let err = relative_to_largest(&g.data, &c.data);
+            assert!(
+                err <= TRANSFORMER_GRAD_RELATIVE,
+                "{attention:?} gradient of {}: largest difference {err:e} of its largest element",
+                spec.name
+            );
+            if err > worst.0 {
+                worst = (err, spec.name.clone());
+            }
+        }
+        log!(
+            "{attention:?}: loss gpu {loss_gpu} cpu {loss_cpu}; worst gradient {} at {:e}",
+            worst.1,
+            worst.0
+        );
+    }
+    let none =
+        engine::models::transformer::Batch { targets: vec![NOT_A_TARGET; mlm.targets.len()], ..mlm.clone() };
+    assert!(loss_and_grads(&model, &none, Objective::Mlm.attention()).is_err());
+    let on_gpu =
+        GpuTransformer::new(gpu, &model, gpu::TrainSettings::for_race(&race, Objective::Mlm)).unwrap();
+    let (loss, grads) = wait(on_gpu.loss_and_grads(&none).unwrap()).await;
+    assert_eq!(loss, 0.0, "nothing graded, no loss");
+    assert!(grads.iter().all(|g| g.data.iter().all(|&v| v == 0.0)), "and no gradient");
+    // A bidirectional model reads whole windows only: padding would change every row.
+    assert!(on_gpu.logits(&[1, 2, 3]).is_err());
+}
+
+/// Ten steps of the chapter's race (seed 1, on the play text) on the GPU against the
+/// engine's `Race::step`: the MLM,
+/// CLM and leaky models, each a `GpuTransformer` from the race's shared initial weights,
+/// trained on the batches `Race::upcoming` gives, in two chunks. Every loss, and the
+/// held-out losses after `Race::record_steps` takes in the weights read back, within
+/// `RACE_TRAINING`.
+pub async fn gpu_mlm_vs_clm_race_trains_like_the_engine(gpu: &Gpu) {
+    use engine::labs::mlm_vs_clm::{Corpus, Objective, Race, Settings, Trained};
+    let corpus = std::sync::Arc::new(Corpus::from_text(race_text()).unwrap());
+    let settings = Settings { total_steps: 10, leaky: true, ..Settings::default() };
+    let mut on_cpu = Race::new(corpus.clone(), settings).unwrap();
+    let mut race = on_cpu.clone();
+    let models = [
+        (Objective::Mlm, &race.mlm.model),
+        (Objective::Clm, &race.clm.model),
+        (Objective::Leaky, &race.leaky.as_ref().unwrap().model),
+    ];
+    let mut nets: Vec<GpuTransformer> = models
+        .into_iter()
+        .map(|(o, m)| GpuTransformer::new(gpu, m, gpu::TrainSettings::for_race(&race, o)).unwrap())
+        .collect();
+    let mut clock = || 0.0;
+    for chunk in [4, 6] {
+        let batches = race.upcoming(chunk);
+        assert_eq!(batches.len() as u64, chunk);
+        let (clm, mlm): (Vec<_>, Vec<_>) = batches.into_iter().unzip();
+        nets[0].train(&mlm).unwrap();
+        nets[1].train(&clm).unwrap();
+        nets[2].train(&clm).unwrap();
+        let done = Trained {
+            mlm_losses: wait(nets[0].read_losses()).await,
+            clm_losses: wait(nets[1].read_losses()).await,
+            leaky_losses: Some(wait(nets[2].read_losses()).await),
+            mlm: wait(nets[0].read_model()).await,
+            clm: wait(nets[1].read_model()).await,
+            leaky: Some(wait(nets[2].read_model()).await),
+        };
+        race.record_steps(done).unwrap();
+        on_cpu.train_for(1e9, chunk, &mut clock).unwrap();
+    }
+    let losses = |r: &Race| -> Vec<f32> {
+        r.records.iter().flat_map(|s| [s.mlm_loss, s.clm_loss, s.leaky_loss.unwrap()]).collect()
+    };
+    let (gpu_losses, cpu_losses) = (losses(&race), losses(&on_cpu));
+    assert_close!(gpu_losses, cpu_losses, RACE_TRAINING, "losses of the three models");
+    let held = |r: &Race| -> Vec<f32> {
+        let h = r.checks.last().unwrap();
+        vec![h.mlm, h.clm, h.leaky.unwrap(), h.leaky_hidden.unwrap()]
+    };
+    assert_eq!((race.checks.last().unwrap().step, on_cpu.checks.last().unwrap().step), (10, 10));
+    assert_close!(held(&race), held(&on_cpu), RACE_TRAINING, "held-out losses");
+    let signals = |r: &Race| r.records.iter().map(|s| (s.mlm_signals, s.clm_signals)).collect::<Vec<_>>();
+    assert_eq!(signals(&race), signals(&on_cpu));
+    log!(
+        "race: MLM {:.4} → {:.4}, CLM {:.4} → {:.4}; largest loss difference {:e}",
+        gpu_losses[0],
+        gpu_losses[27],
+        gpu_losses[1],
+        gpu_losses[28],
+        largest_difference(&gpu_losses, &cpu_losses)
+    );
 }

@@ -152,3 +152,69 @@ fn a_run_of_25_steps() {
     assert_eq!(race.continue_mlm(&prompt, 16).map(|(t, _)| c.show(&t)).unwrap(), " ".repeat(16));
     assert!(race.step().is_err(), "a finished run takes no more steps");
 }
+
+/// The GPU path's contract: `upcoming` gives the batches `step` would draw, stopping at the
+/// held-out check, and `record_steps` with losses and weights from steps taken elsewhere
+/// (here the same learners stepped by hand) leaves the race exactly as stepping it would.
+#[test]
+fn steps_taken_elsewhere_record_like_steps_taken_here() {
+    let c = corpus();
+    let settings = Settings { total_steps: 30, leaky: true, ..Settings::default() };
+    let mut here = Race::new(c.clone(), settings).unwrap();
+    let mut there = here.clone();
+    let mut drawn = here.clone();
+    let mut clock = || 0.0;
+    // The learners "elsewhere" keep their own optimizer state from chunk to chunk, as the GPU does.
+    let (mut mlm, mut clm, mut leaky) = (there.mlm.clone(), there.clm.clone(), there.leaky.clone().unwrap());
+    for chunk in [10u64, 100, 100] {
+        let batches = there.upcoming(chunk);
+        let expected = chunk.min(EVAL_EVERY - there.steps() % EVAL_EVERY).min(30 - there.steps());
+        assert_eq!(batches.len() as u64, expected, "a chunk stops at the check and at the end");
+        assert!(batches.iter().all(|b| *b == drawn.draw_batches()), "the same batches as step draws");
+        let mut losses = (vec![], vec![], vec![]);
+        for (i, (cb, mb)) in batches.iter().enumerate() {
+            let lr = there.schedule().lr_at(there.steps() + i as u64);
+            let step = there.steps() + i as u64;
+            losses.0.push(mlm.step(mb, lr, step).unwrap());
+            losses.1.push(clm.step(cb, lr, step).unwrap());
+            losses.2.push(leaky.step(cb, lr, step).unwrap());
+        }
+        let done = Trained {
+            mlm: mlm.model.clone(),
+            clm: clm.model.clone(),
+            leaky: Some(leaky.model.clone()),
+            mlm_losses: losses.0,
+            clm_losses: losses.1,
+            leaky_losses: Some(losses.2),
+        };
+        assert!(there.clone().record_steps(Trained { mlm_losses: vec![], ..done.clone() }).is_err());
+        there.record_steps(done).unwrap();
+        here.train_for(1e9, batches.len() as u64, &mut clock).unwrap();
+        assert_eq!(here.records, there.records);
+        assert_eq!(here.checks, there.checks);
+        assert_eq!(here.mlm.model.params, there.mlm.model.params);
+    }
+    assert!(there.finished() && there.upcoming(5).is_empty());
+    let mut fresh = Race::new(c, settings).unwrap();
+    let bad = Trained {
+        mlm: fresh.mlm.model.clone(),
+        clm: fresh.clm.model.clone(),
+        leaky: fresh.leaky.as_ref().map(|l| l.model.clone()),
+        mlm_losses: vec![f32::NAN],
+        clm_losses: vec![1.0],
+        leaky_losses: Some(vec![1.0]),
+    };
+    assert_eq!(fresh.record_steps(bad), Err(ModelError::Diverged { step: 0 }));
+    assert_eq!(fresh.steps(), 0);
+}
+
+/// A run of 10 steps from seed 1, what the page's WebGPU check compares its losses with.
+#[test]
+fn a_run_of_10_steps() {
+    let mut race = Race::new(corpus(), Settings { total_steps: 10, ..Settings::default() }).unwrap();
+    let mut clock = || 0.0;
+    race.train_for(1e9, MAX_STEPS, &mut clock).unwrap();
+    let (r, h) = (race.records[9], *race.checks.last().unwrap());
+    assert_eq!((r.mlm_signals, r.clm_signals, h.step), (400, 2_560, 10));
+    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.3821225, 3.329416, 3.528005, 3.3209994], 1e-4);
+}
