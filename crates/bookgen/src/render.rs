@@ -203,22 +203,22 @@ impl State {
     }
 
     fn block(&mut self, block: &Block) -> Result<String, String> {
-        let body = match block.kind {
-            BlockKind::Details => self.markdown_with_includes(&block.body)?,
-            BlockKind::Note | BlockKind::Exercise => self.markdown(&block.body)?,
-        };
         let title = escape_html(&block.title);
         Ok(match block.kind {
             BlockKind::Note => {
+                let body = self.markdown(&block.body)?;
                 format!("<aside class=\"note\"><p class=\"note-title\">{title}</p>{body}</aside>\n")
             }
-            BlockKind::Details => format!(
-                "<details class=\"derivation\"><summary>{title}</summary><div class=\"details-body\">{body}</div></details>\n"
-            ),
+            BlockKind::Details => {
+                let body = self.markdown_with_includes(&block.body)?;
+                format!(
+                    "<details class=\"derivation\"><summary>{title}</summary><div class=\"details-body\">{body}</div></details>\n"
+                )
+            }
             BlockKind::Exercise => {
-                let heading = self.heading_html(3, &title, &block.title);
-                let answer = self.worked_answer(block)?;
-                format!("<section class=\"exercise\">{heading}{body}{answer}</section>\n")
+                // The heading is rendered first, so the question's paragraphs sit under it.
+                let (question, answer) = self.exercise_parts(block)?;
+                format!("<section class=\"exercise\">{question}{answer}</section>\n")
             }
         })
     }

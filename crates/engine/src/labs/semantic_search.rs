@@ -270,7 +270,7 @@ mod tests {
                 .text
                 .starts_with("Dropout regularizes in a completely different way."));
             assert_close!(dropout[0].cosine, 0.7216, 2e-4);
-            assert_eq!(place(&dropout[1]), "regularization#exercise-7-1-the-half-life-of-a-weight");
+            assert_eq!(place(&dropout[1]), "regularization#exercise-7-2-dropout-at-p-0-1");
             assert_close!(dropout[1].cosine, 0.5840, 2e-4);
             // Every paragraph's cosine to the dropout query: the median paragraph 0.09, nine in
             // ten below 0.23 (loose, as the prose around them changes).
