@@ -98,7 +98,7 @@ pub fn Sidebar(
                     on:click=reset
                     disabled=move || progress.solved_count() == 0
                 >
-                    "Reset exercise progress"
+                    "Clear exercise progress"
                 </button>
             </div>
         </nav>

@@ -237,13 +237,13 @@ pub fn SparseAutoencoder() -> impl IntoView {
                     <thead><tr><th scope="col">"feature"</th><th scope="col">"‖Wᵢ‖"</th><th scope="col">"latent"</th><th scope="col">"best cosine"</th></tr></thead>
                     <tbody>
                         {move || shown.with(|s| s.as_ref().map(|r| r.best.iter().zip(&r.norms).enumerate().map(|(i, (&(cos, latent), &norm))| {
-                            let width = format!("width: {:.1}%", 100.0 * cos.clamp(0.0, 1.0));
+                            let width = format!("{:.1}%", 100.0 * cos.clamp(0.0, 1.0));
                             view! {
                                 <tr class:weak=cos <= RECOVERED>
                                     <th scope="row">{i + 1}</th>
                                     <td>{format!("{norm:.3}")}</td>
                                     <td>{latent + 1}</td>
-                                    <td class="sae-cos"><span class="sae-bar" style=width></span><span data-value=format!("sae-cos-{i}")>{fmt(cos, 4)}</span></td>
+                                    <td class="sae-cos"><span class="sae-bar" style:width=width></span><span data-value=format!("sae-cos-{i}")>{fmt(cos, 4)}</span></td>
                                 </tr>
                             }
                         }).collect_view()))}
