@@ -83,6 +83,10 @@ fn mistake(value: f64, message: &'static str) -> Mistake {
 /// Chapter 1's example: x = [1.0, 0.5], learning rate 0.5.
 const X: [f64; 2] = [1.0, 0.5];
 const LR_CH1: f64 = 0.5;
+/// Exercise 5.2's cache: 32 layers of 32 heads of 128 dimensions, a 4,096-token context,
+/// fp16, a batch of 16.
+const EXERCISE_5_2: KvCacheShape =
+    KvCacheShape { layers: 32, kv_heads: 32, head_dim: 128, context: 4096, bytes_per_value: 2.0, batch: 16 };
 
 /// −log₁₀ p, the loss with the wrong logarithm.
 fn minus_log10(p: f64) -> f64 {
@@ -431,14 +435,7 @@ pub fn exercise(id: &str) -> Option<Exercise> {
             }
         }
         "5.2a" => {
-            let shape = KvCacheShape {
-                layers: 32,
-                kv_heads: 32,
-                head_dim: 128,
-                context: 4096,
-                bytes_per_value: 2.0,
-                batch: 16,
-            };
+            let shape = EXERCISE_5_2;
             Exercise {
                 id: "5.2a",
                 prompt: "bytes per token",
@@ -462,14 +459,7 @@ pub fn exercise(id: &str) -> Option<Exercise> {
             }
         }
         "5.2c" => {
-            let shape = KvCacheShape {
-                layers: 32,
-                kv_heads: 32,
-                head_dim: 128,
-                context: 4096,
-                bytes_per_value: 2.0,
-                batch: 16,
-            };
+            let shape = EXERCISE_5_2;
             Exercise {
                 id: "5.2c",
                 prompt: "GiB for the batch of 16",
