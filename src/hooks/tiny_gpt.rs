@@ -74,6 +74,15 @@ impl ModelSlot {
         self.0.get_untracked()
     }
 
+    /// The model now, or the message a widget shows when a button is pressed before it is
+    /// ready.
+    pub fn ready_untracked(&self) -> Result<TinyGpt, String> {
+        match self.0.get_untracked() {
+            ModelState::Ready(gpt) => Ok(gpt),
+            _ => Err("The model is still loading.".into()),
+        }
+    }
+
     /// Replaces the model every widget uses.
     pub fn set(&self, gpt: TinyGpt) {
         self.0.set(ModelState::Ready(gpt));

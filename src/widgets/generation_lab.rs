@@ -94,9 +94,9 @@ pub fn GenerationLab() -> impl IntoView {
         output.set(Vec::new());
         message.set(String::new());
         tree.set(None);
-        let ModelState::Ready(gpt) = model.get_untracked() else {
-            message.set("The model is still loading.".into());
-            return;
+        let gpt = match model.ready_untracked() {
+            Ok(gpt) => gpt,
+            Err(e) => return message.set(e),
         };
         let ids =
             match gpt.checkpoint.vocab.encode_prompt(&prompt.get_untracked()).map_err(|e| format!("{e}.")) {

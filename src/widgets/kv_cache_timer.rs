@@ -50,8 +50,9 @@ pub fn KvCacheTimer() -> impl IntoView {
 
     let run = move || {
         message.set(String::new());
-        let ModelState::Ready(gpt) = model.get_untracked() else {
-            return message.set("The model is still loading.".into());
+        let gpt = match model.ready_untracked() {
+            Ok(gpt) => gpt,
+            Err(e) => return message.set(e),
         };
         let ids =
             match gpt.checkpoint.vocab.encode_prompt(&prompt.get_untracked()).map_err(|e| format!("{e}.")) {

@@ -59,8 +59,9 @@ pub fn Probes() -> impl IntoView {
 
     let start = move || {
         message.set(String::new());
-        let ModelState::Ready(gpt) = model.get_untracked() else {
-            return message.set("The model is still loading.".into());
+        let gpt = match model.ready_untracked() {
+            Ok(gpt) => gpt,
+            Err(e) => return message.set(e),
         };
         let t = match text.get_untracked() {
             Some(Ok(t)) => t,

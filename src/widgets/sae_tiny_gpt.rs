@@ -19,7 +19,7 @@ use crate::controls::number_field::{self, is_whole_in, rule, ConfigField, Number
 use crate::controls::slider::Slider;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
-use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
+use crate::hooks::tiny_gpt::use_tiny_gpt;
 use crate::plot::chart::{Chart, Series};
 
 const TEXT_PATH: &str = "shakespeare/tragedies.txt";
@@ -139,8 +139,9 @@ pub fn SaeTinyGpt() -> impl IntoView {
             running.set(true);
             return;
         }
-        let ModelState::Ready(gpt) = model.get_untracked() else {
-            return message.set("The model is still loading.".into());
+        let gpt = match model.ready_untracked() {
+            Ok(gpt) => gpt,
+            Err(e) => return message.set(e),
         };
         let t = match text.get_untracked() {
             Some(Ok(t)) => t,
