@@ -4,7 +4,9 @@
 //! leaky mask, then fill-in-the-blank and continuation, all from `engine::labs::mlm_vs_clm`.
 //! The models train on WebGPU (`gpu::GpuTransformer`, through `hooks::training_run`) when
 //! the browser has it, else on the CPU; the race on the CPU side draws every batch and runs
-//! the held-out checks either way.
+//! the held-out checks either way. Fill-in-the-blank and continuation also work before the
+//! reader trains: on the MLM and CLM pair the book ships (`assets/bert-vs-gpt/`, written by
+//! `cargo xtask train-mlm-clm`), downloaded when the reader asks for it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use leptos::task::spawn_local;
 use engine::labs::mlm_vs_clm::{
     blanks, Blank, Corpus, Guesses, Race, Settings, CONTEXT, EVAL_EVERY, HELD_OUT_WINDOWS, MAX_STEPS,
 };
+use engine::models::checkpoint::Checkpoint;
 use engine::models::vocab::visible;
 
 use crate::controls::backend_select::BackendSelect;
@@ -45,6 +48,38 @@ pub const CONTINUE_CHARS: usize = 16;
 const SAMPLE_SEED: u64 = 1;
 /// The prompt the continuation opens with.
 pub const DEFAULT_PROMPT: &str = "OTHELLO.\nI am ";
+/// The shipped pair, relative to the page, and what the command that trained it wrote.
+const SHIPPED_MLM: &str = "bert-vs-gpt/mlm.bin";
+const SHIPPED_CLM: &str = "bert-vs-gpt/clm.bin";
+const SHIPPED_REPORT: &str = include_str!("../../assets/bert-vs-gpt/REPORT.md");
+
+/// The number of steps the shipped pair trained for, from its report's "- Training: N steps".
+pub fn shipped_steps() -> Option<u64> {
+    let line = SHIPPED_REPORT.lines().find(|l| l.starts_with("- Training:"))?;
+    line.trim_start_matches("- Training:").split_whitespace().next()?.parse().ok()
+}
+
+/// The shipped pair as a race at step 0 over `corpus`, or a sentence saying what is wrong.
+fn shipped_race(corpus: Arc<Corpus>, mlm: &[u8], clm: &[u8]) -> Result<Race, String> {
+    let read = |bytes: &[u8], name: &str| {
+        Checkpoint::from_bytes(bytes)
+            .map_err(|e| format!("The shipped {name} checkpoint cannot be read: {e}."))
+    };
+    let (mlm, clm) = (read(mlm, "MLM")?, read(clm, "CLM")?);
+    Race::from_checkpoints(corpus, Settings::default(), &mlm, &clm)
+        .map_err(|e| format!("The shipped checkpoints do not fit this lab: {e}."))
+}
+
+/// The play text as a corpus: the one already downloaded, or downloaded now.
+async fn load_corpus(corpus: StoredValue<Option<Arc<Corpus>>>) -> Result<Arc<Corpus>, String> {
+    if let Some(c) = corpus.get_value() {
+        return Ok(c);
+    }
+    let text = crate::browser::text(TEXT_PATH).await?;
+    let c = Arc::new(Corpus::from_text(&text)?);
+    corpus.set_value(Some(Arc::clone(&c)));
+    Ok(c)
+}
 
 fn steps_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, MAX_STEPS as f64), "A whole number of steps from 1 to 5,000.")
@@ -119,6 +154,10 @@ fn snapshot(race: &Race) -> Snapshot {
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Probe {
     steps: u64,
+    /// Whether these are the shipped checkpoints (else the reader's run).
+    shipped: bool,
+    /// The probed models' latest held-out losses, MLM and CLM.
+    held: Option<(f32, f32)>,
     blank: Option<(String, String, char, Guesses, Guesses)>,
     accuracy: Option<(f64, f64)>,
     clm: String,
@@ -129,7 +168,8 @@ struct Probe {
 
 fn probe(race: &Race, blank: Blank, prompt: &str) -> Probe {
     let c = &race.corpus;
-    let mut p = Probe { steps: race.steps(), ..Probe::default() };
+    let held = race.checks.last().map(|h| (h.mlm, h.clm));
+    let mut p = Probe { steps: race.steps(), held, ..Probe::default() };
     let window = c.held_out_window(blank.window);
     let (before, after) = (c.show(&window[..blank.position]), c.show(&window[blank.position + 1..CONTEXT]));
     let truth = c.vocab.chars().get(window[blank.position]).copied().unwrap_or('?');
@@ -203,12 +243,62 @@ pub fn MlmVsClm() -> impl IntoView {
     let prompt = RwSignal::new(DEFAULT_PROMPT.to_string());
     let prompt_error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
+    // The shipped pair: downloaded on first use, then probed instead of the run while chosen.
+    let shipped = StoredValue::new(None::<Race>);
+    let use_shipped = RwSignal::new(false);
+    let shipped_loading = RwSignal::new(false);
+    let shipped_status = RwSignal::new(String::new());
 
     let refresh_probe = move || {
         let b = blanks(blank_index.get_untracked() + 1, BLANK_SEED)[blank_index.get_untracked()];
         let text = prompt.get_untracked();
-        let p = run.with(|r| probe(&r.cpu().race, b, &text));
+        let p = if use_shipped.get_untracked() {
+            shipped.with_value(|s| {
+                s.as_ref().map(|r| Probe {
+                    steps: shipped_steps().unwrap_or(0),
+                    shipped: true,
+                    ..probe(r, b, &text)
+                })
+            })
+        } else {
+            run.with(|r| probe(&r.cpu().race, b, &text))
+        };
         probed.set(p);
+    };
+    // The reader's run, once it has trained: probe it rather than the shipped pair.
+    let probe_run = move || {
+        use_shipped.set(false);
+        refresh_probe();
+    };
+    let use_shipped_pair = move |_| {
+        if shipped.with_value(Option::is_some) {
+            use_shipped.set(true);
+            refresh_probe();
+            return;
+        }
+        if shipped_loading.get_untracked() {
+            return;
+        }
+        shipped_loading.set(true);
+        shipped_status.set("Downloading the play text and the shipped MLM and CLM checkpoints …".into());
+        spawn_local(async move {
+            let loaded = async {
+                let c = load_corpus(corpus).await?;
+                let mlm = crate::browser::bytes(SHIPPED_MLM).await?;
+                let clm = crate::browser::bytes(SHIPPED_CLM).await?;
+                shipped_race(c, &mlm, &clm)
+            };
+            match loaded.await {
+                Ok(race) => {
+                    shipped.set_value(Some(race));
+                    shipped_status.set(String::new());
+                    use_shipped.set(true);
+                    refresh_probe();
+                }
+                Err(e) => shipped_status.set(format!("{e} Train your own pair above instead.")),
+            }
+            shipped_loading.set(false);
+        });
     };
     let on_name = move || run.with(|r| r.backend().name()).unwrap_or("CPU");
     let show = move || {
@@ -219,12 +309,12 @@ pub fn MlmVsClm() -> impl IntoView {
                 status.set(format!(
                     "Training stopped: {e}. The curves show the steps before it; press Reset to start again."
                 ));
-                refresh_probe();
+                probe_run();
             }
         } else if s.steps >= s.total && running.get_untracked() {
             run.pause();
             status.set(format!("Finished {} steps on the {}.", s.total, on_name()));
-            refresh_probe();
+            probe_run();
         }
         shown.set(s);
     };
@@ -297,7 +387,7 @@ pub fn MlmVsClm() -> impl IntoView {
     let train = move |_| {
         if running.get_untracked() {
             run.pause();
-            refresh_probe();
+            probe_run();
             return;
         }
         if run.with(|_| ()).is_some() {
@@ -311,15 +401,11 @@ pub fn MlmVsClm() -> impl IntoView {
         loading.set(true);
         status.set("Downloading the play text …".into());
         spawn_local(async move {
-            match crate::browser::text(TEXT_PATH).await {
-                Ok(text) => match Corpus::from_text(&text) {
-                    Ok(c) => {
-                        corpus.set_value(Some(Arc::new(c)));
-                        reset();
-                        run.play();
-                    }
-                    Err(e) => status.set(e),
-                },
+            match load_corpus(corpus).await {
+                Ok(_) => {
+                    reset();
+                    run.play();
+                }
                 Err(e) => status.set(e),
             }
             loading.set(false);
@@ -397,7 +483,7 @@ pub fn MlmVsClm() -> impl IntoView {
             _ => {
                 prompt_error.set(None);
                 prompt.set(text);
-                if !running.get_untracked() {
+                if !running.get_untracked() || use_shipped.get_untracked() {
                     refresh_probe();
                 }
             }
@@ -448,9 +534,28 @@ pub fn MlmVsClm() -> impl IntoView {
 
             <h4 class="lab-subtitle">"Fill in the blank"</h4>
             <div class="bp-controls">
-                <button data-name="mvc-next-blank" disabled=move || running.get() || probed.with(|p| p.is_none())
+                <button data-name="mvc-use-shipped" disabled=move || shipped_loading.get() || use_shipped.get()
+                    on:click=use_shipped_pair>"Use the shipped checkpoints"</button>
+                <button data-name="mvc-use-run" disabled=move || !use_shipped.get() || running.get() || shown.with(|s| s.steps == 0)
+                    on:click=move |_| probe_run()>"Use your run"</button>
+                <button data-name="mvc-next-blank" disabled=move || (running.get() && !use_shipped.get()) || probed.with(|p| p.is_none())
                     on:click=move |_| { blank_index.update(|i| *i = (*i + 1) % ACCURACY_BLANKS); refresh_probe(); }>"Another blank"</button>
             </div>
+            <p class="widget-note mvc-models" role="status" data-status="mvc-models">{move || {
+                let loading_or_error = shipped_status.get();
+                if !loading_or_error.is_empty() {
+                    return loading_or_error;
+                }
+                let steps = shipped_steps().map(|n| format!(", trained for {n} steps each")).unwrap_or_default();
+                probed.with(|p| match p {
+                    Some(p) if p.shipped => format!("Models in use: the shipped checkpoints (the same MLM and CLM pair{steps})."),
+                    Some(p) => format!("Models in use: your run, after {} steps.", p.steps),
+                    None => format!("Use the shipped checkpoints (an MLM and a CLM model of this shape{steps}) to try the blanks and the prompt without training, or train your own pair above."),
+                })
+            }}</p>
+            {move || probed.with(|p| p.as_ref().and_then(|p| p.held).map(|(m, c)| view! {
+                <p class="widget-note">"Held-out loss of these models: MLM "<span data-value="mvc-probe-held-mlm">{format!("{m:.3}")}</span>", CLM "<span data-value="mvc-probe-held-clm">{format!("{c:.3}")}</span>" (the same windows as the curves above)."</p>
+            }))}
             {blank_view}
             <p class="mvc-accuracy">{move || probed.with(|p| p.as_ref().and_then(|p| p.accuracy).map(|(m, c)| view! {
                 "Top-1 accuracy over "{ACCURACY_BLANKS}" seeded held-out blanks: MLM "<strong data-value="mvc-acc-mlm">{format!("{:.1}%", 100.0 * m)}</strong>", CLM "<strong data-value="mvc-acc-clm">{format!("{:.1}%", 100.0 * c)}</strong>"."
@@ -476,7 +581,7 @@ pub fn MlmVsClm() -> impl IntoView {
                             <pre class="mvc-text" data-value="mvc-cont-leaky"><span class="mvc-prompt">{prompt.get_untracked()}</span>{t}</pre>
                         })}
                         {p.error.clone().map(|e| view! { <p class="field-error">{e}</p> })}
-                        <p class="widget-note">{format!("After {} steps. These refresh when training pauses.", p.steps)}</p>
+                        <p class="widget-note">{if p.shipped { format!("The shipped checkpoints, {} steps.", p.steps) } else { format!("After {} steps. These refresh when training pauses.", p.steps) }}</p>
                     </div>
                 }
             }))}
@@ -492,5 +597,27 @@ mod tests {
     fn steps_and_prompts_have_clear_limits() {
         assert!(steps_rule(0.0).is_err() && steps_rule(1.5).is_err() && steps_rule(1000.0).is_ok());
         assert!(steps_rule(5001.0).is_err());
+    }
+
+    #[test]
+    fn the_shipped_pair_reads_and_a_bad_file_is_a_sentence() {
+        assert_eq!(shipped_steps(), Some(30_000));
+        let text = include_str!("../../assets/shakespeare/tragedies.txt");
+        let c = Arc::new(Corpus::from_text(text).unwrap());
+        let mlm = include_bytes!("../../assets/bert-vs-gpt/mlm.bin");
+        let clm = include_bytes!("../../assets/bert-vs-gpt/clm.bin");
+        let race = shipped_race(Arc::clone(&c), mlm, clm).unwrap();
+        assert_eq!((race.steps(), race.checks.len()), (0, 1));
+        let cut = shipped_race(Arc::clone(&c), &mlm[..100], clm).unwrap_err();
+        assert!(
+            cut.starts_with("The shipped MLM checkpoint cannot be read: the checkpoint is cut short"),
+            "{cut}"
+        );
+        let gpt = include_bytes!("../../assets/tiny-gpt/tiny-gpt.bin");
+        let other = shipped_race(c, mlm, gpt).unwrap_err();
+        assert!(
+            other.starts_with("The shipped checkpoints do not fit this lab: the CLM checkpoint's"),
+            "{other}"
+        );
     }
 }

@@ -48,8 +48,11 @@ fn main() -> ExitCode {
             }
         },
         Some("train-gpt") => train_gpt(),
+        Some("train-mlm-clm") => train_mlm_clm(),
         _ => {
-            eprintln!("usage: cargo xtask <setup | serve | build | test | bench | data | train-gpt>");
+            eprintln!(
+                "usage: cargo xtask <setup | serve | build | test | bench | data | train-gpt | train-mlm-clm>"
+            );
             eprintln!(
                 "  setup   install the tools the book and its benchmarks need (per user, outside the repo)"
             );
@@ -61,6 +64,9 @@ fn main() -> ExitCode {
                 "  data    rebuild assets/shakespeare/, glove/ and minilm/ from their sources (or name one)"
             );
             eprintln!("  train-gpt  train the shipped tiny GPT natively into assets/tiny-gpt/ (~10 min)");
+            eprintln!(
+                "  train-mlm-clm  train chapter 6's shipped MLM and CLM pair into assets/bert-vs-gpt/ (~10 min)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -355,6 +361,22 @@ fn train_gpt() -> Result {
         .arg(assets.join("tiny-gpt").join("tiny-gpt.bin"))
         .arg(assets.join("tiny-gpt").join("REPORT.md"))
         .arg(SHIPPED_STEPS)
+        .current_dir(root()))
+}
+
+/// Steps chapter 6's shipped pair trains for: both models, the same batches, about five
+/// minutes of one core each (more on a busy machine).
+const MLM_CLM_STEPS: &str = "30000";
+
+/// Trains chapter 6's shipped MLM and CLM checkpoints (assets/bert-vs-gpt/) with the
+/// engine, natively.
+fn train_mlm_clm() -> Result {
+    let assets = root().join("assets");
+    run(Command::new("cargo")
+        .args(["run", "--release", "--locked", "-p", "engine", "--example", "train_mlm_clm", "--"])
+        .arg(assets.join("shakespeare").join("tragedies.txt"))
+        .arg(assets.join("bert-vs-gpt"))
+        .arg(MLM_CLM_STEPS)
         .current_dir(root()))
 }
 

@@ -25,6 +25,11 @@
 //! [`Race::continue_leaky`] extend a prompt: the causal models one character at a time as
 //! chapter 5 does, the MLM model by iterative unmasking (append k `[MASK]`s, fill the one it
 //! is most sure of, repeat).
+//!
+//! The pair the book ships (`cargo xtask train-mlm-clm`, `assets/bert-vs-gpt/`) is a longer
+//! race of the same two models: [`Race::new_long`] trains it, [`Race::checkpoints`] writes
+//! it, [`Race::from_checkpoints`] reads it back so that every probe above works on it, and
+//! [`Race::score_held_out`] scores it on every window of the held-out tenth.
 
 use std::sync::Arc;
 
@@ -33,6 +38,7 @@ use crate::core::optim::{clip_grad_norm, warmup_steps, Method, Optimizer, Schedu
 use crate::core::rng::Rng;
 use crate::core::tensor::{self, Tensor};
 use crate::labs::masked_lm::{corrupt, corrupt_ids, mlm_targets, Action, NOT_A_TARGET};
+use crate::models::checkpoint::Checkpoint;
 use crate::models::generate::{Decoder, Decoding};
 use crate::models::transformer::{
     Activation, Attention, Batch, ModelError, Norm, Result, Transformer, TransformerConfig,
@@ -65,6 +71,8 @@ pub const TEMPERATURE: f64 = 0.8;
 const NEVER: f32 = -1e9;
 /// The longest run the lab offers.
 pub const MAX_STEPS: u64 = 5_000;
+/// The longest run [`Race::new_long`] accepts (the shipped pair's repo command).
+pub const MAX_LONG_STEPS: u64 = 1_000_000;
 
 /// The text, its characters, and the 90/10 split.
 #[derive(Clone, Debug, PartialEq)]
@@ -109,6 +117,26 @@ impl Corpus {
     pub fn held_out_window(&self, i: usize) -> &[usize] {
         let start = (i % HELD_OUT_WINDOWS) * CONTEXT;
         &self.held_out[start..start + CONTEXT + 1]
+    }
+
+    /// The models' vocabulary as characters: the text's, then [`MASK_CHAR`] for `[MASK]`
+    /// (id [`Corpus::mask_id`]), as a checkpoint stores it.
+    pub fn model_vocabulary(&self) -> std::result::Result<Vocab, String> {
+        let mut chars = self.vocab.chars().to_vec();
+        chars.push(MASK_CHAR);
+        Vocab::from_chars(chars).map_err(|e| format!("the text's characters and {MASK_CHAR:?}: {e}"))
+    }
+
+    /// How many whole windows of [`CONTEXT`] characters (each with the character after it)
+    /// the held-out tenth holds, side by side.
+    pub fn held_out_windows(&self) -> usize {
+        (self.held_out.len() - 1) / CONTEXT
+    }
+
+    /// Held-out window `i` of [`Corpus::held_out_windows`] (no wrapping), with the
+    /// character after it.
+    fn any_held_out_window(&self, i: usize) -> &[usize] {
+        &self.held_out[i * CONTEXT..i * CONTEXT + CONTEXT + 1]
     }
 
     /// Ids as text, `[MASK]` as [`MASK_CHAR`].
@@ -309,6 +337,30 @@ pub fn blanks(count: usize, seed: u64) -> Vec<Blank> {
         .collect()
 }
 
+/// Both models scored on the whole held-out tenth, by [`Race::score_held_out`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HeldOutScores {
+    /// Whole windows of [`CONTEXT`] characters scored, one blank in each.
+    pub windows: usize,
+    /// The MLM model's mean loss (nats) at the chosen positions, and how many there were.
+    pub mlm_loss: f64,
+    pub mlm_graded: usize,
+    /// The CLM model's mean loss (nats per character) on the next character, and how many.
+    pub clm_loss: f64,
+    pub clm_graded: usize,
+    /// Blanks (one per window) each model's top guess filled correctly.
+    pub mlm_hits: usize,
+    pub clm_hits: usize,
+}
+
+impl HeldOutScores {
+    /// Top-1 fill-in-the-blank accuracy of (MLM, CLM).
+    pub fn accuracy(&self) -> (f64, f64) {
+        let n = self.windows.max(1) as f64;
+        (self.mlm_hits as f64 / n, self.clm_hits as f64 / n)
+    }
+}
+
 /// What steps taken elsewhere (the GPU) did: per model, the losses (one per step, each
 /// before its update) and the weights after the last step. For [`Race::record_steps`].
 #[derive(Clone, Debug, PartialEq)]
@@ -371,11 +423,66 @@ pub struct Race {
 }
 
 impl Race {
+    /// A race of 1 to [`MAX_STEPS`] steps, the page's.
     pub fn new(corpus: Arc<Corpus>, settings: Settings) -> Result<Race> {
-        if settings.total_steps == 0 || settings.total_steps > MAX_STEPS {
-            return Err(ModelError::invalid(format!("a run is 1 to {MAX_STEPS} steps")));
+        Race::build(corpus, settings, MAX_STEPS, None)
+    }
+
+    /// A race of up to [`MAX_LONG_STEPS`] steps, the same in every other way: how the
+    /// shipped pair is trained.
+    pub fn new_long(corpus: Arc<Corpus>, settings: Settings) -> Result<Race> {
+        Race::build(corpus, settings, MAX_LONG_STEPS, None)
+    }
+
+    /// The MLM and CLM models of a race trained elsewhere, read from their checkpoints, as a
+    /// race of `settings` at step 0 (no records) whose first held-out check scores them. Each
+    /// checkpoint must hold [`model_config`]'s shape over [`Corpus::model_vocabulary`].
+    pub fn from_checkpoints(
+        corpus: Arc<Corpus>,
+        settings: Settings,
+        mlm: &Checkpoint,
+        clm: &Checkpoint,
+    ) -> Result<Race> {
+        let vocab = corpus.model_vocabulary().map_err(ModelError::invalid)?;
+        let config = model_config(corpus.model_vocab());
+        for (name, ck) in [("MLM", mlm), ("CLM", clm)] {
+            if ck.vocab != vocab {
+                return Err(ModelError::invalid(format!(
+                    "the {name} checkpoint's {} characters are not the play text's {} and {MASK_CHAR:?}",
+                    ck.vocab.len(),
+                    corpus.vocab.len()
+                )));
+            }
+            if ck.model.config != config {
+                return Err(ModelError::invalid(format!(
+                    "the {name} checkpoint's model is not this lab's shape (context {CONTEXT}, width \
+                     {D_MODEL}, {HEADS} heads, {LAYERS} layer)"
+                )));
+            }
+        }
+        Race::build(corpus, settings, MAX_LONG_STEPS, Some((mlm.model.clone(), clm.model.clone())))
+    }
+
+    /// The MLM and CLM models with the models' vocabulary, to write as checkpoints.
+    pub fn checkpoints(&self) -> Result<(Checkpoint, Checkpoint)> {
+        let vocab = self.corpus.model_vocabulary().map_err(ModelError::invalid)?;
+        Ok((
+            Checkpoint::new(self.mlm.model.clone(), vocab.clone())?,
+            Checkpoint::new(self.clm.model.clone(), vocab)?,
+        ))
+    }
+
+    fn build(
+        corpus: Arc<Corpus>,
+        settings: Settings,
+        limit: u64,
+        trained: Option<(Transformer, Transformer)>,
+    ) -> Result<Race> {
+        if settings.total_steps == 0 || settings.total_steps > limit {
+            return Err(ModelError::invalid(format!("a run is 1 to {limit} steps")));
         }
         let model = Transformer::new(model_config(corpus.model_vocab()), settings.seed)?;
+        let (mlm_model, clm_model) = trained.unwrap_or_else(|| (model.clone(), model.clone()));
         let mut held_rng = Rng::new(HELD_OUT_SEED);
         let (mut mlm_in, mut mlm_t, mut clm_in, mut clm_t) = (vec![], vec![], vec![], vec![]);
         for i in 0..HELD_OUT_WINDOWS {
@@ -390,8 +497,8 @@ impl Race {
         let held = |inputs, targets| Batch { batch: HELD_OUT_WINDOWS, len: CONTEXT, inputs, targets };
         let mut race = Race {
             settings,
-            mlm: Learner::new(Objective::Mlm, model.clone()),
-            clm: Learner::new(Objective::Clm, model.clone()),
+            mlm: Learner::new(Objective::Mlm, mlm_model),
+            clm: Learner::new(Objective::Clm, clm_model),
             leaky: settings.leaky.then(|| Learner::new(Objective::Leaky, model.clone())),
             records: vec![],
             checks: vec![],
@@ -599,24 +706,91 @@ impl Race {
 
     /// For each blank, the two models' log-probabilities at the blank.
     fn blank_log_probs(&self, blanks: &[Blank]) -> Result<(Vec<Row>, Vec<Row>)> {
-        if blanks.iter().any(|b| b.position == 0 || b.position >= CONTEXT) {
+        let at: Vec<(&[usize], usize)> =
+            blanks.iter().map(|b| (self.corpus.held_out_window(b.window), b.position)).collect();
+        self.log_probs_at_blanks(&at)
+    }
+
+    /// For each (window, position), the two models' log-probabilities for the character at
+    /// `position` of the window's first [`CONTEXT`]: the MLM model's with `[MASK]` there, the
+    /// CLM model's from the characters before it.
+    fn log_probs_at_blanks(&self, at: &[(&[usize], usize)]) -> Result<(Vec<Row>, Vec<Row>)> {
+        if at.iter().any(|&(w, p)| p == 0 || p >= CONTEXT || w.len() < CONTEXT) {
             return Err(ModelError::invalid(format!(
                 "a blank needs text before it: positions 1 to {}",
                 CONTEXT - 1
             )));
         }
         let v = self.corpus.model_vocab();
-        let mlm_in: Vec<usize> = blanks.iter().flat_map(|&b| self.blanked(b)).collect();
-        let clm_in: Vec<usize> =
-            blanks.iter().flat_map(|b| self.corpus.held_out_window(b.window)[..CONTEXT].to_vec()).collect();
+        let mask = self.corpus.mask_id();
+        let mut mlm_in = Vec::with_capacity(at.len() * CONTEXT);
+        let mut clm_in = Vec::with_capacity(at.len() * CONTEXT);
+        for &(w, p) in at {
+            let start = mlm_in.len();
+            mlm_in.extend_from_slice(&w[..CONTEXT]);
+            mlm_in[start + p] = mask;
+            clm_in.extend_from_slice(&w[..CONTEXT]);
+        }
         let mlm = log_probs(&self.mlm.model, &mlm_in, CONTEXT, Attention::Bidirectional)?;
         // The causal model's row p − 1 depends on characters 0 ..= p − 1 only.
         let clm = log_probs(&self.clm.model, &clm_in, CONTEXT, Attention::Causal)?;
         let row = |t: &Tensor, r: usize| t.data[r * v..(r + 1) * v].to_vec();
         Ok((
-            blanks.iter().enumerate().map(|(i, b)| row(&mlm, i * CONTEXT + b.position)).collect(),
-            blanks.iter().enumerate().map(|(i, b)| row(&clm, i * CONTEXT + b.position - 1)).collect(),
+            at.iter().enumerate().map(|(i, &(_, p))| row(&mlm, i * CONTEXT + p)).collect(),
+            at.iter().enumerate().map(|(i, &(_, p))| row(&clm, i * CONTEXT + p - 1)).collect(),
         ))
+    }
+
+    /// Scores the MLM and CLM models on every whole window of the held-out tenth (not only
+    /// the [`HELD_OUT_WINDOWS`] the page checks): the MLM model at a seeded 15% / 80/10/10
+    /// corruption of each window, graded at the chosen positions; the CLM model on the next
+    /// character at every position; and one seeded blank per window (position 1 to
+    /// `CONTEXT − 2`, as [`blanks`] places them) for both, as [`Race::fill_accuracy`] does.
+    pub fn score_held_out(&self, seed: u64) -> Result<HeldOutScores> {
+        const CHUNK: usize = 128;
+        let c = &self.corpus;
+        let (v, windows) = (c.model_vocab(), c.held_out_windows());
+        let mut rng = Rng::new(seed);
+        let mut s = HeldOutScores { windows, ..HeldOutScores::default() };
+        let (mut mlm_nats, mut clm_nats) = (0.0f64, 0.0f64);
+        let nats = |lp: &Tensor, row: usize, target: usize| -f64::from(lp.data[row * v + target]);
+        for first in (0..windows).step_by(CHUNK) {
+            let ids: Vec<usize> = (first..windows.min(first + CHUNK)).collect();
+            let (mut mlm_in, mut mlm_t, mut clm_in, mut clm_t) = (vec![], vec![], vec![], vec![]);
+            let mut at = vec![];
+            for &i in &ids {
+                let w = c.any_held_out_window(i);
+                let actions = corrupt(CONTEXT, c.vocab.len(), &mut rng);
+                let (inputs, targets) = mlm_window(&w[..CONTEXT], &actions, c.mask_id());
+                mlm_in.extend(inputs);
+                mlm_t.extend(targets);
+                clm_in.extend_from_slice(&w[..CONTEXT]);
+                clm_t.extend_from_slice(&w[1..]);
+                at.push((w, 1 + rng.below(CONTEXT - 2)));
+            }
+            let mlm = log_probs(&self.mlm.model, &mlm_in, CONTEXT, Attention::Bidirectional)?;
+            let clm = log_probs(&self.clm.model, &clm_in, CONTEXT, Attention::Causal)?;
+            for (row, &t) in mlm_t.iter().enumerate().filter(|(_, &t)| t != NOT_A_TARGET) {
+                mlm_nats += nats(&mlm, row, t);
+                s.mlm_graded += 1;
+            }
+            for (row, &t) in clm_t.iter().enumerate() {
+                clm_nats += nats(&clm, row, t);
+                s.clm_graded += 1;
+            }
+            let (mlm_rows, clm_rows) = self.log_probs_at_blanks(&at)?;
+            for (k, &(w, p)) in at.iter().enumerate() {
+                let hit = |row: &Row| usize::from(self.top(row, 1).first().map(|g| g.0) == Some(w[p]));
+                s.mlm_hits += hit(&mlm_rows[k]);
+                s.clm_hits += hit(&clm_rows[k]);
+            }
+        }
+        s.mlm_loss = mlm_nats / s.mlm_graded.max(1) as f64;
+        s.clm_loss = clm_nats / s.clm_graded.max(1) as f64;
+        if !s.mlm_loss.is_finite() || !s.clm_loss.is_finite() {
+            return Err(ModelError::Diverged { step: self.steps() });
+        }
+        Ok(s)
     }
 
     /// The `top` most likely characters (never `[MASK]`) with their probabilities.

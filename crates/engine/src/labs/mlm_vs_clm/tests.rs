@@ -218,3 +218,73 @@ fn a_run_of_10_steps() {
     assert_eq!((r.mlm_signals, r.clm_signals, h.step), (400, 2_560, 10));
     assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.3821225, 3.329416, 3.528005, 3.3209994], 1e-4);
 }
+
+/// The pair the book ships (`cargo xtask train-mlm-clm`), read from the repository.
+fn shipped(c: &Arc<Corpus>) -> Race {
+    let read = |bytes: &[u8]| Checkpoint::from_bytes(bytes).expect("a shipped checkpoint reads");
+    let mlm = read(include_bytes!("../../../../../assets/bert-vs-gpt/mlm.bin"));
+    let clm = read(include_bytes!("../../../../../assets/bert-vs-gpt/clm.bin"));
+    Race::from_checkpoints(Arc::clone(c), Settings::default(), &mlm, &clm)
+        .expect("the shipped pair fits the lab")
+}
+
+/// The shipped pair scores what its REPORT.md states: on the whole held-out tenth and on the
+/// page's windows and blanks.
+#[test]
+fn the_shipped_pair_scores_what_its_report_states() {
+    let c = corpus();
+    let race = shipped(&c);
+    let report = include_str!("../../../../../assets/bert-vs-gpt/REPORT.md");
+    let stated = |s: String| assert!(report.contains(&s), "REPORT.md does not state {s:?}");
+
+    // Every whole window of the held-out tenth.
+    let all = race.score_held_out(6).unwrap();
+    assert_eq!((all.windows, all.mlm_graded, all.clm_graded), (2_630, 13_150, 84_160));
+    assert_close!([all.mlm_loss, all.clm_loss], [0.0, 0.0], 1e-4);
+    assert_eq!((all.mlm_hits, all.clm_hits), (0, 0));
+    stated(format!("MLM {:.4} nats at the {} chosen positions", all.mlm_loss, all.mlm_graded));
+    stated(format!("CLM {:.4} nats per character over {} characters", all.clm_loss, all.clm_graded));
+    let (m, g) = all.accuracy();
+    stated(format!(
+        "MLM {:.2}% ({} right), CLM {:.2}% ({} right)",
+        100.0 * m,
+        all.mlm_hits,
+        100.0 * g,
+        all.clm_hits
+    ));
+
+    // The page's view: the held-out windows of the curves, and its 256 blanks.
+    let h = race.checks[0];
+    assert_eq!((h.step, race.steps()), (0, 0));
+    assert_close!([h.mlm, h.clm], [0.0f32, 0.0], 1e-4);
+    let (pm, pg) = race.fill_accuracy(&blanks(256, 3)).unwrap();
+    assert_eq!(((pm * 256.0).round(), (pg * 256.0).round()), (0.0, 0.0));
+    stated(format!("held-out MLM {:.4}, CLM {:.4}", h.mlm, h.clm));
+    stated(format!("fill-in-the-blank MLM {:.2}%, CLM {:.2}%", 100.0 * pm, 100.0 * pg));
+    stated(format!("- Training: {} steps", 30_000));
+
+    // Written back, the checkpoints are the files' bytes.
+    let (mlm, clm) = race.checkpoints().unwrap();
+    assert_eq!(mlm.to_bytes(), include_bytes!("../../../../../assets/bert-vs-gpt/mlm.bin"));
+    assert_eq!(clm.to_bytes(), include_bytes!("../../../../../assets/bert-vs-gpt/clm.bin"));
+}
+
+/// A checkpoint that is not this lab's is refused in words.
+#[test]
+fn checkpoints_of_another_shape_or_vocabulary_are_refused() {
+    let c = corpus();
+    let race = Race::new(c.clone(), Settings::default()).unwrap();
+    let (mlm, clm) = race.checkpoints().unwrap();
+    assert_eq!(mlm.vocab.chars()[73], MASK_CHAR);
+    assert!(Race::from_checkpoints(c.clone(), Settings::default(), &mlm, &clm).is_ok());
+    let gpt = crate::models::transformer_inspect::tests::shipped();
+    let err = Race::from_checkpoints(c.clone(), Settings::default(), &mlm, &gpt).unwrap_err().to_string();
+    assert!(err.contains("the CLM checkpoint's 73 characters are not the play text's 73 and '▮'"), "{err}");
+    let other = Checkpoint::new(
+        Transformer::new(TransformerConfig { d_model: 16, ..model_config(74) }, 1).unwrap(),
+        mlm.vocab.clone(),
+    )
+    .unwrap();
+    let err = Race::from_checkpoints(c, Settings::default(), &other, &clm).unwrap_err().to_string();
+    assert!(err.contains("the MLM checkpoint's model is not this lab's shape"), "{err}");
+}
