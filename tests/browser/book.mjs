@@ -2171,6 +2171,32 @@ await test("mlm vs clm on WebGPU: 10 steps of both models match the CPU's losses
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
+await test("mlm vs clm: the shipped checkpoints fill in blanks and continue a prompt before any training; a missing file is a sentence", async (page) => {
+  await openChapter(page, "bert-vs-gpt");
+  const w = page.locator(".widget.mlm-vs-clm");
+  const v = (name) => w.locator(`[data-value="${name}"]`).innerText();
+  const models = () => w.locator('[data-status="mvc-models"]').innerText();
+  expect((await models()).includes("Use the shipped checkpoints"), `before: ${await models()}`);
+  // A checkpoint the site cannot serve: a message, the button stays usable, no panic.
+  await page.route("**/bert-vs-gpt/clm.bin", (route) => route.fulfill({ status: 404, body: "missing" }));
+  const use = w.locator('button[data-name="mvc-use-shipped"]');
+  await use.click();
+  await page.waitForFunction(() => /404/.test(document.querySelector('[data-status="mvc-models"]').innerText), null, { timeout: 60000 });
+  expect((await models()).includes("bert-vs-gpt/clm.bin"), `error: ${await models()}`);
+  await page.unroute("**/bert-vs-gpt/clm.bin");
+  await use.click();
+  await page.waitForFunction(() => document.querySelector('[data-value="mvc-acc-mlm"]'), null, { timeout: 60000 });
+  expect((await models()).includes("the shipped checkpoints") && (await models()).includes("30000 steps"), `models: ${await models()}`);
+  expect((await v("mvc-steps")) === "0", "nothing trained");
+  // Pinned in engine::labs::mlm_vs_clm's tests (the_shipped_pair_scores_what_its_report_states, the_shipped_pair_on_the_page).
+  expect((await v("mvc-acc-mlm")) === "50.0%" && (await v("mvc-acc-clm")) === "43.0%", `accuracy ${await v("mvc-acc-mlm")} ${await v("mvc-acc-clm")}`);
+  expect((await v("mvc-probe-held-mlm")) === "1.757" && (await v("mvc-probe-held-clm")) === "1.878", `held-out ${await v("mvc-probe-held-mlm")} ${await v("mvc-probe-held-clm")}`);
+  expect((await v("mvc-truth")) === "o", "the first blank hides an o");
+  expect((await v("mvc-cont-clm")) === "OTHELLO.\nI am onst timed of la", `clm: ${JSON.stringify(await v("mvc-cont-clm"))}`);
+  expect((await use.isDisabled()) && (await w.locator('button[data-name="mvc-use-run"]').isDisabled()), "shipped in use, no run yet");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("contextual embeddings: MiniLM downloaded on request, bank's cosines at layers 0 and 6, sentence cosines, bad word and layer, a 20-token sentence timed", async (page) => {
   await openChapter(page, "embeddings");
   const widget = page.locator(".widget.contextual");

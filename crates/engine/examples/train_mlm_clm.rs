@@ -93,7 +93,7 @@ fn main() -> Result<(), String> {
          - Held-out loss, all {} whole windows of the held-out tenth (corruption and blanks seeded with {SCORE_SEED}): MLM {:.4} nats at the {} chosen positions; CLM {:.4} nats per character over {} characters (unigram entropy of the training text: {:.4}; uniform over the {} tokens: {:.4}).\n\
          - Fill in the blank, one blank per held-out window ({} blanks): top-1 accuracy MLM {:.2}% ({} right), CLM {:.2}% ({} right).\n\
          - The page's view ({HELD_OUT_WINDOWS} held-out windows, corruption seeded with {HELD_OUT_SEED}; {PAGE_BLANKS} blanks seeded with {PAGE_BLANK_SEED}): held-out MLM {:.4}, CLM {:.4}; fill-in-the-blank MLM {:.2}%, CLM {:.2}%.\n\
-         - Training time: {seconds:.0} s for both models on one CPU core (native, release).\n",
+         - Training time: {seconds:.0} s of wall-clock time for both models on one thread (native, release).\n",
         config.param_count(),
         config.vocab,
         corpus.vocab.len(),

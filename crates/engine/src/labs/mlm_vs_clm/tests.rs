@@ -240,8 +240,11 @@ fn the_shipped_pair_scores_what_its_report_states() {
     // Every whole window of the held-out tenth.
     let all = race.score_held_out(6).unwrap();
     assert_eq!((all.windows, all.mlm_graded, all.clm_graded), (2_630, 13_150, 84_160));
-    assert_close!([all.mlm_loss, all.clm_loss], [0.0, 0.0], 1e-4);
-    assert_eq!((all.mlm_hits, all.clm_hits), (0, 0));
+    // On the whole tenth the two are close: the CLM model's loss per character is a little
+    // lower than the MLM model's at its masked positions, and their blanks are a tie (25 of
+    // 2,630 apart).
+    assert_close!([all.mlm_loss, all.clm_loss], [1.979378, 1.916836], 1e-4);
+    assert_eq!((all.mlm_hits, all.clm_hits), (1_160, 1_185));
     stated(format!("MLM {:.4} nats at the {} chosen positions", all.mlm_loss, all.mlm_graded));
     stated(format!("CLM {:.4} nats per character over {} characters", all.clm_loss, all.clm_graded));
     let (m, g) = all.accuracy();
@@ -256,9 +259,11 @@ fn the_shipped_pair_scores_what_its_report_states() {
     // The page's view: the held-out windows of the curves, and its 256 blanks.
     let h = race.checks[0];
     assert_eq!((h.step, race.steps()), (0, 0));
-    assert_close!([h.mlm, h.clm], [0.0f32, 0.0], 1e-4);
+    // The page's 32 windows and 256 blanks favour the MLM model more than the whole tenth does.
+    assert_close!([h.mlm, h.clm], [1.7571232, 1.8783938], 1e-4);
     let (pm, pg) = race.fill_accuracy(&blanks(256, 3)).unwrap();
-    assert_eq!(((pm * 256.0).round(), (pg * 256.0).round()), (0.0, 0.0));
+    assert_eq!(((pm * 256.0).round(), (pg * 256.0).round()), (128.0, 110.0));
+    assert_close!([pm, pg], [0.5, 0.4296875], 1e-12);
     stated(format!("held-out MLM {:.4}, CLM {:.4}", h.mlm, h.clm));
     stated(format!("fill-in-the-blank MLM {:.2}%, CLM {:.2}%", 100.0 * pm, 100.0 * pg));
     stated(format!("- Training: {} steps", 30_000));
@@ -287,4 +292,24 @@ fn checkpoints_of_another_shape_or_vocabulary_are_refused() {
     .unwrap();
     let err = Race::from_checkpoints(c, Settings::default(), &other, &clm).unwrap_err().to_string();
     assert!(err.contains("the MLM checkpoint's model is not this lab's shape"), "{err}");
+}
+
+/// What the page shows of the shipped pair before the reader trains: the first blank and the
+/// default prompt's continuations.
+#[test]
+fn the_shipped_pair_on_the_page() {
+    let c = corpus();
+    let race = shipped(&c);
+    let b = blanks(256, 3);
+    assert_eq!(c.show(&race.blanked(b[0])), "ur but our own cause\nT▮ prick us");
+    let (m, g) = race.guesses(b[0], 3).unwrap();
+    let chars = |gs: &Guesses| c.show(&gs.iter().map(|g| g.0).collect::<Vec<_>>());
+    // The MLM model puts the right `o` first; the CLM model, reading only `T`, puts `h` first.
+    assert_eq!((chars(&m), chars(&g)), ("ohI".to_string(), "hoi".to_string()));
+    assert_close!([m[0].1, m[1].1, g[0].1, g[1].1], [0.42002955, 0.17983836, 0.6520474, 0.2482418], 1e-4);
+    let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
+    assert_eq!(c.show(&race.continue_clm(&prompt, 16, 1).unwrap()), "onst timed of la");
+    let (filled, rounds) = race.continue_mlm(&prompt, 16).unwrap();
+    assert_eq!(c.show(&filled), "the non on o non");
+    assert_eq!(rounds, [14, 12, 13, 2, 15, 3, 4, 0, 7, 8, 5, 6, 1, 11, 9, 10]);
 }
