@@ -63,11 +63,11 @@ pub fn shipped_steps() -> Option<u64> {
 fn shipped_race(corpus: Arc<Corpus>, mlm: &[u8], clm: &[u8]) -> Result<Race, String> {
     let read = |bytes: &[u8], name: &str| {
         Checkpoint::from_bytes(bytes)
-            .map_err(|e| format!("The shipped {name} checkpoint cannot be read: {e}."))
+            .map_err(|e| format!("The shipped {name} checkpoint cannot be read: {e}"))
     };
     let (mlm, clm) = (read(mlm, "MLM")?, read(clm, "CLM")?);
     Race::from_checkpoints(corpus, Settings::default(), &mlm, &clm)
-        .map_err(|e| format!("The shipped checkpoints do not fit this lab: {e}."))
+        .map_err(|e| format!("The shipped checkpoints do not fit this lab: {e}"))
 }
 
 /// The play text as a corpus: the one already downloaded, or downloaded now.
@@ -268,6 +268,7 @@ pub fn MlmVsClm() -> impl IntoView {
     // The reader's run, once it has trained: probe it rather than the shipped pair.
     let probe_run = move || {
         use_shipped.set(false);
+        shipped_status.set(String::new());
         refresh_probe();
     };
     let use_shipped_pair = move |_| {
@@ -295,7 +296,7 @@ pub fn MlmVsClm() -> impl IntoView {
                     use_shipped.set(true);
                     refresh_probe();
                 }
-                Err(e) => shipped_status.set(format!("{e} Train your own pair above instead.")),
+                Err(e) => shipped_status.set(format!("{e}. Train your own pair above instead.")),
             }
             shipped_loading.set(false);
         });
