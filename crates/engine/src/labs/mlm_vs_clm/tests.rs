@@ -268,7 +268,11 @@ fn the_shipped_pair_scores_what_its_report_states() {
     stated(format!("fill-in-the-blank MLM {:.2}%, CLM {:.2}%", 100.0 * pm, 100.0 * pg));
     stated(format!("- Training: {} steps", 30_000));
     // 40 graded positions a step for the MLM model, 256 for the CLM model.
-    stated(format!("{} positions in all, the CLM model at every position, {} in all", 30_000 * 40, 30_000 * 256));
+    stated(format!(
+        "{} positions in all, the CLM model at every position, {} in all",
+        30_000 * 40,
+        30_000 * 256
+    ));
 
     // Written back, the checkpoints are the files' bytes.
     let (mlm, clm) = race.checkpoints().unwrap();
