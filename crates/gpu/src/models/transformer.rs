@@ -931,6 +931,17 @@ impl GpuTransformer {
         self.step_dispatches().cloned().collect()
     }
 
+    /// How many launches one training step records, per kernel (its label, e.g. "batched
+    /// matmul"), in the order of the labels; their sum is `step_launches().len()`. Fixed by
+    /// the model's shape and settings, never by the data.
+    pub fn launches_per_step(&self) -> Vec<(&'static str, usize)> {
+        let mut per_kernel = std::collections::BTreeMap::new();
+        for dispatch in self.step_dispatches() {
+            *per_kernel.entry(dispatch.label()).or_insert(0) += 1;
+        }
+        per_kernel.into_iter().collect()
+    }
+
     /// The loss and every parameter's gradient for one batch at the current weights, with
     /// no update: what `Transformer::loss_and_grads` returns, computed on the GPU.
     pub fn loss_and_grads(

@@ -66,6 +66,7 @@ macro_rules! every_gpu_case {
             gpu_transformer_trains_like_the_engine,
             gpu_transformer_logits_match_the_engine,
             gpu_transformer_refuses_bad_input,
+            gpu_transformer_counts_its_launches,
             gpu_masked_lm_loss_and_gradients_match_the_engine,
             gpu_mlm_vs_clm_race_trains_like_the_engine,
         );
@@ -854,6 +855,41 @@ pub async fn gpu_transformer_refuses_bad_input(gpu: &Gpu) {
     assert!(GpuTransformer::new(gpu, &model, too_long).is_err());
     assert_eq!(on_gpu.steps(), 0, "nothing was queued");
 }
+
+/// Launches per training step of chapter 5's small model (`Size::Small`: 2 layers, pre-norm,
+/// GELU; the bench's batches of 8 windows of 64 tokens, clipped AdamW), per kernel. The count
+/// depends only on the model's shape, so it is pinned exactly. Before the fused kernels a
+/// step was 100 launches: per layer 18 forward and 24 backward, then the embeddings, the final
+/// layer norm, the output layer, the loss, and 4 for the optimizer (clip, tick, two updates).
+pub async fn gpu_transformer_counts_its_launches(gpu: &Gpu) {
+    use engine::models::gpt_recipe::Size;
+    use engine::models::transformer::Transformer;
+    let model = Transformer::new(Size::Small.config(65), 1).unwrap();
+    let settings = gpu::TrainSettings { batch: 8, len: 64, ..transformer_settings() };
+    let on_gpu = GpuTransformer::new(gpu, &model, settings).unwrap();
+    let per_kernel = on_gpu.launches_per_step();
+    let total: usize = per_kernel.iter().map(|(_, n)| n).sum();
+    log!("launches per step: {total}: {per_kernel:?}");
+    assert_eq!(total, on_gpu.step_launches().len());
+    assert_eq!(total, LAUNCHES_PER_STEP, "{per_kernel:?}");
+    // Post-norm (ReLU) has no final layer norm.
+    let post = Transformer::new(
+        transformer_config(
+            engine::models::transformer::Norm::Post,
+            engine::models::transformer::Activation::Relu,
+        ),
+        1,
+    )
+    .unwrap();
+    let post = GpuTransformer::new(gpu, &post, transformer_settings()).unwrap();
+    log!("post-norm, 2 layers: {:?}", post.launches_per_step());
+    assert_eq!(post.step_launches().len(), LAUNCHES_PER_STEP_POST_NORM);
+}
+
+/// Launches per training step of a 2-layer pre-norm model with clipping, and of a post-norm
+/// one (see `gpu_transformer_counts_its_launches`).
+const LAUNCHES_PER_STEP: usize = 100;
+const LAUNCHES_PER_STEP_POST_NORM: usize = 96;
 
 // Chapter 6: the masked LM and the causal LM of `engine::labs::mlm_vs_clm`
 // ------------------------------------------------------------------------------------------
