@@ -974,6 +974,10 @@ pub async fn gpu_transformer_counts_its_launches(gpu: &Gpu) {
     log!("launches per step: {total}: {per_kernel:?}");
     assert_eq!(total, on_gpu.step_launches().len());
     assert_eq!(total, LAUNCHES_PER_STEP, "{per_kernel:?}");
+    // Chapter 5's tiny preset, one layer: 58 launches before, 30 now (10 + 20 per layer).
+    let tiny = Transformer::new(Size::Tiny.config(65), 1).unwrap();
+    let tiny = GpuTransformer::new(gpu, &tiny, settings).unwrap();
+    assert_eq!(tiny.step_launches().len(), 30, "{:?}", tiny.launches_per_step());
     // Post-norm (ReLU) has no final layer norm.
     let post = Transformer::new(
         transformer_config(
