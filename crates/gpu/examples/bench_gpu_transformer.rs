@@ -40,6 +40,15 @@ fn main() {
         settings.batch * settings.len
     );
 
+    let probe = GpuTransformer::new(&gpu, &model, settings).expect("fits the GPU");
+    let per_kernel = probe.launches_per_step();
+    let launches: usize = per_kernel.iter().map(|(_, n)| n).sum();
+    println!("# launches per step: {launches}");
+    for (label, count) in &per_kernel {
+        println!("#   {label}: {count}");
+    }
+    drop(probe);
+
     // A throwaway model trains one step first, so the driver's first-use costs are not in
     // the timing; the timed model then starts from the same weights as the CPU.
     let start = Instant::now();
@@ -76,7 +85,7 @@ fn main() {
     );
     let largest = gpu_losses.iter().zip(&cpu_losses).fold(0.0f32, |m, (g, c)| m.max((g - c).abs()));
     println!(
-        "\nGPU / CPU speed: {:.2}x. Largest loss difference GPU vs CPU: {largest:.1e}. \
+        "\nGPU / CPU speed: {:.2}x ({launches} launches per GPU step). Largest loss difference GPU vs CPU: {largest:.1e}. \
          (Not timed: building two GPU models and one warm-up step, {:.0} ms.)",
         cpu_secs / gpu_secs,
         setup * 1e3

@@ -99,10 +99,14 @@ impl Gpu {
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("mlbook"),
                 required_features: wgpu::Features::empty(),
-                // The smallest limits every WebGPU device offers (256 invocations and 16 KiB
-                // of workgroup memory per workgroup, 4 storage buffers per kernel), so what
-                // runs in a test here runs in any browser.
-                required_limits: wgpu::Limits::downlevel_defaults(),
+                // Limits every WebGPU device offers (256 invocations and 16 KiB of workgroup
+                // memory per workgroup; 8 storage buffers per kernel, WebGPU's default, which
+                // the fused kernels of the transformer need), so what runs in a test here runs
+                // in any browser.
+                required_limits: wgpu::Limits {
+                    max_storage_buffers_per_shader_stage: 8,
+                    ..wgpu::Limits::downlevel_defaults()
+                },
                 experimental_features: wgpu::ExperimentalFeatures::disabled(),
                 memory_hints: wgpu::MemoryHints::default(),
                 trace: wgpu::Trace::Off,

@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod add;
 pub mod add_bias;
+pub mod attention;
 pub mod batched_matmul;
 pub mod bce;
 pub mod causal_softmax;

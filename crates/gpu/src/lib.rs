@@ -21,15 +21,17 @@
 //! | [`activation`](kernels::activation) | ReLU, tanh, sigmoid: y = f(x) and dx = dy·f'(x) | `autograd::Graph::{relu, tanh, sigmoid}` |
 //! | [`bce`](kernels::bce) | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |
 //! | [`col_sum`](kernels::col_sum) | column sums (bias gradients) | `tensor::sum_to_shape` |
-//! | [`optim`](kernels::optim) | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW; global-norm clipping; a learning rate per step | `optim::Optimizer::step`, `optim::clip_grad_norm`, `optim::Schedule` |
-//! | [`batched_matmul`](kernels::batched_matmul) | C[z] (+)= A[z]·B[z] through strided views: attention heads split and merged without copies; 8x8 blocks per invocation | `tensor::matmul_transposed` |
-//! | [`embedding`](kernels::embedding) | gather of table rows; its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
-//! | [`layer_norm`](kernels::layer_norm) | y = x̂·γ + β per row; dx, dγ, dβ | `autograd::Graph::layer_norm` |
+//! | [`optim`](kernels::optim) | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW (decay on a leading range); global-norm clipping, alone or with the step count; a learning rate per step | `optim::Optimizer::step`, `optim::clip_grad_norm`, `optim::Schedule` |
+//! | [`batched_matmul`](kernels::batched_matmul) | C[z] (+)= A[z]·B[z] through strided views (Q, K, V from three weights at once), or the sum of the products; 8x8 blocks per invocation | `tensor::matmul_transposed` |
+//! | [`embedding`](kernels::embedding) | gather of table rows (of one table, or the sum of two); its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
+//! | [`layer_norm`](kernels::layer_norm) | y = x̂·γ + β per row, optionally after x ← x + bias + residual; dx, dγ, dβ in one launch | `autograd::Graph::layer_norm` |
+//! | [`attention`](kernels::attention) | every head's scores, mask, softmax and weighted sum in one launch; the gradients (through W_O too) in two | `transformer::Transformer::loss_and_grads` |
 //! | [`causal_softmax`](kernels::causal_softmax) | scale, mask (causal, bidirectional or sees-next), row softmax; and back | `tensor::softmax_rows`, `transformer::Attention::mask` |
 //! | [`cross_entropy`](kernels::cross_entropy) | mean cross-entropy over the graded rows (targets not `NOT_A_TARGET`), and dL/dlogits | `autograd::Graph::cross_entropy` |
 //! | [`add`](kernels::add) | out += x (residual connections) | `tensor::add` |
 //!
-//! ([`kernels::activation`] also has GELU, `autograd::Graph::gelu`.)
+//! ([`kernels::activation`] also has GELU, `autograd::Graph::gelu`, and variants that add a
+//! bias first, and sum bias gradients in the backward pass.)
 //!
 //! [`models::mlp::GpuMlp`] puts them together into chapter 3's XOR network, and through
 //! [`models::mlp::GpuMlp::on_data`] into the network of chapter 8's two-moons race;

@@ -17,6 +17,8 @@ const GROUP: u32 = 64;
 struct Settings {
     kind: u32,
     len: u32,
+    cols: u32,
+    cols2: u32,
 }
 
 /// The functions the shader knows: the XOR network's three (`engine::models::mlp::Activation`
@@ -55,6 +57,8 @@ fn kind_code(kind: Function) -> u32 {
 pub struct Activations {
     forward: Kernel,
     backward: Kernel,
+    forward_bias: Kernel,
+    backward_sums: Kernel,
 }
 
 impl Activations {
@@ -63,6 +67,8 @@ impl Activations {
         Activations {
             forward: Kernel::new(gpu, "activation forward", &source, "forward"),
             backward: Kernel::new(gpu, "activation backward", &source, "backward"),
+            forward_bias: Kernel::new(gpu, "activation forward+bias", &source, "forward_bias"),
+            backward_sums: Kernel::new(gpu, "activation backward+bias sums", &source, "backward_sums"),
         }
     }
 
@@ -89,6 +95,56 @@ impl Activations {
         self.bind(gpu, &self.backward, kind.into(), x, grad)
     }
 
+    /// Binds z ← z + bias (a `[cols]` row added to every row of `z`, in place), then
+    /// y = f(z): a layer's bias and activation in one launch.
+    pub fn bind_forward_bias(
+        &self,
+        gpu: &Gpu,
+        kind: impl Into<Function>,
+        z: &GpuTensor,
+        bias: &GpuTensor,
+        y: &GpuTensor,
+    ) -> Result<Dispatch, ShapeError> {
+        let kind = kind.into();
+        let cols = columns(z, bias, y)?;
+        let settings = Settings { kind: kind_code(kind), len: z.len() as u32, cols: cols as u32, cols2: 0 };
+        let settings = uniform(gpu, "activation settings", &settings);
+        Ok(self.forward_bias.bind(gpu, &[&settings, z, y, bias], [groups_for(z.len(), GROUP), 1, 1]))
+    }
+
+    /// Binds grad ← grad · f'(x) as [`Activations::bind_backward`] does, and in the same
+    /// launch the column sums of the result into `d_bias` (the gradient of the bias added
+    /// before f) and the column sums of `other` into `d_other_bias` (`other` `[rows, cols2]`,
+    /// the gradient at the next layer's output: its bias's gradient).
+    pub fn bind_backward_sums(
+        &self,
+        gpu: &Gpu,
+        kind: impl Into<Function>,
+        x: &GpuTensor,
+        grad: &GpuTensor,
+        d_bias: &GpuTensor,
+        (other, d_other_bias): (&GpuTensor, &GpuTensor),
+    ) -> Result<Dispatch, ShapeError> {
+        let kind = kind.into();
+        let cols = columns(x, d_bias, grad)?;
+        let rows = x.shape[0];
+        let cols2 = d_other_bias.len();
+        if other.shape != [rows, cols2] {
+            return Err(ShapeError::new(format!(
+                "{kind:?}: a second gradient of [{rows}, {cols2}] for a bias of [{cols2}], got {}",
+                shape_str(&other.shape)
+            )));
+        }
+        let settings =
+            Settings { kind: kind_code(kind), len: x.len() as u32, cols: cols as u32, cols2: cols2 as u32 };
+        let settings = uniform(gpu, "activation settings", &settings);
+        Ok(self.backward_sums.bind(
+            gpu,
+            &[&settings, x, grad, other, d_bias, d_other_bias],
+            [groups_for(cols + cols2, GROUP), 1, 1],
+        ))
+    }
+
     fn bind(
         &self,
         gpu: &Gpu,
@@ -104,8 +160,21 @@ impl Activations {
                 shape_str(&out.shape)
             )));
         }
-        let settings = Settings { kind: kind_code(kind), len: x.len() as u32 };
+        let settings = Settings { kind: kind_code(kind), len: x.len() as u32, cols: 0, cols2: 0 };
         let settings = uniform(gpu, "activation settings", &settings);
         Ok(kernel.bind(gpu, &[&settings, x, out], [groups_for(x.len(), GROUP), 1, 1]))
+    }
+}
+
+/// Checks `x` `[rows, cols]`, a bias `[cols]` and an output like `x`; returns cols.
+fn columns(x: &GpuTensor, bias: &GpuTensor, out: &GpuTensor) -> Result<usize, ShapeError> {
+    match x.shape[..] {
+        [_, cols] if bias.shape == [cols] && out.shape == x.shape => Ok(cols),
+        _ => Err(ShapeError::new(format!(
+            "activation: x [rows, cols] needs a bias [cols] and an output like x, got {}, {} and {}",
+            shape_str(&x.shape),
+            shape_str(&bias.shape),
+            shape_str(&out.shape)
+        ))),
     }
 }

@@ -5,10 +5,16 @@
 //   forward:  out = f(x)
 //   backward: out = out · f'(x), in place: out holds dL/dy on entry and dL/dx on exit.
 // x is always the activation's input (the pre-activation z of a layer).
+// Two more fuse a layer's neighbours in (a transformer's feed-forward block):
+//   forward_bias:  z ← z + bias (the row added to every row, in place), then out = f(z)
+//   backward_sums: backward, and the column sums of its result (the bias's gradient) and of
+//                  a second gradient [rows, cols2] (the next layer's bias gradient)
 
 struct Settings {
     kind: u32, // RELU, TANH, SIGMOID (the order of engine::mlp::Activation) or GELU
     len: u32,
+    cols: u32,  // forward_bias, backward_sums: columns of x (len / cols rows)
+    cols2: u32, // backward_sums: columns of the second gradient
 }
 
 const RELU: u32 = 0u;
@@ -27,6 +33,13 @@ fn gelu_inner(z: f32) -> f32 {
 @group(0) @binding(0) var<uniform> settings: Settings;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// forward_bias: z in place of x, and the bias
+@group(0) @binding(1) var<storage, read_write> z: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+// backward_sums: the second gradient, and where the two column sums go
+@group(0) @binding(3) var<storage, read> other: array<f32>;
+@group(0) @binding(4) var<storage, read_write> d_bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> d_other_bias: array<f32>;
 
 // sigmoid and tanh_safe come from math.wgsl.
 
@@ -78,5 +91,42 @@ fn backward(@builtin(global_invocation_id) id: vec3<u32>) {
     if (i < settings.len) {
         // The chain rule for an elementwise function: dL/dx = dL/dy · f'(x).
         out[i] = out[i] * slope(x[i]);
+    }
+}
+
+// One invocation per element, in the CPU's order: the bias, then the function.
+@compute @workgroup_size(64)
+fn forward_bias(@builtin(global_invocation_id) id: vec3<u32>) {
+    let i = id.x;
+    if (i < settings.len) {
+        let biased = z[i] + bias[i % settings.cols];
+        z[i] = biased;
+        out[i] = activate(biased);
+    }
+}
+
+// One invocation per column: of x and out (the first cols invocations), then of `other`.
+// Each walks down its column in order, as the CPU adds the rows.
+@compute @workgroup_size(64)
+fn backward_sums(@builtin(global_invocation_id) id: vec3<u32>) {
+    let cols = settings.cols;
+    let rows = settings.len / max(cols, 1u);
+    let j = id.x;
+    if (j < cols) {
+        var total = 0.0;
+        for (var r = 0u; r < rows; r++) {
+            let i = r * cols + j;
+            let g = out[i] * slope(x[i]);
+            out[i] = g;
+            total += g;
+        }
+        d_bias[j] = total;
+    } else if (j < cols + settings.cols2) {
+        let k = j - cols;
+        var total = 0.0;
+        for (var r = 0u; r < rows; r++) {
+            total += other[r * settings.cols2 + k];
+        }
+        d_other_bias[k] = total;
     }
 }

@@ -122,7 +122,8 @@ struct Dims {
     n: u32,
     inner_count: u32,
     accumulate: u32,
-    pad: [u32; 3],
+    sum_inner: u32,
+    pad: [u32; 2],
     a: ViewUniform,
     b: ViewUniform,
     c: ViewUniform,
@@ -159,14 +160,45 @@ impl BatchedMatmul {
         c: Operand<'_>,
         accumulate: bool,
     ) -> Result<Dispatch, ShapeError> {
+        self.bind_with(gpu, batch, a, b, c, accumulate, false)
+    }
+
+    /// Binds C[outer] = Σ_inner A[outer, inner]·B[outer, inner] (or `+=` when
+    /// `accumulate`): one product per outer index whose inner dimension runs over the
+    /// `batch[1]` matrices in turn, e.g. dX = dQ·W_Qᵀ + dK·W_Kᵀ + dV·W_Vᵀ in one launch.
+    /// C's view is read with inner index 0.
+    pub fn bind_summed(
+        &self,
+        gpu: &Gpu,
+        batch: [usize; 2],
+        a: Operand<'_>,
+        b: Operand<'_>,
+        c: Operand<'_>,
+        accumulate: bool,
+    ) -> Result<Dispatch, ShapeError> {
+        self.bind_with(gpu, batch, a, b, c, accumulate, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_with(
+        &self,
+        gpu: &Gpu,
+        batch: [usize; 2],
+        a: Operand<'_>,
+        b: Operand<'_>,
+        c: Operand<'_>,
+        accumulate: bool,
+        sum_inner: bool,
+    ) -> Result<Dispatch, ShapeError> {
         let ((a, va), (b, vb), (c, vc)) = (a, b, c);
+        let c_batch = if sum_inner { [batch[0], batch[1].min(1)] } else { batch };
         if va.cols != vb.rows || va.rows != vc.rows || vb.cols != vc.cols {
             return Err(ShapeError::new(format!(
                 "batched matmul: [{}, {}] x [{}, {}] does not give [{}, {}]",
                 va.rows, va.cols, vb.rows, vb.cols, vc.rows, vc.cols
             )));
         }
-        for (name, t, v) in [("A", a, va), ("B", b, vb), ("C", c, vc)] {
+        for (name, t, v, batch) in [("A", a, va, batch), ("B", b, vb, batch), ("C", c, vc, c_batch)] {
             if v.extent(batch) > t.len() {
                 return Err(ShapeError::new(format!(
                     "batched matmul: {name} reads up to element {} of a tensor {} ({} elements)",
@@ -176,7 +208,7 @@ impl BatchedMatmul {
                 )));
             }
         }
-        let count = batch[0] * batch[1];
+        let count = c_batch[0] * c_batch[1];
         if count > 65_535 {
             return Err(ShapeError::new(format!(
                 "batched matmul: {count} matrices is more than one launch allows (65,535)"
@@ -188,7 +220,8 @@ impl BatchedMatmul {
             n: vb.cols as u32,
             inner_count: batch[1].max(1) as u32,
             accumulate: accumulate as u32,
-            pad: [0; 3],
+            sum_inner: sum_inner as u32,
+            pad: [0; 2],
             a: va.into(),
             b: vb.into(),
             c: vc.into(),

@@ -1,5 +1,8 @@
 // C[z] = A[z] · B[z] (or C[z] += A[z] · B[z]) for a batch of matrices z, each operand read
 // through a strided view of its buffer. CPU reference: engine::tensor::matmul_transposed.
+// With sum_inner, the products of each outer index are added up instead:
+// C[outer] (+)= Σ_inner A[outer, inner] · B[outer, inner], as one product whose inner
+// dimension runs over every matrix in turn (a transformer's dQ·W_Qᵀ + dK·W_Kᵀ + dV·W_Vᵀ).
 //
 // Strides make one kernel do every product a transformer needs. Element (i, j) of matrix z
 // of a view lives at
@@ -39,7 +42,7 @@ struct Dims {
     n: u32,           // columns of B and C
     inner_count: u32, // z = outer·inner_count + inner
     accumulate: u32,  // 1: C += A·B; 0: C = A·B
-    pad0: u32,
+    sum_inner: u32,   // 1: one C per outer index, the sum over inner (launched per outer)
     pad1: u32,
     pad2: u32,
     a: View,
@@ -66,41 +69,51 @@ fn main(
     @builtin(global_invocation_id) id: vec3<u32>,
     @builtin(workgroup_id) group: vec3<u32>,
 ) {
-    let outer = group.z / dims.inner_count;
-    let inner = group.z % dims.inner_count;
+    var outer = group.z / dims.inner_count;
+    var first = group.z % dims.inner_count;
+    var end = first + 1u;
+    var c_inner = first;
+    if (dims.sum_inner == 1u) {
+        outer = group.z;
+        first = 0u;
+        end = dims.inner_count;
+        c_inner = 0u;
+    }
     // This invocation's block: rows row..row+7 and columns col..col+7 of C[z].
     let row = id.y * BLOCK;
     let col = id.x * BLOCK;
     if (row >= dims.m || col >= dims.n) {
         return;
     }
-    // Where row i of the block starts in A (at p = 0) and column j in B. A block on the
-    // ragged edge reads the last row or column again in place of the missing ones, so the
-    // loop below needs no bounds checks; those results are simply not written.
-    var a_start: array<u32, BLOCK>;
-    var b_start: array<u32, BLOCK>;
-    for (var i = 0u; i < BLOCK; i++) {
-        a_start[i] = index(dims.a, outer, inner, min(row + i, dims.m - 1u), 0u);
-        b_start[i] = index(dims.b, outer, inner, 0u, min(col + i, dims.n - 1u));
-    }
     var total: array<array<f32, BLOCK>, BLOCK>;
-    for (var p = 0u; p < dims.k; p++) {
-        // Row p of B under the block's columns, read once for all eight rows.
-        var b_row: array<f32, BLOCK>;
-        for (var j = 0u; j < BLOCK; j++) {
-            b_row[j] = b[b_start[j] + p * dims.b.row_stride];
-        }
+    for (var inner = first; inner < end; inner++) {
+        // Where row i of the block starts in A (at p = 0) and column j in B. A block on the
+        // ragged edge reads the last row or column again in place of the missing ones, so
+        // the loop below needs no bounds checks; those results are simply not written.
+        var a_start: array<u32, BLOCK>;
+        var b_start: array<u32, BLOCK>;
         for (var i = 0u; i < BLOCK; i++) {
-            let a_ip = a[a_start[i] + p * dims.a.col_stride];
+            a_start[i] = index(dims.a, outer, inner, min(row + i, dims.m - 1u), 0u);
+            b_start[i] = index(dims.b, outer, inner, 0u, min(col + i, dims.n - 1u));
+        }
+        for (var p = 0u; p < dims.k; p++) {
+            // Row p of B under the block's columns, read once for all eight rows.
+            var b_row: array<f32, BLOCK>;
             for (var j = 0u; j < BLOCK; j++) {
-                total[i][j] += a_ip * b_row[j];
+                b_row[j] = b[b_start[j] + p * dims.b.row_stride];
+            }
+            for (var i = 0u; i < BLOCK; i++) {
+                let a_ip = a[a_start[i] + p * dims.a.col_stride];
+                for (var j = 0u; j < BLOCK; j++) {
+                    total[i][j] += a_ip * b_row[j];
+                }
             }
         }
     }
     for (var i = 0u; i < BLOCK; i++) {
         for (var j = 0u; j < BLOCK; j++) {
             if (row + i < dims.m && col + j < dims.n) {
-                let out = index(dims.c, outer, inner, row + i, col + j);
+                let out = index(dims.c, outer, c_inner, row + i, col + j);
                 if (dims.accumulate == 1u) {
                     c[out] += total[i][j];
                 } else {

@@ -19,6 +19,9 @@ struct Dims {
     width: u32,
     vocab: u32,
     accumulate: u32,
+    vocab2: u32,
+    accumulate2: u32,
+    pad: [u32; 2],
 }
 
 /// The gather and scatter pipelines, compiled once.
@@ -26,6 +29,8 @@ struct Dims {
 pub struct Embedding {
     gather: Kernel,
     scatter: Kernel,
+    gather_both: Kernel,
+    scatter_both: Kernel,
 }
 
 impl Embedding {
@@ -34,6 +39,8 @@ impl Embedding {
         Embedding {
             gather: Kernel::new(gpu, "embedding gather", &source, "gather"),
             scatter: Kernel::new(gpu, "embedding scatter", &source, "scatter"),
+            gather_both: Kernel::new(gpu, "embedding gather both", &source, "gather_both"),
+            scatter_both: Kernel::new(gpu, "embedding scatter both", &source, "scatter_both"),
         }
     }
 
@@ -71,6 +78,49 @@ impl Embedding {
         Ok(self.scatter.bind(gpu, &[&dims, indices, d_out, d_table], [groups_for(count, GROUP), 1, 1]))
     }
 
+    /// Binds out[r] = table[indices[r]] + table2[indices2[r]], one launch: a transformer's
+    /// token embeddings plus its position embeddings. Both tables have `out`'s width.
+    pub fn bind_gather_both(
+        &self,
+        gpu: &Gpu,
+        (table, indices): (&GpuTensor, &GpuIndices),
+        (table2, indices2): (&GpuTensor, &GpuIndices),
+        out: &GpuTensor,
+    ) -> Result<Dispatch, ShapeError> {
+        let dims = Self::dims(table, indices, out, false)?;
+        let second = Self::dims(table2, indices2, out, false)?;
+        let dims = Dims { vocab2: second.vocab, ..dims };
+        let count = (dims.rows * dims.width) as usize;
+        let dims = uniform(gpu, "embedding dims", &dims);
+        Ok(self.gather_both.bind(
+            gpu,
+            &[&dims, indices, table, out, indices2, table2],
+            [groups_for(count, GROUP), 1, 1],
+        ))
+    }
+
+    /// Binds both scatters of [`Embedding::bind_gather_both`]'s gradient in one launch:
+    /// d_table from `indices` and d_table2 from `indices2`, each written or, with its flag,
+    /// added into.
+    pub fn bind_scatter_both(
+        &self,
+        gpu: &Gpu,
+        d_out: &GpuTensor,
+        (indices, d_table, accumulate): (&GpuIndices, &GpuTensor, bool),
+        (indices2, d_table2, accumulate2): (&GpuIndices, &GpuTensor, bool),
+    ) -> Result<Dispatch, ShapeError> {
+        let dims = Self::dims(d_table, indices, d_out, accumulate)?;
+        let second = Self::dims(d_table2, indices2, d_out, accumulate2)?;
+        let dims = Dims { vocab2: second.vocab, accumulate2: accumulate2 as u32, ..dims };
+        let count = ((dims.vocab + dims.vocab2) * dims.width) as usize;
+        let dims = uniform(gpu, "embedding dims", &dims);
+        Ok(self.scatter_both.bind(
+            gpu,
+            &[&dims, indices, d_out, d_table, indices2, d_table2],
+            [groups_for(count, GROUP), 1, 1],
+        ))
+    }
+
     /// Checks that `table` is `[vocab, width]` and `rows` is `[indices, width]`.
     fn dims(
         table: &GpuTensor,
@@ -98,6 +148,9 @@ impl Embedding {
             width: width as u32,
             vocab: vocab as u32,
             accumulate: accumulate as u32,
+            vocab2: 0,
+            accumulate2: 0,
+            pad: [0; 2],
         })
     }
 }

@@ -1,9 +1,11 @@
 //! Layer norm, forward and backward (`layer_norm.wgsl`): each row normalized to mean 0 and
 //! variance 1 over its features, then scaled by γ and shifted by β.
 //!
-//! The forward pass is two launches (normalize, then scale and shift) and leaves behind a
-//! `saved` tensor from [`LayerNorm::saved`]: x̂ and each row's 1/σ, all the backward pass
-//! needs. The backward pass is two launches too: the parameters' gradients, and the input's.
+//! The forward pass is one launch that leaves behind a `saved` tensor from
+//! [`LayerNorm::saved`]: x̂ and each row's 1/σ, all the backward pass needs. In a transformer
+//! it can also finish the residual connection before it ([`LayerNorm::bind_forward_residual`]),
+//! so the sum and its norm are one launch. The backward pass is one launch too: the
+//! parameters' gradients and the input's, side by side.
 
 use engine::core::tensor::{shape_str, ShapeError};
 
@@ -22,15 +24,16 @@ struct Dims {
     d: u32,
     eps: f32,
     accumulate: u32,
+    has_bias: u32,
+    pad: [u32; 3],
 }
 
-/// The four layer-norm pipelines, compiled once.
+/// The three layer-norm pipelines, compiled once.
 #[derive(Clone, Debug)]
 pub struct LayerNorm {
-    normalize: Kernel,
-    scale_shift: Kernel,
-    backward_params: Kernel,
-    backward_input: Kernel,
+    forward: Kernel,
+    forward_residual: Kernel,
+    backward: Kernel,
 }
 
 impl LayerNorm {
@@ -38,10 +41,9 @@ impl LayerNorm {
         let source = [include_str!("layer_norm.wgsl")];
         let kernel = |label, entry| Kernel::new(gpu, label, &source, entry);
         LayerNorm {
-            normalize: kernel("layer_norm normalize", "normalize"),
-            scale_shift: kernel("layer_norm scale_shift", "scale_shift"),
-            backward_params: kernel("layer_norm backward_params", "backward_params"),
-            backward_input: kernel("layer_norm backward_input", "backward_input"),
+            forward: kernel("layer_norm forward", "forward"),
+            forward_residual: kernel("layer_norm forward+residual", "forward_residual"),
+            backward: kernel("layer_norm backward", "backward"),
         }
     }
 
@@ -52,7 +54,7 @@ impl LayerNorm {
     }
 
     /// The forward pass y = x̂·γ + β for `x` and `y` of shape `[rows, d]`, `gamma` and `beta`
-    /// of shape `[d]`: two launches, normalize then scale and shift.
+    /// of shape `[d]`: one launch.
     #[allow(clippy::too_many_arguments)]
     pub fn bind_forward(
         &self,
@@ -63,17 +65,47 @@ impl LayerNorm {
         beta: &GpuTensor,
         saved: &GpuTensor,
         y: &GpuTensor,
-    ) -> Result<[Dispatch; 2], ShapeError> {
+    ) -> Result<Dispatch, ShapeError> {
         let (rows, d) = check(x, gamma, beta, saved, y)?;
-        let dims = uniform(gpu, "layer norm dims", &Self::dims(rows, d, eps, false));
-        Ok([
-            self.normalize.bind(gpu, &[&dims, x, saved], [groups_for(rows, GROUP), 1, 1]),
-            self.scale_shift.bind(gpu, &[&dims, saved, gamma, beta, y], [groups_for(rows * d, GROUP), 1, 1]),
-        ])
+        let dims = uniform(gpu, "layer norm dims", &Self::dims(rows, d, eps, false, false));
+        Ok(self.forward.bind(gpu, &[&dims, x, saved, gamma, beta, y], [groups_for(rows, GROUP), 1, 1]))
+    }
+
+    /// A residual connection and the norm of its result, one launch: `x` holds a sublayer's
+    /// output and becomes x + bias + residual (added in that order, the bias if given), the
+    /// residual stream; then y = LN(x) as [`LayerNorm::bind_forward`] computes it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_forward_residual(
+        &self,
+        gpu: &Gpu,
+        eps: f32,
+        (x, bias, residual): (&GpuTensor, Option<&GpuTensor>, &GpuTensor),
+        gamma: &GpuTensor,
+        beta: &GpuTensor,
+        saved: &GpuTensor,
+        y: &GpuTensor,
+    ) -> Result<Dispatch, ShapeError> {
+        let (rows, d) = check(x, gamma, beta, saved, y)?;
+        if residual.shape != x.shape || bias.is_some_and(|b| b.shape != [d]) {
+            return Err(ShapeError::new(format!(
+                "layer_norm: x {} needs a residual of the same shape and a bias of [{d}], got {} and {}",
+                shape_str(&x.shape),
+                shape_str(&residual.shape),
+                bias.map_or("none".into(), |b| shape_str(&b.shape))
+            )));
+        }
+        let dims = uniform(gpu, "layer norm dims", &Self::dims(rows, d, eps, false, bias.is_some()));
+        // Without a bias the shader reads none; γ stands in for the binding.
+        let bias = bias.unwrap_or(gamma);
+        Ok(self.forward_residual.bind(
+            gpu,
+            &[&dims, x, saved, gamma, beta, y, residual, bias],
+            [groups_for(rows, GROUP), 1, 1],
+        ))
     }
 
     /// The backward pass from dy = dL/dy: writes dγ and dβ, and writes dx (or adds it into
-    /// `dx` when `accumulate`, where x also feeds a residual connection). Two launches.
+    /// `dx` when `accumulate`, where x also feeds a residual connection). One launch.
     #[allow(clippy::too_many_arguments)]
     pub fn bind_backward(
         &self,
@@ -85,7 +117,7 @@ impl LayerNorm {
         d_beta: &GpuTensor,
         dx: &GpuTensor,
         accumulate: bool,
-    ) -> Result<[Dispatch; 2], ShapeError> {
+    ) -> Result<Dispatch, ShapeError> {
         let (rows, d) = check(dy, d_gamma, d_beta, saved, dx)?;
         if gamma.shape != [d] {
             return Err(ShapeError::new(format!(
@@ -93,20 +125,21 @@ impl LayerNorm {
                 shape_str(&gamma.shape)
             )));
         }
-        let dims = Self::dims(rows, d, 0.0, accumulate);
-        let dims = uniform(gpu, "layer norm dims", &dims);
-        Ok([
-            self.backward_params.bind(
-                gpu,
-                &[&dims, saved, dy, d_gamma, d_beta],
-                [groups_for(d, GROUP), 1, 1],
-            ),
-            self.backward_input.bind(gpu, &[&dims, saved, gamma, dy, dx], [groups_for(rows, GROUP), 1, 1]),
-        ])
+        let dims = uniform(gpu, "layer norm dims", &Self::dims(rows, d, 0.0, accumulate, false));
+        // Columns first (dγ, dβ), then rows (dx): see `backward` in the shader.
+        let groups = (d as u32).div_ceil(GROUP) + groups_for(rows, GROUP);
+        Ok(self.backward.bind(gpu, &[&dims, saved, dy, gamma, d_gamma, dx, d_beta], [groups, 1, 1]))
     }
 
-    fn dims(rows: usize, d: usize, eps: f32, accumulate: bool) -> Dims {
-        Dims { rows: rows as u32, d: d as u32, eps, accumulate: accumulate as u32 }
+    fn dims(rows: usize, d: usize, eps: f32, accumulate: bool, has_bias: bool) -> Dims {
+        Dims {
+            rows: rows as u32,
+            d: d as u32,
+            eps,
+            accumulate: accumulate as u32,
+            has_bias: has_bias as u32,
+            pad: [0; 3],
+        }
     }
 }
 

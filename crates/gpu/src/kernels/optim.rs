@@ -29,6 +29,8 @@ struct Settings {
     eps: f32,
     weight_decay: f32,
     max_norm: f32,
+    decay_end: u32,
+    pad: [u32; 3],
 }
 
 impl Settings {
@@ -43,6 +45,9 @@ impl Settings {
             eps: 0.0,
             weight_decay: 0.0,
             max_norm: 0.0,
+            // Every parameter decays (Adam+L2 and AdamW; the others have no decay).
+            decay_end: len as u32,
+            pad: [0; 3],
         };
         match method {
             Method::Sgd => zero,
@@ -168,6 +173,7 @@ pub struct Optim {
     tick: Kernel,
     tick_scheduled: Kernel,
     clip: Kernel,
+    clip_tick: Kernel,
     update: Kernel,
 }
 
@@ -178,6 +184,7 @@ impl Optim {
             tick: Kernel::new(gpu, "optim tick", &source, "tick"),
             tick_scheduled: Kernel::new(gpu, "optim tick", &source, "tick_scheduled"),
             clip: Kernel::new(gpu, "optim clip", &source, "clip"),
+            clip_tick: Kernel::new(gpu, "optim clip+tick", &source, "clip_tick"),
             update: Kernel::new(gpu, "optim update", &source, "update"),
         }
     }
@@ -224,6 +231,21 @@ impl Optim {
         self.clip.bind(gpu, &[&settings, &shared.counter, all_grads], [1, 1, 1])
     }
 
+    /// Binds [`Optim::bind_clip`] and [`Optim::bind_tick_scheduled`] as one launch: the
+    /// gradient norm and clipping factor, then t ← t + 1 with this step's learning rate.
+    pub fn bind_clip_tick_scheduled(
+        &self,
+        gpu: &Gpu,
+        shared: &OptimizerShared,
+        all_grads: &GpuTensor,
+        max_norm: f32,
+        schedule: &ScheduleTable,
+    ) -> Dispatch {
+        let settings = Settings { max_norm, ..Settings::new(shared.method, shared.lr, all_grads.len()) };
+        let settings = uniform(gpu, "optim clip settings", &settings);
+        self.clip_tick.bind(gpu, &[&settings, &shared.counter, all_grads, &schedule.buffer], [1, 1, 1])
+    }
+
     /// Binds one update of `params` from `grads`. `moments` is this tensor's state from
     /// [`Optim::moments`].
     pub fn bind_update(
@@ -254,17 +276,39 @@ impl Optim {
         grads: &GpuTensor,
         moments: &GpuTensor,
     ) -> Result<Dispatch, ShapeError> {
+        self.bind_update_decaying_first(gpu, shared, weight_decay, params.len(), params, grads, moments)
+    }
+
+    /// Binds one update as [`Optim::bind_update_with_decay`] does, with the weight decay for
+    /// the first `decayed` parameters only: one launch for a model packed with its matrices
+    /// first and its biases and layer-norm parameters after them (see
+    /// `engine::models::train::Trainer`, which decays the matrices only).
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_update_decaying_first(
+        &self,
+        gpu: &Gpu,
+        shared: &OptimizerShared,
+        weight_decay: f32,
+        decayed: usize,
+        params: &GpuTensor,
+        grads: &GpuTensor,
+        moments: &GpuTensor,
+    ) -> Result<Dispatch, ShapeError> {
         let len = params.len();
-        if grads.len() != len || moments.shape != [2, len] {
+        if grads.len() != len || moments.shape != [2, len] || decayed > len {
             return Err(ShapeError::new(format!(
-                "optimizer: parameters {} need gradients of {len} numbers and moments [2, {len}], \
-                 got {} and {}",
+                "optimizer: parameters {} need gradients of {len} numbers, moments [2, {len}] \
+                 and at most {len} decayed, got {}, {} and {decayed}",
                 shape_str(&params.shape),
                 shape_str(&grads.shape),
                 shape_str(&moments.shape)
             )));
         }
-        let settings = Settings { weight_decay, ..Settings::new(shared.method, shared.lr, len) };
+        let settings = Settings {
+            weight_decay,
+            decay_end: decayed as u32,
+            ..Settings::new(shared.method, shared.lr, len)
+        };
         let settings = uniform(gpu, "optim settings", &settings);
         Ok(self.update.bind(
             gpu,

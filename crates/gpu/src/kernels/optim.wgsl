@@ -8,6 +8,9 @@
 //   tick, or tick_scheduled: t ← t + 1, and this step's learning rate
 //   update:           once per parameter tensor: θ ← θ - lr·(direction), per element,
 //                     from the gradient times grad_scale
+// clip_tick does clip and tick_scheduled in one launch, and one update can cover a whole
+// model packed into one buffer, the matrices (decayed) before the rest (not decayed): a
+// training step's optimizer is then two launches.
 // The step count, learning rate and clipping factor live on the GPU, so many steps can be
 // queued without the CPU writing anything in between.
 
@@ -20,6 +23,10 @@ struct Settings {
     eps: f32,
     weight_decay: f32,
     max_norm: f32, // clip: the largest gradient norm let through
+    decay_end: u32, // update: weight decay applies to parameters [0, decay_end) only
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 const SGD: u32 = 0u;
@@ -54,6 +61,8 @@ struct Schedule {
 @group(0) @binding(2) var<storage, read> schedule: Schedule;
 // clip: every gradient of the model, as one flat list
 @group(0) @binding(2) var<storage, read> all_grads: array<f32>;
+// clip_tick: the schedule, after the gradients
+@group(0) @binding(3) var<storage, read> clip_schedule: Schedule;
 // update
 @group(0) @binding(2) var<storage, read_write> params: array<f32>;
 @group(0) @binding(3) var<storage, read> grads: array<f32>;
@@ -83,8 +92,8 @@ fn tick_scheduled() {
 const CLIP_GROUP: u32 = 64u;
 var<workgroup> partial: array<f32, CLIP_GROUP>;
 
-@compute @workgroup_size(64)
-fn clip(@builtin(local_invocation_index) i: u32) {
+// Measures ‖g‖ and stores it and the clipping factor (invocation i of the one workgroup).
+fn measure_and_clip(i: u32) {
     var sum = 0.0;
     for (var j = i; j < settings.len; j += CLIP_GROUP) {
         sum += all_grads[j] * all_grads[j];
@@ -102,6 +111,23 @@ fn clip(@builtin(local_invocation_index) i: u32) {
         counter.grad_norm = norm;
         // Keep the direction, cap the length.
         counter.grad_scale = select(1.0, settings.max_norm / norm, norm > settings.max_norm);
+    }
+}
+
+@compute @workgroup_size(64)
+fn clip(@builtin(local_invocation_index) i: u32) {
+    measure_and_clip(i);
+}
+
+// clip, then tick_scheduled, in one launch.
+@compute @workgroup_size(64)
+fn clip_tick(@builtin(local_invocation_index) i: u32) {
+    measure_and_clip(i);
+    if (i == 0u) {
+        counter.t += 1u;
+        counter.beta1_power *= settings.beta1;
+        counter.beta2_power *= settings.beta2;
+        counter.lr = clip_schedule.lrs[counter.t - 1u - clip_schedule.first_step];
     }
 }
 
@@ -130,6 +156,7 @@ fn update(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let g = grads[i] * counter.grad_scale;
     let lr = counter.lr;
+    let decay = select(0.0, settings.weight_decay, i < settings.decay_end);
     switch settings.method {
         case SGD: {
             params[i] -= lr * g;
@@ -150,12 +177,12 @@ fn update(@builtin(global_invocation_id) id: vec3<u32>) {
         }
         // L2: the decay joins the gradient, so Adam's scaling divides it too.
         case ADAM_L2: {
-            params[i] -= lr * adam_direction(i, g + settings.weight_decay * params[i]);
+            params[i] -= lr * adam_direction(i, g + decay * params[i]);
         }
         // AdamW: the decay is applied apart from Adam's scaling.
         case ADAMW, default: {
             let direction = adam_direction(i, g);
-            params[i] -= lr * (direction + settings.weight_decay * params[i]);
+            params[i] -= lr * (direction + decay * params[i]);
         }
         // ANCHOR_END: adam_cases
     }

@@ -13,16 +13,29 @@
 //! # Memory layout
 //! Every parameter lives in one packed buffer (`GpuTensor::packed`), each tensor a view of
 //! it (matrices first, then the vectors), and every gradient in a second buffer laid out
-//! the same way. The optimizer then updates the whole model in two launches (decayed and
-//! not), and gradient clipping measures one flat buffer.
+//! the same way. The optimizer then updates the whole model in one launch, and gradient
+//! clipping measures one flat buffer.
 //! Activations are ordinary tensors, one per intermediate per layer, kept for the backward
-//! pass; attention heads are strided views of `[B·T, d_model]` matrices (see
-//! `batched_matmul::View`), never copies.
+//! pass. Each layer's W_Q, W_K and W_V are neighbours in the packed buffer, so one batched
+//! product (`batched_matmul::View`, strides, no copies) computes Q, K and V into one
+//! `[3, B·T, d_model]` tensor, and every head of the attention runs in one launch
+//! (`kernels::attention`).
+//!
+//! # Fewer, larger launches
+//! A step of chapter 5's small model (2 layers, pre-norm) is 48 launches
+//! ([`GpuTransformer::launches_per_step`]); with one kernel per operation it was 100. Fused:
+//! each residual connection (and the feed-forward output's bias) into the layer norm that
+//! reads the sum; the layer norm's two forward and two backward launches into one each; the
+//! feed-forward bias into its activation, and both bias gradients into the activation's
+//! backward; the scores, mask, softmax and weighted sum of every head into one launch, and
+//! their gradients (with the one through W_O) into two; Q, K and V, their weights'
+//! gradients, and the input's gradient, one batched product each; the token and position
+//! embeddings into one gather and one scatter; clipping into the step count's launch.
 //!
 //! # A training step
 //! All launches are bound once in [`GpuTransformer::new`]. A step is: the forward pass, the
 //! loss and dL/dlogits, the backward pass through every layer into the packed gradients,
-//! then (optionally) clipping, the step counter with this step's learning rate, and one
+//! then (optionally) clipping with the step counter and this step's learning rate, and one
 //! AdamW (or any `engine::core::optim::Method`) update. [`GpuTransformer::train`] takes one batch
 //! of token ids per step, uploads them all at once, and records every step into one command
 //! encoder, one submit; each step's ids are copied into place on the GPU between steps.
@@ -36,8 +49,7 @@
 //! moments, as with one `engine::core::optim::Optimizer` per tensor. Weight decay (AdamW's or
 //! Adam+L2's) applies to the matrices only, not to biases or layer-norm gains and shifts,
 //! exactly as `engine::models::train::Trainer` does: the packed buffers hold the matrices first and
-//! the rest after them, and the update is two launches, one per group, the second with
-//! decay 0. [`TrainSettings::from_config`] turns the engine trainer's `TrainConfig` into
+//! the rest after them, and the update decays only the numbers before the boundary. [`TrainSettings::from_config`] turns the engine trainer's `TrainConfig` into
 //! these settings, so the two train alike step for step.
 //!
 //! # From a page
@@ -73,11 +85,8 @@ use engine::models::transformer::{
 use crate::device::{Gpu, GpuError};
 use crate::kernel::Dispatch;
 use crate::kernels::activation::{Activations, Function};
-use crate::kernels::add::Add;
-use crate::kernels::add_bias::AddBias;
+use crate::kernels::attention::{self, Attention as AttentionKernels};
 use crate::kernels::batched_matmul::{BatchedMatmul, View};
-use crate::kernels::causal_softmax::CausalSoftmax;
-use crate::kernels::col_sum::ColSum;
 use crate::kernels::cross_entropy::CrossEntropy;
 use crate::kernels::embedding::Embedding;
 use crate::kernels::layer_norm::LayerNorm;
@@ -140,11 +149,8 @@ struct Kernels {
     matmul: BatchedMatmul,
     embedding: Embedding,
     layer_norm: LayerNorm,
-    softmax: CausalSoftmax,
+    attention: AttentionKernels,
     activations: Activations,
-    add: Add,
-    add_bias: AddBias,
-    col_sum: ColSum,
     cross_entropy: CrossEntropy,
     optim: Optim,
 }
@@ -195,20 +201,48 @@ fn final_ln(config: &TransformerConfig) -> Option<(usize, usize)> {
     (config.norm == Norm::Pre).then_some((start, start + 1))
 }
 
+/// One layer's W_Q, W_K and W_V as one view of a packed buffer, and how many numbers apart
+/// they start (see `qkv_weights`).
+type QkvWeights = (GpuTensor, usize);
+
+/// Each layer's W_Q, W_K and W_V as one view of the packed buffer `whole` (the parameters or
+/// their gradients) and how many numbers apart they start: they are neighbours there (the
+/// matrices in `param_specs` order), so one batched product uses all three.
+fn qkv_weights(whole: &GpuTensor, list: &[GpuTensor], layers: usize) -> ShapeResult<Vec<QkvWeights>> {
+    (0..layers)
+        .map(|l| {
+            let p = layer_params(list, l);
+            let at = |t: &GpuTensor| (t.offset() - whole.offset()) as usize / 4;
+            let (q, k, v) = (at(p.w_q), at(p.w_k), at(p.w_v));
+            let stride = k.saturating_sub(q);
+            if k <= q || v != k + stride {
+                return Err(engine::core::tensor::ShapeError::new(format!(
+                    "layer {l}: W_Q, W_K and W_V must be evenly spaced in the packed buffer, \
+                     at {q}, {k} and {v}"
+                )));
+            }
+            Ok((whole.range(q, 2 * stride + p.w_v.len())?, stride))
+        })
+        .collect()
+}
+
 /// One layer's activations for a batch of N = B·T rows, kept for the backward pass.
 ///
 /// Pre-norm:  normed1 = LN1(x), sum1 = x + Attn(normed1),
 ///            normed2 = LN2(sum1), sum2 = sum1 + FFN(normed2); the output is sum2.
 /// Post-norm: sum1 = x + Attn(x), normed1 = LN1(sum1),
 ///            sum2 = normed1 + FFN(normed1), normed2 = LN2(sum2); the output is normed2.
+///
+/// Each residual sum is finished by the layer norm that reads it (one launch for both): the
+/// output projection writes only its product into sum1 (or sum2), and the norm adds the bias
+/// (for sum2) and the residual in place before normalizing. In pre-norm, sum2 is finished by
+/// the next layer's first norm, or by the final norm.
 #[derive(Debug)]
 struct LayerActivations {
     ln1_saved: GpuTensor,
     normed1: GpuTensor,
-    /// Queries, keys, values, `[N, d_model]`, all heads side by side.
-    q: GpuTensor,
-    k: GpuTensor,
-    v: GpuTensor,
+    /// Queries, keys, values, `[3, N, d_model]`, each with all heads side by side.
+    qkv: GpuTensor,
     /// Attention weights, `[B·H·T, T]`: B·H square matrices.
     probs: GpuTensor,
     /// The heads' outputs side by side, `[N, d_model]`.
@@ -229,9 +263,7 @@ impl LayerActivations {
         LayerActivations {
             ln1_saved: LayerNorm::saved(gpu, n, d),
             normed1: rows("normed1"),
-            q: rows("q"),
-            k: rows("k"),
-            v: rows("v"),
+            qkv: GpuTensor::zeros(gpu, "qkv", &[3, n, d]),
             probs: GpuTensor::zeros(gpu, "attention weights", &[b * c.n_heads * t, t]),
             heads: rows("heads"),
             sum1: rows("sum1"),
@@ -289,18 +321,13 @@ struct Pass {
     forward: Vec<Dispatch>,
 }
 
-/// The batch's strided views for attention: heads of `[N, d_model]` matrices and the B·H
-/// square weight matrices.
-fn attention_views(c: &TransformerConfig, t: usize) -> (View, View) {
-    (View::heads(t, c.d_model, c.n_heads), View::stacked(t, t, c.n_heads))
-}
-
 impl Pass {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         gpu: &Gpu,
         k: &Kernels,
         c: &TransformerConfig,
-        params: &[GpuTensor],
+        (params, qkv_w): (&[GpuTensor], &[QkvWeights]),
         b: usize,
         t: usize,
         attention: Attention,
@@ -320,7 +347,7 @@ impl Pass {
             logits: GpuTensor::zeros(gpu, "logits", &[n, c.vocab]),
             forward: vec![],
         };
-        pass.forward = pass.bind_forward(gpu, k, c, params)?;
+        pass.forward = pass.bind_forward(gpu, k, c, params, qkv_w)?;
         Ok(pass)
     }
 
@@ -341,16 +368,27 @@ impl Pass {
         }
     }
 
+    /// The attention's shape for this batch.
+    fn attention_shape(&self, c: &TransformerConfig) -> attention::Shape {
+        attention::Shape {
+            batch: self.b,
+            seq_len: self.t,
+            heads: c.n_heads,
+            d_model: c.d_model,
+            mask: self.attention,
+        }
+    }
+
     fn bind_forward(
         &self,
         gpu: &Gpu,
         k: &Kernels,
         c: &TransformerConfig,
         params: &[GpuTensor],
+        qkv_w: &[QkvWeights],
     ) -> ShapeResult<Vec<Dispatch>> {
-        let (b, t, n, d) = (self.b, self.t, self.b * self.t, c.d_model);
-        let (heads, square) = attention_views(c, t);
-        let scale = 1.0 / (c.d_head() as f32).sqrt();
+        let (n, d) = (self.b * self.t, c.d_model);
+        let shape = self.attention_shape(c);
         // x·W for rows x [N, in] and a weight W [in, out], into y [N, out].
         let linear = |x: &GpuTensor, w: &GpuTensor, y: &GpuTensor| {
             let (inner, out) = (w.shape[0], w.shape[1]);
@@ -363,80 +401,79 @@ impl Pass {
                 false,
             )
         };
-        // y = LN(x) with a norm's γ and β, saving its statistics for the backward pass.
-        let norm =
-            |x: &GpuTensor, (gamma, beta, saved): (&GpuTensor, &GpuTensor, &GpuTensor), y: &GpuTensor| {
-                k.layer_norm.bind_forward(gpu, c.eps, x, gamma, beta, saved, y)
-            };
+        // y = LN(x) with a norm's γ and β, saving its statistics for the backward pass; with
+        // `sum` = (bias, residual), x is a sublayer's output and first becomes
+        // x + bias + residual.
+        let norm = |x: &GpuTensor,
+                    sum: Option<(Option<&GpuTensor>, &GpuTensor)>,
+                    (gamma, beta, saved): (&GpuTensor, &GpuTensor, &GpuTensor),
+                    y: &GpuTensor| match sum {
+            None => k.layer_norm.bind_forward(gpu, c.eps, x, gamma, beta, saved, y),
+            Some((bias, residual)) => {
+                k.layer_norm.bind_forward_residual(gpu, c.eps, (x, bias, residual), gamma, beta, saved, y)
+            }
+        };
         let (token_embedding, position_embedding) = (&params[0], &params[1]);
-        let mut run = vec![
-            // x0 = E[ids] + P[positions]
-            k.embedding.bind_gather(gpu, token_embedding, &self.ids, &self.x0, false)?,
-            k.embedding.bind_gather(gpu, position_embedding, &self.positions, &self.x0, true)?,
-        ];
+        // x0 = E[ids] + P[positions]
+        let mut run = vec![k.embedding.bind_gather_both(
+            gpu,
+            (token_embedding, &self.ids),
+            (position_embedding, &self.positions),
+            &self.x0,
+        )?];
+        // In pre-norm, the previous layer's sum2 still lacks its bias and residual: the first
+        // norm of the next layer (or the final norm) adds them.
+        let unfinished = |l: usize| -> Option<(Option<&GpuTensor>, &GpuTensor)> {
+            (c.norm == Norm::Pre && l > 0).then(|| {
+                let (prev, p) = (&self.layers[l - 1], layer_params(params, l - 1));
+                (Some(p.b2), &prev.sum1)
+            })
+        };
         for (l, acts) in self.layers.iter().enumerate() {
             let p = layer_params(params, l);
             let x = self.layer_input(c.norm, l);
             let ln1 = (p.ln1_gamma, p.ln1_beta, &acts.ln1_saved);
             let ln2 = (p.ln2_gamma, p.ln2_beta, &acts.ln2_saved);
             if c.norm == Norm::Pre {
-                run.extend(norm(x, ln1, &acts.normed1)?);
+                run.push(norm(x, unfinished(l), ln1, &acts.normed1)?);
             }
-            // Attention: Q, K, V; per head softmax(Q·Kᵀ/√d_head + mask)·V; then W_O.
+            // Attention: Q, K and V in one product (the three weights side by side in the
+            // packed buffer), all heads' softmax(Q·Kᵀ/√d_head + mask)·V in one launch, W_O.
             let attn_in = acts.attention_input(c.norm, x);
+            let (w_qkv, stride) = &qkv_w[l];
             run.extend([
-                linear(attn_in, p.w_q, &acts.q)?,
-                linear(attn_in, p.w_k, &acts.k)?,
-                linear(attn_in, p.w_v, &acts.v)?,
                 k.matmul.bind(
                     gpu,
-                    [b, c.n_heads],
-                    (&acts.q, heads),
-                    (&acts.k, heads.t()),
-                    (&acts.probs, square),
+                    [1, 3],
+                    (attn_in, View::matrix(n, d)),
+                    (w_qkv, View { inner_stride: *stride, ..View::matrix(d, d) }),
+                    (&acts.qkv, View { inner_stride: n * d, ..View::matrix(n, d) }),
                     false,
                 )?,
-                k.softmax.bind_forward_masked(gpu, &acts.probs, t, scale, self.attention)?,
-                k.matmul.bind(
-                    gpu,
-                    [b, c.n_heads],
-                    (&acts.probs, square),
-                    (&acts.v, heads),
-                    (&acts.heads, heads),
-                    false,
-                )?,
-                // sum1 = heads·W_O + x, the residual connection.
+                k.attention.bind_forward(gpu, &shape, &acts.qkv, &acts.probs, &acts.heads)?,
+                // sum1 = heads·W_O; the next norm adds x, the residual connection.
                 linear(&acts.heads, p.w_o, &acts.sum1)?,
-                k.add.bind(gpu, x, &acts.sum1)?,
             ]);
-            if c.norm == Norm::Post {
-                run.extend(norm(&acts.sum1, ln1, &acts.normed1)?);
-            }
-            // Pre-norm: the stream is sum1. Post-norm: it is normed1.
-            let stream = match c.norm {
-                Norm::Pre => &acts.sum1,
-                Norm::Post => &acts.normed1,
-            };
-            if c.norm == Norm::Pre {
-                run.extend(norm(stream, ln2, &acts.normed2)?);
-            }
-            // FFN: a = act(x·W1 + b1); sum2 = a·W2 + b2 + stream.
+            // Pre-norm: the stream is sum1 = x + attention. Post-norm: normed1 = LN1(sum1).
+            run.push(match c.norm {
+                Norm::Pre => norm(&acts.sum1, Some((None, x)), ln2, &acts.normed2)?,
+                Norm::Post => norm(&acts.sum1, Some((None, x)), ln1, &acts.normed1)?,
+            });
+            // FFN: a = act(x·W1 + b1); sum2 = a·W2, to which a norm adds b2 and the stream.
             let ffn_in = acts.ffn_input(c.norm);
             run.extend([
                 linear(ffn_in, p.w1, &acts.z)?,
-                k.add_bias.bind(gpu, &acts.z, p.b1)?,
-                k.activations.bind_forward(gpu, function(c.activation), &acts.z, &acts.a)?,
+                k.activations.bind_forward_bias(gpu, function(c.activation), &acts.z, p.b1, &acts.a)?,
                 linear(&acts.a, p.w2, &acts.sum2)?,
-                k.add_bias.bind(gpu, &acts.sum2, p.b2)?,
-                k.add.bind(gpu, stream, &acts.sum2)?,
             ]);
             if c.norm == Norm::Post {
-                run.extend(norm(&acts.sum2, ln2, &acts.normed2)?);
+                run.push(norm(&acts.sum2, Some((Some(p.b2), &acts.normed1)), ln2, &acts.normed2)?);
             }
         }
         if let Some((gamma, beta)) = final_ln(c) {
             let last = self.layer_input(c.norm, c.n_layers);
-            run.extend(norm(last, (&params[gamma], &params[beta], &self.final_saved), &self.final_out)?);
+            let saved = (&params[gamma], &params[beta], &self.final_saved);
+            run.push(norm(last, unfinished(c.n_layers), saved, &self.final_out)?);
         }
         // Tied output layer: logits = h·Eᵀ.
         run.push(k.matmul.bind(
@@ -470,16 +507,16 @@ struct Scratch {
     g: GpuTensor,
     tmp: GpuTensor,
     d_heads: GpuTensor,
-    dq: GpuTensor,
-    dk: GpuTensor,
-    dv: GpuTensor,
+    /// The gradients of the queries, keys and values, `[3, N, d_model]`.
+    dqkv: GpuTensor,
     d_probs: GpuTensor,
     /// dL/da, turned in place into dL/dz, `[N, d_ff]`.
     dz: GpuTensor,
 }
 
 /// Binds the loss and the backward pass of `pass` into the gradients `grads` (views laid
-/// out as `params`).
+/// out as `params`; `qkv` holds each layer's W_Q, W_K, W_V as one view of the parameters,
+/// and of the gradients, as `qkv_weights` makes them).
 #[allow(clippy::too_many_arguments)]
 fn bind_backward(
     gpu: &Gpu,
@@ -487,13 +524,12 @@ fn bind_backward(
     c: &TransformerConfig,
     pass: &Pass,
     targets: &GpuIndices,
-    params: &[GpuTensor],
-    grads: &[GpuTensor],
+    (params, grads): (&[GpuTensor], &[GpuTensor]),
+    qkv: (&[QkvWeights], &[QkvWeights]),
     s: &Scratch,
 ) -> ShapeResult<Vec<Dispatch>> {
-    let (b, t, n, d) = (pass.b, pass.t, pass.b * pass.t, c.d_model);
-    let (heads, square) = attention_views(c, t);
-    let scale = 1.0 / (c.d_head() as f32).sqrt();
+    let (n, d) = (pass.b * pass.t, c.d_model);
+    let shape = pass.attention_shape(c);
     let rows = |cols| View::matrix(n, cols);
     // dW = xᵀ·dy for rows x [N, in] and dy [N, out].
     let weight_grad = |x: &GpuTensor, dy: &GpuTensor, dw: &GpuTensor| {
@@ -548,7 +584,7 @@ fn bind_backward(
         false,
     )?);
     if let Some((gamma, beta)) = final_ln(c) {
-        run.extend(norm(
+        run.push(norm(
             (&pass.final_saved, &params[gamma], &grads[gamma], &grads[beta]),
             &s.tmp,
             &s.g,
@@ -571,65 +607,75 @@ fn bind_backward(
             Norm::Post => (&s.tmp, &s.tmp),
         };
         if c.norm == Norm::Post {
-            run.extend(norm(ln2, &s.g, &s.tmp, false)?);
+            run.push(norm(ln2, &s.g, &s.tmp, false)?);
         }
-        // FFN backward.
+        // FFN backward; the activation's backward also sums both biases' gradients.
         let ffn_in = acts.ffn_input(c.norm);
+        let activation = function(c.activation);
         run.extend([
-            k.col_sum.bind(gpu, d_sum2, dp.b2)?,
             weight_grad(&acts.a, d_sum2, dp.w2)?,
             input_grad(d_sum2, p.w2, &s.dz, false)?,
-            k.activations.bind_backward(gpu, function(c.activation), &acts.z, &s.dz)?,
-            k.col_sum.bind(gpu, &s.dz, dp.b1)?,
+            k.activations.bind_backward_sums(gpu, activation, &acts.z, &s.dz, dp.b1, (d_sum2, dp.b2))?,
             weight_grad(ffn_in, &s.dz, dp.w1)?,
             // Post-norm adds onto the residual's share already in tmp.
             input_grad(&s.dz, p.w1, d_ffn_in, c.norm == Norm::Post)?,
         ]);
         // Into the attention block's output, sum1: pre-norm adds LN2's share onto the
         // residual's in g; post-norm writes LN1's backward into g.
-        run.extend(match c.norm {
+        run.push(match c.norm {
             Norm::Pre => norm(ln2, &s.tmp, &s.g, true)?,
             Norm::Post => norm(ln1, &s.tmp, &s.g, false)?,
         });
-        // Attention backward, from g = dL/dsum1.
+        // Attention backward, from g = dL/dsum1: W_O's gradient; then every head's
+        // gradients through W_O, the values, the softmax, the queries and the keys (two
+        // launches); then W_Q, W_K, W_V's gradients in one product.
         let attn_in = acts.attention_input(c.norm, x);
-        let per_head = |a: (&GpuTensor, View), bb: (&GpuTensor, View), out: (&GpuTensor, View)| {
-            k.matmul.bind(gpu, [b, c.n_heads], a, bb, out, false)
-        };
-        run.extend([
-            weight_grad(&acts.heads, &s.g, dp.w_o)?,
-            input_grad(&s.g, p.w_o, &s.d_heads, false)?,
-            // Per head: dP = dO·Vᵀ, dV = Pᵀ·dO, dS from the softmax, dQ = dS·K, dK = dSᵀ·Q.
-            per_head((&s.d_heads, heads), (&acts.v, heads.t()), (&s.d_probs, square))?,
-            per_head((&acts.probs, square.t()), (&s.d_heads, heads), (&s.dv, heads))?,
-            k.softmax.bind_backward(gpu, &acts.probs, &s.d_probs, t, scale)?,
-            per_head((&s.d_probs, square), (&acts.k, heads), (&s.dq, heads))?,
-            per_head((&s.d_probs, square.t()), (&acts.q, heads), (&s.dk, heads))?,
-            weight_grad(attn_in, &s.dv, dp.w_v)?,
-            weight_grad(attn_in, &s.dk, dp.w_k)?,
-            weight_grad(attn_in, &s.dq, dp.w_q)?,
-        ]);
-        // dL/d(attention input) = dV·W_Vᵀ + dK·W_Kᵀ + dQ·W_Qᵀ, added in the engine's order.
+        let ((w_qkv, stride), (dw_qkv, d_stride)) = (&qkv.0[l], &qkv.1[l]);
+        let three = |stride: usize, view: View| View { inner_stride: stride, ..view };
+        run.push(weight_grad(&acts.heads, &s.g, dp.w_o)?);
+        run.extend(k.attention.bind_backward(
+            gpu,
+            &shape,
+            (&acts.qkv, &acts.probs),
+            (&s.g, p.w_o),
+            &s.d_heads,
+            &s.d_probs,
+            &s.dqkv,
+        )?);
+        run.push(k.matmul.bind(
+            gpu,
+            [1, 3],
+            (attn_in, rows(d).t()),
+            (&s.dqkv, three(n * d, rows(d))),
+            (dw_qkv, three(*d_stride, View::matrix(d, d))),
+            false,
+        )?);
+        // dL/d(attention input) = dQ·W_Qᵀ + dK·W_Kᵀ + dV·W_Vᵀ, one product over the three.
         // Pre-norm: into tmp, then through LN1 onto the residual's share in g. Post-norm:
         // straight onto the residual's share in g.
-        let (d_attn_in, fresh) = match c.norm {
-            Norm::Pre => (&s.tmp, true),
-            Norm::Post => (&s.g, false),
+        let (d_attn_in, accumulate) = match c.norm {
+            Norm::Pre => (&s.tmp, false),
+            Norm::Post => (&s.g, true),
         };
-        run.extend([
-            input_grad(&s.dv, p.w_v, d_attn_in, !fresh)?,
-            input_grad(&s.dk, p.w_k, d_attn_in, true)?,
-            input_grad(&s.dq, p.w_q, d_attn_in, true)?,
-        ]);
+        run.push(k.matmul.bind_summed(
+            gpu,
+            [1, 3],
+            (&s.dqkv, three(n * d, rows(d))),
+            (w_qkv, three(*stride, View::matrix(d, d).t())),
+            (d_attn_in, rows(d)),
+            accumulate,
+        )?);
         if c.norm == Norm::Pre {
-            run.extend(norm(ln1, &s.tmp, &s.g, true)?);
+            run.push(norm(ln1, &s.tmp, &s.g, true)?);
         }
     }
     // g = dL/dx0. The embeddings: E's second share, and P's only one.
-    run.extend([
-        k.embedding.bind_scatter(gpu, &s.g, &pass.ids, d_token_embedding, true)?,
-        k.embedding.bind_scatter(gpu, &s.g, &pass.positions, &grads[1], false)?,
-    ]);
+    run.push(k.embedding.bind_scatter_both(
+        gpu,
+        &s.g,
+        (&pass.ids, d_token_embedding, true),
+        (&pass.positions, &grads[1], false),
+    )?);
     Ok(run)
 }
 
@@ -680,11 +726,12 @@ pub struct GpuTransformer {
     scratch: Scratch,
     /// Forward, loss and backward: everything but the update.
     forward_backward: Vec<Dispatch>,
-    /// Clipping (optional), the step counter, the update.
-    clip: Option<Dispatch>,
+    /// The step counter with this step's learning rate, after clipping (if set) in the same
+    /// launch; then the update of the whole packed buffer.
     tick: Dispatch,
-    /// The decayed group's update, then the other group's.
-    update: Vec<Dispatch>,
+    update: Dispatch,
+    /// Every gradient in one buffer, laid out as `all_params` (what clipping measures).
+    all_grads: GpuTensor,
     optimizer: OptimizerShared,
     /// The optimizer's pipelines, kept to rebind the step counter when the schedule grows.
     optim: Optim,
@@ -730,11 +777,15 @@ impl GpuTransformer {
             c.vocab * c.d_model,
             c.context * c.d_ff,
             c.context * c.vocab,
+            // Attention: one invocation per query (or key) of each head.
+            n * c.n_heads,
+            // The embeddings' gradients in one launch.
+            (c.vocab + c.context) * c.d_model,
         ]
         .into_iter()
         .max()
         .unwrap_or(0);
-        if largest > MAX_LAUNCH_ELEMENTS || settings.batch * c.n_heads > 65_535 {
+        if largest > MAX_LAUNCH_ELEMENTS {
             return Err(ModelError::invalid(format!(
                 "this model and batch are too large for the GPU version (a tensor of {largest} \
                  numbers; at most {MAX_LAUNCH_ELEMENTS}); make them smaller"
@@ -749,11 +800,8 @@ impl GpuTransformer {
             matmul: BatchedMatmul::new(gpu),
             embedding: Embedding::new(gpu),
             layer_norm: LayerNorm::new(gpu),
-            softmax: CausalSoftmax::new(gpu),
+            attention: AttentionKernels::new(gpu),
             activations: Activations::new(gpu),
-            add: Add::new(gpu),
-            add_bias: AddBias::new(gpu),
-            col_sum: ColSum::new(gpu),
             cross_entropy: CrossEntropy::new(gpu),
             optim: Optim::new(gpu),
         };
@@ -766,8 +814,10 @@ impl GpuTransformer {
         }
         let (b, t) = (settings.batch, settings.len);
         let n = b * t;
-        let train_pass = Pass::new(gpu, k, &c, &params, b, t, settings.attention)?;
-        let inference = Pass::new(gpu, k, &c, &params, 1, c.context, settings.attention)?;
+        let qkv_w = qkv_weights(&all_params, &params, c.n_layers)?;
+        let qkv_dw = qkv_weights(&all_grads, &grads, c.n_layers)?;
+        let train_pass = Pass::new(gpu, k, &c, (&params, &qkv_w), b, t, settings.attention)?;
+        let inference = Pass::new(gpu, k, &c, (&params, &qkv_w), 1, c.context, settings.attention)?;
         let targets = GpuIndices::zeros(gpu, "targets", n);
         let rows = |label| GpuTensor::zeros(gpu, label, &[n, c.d_model]);
         let scratch = Scratch {
@@ -776,42 +826,43 @@ impl GpuTransformer {
             g: rows("d stream"),
             tmp: rows("d tmp"),
             d_heads: rows("d heads"),
-            dq: rows("dq"),
-            dk: rows("dk"),
-            dv: rows("dv"),
+            dqkv: GpuTensor::zeros(gpu, "d qkv", &[3, n, c.d_model]),
             d_probs: GpuTensor::zeros(gpu, "d weights", &train_pass.layers[0].probs.shape),
             dz: GpuTensor::zeros(gpu, "dz", &[n, c.d_ff]),
         };
         let mut forward_backward = train_pass.forward.clone();
-        forward_backward.extend(bind_backward(gpu, k, &c, &train_pass, &targets, &params, &grads, &scratch)?);
+        forward_backward.extend(bind_backward(
+            gpu,
+            k,
+            &c,
+            &train_pass,
+            &targets,
+            (&params, &grads),
+            (&qkv_w, &qkv_dw),
+            &scratch,
+        )?);
 
         let first_lr = settings.schedule.lr_at(0);
         let optimizer = OptimizerShared::new(gpu, settings.method, first_lr);
-        let clip =
-            settings.max_grad_norm.map(|max_norm| k.optim.bind_clip(gpu, &optimizer, &all_grads, max_norm));
         let schedule = ScheduleTable::new(gpu, 1);
-        let tick = k.optim.bind_tick_scheduled(gpu, &optimizer, &schedule);
-        // Two updates sharing the step count: the matrices with the method's weight decay,
-        // then the rest (biases, layer-norm gains and shifts) with none.
+        let tick = bind_tick(&kernels.optim, gpu, &optimizer, &schedule, &all_grads, settings.max_grad_norm);
+        // One update over the packed buffer, sharing the step count: the matrices (first in
+        // the buffer) with the method's weight decay, the rest (biases, layer-norm gains and
+        // shifts) with none.
         let decay = match settings.method {
             Method::AdamL2 { weight_decay, .. } | Method::AdamW { weight_decay, .. } => weight_decay,
             _ => 0.0,
         };
-        let groups = [(0, matrices, decay), (matrices, all_params.len() - matrices, 0.0)];
-        let mut update = vec![];
-        for (start, len, decay) in groups.into_iter().filter(|&(_, len, _)| len > 0) {
-            let group = all_params.range(start, len)?;
-            let group_grads = all_grads.range(start, len)?;
-            let moments = Optim::moments(gpu, len);
-            update.push(k.optim.bind_update_with_decay(
-                gpu,
-                &optimizer,
-                decay,
-                &group,
-                &group_grads,
-                &moments,
-            )?);
-        }
+        let moments = Optim::moments(gpu, all_params.len());
+        let update = k.optim.bind_update_decaying_first(
+            gpu,
+            &optimizer,
+            decay,
+            matrices,
+            &all_params,
+            &all_grads,
+            &moments,
+        )?;
         Ok(GpuTransformer {
             config: c,
             settings,
@@ -823,9 +874,9 @@ impl GpuTransformer {
             targets,
             scratch,
             forward_backward,
-            clip,
             tick,
             update,
+            all_grads,
             optimizer,
             optim: kernels.optim.clone(),
             schedule,
@@ -883,7 +934,9 @@ impl GpuTransformer {
         }
         if self.schedule.capacity() < steps {
             self.schedule = ScheduleTable::new(gpu, steps);
-            self.tick = self.optim.bind_tick_scheduled(gpu, &self.optimizer, &self.schedule);
+            let max_norm = self.settings.max_grad_norm;
+            self.tick =
+                bind_tick(&self.optim, gpu, &self.optimizer, &self.schedule, &self.all_grads, max_norm);
         }
         if self.history.len() < steps {
             self.history = GpuTensor::zeros(gpu, "loss history", &[steps]);
@@ -921,7 +974,7 @@ impl GpuTransformer {
 
     /// Everything one training step records, in order.
     fn step_dispatches(&self) -> impl Iterator<Item = &Dispatch> {
-        self.forward_backward.iter().chain(&self.clip).chain([&self.tick]).chain(&self.update)
+        self.forward_backward.iter().chain([&self.tick, &self.update])
     }
 
     /// Every launch one training step records, in order (the token ids are copied in
@@ -929,6 +982,17 @@ impl GpuTransformer {
     /// one alone. Recording them changes the model like a training step would.
     pub fn step_launches(&self) -> Vec<Dispatch> {
         self.step_dispatches().cloned().collect()
+    }
+
+    /// How many launches one training step records, per kernel (its label, e.g. "batched
+    /// matmul"), in the order of the labels; their sum is `step_launches().len()`. Fixed by
+    /// the model's shape and settings, never by the data.
+    pub fn launches_per_step(&self) -> Vec<(&'static str, usize)> {
+        let mut per_kernel = std::collections::BTreeMap::new();
+        for dispatch in self.step_dispatches() {
+            *per_kernel.entry(dispatch.label()).or_insert(0) += 1;
+        }
+        per_kernel.into_iter().collect()
     }
 
     /// The loss and every parameter's gradient for one batch at the current weights, with
@@ -1036,6 +1100,23 @@ impl GpuTransformer {
         let logits = self.inference.logits.buffer();
         let data = read_back_from(gpu, logits, self.inference.logits.offset(), rows * vocab);
         Ok(async move { Ok(Tensor::from_vec(&[rows, vocab], data.await?)?) })
+    }
+}
+
+/// The launch that starts the optimizer's step: t ← t + 1 with the step's learning rate from
+/// `schedule`, after measuring the gradient norm and setting the clipping factor when
+/// `max_norm` is set (one launch either way).
+fn bind_tick(
+    optim: &Optim,
+    gpu: &Gpu,
+    optimizer: &OptimizerShared,
+    schedule: &ScheduleTable,
+    all_grads: &GpuTensor,
+    max_norm: Option<f32>,
+) -> Dispatch {
+    match max_norm {
+        Some(max_norm) => optim.bind_clip_tick_scheduled(gpu, optimizer, all_grads, max_norm, schedule),
+        None => optim.bind_tick_scheduled(gpu, optimizer, schedule),
     }
 }
 

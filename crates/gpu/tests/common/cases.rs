@@ -13,7 +13,6 @@ use engine::core::optim::{clip_grad_norm, Method, Optimizer};
 use engine::core::tensor::{self, Tensor};
 use engine::core::tolerance::Tolerance;
 use engine::models::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
-use gpu::kernel::Dispatch;
 use gpu::kernels::activation::{Activations, Function};
 use gpu::kernels::add::Add;
 use gpu::kernels::add_bias::AddBias;
@@ -53,6 +52,7 @@ macro_rules! every_gpu_case {
             gpu_mlp_trains_on_two_moons_like_the_engine,
             batched_matmul_splits_and_merges_heads,
             batched_matmul_does_plain_matrices,
+            batched_matmul_sums_over_the_batch,
             batched_matmul_refuses_views_outside_their_tensor,
             embedding_gather_and_scatter_are_exact,
             layer_norm_matches_the_autograd,
@@ -66,6 +66,7 @@ macro_rules! every_gpu_case {
             gpu_transformer_trains_like_the_engine,
             gpu_transformer_logits_match_the_engine,
             gpu_transformer_refuses_bad_input,
+            gpu_transformer_counts_its_launches,
             gpu_masked_lm_loss_and_gradients_match_the_engine,
             gpu_mlm_vs_clm_race_trains_like_the_engine,
         );
@@ -216,6 +217,39 @@ pub async fn activations_match_the_autograd(gpu: &Gpu) {
         assert_close!(read(gpu, &y_gpu).await.data, y_cpu.data, tol, "{kind:?} forward");
         assert_close!(read(gpu, &grad).await.data, dx_cpu.data, tol, "{kind:?} backward");
     }
+
+    // With a feed-forward layer's neighbours fused in (ReLU, so EXACT): z ← z + bias, then
+    // y = f(z); backward, the column sums of dz and of a second gradient.
+    let (rows, cols, cols2) = (9, 6, 4);
+    let (z, bias) = (random(&[rows, cols], -1.0, 1.0, 80), random(&[cols], -0.5, 0.5, 81));
+    let (dy, other) = (random(&[rows, cols], -1.0, 1.0, 82), random(&[rows, cols2], -1.0, 1.0, 83));
+    let biased: Vec<f32> = z.data.iter().enumerate().map(|(i, v)| v + bias.data[i % cols]).collect();
+    let y_cpu: Vec<f32> = biased.iter().map(|v| v.max(0.0)).collect();
+    let dz_cpu: Vec<f32> =
+        dy.data.iter().zip(&biased).map(|(g, v)| g * if *v > 0.0 { 1.0 } else { 0.0 }).collect();
+    let column_sums = |data: &[f32], width: usize| -> Vec<f32> {
+        (0..width).map(|j| (0..rows).fold(0.0, |total, r| total + data[r * width + j])).collect()
+    };
+    let (z_gpu, bias_gpu, y_gpu) =
+        (upload(gpu, &z), upload(gpu, &bias), GpuTensor::zeros(gpu, "y", &[rows, cols]));
+    let (dz, other_gpu) = (upload(gpu, &dy), upload(gpu, &other));
+    let (d_bias, d_other) = (GpuTensor::zeros(gpu, "db", &[cols]), GpuTensor::zeros(gpu, "db2", &[cols2]));
+    let forward = kernels.bind_forward_bias(gpu, Function::Relu, &z_gpu, &bias_gpu, &y_gpu).unwrap();
+    let backward = kernels
+        .bind_backward_sums(gpu, Function::Relu, &z_gpu, &dz, &d_bias, (&other_gpu, &d_other))
+        .unwrap();
+    gpu.run(&[&forward, &backward]);
+    let exact = Tolerance::EXACT;
+    assert_close!(read(gpu, &z_gpu).await.data, &biased, exact, "z + bias");
+    assert_close!(read(gpu, &y_gpu).await.data, &y_cpu, exact, "relu(z + bias)");
+    assert_close!(read(gpu, &dz).await.data, &dz_cpu, exact, "dz");
+    assert_close!(read(gpu, &d_bias).await.data, &column_sums(&dz_cpu, cols), exact, "bias gradient");
+    assert_close!(
+        read(gpu, &d_other).await.data,
+        &column_sums(&other.data, cols2),
+        exact,
+        "second bias gradient"
+    );
 }
 
 /// The loss and dL/dz against the autograd's bce_with_logits. TRANSCENDENTAL, and the loss
@@ -490,6 +524,37 @@ pub async fn batched_matmul_does_plain_matrices(gpu: &Gpu) {
     }
 }
 
+/// The sum over the batch, C = Σ_z A[z]·B[z] (three [5, 4]·[4, 6] products, B read
+/// transposed), written and then added onto: against the sum done in f64 on the CPU, within
+/// 1e-5 (twelve products of numbers below 1 per element).
+pub async fn batched_matmul_sums_over_the_batch(gpu: &Gpu) {
+    let kernel = BatchedMatmul::new(gpu);
+    let (m, k, n) = (5, 4, 6);
+    let (a, b) = (random(&[3, m, k], -1.0, 1.0, 90), random(&[3, n, k], -1.0, 1.0, 91));
+    let cpu: Vec<f32> = (0..m * n)
+        .map(|at| {
+            let (i, j) = (at / n, at % n);
+            let mut total = 0.0f64;
+            for z in 0..3 {
+                for p in 0..k {
+                    total += a.data[z * m * k + i * k + p] as f64 * b.data[z * n * k + j * k + p] as f64;
+                }
+            }
+            total as f32
+        })
+        .collect();
+    let (a_gpu, b_gpu, c) = (upload(gpu, &a), upload(gpu, &b), GpuTensor::zeros(gpu, "c", &[m, n]));
+    let a_view = View { inner_stride: m * k, ..View::matrix(m, k) };
+    let b_view = View { inner_stride: n * k, ..View::matrix(n, k).t() };
+    let write =
+        kernel.bind_summed(gpu, [1, 3], (&a_gpu, a_view), (&b_gpu, b_view), (&c, View::matrix(m, n)), false);
+    let add =
+        kernel.bind_summed(gpu, [1, 3], (&a_gpu, a_view), (&b_gpu, b_view), (&c, View::matrix(m, n)), true);
+    gpu.run(&[&write.unwrap(), &add.unwrap()]);
+    let twice: Vec<f32> = cpu.iter().map(|v| 2.0 * v).collect();
+    assert_close!(read(gpu, &c).await.data, &twice, Tolerance { abs: 1e-5, rel: 0.0 }, "Σ A·B, twice");
+}
+
 pub async fn batched_matmul_refuses_views_outside_their_tensor(gpu: &Gpu) {
     let kernel = BatchedMatmul::new(gpu);
     let a = GpuTensor::zeros(gpu, "a", &[14, 12]);
@@ -533,6 +598,25 @@ pub async fn embedding_gather_and_scatter_are_exact(gpu: &Gpu) {
     assert_close!(read(gpu, &rows).await.data, &twice(&rows_cpu).data, Tolerance::EXACT, "gather +=");
     assert_close!(read(gpu, &d_table).await.data, &twice(&d_table_cpu).data, Tolerance::EXACT, "scatter +=");
 
+    // Two tables in one launch each way (token and position embeddings): rows = table[ids]
+    // + table2[ids2]; the first table's gradient added onto what it holds, the second's
+    // written. EXACT: the same additions in the same order.
+    let table2 = random(&[7, width], -1.0, 1.0, 62);
+    let ids2: Vec<usize> = (0..n).map(|r| r % 7).collect();
+    let (rows2_cpu, d_table2_cpu) = embedding_reference(&table2, &ids2, &dy);
+    let (ids2_gpu, table2_gpu) = (GpuIndices::from_slice(gpu, "ids2", &ids2), upload(gpu, &table2));
+    let d_table2 = GpuTensor::zeros(gpu, "d_table2", &[7, width]);
+    let gather = kernel.bind_gather_both(gpu, (&table_gpu, &ids), (&table2_gpu, &ids2_gpu), &rows).unwrap();
+    let scatter = kernel
+        .bind_scatter_both(gpu, &dy_gpu, (&ids, &d_table, true), (&ids2_gpu, &d_table2, false))
+        .unwrap();
+    gpu.run(&[&gather, &scatter]);
+    let sum = tensor::add(&rows_cpu, &rows2_cpu).unwrap();
+    assert_close!(read(gpu, &rows).await.data, &sum.data, Tolerance::EXACT, "gather both");
+    let thrice = tensor::add(&twice(&d_table_cpu), &d_table_cpu).unwrap();
+    assert_close!(read(gpu, &d_table).await.data, &thrice.data, Tolerance::EXACT, "scatter both +=");
+    assert_close!(read(gpu, &d_table2).await.data, &d_table2_cpu.data, Tolerance::EXACT, "scatter both");
+
     let wrong = GpuTensor::zeros(gpu, "wrong", &[n, width + 1]);
     let err = kernel.bind_gather(gpu, &table_gpu, &ids, &wrong, false).unwrap_err();
     assert_eq!(err.message, "embedding: 11 indices into a table [13, 5] give [11, 5], not [11, 6]");
@@ -560,10 +644,8 @@ pub async fn layer_norm_matches_the_autograd(gpu: &Gpu) {
         let dx_acc = upload(gpu, &residual);
         let forward = kernel.bind_forward(gpu, eps, &x_gpu, &g_gpu, &b_gpu, &saved, &y).unwrap();
         let backward = kernel.bind_backward(gpu, &saved, &g_gpu, &dy_gpu, &dg, &db, &dx, false).unwrap();
-        let [_, add_dx] =
-            kernel.bind_backward(gpu, &saved, &g_gpu, &dy_gpu, &dg, &db, &dx_acc, true).unwrap();
-        let all: Vec<&Dispatch> = forward.iter().chain(&backward).chain([&add_dx]).collect();
-        gpu.run(&all);
+        let add_dx = kernel.bind_backward(gpu, &saved, &g_gpu, &dy_gpu, &dg, &db, &dx_acc, true).unwrap();
+        gpu.run(&[&forward, &backward, &add_dx]);
 
         let what = format!("layer norm [{rows}, {d}]");
         let tol = LAYER_NORM;
@@ -578,6 +660,25 @@ pub async fn layer_norm_matches_the_autograd(gpu: &Gpu) {
             largest_difference(&read(gpu, &y).await.data, &y_cpu.data),
             largest_difference(&read(gpu, &dx).await.data, &dx_cpu.data)
         );
+
+        // A residual connection finished inside the norm: x ← (x + bias) + residual in the
+        // CPU's order (exact), then LN of the sum; with and without the bias.
+        for with_bias in [true, false] {
+            let bias = random(&[d], -0.5, 0.5, seed + 5);
+            let mut sum = x.clone();
+            for (i, v) in sum.data.iter_mut().enumerate() {
+                let biased = if with_bias { *v + bias.data[i % d] } else { *v };
+                *v = biased + residual.data[i];
+            }
+            let [y_sum, ..] = layer_norm_reference(&sum, &gamma, &beta, &dy, eps);
+            let (stream, bias_gpu, residual_gpu) =
+                (upload(gpu, &x), upload(gpu, &bias), upload(gpu, &residual));
+            let inputs = (&stream, with_bias.then_some(&bias_gpu), &residual_gpu);
+            let fused = kernel.bind_forward_residual(gpu, eps, inputs, &g_gpu, &b_gpu, &saved, &y).unwrap();
+            gpu.run(&[&fused]);
+            assert_close!(read(gpu, &stream).await.data, sum.data, Tolerance::EXACT, "{what} residual sum");
+            assert_close!(read(gpu, &y).await.data, y_sum.data, tol, "{what} y of the sum");
+        }
     }
 }
 
@@ -854,6 +955,47 @@ pub async fn gpu_transformer_refuses_bad_input(gpu: &Gpu) {
     assert!(GpuTransformer::new(gpu, &model, too_long).is_err());
     assert_eq!(on_gpu.steps(), 0, "nothing was queued");
 }
+
+/// Launches per training step of chapter 5's small model (`Size::Small`: 2 layers, pre-norm,
+/// GELU; the bench's batches of 8 windows of 64 tokens, clipped AdamW), per kernel. The count
+/// depends only on the model's shape, so it is pinned exactly. Before the fused kernels a
+/// step was 100 launches (96 post-norm): per layer 18 forward and 24 backward, then the
+/// embeddings, the final layer norm, the output layer, the loss, and 4 for the optimizer
+/// (clip, tick, two updates). Now 50 (48): per layer 8 forward and 12 backward, and 2 for
+/// the optimizer.
+pub async fn gpu_transformer_counts_its_launches(gpu: &Gpu) {
+    use engine::models::gpt_recipe::Size;
+    use engine::models::transformer::Transformer;
+    let model = Transformer::new(Size::Small.config(65), 1).unwrap();
+    let settings = gpu::TrainSettings { batch: 8, len: 64, ..transformer_settings() };
+    let on_gpu = GpuTransformer::new(gpu, &model, settings).unwrap();
+    let per_kernel = on_gpu.launches_per_step();
+    let total: usize = per_kernel.iter().map(|(_, n)| n).sum();
+    log!("launches per step: {total}: {per_kernel:?}");
+    assert_eq!(total, on_gpu.step_launches().len());
+    assert_eq!(total, LAUNCHES_PER_STEP, "{per_kernel:?}");
+    // Chapter 5's tiny preset, one layer: 58 launches before, 30 now (10 + 20 per layer).
+    let tiny = Transformer::new(Size::Tiny.config(65), 1).unwrap();
+    let tiny = GpuTransformer::new(gpu, &tiny, settings).unwrap();
+    assert_eq!(tiny.step_launches().len(), 30, "{:?}", tiny.launches_per_step());
+    // Post-norm (ReLU) has no final layer norm.
+    let post = Transformer::new(
+        transformer_config(
+            engine::models::transformer::Norm::Post,
+            engine::models::transformer::Activation::Relu,
+        ),
+        1,
+    )
+    .unwrap();
+    let post = GpuTransformer::new(gpu, &post, transformer_settings()).unwrap();
+    log!("post-norm, 2 layers: {:?}", post.launches_per_step());
+    assert_eq!(post.step_launches().len(), LAUNCHES_PER_STEP_POST_NORM);
+}
+
+/// Launches per training step of a 2-layer pre-norm model with clipping, and of a post-norm
+/// one (see `gpu_transformer_counts_its_launches`).
+const LAUNCHES_PER_STEP: usize = 50;
+const LAUNCHES_PER_STEP_POST_NORM: usize = 48;
 
 // Chapter 6: the masked LM and the causal LM of `engine::labs::mlm_vs_clm`
 // ------------------------------------------------------------------------------------------
