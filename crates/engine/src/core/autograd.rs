@@ -90,6 +90,25 @@ pub fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)))
 }
 
+/// GELU of every element of `x`, and its slope there for the backward pass.
+///
+/// One tanh per element serves both the value (the same expression as the tape-free [`gelu`],
+/// so the two agree bit for bit) and the slope. With t = tanh(inner(x)), where
+/// inner(x) = √(2/π)·(x + 0.044715·x³): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x), and
+/// inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
+fn gelu_with_slopes(x: &Tensor) -> (Tensor, Tensor) {
+    let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
+    let mut y = Tensor { shape: x.shape.clone(), data: Vec::with_capacity(x.len()) };
+    let mut slope = y.clone();
+    for &v in &x.data {
+        let t = libm::tanhf(inner(v));
+        y.data.push(0.5 * v * (1.0 + t));
+        let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
+        slope.data.push(0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope);
+    }
+    (y, slope)
+}
+
 /// √(2/π), used by the tanh approximation of GELU.
 const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 /// The cubic coefficient of the tanh approximation of GELU.
@@ -337,21 +356,25 @@ impl Graph {
     /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). (The exact GELU is x·Φ(x), with Φ the
     /// normal CDF; the two differ by less than 0.001.)
     pub fn gelu(&mut self, x: Var) -> Var {
-        let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
-        // One tanh per element serves both the value (the same expression as the tape-free
-        // [`gelu`], so the two agree bit for bit) and the slope for the backward pass. With
-        // t = tanh(inner(x)): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x), where
-        // inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
-        let input = self.value(x);
-        let mut y = Tensor { shape: input.shape.clone(), data: Vec::with_capacity(input.len()) };
-        let mut slope = y.clone();
-        for &v in &input.data {
-            let t = libm::tanhf(inner(v));
-            y.data.push(0.5 * v * (1.0 + t));
-            let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
-            slope.data.push(0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope);
-        }
+        let (y, slope) = gelu_with_slopes(self.value(x));
         self.elementwise(y, x, slope)
+    }
+
+    /// GELU(x + bias), broadcasting the bias (a row added to every row of x), as one node:
+    /// the feed-forward block's first layer. The same numbers as [`Graph::add`] followed by
+    /// [`Graph::gelu`], forward and backward, without the intermediate sum on the tape.
+    pub fn add_gelu(&mut self, x: Var, bias: Var) -> Result<Var> {
+        let z = tensor::add(self.value(x), self.value(bias))?;
+        let (y, slope) = gelu_with_slopes(&z);
+        let (x_shape, bias_shape) = (self.value(x).shape.clone(), self.value(bias).shape.clone());
+        Ok(self.record(y, &[x, bias], move |dy| {
+            // GELU's rule, dz = dy·GELU'(z); then the sum's: x gets dz, the bias dz summed
+            // over the rows it was repeated along.
+            let dz = tensor::mul(dy, &slope)?;
+            let d_bias = sum_to_shape(&dz, &bias_shape)?;
+            let dx = if dz.shape == x_shape { dz } else { sum_to_shape(&dz, &x_shape)? };
+            Ok(vec![dx, d_bias])
+        }))
     }
 
     /// The logistic sigmoid, 1 / (1 + e^−x).
@@ -416,6 +439,36 @@ impl Graph {
             }
             Ok(vec![dx])
         })
+    }
+
+    /// softmax(c·x + mask) along each row, as one node: attention's weights from its scores,
+    /// with `mask` a constant (−∞ where a query may not look) broadcast over x's leading
+    /// dimensions. The same numbers as [`Graph::scale`], [`Graph::add`] with the mask as an
+    /// input, and [`Graph::softmax_rows`], forward and backward, with two intermediates fewer on
+    /// the tape and no gradient computed for the mask.
+    pub fn scaled_masked_softmax_rows(&mut self, x: Var, c: f32, mask: &Tensor) -> Result<Var> {
+        let scaled = self.value(x).map(|v| c * v);
+        let mut y = tensor::add(&scaled, mask)?;
+        if y.shape != scaled.shape {
+            return Err(ShapeError::new(format!(
+                "scaled_masked_softmax_rows: the mask {} must broadcast to the scores {}",
+                shape_str(&mask.shape),
+                shape_str(&scaled.shape)
+            )));
+        }
+        tensor::softmax_rows_in_place(&mut y);
+        let probs = y.clone();
+        Ok(self.record(y, &[x], move |dy| {
+            // Softmax's rule (see `softmax_rows`), then the scale's: dx = c·d(c·x).
+            let mut dx = dy.clone();
+            for (dx_row, y_row) in dx.row_slices_mut().zip(probs.row_slices()) {
+                let dot: f32 = dx_row.iter().zip(y_row).map(|(g, y)| g * y).sum();
+                for (g, &y) in dx_row.iter_mut().zip(y_row) {
+                    *g = c * (y * (*g - dot));
+                }
+            }
+            Ok(vec![dx])
+        }))
     }
 
     /// Log-softmax along each row: log probabilities, computed stably. A fully masked row is
@@ -578,12 +631,53 @@ impl Graph {
 
     /// Layer norm: each row (one example's features) is normalized over its last dimension,
     /// then scaled by `gamma` and shifted by `beta` (both of shape `[features]`).
-    /// Built from [`Graph::normalize_rows`], [`Graph::mul`] and [`Graph::add`].
+    ///
+    /// Mathematically [`Graph::normalize_rows`], then [`Graph::mul`] by gamma and
+    /// [`Graph::add`] of beta; recorded as one node that does the same arithmetic in the same
+    /// order (so the same bits), one pass over each row forward and one backward.
     pub fn layer_norm(&mut self, x: Var, gamma: Var, beta: Var, eps: f32) -> Result<Var> {
-        self.check_scale_and_shift("layer_norm", x, gamma, beta, self.value(x).row_len())?;
-        let x_hat = self.normalize_rows(x, eps);
-        let scaled = self.mul(x_hat, gamma)?;
-        self.add(scaled, beta)
+        let features = self.value(x).row_len();
+        self.check_scale_and_shift("layer_norm", x, gamma, beta, features)?;
+        let (g, b) = (self.value(gamma).data.clone(), self.value(beta).data.clone());
+        let mut x_hat = self.value(x).clone();
+        let mut y = Tensor { shape: x_hat.shape.clone(), data: Vec::with_capacity(x_hat.len()) };
+        let d = features as f32;
+        let mut inv_stds = Vec::with_capacity(x_hat.rows());
+        for row in x_hat.row_slices_mut() {
+            let mean = row.iter().sum::<f32>() / d;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d;
+            let inv_std = 1.0 / libm::sqrtf(var + eps);
+            for v in row.iter_mut() {
+                *v = (*v - mean) * inv_std;
+            }
+            inv_stds.push(inv_std);
+            y.data.extend(row.iter().zip(&g).zip(&b).map(|((&xh, &g), &b)| xh * g + b));
+        }
+        Ok(self.record(y, &[x, gamma, beta], move |dy| {
+            let mut dx = dy.clone();
+            let (mut d_gamma, mut d_beta) = (vec![0.0; features], vec![0.0; features]);
+            for ((dx_row, xh_row), inv_std) in dx.row_slices_mut().zip(x_hat.row_slices()).zip(&inv_stds) {
+                // The shift's rule: beta collects every row's dy. The scale's: gamma collects
+                // dy·x̂ and x̂ receives dy·gamma.
+                for (db, &gy) in d_beta.iter_mut().zip(dx_row.iter()) {
+                    *db += gy;
+                }
+                for (dg, (&gy, &xh)) in d_gamma.iter_mut().zip(dx_row.iter().zip(xh_row)) {
+                    *dg += gy * xh;
+                }
+                for (gy, &gm) in dx_row.iter_mut().zip(&g) {
+                    *gy *= gm;
+                }
+                // The normalization's rule, as in `normalize_rows_with_stats`.
+                let mean_g = dx_row.iter().sum::<f32>() / d;
+                let mean_gx = dx_row.iter().zip(xh_row).map(|(g, xh)| g * xh).sum::<f32>() / d;
+                for (g, &xh) in dx_row.iter_mut().zip(xh_row) {
+                    *g = inv_std * (*g - mean_g - xh * mean_gx);
+                }
+            }
+            let d_gamma = Tensor { shape: vec![features], data: d_gamma };
+            Ok(vec![dx, d_gamma, Tensor { shape: vec![features], data: d_beta }])
+        }))
     }
 
     /// Batch norm in training mode: each feature (column of `x`, shape `[examples, features]`)

@@ -469,6 +469,12 @@ pub fn sum_to_shape(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
 /// sensible distribution; we return all zeros for it rather than 0/0 = NaN.
 pub fn softmax_rows(x: &Tensor) -> Tensor {
     let mut out = x.clone();
+    softmax_rows_in_place(&mut out);
+    out
+}
+
+/// [`softmax_rows`] overwriting its input.
+pub fn softmax_rows_in_place(out: &mut Tensor) {
     for row in out.row_slices_mut() {
         let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         if max == f32::NEG_INFINITY {
@@ -484,7 +490,6 @@ pub fn softmax_rows(x: &Tensor) -> Tensor {
             *v /= total;
         }
     }
-    out
 }
 
 /// Log-softmax along each row: x_j − max − ln Σ_k exp(x_k − max), computed without ever
