@@ -566,7 +566,13 @@ impl Transformer {
     /// The mean cross-entropy over every position of the batch, and its gradient with
     /// respect to every parameter (in layout order).
     pub fn loss_and_grads(&self, batch: &Batch) -> Result<(f32, Vec<Tensor>)> {
-        autograd::loss_and_grads(&self.params, |graph, vars| {
+        self.loss_and_grads_on(&mut Graph::new(), batch)
+    }
+
+    /// [`Transformer::loss_and_grads`] on a tape kept from step to step, whose buffers the
+    /// step reuses (see [`autograd::loss_and_grads_on`]).
+    pub fn loss_and_grads_on(&self, graph: &mut Graph, batch: &Batch) -> Result<(f32, Vec<Tensor>)> {
+        autograd::loss_and_grads_on(graph, &self.params, |graph, vars| {
             let logits = self.forward_on_tape(graph, vars, batch)?;
             Ok(graph.cross_entropy(logits, &batch.targets, None)?)
         })
