@@ -458,7 +458,7 @@ impl Graph {
         self.record(y, &[x], move |u| {
             let mut dx = u.dy;
             for g in &mut dx.data {
-                *g = c * *g;
+                *g *= c; // c·g: multiplication commutes exactly
             }
             Ok(vec![dx])
         })
@@ -639,7 +639,7 @@ impl Graph {
     pub fn scaled_masked_softmax_rows(&mut self, x: Var, c: f32, mask: &Tensor) -> Result<Var> {
         let mut scaled = self.pool.copy(&self.nodes[x.0].value);
         for v in &mut scaled.data {
-            *v = c * *v;
+            *v *= c;
         }
         let buf = self.pool.take(scaled.len());
         let mut y = scaled.zip_with_into(mask, "add", |x, y| x + y, buf)?;
