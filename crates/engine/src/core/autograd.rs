@@ -64,25 +64,31 @@ type BackwardRule = Box<dyn Fn(Upstream<'_>) -> Result<Vec<Tensor>>>;
 /// out again to the next step's tensors instead of fresh allocations. A training step builds
 /// the same tensors of the same sizes every time, so after the first step almost every
 /// buffer comes from here, and none goes back to the operating system to be faulted in again.
+///
+/// A buffer that stays unused for a whole step is let go at the next reset (every step asks
+/// for the same sizes, so it is surplus), which keeps the pool from growing step after step.
 #[derive(Default)]
 pub struct Pool {
-    free: Vec<Vec<f32>>,
+    /// Spare buffers, each with the step it was handed back in.
+    free: Vec<(Vec<f32>, u64)>,
+    /// Resets so far: the current step.
+    step: u64,
 }
 
 impl Pool {
-    /// An empty buffer with room for `len` numbers: the smallest spare one that fits, or a
-    /// new one.
+    /// An empty buffer with room for `len` numbers: the smallest spare one that fits and is
+    /// not more than four times too large, or a new one.
     fn take(&mut self, len: usize) -> Vec<f32> {
         let mut best: Option<usize> = None;
-        for (i, buf) in self.free.iter().enumerate() {
-            let fits = buf.capacity() >= len;
-            if fits && best.is_none_or(|b| buf.capacity() < self.free[b].capacity()) {
+        for (i, (buf, _)) in self.free.iter().enumerate() {
+            let fits = buf.capacity() >= len && buf.capacity() <= 4 * len.max(16);
+            if fits && best.is_none_or(|b| buf.capacity() < self.free[b].0.capacity()) {
                 best = Some(i);
             }
         }
         match best {
             Some(i) => {
-                let mut buf = self.free.swap_remove(i);
+                let mut buf = self.free.swap_remove(i).0;
                 buf.clear();
                 buf
             }
@@ -93,8 +99,25 @@ impl Pool {
     /// Keeps a buffer for later.
     fn give(&mut self, buf: Vec<f32>) {
         if buf.capacity() > 0 {
-            self.free.push(buf);
+            self.free.push((buf, self.step));
         }
+    }
+
+    /// Starts the next step: lets go of the buffers that nobody took during the one that
+    /// ends (those handed back before it began).
+    fn next_step(&mut self) {
+        let step = self.step;
+        self.free.retain(|(_, given)| *given >= step);
+        self.step += 1;
+    }
+
+    /// How many spare buffers there are.
+    pub fn len(&self) -> usize {
+        self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.free.is_empty()
     }
 
     /// A tensor of zeros in a spare buffer.
@@ -223,6 +246,7 @@ impl Graph {
     /// Empties the tape for the next step, keeping every value's and gradient's buffer for
     /// the tensors the next step builds.
     pub fn reset(&mut self) {
+        self.pool.next_step();
         for node in self.nodes.drain(..) {
             self.pool.give(node.value.data);
             if let Some(grad) = node.grad {
@@ -232,6 +256,11 @@ impl Graph {
                 self.pool.give(t.data);
             }
         }
+    }
+
+    /// The spare buffers waiting for the next step's tensors.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// Gives a tensor's buffer to the tape for reuse (a gradient taken out with

@@ -264,3 +264,18 @@ fn training_steps_are_pinned_bit_for_bit() {
     assert_eq!(pre, (vec![0x4048_de73, 0x4049_014f, 0x4046_c4e9], 0xfc1f_c467_f154_3a15));
     assert_eq!(post, (vec![0x4048_e981, 0x4049_1681, 0x4047_b146], 0x56a6_1e4c_5f5c_ec58));
 }
+
+/// The trainer's tape hands each step the last step's buffers, and its pool of spare buffers
+/// does not grow from step to step.
+#[test]
+fn the_kept_tape_reuses_buffers_without_growing() {
+    let (vocab, ids) = encoded(&corpus(5, 60));
+    let mut trainer = Trainer::new(small_model(vocab.len(), 2), ids, settings(1)).unwrap();
+    let spare_after = |trainer: &mut Trainer| {
+        trainer.step().unwrap();
+        trainer.tape.0.pool().len()
+    };
+    let sizes: Vec<usize> = (0..24).map(|_| spare_after(&mut trainer)).collect();
+    assert!(sizes[2] > 0, "buffers are kept between steps: {sizes:?}");
+    assert!(sizes[12..].iter().max() <= sizes[6..12].iter().max(), "the pool stops growing: {sizes:?}");
+}
