@@ -57,8 +57,9 @@ struct Upstream<'a> {
 }
 
 /// Given dL/d(output) and the forward pass's values, returns dL/d(input) for each input, in
-/// order.
-type BackwardRule = Box<dyn Fn(Upstream<'_>) -> Result<Vec<Tensor>>>;
+/// order. Rules hold only plain data, so a tape (and a `Trainer` that keeps one) can move
+/// between threads.
+type BackwardRule = Box<dyn Fn(Upstream<'_>) -> Result<Vec<Tensor>> + Send + Sync>;
 
 /// Spare f32 buffers: the values and gradients of a tape that was [`Graph::reset`], handed
 /// out again to the next step's tensors instead of fresh allocations. A training step builds
@@ -329,7 +330,7 @@ impl Graph {
         &mut self,
         value: Tensor,
         inputs: &[Var],
-        backward: impl Fn(Upstream<'_>) -> Result<Vec<Tensor>> + 'static,
+        backward: impl Fn(Upstream<'_>) -> Result<Vec<Tensor>> + Send + Sync + 'static,
     ) -> Var {
         self.record_saving(value, inputs, vec![], backward)
     }
@@ -340,7 +341,7 @@ impl Graph {
         value: Tensor,
         inputs: &[Var],
         saved: Vec<Tensor>,
-        backward: impl Fn(Upstream<'_>) -> Result<Vec<Tensor>> + 'static,
+        backward: impl Fn(Upstream<'_>) -> Result<Vec<Tensor>> + Send + Sync + 'static,
     ) -> Var {
         let backward: BackwardRule = Box::new(backward);
         self.nodes.push(Node {

@@ -265,6 +265,13 @@ fn training_steps_are_pinned_bit_for_bit() {
     assert_eq!(post, (vec![0x4048_e981, 0x4049_1681, 0x4047_b146], 0x56a6_1e4c_5f5c_ec58));
 }
 
+/// A trainer, tape and all, can still be sent to another thread (a worker) and shared.
+#[test]
+fn a_trainer_is_send_and_sync() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Trainer>();
+}
+
 /// The trainer's tape hands each step the last step's buffers, and its pool of spare buffers
 /// does not grow from step to step.
 #[test]
