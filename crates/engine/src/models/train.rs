@@ -217,6 +217,7 @@ impl Trainer {
         for ((param, grad), optimizer) in params.zip(&grads).zip(&mut self.optimizers) {
             optimizer.step(&mut param.data, &grad.data, lr)?;
         }
+        // The tape is kept for the next step, which reuses its buffers, these included.
         for grad in grads {
             self.tape.0.recycle(grad);
         }
