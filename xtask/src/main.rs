@@ -23,6 +23,10 @@ const TFJS_VERSION: &str = "4.22.0";
 const TFJS_PACKAGES: [&str; 3] = ["tfjs-core", "tfjs-backend-wasm", "tfjs-backend-webgpu"];
 /// Lighthouse, for the benchmark's page-load scores (run with Debian's Chromium).
 const LIGHTHOUSE_VERSION: &str = "13.5.0";
+/// PyTorch, the peer the tiny GPT's CPU training is timed against (one thread). The registry
+/// this machine reaches serves the CUDA build (about 5 GB installed); it runs on the CPU.
+const TORCH_VERSION: &str = "2.15.0";
+const NUMPY_VERSION: &str = "2.3.5";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(),
         Some("build") => build().map(|_| ()),
         Some("test") => test(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("cpu-training") => bench_cpu_training(),
         Some("bench") => bench(),
         Some("data") => match args.get(1).map(String::as_str) {
             Some("shakespeare") => data::shakespeare(),
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
+            eprintln!("          (`bench cpu-training`: only the tiny GPT's CPU training against PyTorch)");
             eprintln!(
                 "  data    rebuild assets/shakespeare/, glove/ and minilm/ from their sources (or name one)"
             );
@@ -312,6 +318,8 @@ fn bench() -> Result {
     run(Command::new("cargo")
         .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_bpe"])
         .current_dir(root()))?;
+    // Chapter 5's model trained on the CPU, one thread: the engine against PyTorch.
+    bench_cpu_training()?;
     // Chapter 5's model trained natively: the GPU layer on this machine's Vulkan device
     // against the engine, 10 steps each.
     run(Command::new("cargo")
@@ -345,6 +353,94 @@ fn bench() -> Result {
             .env("MLBOOK_LIGHTHOUSE_PRESET", preset)
             .current_dir(root()))?;
     }
+    Ok(())
+}
+
+/// PyTorch, pinned, in its own virtual environment under the tools folder; installed once
+/// (a second run finds it and starts at once). Returns the environment's python.
+fn setup_torch() -> Result<PathBuf> {
+    let venv = tools_dir().join("torch-venv");
+    let python = venv.join("bin").join("python");
+    let check = format!("import torch, numpy; assert torch.__version__.split('+')[0] == '{TORCH_VERSION}'");
+    let installed = Command::new(&python)
+        .args(["-c", &check])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        return Ok(python);
+    }
+    eprintln!("Installing PyTorch {TORCH_VERSION} into {} (once)...", venv.display());
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args([format!("torch=={TORCH_VERSION}"), format!("numpy=={NUMPY_VERSION}")]))?;
+    Ok(python)
+}
+
+/// The number after `label` in a benchmark's output line.
+fn tokens_per_second(output: &[u8], label: &str) -> Result<f64> {
+    let text = String::from_utf8_lossy(output);
+    text.lines()
+        .find_map(|line| line.strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("no `{label}` line in:\n{text}"))
+}
+
+/// Runs `command` and returns its standard output, with its standard error passed through.
+fn output_of(command: &mut Command) -> Result<Vec<u8>> {
+    eprintln!("$ {}", describe(command));
+    let out = command
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(command)))?;
+    if !out.status.success() {
+        return Err(format!("`{}` failed ({})", describe(command), out.status));
+    }
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    Ok(out.stdout)
+}
+
+/// Chapter 5's tiny GPT trained on the CPU with one thread: the engine's trainer
+/// (`bench_cpu_training`) and the same model, batch and recipe in PyTorch
+/// (tests/bench/torch_tiny_gpt.py), in alternating runs so that both see the same load;
+/// prints each round's ratio and the median.
+fn bench_cpu_training() -> Result {
+    let python = setup_torch()?;
+    run(Command::new("cargo")
+        .args(["build", "--release", "--locked", "-p", "engine", "--example", "bench_cpu_training"])
+        .current_dir(root()))?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target = if target.is_absolute() { target } else { root().join(target) };
+    let engine = target.join("release").join("examples").join("bench_cpu_training");
+    let (rounds, steps) = (5, "20");
+    let mut ratios = vec![];
+    for round in 1..=rounds {
+        // Every thread pool PyTorch could use is held to one thread.
+        let torch = output_of(
+            Command::new(&python)
+                .arg(root().join("tests").join("bench").join("torch_tiny_gpt.py"))
+                .arg(steps)
+                .envs([("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"), ("CUDA_VISIBLE_DEVICES", "")])
+                .current_dir(root()),
+        )?;
+        let ours = output_of(Command::new(&engine).arg(steps).current_dir(root()))?;
+        let (torch, ours) =
+            (tokens_per_second(&torch, "torch tokens/s:")?, tokens_per_second(&ours, "engine tokens/s:")?);
+        println!(
+            "round {round}: engine {ours:.0} tokens/s, PyTorch {torch:.0} tokens/s, engine / PyTorch {:.2}x",
+            ours / torch
+        );
+        ratios.push(ours / torch);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "tiny GPT CPU training, one thread: engine / PyTorch {TORCH_VERSION} = {:.2}x (median of {rounds} rounds; {:.2}x to {:.2}x)",
+        ratios[rounds / 2],
+        ratios[0],
+        ratios[rounds - 1]
+    );
     Ok(())
 }
 

@@ -41,13 +41,125 @@ impl Var {
     }
 }
 
-/// Given dL/d(output), returns dL/d(input) for each input, in order.
-type BackwardRule = Box<dyn Fn(&Tensor) -> Result<Vec<Tensor>>>;
+/// What a backward rule is given: dL/d(output) and what the forward pass left behind.
+struct Upstream<'a> {
+    /// dL/d(output), the rule's to keep: it may overwrite it and return it as an input's
+    /// gradient instead of allocating one.
+    dy: Tensor,
+    /// The values of the node's inputs, in order (no copies saved on the tape for these).
+    inputs: &'a [&'a Tensor],
+    /// The node's own value (softmax's rule needs its output).
+    output: &'a Tensor,
+    /// Tensors the op saved for its rule (GELU's slopes, layer norm's x̂).
+    saved: &'a [Tensor],
+    /// The tape's spare buffers, for new gradients.
+    pool: &'a mut Pool,
+}
+
+/// Given dL/d(output) and the forward pass's values, returns dL/d(input) for each input, in
+/// order. Rules hold only plain data, so a tape (and a `Trainer` that keeps one) can move
+/// between threads.
+type BackwardRule = Box<dyn Fn(Upstream<'_>) -> Result<Vec<Tensor>> + Send + Sync>;
+
+/// Spare f32 buffers: the values and gradients of a tape that was [`Graph::reset`], handed
+/// out again to the next step's tensors instead of fresh allocations. A training step builds
+/// the same tensors of the same sizes every time, so after the first step almost every
+/// buffer comes from here, and none goes back to the operating system to be faulted in again.
+///
+/// A buffer that stays unused for a whole step is let go at the next reset (every step asks
+/// for the same sizes, so it is surplus), which keeps the pool from growing step after step.
+#[derive(Default)]
+pub struct Pool {
+    /// Spare buffers, each with the step it was handed back in.
+    free: Vec<(Vec<f32>, u64)>,
+    /// Resets so far: the current step.
+    step: u64,
+}
+
+impl Pool {
+    /// An empty buffer with room for `len` numbers: the smallest spare one that fits and is
+    /// not more than four times too large, or a new one.
+    fn take(&mut self, len: usize) -> Vec<f32> {
+        let mut best: Option<usize> = None;
+        for (i, (buf, _)) in self.free.iter().enumerate() {
+            let fits = buf.capacity() >= len && buf.capacity() <= 4 * len.max(16);
+            if fits && best.is_none_or(|b| buf.capacity() < self.free[b].0.capacity()) {
+                best = Some(i);
+            }
+        }
+        match best {
+            Some(i) => {
+                let mut buf = self.free.swap_remove(i).0;
+                buf.clear();
+                buf
+            }
+            None => Vec::with_capacity(len),
+        }
+    }
+
+    /// Keeps a buffer for later.
+    fn give(&mut self, buf: Vec<f32>) {
+        if buf.capacity() > 0 {
+            self.free.push((buf, self.step));
+        }
+    }
+
+    /// Starts the next step: lets go of the buffers that nobody took during the one that
+    /// ends (those handed back before it began).
+    fn next_step(&mut self) {
+        let step = self.step;
+        self.free.retain(|(_, given)| *given >= step);
+        self.step += 1;
+    }
+
+    /// How many spare buffers there are.
+    pub fn len(&self) -> usize {
+        self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.free.is_empty()
+    }
+
+    /// A tensor of zeros in a spare buffer.
+    fn zeros(&mut self, shape: &[usize]) -> Tensor {
+        let len = shape.iter().product();
+        let mut data = self.take(len);
+        data.resize(len, 0.0);
+        Tensor { shape: shape.to_vec(), data }
+    }
+
+    /// A copy of `t` in a spare buffer.
+    fn copy(&mut self, t: &Tensor) -> Tensor {
+        let mut data = self.take(t.len());
+        data.extend_from_slice(&t.data);
+        Tensor { shape: t.shape.clone(), data }
+    }
+
+    /// `t` summed down to `shape` (see [`sum_to_shape`]); `t` itself when it already has that
+    /// shape (no copy), else its buffer is kept for later.
+    fn reduce(&mut self, t: Tensor, shape: &[usize]) -> Result<Tensor> {
+        if t.shape == shape {
+            return Ok(t);
+        }
+        let sum = sum_to_shape(&t, shape)?;
+        self.give(t.data);
+        Ok(sum)
+    }
+
+    /// [`tensor::matmul_transposed`] into a spare buffer.
+    fn matmul(&mut self, a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> Result<Tensor> {
+        let buf = self.take(tensor::matmul_len(a, ta, b, tb));
+        tensor::matmul_transposed_into(a, ta, b, tb, buf)
+    }
+}
 
 /// One entry on the tape.
 struct Node {
     value: Tensor,
     inputs: Vec<Var>,
+    /// Tensors the op kept for its backward rule.
+    saved: Vec<Tensor>,
     /// `None` for leaves: inputs and parameters, which were not computed from anything.
     backward: Option<BackwardRule>,
     is_param: bool,
@@ -60,6 +172,10 @@ struct Node {
 #[derive(Default)]
 pub struct Graph {
     nodes: Vec<Node>,
+    pool: Pool,
+    /// Keep gradients for leaves only (inputs and parameters), as a training step needs;
+    /// intermediate nodes' gradients are then handed to their rules and reused.
+    leaf_grads_only: bool,
 }
 
 /// What [`Graph::batch_norm`] returns: the normalized output and the batch statistics used,
@@ -90,6 +206,25 @@ pub fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)))
 }
 
+/// GELU of every element of `x`, and its slope there for the backward pass.
+///
+/// One tanh per element serves both the value (the same expression as the tape-free [`gelu`],
+/// so the two agree bit for bit) and the slope. With t = tanh(inner(x)), where
+/// inner(x) = √(2/π)·(x + 0.044715·x³): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x), and
+/// inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
+fn gelu_with_slopes(x: &Tensor, pool: &mut Pool) -> (Tensor, Tensor) {
+    let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
+    let mut y = Tensor { shape: x.shape.clone(), data: pool.take(x.len()) };
+    let mut slope = Tensor { shape: x.shape.clone(), data: pool.take(x.len()) };
+    for &v in &x.data {
+        let t = libm::tanhf(inner(v));
+        y.data.push(0.5 * v * (1.0 + t));
+        let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
+        slope.data.push(0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope);
+    }
+    (y, slope)
+}
+
 /// √(2/π), used by the tanh approximation of GELU.
 const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 /// The cubic coefficient of the tanh approximation of GELU.
@@ -109,8 +244,51 @@ impl Graph {
         self.nodes.is_empty()
     }
 
+    /// Empties the tape for the next step, keeping every value's and gradient's buffer for
+    /// the tensors the next step builds.
+    pub fn reset(&mut self) {
+        self.pool.next_step();
+        for node in self.nodes.drain(..) {
+            self.pool.give(node.value.data);
+            if let Some(grad) = node.grad {
+                self.pool.give(grad.data);
+            }
+            for t in node.saved {
+                self.pool.give(t.data);
+            }
+        }
+    }
+
+    /// The spare buffers waiting for the next step's tensors.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Gives a tensor's buffer to the tape for reuse (a gradient taken out with
+    /// [`Graph::take_grad`], once it has been used).
+    pub fn recycle(&mut self, t: Tensor) {
+        self.pool.give(t.data);
+    }
+
+    /// Moves dL/dv out of the tape (`None` if no backward pass reached `v`).
+    pub fn take_grad(&mut self, v: Var) -> Option<Tensor> {
+        self.nodes[v.0].grad.take()
+    }
+
+    /// Only leaves (inputs and parameters) keep their gradients from now on; intermediate
+    /// nodes' gradients are reused as the backward pass goes (a training step's setting).
+    pub fn keep_leaf_grads_only(&mut self) {
+        self.leaf_grads_only = true;
+    }
+
+    /// A parameter holding a copy of `value`, in a buffer of the tape's.
+    pub fn param_copy(&mut self, value: &Tensor) -> Var {
+        let copy = self.pool.copy(value);
+        self.leaf(copy, true)
+    }
+
     fn leaf(&mut self, value: Tensor, is_param: bool) -> Var {
-        self.nodes.push(Node { value, inputs: vec![], backward: None, is_param, grad: None });
+        self.nodes.push(Node { value, inputs: vec![], saved: vec![], backward: None, is_param, grad: None });
         Var(self.nodes.len() - 1)
     }
 
@@ -152,12 +330,24 @@ impl Graph {
         &mut self,
         value: Tensor,
         inputs: &[Var],
-        backward: impl Fn(&Tensor) -> Result<Vec<Tensor>> + 'static,
+        backward: impl Fn(Upstream<'_>) -> Result<Vec<Tensor>> + Send + Sync + 'static,
+    ) -> Var {
+        self.record_saving(value, inputs, vec![], backward)
+    }
+
+    /// [`Graph::record`] with tensors kept for the rule (given back to the pool on reset).
+    fn record_saving(
+        &mut self,
+        value: Tensor,
+        inputs: &[Var],
+        saved: Vec<Tensor>,
+        backward: impl Fn(Upstream<'_>) -> Result<Vec<Tensor>> + Send + Sync + 'static,
     ) -> Var {
         let backward: BackwardRule = Box::new(backward);
         self.nodes.push(Node {
             value,
             inputs: inputs.to_vec(),
+            saved,
             backward: Some(backward),
             is_param: false,
             grad: None,
@@ -199,13 +389,29 @@ impl Graph {
                 continue;
             };
             let node = &self.nodes[i];
-            if let Some(rule) = &node.backward {
-                let input_grads = rule(&grad)?;
-                for (input, input_grad) in node.inputs.iter().zip(input_grads) {
-                    add_into(&mut pending[input.0], input_grad)?;
-                }
+            let Some(rule) = &node.backward else {
+                add_into(&mut self.nodes[i].grad, grad, &mut self.pool)?;
+                continue;
+            };
+            // The rule gets the gradient to keep; a copy is stored unless only leaves keep
+            // theirs.
+            let (dy, kept) =
+                if self.leaf_grads_only { (grad, None) } else { (self.pool.copy(&grad), Some(grad)) };
+            let inputs: Vec<&Tensor> = node.inputs.iter().map(|v| &self.nodes[v.0].value).collect();
+            let upstream = Upstream {
+                dy,
+                inputs: &inputs,
+                output: &node.value,
+                saved: &node.saved,
+                pool: &mut self.pool,
+            };
+            let input_grads = rule(upstream)?;
+            for (input, input_grad) in node.inputs.iter().zip(input_grads) {
+                add_into(&mut pending[input.0], input_grad, &mut self.pool)?;
             }
-            add_into(&mut self.nodes[i].grad, grad)?;
+            if let Some(grad) = kept {
+                add_into(&mut self.nodes[i].grad, grad, &mut self.pool)?;
+            }
         }
         Ok(())
     }
@@ -221,53 +427,57 @@ impl Graph {
 
     /// Matrix product op(A)·op(B), where op transposes its operand when its flag is set.
     pub fn matmul_transposed(&mut self, a: Var, transpose_a: bool, b: Var, transpose_b: bool) -> Result<Var> {
-        let (a_val, b_val) = (self.value(a).clone(), self.value(b).clone());
-        let y = tensor::matmul_transposed(&a_val, transpose_a, &b_val, transpose_b)?;
-        Ok(self.record(y, &[a, b], move |dy| {
+        let y = self.pool.matmul(&self.nodes[a.0].value, transpose_a, &self.nodes[b.0].value, transpose_b)?;
+        Ok(self.record(y, &[a, b], move |u| {
+            let (a_val, b_val, dy, pool) = (u.inputs[0], u.inputs[1], &u.dy, u.pool);
             // Write A' = op(A) and B' = op(B), so Y = A'B'. Then dA' = dY·B'ᵀ and dB' = A'ᵀ·dY,
             // and where op transposed an operand, its gradient is transposed back.
             let da = if transpose_a {
-                tensor::matmul_transposed(&b_val, transpose_b, dy, true)? // (dY·B'ᵀ)ᵀ = B'·dYᵀ
+                pool.matmul(b_val, transpose_b, dy, true)? // (dY·B'ᵀ)ᵀ = B'·dYᵀ
             } else {
-                tensor::matmul_transposed(dy, false, &b_val, !transpose_b)?
+                pool.matmul(dy, false, b_val, !transpose_b)?
             };
             let db = if transpose_b {
-                tensor::matmul_transposed(dy, true, &a_val, transpose_a)? // (A'ᵀ·dY)ᵀ = dYᵀ·A'
+                pool.matmul(dy, true, a_val, transpose_a)? // (A'ᵀ·dY)ᵀ = dYᵀ·A'
             } else {
-                tensor::matmul_transposed(&a_val, !transpose_a, dy, false)?
+                pool.matmul(a_val, !transpose_a, dy, false)?
             };
+            pool.give(u.dy.data);
             // A single matrix used with every entry of a batch collects all their gradients.
-            Ok(vec![sum_to_shape(&da, &a_val.shape)?, sum_to_shape(&db, &b_val.shape)?])
+            Ok(vec![pool.reduce(da, &a_val.shape)?, pool.reduce(db, &b_val.shape)?])
         }))
     }
 
     /// a + b, broadcasting (a bias row added to every row of a matrix, for example).
     pub fn add(&mut self, a: Var, b: Var) -> Result<Var> {
-        let y = tensor::add(self.value(a), self.value(b))?;
-        let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
+        let buf = self.pool.take(self.nodes[a.0].value.len().max(self.nodes[b.0].value.len()));
+        let y = self.nodes[a.0].value.zip_with_into(&self.nodes[b.0].value, "add", |x, y| x + y, buf)?;
         // dy/da = dy/db = 1, so each input gets dy, summed over the dimensions it was
         // broadcast along.
-        Ok(self
-            .record(y, &[a, b], move |dy| Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(dy, &b_shape)?])))
+        Ok(self.record(y, &[a, b], move |u| {
+            let (a_shape, b_shape) = (&u.inputs[0].shape, &u.inputs[1].shape);
+            let db = if u.dy.shape == *b_shape { u.pool.copy(&u.dy) } else { sum_to_shape(&u.dy, b_shape)? };
+            Ok(vec![u.pool.reduce(u.dy, a_shape)?, db])
+        }))
     }
 
     /// a − b, broadcasting.
     pub fn sub(&mut self, a: Var, b: Var) -> Result<Var> {
         let y = tensor::sub(self.value(a), self.value(b))?;
-        let (a_shape, b_shape) = (self.value(a).shape.clone(), self.value(b).shape.clone());
-        Ok(self.record(y, &[a, b], move |dy| {
-            Ok(vec![sum_to_shape(dy, &a_shape)?, sum_to_shape(&dy.map(|g| -g), &b_shape)?])
+        Ok(self.record(y, &[a, b], move |u| {
+            let (a_shape, b_shape) = (&u.inputs[0].shape, &u.inputs[1].shape);
+            Ok(vec![sum_to_shape(&u.dy, a_shape)?, sum_to_shape(&u.dy.map(|g| -g), b_shape)?])
         }))
     }
 
     /// a · b elementwise, broadcasting.
     pub fn mul(&mut self, a: Var, b: Var) -> Result<Var> {
-        let (a_val, b_val) = (self.value(a).clone(), self.value(b).clone());
-        let y = tensor::mul(&a_val, &b_val)?;
+        let y = tensor::mul(self.value(a), self.value(b))?;
         // d(ab)/da = b and d(ab)/db = a; each product is summed back to its input's shape.
-        Ok(self.record(y, &[a, b], move |dy| {
-            let da = sum_to_shape(&tensor::mul(dy, &b_val)?, &a_val.shape)?;
-            let db = sum_to_shape(&tensor::mul(dy, &a_val)?, &b_val.shape)?;
+        Ok(self.record(y, &[a, b], move |u| {
+            let (a_val, b_val) = (u.inputs[0], u.inputs[1]);
+            let da = sum_to_shape(&tensor::mul(&u.dy, b_val)?, &a_val.shape)?;
+            let db = sum_to_shape(&tensor::mul(&u.dy, a_val)?, &b_val.shape)?;
             Ok(vec![da, db])
         }))
     }
@@ -275,7 +485,13 @@ impl Graph {
     /// c · x for a constant c.
     pub fn scale(&mut self, x: Var, c: f32) -> Var {
         let y = self.value(x).map(|v| c * v);
-        self.record(y, &[x], move |dy| Ok(vec![dy.map(|g| c * g)]))
+        self.record(y, &[x], move |u| {
+            let mut dx = u.dy;
+            for g in &mut dx.data {
+                *g *= c; // c·g: multiplication commutes exactly
+            }
+            Ok(vec![dx])
+        })
     }
 
     /// The sum of all elements, as a scalar.
@@ -283,7 +499,7 @@ impl Graph {
         let shape = self.value(x).shape.clone();
         let y = Tensor::scalar(self.value(x).sum());
         // Every element adds in with slope 1, so each receives the upstream gradient.
-        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0])]))
+        self.record(y, &[x], move |u| Ok(vec![Tensor::filled(&shape, u.dy.data[0])]))
     }
 
     /// The mean of all elements, as a scalar.
@@ -291,34 +507,48 @@ impl Graph {
         let shape = self.value(x).shape.clone();
         let n = self.value(x).len() as f32;
         let y = Tensor::scalar(self.value(x).mean());
-        self.record(y, &[x], move |dy| Ok(vec![Tensor::filled(&shape, dy.data[0] / n)]))
+        self.record(y, &[x], move |u| Ok(vec![Tensor::filled(&shape, u.dy.data[0] / n)]))
     }
 
     /// The same values in a new shape with the same element count.
     pub fn reshape(&mut self, x: Var, shape: &[usize]) -> Result<Var> {
-        let y = self.value(x).reshape(shape)?;
-        let old_shape = self.value(x).shape.clone();
-        Ok(self.record(y, &[x], move |dy| Ok(vec![dy.reshape(&old_shape)?])))
+        let mut y = self.pool.copy(&self.nodes[x.0].value);
+        if shape.iter().product::<usize>() != y.len() {
+            y = y.reshape(shape)?; // the error, in words
+        }
+        y.shape = shape.to_vec();
+        // The gradient is dy's numbers in the input's shape: the same buffer, relabelled.
+        Ok(self.record(y, &[x], move |u| {
+            let mut dx = u.dy;
+            dx.shape.clone_from(&u.inputs[0].shape);
+            Ok(vec![dx])
+        }))
     }
 
     /// Swaps the last two dimensions (a matrix transpose, or one per batch entry).
     pub fn transpose(&mut self, x: Var) -> Result<Var> {
         let y = self.value(x).transpose()?;
         // Transposing is a rearrangement; the gradient is rearranged back.
-        Ok(self.record(y, &[x], move |dy| Ok(vec![dy.transpose()?])))
+        Ok(self.record(y, &[x], move |u| Ok(vec![u.dy.transpose()?])))
     }
 
     /// Reorders the dimensions (see [`Tensor::permute`]). Multi-head attention uses it to
     /// move the head dimension next to the batch and back.
     pub fn permute(&mut self, x: Var, axes: &[usize]) -> Result<Var> {
-        let y = self.value(x).permute(axes)?;
+        let buf = self.pool.take(self.nodes[x.0].value.len());
+        let y = self.nodes[x.0].value.permute_into(axes, buf)?;
         // A permutation only moves numbers, so the gradient is moved back by the inverse
         // permutation: input dimension axes[k] was output dimension k.
         let mut inverse = vec![0; axes.len()];
         for (k, &a) in axes.iter().enumerate() {
             inverse[a] = k;
         }
-        Ok(self.record(y, &[x], move |dy| Ok(vec![dy.permute(&inverse)?])))
+        Ok(self.record(y, &[x], move |u| {
+            let buf = u.pool.take(u.dy.len());
+            let dx = u.dy.permute_into(&inverse, buf)?;
+            u.pool.give(u.dy.data);
+            Ok(vec![dx])
+        }))
     }
 
     // ---------------------------------------------------------------------------------------
@@ -337,21 +567,28 @@ impl Graph {
     /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). (The exact GELU is x·Φ(x), with Φ the
     /// normal CDF; the two differ by less than 0.001.)
     pub fn gelu(&mut self, x: Var) -> Var {
-        let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
-        // One tanh per element serves both the value (the same expression as the tape-free
-        // [`gelu`], so the two agree bit for bit) and the slope for the backward pass. With
-        // t = tanh(inner(x)): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x), where
-        // inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
-        let input = self.value(x);
-        let mut y = Tensor { shape: input.shape.clone(), data: Vec::with_capacity(input.len()) };
-        let mut slope = y.clone();
-        for &v in &input.data {
-            let t = libm::tanhf(inner(v));
-            y.data.push(0.5 * v * (1.0 + t));
-            let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
-            slope.data.push(0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope);
-        }
+        let (y, slope) = gelu_with_slopes(&self.nodes[x.0].value, &mut self.pool);
         self.elementwise(y, x, slope)
+    }
+
+    /// GELU(x + bias), broadcasting the bias (a row added to every row of x), as one node:
+    /// the feed-forward block's first layer. The same numbers as [`Graph::add`] followed by
+    /// [`Graph::gelu`], forward and backward, without the intermediate sum on the tape.
+    pub fn add_gelu(&mut self, x: Var, bias: Var) -> Result<Var> {
+        let buf = self.pool.take(self.nodes[x.0].value.len().max(self.nodes[bias.0].value.len()));
+        let z = self.nodes[x.0].value.zip_with_into(&self.nodes[bias.0].value, "add", |x, y| x + y, buf)?;
+        let (y, slope) = gelu_with_slopes(&z, &mut self.pool);
+        self.pool.give(z.data);
+        Ok(self.record_saving(y, &[x, bias], vec![slope], move |u| {
+            // GELU's rule, dz = dy·GELU'(z); then the sum's: x gets dz, the bias dz summed
+            // over the rows it was repeated along.
+            let mut dz = u.dy;
+            for (g, s) in dz.data.iter_mut().zip(&u.saved[0].data) {
+                *g *= s;
+            }
+            let d_bias = sum_to_shape(&dz, &u.inputs[1].shape)?;
+            Ok(vec![u.pool.reduce(dz, &u.inputs[0].shape)?, d_bias])
+        }))
     }
 
     /// The logistic sigmoid, 1 / (1 + e^−x).
@@ -373,7 +610,13 @@ impl Graph {
     /// Records y = f(x) for a function f applied element by element, given each element's
     /// slope f'(x). The chain rule for such an op is just dx = dy · f'(x).
     fn elementwise(&mut self, y: Tensor, x: Var, slope: Tensor) -> Var {
-        self.record(y, &[x], move |dy| Ok(vec![tensor::mul(dy, &slope)?]))
+        self.record_saving(y, &[x], vec![slope], move |u| {
+            let mut dx = u.dy;
+            for (g, s) in dx.data.iter_mut().zip(&u.saved[0].data) {
+                *g *= s;
+            }
+            Ok(vec![dx])
+        })
     }
 
     /// Dropout during training: each element is zeroed with probability `p` and the survivors
@@ -402,13 +645,13 @@ impl Graph {
     /// Softmax along each row (last dimension). Masked (−∞) entries get probability 0, and a
     /// fully masked row gives zeros rather than NaN.
     pub fn softmax_rows(&mut self, x: Var) -> Var {
-        let y = tensor::softmax_rows(self.value(x));
-        let probs = y.clone();
+        let mut y = self.pool.copy(&self.nodes[x.0].value);
+        tensor::softmax_rows_in_place(&mut y);
         // Per row, the Jacobian is diag(y) − y·yᵀ, so dx_j = y_j·(dy_j − Σ_k dy_k·y_k).
         // Where y_j = 0 (masked entries, fully masked rows) the gradient is 0.
-        self.record(y, &[x], move |dy| {
-            let mut dx = dy.clone();
-            for (dx_row, y_row) in dx.row_slices_mut().zip(probs.row_slices()) {
+        self.record(y, &[x], move |u| {
+            let mut dx = u.dy;
+            for (dx_row, y_row) in dx.row_slices_mut().zip(u.output.row_slices()) {
                 let dot: f32 = dx_row.iter().zip(y_row).map(|(g, y)| g * y).sum();
                 for (g, &y) in dx_row.iter_mut().zip(y_row) {
                     *g = y * (*g - dot);
@@ -418,15 +661,48 @@ impl Graph {
         })
     }
 
+    /// softmax(c·x + mask) along each row, as one node: attention's weights from its scores,
+    /// with `mask` a constant (−∞ where a query may not look) broadcast over x's leading
+    /// dimensions. The same numbers as [`Graph::scale`], [`Graph::add`] with the mask as an
+    /// input, and [`Graph::softmax_rows`], forward and backward, with two intermediates fewer on
+    /// the tape and no gradient computed for the mask.
+    pub fn scaled_masked_softmax_rows(&mut self, x: Var, c: f32, mask: &Tensor) -> Result<Var> {
+        let mut scaled = self.pool.copy(&self.nodes[x.0].value);
+        for v in &mut scaled.data {
+            *v *= c;
+        }
+        let buf = self.pool.take(scaled.len());
+        let mut y = scaled.zip_with_into(mask, "add", |x, y| x + y, buf)?;
+        self.pool.give(std::mem::take(&mut scaled.data));
+        if y.shape != scaled.shape {
+            return Err(ShapeError::new(format!(
+                "scaled_masked_softmax_rows: the mask {} must broadcast to the scores {}",
+                shape_str(&mask.shape),
+                shape_str(&scaled.shape)
+            )));
+        }
+        tensor::softmax_rows_in_place(&mut y);
+        Ok(self.record(y, &[x], move |u| {
+            // Softmax's rule (see `softmax_rows`), then the scale's: dx = c·d(c·x).
+            let mut dx = u.dy;
+            for (dx_row, y_row) in dx.row_slices_mut().zip(u.output.row_slices()) {
+                let dot: f32 = dx_row.iter().zip(y_row).map(|(g, y)| g * y).sum();
+                for (g, &y) in dx_row.iter_mut().zip(y_row) {
+                    *g = c * (y * (*g - dot));
+                }
+            }
+            Ok(vec![dx])
+        }))
+    }
+
     /// Log-softmax along each row: log probabilities, computed stably. A fully masked row is
     /// −∞ throughout and passes no gradient.
     pub fn log_softmax_rows(&mut self, x: Var) -> Var {
         let y = tensor::log_softmax_rows(self.value(x));
-        let log_probs = y.clone();
         // y_j = x_j − log Σ_k e^(x_k), so dx_j = dy_j − softmax_j·Σ_k dy_k.
-        self.record(y, &[x], move |dy| {
-            let mut dx = dy.clone();
-            for (dx_row, lp_row) in dx.row_slices_mut().zip(log_probs.row_slices()) {
+        self.record(y, &[x], move |u| {
+            let mut dx = u.dy;
+            for (dx_row, lp_row) in dx.row_slices_mut().zip(u.output.row_slices()) {
                 if lp_row.iter().all(|&v| v == f32::NEG_INFINITY) {
                     dx_row.fill(0.0);
                     continue;
@@ -480,16 +756,17 @@ impl Graph {
             }
         }
         let loss = if count == 0 { 0.0 } else { total / count as f32 };
-        let (targets, shape) = (targets.to_vec(), z.shape.clone());
+        let targets = targets.to_vec();
         // For a counted row, dL/dz = (softmax(z) − onehot(target)) / count: the predicted
         // distribution minus the true one. Ignored rows get no gradient.
-        Ok(self.record(Tensor::scalar(loss), &[logits], move |dy| {
-            let mut dz = Tensor::zeros(&shape);
+        Ok(self.record_saving(Tensor::scalar(loss), &[logits], vec![log_probs], move |u| {
+            let log_probs = &u.saved[0];
+            let mut dz = u.pool.zeros(&u.inputs[0].shape);
             for row in (0..rows).filter(|&row| counted[row]) {
                 for j in 0..classes {
                     let p = libm::expf(log_probs.data[row * classes + j]);
                     let is_target = if j == targets[row] { 1.0 } else { 0.0 };
-                    dz.data[row * classes + j] = (p - is_target) * dy.data[0] / count as f32;
+                    dz.data[row * classes + j] = (p - is_target) * u.dy.data[0] / count as f32;
                 }
             }
             Ok(vec![dz])
@@ -516,7 +793,7 @@ impl Graph {
         // dL/dz = (σ(z) − y) / n: again the prediction minus the target.
         let n = z.len() as f32;
         let dloss_dz = z.zip_with(targets, "bce_with_logits", |z, y| (sigmoid(z) - y) / n)?;
-        Ok(self.record(loss, &[logits], move |dy| Ok(vec![dloss_dz.map(|g| g * dy.data[0])])))
+        Ok(self.record(loss, &[logits], move |u| Ok(vec![dloss_dz.map(|g| g * u.dy.data[0])])))
     }
 
     // ---------------------------------------------------------------------------------------
@@ -540,12 +817,11 @@ impl Graph {
             vars.push(var);
             inv_stds.push(inv_std);
         }
-        let saved = x_hat.clone();
         // Every x_j moves the row's mean and variance too, which adds two correction terms:
         // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), with σ = √(σ² + eps).
-        let y = self.record(x_hat, &[x], move |dy| {
-            let mut dx = dy.clone();
-            for ((dx_row, xh_row), inv_std) in dx.row_slices_mut().zip(saved.row_slices()).zip(&inv_stds) {
+        let y = self.record(x_hat, &[x], move |u| {
+            let mut dx = u.dy;
+            for ((dx_row, xh_row), inv_std) in dx.row_slices_mut().zip(u.output.row_slices()).zip(&inv_stds) {
                 let mean_g = dx_row.iter().sum::<f32>() / d;
                 let mean_gx = dx_row.iter().zip(xh_row).map(|(g, xh)| g * xh).sum::<f32>() / d;
                 for (g, &xh) in dx_row.iter_mut().zip(xh_row) {
@@ -578,12 +854,55 @@ impl Graph {
 
     /// Layer norm: each row (one example's features) is normalized over its last dimension,
     /// then scaled by `gamma` and shifted by `beta` (both of shape `[features]`).
-    /// Built from [`Graph::normalize_rows`], [`Graph::mul`] and [`Graph::add`].
+    ///
+    /// Mathematically [`Graph::normalize_rows`], then [`Graph::mul`] by gamma and
+    /// [`Graph::add`] of beta; recorded as one node that does the same arithmetic in the same
+    /// order (so the same bits), one pass over each row forward and one backward.
     pub fn layer_norm(&mut self, x: Var, gamma: Var, beta: Var, eps: f32) -> Result<Var> {
-        self.check_scale_and_shift("layer_norm", x, gamma, beta, self.value(x).row_len())?;
-        let x_hat = self.normalize_rows(x, eps);
-        let scaled = self.mul(x_hat, gamma)?;
-        self.add(scaled, beta)
+        let features = self.value(x).row_len();
+        self.check_scale_and_shift("layer_norm", x, gamma, beta, features)?;
+        let (g, b) = (&self.nodes[gamma.0].value.data, &self.nodes[beta.0].value.data);
+        let mut x_hat = self.pool.copy(&self.nodes[x.0].value);
+        let mut y = Tensor { shape: x_hat.shape.clone(), data: self.pool.take(x_hat.len()) };
+        let d = features as f32;
+        let mut inv_stds = Vec::with_capacity(x_hat.rows());
+        for row in x_hat.row_slices_mut() {
+            let mean = row.iter().sum::<f32>() / d;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d;
+            let inv_std = 1.0 / libm::sqrtf(var + eps);
+            for v in row.iter_mut() {
+                *v = (*v - mean) * inv_std;
+            }
+            inv_stds.push(inv_std);
+            y.data.extend(row.iter().zip(g).zip(b).map(|((&xh, &g), &b)| xh * g + b));
+        }
+        Ok(self.record_saving(y, &[x, gamma, beta], vec![x_hat], move |u| {
+            let g = &u.inputs[1].data;
+            let mut dx = u.dy;
+            let (mut d_gamma, mut d_beta) = (vec![0.0; features], vec![0.0; features]);
+            for ((dx_row, xh_row), inv_std) in dx.row_slices_mut().zip(u.saved[0].row_slices()).zip(&inv_stds)
+            {
+                // The shift's rule: beta collects every row's dy. The scale's: gamma collects
+                // dy·x̂ and x̂ receives dy·gamma.
+                for (db, &gy) in d_beta.iter_mut().zip(dx_row.iter()) {
+                    *db += gy;
+                }
+                for (dg, (&gy, &xh)) in d_gamma.iter_mut().zip(dx_row.iter().zip(xh_row)) {
+                    *dg += gy * xh;
+                }
+                for (gy, &gm) in dx_row.iter_mut().zip(g) {
+                    *gy *= gm;
+                }
+                // The normalization's rule, as in `normalize_rows_with_stats`.
+                let mean_g = dx_row.iter().sum::<f32>() / d;
+                let mean_gx = dx_row.iter().zip(xh_row).map(|(g, xh)| g * xh).sum::<f32>() / d;
+                for (g, &xh) in dx_row.iter_mut().zip(xh_row) {
+                    *g = inv_std * (*g - mean_g - xh * mean_gx);
+                }
+            }
+            let d_gamma = Tensor { shape: vec![features], data: d_gamma };
+            Ok(vec![dx, d_gamma, Tensor { shape: vec![features], data: d_beta }])
+        }))
     }
 
     /// Batch norm in training mode: each feature (column of `x`, shape `[examples, features]`)
@@ -633,7 +952,8 @@ impl Graph {
                 indices[pos]
             )));
         }
-        let mut data = Vec::with_capacity(indices.len() * width);
+        let mut data = self.pool.take(indices.len() * width);
+        let t = &self.nodes[table.0].value;
         for &i in indices {
             data.extend_from_slice(&t.data[i * width..(i + 1) * width]);
         }
@@ -641,13 +961,15 @@ impl Graph {
         let indices = indices.to_vec();
         // Table row i was copied to every position that asked for it, so its gradient is the
         // sum of the gradients at those positions: a scatter-add.
-        Ok(self.record(y, &[table], move |dy| {
-            let mut d_table = Tensor::zeros(&[vocab, width]);
+        Ok(self.record(y, &[table], move |u| {
+            let dy = u.dy;
+            let mut d_table = u.pool.zeros(&[vocab, width]);
             for (pos, &i) in indices.iter().enumerate() {
                 for j in 0..width {
                     d_table.data[i * width + j] += dy.data[pos * width + j];
                 }
             }
+            u.pool.give(dy.data);
             Ok(vec![d_table])
         }))
     }
@@ -660,20 +982,32 @@ pub fn loss_and_grads<E: From<ShapeError>>(
     params: &[Tensor],
     loss: impl FnOnce(&mut Graph, &[Var]) -> std::result::Result<Var, E>,
 ) -> std::result::Result<(f32, Vec<Tensor>), E> {
-    let mut graph = Graph::new();
-    let vars: Vec<Var> = params.iter().map(|p| graph.param(p.clone())).collect();
-    let loss = loss(&mut graph, &vars)?;
+    loss_and_grads_on(&mut Graph::new(), params, loss)
+}
+
+/// [`loss_and_grads`] on a tape kept from step to step: the tape is [`Graph::reset`] first,
+/// so this step's tensors reuse the last step's buffers, and only the parameters' gradients
+/// are kept. Give the gradients back with [`Graph::recycle`] once they have been used.
+pub fn loss_and_grads_on<E: From<ShapeError>>(
+    graph: &mut Graph,
+    params: &[Tensor],
+    loss: impl FnOnce(&mut Graph, &[Var]) -> std::result::Result<Var, E>,
+) -> std::result::Result<(f32, Vec<Tensor>), E> {
+    graph.reset();
+    graph.keep_leaf_grads_only();
+    let vars: Vec<Var> = params.iter().map(|p| graph.param_copy(p)).collect();
+    let loss = loss(graph, &vars)?;
     graph.backward(loss)?;
     let grads = vars
         .iter()
         .zip(params)
-        .map(|(&v, p)| graph.grad(v).cloned().unwrap_or_else(|| Tensor::zeros(&p.shape)))
+        .map(|(&v, p)| graph.take_grad(v).unwrap_or_else(|| Tensor::zeros(&p.shape)))
         .collect();
     Ok((graph.value(loss).data[0], grads))
 }
 
-/// Adds `grad` into an optional running total.
-fn add_into(total: &mut Option<Tensor>, grad: Tensor) -> Result<()> {
+/// Adds `grad` into an optional running total (keeping the spent buffer in `pool`).
+fn add_into(total: &mut Option<Tensor>, grad: Tensor, pool: &mut Pool) -> Result<()> {
     *total = Some(match total.take() {
         None => grad,
         // Same shapes (the usual case): add in place, sum + grad element by element as
@@ -682,6 +1016,7 @@ fn add_into(total: &mut Option<Tensor>, grad: Tensor) -> Result<()> {
             for (s, g) in sum.data.iter_mut().zip(&grad.data) {
                 *s += g;
             }
+            pool.give(grad.data);
             sum
         }
         Some(sum) => tensor::add(&sum, &grad)?,

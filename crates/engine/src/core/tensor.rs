@@ -142,21 +142,33 @@ impl Tensor {
     /// Combines two tensors element by element, broadcasting as in [`broadcast_shape`].
     /// `op` names the operation in error messages.
     pub fn zip_with(&self, other: &Tensor, op: &str, f: impl Fn(f32, f32) -> f32) -> Result<Tensor> {
+        self.zip_with_into(other, op, f, Vec::new())
+    }
+
+    /// [`Tensor::zip_with`] writing into `out` (emptied first; its allocation is reused).
+    pub fn zip_with_into(
+        &self,
+        other: &Tensor,
+        op: &str,
+        f: impl Fn(f32, f32) -> f32,
+        mut out: Vec<f32>,
+    ) -> Result<Tensor> {
         let shape = broadcast_shape(&self.shape, &other.shape, op)?;
+        out.clear();
         // Fast paths for the two common cases, same shape and a row (such as a bias) repeated
         // down a matrix; they pair the same elements as the general index computation below.
         if self.shape == other.shape {
-            let data = self.data.iter().zip(&other.data).map(|(&x, &y)| f(x, y));
-            return Ok(Tensor { data: data.collect(), shape });
+            out.extend(self.data.iter().zip(&other.data).map(|(&x, &y)| f(x, y)));
+            return Ok(Tensor { data: out, shape });
         }
         if shape == self.shape && is_repeated_row(&other.shape, &shape) && !other.is_empty() {
-            let data = self.data.iter().zip(other.data.iter().cycle()).map(|(&x, &y)| f(x, y));
-            return Ok(Tensor { data: data.collect(), shape });
+            out.extend(self.data.iter().zip(other.data.iter().cycle()).map(|(&x, &y)| f(x, y)));
+            return Ok(Tensor { data: out, shape });
         }
         let from_self = broadcast_indices(&self.shape, &shape);
         let from_other = broadcast_indices(&other.shape, &shape);
-        let data = from_self.iter().zip(&from_other).map(|(&i, &j)| f(self.data[i], other.data[j]));
-        Ok(Tensor { data: data.collect(), shape })
+        out.extend(from_self.iter().zip(&from_other).map(|(&i, &j)| f(self.data[i], other.data[j])));
+        Ok(Tensor { data: out, shape })
     }
 
     /// The same numbers in a new shape with the same element count. Row-major order means
@@ -199,6 +211,11 @@ impl Tensor {
     /// Unlike [`Tensor::reshape`], the numbers move: element (i₀, i₁, …) of the output is
     /// element (j with j[axes[k]] = i_k) of the input.
     pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
+        self.permute_into(axes, Vec::new())
+    }
+
+    /// [`Tensor::permute`] writing into `out` (emptied first; its allocation is reused).
+    pub fn permute_into(&self, axes: &[usize], mut out: Vec<f32>) -> Result<Tensor> {
         let rank = self.shape.len();
         let mut seen = vec![false; rank];
         for &a in axes {
@@ -230,7 +247,9 @@ impl Tensor {
         // next to the batch), else a walk with the input stride of that dimension.
         let (outer_rank, row_len) = (rank.saturating_sub(1), shape.last().copied().unwrap_or(1));
         let row_step = strides.last().copied().unwrap_or(1).max(1);
-        let mut data = Vec::with_capacity(self.len());
+        out.clear();
+        out.reserve(self.len());
+        let mut data = out;
         let mut position = vec![0; outer_rank];
         for _ in 0..self.len().checked_div(row_len).unwrap_or(0) {
             let start: usize = position.iter().zip(&strides).map(|(p, s)| p * s).sum();
@@ -290,6 +309,30 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 /// have the same batch size; a single matrix is used with every entry of the other's batch
 /// (as a weight matrix is applied to every sequence in a batch).
 pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b: bool) -> Result<Tensor> {
+    matmul_transposed_into(a, transpose_a, b, transpose_b, Vec::new())
+}
+
+/// How many numbers [`matmul_transposed`] of these operands returns (0 if their shapes do not
+/// make a product), to size a buffer for [`matmul_transposed_into`].
+pub fn matmul_len(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b: bool) -> usize {
+    match (as_batch_of_matrices(a, "matmul"), as_batch_of_matrices(b, "matmul")) {
+        (Ok((batch_a, a_rows, a_cols)), Ok((batch_b, b_rows, b_cols))) => {
+            let m = if transpose_a { a_cols } else { a_rows };
+            let n = if transpose_b { b_rows } else { b_cols };
+            batch_a.or(batch_b).unwrap_or(1) * m * n
+        }
+        _ => 0,
+    }
+}
+
+/// [`matmul_transposed`] writing into `out` (emptied first; its allocation is reused).
+pub fn matmul_transposed_into(
+    a: &Tensor,
+    transpose_a: bool,
+    b: &Tensor,
+    transpose_b: bool,
+    mut out: Vec<f32>,
+) -> Result<Tensor> {
     let (batch_a, a_rows, a_cols) = as_batch_of_matrices(a, "matmul")?;
     let (batch_b, b_rows, b_cols) = as_batch_of_matrices(b, "matmul")?;
     // op(A) is [m, k] and op(B) is [k, n].
@@ -328,7 +371,9 @@ pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b:
         MatrixView::new(&b.data[start..start + b_rows * b_cols], b_rows, b_cols, transpose_b)
     };
     let shared_b = batch_b.is_none().then(|| PackedPanels::new(b_entry(0)));
-    let mut data = vec![0.0; batch.unwrap_or(1) * m * n];
+    out.clear();
+    out.resize(batch.unwrap_or(1) * m * n, 0.0);
+    let mut data = out;
     for (s, c) in data.chunks_mut((m * n).max(1)).enumerate() {
         match &shared_b {
             Some(panels) => matmul::multiply_packed(a_entry(s), panels, c),
@@ -469,6 +514,12 @@ pub fn sum_to_shape(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
 /// sensible distribution; we return all zeros for it rather than 0/0 = NaN.
 pub fn softmax_rows(x: &Tensor) -> Tensor {
     let mut out = x.clone();
+    softmax_rows_in_place(&mut out);
+    out
+}
+
+/// [`softmax_rows`] overwriting its input.
+pub fn softmax_rows_in_place(out: &mut Tensor) {
     for row in out.row_slices_mut() {
         let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         if max == f32::NEG_INFINITY {
@@ -484,7 +535,6 @@ pub fn softmax_rows(x: &Tensor) -> Tensor {
             *v /= total;
         }
     }
-    out
 }
 
 /// Log-softmax along each row: x_j − max − ln Σ_k exp(x_k − max), computed without ever

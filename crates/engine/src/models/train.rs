@@ -15,6 +15,7 @@
 //!
 //! Everything random comes from the seeds, so the same seeds replay a run bit for bit.
 
+use crate::core::autograd::Graph;
 use crate::core::optim::{clip_grad_norm, Method, Optimizer, Schedule};
 use crate::core::rng::Rng;
 use crate::core::tensor;
@@ -112,6 +113,30 @@ pub struct StepReport {
     pub grad_norm: f32,
 }
 
+/// The autograd tape a [`Trainer`] keeps between steps, so that each step's tensors reuse
+/// the last step's buffers. Scratch space: a copy starts empty, and it never makes two
+/// trainers differ.
+#[derive(Default)]
+struct Tape(Graph);
+
+impl Clone for Tape {
+    fn clone(&self) -> Tape {
+        Tape::default()
+    }
+}
+
+impl PartialEq for Tape {
+    fn eq(&self, _: &Tape) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Tape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tape")
+    }
+}
+
 /// A model, its optimizer state, and the text it trains on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trainer {
@@ -123,6 +148,7 @@ pub struct Trainer {
     pub steps: u64,
     tokens: Vec<usize>,
     rng: Rng,
+    tape: Tape,
 }
 
 impl Trainer {
@@ -145,7 +171,15 @@ impl Trainer {
                 Optimizer::new(Method::adamw(decay), p.len())
             })
             .collect();
-        Ok(Trainer { model, optimizers, steps: 0, rng: Rng::new(config.seed), tokens, config })
+        Ok(Trainer {
+            model,
+            optimizers,
+            steps: 0,
+            rng: Rng::new(config.seed),
+            tokens,
+            config,
+            tape: Tape::default(),
+        })
     }
 
     /// The next batch of random windows from the training text.
@@ -172,7 +206,7 @@ impl Trainer {
     /// [`ModelError::Diverged`] and leaves the parameters as they were.
     pub fn step(&mut self) -> Result<StepReport> {
         let batch = self.draw_batch();
-        let (loss, mut grads) = self.model.loss_and_grads(&batch)?;
+        let (loss, mut grads) = self.model.loss_and_grads_on(&mut self.tape.0, &batch)?;
         let mut slices: Vec<&mut [f32]> = grads.iter_mut().map(|g| g.data.as_mut_slice()).collect();
         let grad_norm = clip_grad_norm(&mut slices, self.config.clip_norm);
         if !loss.is_finite() || !grad_norm.is_finite() {
@@ -182,6 +216,10 @@ impl Trainer {
         let params = self.model.params.iter_mut();
         for ((param, grad), optimizer) in params.zip(&grads).zip(&mut self.optimizers) {
             optimizer.step(&mut param.data, &grad.data, lr)?;
+        }
+        // The tape is kept for the next step, which reuses its buffers, these included.
+        for grad in grads {
+            self.tape.0.recycle(grad);
         }
         let report = StepReport { step: self.steps, loss, lr, grad_norm };
         self.steps += 1;

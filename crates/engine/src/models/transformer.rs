@@ -486,19 +486,19 @@ impl Transformer {
         let places = graph.embedding(p.position_embedding, &positions)?; // [b·t, d]
         let mut x = graph.add(tokens, places)?;
         // [t, t], broadcast over every head: −∞ above the diagonal, or no mask at all.
-        let mask = graph.input(attention.mask(t));
+        let mask = attention.mask(t);
         for layer in &p.layers {
             x = match c.norm {
                 Norm::Pre => {
                     let normed = graph.layer_norm(x, layer.ln1_gamma, layer.ln1_beta, c.eps)?;
-                    let attended = self.attention_on_tape(graph, normed, layer, mask, b, t)?;
+                    let attended = self.attention_on_tape(graph, normed, layer, &mask, b, t)?;
                     let x = graph.add(x, attended)?;
                     let normed = graph.layer_norm(x, layer.ln2_gamma, layer.ln2_beta, c.eps)?;
                     let fed = self.ffn_on_tape(graph, normed, layer)?;
                     graph.add(x, fed)?
                 }
                 Norm::Post => {
-                    let attended = self.attention_on_tape(graph, x, layer, mask, b, t)?;
+                    let attended = self.attention_on_tape(graph, x, layer, &mask, b, t)?;
                     let sum = graph.add(x, attended)?;
                     let x = graph.layer_norm(sum, layer.ln1_gamma, layer.ln1_beta, c.eps)?;
                     let fed = self.ffn_on_tape(graph, x, layer)?;
@@ -520,7 +520,7 @@ impl Transformer {
         graph: &mut Graph,
         x: Var,
         layer: &Layer<Var>,
-        mask: Var,
+        mask: &Tensor,
         b: usize,
         t: usize,
     ) -> Result<Var> {
@@ -538,9 +538,8 @@ impl Transformer {
         let v = graph.matmul(x, layer.w_v)?;
         let v = split_heads(graph, v)?;
         let scores = graph.matmul_transposed(q, false, k, true)?; // [b·h, t, t]
-        let scaled = graph.scale(scores, 1.0 / libm::sqrtf(dh as f32));
-        let masked = graph.add(scaled, mask)?;
-        let weights = graph.softmax_rows(masked);
+                                                                  // softmax(scores/√d_head + mask), one node on the tape.
+        let weights = graph.scaled_masked_softmax_rows(scores, 1.0 / libm::sqrtf(dh as f32), mask)?;
         let heads = graph.matmul(weights, v)?; // [b·h, t, dh]
                                                // Back to [b, t, h, dh] and then side by side: [b·t, d].
         let heads = graph.reshape(heads, &[b, h, t, dh])?;
@@ -552,10 +551,12 @@ impl Transformer {
     /// The feed-forward block act(x·W1 + b1)·W2 + b2 on the tape.
     fn ffn_on_tape(&self, graph: &mut Graph, x: Var, layer: &Layer<Var>) -> Result<Var> {
         let z = graph.matmul(x, layer.w1)?;
-        let z = graph.add(z, layer.b1)?;
         let a = match self.config.activation {
-            Activation::Gelu => graph.gelu(z),
-            Activation::Relu => graph.relu(z),
+            Activation::Gelu => graph.add_gelu(z, layer.b1)?, // GELU(z + b1), one node
+            Activation::Relu => {
+                let z = graph.add(z, layer.b1)?;
+                graph.relu(z)
+            }
         };
         let y = graph.matmul(a, layer.w2)?;
         Ok(graph.add(y, layer.b2)?)
@@ -565,7 +566,13 @@ impl Transformer {
     /// The mean cross-entropy over every position of the batch, and its gradient with
     /// respect to every parameter (in layout order).
     pub fn loss_and_grads(&self, batch: &Batch) -> Result<(f32, Vec<Tensor>)> {
-        autograd::loss_and_grads(&self.params, |graph, vars| {
+        self.loss_and_grads_on(&mut Graph::new(), batch)
+    }
+
+    /// [`Transformer::loss_and_grads`] on a tape kept from step to step, whose buffers the
+    /// step reuses (see [`autograd::loss_and_grads_on`]).
+    pub fn loss_and_grads_on(&self, graph: &mut Graph, batch: &Batch) -> Result<(f32, Vec<Tensor>)> {
+        autograd::loss_and_grads_on(graph, &self.params, |graph, vars| {
             let logits = self.forward_on_tape(graph, vars, batch)?;
             Ok(graph.cross_entropy(logits, &batch.targets, None)?)
         })

@@ -506,3 +506,61 @@ fn gelu_on_the_tape_gives_the_tape_free_bits_and_the_textbook_slope() {
         assert_eq!(g.grad(x).unwrap().data[i].to_bits(), slope.to_bits(), "GELU'({v})");
     }
 }
+
+/// The output and the gradient of every input in `inputs` that `build` gives, after
+/// backpropagating a fixed random upstream gradient, as bits.
+fn value_and_grads_bits(
+    inputs: &[Tensor],
+    seed: u64,
+    build: impl Fn(&mut Graph, &[Var]) -> Var,
+) -> (Vec<u32>, Vec<Vec<u32>>) {
+    let mut graph = Graph::new();
+    let vars: Vec<Var> = inputs.iter().map(|t| graph.input(t.clone())).collect();
+    let y = build(&mut graph, &vars);
+    let mut rng = Rng::new(seed);
+    let r = graph.value(y).map(|_| rng.uniform_in(-1.0, 1.0));
+    graph.backward_from(y, r).unwrap();
+    let bits = |t: &Tensor| t.data.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    (bits(graph.value(y)), vars.iter().map(|&v| bits(graph.grad(v).unwrap())).collect())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Layer norm, bias + GELU and attention's scale + mask + softmax each run as one node on
+    /// the tape; they give the same bits, forward and backward, as the separate ops.
+    #[test]
+    fn fused_ops_give_the_separate_ops_bits(r in dim(), d in dim(), causal: bool, seed: u64) {
+        let mut rng = Rng::new(seed);
+        let x = spread_rows(&[r, d], &mut rng);
+        let (gamma, beta) = (random(&[d], &mut rng), random(&[d], &mut rng));
+        let inputs = [x.clone(), gamma, beta];
+        let fused = value_and_grads_bits(&inputs, seed, |g, v| g.layer_norm(v[0], v[1], v[2], 1e-5).unwrap());
+        let separate = value_and_grads_bits(&inputs, seed, |g, v| {
+            let x_hat = g.normalize_rows(v[0], 1e-5);
+            let scaled = g.mul(x_hat, v[1]).unwrap();
+            g.add(scaled, v[2]).unwrap()
+        });
+        prop_assert_eq!(fused, separate);
+
+        let inputs = [random(&[r, d], &mut rng), random(&[d], &mut rng)];
+        let fused = value_and_grads_bits(&inputs, seed, |g, v| g.add_gelu(v[0], v[1]).unwrap());
+        let separate = value_and_grads_bits(&inputs, seed, |g, v| {
+            let z = g.add(v[0], v[1]).unwrap();
+            g.gelu(z)
+        });
+        prop_assert_eq!(fused, separate);
+
+        let mask = if causal { tensor::causal_mask(d) } else { Tensor::zeros(&[d, d]) };
+        let scores = [random(&[r, d, d], &mut rng)];
+        let c = 0.3;
+        let fused = value_and_grads_bits(&scores, seed, |g, v| g.scaled_masked_softmax_rows(v[0], c, &mask).unwrap());
+        let separate = value_and_grads_bits(&scores, seed, |g, v| {
+            let scaled = g.scale(v[0], c);
+            let m = g.input(mask.clone());
+            let masked = g.add(scaled, m).unwrap();
+            g.softmax_rows(masked)
+        });
+        prop_assert_eq!(fused, separate);
+    }
+}

@@ -220,3 +220,69 @@ fn a_short_run_learns_more_than_character_frequencies() {
     assert!((first - libm::logf(vocab.len() as f32)).abs() < 0.1, "starts near uniform");
     assert!(last < threshold, "validation loss {last} is not below the unigram entropy {threshold}");
 }
+
+/// FNV-1a over the bits of every parameter, in layout order: one number that changes if any
+/// bit of any weight does.
+fn params_fingerprint(model: &Transformer) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for p in &model.params {
+        for v in &p.data {
+            for byte in v.to_bits().to_le_bytes() {
+                hash = (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    hash
+}
+
+/// Three steps of two small models (pre-norm with GELU, post-norm with ReLU; 2 layers, 2
+/// heads), pinned bit for bit: every loss and a fingerprint of every weight afterwards. The
+/// numbers were recorded before the tape reused buffers across steps and fused its layer-norm,
+/// bias-GELU and masked-softmax rules; the faster tape must compute exactly the same bits.
+#[test]
+fn training_steps_are_pinned_bit_for_bit() {
+    let (vocab, ids) = encoded(&corpus(5, 60));
+    let run = |norm, activation| {
+        let config = TransformerConfig {
+            vocab: vocab.len(),
+            context: 16,
+            d_model: 16,
+            n_heads: 2,
+            n_layers: 2,
+            d_ff: 48,
+            norm,
+            activation,
+            eps: 1e-5,
+        };
+        let model = Transformer::new(config, 11).unwrap();
+        let mut trainer = Trainer::new(model, ids.clone(), TrainConfig { len: 16, ..settings(4) }).unwrap();
+        let losses: Vec<u32> = (0..3).map(|_| trainer.step().unwrap().loss.to_bits()).collect();
+        (losses, params_fingerprint(&trainer.model))
+    };
+    let pre = run(Norm::Pre, Activation::Gelu);
+    let post = run(Norm::Post, Activation::Relu);
+    assert_eq!(pre, (vec![0x4048_de73, 0x4049_014f, 0x4046_c4e9], 0xfc1f_c467_f154_3a15));
+    assert_eq!(post, (vec![0x4048_e981, 0x4049_1681, 0x4047_b146], 0x56a6_1e4c_5f5c_ec58));
+}
+
+/// A trainer, tape and all, can still be sent to another thread (a worker) and shared.
+#[test]
+fn a_trainer_is_send_and_sync() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Trainer>();
+}
+
+/// The trainer's tape hands each step the last step's buffers, and its pool of spare buffers
+/// does not grow from step to step.
+#[test]
+fn the_kept_tape_reuses_buffers_without_growing() {
+    let (vocab, ids) = encoded(&corpus(5, 60));
+    let mut trainer = Trainer::new(small_model(vocab.len(), 2), ids, settings(1)).unwrap();
+    let spare_after = |trainer: &mut Trainer| {
+        trainer.step().unwrap();
+        trainer.tape.0.pool().len()
+    };
+    let sizes: Vec<usize> = (0..24).map(|_| spare_after(&mut trainer)).collect();
+    assert!(sizes[2] > 0, "buffers are kept between steps: {sizes:?}");
+    assert!(sizes[12..].iter().max() <= sizes[6..12].iter().max(), "the pool stops growing: {sizes:?}");
+}
