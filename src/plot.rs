@@ -15,6 +15,7 @@ pub mod lines;
 pub mod log2_histogram;
 pub mod network;
 pub mod optimizer_class;
+pub mod sae;
 pub mod scatter;
 pub mod tree;
 pub mod word_map;

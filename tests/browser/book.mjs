@@ -2327,6 +2327,21 @@ await test("sparse autoencoder: the toy model's 20 features recovered at λ = 0.
   const weak = { "sae-l0": "6.769", "sae-mse": "0.000042", "sae-dense": "2", "sae-recovered": "0 of 20" };
   for (const [name, want] of Object.entries(weak)) expect((await v(name)) === want, `λ = 0.01 ${name}: ${await v(name)}, pinned ${want}`);
   expect((await w.locator(".sae-runs tbody tr").count()) === 2, "both runs in the table");
+  // The trade-off plot: one point per finished run, the current λ's highlighted.
+  const point = (k, attr) => w.locator(`[data-value="sae-point-${k}"]`).getAttribute(attr);
+  expect((await w.locator(".sae-tradeoff circle.sae-dot").count()) === 2, "two points");
+  expect((await point(0, "data-l0")) === "1.209" && (await point(0, "data-mse")) === "0.000298", `λ = 0.1 point ${await point(0, "data-l0")}`);
+  expect((await point(1, "data-l1")) === "0.01" && (await point(1, "data-l0")) === "6.769", `λ = 0.01 point ${await point(1, "data-l0")}`);
+  expect((await w.locator(".sae-tradeoff .sae-trade-run.current").count()) === 1, "the λ now set is highlighted");
+  // The sweep trains the two λ values not yet run (0.001 and 1), one after the other.
+  await w.locator('button[data-name="sae-sweep"]').click();
+  await page.waitForFunction(() => document.querySelectorAll(".sae-toy .sae-tradeoff circle.sae-dot").length === 4, null, { timeout: 240000 });
+  await page.waitForFunction(() => document.querySelector('[data-status="sae"]')?.textContent === "Finished 2000 steps.", null, { timeout: 120000 });
+  expect((await point(2, "data-l1")) === "0.001" && Math.abs(Number(await point(2, "data-l0")) - 14.669) < 5e-3, `λ = 0.001 point ${await point(2, "data-l0")}`);
+  expect((await point(3, "data-l1")) === "1" && (await point(3, "data-l0")) === "0.746" && Number(await point(3, "data-mse")).toFixed(4) === "0.0187", `λ = 1 point ${await point(3, "data-mse")}`);
+  expect((await v("sae-l1")) === "1.000", `the slider follows the sweep: ${await v("sae-l1")}`);
+  const xs = await Promise.all([2, 1, 0, 3].map((k) => point(k, "cx").then(Number)));
+  expect(xs[0] > xs[1] && xs[1] > xs[2] && xs[2] > xs[3], `L0 falls as λ grows: ${xs}`);
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
@@ -2345,6 +2360,8 @@ await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; lat
   // Pinned in engine::labs::sparse_autoencoder (after layer 1, 256 latents, λ = 1, seed 1).
   const pinned = { "sae-gpt-mse": "0.10284", "sae-gpt-l0": "20.203", "sae-gpt-fve": "0.8873", "sae-gpt-dead": "0", "sae-gpt-dense": "3", "sae-gpt-act-0": "8.223" };
   for (const [name, want] of Object.entries(pinned)) expect((await v(name)) === want, `${name}: ${await v(name)}, pinned ${want}`);
+  const dot = w.locator('[data-value="sae-gpt-point-0"]');
+  expect((await dot.getAttribute("data-l0")) === "20.203" && Number(await dot.getAttribute("data-mse")).toFixed(5) === "0.10284", `trade-off point ${await dot.getAttribute("data-mse")}`);
   const ats = async () => { let s = ""; for (let i = 0; i < 8; i++) s += await v(`sae-gpt-at-${i}`); return s; };
   expect((await ats()) === "?????!.?", `latent 0: ${await ats()}`);
   expect((await v("sae-gpt-fires")).includes("386 of 4,096"), await v("sae-gpt-fires"));
