@@ -2,6 +2,7 @@
 //! (tested natively) and the components only turn it into elements, so colours follow the
 //! theme through CSS. Plots import no widget.
 
+pub mod attention_grid;
 pub mod bars;
 pub mod bins;
 pub mod bits;

@@ -2055,9 +2055,15 @@ await test("attention, honestly: weights beside contribution shares, and a head 
   // Layer 1, head 2 is shown first, at the "a" of "Ham".
   expect((await text("an-weight-0")) === "0.794", `weight ${await text("an-weight-0")}`);
   expect((await text("an-share-0")) === "0.528", `share ${await text("an-share-0")}`);
-  expect((await lab.locator("svg.an-map").count()) === 2, "two maps");
+  expect((await lab.locator("svg.an-map").count()) === 16, "two maps for each of the 8 heads");
+  const scroller = lab.locator(".an-grid-scroll");
+  expect((await scroller.getAttribute("tabindex")) === "0" && (await scroller.getAttribute("aria-label")).length > 10, "the grid scrolls by keyboard and is named");
+  expect((await lab.locator(".an-head-cell.selected").getAttribute("data-head")) === "1", "layer 1, head 2 chosen first");
   await lab.locator('select[data-name="an-head"]').selectOption("6");
   expect((await lab.locator(".an-bars figcaption").innerText()).includes("layer 2, head 3"), "chosen head's chart");
+  await lab.locator('.an-head-cell[data-head="3"]').click();
+  expect((await lab.locator(".an-bars figcaption").innerText()).includes("layer 1, head 4"), "a click on the grid chooses the head");
+  expect((await lab.locator(".an-head-cell.selected").getAttribute("aria-pressed")) === "true", "the chosen head is pressed");
   await lab.locator('textarea[data-name="an-prompt"]').fill("H");
   expect((await lab.locator('[data-error-for="an-prompt"]').innerText()).includes("at least two"), "one character explained");
   expect((await text("an-base")) === "1.2869", "last good prompt kept");
