@@ -2497,7 +2497,7 @@ await test("graded exercises: a likely mistake is named, garbage is refused, the
   await page.waitForSelector("article.chapter h1");
   expect((await counter.innerText()) === "2/4", `after a reload: ${await counter.innerText()}`);
   expect((await box.locator(".answer-solved").count()) === 1, "the box remembers it was solved");
-  expect((await page.locator(".toc-progress-total").innerText()).includes("2 of 32"), await page.locator(".toc-progress-total").innerText());
+  expect((await page.locator(".toc-progress-total").innerText()).includes("2 of 33"), await page.locator(".toc-progress-total").innerText());
   // Reset, confirmed, forgets it, also after a reload.
   page.once("dialog", (d) => d.accept());
   await page.locator(".reset-progress").click();
@@ -2505,6 +2505,35 @@ await test("graded exercises: a likely mistake is named, garbage is refused, the
   await page.reload();
   await page.waitForSelector("article.chapter h1");
   expect((await counter.innerText()) === "0/4", `after reset and reload: ${await counter.innerText()}`);
+});
+
+await test("exercises 10.3 and 9.1 from the widgets: the worst cosine graded, links that set the lab's inputs", async (page) => {
+  await openChapter(page, "interpretability");
+  const box = page.locator('form.answer-check[data-exercise="10.3"]');
+  const verdict = box.locator(".answer-verdict");
+  const check = async (text) => {
+    await box.locator("input").fill(text);
+    await box.locator("button", { hasText: "Check" }).click();
+    await page.waitForFunction((el) => el.dataset.verdict !== "", await verdict.elementHandle());
+    return { kind: await verdict.getAttribute("data-verdict"), said: await verdict.innerText() };
+  };
+  let r = await check("0.0156");
+  expect(r.kind === "mistake" && r.said.includes("1/√d"), `0.0156: ${JSON.stringify(r)}`);
+  r = await check("0.1");
+  expect(r.kind === "correct", `0.1: ${JSON.stringify(r)}`);
+  // The link sets the lab's inputs, whatever the reader left in them.
+  await page.locator('.widget.cosines input[data-name="cos-many"]').fill("10");
+  await page.locator("section.exercise a", { hasText: "open it with 100,000 vectors" }).click();
+  await page.waitForFunction(() => document.querySelector('.widget.cosines input[data-name="cos-many"]')?.value === "100000", null, { timeout: 20000 });
+  await page.waitForFunction(() => Math.abs(Number(document.querySelector('.widget.cosines [data-value="cos-worst"]')?.innerText) - 0.1) < 5e-4, null, { timeout: 20000 });
+  expect(page.url().includes("w=cosines"), page.url());
+  await openChapter(page, "embeddings");
+  const answer = page.locator("section.exercise details.answer").first();
+  await answer.locator("summary").click();
+  await answer.locator("a", { hasText: "paris − france + italy" }).click();
+  await page.waitForFunction(() => document.querySelector('.widget.word-arithmetic input[data-name="wa-a"]')?.value === "paris", null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('.widget.word-arithmetic [data-value="wa-word-0"]')?.innerText === "rome", null, { timeout: 30000 });
+  expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {
