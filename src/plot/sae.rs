@@ -13,8 +13,9 @@ use crate::plot::chart::{Chart, Series};
 /// The trade-off plot's drawing box.
 pub const TRADE_W: f64 = 480.0;
 pub const TRADE_H: f64 = 230.0;
-/// Plot margins: left for the MSE labels, bottom for the L0 labels and the axis name.
-const MARGIN: (f64, f64, f64, f64) = (62.0, 16.0, 12.0, 40.0); // left, right, top, bottom
+/// Plot margins: left for the MSE labels, top for the MSE axis's name, bottom for the L0
+/// labels and the axis name.
+const MARGIN: (f64, f64, f64, f64) = (62.0, 16.0, 24.0, 40.0); // left, right, top, bottom
 /// The narrowest span an axis shows, in decades, so that runs with nearly equal values do not
 /// fly to opposite edges.
 const MIN_DECADES: f64 = 0.5;
@@ -133,6 +134,17 @@ pub fn tradeoff(runs: &[RunPoint], width: f64, height: f64) -> Tradeoff {
     Tradeoff { dots, path, x_ticks, y_ticks }
 }
 
+/// Where a dot's λ label goes, and its `text-anchor`: up and to the right of the dot, or up
+/// and to the left when the dot is in the right quarter of a plot `width` wide, so that the
+/// label stays inside.
+pub fn label_at((x, y): (f64, f64), width: f64) -> (f64, f64, &'static str) {
+    if x > width * 0.75 {
+        (x - 8.0, y - 8.0, "end")
+    } else {
+        (x + 8.0, y - 6.0, "start")
+    }
+}
+
 /// Whether a run's λ is the current one (λ comes from a log slider, so compare by ratio).
 pub fn same_l1(a: f64, b: f64) -> bool {
     a > 0.0 && b > 0.0 && (a / b - 1.0).abs() < 1e-3
@@ -203,14 +215,17 @@ pub fn SaeTradeoff(
                                     <title>{tip}</title>
                                     <circle class="sae-dot" cx=format!("{x:.1}") cy=format!("{y:.1}") r=if here { "6" } else { "4.5" }
                                         data-value=format!("{prefix}-point-{k}") data-l1=l1_label(r.l1) data-l0=format!("{:.3}", r.l0) data-mse=format!("{:.6}", r.mse) />
-                                    <text class="sae-dot-label" x=format!("{:.1}", x + 8.0) y=format!("{:.1}", y - 6.0)>{format!("λ {}", l1_label(r.l1))}</text>
+                                    {
+                                        let (lx, ly, anchor) = label_at((x, y), TRADE_W);
+                                        view! { <text class="sae-dot-label" x=format!("{lx:.1}") y=format!("{ly:.1}") text-anchor=anchor>{format!("λ {}", l1_label(r.l1))}</text> }
+                                    }
                                 </g>
                             })
                         }).collect_view()}
                     }.into_any()
                 }}
                 <text class="axis-label" x=(left + TRADE_W - right) / 2.0 y=TRADE_H - 4.0 text-anchor="middle">{format!("L0: latents active per {unit} (log scale)")}</text>
-                <text class="axis-label" transform=format!("translate(12 {}) rotate(-90)", (top + TRADE_H - bottom) / 2.0) text-anchor="middle">"MSE (log)"</text>
+                <text class="axis-label" x=left y=top - 8.0>"MSE (log scale)"</text>
             </svg>
             <figcaption>"Each finished run is a point: lower is a better reconstruction, further left a sparser code. The larger points are runs at the λ now set."</figcaption>
         </figure>
@@ -261,16 +276,16 @@ mod tests {
     #[test]
     fn runs_go_on_log_axes_joined_in_order_of_lambda() {
         // L0 from 1 to 10 and MSE from 0.0001 to 0.01: 1 and 2 decades, each padded by a
-        // tenth. In a 480 x 230 box the plot spans x 62..464 and y 12..190.
+        // tenth. In a 480 x 230 box the plot spans x 62..464 and y 24..190.
         let runs = [run(0.1, 1.0, 0.01), run(0.01, 10.0, 0.0001), run(0.03, 3.0, 0.001)];
         let g = tradeoff(&runs, TRADE_W, TRADE_H);
         // x: log L0 from −0.1 to 1.1, 335 px a decade; y: log MSE from −4.2 to −1.8.
         let (x0, y0) = g.dots[0].unwrap();
         assert!((x0 - (62.0 + 402.0 * 0.1 / 1.2)).abs() < 1e-9, "{x0}");
-        assert!((y0 - (12.0 + 178.0 * 0.2 / 2.4)).abs() < 1e-9, "{y0}");
+        assert!((y0 - (24.0 + 166.0 * 0.2 / 2.4)).abs() < 1e-9, "{y0}");
         let (x1, y1) = g.dots[1].unwrap();
         assert!(
-            (x1 - (62.0 + 402.0 * 1.1 / 1.2)).abs() < 1e-9 && (y1 - (190.0 - 178.0 * 0.2 / 2.4)).abs() < 1e-9
+            (x1 - (62.0 + 402.0 * 1.1 / 1.2)).abs() < 1e-9 && (y1 - (190.0 - 166.0 * 0.2 / 2.4)).abs() < 1e-9
         );
         // Sparser to the left, better reconstruction lower.
         assert!(x0 < x1 && y0 < y1);
@@ -288,7 +303,7 @@ mod tests {
     fn one_run_is_centred_and_the_undrawable_are_left_out() {
         let g = tradeoff(&[run(0.1, 1.209, 0.000298), run(1.0, 0.0, 0.01)], TRADE_W, TRADE_H);
         let (x, y) = g.dots[0].unwrap();
-        assert!((x - (62.0 + 402.0 / 2.0)).abs() < 1e-9 && (y - (12.0 + 178.0 / 2.0)).abs() < 1e-9);
+        assert!((x - (62.0 + 402.0 / 2.0)).abs() < 1e-9 && (y - (24.0 + 166.0 / 2.0)).abs() < 1e-9);
         assert_eq!(g.dots[1], None);
         assert!(g.path.is_empty());
         // Half a decade about 1.209, padded (0.61 to 2.41): the finer mantissas.
@@ -296,6 +311,12 @@ mod tests {
         let none = tradeoff(&[run(0.1, f64::NAN, 0.1)], TRADE_W, TRADE_H);
         assert_eq!(none.dots, vec![None]);
         assert!(none.x_ticks.is_empty() && none.y_ticks.is_empty());
+    }
+
+    #[test]
+    fn labels_near_the_right_edge_turn_left() {
+        assert_eq!(label_at((100.0, 50.0), TRADE_W), (108.0, 44.0, "start"));
+        assert_eq!(label_at((450.0, 50.0), TRADE_W), (442.0, 42.0, "end"));
     }
 
     #[test]
