@@ -237,7 +237,7 @@ pub fn SparseAutoencoder() -> impl IntoView {
                 <button class="primary" data-name="sae-train" disabled=done on:click=move |_| running.update(|r| *r = !*r)>
                     {move || if running.get() { "Pause" } else if done() { "Finished" } else if shown.with(|s| s.is_none()) { "Train 2,000 steps" } else { "Resume" }}
                 </button>
-                <button data-name="sae-sweep" disabled=move || !sweep.with(Vec::is_empty) on:click=move |_| start_sweep()>"Sweep λ: 0.001, 0.01, 0.1, 1"</button>
+                <button data-name="sae-sweep" disabled=move || running.get() || !sweep.with(Vec::is_empty) on:click=move |_| start_sweep()>"Sweep λ: 0.001, 0.01, 0.1, 1"</button>
                 <button data-name="sae-reset" on:click=move |_| { sweep.set(Vec::new()); reset() }>"Reset"</button>
             </div>
             <p class="bp-status" role="status" data-status="sae">{move || {
