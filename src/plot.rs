@@ -2,6 +2,7 @@
 //! (tested natively) and the components only turn it into elements, so colours follow the
 //! theme through CSS. Plots import no widget.
 
+pub mod attention_grid;
 pub mod bars;
 pub mod bins;
 pub mod bits;
@@ -15,6 +16,7 @@ pub mod lines;
 pub mod log2_histogram;
 pub mod network;
 pub mod optimizer_class;
+pub mod sae;
 pub mod scatter;
 pub mod tree;
 pub mod word_map;

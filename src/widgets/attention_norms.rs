@@ -12,9 +12,10 @@ use engine::models::vocab::visible;
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
+use crate::plot::attention_grid::{row_band, triangle_shades};
 
 /// The side of one heatmap, in SVG units.
-const MAP: f64 = 240.0;
+const MAP: f64 = 120.0;
 /// Keys listed for the chosen query.
 const LISTED: usize = 5;
 
@@ -28,24 +29,19 @@ struct Shown {
     n_heads: usize,
 }
 
-/// A lower-triangular `[n, n]` map, `cells` row-major, shade = value (0 to 1).
-fn heatmap(n: usize, cells: Vec<f32>, query: usize, label: String) -> impl IntoView {
-    let side = MAP / n as f64;
-    let rects = (0..n)
-        .flat_map(|i| (0..=i).map(move |j| (i, j)))
-        .map(|(i, j)| {
-            view! {
-                <rect class="an-cell" x=format!("{:.2}", j as f64 * side) y=format!("{:.2}", i as f64 * side)
-                    width=format!("{:.2}", side) height=format!("{:.2}", side) fill-opacity=format!("{:.3}", cells[i * n + j]) />
-            }
-        })
+/// A lower-triangular `[n, n]` map, `cells` row-major, shade = value (0 to 1), with the
+/// query row outlined.
+fn heatmap(n: usize, cells: &[f32], query: usize, label: String) -> impl IntoView {
+    let shades = triangle_shades(cells, n, MAP)
+        .into_iter()
+        .map(|(opacity, d)| view! { <path class="an-cell" d=d fill-opacity=format!("{opacity:.2}") /> })
         .collect_view();
-    let y = query as f64 * side;
+    let (y, h) = row_band(n, query, MAP);
     view! {
         <svg class="an-map" viewBox=format!("-1 -1 {} {}", MAP + 2.0, MAP + 2.0) role="img" aria-label=label>
             <rect class="an-frame" x="0" y="0" width=MAP height=MAP />
-            {rects}
-            <rect class="an-query" x="0" y=format!("{y:.2}") width=MAP height=format!("{:.2}", side) />
+            {shades}
+            <rect class="an-query" x="0" y=format!("{y:.2}") width=MAP height=format!("{h:.2}") />
         </svg>
     }
 }
@@ -95,15 +91,48 @@ pub fn AttentionNorms() -> impl IntoView {
     let head_name =
         move |s: &Shown, k: usize| format!("layer {}, head {}", k / s.n_heads + 1, k % s.n_heads + 1);
 
-    let maps = move || {
+    // Every head at once: a row per layer, and per head its weights beside its shares.
+    let grid = move || {
         let s = shown.get()?;
-        let k = chosen.get().min(s.maps.len() - 1);
-        let m = s.maps[k].clone();
         let n = s.chars.len();
         let i = (query.get() as usize).clamp(1, n) - 1;
-        let weights = m.weights.clone();
-        let shares: Vec<Vec<f32>> = (0..n).map(|r| m.contribution_shares(n, r)).collect();
-        let row_shares = shares[i].clone();
+        let k_chosen = chosen.get();
+        let layers = s.maps.len() / s.n_heads.max(1);
+        let rows = (0..layers).map(|layer| {
+            let cells = (0..s.n_heads).map(|h| {
+                let k = layer * s.n_heads + h;
+                let m = &s.maps[k];
+                let shares: Vec<f32> = (0..n).flat_map(|r| m.contribution_shares(n, r)).collect();
+                let name = head_name(&s, k);
+                view! {
+                    <button class="an-head-cell" class:selected=k == k_chosen aria-pressed=move || (chosen.get() == k).to_string()
+                        data-head=k on:click=move |_| chosen.set(k)>
+                        <span class="an-head-name">{format!("L{}H{}", layer + 1, h + 1)}</span>
+                        <span class="an-head-maps">
+                            {heatmap(n, &m.weights, i, format!("Attention weights of {name}"))}
+                            {heatmap(n, &shares, i, format!("Contribution shares of {name}"))}
+                        </span>
+                    </button>
+                }
+            }).collect_view();
+            view! { <div class="an-grid-row">{cells}</div> }
+        }).collect_view();
+        Some(view! {
+            <div class="an-grid-scroll" tabindex="0" role="region" aria-label="Every head's attention weights beside its contribution shares; scroll sideways on a narrow screen">
+                <div class="an-grid">{rows}</div>
+            </div>
+            <p class="widget-note">{format!("Each head: attention weight α on the left, share of α·‖v·W_O‖ on the right. Rows are queries (top = first character), columns are keys; every row sums to 1 in both. The outlined row is the query at position {} ({}). Click a head to silence it below.", i + 1, visible(s.chars[i]))}</p>
+        })
+    };
+
+    let listing = move || {
+        let s = shown.get()?;
+        let k = chosen.get().min(s.maps.len() - 1);
+        let m = &s.maps[k];
+        let n = s.chars.len();
+        let i = (query.get() as usize).clamp(1, n) - 1;
+        let weights = &m.weights;
+        let row_shares = m.contribution_shares(n, i);
         let mut keys: Vec<usize> = (0..=i).collect();
         keys.sort_by(|&a, &b| weights[i * n + b].total_cmp(&weights[i * n + a]).then(a.cmp(&b)));
         let listed = keys
@@ -120,19 +149,8 @@ pub fn AttentionNorms() -> impl IntoView {
                 }
             })
             .collect_view();
-        let name = head_name(&s, k);
         Some(view! {
-            <div class="an-pair">
-                <figure>
-                    {heatmap(n, weights.clone(), i, format!("Attention weights of {name}"))}
-                    <figcaption>"attention weight α"</figcaption>
-                </figure>
-                <figure>
-                    {heatmap(n, shares.concat(), i, format!("Contribution shares of {name}"))}
-                    <figcaption>"share of α·‖v·W_O‖"</figcaption>
-                </figure>
-            </div>
-            <p class="widget-note">{format!("Rows are queries (top = first character), columns are keys; each row sums to 1 in both maps. The outlined row is the query at position {} ({}). Its most-weighted keys:", i + 1, visible(s.chars[i]))}</p>
+            <p class="widget-note">{format!("The most-weighted keys of {} at position {} ({}):", head_name(&s, k), i + 1, visible(s.chars[i]))}</p>
             <div class="lens-scroll">
                 <table class="lens-scores">
                     <thead><tr><th scope="col">"key"</th><th scope="col">"weight"</th><th scope="col">"contribution share"</th></tr></thead>
@@ -159,7 +177,7 @@ pub fn AttentionNorms() -> impl IntoView {
         }).collect_view();
         let base = s.ablations.first().map(|a| a.means().0).unwrap_or(0.0);
         Some(view! {
-            <p class="widget-note">"Mean loss of the prompt's next characters with every head: "<span data-value="an-base">{format!("{base:.4}")}</span>" nats. Click a head to show it."</p>
+            <p class="widget-note">"Mean loss of the prompt's next characters with every head: "<span data-value="an-base">{format!("{base:.4}")}</span>" nats. Click a head to silence it."</p>
             <div class="lens-scroll">
                 <table class="lens-scores an-heads">
                     <thead><tr><th scope="col">"head"</th><th scope="col">"rows where top α ≠ top share"</th><th scope="col">"loss silenced"</th><th scope="col">"change"</th></tr></thead>
@@ -231,8 +249,9 @@ pub fn AttentionNorms() -> impl IntoView {
                 </label>
                 <Slider label="query position" name="an-query" value=query on_change=set(query) min=1.0 max=n_max step=1.0 format=|v| format!("{v:.0}") />
             </div>
-            {maps}
+            {grid}
             {bars}
+            {listing}
             {heads}
         </WidgetFrame>
     }

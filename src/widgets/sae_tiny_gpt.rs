@@ -20,7 +20,7 @@ use crate::controls::slider::Slider;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::hooks::tiny_gpt::use_tiny_gpt;
-use crate::plot::chart::{Chart, Series};
+use crate::plot::sae::{RunPoint, SaeCurves, SaeTradeoff};
 
 const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 /// Steps in a full run.
@@ -75,6 +75,7 @@ pub fn SaeTinyGpt() -> impl IntoView {
     let latent = RwSignal::new(0.0f64);
     let running = RwSignal::new(false);
     let message = RwSignal::new(String::new());
+    let finished = RwSignal::new(Vec::<RunPoint>::new());
 
     spawn_local(async move {
         text.set(Some(crate::browser::text(TEXT_PATH).await.map(Rc::new)));
@@ -183,6 +184,11 @@ pub fn SaeTinyGpt() -> impl IntoView {
             Some((Ok(()), true)) => {
                 running.set(false);
                 refresh(true);
+                let l1 = f64::from(settings.get_untracked().sae.l1);
+                if let Some((stats, _, _)) = shown.with_untracked(|s| s.as_ref().and_then(|s| s.eval)) {
+                    let point = RunPoint { l1, l0: f64::from(stats.l0), mse: f64::from(stats.mse) };
+                    finished.update(|f| f.push(point));
+                }
             }
             Some((Err(e), _)) => {
                 running.set(false);
@@ -199,16 +205,8 @@ pub fn SaeTinyGpt() -> impl IntoView {
         refresh(true);
     };
 
-    let curve = move |f: fn(&Stats) -> f32, class: &'static str, name: &'static str| {
-        Signal::derive(move || {
-            shown.with(|s| {
-                let h: Vec<f32> = s.as_ref().map(|s| s.history.iter().map(f).collect()).unwrap_or_default();
-                vec![Series::steps(&h, class).named(name)]
-            })
-        })
-    };
-    let mse = curve(|s| s.mse, "train", "MSE");
-    let l0 = curve(|s| s.l0, "val", "L0");
+    let history =
+        Signal::derive(move || shown.with(|s| s.as_ref().map(|s| s.history.clone()).unwrap_or_default()));
     let l1 = Signal::derive(move || settings.with(|s| s.sae.l1 as f64));
     let eval_value = move |f: fn(&(Stats, usize, usize)) -> String| {
         move || shown.with(|s| s.as_ref().and_then(|s| s.eval.as_ref()).map(f).unwrap_or_else(|| "–".into()))
@@ -273,16 +271,9 @@ pub fn SaeTinyGpt() -> impl IntoView {
                 <div><dt>"dead latents"</dt><dd data-value="sae-gpt-dead">{eval_value(|e| e.1.to_string())}</dd></div>
                 <div><dt>"dense latents"</dt><dd data-value="sae-gpt-dense">{eval_value(|e| e.2.to_string())}</dd></div>
             </dl>
-            <div class="overfit-plots">
-                <figure class="bp-curve">
-                    <Chart class="curves" height=170.0 series=mse log_y=true x_label="blocks of 25 steps" aria_label="Reconstruction MSE during training, log scale" />
-                    <figcaption>"Reconstruction MSE on the training batches, log scale."</figcaption>
-                </figure>
-                <figure class="bp-curve">
-                    <Chart class="curves" height=170.0 series=l0 x_label="blocks of 25 steps" aria_label="L0 during training" />
-                    <figcaption>"L0: latents active per character."</figcaption>
-                </figure>
-            </div>
+            <SaeCurves history=history l0_caption="L0: latents active per character." />
+            <h4 class="lab-subtitle">"Sparsity against reconstruction, across λ"</h4>
+            <SaeTradeoff runs=finished current=l1 prefix="sae-gpt" unit="character" />
             <div class="xor-controls">
                 <NumberField label="latent" name="sae-gpt-latent" value=Signal::derive(move || latent.get())
                     on_change=Callback::new(move |v| latent.set(v)) check=latent_rule />

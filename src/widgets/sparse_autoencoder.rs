@@ -14,7 +14,7 @@ use crate::controls::number_field::{self, is_whole_in, rule, ConfigField};
 use crate::controls::slider::Slider;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
-use crate::plot::chart::{Chart, Series};
+use crate::plot::sae::{RunPoint, SaeCurves, SaeTradeoff};
 
 /// SAE steps in a full run.
 pub const RUN_STEPS: usize = 2000;
@@ -26,6 +26,8 @@ const WORK_PER_TICK: usize = 6_000_000;
 pub const RECOVERED: f32 = 0.99;
 /// The most latents this widget offers.
 const MAX_TOY_LATENTS: f64 = 200.0;
+/// The λ values one click of "Sweep λ" trains, in this order.
+pub const SWEEP: [f32; 4] = [0.001, 0.01, 0.1, 1.0];
 
 fn latents_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 1.0, MAX_TOY_LATENTS), "A whole number of latents from 1 to 200.")
@@ -65,6 +67,9 @@ pub fn SparseAutoencoder() -> impl IntoView {
     let running = RwSignal::new(false);
     let status = RwSignal::new(String::new());
     let finished = RwSignal::new(Vec::<Finished>::new());
+    // λ values a sweep has still to train, and whether the next reset should start one.
+    let sweep = RwSignal::new(Vec::<f32>::new());
+    let auto_start = StoredValue::new(false);
 
     let reset = move || {
         running.set(false);
@@ -79,8 +84,36 @@ pub fn SparseAutoencoder() -> impl IntoView {
         config.track();
         if first.is_some() {
             reset();
+            if std::mem::take(&mut *auto_start.write_value()) && status.with_untracked(String::is_empty) {
+                running.set(true);
+            }
         }
     });
+    // The next λ of a sweep: setting it resets the run, and the reset starts it.
+    let sweep_next = move || {
+        let next = sweep.try_update(|q| (!q.is_empty()).then(|| q.remove(0))).flatten();
+        if let Some(l1) = next {
+            auto_start.set_value(true);
+            config.update(|c| c.l1 = l1);
+        }
+    };
+    let start_sweep = move || {
+        let c = config.get_untracked();
+        let todo: Vec<f32> = SWEEP
+            .into_iter()
+            .filter(|&l1| {
+                !finished.with_untracked(|f| {
+                    f.iter().any(|r| r.l1 == l1 && r.latents == c.latents && r.seed == c.seed)
+                })
+            })
+            .collect();
+        if todo.is_empty() {
+            status.set("Every λ of the sweep has a finished run with these latents and this seed.".into());
+            return;
+        }
+        sweep.set(todo);
+        sweep_next();
+    };
 
     // One tick: a chunk of the toy model's training, or of the SAE's.
     let advance = move || {
@@ -137,6 +170,7 @@ pub fn SparseAutoencoder() -> impl IntoView {
             Some(Ok((result, report))) => {
                 if let Err(message) = result {
                     running.set(false);
+                    sweep.set(Vec::new());
                     status.set(format!("{message} Lower λ or reset."));
                 } else if report.steps >= RUN_STEPS {
                     running.set(false);
@@ -149,11 +183,13 @@ pub fn SparseAutoencoder() -> impl IntoView {
                             report: report.clone(),
                         })
                     });
+                    sweep_next();
                 }
                 shown.set(Some(report));
             }
             Some(Err(message)) => {
                 running.set(false);
+                sweep.set(Vec::new());
                 status.set(format!("Cannot train this setup: {message}"));
             }
             None => {}
@@ -167,18 +203,17 @@ pub fn SparseAutoencoder() -> impl IntoView {
     let done = move || shown.with(|s| s.as_ref().is_some_and(|r| r.steps >= RUN_STEPS));
     let toy_training = move || running.get() && toy_progress.get() < TOY_STEPS;
 
-    let mse = Signal::derive(move || {
-        shown.with(|s| {
-            let h: Vec<f32> =
-                s.as_ref().map(|r| r.history.iter().map(|h| h.mse).collect()).unwrap_or_default();
-            vec![Series::steps(&h, "train").named("MSE")]
-        })
-    });
-    let l0 = Signal::derive(move || {
-        shown.with(|s| {
-            let h: Vec<f32> =
-                s.as_ref().map(|r| r.history.iter().map(|h| h.l0).collect()).unwrap_or_default();
-            vec![Series::steps(&h, "val").named("L0")]
+    let history =
+        Signal::derive(move || shown.with(|s| s.as_ref().map(|r| r.history.clone()).unwrap_or_default()));
+    let points = Signal::derive(move || {
+        finished.with(|f| {
+            f.iter()
+                .map(|r| RunPoint {
+                    l1: f64::from(r.l1),
+                    l0: f64::from(r.report.eval.l0),
+                    mse: f64::from(r.report.eval.mse),
+                })
+                .collect::<Vec<_>>()
         })
     });
     let l1 = Signal::derive(move || config.with(|c| c.l1 as f64));
@@ -202,7 +237,8 @@ pub fn SparseAutoencoder() -> impl IntoView {
                 <button class="primary" data-name="sae-train" disabled=done on:click=move |_| running.update(|r| *r = !*r)>
                     {move || if running.get() { "Pause" } else if done() { "Finished" } else if shown.with(|s| s.is_none()) { "Train 2,000 steps" } else { "Resume" }}
                 </button>
-                <button data-name="sae-reset" on:click=move |_| reset()>"Reset"</button>
+                <button data-name="sae-sweep" disabled=move || running.get() || !sweep.with(Vec::is_empty) on:click=move |_| start_sweep()>"Sweep λ: 0.001, 0.01, 0.1, 1"</button>
+                <button data-name="sae-reset" on:click=move |_| { sweep.set(Vec::new()); reset() }>"Reset"</button>
             </div>
             <p class="bp-status" role="status" data-status="sae">{move || {
                 if toy_training() {
@@ -221,16 +257,7 @@ pub fn SparseAutoencoder() -> impl IntoView {
                 <div><dt>"features recovered (cos > 0.99)"</dt><dd data-value="sae-recovered">{value(|r| format!("{} of {}", r.recovered(RECOVERED), r.best.len()))}</dd></div>
                 <div><dt>"worst best cosine"</dt><dd data-value="sae-worst">{value(|r| format!("{:.4}", r.best.iter().fold(1.0f32, |m, b| m.min(b.0))))}</dd></div>
             </dl>
-            <div class="overfit-plots">
-                <figure class="bp-curve">
-                    <Chart class="curves" height=170.0 series=mse log_y=true x_label="blocks of 25 steps" aria_label="Reconstruction MSE during training, log scale" />
-                    <figcaption>"Reconstruction MSE on the training batches, log scale."</figcaption>
-                </figure>
-                <figure class="bp-curve">
-                    <Chart class="curves" height=170.0 series=l0 x_label="blocks of 25 steps" aria_label="L0 during training" />
-                    <figcaption>"L0: latents active per input. With S = 0.95 and 20 features, an input has 1 feature on, on average."</figcaption>
-                </figure>
-            </div>
+            <SaeCurves history=history l0_caption="L0: latents active per input. With S = 0.95 and 20 features, an input has 1 feature on, on average." />
             <div class="table-wrap">
                 <table class="sae-features">
                     <caption>"Each true feature Wᵢ and the decoder direction closest to it"</caption>
@@ -250,6 +277,9 @@ pub fn SparseAutoencoder() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            <h4 class="lab-subtitle">"Sparsity against reconstruction, across λ"</h4>
+            <p class="widget-note" data-status="sae-sweep">{move || sweep.with(|q| if q.is_empty() { String::new() } else { format!("Sweeping λ: {} more after this run.", q.len()) })}</p>
+            <SaeTradeoff runs=points current=l1 prefix="sae" unit="input" />
             <div class="table-wrap">
                 <table class="sae-runs">
                     <caption>"Finished runs: compare λ"</caption>

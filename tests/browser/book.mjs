@@ -2055,9 +2055,15 @@ await test("attention, honestly: weights beside contribution shares, and a head 
   // Layer 1, head 2 is shown first, at the "a" of "Ham".
   expect((await text("an-weight-0")) === "0.794", `weight ${await text("an-weight-0")}`);
   expect((await text("an-share-0")) === "0.528", `share ${await text("an-share-0")}`);
-  expect((await lab.locator("svg.an-map").count()) === 2, "two maps");
+  expect((await lab.locator("svg.an-map").count()) === 16, "two maps for each of the 8 heads");
+  const scroller = lab.locator(".an-grid-scroll");
+  expect((await scroller.getAttribute("tabindex")) === "0" && (await scroller.getAttribute("aria-label")).length > 10, "the grid scrolls by keyboard and is named");
+  expect((await lab.locator(".an-head-cell.selected").getAttribute("data-head")) === "1", "layer 1, head 2 chosen first");
   await lab.locator('select[data-name="an-head"]').selectOption("6");
   expect((await lab.locator(".an-bars figcaption").innerText()).includes("layer 2, head 3"), "chosen head's chart");
+  await lab.locator('.an-head-cell[data-head="3"]').click();
+  expect((await lab.locator(".an-bars figcaption").innerText()).includes("layer 1, head 4"), "a click on the grid chooses the head");
+  expect((await lab.locator(".an-head-cell.selected").getAttribute("aria-pressed")) === "true", "the chosen head is pressed");
   await lab.locator('textarea[data-name="an-prompt"]').fill("H");
   expect((await lab.locator('[data-error-for="an-prompt"]').innerText()).includes("at least two"), "one character explained");
   expect((await text("an-base")) === "1.2869", "last good prompt kept");
@@ -2354,6 +2360,21 @@ await test("sparse autoencoder: the toy model's 20 features recovered at λ = 0.
   const weak = { "sae-l0": "6.769", "sae-mse": "0.000042", "sae-dense": "2", "sae-recovered": "0 of 20" };
   for (const [name, want] of Object.entries(weak)) expect((await v(name)) === want, `λ = 0.01 ${name}: ${await v(name)}, pinned ${want}`);
   expect((await w.locator(".sae-runs tbody tr").count()) === 2, "both runs in the table");
+  // The trade-off plot: one point per finished run, the current λ's highlighted.
+  const point = (k, attr) => w.locator(`[data-value="sae-point-${k}"]`).getAttribute(attr);
+  expect((await w.locator(".sae-tradeoff circle.sae-dot").count()) === 2, "two points");
+  expect((await point(0, "data-l0")) === "1.209" && (await point(0, "data-mse")) === "0.000298", `λ = 0.1 point ${await point(0, "data-l0")}`);
+  expect((await point(1, "data-l1")) === "0.01" && (await point(1, "data-l0")) === "6.769", `λ = 0.01 point ${await point(1, "data-l0")}`);
+  expect((await w.locator(".sae-tradeoff .sae-trade-run.current").count()) === 1, "the λ now set is highlighted");
+  // The sweep trains the two λ values not yet run (0.001 and 1), one after the other.
+  await w.locator('button[data-name="sae-sweep"]').click();
+  await page.waitForFunction(() => document.querySelectorAll(".sae-toy .sae-tradeoff circle.sae-dot").length === 4, null, { timeout: 240000 });
+  await page.waitForFunction(() => document.querySelector('[data-status="sae"]')?.textContent === "Finished 2000 steps.", null, { timeout: 120000 });
+  expect((await point(2, "data-l1")) === "0.001" && Math.abs(Number(await point(2, "data-l0")) - 14.669) < 5e-3, `λ = 0.001 point ${await point(2, "data-l0")}`);
+  expect((await point(3, "data-l1")) === "1" && (await point(3, "data-l0")) === "0.746" && Number(await point(3, "data-mse")).toFixed(4) === "0.0187", `λ = 1 point ${await point(3, "data-mse")}`);
+  expect((await v("sae-l1")) === "1.000", `the slider follows the sweep: ${await v("sae-l1")}`);
+  const xs = await Promise.all([2, 1, 0, 3].map((k) => point(k, "cx").then(Number)));
+  expect(xs[0] > xs[1] && xs[1] > xs[2] && xs[2] > xs[3], `L0 falls as λ grows: ${xs}`);
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
@@ -2372,6 +2393,8 @@ await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; lat
   // Pinned in engine::labs::sparse_autoencoder (after layer 1, 256 latents, λ = 1, seed 1).
   const pinned = { "sae-gpt-mse": "0.10284", "sae-gpt-l0": "20.203", "sae-gpt-fve": "0.8873", "sae-gpt-dead": "0", "sae-gpt-dense": "3", "sae-gpt-act-0": "8.223" };
   for (const [name, want] of Object.entries(pinned)) expect((await v(name)) === want, `${name}: ${await v(name)}, pinned ${want}`);
+  const dot = w.locator('[data-value="sae-gpt-point-0"]');
+  expect((await dot.getAttribute("data-l0")) === "20.203" && Number(await dot.getAttribute("data-mse")).toFixed(5) === "0.10284", `trade-off point ${await dot.getAttribute("data-mse")}`);
   const ats = async () => { let s = ""; for (let i = 0; i < 8; i++) s += await v(`sae-gpt-at-${i}`); return s; };
   expect((await ats()) === "?????!.?", `latent 0: ${await ats()}`);
   expect((await v("sae-gpt-fires")).includes("386 of 4,096"), await v("sae-gpt-fires"));
@@ -2501,7 +2524,7 @@ await test("graded exercises: a likely mistake is named, garbage is refused, the
   await page.waitForSelector("article.chapter h1");
   expect((await counter.innerText()) === "2/4", `after a reload: ${await counter.innerText()}`);
   expect((await box.locator(".answer-solved").count()) === 1, "the box remembers it was solved");
-  expect((await page.locator(".toc-progress-total").innerText()).includes("2 of 32"), await page.locator(".toc-progress-total").innerText());
+  expect((await page.locator(".toc-progress-total").innerText()).includes("2 of 33"), await page.locator(".toc-progress-total").innerText());
   // Reset, confirmed, forgets it, also after a reload.
   page.once("dialog", (d) => d.accept());
   await page.locator(".reset-progress").click();
@@ -2509,6 +2532,35 @@ await test("graded exercises: a likely mistake is named, garbage is refused, the
   await page.reload();
   await page.waitForSelector("article.chapter h1");
   expect((await counter.innerText()) === "0/4", `after reset and reload: ${await counter.innerText()}`);
+});
+
+await test("exercises 10.3 and 9.1 from the widgets: the worst cosine graded, links that set the lab's inputs", async (page) => {
+  await openChapter(page, "interpretability");
+  const box = page.locator('form.answer-check[data-exercise="10.3"]');
+  const verdict = box.locator(".answer-verdict");
+  const check = async (text) => {
+    await box.locator("input").fill(text);
+    await box.locator("button", { hasText: "Check" }).click();
+    await page.waitForFunction((el) => el.dataset.verdict !== "", await verdict.elementHandle());
+    return { kind: await verdict.getAttribute("data-verdict"), said: await verdict.innerText() };
+  };
+  let r = await check("0.0156");
+  expect(r.kind === "mistake" && r.said.includes("1/√d"), `0.0156: ${JSON.stringify(r)}`);
+  r = await check("0.1");
+  expect(r.kind === "correct", `0.1: ${JSON.stringify(r)}`);
+  // The link sets the lab's inputs, whatever the reader left in them.
+  await page.locator('.widget.cosines input[data-name="cos-many"]').fill("10");
+  await page.locator("section.exercise a", { hasText: "open it with 100,000 vectors" }).click();
+  await page.waitForFunction(() => document.querySelector('.widget.cosines input[data-name="cos-many"]')?.value === "100000", null, { timeout: 20000 });
+  await page.waitForFunction(() => Math.abs(Number(document.querySelector('.widget.cosines [data-value="cos-worst"]')?.innerText) - 0.1) < 5e-4, null, { timeout: 20000 });
+  expect(page.url().includes("w=cosines"), page.url());
+  await openChapter(page, "embeddings");
+  const answer = page.locator("section.exercise details.answer").first();
+  await answer.locator("summary").click();
+  await answer.locator("a", { hasText: "paris − france + italy" }).click();
+  await page.waitForFunction(() => document.querySelector('.widget.word-arithmetic input[data-name="wa-a"]')?.value === "paris", null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('.widget.word-arithmetic [data-value="wa-word-0"]')?.innerText === "rome", null, { timeout: 30000 });
+  expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
 await test("every chapter fits a 360 px phone without sideways scrolling", async () => {

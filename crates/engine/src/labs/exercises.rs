@@ -15,7 +15,9 @@ use crate::labs::memory_calculator::{model_states_per_gpu, ModelShape, StateByte
 use crate::labs::norm_axes_lab::{mean_and_variance, norm_axes};
 use crate::labs::number_formats::{FP16, FP32};
 use crate::labs::one_gradient::Problem;
+use crate::labs::random_cosines::expected_max_abs_cosine;
 use crate::labs::transformer_trace::{self, TraceOptions, Weights};
+use crate::models::minilm::masked_mean;
 use crate::models::sampling::{self, KvCacheShape};
 use crate::models::word_vectors::cosine;
 
@@ -68,7 +70,7 @@ impl Exercise {
 pub const IDS: &[&str] = &[
     "1.1a", "1.1b", "1.2", "1.3", "2.1", "2.2a", "2.2b", "3.2", "3.3", "4.1", "4.2", "4.4", "5.1", "5.2a",
     "5.2c", "5.3", "6.1", "6.2", "7.1", "7.2", "7.3", "8.3", "8.4b", "8.4c", "8.5", "9.1", "9.2", "9.3",
-    "10.4", "11.1", "11.2b", "11.2c",
+    "10.3", "10.4", "11.1", "11.2b", "11.2c",
 ];
 
 /// A tolerance of `share` of `value`'s size.
@@ -716,12 +718,11 @@ pub fn exercise(id: &str) -> Option<Exercise> {
             }
         }
         "9.2" => {
-            let h = [[1.0f32, 0.0, 2.0], [3.0, 2.0, 0.0], [2.0, 4.0, 1.0], [5.0, -1.0, 3.0]];
-            let pool = |rows: &[[f32; 3]], by: f32| -> Vec<f32> {
-                (0..3).map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / by).collect()
-            };
-            let masked = pool(&h[..3], 3.0);
-            let unmasked = pool(&h, 4.0);
+            // Three real tokens and one padding row, pooled the way MiniLM's sentence vector is.
+            let h = [1.0f32, 0.0, 2.0, 3.0, 2.0, 0.0, 2.0, 4.0, 1.0, 5.0, -1.0, 3.0];
+            let masked = masked_mean(&h, 3, &[true, true, true, false]);
+            let unmasked = masked_mean(&h, 3, &[true; 4]);
+            let by_four: Vec<f32> = masked.iter().map(|v| v * 3.0 / 4.0).collect();
             Exercise {
                 id: "9.2",
                 prompt: "the cosine between the two pooled vectors",
@@ -729,7 +730,7 @@ pub fn exercise(id: &str) -> Option<Exercise> {
                 tolerance: 0.0005,
                 printed: "0.939",
                 mistakes: vec![mistake(
-                    cos64(&masked, &pool(&h[..3], 4.0)),
+                    cos64(&masked, &by_four),
                     "Masking the sum but dividing by 4 only rescales the vector: compare with all four rows averaged.",
                 )],
             }
@@ -751,6 +752,28 @@ pub fn exercise(id: &str) -> Option<Exercise> {
                     mistake(
                         sampling::softmax_with_temperature(&[16.0, 15.0, 2.0], 1.0)[0],
                         "That is the positive's probability; the loss is −ln of it.",
+                    ),
+                ],
+            }
+        }
+        "10.3" => {
+            // 100,000 random unit directions in 4,096 dimensions: the median of the largest
+            // |cosine| among their 4,999,950,000 pairs.
+            let (d, n) = (4096, 100_000);
+            Exercise {
+                id: "10.3",
+                prompt: "the typical worst |cosine| among the 100,000 directions",
+                value: expected_max_abs_cosine(d, n),
+                tolerance: 0.002,
+                printed: "0.100",
+                mistakes: vec![
+                    mistake(
+                        1.0 / libm::sqrt(d as f64),
+                        "That is a typical pair's cosine, 1/√d; the worst of about five billion pairs is far larger.",
+                    ),
+                    mistake(
+                        expected_max_abs_cosine(d, 100),
+                        "That is the worst pair among 100 vectors, as in the program; here there are 100,000.",
                     ),
                 ],
             }
@@ -1061,6 +1084,10 @@ mod tests {
         crate::assert_close!(e("4.4").value, 19.687_5, 1e-9);
         crate::assert_close!(e("8.5").value, 1.0 / 11.0, 1e-6);
         crate::assert_close!(e("11.1").value, 1.65e-4, 1e-9);
+        crate::assert_close!(e("10.3").value, 0.1000, 5e-4);
+        crate::assert_close!(e("10.3").mistakes[1].value, 0.0595, 5e-4);
+        // 9.2's pooled vectors: [2, 2, 1] with the mask, [2.75, 1.25, 1.5] without.
+        crate::assert_close!(e("9.2").value, 9.5 / (3.0 * libm::sqrt(11.375)), 1e-6);
     }
 
     #[test]

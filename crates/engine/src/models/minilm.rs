@@ -123,22 +123,33 @@ impl HiddenStates {
 
     /// The mean over tokens of one layer, scaled to unit length.
     pub fn mean_unit(&self, layer: usize) -> Vec<f32> {
-        let mut mean = vec![0.0; self.hidden];
-        for row in self.states[layer].chunks_exact(self.hidden) {
-            for (m, v) in mean.iter_mut().zip(row) {
-                *m += v;
-            }
-        }
-        for m in &mut mean {
-            *m /= self.tokens as f32;
-        }
-        unit(&mean)
+        unit(&masked_mean(&self.states[layer], self.hidden, &vec![true; self.tokens]))
     }
 
     /// The sentence embedding: the last layer's mean, unit length.
     pub fn sentence_vector(&self) -> Vec<f32> {
         self.mean_unit(self.states.len() - 1)
     }
+}
+
+/// Mean pooling with an attention mask: the mean of the rows of `rows` (`hidden` wide,
+/// row-major) whose `mask` entry is true, the sum divided by the number of those rows, so
+/// padding neither enters the sum nor the count. Zeros when no row is kept.
+pub fn masked_mean(rows: &[f32], hidden: usize, mask: &[bool]) -> Vec<f32> {
+    let mut mean = vec![0.0; hidden];
+    let mut kept = 0usize;
+    for (row, _) in rows.chunks_exact(hidden.max(1)).zip(mask).filter(|(_, m)| **m) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
+        }
+        kept += 1;
+    }
+    if kept > 0 {
+        for m in &mut mean {
+            *m /= kept as f32;
+        }
+    }
+    mean
 }
 
 /// `v` scaled to unit length (zeros stay zeros).
