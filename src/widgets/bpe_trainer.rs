@@ -347,7 +347,7 @@ pub fn BpeTrainerLab() -> impl IntoView {
                     <h4 class="lab-subtitle">"Pair counts now"</h4>
                     <div class="table-wrap">
                         <table class="bpe-table pairs">
-                            <thead><tr><th scope="col">"pair"</th><th scope="col">"count"</th><th scope="col"></th></tr></thead>
+                            <thead><tr><th scope="col">"pair"</th><th scope="col">"count"</th><th scope="col"><span class="visually-hidden">"bar"</span></th></tr></thead>
                             <tbody>{table}</tbody>
                         </table>
                     </div>
