@@ -12,6 +12,7 @@ use engine::models::vocab::visible;
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
+use crate::plot::describe::{describe_grid, grid_table, DataTable};
 
 /// The side of one heatmap, in SVG units.
 const MAP: f64 = 240.0;
@@ -41,12 +42,15 @@ fn heatmap(n: usize, cells: Vec<f32>, query: usize, label: String) -> impl IntoV
         })
         .collect_view();
     let y = query as f64 * side;
+    let name = describe_grid(&label, &cells, n, &[], &[]);
+    let table = Signal::derive(move || grid_table(&cells, n, &[], &[]));
     view! {
-        <svg class="an-map" viewBox=format!("-1 -1 {} {}", MAP + 2.0, MAP + 2.0) role="img" aria-label=label>
+        <svg class="an-map" viewBox=format!("-1 -1 {} {}", MAP + 2.0, MAP + 2.0) role="img" aria-label=name>
             <rect class="an-frame" x="0" y="0" width=MAP height=MAP />
             {rects}
             <rect class="an-query" x="0" y=format!("{y:.2}") width=MAP height=format!("{:.2}", side) />
         </svg>
+        <DataTable table=table caption=label />
     }
 }
 

@@ -325,6 +325,39 @@ for (const colorScheme of ["light", "dark"]) {
   }, { colorScheme });
 }
 
+await test("every chart and heatmap on every chapter has a text alternative", async (page) => {
+  for (const chapter of chapters) {
+    await openChapter(page, chapter.slug);
+    await page.waitForTimeout(300);
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll("article.chapter svg")]
+        .filter((svg) => !svg.closest('[aria-hidden="true"]'))
+        .filter((svg) => {
+          const labelledby = (svg.getAttribute("aria-labelledby") ?? "").split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? "").join("");
+          const name = (svg.getAttribute("aria-label") ?? "") + labelledby;
+          return svg.getAttribute("role") !== "img" || name.trim().length === 0;
+        })
+        .map((svg) => svg.outerHTML.slice(0, 120)),
+    );
+    expect(unnamed.length === 0, `${chapter.slug}: drawings without a name: ${unnamed.join(" | ")}`);
+  }
+  // A chart's name is read from its data, and its numbers open as a table.
+  await openChapter(page, "backpropagation");
+  await page.getByRole("button", { name: "Train 200 steps" }).click();
+  await page.waitForFunction(() => document.querySelector(".bp-status").innerText.startsWith("Trained 200"), null, { timeout: 20000 });
+  const label = await page.locator(".bp-curve svg").getAttribute("aria-label");
+  expect(/^Loss at each training step\. It falls from 0\.269 to 0\.\d+ over step 0 to 199\.$/.test(label), `chart name: ${label}`);
+  const fold = page.locator(".bp-curve details.data-table");
+  await fold.locator("summary").click();
+  const first = await fold.locator("tbody tr").first().innerText();
+  expect(first.replace(/\s+/g, " ").trim() === "0 0.269", `first row: ${first}`);
+  expect((await fold.locator("tbody tr").count()) === 21, "21 rows of 200 steps");
+  // The XOR surface, a heatmap, says what it shows too.
+  await openChapter(page, "implementation-patterns");
+  const surface = await page.locator(".xor-surface svg").getAttribute("aria-label");
+  expect(/21 by 21 grid; largest [\d.]+ at row x₂ = [\d.]+, column x₁ = [\d.]+; smallest/.test(surface), `surface name: ${surface}`);
+});
+
 // ---------------------------------------------------------------- chapter 1, live
 await test("backprop stepper shows the engine's numbers at every stage", async (page) => {
   await openChapter(page, "backpropagation");
