@@ -358,6 +358,29 @@ await test("every chart and heatmap on every chapter has a text alternative", as
   expect(/21 by 21 grid; largest [\d.]+ at row x₂ = [\d.]+, column x₁ = [\d.]+; smallest/.test(surface), `surface name: ${surface}`);
 });
 
+await test("with reduced motion nothing animates on its own", async (page) => {
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await openChapter(page, "backpropagation");
+  const moving = await page.evaluate(() =>
+    [...document.querySelectorAll("body *")]
+      .map((el) => getComputedStyle(el))
+      .filter((s) => s.transitionDuration.split(",").some((d) => parseFloat(d) > 0) || s.animationName !== "none").length,
+  );
+  expect(moving === 0, `${moving} elements still transition or animate`);
+  // The optimizer race draws a new start's paths at once instead of replaying them.
+  await openChapter(page, "optimizers");
+  const race = page.locator(".widget.race");
+  await race.locator('input[data-name="race-x"]').fill("3");
+  await page.waitForTimeout(300);
+  const shown = await race.locator('[data-value="race-shown"]').innerText();
+  const total = (await race.locator(".epoch-count").innerText()).match(/\/ (\d+) steps/)[1];
+  expect(shown === total, `race replays with reduced motion: ${shown} of ${total}`);
+  // Play still plays when the reader asks.
+  await race.locator('button[data-name="race-reset"]').click();
+  await race.locator('button[data-name="race-play"]').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="race-shown"]').innerText) > 0, null, { timeout: 5000 });
+});
+
 // ---------------------------------------------------------------- chapter 1, live
 await test("backprop stepper shows the engine's numbers at every stage", async (page) => {
   await openChapter(page, "backpropagation");
