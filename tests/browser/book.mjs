@@ -381,6 +381,76 @@ await test("with reduced motion nothing animates on its own", async (page) => {
   await page.waitForFunction(() => Number(document.querySelector('[data-value="race-shown"]').innerText) > 0, null, { timeout: 5000 });
 });
 
+// Every kind of control is reached with Tab and shows a focus ring that stands out from the
+// page (3:1), in both themes; the search dialog keeps Tab inside itself while open.
+const controlKinds = {
+  link: "article.chapter a[href]",
+  button: "article.chapter button:not([disabled])",
+  "text box": 'article.chapter input[type="text"], article.chapter input:not([type])',
+  slider: 'article.chapter input[type="range"]',
+  checkbox: 'article.chapter input[type="checkbox"]',
+  radio: 'article.chapter input[type="radio"]:checked',
+  menu: "article.chapter select",
+  "text area": "article.chapter textarea",
+  fold: "article.chapter summary",
+  "scroll area or cell": 'article.chapter [tabindex="0"]',
+};
+for (const colorScheme of ["light", "dark"]) {
+  await test(`every control type is reached with Tab and shows its focus (${colorScheme})`, async (page) => {
+    const seen = new Set();
+    for (const chapter of chapters) {
+      await openChapter(page, chapter.slug);
+      await page.waitForTimeout(300);
+      for (const [kind, selector] of Object.entries(controlKinds)) {
+        const el = page.locator(selector).filter({ visible: true }).first();
+        if ((await el.count()) === 0) continue;
+        await el.scrollIntoViewIfNeeded();
+        await el.focus();
+        await page.keyboard.press("Shift+Tab");
+        await page.keyboard.press("Tab");
+        const ring = await el.evaluate((e) => {
+          const lum = (c) => {
+            const [r, g, b] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+              const x = Number(v) / 255;
+              return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+            });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+          };
+          const s = getComputedStyle(e);
+          const bg = getComputedStyle(document.body).backgroundColor;
+          const [a, b] = [lum(s.outlineColor), lum(bg)];
+          return {
+            focused: document.activeElement === e,
+            visible: e.matches(":focus-visible"),
+            outline: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2,
+            contrast: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05),
+          };
+        });
+        const where = `${chapter.slug}, ${kind}`;
+        expect(ring.focused, `${where}: Tab does not reach it`);
+        expect(ring.visible && ring.outline, `${where}: no visible focus ring (${JSON.stringify(ring)})`);
+        expect(ring.contrast >= 3, `${where}: focus ring contrast ${ring.contrast.toFixed(2)}`);
+        seen.add(kind);
+      }
+    }
+    const missing = Object.keys(controlKinds).filter((k) => !seen.has(k));
+    expect(missing.length === 0, `kinds never found: ${missing}`);
+  }, { colorScheme });
+}
+
+await test("Tab stays inside the open search dialog and Escape gives focus back", async (page) => {
+  await openChapter(page, chapters[0].slug);
+  await page.locator(".search-button").click();
+  await page.keyboard.type("softmax");
+  const inside = () => page.evaluate(() => document.querySelector(".search-dialog").contains(document.activeElement));
+  for (const key of ["Tab", "Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"]) {
+    await page.keyboard.press(key);
+    expect(await inside(), `focus left the dialog after ${key}`);
+  }
+  await page.keyboard.press("Escape");
+  expect(await page.evaluate(() => document.activeElement.classList.contains("search-button")), "focus back on the search button");
+});
+
 // ---------------------------------------------------------------- chapter 1, live
 await test("backprop stepper shows the engine's numbers at every stage", async (page) => {
   await openChapter(page, "backpropagation");
