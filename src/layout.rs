@@ -94,7 +94,7 @@ const SCROLLERS: &str = ".chapter math[display=\"block\"], .chapter .prose p, .c
 /// Anything in a chapter that scrolls sideways is made a tab stop while it does (and loses it
 /// again when a wider window fits it), so a keyboard reader can scroll it too; the prose's own
 /// tables keep the tab stop they were built with. Checked after each chapter renders, when
-/// the window is resized, and every two seconds while the page is open, since widgets grow
+/// the window is resized, and every second while the page is open, since widgets grow
 /// their tables as the reader works them.
 pub fn use_focusable_scroll_areas(route: RwSignal<Route>) {
     let update = || {
@@ -126,5 +126,5 @@ pub fn use_focusable_scroll_areas(route: RwSignal<Route>) {
         // Again once the math font has surely arrived, which changes the widths.
         set_timeout(update, std::time::Duration::from_millis(1500));
     });
-    let _ = set_interval_with_handle(update, std::time::Duration::from_millis(2000));
+    let _ = set_interval_with_handle(update, std::time::Duration::from_millis(1000));
 }

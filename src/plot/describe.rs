@@ -11,7 +11,7 @@ use leptos::prelude::*;
 pub const MAX_ROWS: usize = 21;
 
 /// A number as a sentence writes it: three significant figures, thousands grouped, a minus
-/// sign, and scientific notation for tiny values.
+/// sign, and scientific notation below 0.0001.
 pub fn number(v: f64) -> String {
     if v.is_nan() {
         return "not a number".to_string();
@@ -24,7 +24,7 @@ pub fn number(v: f64) -> String {
         "0".to_string()
     } else if a >= 1000.0 {
         grouped(libm::round(a) as u64)
-    } else if a >= 0.001 {
+    } else if a >= 0.0001 {
         let decimals = (2 - libm::floor(libm::log10(a)) as i32).max(0) as usize;
         format!("{a:.decimals$}")
     } else {
@@ -191,6 +191,7 @@ mod tests {
         assert_eq!(number(12345.6), "12,346");
         assert_eq!(number(-0.5), "−0.500");
         assert_eq!(number(0.0), "0");
+        assert_eq!(number(0.000651), "0.000651");
         assert_eq!(number(0.00001234), "1.23e-5");
         assert_eq!(position(2000.0), "2,000");
         assert_eq!(position(2.5), "2.50");
