@@ -27,6 +27,7 @@ pub fn App() -> impl IntoView {
 
     crate::layout::use_page_keys(chapter_index, route);
     crate::layout::use_print_opens_details();
+    crate::layout::use_focusable_scroll_areas(route);
 
     // After a chapter renders, honour the fragment (a deep link or a reload) and the title.
     Effect::new(move |_| {

@@ -91,3 +91,11 @@ pub async fn pause(ms: u64) {
 pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
 }
+
+/// Whether the reader asked for reduced motion (`prefers-reduced-motion: reduce`): widgets
+/// then show the end of an animation at once instead of playing it on their own.
+pub fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}

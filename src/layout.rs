@@ -83,3 +83,48 @@ pub fn use_print_opens_details() {
         }
     });
 }
+
+/// What can scroll sideways in a chapter: display equations, prose paragraphs and list items
+/// with wide inline maths, and the wrappers around wide tables and grids.
+const SCROLLERS: &str = ".chapter math[display=\"block\"], .chapter .prose p, .chapter .prose li, \
+    .chapter .table-wrap, .chapter .table-scroll, .chapter .lens-scroll, .chapter .nf-table-wrap, \
+    .chapter .bpe-scroll, .chapter .bpe-vocab, .chapter .mlm-tokens, .chapter .gen-output, \
+    .chapter .beam-tree-box, .chapter .equations, .chapter .shrink-eq";
+
+/// Anything in a chapter that scrolls sideways is made a tab stop while it does (and loses it
+/// again when a wider window fits it), so a keyboard reader can scroll it too; the prose's own
+/// tables keep the tab stop they were built with. Checked after each chapter renders, when
+/// the window is resized, and every second while the page is open, since widgets grow
+/// their tables as the reader works them.
+pub fn use_focusable_scroll_areas(route: RwSignal<Route>) {
+    let update = || {
+        let Ok(areas) = document().query_selector_all(SCROLLERS) else {
+            return;
+        };
+        for i in 0..areas.length() {
+            let Some(el) = areas.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else {
+                continue;
+            };
+            // Prose and equations scroll only sideways (their overflow-y is hidden).
+            let prose = matches!(el.tag_name().to_lowercase().as_str(), "p" | "li" | "math");
+            let overflows = el.scroll_width() > el.client_width() + 1
+                || (!prose && el.scroll_height() > el.client_height() + 1);
+            let marked = el.get_attribute("data-scroll-stop").is_some();
+            if overflows && !el.has_attribute("tabindex") {
+                let _ = el.set_attribute("tabindex", "0");
+                let _ = el.set_attribute("data-scroll-stop", "");
+            } else if !overflows && marked {
+                let _ = el.remove_attribute("tabindex");
+                let _ = el.remove_attribute("data-scroll-stop");
+            }
+        }
+    };
+    window_event_listener(leptos::ev::resize, move |_| update());
+    Effect::new(move |_| {
+        route.track();
+        request_animation_frame(update);
+        // Again once the math font has surely arrived, which changes the widths.
+        set_timeout(update, std::time::Duration::from_millis(1500));
+    });
+    let _ = set_interval_with_handle(update, std::time::Duration::from_millis(1000));
+}

@@ -45,6 +45,34 @@ fn is_typing(ev: &web_sys::KeyboardEvent) -> bool {
     })
 }
 
+/// Moves focus to the dialog's next (or previous) control, wrapping around at either end, so
+/// Tab never leaves the open dialog.
+fn cycle_focus(ev: &web_sys::KeyboardEvent, backwards: bool) {
+    let Ok(Some(dialog)) = document().query_selector(".search-dialog") else {
+        return;
+    };
+    let Ok(list) = dialog.query_selector_all("button, input, a[href]:not([tabindex=\"-1\"])") else {
+        return;
+    };
+    let controls: Vec<web_sys::HtmlElement> =
+        (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect();
+    if controls.is_empty() {
+        return;
+    }
+    let current = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        .and_then(|t| controls.iter().position(|c| *c == t));
+    let n = controls.len();
+    let next = match (current, backwards) {
+        (Some(i), false) => (i + 1) % n,
+        (Some(i), true) => (i + n - 1) % n,
+        (None, false) => 0,
+        (None, true) => n - 1,
+    };
+    let _ = controls[next].focus();
+}
+
 /// The header's search button.
 #[component]
 pub fn SearchButton(
@@ -119,6 +147,10 @@ pub fn SearchDialog(
             if ev.key() == "Escape" {
                 ev.prevent_default();
                 hide();
+            } else if ev.key() == "Tab" {
+                // The dialog is modal: Tab and Shift+Tab cycle through its own controls.
+                ev.prevent_default();
+                cycle_focus(&ev, ev.shift_key());
             }
             return;
         }

@@ -8,6 +8,8 @@
 
 use leptos::prelude::*;
 
+use super::describe::{number, position, DataTable, TableText, MAX_ROWS};
+
 /// Plot area margins: left for y labels, bottom for the x ticks and the x axis's label.
 pub const MARGIN: (f64, f64, f64, f64) = (48.0, 12.0, 10.0, 40.0); // left, right, top, bottom
 
@@ -205,6 +207,102 @@ fn format_tick(v: f64) -> String {
     }
 }
 
+/// One sentence per series: where it starts and ends, whether it falls or rises, and its
+/// lowest (or highest) point when that lies between the ends. `title` opens the text; `x_label`
+/// names the horizontal axis. Values that are not finite are left out, as the chart does.
+pub fn describe_series(title: &str, series: &[Series], x_label: &str) -> String {
+    let mut parts = vec![title.trim_end_matches('.').to_string()];
+    let unit = if x_label.is_empty() { String::new() } else { format!("{x_label} ") };
+    let mut any = false;
+    for (k, s) in series.iter().enumerate() {
+        let points: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.1.is_finite()).collect();
+        let (Some(&(x0, y0)), Some(&(x1, y1))) = (points.first(), points.last()) else {
+            continue;
+        };
+        any = true;
+        let name = match (s.name.is_empty(), series.len()) {
+            (false, _) => s.name.clone(),
+            (true, 1) => "It".to_string(),
+            (true, _) => format!("Series {}", k + 1),
+        };
+        let mut sentence = if points.len() == 1 {
+            format!("{name} is {} at {unit}{}", number(y0), position(x0))
+        } else {
+            let scale = y0.abs().max(y1.abs());
+            let verb = if (y1 - y0).abs() <= 0.01 * scale {
+                "stays near"
+            } else if y1 < y0 {
+                "falls from"
+            } else {
+                "rises from"
+            };
+            let mut text = if verb == "stays near" {
+                format!("{name} stays near {} over {unit}{} to {}", number(y0), position(x0), position(x1))
+            } else {
+                format!(
+                    "{name} {verb} {} to {} over {unit}{} to {}",
+                    number(y0),
+                    number(y1),
+                    position(x0),
+                    position(x1)
+                )
+            };
+            let (lo, hi) = points.iter().fold((points[0], points[0]), |(lo, hi), &p| {
+                (if p.1 < lo.1 { p } else { lo }, if p.1 > hi.1 { p } else { hi })
+            });
+            if lo.1 < y0.min(y1) {
+                text.push_str(&format!(", lowest {} at {}", number(lo.1), position(lo.0)));
+            }
+            if hi.1 > y0.max(y1) {
+                text.push_str(&format!(", highest {} at {}", number(hi.1), position(hi.0)));
+            }
+            text
+        };
+        if s.stopped {
+            sentence.push_str(", where the run stopped");
+        }
+        parts.push(sentence);
+    }
+    if !any {
+        parts.push("Nothing is drawn yet".to_string());
+    }
+    parts.join(". ") + "."
+}
+
+/// The series as a table: one row per x (at most [`MAX_ROWS`], evenly spaced over the x
+/// values any series has, keeping the first and last), one column per series; "–" where a
+/// series has no value at that x.
+pub fn series_table(series: &[Series], x_label: &str) -> TableText {
+    let mut xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let picked: Vec<f64> = if xs.len() <= MAX_ROWS {
+        xs
+    } else {
+        let last = xs.len() - 1;
+        (0..MAX_ROWS).map(|k| xs[k * last / (MAX_ROWS - 1)]).collect()
+    };
+    let mut headers = vec![if x_label.is_empty() { "x".to_string() } else { x_label.to_string() }];
+    headers.extend(series.iter().enumerate().map(|(k, s)| match s.name.is_empty() {
+        true if series.len() == 1 => "value".to_string(),
+        true => format!("series {}", k + 1),
+        false => s.name.clone(),
+    }));
+    let rows = picked
+        .iter()
+        .map(|&x| {
+            let mut row = vec![position(x)];
+            row.extend(
+                series
+                    .iter()
+                    .map(|s| s.points.iter().find(|p| p.0 == x).map_or("–".to_string(), |p| number(p.1))),
+            );
+            row
+        })
+        .collect();
+    TableText { headers, rows }
+}
+
 /// The chart as an SVG element. Each path has the class `series` plus its series' class, so
 /// the widget's stylesheet colours it and the colours follow the theme.
 #[component]
@@ -239,7 +337,8 @@ pub fn Chart(
     empty: &'static str,
     /// Label of the x axis.
     x_label: &'static str,
-    /// Accessible description of the chart.
+    /// What the chart shows, the start of its accessible name (the rest is read from the
+    /// data) and the caption of its "Show as table" fold.
     aria_label: &'static str,
 ) -> impl IntoView {
     const WIDTH: f64 = 480.0;
@@ -248,8 +347,10 @@ pub fn Chart(
         series.with(|s| layout(s, axes, marker.get(), WIDTH, height))
     });
     let (left, right, top, bottom) = MARGIN;
+    let description = Memo::new(move |_| series.with(|s| describe_series(aria_label, s, x_label)));
+    let table = Signal::derive(move || series.with(|s| series_table(s, x_label)));
     view! {
-        <svg class=format!("line-chart {class}") viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=aria_label>
+        <svg class=format!("line-chart {class}") viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=move || description.get()>
             {move || {
                 let g = geometry.get();
                 if g.y_ticks.is_empty() {
@@ -286,6 +387,7 @@ pub fn Chart(
                 {move || series.with(|s| s.iter().map(|s| view! { <li><span class=format!("swatch {}", s.class)></span>{s.name.clone()}</li> }).collect_view())}
             </ul>
         })}
+        <DataTable table=table caption=aria_label />
     }
 }
 
@@ -312,6 +414,52 @@ mod tests {
 
     fn linear() -> Axes {
         Axes::default()
+    }
+
+    #[test]
+    fn a_falling_loss_is_described_by_its_ends() {
+        let loss = Series::steps(&[0.693, 0.4, 0.1, 0.0213], "");
+        assert_eq!(
+            describe_series("Loss per step", &[loss], "step"),
+            "Loss per step. It falls from 0.693 to 0.0213 over step 0 to 3."
+        );
+        let long: Vec<f64> = (0..=2000).map(|i| 0.7 - 0.68 * i as f64 / 2000.0).collect();
+        assert_eq!(
+            describe_series("Training loss", &[Series::steps(&long, "")], "step"),
+            "Training loss. It falls from 0.700 to 0.0200 over step 0 to 2,000."
+        );
+    }
+
+    #[test]
+    fn named_series_dips_rises_and_stops_are_said() {
+        let a = Series::steps(&[1.0, 0.2, 0.5], "a").named("Adam");
+        let b = Series::steps(&[1.0, 3.0, f64::NAN], "b").named("SGD").stopped(true);
+        let c = Series::steps(&[2.0, 2.001], "c");
+        assert_eq!(
+            describe_series("Race", &[a, b, c], ""),
+            "Race. Adam falls from 1.00 to 0.500 over 0 to 2, lowest 0.200 at 1. \
+             SGD rises from 1.00 to 3.00 over 0 to 1, where the run stopped. \
+             Series 3 stays near 2.00 over 0 to 1."
+        );
+        assert_eq!(describe_series("Race", &[Series::default()], "step"), "Race. Nothing is drawn yet.");
+        let one = Series { points: vec![(5.0, 0.25)], ..Series::default() };
+        assert_eq!(describe_series("Check.", &[one], "step"), "Check. It is 0.250 at step 5.");
+    }
+
+    #[test]
+    fn tables_thin_long_series_and_align_by_x() {
+        let long: Vec<f64> = (0..=1000).map(|i| i as f64).collect();
+        let t = series_table(&[Series::steps(&long, "")], "step");
+        assert_eq!(t.headers, ["step", "value"]);
+        assert_eq!(t.rows.len(), MAX_ROWS);
+        assert_eq!(t.rows[0], ["0", "0"]);
+        assert_eq!(t.rows[1], ["50", "50.0"]);
+        assert_eq!(t.rows[MAX_ROWS - 1], ["1,000", "1,000"]);
+        let a = Series { points: vec![(0.0, 1.0), (25.0, 0.5)], name: "train".into(), ..Series::default() };
+        let b = Series { points: vec![(25.0, 0.75)], name: "held out".into(), ..Series::default() };
+        let t = series_table(&[a, b], "step");
+        assert_eq!(t.headers, ["step", "train", "held out"]);
+        assert_eq!(t.rows, [vec!["0", "1.00", "–"], vec!["25", "0.500", "0.750"]]);
     }
 
     #[test]

@@ -6,15 +6,17 @@ use leptos::prelude::*;
 
 use engine::core::tensor::Tensor;
 
-/// Background for a heatmap cell: an orange of strength |v| / max_abs (blue when negative),
-/// colours that stay distinct for the common kinds of colour blindness.
-pub fn heat_colour(v: f32, max_abs: f32) -> String {
-    if !v.is_finite() || max_abs <= 0.0 {
-        return "transparent".to_string();
+use super::scale::{diverging, sequential, Heat};
+
+/// A heatmap cell's colour: on the sequential scale at v / max_abs when the values run from
+/// 0 up (`signed` false), on the blue-orange diverging scale otherwise; `None` for values
+/// that are not finite (masked entries stay unpainted).
+pub fn heat_colour(v: f32, max_abs: f32, signed: bool) -> Option<Heat> {
+    if !v.is_finite() {
+        return None;
     }
-    let strength = (v.abs() / max_abs).clamp(0.0, 1.0);
-    let (r, g, b) = if v >= 0.0 { (230, 120, 20) } else { (40, 110, 210) };
-    format!("rgba({r}, {g}, {b}, {:.3})", 0.08 + 0.72 * strength)
+    let s = if max_abs > 0.0 { (v / max_abs).clamp(-1.0, 1.0) as f64 } else { 0.0 };
+    Some(if signed { diverging(s) } else { sequential(s.max(0.0)) })
 }
 
 /// One square of a [`probability_grid`].
@@ -23,12 +25,13 @@ pub struct GridCell {
     pub x: f64,
     pub y: f64,
     pub size: f64,
-    /// The fill colour, for the SVG `fill` attribute.
-    pub fill: String,
+    /// The fill colour in each theme (the cell's class `heat` picks one).
+    pub heat: Heat,
 }
 
 /// A square grid of probabilities (row-major, `side` to a row, first row on top) as cells
-/// filling `extent` pixels: orange above 0.5, blue below, stronger further from 0.5. Each
+/// filling `extent` pixels on the diverging scale: orange above 0.5, blue below, stronger
+/// further from 0.5. Each
 /// cell is 0.3 px larger than its pitch so no seams show between neighbours.
 pub fn probability_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCell> {
     let cell = extent / side.max(1) as f64;
@@ -41,15 +44,15 @@ pub fn probability_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCel
                 x: col as f64 * cell,
                 y: row as f64 * cell,
                 size: cell + 0.3,
-                fill: heat_colour(p - 0.5, 0.5),
+                heat: diverging(if p.is_finite() { (p as f64 - 0.5) * 2.0 } else { 0.0 }),
             }
         })
         .collect()
 }
 
 /// A square grid of weights in [0, 1] (row-major, `side` to a row, first row on top), such
-/// as an attention pattern, as cells filling `extent` pixels: orange, stronger for larger
-/// weights (0 is the faintest tint).
+/// as an attention pattern, as cells filling `extent` pixels on the sequential scale (0 at the
+/// page's end of it, 1 at the far end).
 pub fn weight_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCell> {
     let cell = extent / side.max(1) as f64;
     values
@@ -59,7 +62,7 @@ pub fn weight_grid(values: &[f32], side: usize, extent: f64) -> Vec<GridCell> {
             x: (k % side.max(1)) as f64 * cell,
             y: (k / side.max(1)) as f64 * cell,
             size: cell + 0.3,
-            fill: heat_colour(w, 1.0),
+            heat: sequential(if w.is_finite() { w as f64 } else { 0.0 }),
         })
         .collect()
 }
@@ -92,14 +95,14 @@ pub struct TableOptions {
     pub decimals: usize,
 }
 
-/// One cell: its text, its exact value for hover and screen readers, and its background
-/// colour (empty: none), set as `--heat` through the CSSOM (the page's CSP allows no inline
-/// styles); widgets.css paints it, fainter in the dark theme so light text stays readable.
+/// One cell: its text, its exact value for hover and screen readers, and its colour when the
+/// table is a heatmap, set as custom properties through the CSSOM (the page's CSP allows no
+/// inline styles); widgets.css paints it with the theme's colour and ink.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
     pub text: String,
     pub exact: String,
-    pub background: String,
+    pub heat: Option<Heat>,
 }
 
 /// One row: its label, its cells, and its sum's text when sums are shown.
@@ -118,11 +121,13 @@ pub struct Table {
 }
 
 /// Lays out `matrix` (named `title` in each cell's exact text) as a table. Heat colours are
-/// scaled to the largest finite magnitude; row sums come from the engine.
+/// scaled to the largest finite magnitude, on the diverging scale when any entry is negative
+/// and the sequential one otherwise; row sums come from the engine.
 pub fn table(title: &str, matrix: &Tensor, options: &TableOptions) -> Table {
     let cols = matrix.row_len();
     let decimals = options.decimals;
     let max_abs = matrix.data.iter().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
+    let signed = matrix.data.iter().any(|v| v.is_finite() && *v < 0.0);
     let col_labels = if options.col_labels.len() == cols {
         options.col_labels.clone()
     } else if options.key_columns && options.labels.len() == cols {
@@ -143,7 +148,7 @@ pub fn table(title: &str, matrix: &Tensor, options: &TableOptions) -> Table {
                 .map(|(j, &v)| Cell {
                     text: cell_text(v, decimals),
                     exact: format!("{} [{}, {}] = {v}", title, i + 1, j + 1),
-                    background: if options.heat { heat_colour(v, max_abs) } else { String::new() },
+                    heat: if options.heat { heat_colour(v, max_abs, signed) } else { None },
                 })
                 .collect(),
             sum: options.row_sums.then(|| format!("{sum:.decimals$}")),
@@ -191,7 +196,16 @@ pub fn MatrixView(
             let cells = row
                 .cells
                 .into_iter()
-                .map(|c| view! { <td tabindex="0" title=c.exact.clone() aria-label=c.exact style=("--heat", c.background)>{c.text}</td> })
+                .map(|c| match c.heat {
+                    Some(h) => view! {
+                        <td class="heat" tabindex="0" title=c.exact.clone() aria-label=c.exact
+                            style=("--heat", h.light_css()) style=("--heat-dark", h.dark_css())
+                            style=("--ink", h.light_ink()) style=("--ink-dark", h.dark_ink())>{c.text}</td>
+                    }
+                    .into_any(),
+                    None => view! { <td tabindex="0" title=c.exact.clone() aria-label=c.exact>{c.text}</td> }
+                        .into_any(),
+                })
                 .collect_view();
             view! {
                 <tr>
@@ -225,26 +239,29 @@ mod tests {
         assert_eq!(cell_text(f32::NEG_INFINITY, 3), "−∞");
         assert_eq!(cell_text(-0.5, 3), "−0.500");
         assert_eq!(cell_text(0.44544, 4), "0.4454");
-        assert_eq!(heat_colour(1.0, 2.0), "rgba(230, 120, 20, 0.440)");
-        assert_eq!(heat_colour(f32::NAN, 1.0), "transparent");
+        assert_eq!(heat_colour(1.0, 2.0, true), Some(diverging(0.5)));
+        assert_eq!(heat_colour(1.0, 2.0, false), Some(sequential(0.5)));
+        assert_eq!(heat_colour(-3.0, 2.0, true), Some(diverging(-1.0)), "clamped");
+        assert_eq!(heat_colour(f32::NAN, 1.0, true), None);
     }
 
     #[test]
     fn probability_grids_fill_their_square() {
         let cells = probability_grid(&[1.0, 0.5, 0.0, 0.75], 2, 210.0);
         assert_eq!((cells[3].x, cells[3].y, cells[3].size), (105.0, 105.0, 105.3));
-        assert_eq!(cells[0].fill, "rgba(230, 120, 20, 0.800)");
-        assert_eq!(cells[1].fill, "rgba(230, 120, 20, 0.080)", "0.5 is the faintest");
-        assert_eq!(cells[2].fill, "rgba(40, 110, 210, 0.800)");
+        assert_eq!(cells[0].heat, diverging(1.0), "1 is the strongest orange");
+        assert_eq!(cells[1].heat, diverging(0.0), "0.5 is neutral");
+        assert_eq!(cells[2].heat, diverging(-1.0), "0 is the strongest blue");
+        assert_eq!(cells[3].heat, diverging(0.5));
     }
 
     #[test]
     fn weight_grids_fill_their_square_from_zero_up() {
         let cells = weight_grid(&[1.0, 0.0, 0.5, 0.25, 0.0, 0.0, 0.1, 0.2, 0.7], 3, 60.0);
         assert_eq!((cells[5].x, cells[5].y, cells[5].size), (40.0, 20.0, 20.3));
-        assert_eq!(cells[0].fill, "rgba(230, 120, 20, 0.800)");
-        assert_eq!(cells[1].fill, "rgba(230, 120, 20, 0.080)", "0 is the faintest");
-        assert_eq!(cells[2].fill, "rgba(230, 120, 20, 0.440)");
+        assert_eq!(cells[0].heat, sequential(1.0));
+        assert_eq!(cells[1].heat, sequential(0.0), "0 is the page's end of the scale");
+        assert_eq!(cells[2].heat, sequential(0.5));
     }
 
     #[test]
@@ -263,13 +280,16 @@ mod tests {
         assert_eq!(t.rows[0].label, "t1");
         assert_eq!(t.rows[0].cells[1].text, "−∞");
         assert_eq!(t.rows[1].cells[0].exact, "W [2, 1] = -2");
-        assert_eq!(t.rows[1].cells[0].background, "rgba(40, 110, 210, 0.800)", "the largest is full");
-        assert_eq!(t.rows[0].cells[1].background, "transparent");
+        assert_eq!(t.rows[1].cells[0].heat, Some(diverging(-1.0)), "signed: diverging, the largest is full");
+        assert_eq!(t.rows[0].cells[1].heat, None, "masked entries stay unpainted");
+        let weights = Tensor::from_rows(&[vec![1.0, 0.0], vec![0.25, 0.75]]).unwrap();
+        let w = table("A", &weights, &TableOptions { heat: true, ..TableOptions::default() });
+        assert_eq!(w.rows[1].cells[1].heat, Some(sequential(0.75)), "no negatives: sequential");
         assert_eq!(t.rows[0].sum.as_deref(), Some("1.00"), "masked entries are not summed");
         assert_eq!(t.rows[1].sum.as_deref(), Some("-1.50"));
         let plain = table("W", &m, &TableOptions { decimals: 3, ..TableOptions::default() });
         assert_eq!(plain.col_labels, ["1", "2"]);
         assert_eq!((plain.rows[1].label.as_str(), plain.rows[0].sum.clone()), ("2", None));
-        assert_eq!(plain.rows[0].cells[0].background, "");
+        assert_eq!(plain.rows[0].cells[0].heat, None);
     }
 }

@@ -13,6 +13,7 @@ use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::plot::attention_grid::{row_band, triangle_shades};
+use crate::plot::describe::describe_grid;
 
 /// The side of one heatmap, in SVG units.
 const MAP: f64 = 120.0;
@@ -37,8 +38,9 @@ fn heatmap(n: usize, cells: &[f32], query: usize, label: String) -> impl IntoVie
         .map(|(opacity, d)| view! { <path class="an-cell" d=d fill-opacity=format!("{opacity:.2}") /> })
         .collect_view();
     let (y, h) = row_band(n, query, MAP);
+    let name = describe_grid(&label, cells, n, &[], &[]);
     view! {
-        <svg class="an-map" viewBox=format!("-1 -1 {} {}", MAP + 2.0, MAP + 2.0) role="img" aria-label=label>
+        <svg class="an-map" viewBox=format!("-1 -1 {} {}", MAP + 2.0, MAP + 2.0) role="img" aria-label=name>
             <rect class="an-frame" x="0" y="0" width=MAP height=MAP />
             {shades}
             <rect class="an-query" x="0" y=format!("{y:.2}") width=MAP height=format!("{h:.2}") />

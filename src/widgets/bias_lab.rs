@@ -187,7 +187,7 @@ pub fn BiasLab() -> impl IntoView {
                 <div>
                     <h4 class="lab-subtitle">"Coordinate along the direction (+ is the first word of each pair)"</h4>
                     <div class="table-wrap"><table class="wa-table">
-                        <thead><tr><th scope="col">"word"</th><th scope="col">"before"</th><th scope="col" aria-label="bar"></th><th scope="col">"neutralized"</th></tr></thead>
+                        <thead><tr><th scope="col">"word"</th><th scope="col">"before"</th><th scope="col"><span class="visually-hidden">"bar"</span></th><th scope="col">"neutralized"</th></tr></thead>
                         <tbody>{projections}</tbody></table></div>
                 </div>
             </div>

@@ -347,14 +347,14 @@ pub fn BpeTrainerLab() -> impl IntoView {
                     <h4 class="lab-subtitle">"Pair counts now"</h4>
                     <div class="table-wrap">
                         <table class="bpe-table pairs">
-                            <thead><tr><th scope="col">"pair"</th><th scope="col">"count"</th><th scope="col"></th></tr></thead>
+                            <thead><tr><th scope="col">"pair"</th><th scope="col">"count"</th><th scope="col"><span class="visually-hidden">"bar"</span></th></tr></thead>
                             <tbody>{table}</tbody>
                         </table>
                     </div>
                 </div>
                 <div>
                     <h4 class="lab-subtitle">"Merges so far"</h4>
-                    <div class="table-wrap bpe-scroll">
+                    <div class="table-wrap bpe-scroll" tabindex="0" role="region" aria-label="Merges so far">
                         <table class="bpe-table merges">
                             <thead><tr><th scope="col">"#"</th><th scope="col">"merge"</th><th scope="col">"count"</th><th scope="col">"tied with"</th></tr></thead>
                             <tbody>{merges}</tbody>
@@ -372,7 +372,7 @@ pub fn BpeTrainerLab() -> impl IntoView {
             <div class="bpe-encoded">{encoded}</div>
             <p class="widget-note">"A character the corpus never showed falls back to its UTF-8 bytes, one token each, written <0x..>."</p>
             <h4 class="lab-subtitle">"The same words without and with the end-of-word marker"</h4>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="The same words without and with the end-of-word marker">
                 <table class="bpe-table contrast">
                     <thead><tr><th scope="col">"word"</th><th scope="col">"without </w>"</th><th scope="col">"with </w>"</th></tr></thead>
                     <tbody>{contrast}</tbody>

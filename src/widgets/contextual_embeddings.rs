@@ -45,7 +45,7 @@ fn matrix(name: &'static str, caption: String, labels: Vec<String>, m: Vec<Vec<f
             <figcaption>{caption}</figcaption>
             <div class="table-wrap">
                 <table>
-                    <tr><th></th>{labels.iter().map(|l| view! { <th scope="col">{l.clone()}</th> }).collect_view()}</tr>
+                    <tr><th scope="col"><span class="visually-hidden">"sentence"</span></th>{labels.iter().map(|l| view! { <th scope="col">{l.clone()}</th> }).collect_view()}</tr>
                     {m.into_iter().enumerate().map(|(i, row)| view! {
                         <tr>
                             <th scope="row">{labels[i].clone()}</th>

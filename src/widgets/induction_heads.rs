@@ -12,6 +12,7 @@ use crate::controls::number_field::{self, learning_rate, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::plot::chart::{Chart, Series};
+use crate::plot::describe::{describe_grid, grid_table, DataTable};
 use crate::plot::heatmap::weight_grid;
 
 /// Steps in a full run.
@@ -259,20 +260,28 @@ pub fn InductionHeads() -> impl IntoView {
                     let side = config.with(|c| c.context);
                     s.patterns.iter().enumerate().map(|(h, p)| {
                         let cells = weight_grid(p, side, MAP);
+                        let title = format!("Attention pattern of head {} (row: attending position, column: attended position)", name(h));
+                        let label = describe_grid(&title, p, side, &[], &[]);
+                        let weights = p.clone();
+                        let table = Signal::derive(move || grid_table(&weights, side, &[], &[]));
                         view! {
                             <figure class="ind-map">
-                                <svg viewBox=format!("0 0 {MAP} {MAP}") role="img" aria-label=format!("Attention pattern of head {}", name(h))>
+                                <svg viewBox=format!("0 0 {MAP} {MAP}") role="img" aria-label=label>
                                     <rect class="frame" x=0.0 y=0.0 width=MAP height=MAP />
-                                    {cells.into_iter().map(|c| view! { <rect x=c.x y=c.y width=c.size height=c.size fill=c.fill /> }).collect_view()}
+                                    {cells.into_iter().map(|c| view! {
+                                    <rect class="heat" x=c.x y=c.y width=c.size height=c.size
+                                        style=("--heat", c.heat.light_css()) style=("--heat-dark", c.heat.dark_css()) />
+                                }).collect_view()}
                                 </svg>
                                 <figcaption>{name(h)}</figcaption>
+                                <DataTable table=table caption=format!("Attention weights of head {}", name(h)) />
                             </figure>
                         }
                     }).collect_view()
                 })}
             </div>
             <p class="ind-note">{move || shown.with(|s| s.sample.as_ref().map(|q| format!(
-                "Attention of every head on one held-out sequence (row: the attending position, column: the attended one, darker: more weight). In it, tokens {} to {} repeat as {} to {}: a previous-token head lights the diagonal just left of the main one, an induction head a stripe {} places left of the main diagonal in the rows of the copy.",
+                "Attention of every head on one held-out sequence (row: the attending position, column: the attended one; the further a cell's colour from the page's, the more weight). In it, tokens {} to {} repeat as {} to {}: a previous-token head lights the diagonal just left of the main one, an induction head a stripe {} places left of the main diagonal in the rows of the copy.",
                 q.start + 1, q.start + q.len, q.start + q.len + 1, q.start + 2 * q.len, q.len - 1
             )).unwrap_or_default())}</p>
         </WidgetFrame>

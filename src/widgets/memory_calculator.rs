@@ -343,7 +343,7 @@ pub fn MemoryCalculator() -> impl IntoView {
             <div class="table-scroll">
                 <table class="memory-table">
                     <caption>"Memory on each GPU"</caption>
-                    <thead><tr><th></th><th scope="col">"GB (10⁹)"</th><th scope="col">"GiB (2³⁰)"</th></tr></thead>
+                    <thead><tr><th scope="col"><span class="visually-hidden">"part"</span></th><th scope="col">"GB (10⁹)"</th><th scope="col">"GiB (2³⁰)"</th></tr></thead>
                     <tbody>
                         {memory_row("weights", "mem-weights", bytes(|b| b.states.weights))}
                         {memory_row("gradients", "mem-gradients", bytes(|b| b.states.gradients))}

@@ -193,7 +193,7 @@ pub fn MlmCorruption() -> impl IntoView {
             <div class="mlm-tokens">{tokens}</div>
             <div class="table-wrap">
                 <table class="bpe-table mlm-counts">
-                    <thead><tr><th></th><th scope="col">"this roll"</th><th scope="col">"expected"</th></tr></thead>
+                    <thead><tr><th scope="col"><span class="visually-hidden">"kind"</span></th><th scope="col">"this roll"</th><th scope="col">"expected"</th></tr></thead>
                     <tbody>{table}</tbody>
                 </table>
             </div>

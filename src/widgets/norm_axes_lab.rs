@@ -51,7 +51,7 @@ fn stats_table(
     let by_row = kind == "ln";
     let cols = input.row_len();
     let header = view! {
-        <tr><th></th>{(1..=cols).map(|j| view! { <th scope="col">{format!("f{j}")}</th> }).collect_view()}
+        <tr><th scope="col"><span class="visually-hidden">"row"</span></th>{(1..=cols).map(|j| view! { <th scope="col">{format!("f{j}")}</th> }).collect_view()}
             {by_row.then(|| view! { <th scope="col" class="stat">"μ"</th><th scope="col" class="stat">"σ²"</th> })}</tr>
     };
     let rows = output

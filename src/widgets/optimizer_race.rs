@@ -151,10 +151,17 @@ pub fn OptimizerRace() -> impl IntoView {
         shown.set(STEPS);
         playing.set(false);
     };
+    // A new start replays the race from step 0, unless the reader asked for reduced
+    // motion: then the whole race is drawn at once (Play still replays it on request).
     let set_start = move |p: [f64; 2]| {
         start.set(p);
-        shown.set(0);
-        playing.set(true);
+        if crate::browser::prefers_reduced_motion() {
+            playing.set(false);
+            shown.set(STEPS);
+        } else {
+            shown.set(0);
+            playing.set(true);
+        }
     };
     // A click on the plot: from the pixel on screen, through the SVG's viewBox, to the plot.
     let on_click = move |ev: leptos::ev::MouseEvent| {

@@ -167,7 +167,7 @@ pub fn WordArithmetic() -> impl IntoView {
             <p class="field-error" data-error-for="wa" role="status">{error}</p>
             <div class="table-wrap">
                 <table class="wa-table">
-                    <thead><tr><th scope="col">"#"</th><th scope="col">"word"</th><th scope="col">"cosine"</th><th scope="col" aria-label="bar"></th></tr></thead>
+                    <thead><tr><th scope="col">"#"</th><th scope="col">"word"</th><th scope="col">"cosine"</th><th scope="col"><span class="visually-hidden">"bar"</span></th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>

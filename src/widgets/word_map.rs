@@ -138,7 +138,7 @@ pub fn WordMapLab() -> impl IntoView {
                     on:input=move |ev| probe.set(event_target_value(&ev)) /></label>
             <p class="field-error" data-error-for="wm-probe" role="status">{move || error_of(neighbours.get().map(|r| r.map(|_| ())))}</p>
             <div class="table-wrap">
-                <table class="wa-table"><thead><tr><th scope="col">"#"</th><th scope="col">"word"</th><th scope="col">"cosine"</th><th scope="col" aria-label="bar"></th></tr></thead>
+                <table class="wa-table"><thead><tr><th scope="col">"#"</th><th scope="col">"word"</th><th scope="col">"cosine"</th><th scope="col"><span class="visually-hidden">"bar"</span></th></tr></thead>
                 <tbody>{neighbour_rows}</tbody></table>
             </div>
             <h4 class="lab-subtitle">"A map of chosen words (consecutive words are drawn as pairs)"</h4>

@@ -17,6 +17,7 @@ use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::use_training_run;
 use crate::hooks::training_run::xor::{XorCpu, XorReading};
 use crate::plot::chart::LineChart;
+use crate::plot::describe::{describe_grid, grid_table, DataTable};
 use crate::plot::heatmap::probability_grid;
 use crate::plot::scatter::in_unit_square;
 
@@ -26,6 +27,17 @@ pub const EPOCHS: usize = 10_000;
 const STEPS_PER_TICK: usize = 100;
 /// Cells per side of the decision-surface grid.
 pub const GRID: usize = 21;
+
+/// What the decision surface shows, the start of its accessible name.
+const SURFACE_TITLE: &str = "Decision surface: predicted probability of 1 over the unit square";
+
+/// The surface's rows by their x₂ (top row first) and its columns by their x₁.
+fn surface_rows() -> Vec<String> {
+    surface_points().iter().step_by(GRID).map(|p| format!("x₂ = {:.2}", p[1])).collect()
+}
+fn surface_cols() -> Vec<String> {
+    surface_points().iter().take(GRID).map(|p| format!("x₁ = {:.2}", p[0])).collect()
+}
 
 /// The centres of a GRID x GRID grid over the unit square, row by row from the top (y = 1).
 pub fn surface_points() -> Vec<[f32; 2]> {
@@ -229,10 +241,14 @@ pub fn XorTrainer() -> impl IntoView {
             <p class="bp-status" role="status" data-status="xor">{move || status.get()}</p>
             <div class="xor-grid">
                 <figure class="xor-surface">
-                    <svg viewBox="-14 -4 232 232" role="img" aria-label="Decision surface: predicted probability of 1 over the unit square">
+                    <svg viewBox="-14 -4 232 232" role="img"
+                        aria-label=move || surface.with(|s| describe_grid(SURFACE_TITLE, s, GRID, &surface_rows(), &surface_cols()))>
                         {move || {
                             probability_grid(&surface.get(), GRID, 210.0).into_iter().map(|c| {
-                                view! { <rect x=c.x y=c.y width=c.size height=c.size fill=c.fill /> }
+                                view! {
+                                    <rect class="heat" x=c.x y=c.y width=c.size height=c.size
+                                        style=("--heat", c.heat.light_css()) style=("--heat-dark", c.heat.dark_css()) />
+                                }
                             }).collect_view()
                         }}
                         {XOR_INPUTS.iter().zip(XOR_TARGETS).map(|(x, t)| {
@@ -244,6 +260,8 @@ pub fn XorTrainer() -> impl IntoView {
                         <text class="tick" x="-12" y="10">"1"</text>
                     </svg>
                     <figcaption>"Predicted P(XOR = 1): orange above 0.5, blue below; rings are the four training points (filled = 1)."</figcaption>
+                    <DataTable caption="Predicted probability of 1 at each grid point"
+                        table=Signal::derive(move || surface.with(|s| grid_table(s, GRID, &surface_rows(), &surface_cols()))) />
                 </figure>
                 <div>
                     <table class="grad-check xor-predictions">
