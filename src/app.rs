@@ -91,12 +91,43 @@ fn ChapterPage(
     /// Its position in reading order (0-based), shown as the chapter number.
     index: usize,
 ) -> impl IntoView {
+    // The text first; then the widgets, one per task, in reading order, so that no single
+    // long task builds them all (the page answers input between them). Until its turn a
+    // widget is an empty box. Once all are on the page, a link to a section or widget is
+    // followed again, in case the boxes above it changed its place.
+    let mounted = RwSignal::new(0usize);
+    let widgets = chapter.segments.iter().filter(|s| matches!(s, Segment::Widget(_))).count();
+    leptos::task::spawn_local(async move {
+        for _ in 0..widgets {
+            crate::browser::pause(0).await;
+            if mounted.try_update(|n| *n += 1).is_none() {
+                return; // the reader has left the chapter
+            }
+        }
+        if !window().location().hash().unwrap_or_default().is_empty() {
+            crate::browser::pause(0).await;
+            scroll_to_fragment();
+        }
+    });
+    let mut ordinal = 0;
     let segments = chapter
         .segments
         .iter()
         .map(|segment| match segment {
             Segment::Html(html) => view! { <div class="prose" inner_html=*html></div> }.into_any(),
-            Segment::Widget(widget) => widget_view(*widget),
+            Segment::Widget(widget) => {
+                let (widget, turn) = (*widget, ordinal);
+                ordinal += 1;
+                let its_turn = move || mounted.get() > turn;
+                let waiting =
+                    || view! { <div class="widget-placeholder widget-pending" aria-hidden="true"></div> };
+                view! {
+                    <Show when=its_turn fallback=waiting>
+                        {widget_view(widget)}
+                    </Show>
+                }
+                .into_any()
+            }
             Segment::Exercise { question, checks, answer } => view! {
                 <div class="prose">
                     <section class="exercise graded">
