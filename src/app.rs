@@ -39,9 +39,18 @@ pub fn App() -> impl IntoView {
         };
         document().set_title(&title);
         sidebar_open.set(false);
-        request_animation_frame(move || {
+        // Once the chapter's widgets are on the page (they mount one per task after its text,
+        // see `ChapterPage`), so that a link to a widget finds it and its place is final.
+        leptos::task::spawn_local(async move {
+            crate::browser::pause(0).await;
+            for _ in 0..500 {
+                if document().query_selector(".widget-pending").ok().flatten().is_none() {
+                    break;
+                }
+                crate::browser::pause(0).await;
+            }
             scroll_to_fragment();
-            link_notice.set(crate::controls::share_link::page_notice());
+            let _ = link_notice.try_set(crate::controls::share_link::page_notice());
         });
     });
 
@@ -93,8 +102,8 @@ fn ChapterPage(
 ) -> impl IntoView {
     // The text first; then the widgets, one per task, in reading order, so that no single
     // long task builds them all (the page answers input between them). Until its turn a
-    // widget is an empty box. Once all are on the page, a link to a section or widget is
-    // followed again, in case the boxes above it changed its place.
+    // widget is an empty box (`.widget-pending`; `App` follows a link's fragment once none
+    // is left).
     let mounted = RwSignal::new(0usize);
     let widgets = chapter.segments.iter().filter(|s| matches!(s, Segment::Widget(_))).count();
     leptos::task::spawn_local(async move {
@@ -103,10 +112,6 @@ fn ChapterPage(
             if mounted.try_update(|n| *n += 1).is_none() {
                 return; // the reader has left the chapter
             }
-        }
-        if !window().location().hash().unwrap_or_default().is_empty() {
-            crate::browser::pause(0).await;
-            scroll_to_fragment();
         }
     });
     let mut ordinal = 0;

@@ -244,7 +244,7 @@ await test("the text is on the page before the app: the cover and a chapter prer
   expect((await page.locator("#prerender .pre-chapter h1").innerText()) === chapter.title, "the chapter's title");
   expect(!(await page.locator("#prerender .pre-cover").isVisible()), "the cover is hidden behind a chapter");
   expect((await page.locator("#prerender .pre-chapter math").count()) > 0, "its equations");
-  const placeholders = await page.locator("#prerender .widget-placeholder-title").allInnerTexts();
+  const placeholders = await page.locator("#prerender .widget-placeholder-title").allTextContents();
   expect(placeholders.includes("Live: temperature, top-k and top-p"), `widgets by title: ${placeholders.join("; ")}`);
   // The only errors are the refused WebAssembly's; none from the policy.
   expect(!page.errors.some((e) => e.includes("CSP violation")), page.errors.join("; "));
