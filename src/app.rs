@@ -40,9 +40,18 @@ pub fn App() -> impl IntoView {
         };
         document().set_title(&title);
         sidebar_open.set(false);
-        request_animation_frame(move || {
+        // Once the chapter's widgets are on the page (they mount one per task after its text,
+        // see `ChapterPage`), so that a link to a widget finds it and its place is final.
+        leptos::task::spawn_local(async move {
+            crate::browser::pause(0).await;
+            for _ in 0..500 {
+                if document().query_selector(".widget-pending").ok().flatten().is_none() {
+                    break;
+                }
+                crate::browser::pause(0).await;
+            }
             scroll_to_fragment();
-            link_notice.set(crate::controls::share_link::page_notice());
+            let _ = link_notice.try_set(crate::controls::share_link::page_notice());
         });
     });
 
@@ -92,12 +101,39 @@ fn ChapterPage(
     /// Its position in reading order (0-based), shown as the chapter number.
     index: usize,
 ) -> impl IntoView {
+    // The text first; then the widgets, one per task, in reading order, so that no single
+    // long task builds them all (the page answers input between them). Until its turn a
+    // widget is an empty box (`.widget-pending`; `App` follows a link's fragment once none
+    // is left).
+    let mounted = RwSignal::new(0usize);
+    let widgets = chapter.segments.iter().filter(|s| matches!(s, Segment::Widget(_))).count();
+    leptos::task::spawn_local(async move {
+        for _ in 0..widgets {
+            crate::browser::pause(0).await;
+            if mounted.try_update(|n| *n += 1).is_none() {
+                return; // the reader has left the chapter
+            }
+        }
+    });
+    let mut ordinal = 0;
     let segments = chapter
         .segments
         .iter()
         .map(|segment| match segment {
             Segment::Html(html) => view! { <div class="prose" inner_html=*html></div> }.into_any(),
-            Segment::Widget(widget) => widget_view(*widget),
+            Segment::Widget(widget) => {
+                let (widget, turn) = (*widget, ordinal);
+                ordinal += 1;
+                let its_turn = move || mounted.get() > turn;
+                let waiting =
+                    || view! { <div class="widget-placeholder widget-pending" aria-hidden="true"></div> };
+                view! {
+                    <Show when=its_turn fallback=waiting>
+                        {widget_view(widget)}
+                    </Show>
+                }
+                .into_any()
+            }
             Segment::Exercise { question, checks, answer } => view! {
                 <div class="prose">
                     <section class="exercise graded">

@@ -61,7 +61,9 @@ const server = createServer((req, res) => {
   res.end(body(file, encoding));
 });
 // Compress everything the pages load before timing, so compression is not counted as latency.
-for (const file of [join(dist, "index.html"), ...readdirSync(dist).filter((f) => /\.(js|wasm|css)$/.test(f)).map((f) => join(dist, f))]) {
+// (The chapters' prerendered text, pre/SLUG.html, included.)
+const prerendered = existsSync(join(dist, "pre")) ? readdirSync(join(dist, "pre")).map((f) => join(dist, "pre", f)) : [];
+for (const file of [join(dist, "index.html"), ...readdirSync(dist).filter((f) => /\.(js|wasm|css)$/.test(f)).map((f) => join(dist, f)), ...prerendered]) {
   body(file, "br");
   body(file, "gzip");
 }
@@ -71,7 +73,7 @@ const base = `http://127.0.0.1:${server.address().port}/book/`;
 const pages = [
   ["cover", base],
   ["chapter 5", `${base}?ch=inference`],
-];
+].filter(([name]) => !process.env.MLBOOK_LIGHTHOUSE_PAGE || name === process.env.MLBOOK_LIGHTHOUSE_PAGE);
 const chrome = await chromeLauncher.launch({
   chromePath: process.env.CHROME_PATH ?? "/usr/bin/chromium",
   chromeFlags: ["--headless=new", "--no-sandbox", "--disable-gpu"],
@@ -90,6 +92,10 @@ try {
     const failing = Object.values(lhr.audits)
       .filter((a) => a.score !== null && a.score < 0.9 && a.scoreDisplayMode !== "informative" && a.scoreDisplayMode !== "manual")
       .map((a) => `${a.id} (${a.displayValue ?? Math.round(a.score * 100)})`);
+    if (process.env.MLBOOK_LIGHTHOUSE_DETAILS) {
+      const lcp = lhr.audits["largest-contentful-paint-element"]?.details ?? lhr.audits["lcp-breakdown-insight"]?.details ?? {};
+      console.log(name, "LCP element", JSON.stringify(lcp, null, 0).slice(0, 1500));
+    }
     for (const id of ["color-contrast", "heading-order", "bootup-time", "mainthread-work-breakdown"]) {
       if (process.env.MLBOOK_LIGHTHOUSE_DETAILS && lhr.audits[id]?.score !== null && lhr.audits[id]?.score < 1) {
         const items = lhr.audits[id].details?.items ?? [];

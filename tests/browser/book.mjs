@@ -106,6 +106,8 @@ function expect(condition, message) {
 async function openChapter(page, slug, hash = "") {
   await page.goto(`${base}?ch=${slug}${hash}`);
   await page.waitForSelector("article.chapter h1");
+  // The widgets mount one per task after the text: wait until every one is on the page.
+  await page.waitForFunction(() => !document.querySelector(".widget-pending"));
 }
 
 const value = (page, name) => page.locator(`[data-value="${name}"]`).first().innerText().then(Number);
@@ -227,6 +229,30 @@ await test("every page carries a strict Content-Security-Policy, and the suite s
   await page.waitForTimeout(200);
   expect(page.errors.some((e) => e.includes("CSP violation: style-src-attr")), `no violation seen: ${page.errors.join("; ")}`);
   page.errors = [];
+});
+
+await test("the text is on the page before the app: the cover and a chapter prerendered, under the same policy", async (page) => {
+  // Without the app's WebAssembly only the served HTML and the head script's fetch of
+  // pre/SLUG.html can put text on the page.
+  await page.route("**/*.wasm", (route) => route.abort());
+  await page.goto(base);
+  const title = await page.locator("#prerender .pre-cover h1").innerText();
+  expect(title.length > 0 && (await page.locator("#prerender .pre-cover .chapter-list li").count()) === chapters.length, "the cover and its chapters");
+  const chapter = chapters.find((c) => c.slug === "inference");
+  await page.goto(`${base}?ch=${chapter.slug}`);
+  await page.waitForSelector("#prerender .pre-chapter h1");
+  expect((await page.locator("#prerender .pre-chapter h1").innerText()) === chapter.title, "the chapter's title");
+  expect(!(await page.locator("#prerender .pre-cover").isVisible()), "the cover is hidden behind a chapter");
+  expect((await page.locator("#prerender .pre-chapter math").count()) > 0, "its equations");
+  const placeholders = await page.locator("#prerender .widget-placeholder-title").allTextContents();
+  expect(placeholders.includes("Live: temperature, top-k and top-p"), `widgets by title: ${placeholders.join("; ")}`);
+  // The only errors are the refused WebAssembly's; none from the policy.
+  expect(!page.errors.some((e) => e.includes("CSP violation")), page.errors.join("; "));
+  page.errors = [];
+  // With the app, the prerendered copy is gone and the app's page is the only one.
+  await page.unroute("**/*.wasm");
+  await openChapter(page, chapter.slug);
+  expect((await page.locator("#prerender").count()) === 0 && (await page.locator("main").count()) === 1, "one page after mounting");
 });
 
 await test("the manifest makes the book installable from its folder", async (page) => {

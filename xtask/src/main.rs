@@ -6,6 +6,7 @@
 //! clone on the same machine, starts at once.
 
 mod data;
+mod prerender;
 mod site;
 
 use std::env;
@@ -36,6 +37,8 @@ fn main() -> ExitCode {
         Some("setup") => setup(true).and_then(|()| setup_bench()),
         Some("serve") => serve(),
         Some("build") => build().map(|_| ()),
+        // What `build` does after Trunk, alone, on a dist/ as Trunk wrote it (for measuring).
+        Some("finish") => finish(&root().join("dist")),
         Some("test") => test(),
         Some("bench") if args.get(1).map(String::as_str) == Some("cpu-training") => bench_cpu_training(),
         Some("bench") => bench(),
@@ -252,9 +255,7 @@ fn build() -> Result<PathBuf> {
     run(Command::new("cargo").args(["fetch", "--locked"]).current_dir(root()))?;
     run(trunk().args(["build", "--release", "--offline"]))?;
     let dist = root().join("dist");
-    // The Content-Security-Policy (hashing the inline scripts Trunk just wrote) and the
-    // service worker's lists of files to cache.
-    site::finish(&dist)?;
+    finish(&dist)?;
     let mut wasm: Vec<PathBuf> = std::fs::read_dir(&dist)
         .map_err(|e| format!("{}: {e}", dist.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -277,6 +278,14 @@ fn build() -> Result<PathBuf> {
         );
     }
     Ok(dist)
+}
+
+/// After Trunk: the book's text prerendered into the served HTML (see `prerender`), then the
+/// Content-Security-Policy (hashing the inline scripts Trunk just wrote) and the service
+/// worker's lists of files to cache (see `site`).
+fn finish(dist: &Path) -> Result {
+    prerender::prerender(dist, &root())?;
+    site::finish(dist)
 }
 
 /// TensorFlow.js from npm, version-pinned, into the per-user npm folder (the bench page
