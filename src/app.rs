@@ -16,6 +16,10 @@ pub fn App() -> impl IntoView {
     crate::hooks::word_vectors::provide_word_vectors_slot();
     crate::hooks::exercise_progress::provide_progress();
     let route = use_router();
+    // The page is rebuilt only when the route names another page: a link to a section or a
+    // widget of the chapter being read keeps every widget as the reader left it.
+    let page = Memo::new(move |_| route.get());
+    provide_context(route);
     let chapter_index = Memo::new(move |_| match route.get() {
         Route::Chapter(slug) => find_chapter(&slug).map(|(i, _)| i),
         Route::Cover => None,
@@ -80,7 +84,7 @@ pub fn App() -> impl IntoView {
                         <button class="link-dismiss" aria-label="Hide this notice" on:click=move |_| link_notice.set(None)>"×"</button>
                     </div>
                 })}
-                {move || match route.get() {
+                {move || match page.get() {
                     Route::Cover => view! { <Cover /> }.into_any(),
                     Route::Chapter(slug) => match find_chapter(&slug) {
                         Some((index, chapter)) => view! { <ChapterPage chapter=chapter index=index /> }.into_any(),

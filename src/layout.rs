@@ -1,6 +1,7 @@
 //! The reading shell around the chapters: sidebar, pager, theme, search, keyboard, print.
 
 pub mod pager;
+pub mod prerender;
 pub mod search;
 pub mod sidebar;
 pub mod theme;

@@ -42,7 +42,13 @@ pub fn WidgetFrame(
     let shared = RwSignal::new(None::<(String, String)>);
 
     // Opened from a link to this widget: once the body is drawn, restore its settings.
+    // Also when the reader follows such a link while the widget is already on the page: every
+    // navigation sets the route, even to the chapter being read.
+    let route = use_context::<RwSignal<crate::route::Route>>();
     Effect::new(move |_| {
+        if let Some(route) = route {
+            route.track();
+        }
         let state = share_link::link_in_address_bar();
         if state.widget.as_deref() != Some(class) {
             return;

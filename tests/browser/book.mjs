@@ -2432,6 +2432,31 @@ await test("search: / opens it, results show chapter, section and a marked snipp
   expect(!(await dialog.isVisible()), "s in a text box opened search");
 });
 
+await test("a link into the chapter being read keeps its widgets' state and applies a widget link in place", async (page) => {
+  await openChapter(page, "inference");
+  const frame = page.locator("section.widget.sampling");
+  await frame.locator('input[data-name="logits"]').fill("2, 1, 0, -1");
+  await frame.locator('input[data-name="temperature"]').fill("0.5");
+  // A section link in the sidebar, to this chapter: nothing is rebuilt.
+  const section = page.locator('nav a[href^="?ch=inference#"]').nth(1);
+  const href = await section.getAttribute("href");
+  await section.click();
+  await page.waitForFunction((h) => location.search + location.hash === h, href);
+  expect((await frame.locator('input[data-name="logits"]').inputValue()) === "2, 1, 0, -1", "the section link reset the sampling bench");
+  // A link to a widget in this chapter sets its inputs where it stands.
+  await page.evaluate((b) => {
+    const a = document.createElement("a");
+    a.href = "?ch=inference&w=sampling&temperature=2#widget-sampling";
+    a.textContent = "to the bench";
+    a.id = "same-chapter-link";
+    document.querySelector("article.chapter p").append(a);
+  }, base);
+  await page.locator("#same-chapter-link").click();
+  await page.waitForFunction(() => document.querySelector('section.widget.sampling input[data-name="temperature"]')?.value === "2");
+  expect((await frame.locator('input[data-name="logits"]').inputValue()) === "2, 1, 0, -1", "the widget link rebuilt the chapter");
+  expect((await page.locator("#same-chapter-link").count()) === 1, "the chapter was drawn again");
+});
+
 await test("link to this: a widget's settings travel in the URL, and malformed links fall back with a notice", async (page) => {
   await openChapter(page, "inference");
   const frame = page.locator("section.widget.sampling");
