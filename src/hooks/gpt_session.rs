@@ -27,8 +27,6 @@ use crate::hooks::training_run::machine::{Landed, Run};
 use crate::hooks::training_run::{use_training_run, TrainingRun};
 
 /// The training text, relative to the page (copied from `assets/shakespeare`).
-pub const TEXT_PATH: &str = "shakespeare/tragedies.txt";
-
 /// The panel's session: every signal its view reads, and what its buttons do. Copy.
 #[derive(Clone, Copy)]
 pub struct GptSession {
@@ -98,10 +96,10 @@ pub fn use_gpt_session() -> GptSession {
 
     // The training text, once; then the CPU runner, which keeps its own copy.
     spawn_local(async move {
-        let text = crate::browser::text(TEXT_PATH).await;
+        let text = crate::hooks::play_text::play_text().await;
         session.corpus.set(Some(text.clone().and_then(|t| Corpus::from_text(&t)).map(Rc::new)));
         if let Ok(text) = text {
-            let runner = CpuRunner::start(text).await;
+            let runner = CpuRunner::start(text.to_string()).await;
             session.cpu_where.set(Some(runner.describe()));
             session.runner.with_value(|slot| *slot.borrow_mut() = Some(Rc::new(runner)));
         }

@@ -18,8 +18,6 @@ use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 
-/// The play text, fetched from the site; its last tenth is the held-out part.
-const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 /// Held-out windows scored per animation tick (each is one forward pass of 64 characters).
 const WINDOWS_PER_TICK: usize = 4;
 const TICK: Duration = Duration::from_millis(16);
@@ -79,7 +77,7 @@ pub fn LogitLens() -> impl IntoView {
 
     // The held-out text, downloaded once.
     spawn_local(async move {
-        let got = crate::browser::text(TEXT_PATH).await.map(Rc::new);
+        let got = crate::hooks::play_text::play_text().await;
         text.set(Some(got));
     });
     // A new model or the text arriving starts the held-out score again.

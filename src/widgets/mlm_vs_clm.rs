@@ -30,8 +30,6 @@ use crate::hooks::training_run::mlm_vs_clm::{MlmCpu, MlmGpu};
 use crate::hooks::training_run::use_training_run;
 use crate::plot::chart::{Chart, Series};
 
-/// The play text chapter 5 trains on, fetched from the site on first use.
-const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 /// Milliseconds of training per timer tick (at least one step runs).
 const BUDGET_MS: f64 = 30.0;
 const TICK: Duration = Duration::from_millis(16);
@@ -75,7 +73,7 @@ async fn load_corpus(corpus: StoredValue<Option<Arc<Corpus>>>) -> Result<Arc<Cor
     if let Some(c) = corpus.get_value() {
         return Ok(c);
     }
-    let text = crate::browser::text(TEXT_PATH).await?;
+    let text = crate::hooks::play_text::play_text().await?;
     let c = Arc::new(Corpus::from_text(&text)?);
     corpus.set_value(Some(Arc::clone(&c)));
     Ok(c)

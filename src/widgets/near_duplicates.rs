@@ -20,8 +20,6 @@ use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::plot::scatter::{dots, path_through, to_pixel, LEFT, PLOT_H, PLOT_W, TOP};
 
-/// The play text chapter 5 trains on, fetched from the site on first use.
-const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 /// The seed of the hash functions.
 const SEED: u64 = 1;
 /// The longest passage the widget takes, in characters.
@@ -292,7 +290,7 @@ pub fn NearDuplicates() -> impl IntoView {
         }
         load.set(Some(Err("Downloading the play text …".to_string())));
         spawn_local(async move {
-            match crate::browser::text(TEXT_PATH).await {
+            match crate::hooks::play_text::play_text().await {
                 Ok(text) => {
                     let all = speeches(&text);
                     load.set(Some(Ok(all.len())));

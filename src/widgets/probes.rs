@@ -17,7 +17,6 @@ use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 
-const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 const TICK: Duration = Duration::from_millis(16);
 
 /// What the page shows of a run.
@@ -54,7 +53,7 @@ pub fn Probes() -> impl IntoView {
     let message = RwSignal::new(String::new());
 
     spawn_local(async move {
-        text.set(Some(crate::browser::text(TEXT_PATH).await.map(Rc::new)));
+        text.set(Some(crate::hooks::play_text::play_text().await));
     });
 
     let start = move || {

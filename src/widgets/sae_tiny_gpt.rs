@@ -22,7 +22,6 @@ use crate::hooks::interval::use_interval;
 use crate::hooks::tiny_gpt::use_tiny_gpt;
 use crate::plot::sae::{RunPoint, SaeCurves, SaeTradeoff};
 
-const TEXT_PATH: &str = "shakespeare/tragedies.txt";
 /// Steps in a full run.
 pub const RUN_STEPS: usize = 1000;
 /// Milliseconds of training per timer tick, so the page stays responsive.
@@ -78,7 +77,7 @@ pub fn SaeTinyGpt() -> impl IntoView {
     let finished = RwSignal::new(Vec::<RunPoint>::new());
 
     spawn_local(async move {
-        text.set(Some(crate::browser::text(TEXT_PATH).await.map(Rc::new)));
+        text.set(Some(crate::hooks::play_text::play_text().await));
     });
 
     let refresh = move |full: bool| {

@@ -12,7 +12,6 @@ use leptos::task::spawn_local;
 
 use crate::controls::number_field::{is_whole_in, learning_rate, rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
-use crate::hooks::gpt_session::TEXT_PATH;
 use crate::hooks::interval::use_interval;
 use crate::plot::chart::LineChart;
 
@@ -90,7 +89,7 @@ fn epochs_rule(v: f64) -> Result<(), String> {
 pub fn WordVectorTrainer() -> impl IntoView {
     let text = RwSignal::new_local(None::<Result<Rc<String>, String>>);
     spawn_local(async move {
-        text.set(Some(crate::browser::text(TEXT_PATH).await.map(Rc::new)));
+        text.set(Some(crate::hooks::play_text::play_text().await));
     });
     let vocab = RwSignal::new(2000.0);
     let dim = RwSignal::new(50.0);
