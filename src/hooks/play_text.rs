@@ -48,7 +48,9 @@ pub async fn play_text() -> PlayText {
     });
     match then {
         Then::Have(text) => Ok(text),
-        Then::Wait(told) => told.await.unwrap_or_else(|_| Err(format!("{PATH}: the download was interrupted"))),
+        Then::Wait(told) => {
+            told.await.unwrap_or_else(|_| Err(format!("{PATH}: the download was interrupted")))
+        }
         Then::Fetch => {
             let got = crate::browser::text(PATH).await.map(Rc::new);
             let after = match &got {
