@@ -21,7 +21,7 @@ use engine::models::checkpoint::Checkpoint;
 use engine::models::vocab::visible;
 
 use crate::controls::backend_select::BackendSelect;
-use crate::controls::number_field::{is_whole_in, rule, seed, ConfigField};
+use crate::controls::number_field::{is_whole_in, rule, seed, with_commas, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
@@ -221,6 +221,16 @@ fn guesses_view(c: &Corpus, guesses: &Guesses, truth: char, name: &'static str) 
 }
 
 /// The widget.
+/// A loss at the start of a run, or a dash before the run has measured it (a real
+/// cross-entropy is never exactly 0).
+fn start_loss(loss: f32) -> String {
+    if loss == 0.0 {
+        "—".to_string()
+    } else {
+        format!("{loss:.3}")
+    }
+}
+
 #[component]
 pub fn MlmVsClm() -> impl IntoView {
     let settings = RwSignal::new(Settings::default());
@@ -510,7 +520,7 @@ pub fn MlmVsClm() -> impl IntoView {
             <p class="bp-status" role="status" data-status="mvc">{move || status.get()}</p>
             <dl class="bp-values">
                 <div><dt>"steps"</dt><dd data-value="mvc-steps">{move || shown.with(|s| s.steps)}</dd></div>
-                <div><dt>"loss at the start, MLM / CLM"</dt><dd><span data-value="mvc-initial-mlm">{move || shown.with(|s| format!("{:.3}", s.initial.0))}</span>" / "<span data-value="mvc-initial-clm">{move || shown.with(|s| format!("{:.3}", s.initial.1))}</span></dd></div>
+                <div><dt>"loss at the start, MLM / CLM"</dt><dd><span data-value="mvc-initial-mlm">{move || shown.with(|s| start_loss(s.initial.0))}</span>" / "<span data-value="mvc-initial-clm">{move || shown.with(|s| start_loss(s.initial.1))}</span></dd></div>
                 <div><dt>"MLM training loss"</dt><dd data-value="mvc-mlm-loss">{move || shown.with(|s| s.mlm.last().map(|p| format!("{:.3}", p.2)).unwrap_or_else(|| "–".into()))}</dd></div>
                 <div><dt>"CLM training loss"</dt><dd data-value="mvc-clm-loss">{move || shown.with(|s| s.clm.last().map(|p| format!("{:.3}", p.2)).unwrap_or_else(|| "–".into()))}</dd></div>
                 <div><dt>"graded positions, MLM / CLM"</dt><dd><span data-value="mvc-mlm-signals">{move || shown.with(|s| s.mlm_signals)}</span>" / "<span data-value="mvc-clm-signals">{move || shown.with(|s| s.clm_signals)}</span></dd></div>
@@ -545,7 +555,7 @@ pub fn MlmVsClm() -> impl IntoView {
                 if !loading_or_error.is_empty() {
                     return loading_or_error;
                 }
-                let steps = shipped_steps().map(|n| format!(", trained for {n} steps each")).unwrap_or_default();
+                let steps = shipped_steps().map(|n| format!(", trained for {} steps each", with_commas(n as i128))).unwrap_or_default();
                 probed.with(|p| match p {
                     Some(p) if p.shipped => format!("Models in use: the shipped checkpoints (the same MLM and CLM pair{steps})."),
                     Some(p) => format!("Models in use: your run, after {} steps.", p.steps),
@@ -580,7 +590,7 @@ pub fn MlmVsClm() -> impl IntoView {
                             <pre class="mvc-text" data-value="mvc-cont-leaky"><span class="mvc-prompt">{prompt.get_untracked()}</span>{t}</pre>
                         })}
                         {p.error.clone().map(|e| view! { <p class="field-error">{e}</p> })}
-                        <p class="widget-note">{if p.shipped { format!("The shipped checkpoints, {} steps.", p.steps) } else { format!("After {} steps. These refresh when training pauses.", p.steps) }}</p>
+                        <p class="widget-note">{if p.shipped { format!("The shipped checkpoints, {} steps.", with_commas(p.steps as i128)) } else { format!("After {} steps. These refresh when training pauses.", p.steps) }}</p>
                     </div>
                 }
             }))}
