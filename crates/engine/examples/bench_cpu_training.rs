@@ -4,37 +4,19 @@
 //! `cargo run --release -p engine --example bench_cpu_training [steps]` prints one line,
 //! `engine tokens/s: N ...`. `cargo xtask bench` runs it in turns with the same model in
 //! PyTorch on one thread (tests/bench/torch_tiny_gpt.py) and prints the ratio. The model
-//! and recipe are `bench_transformer`'s: vocabulary 65, context 64, d_model 64, 4 heads,
+//! and recipe are `bench_transformer`'s (examples/common/bench_run.rs): vocabulary 65, context 64, d_model 64, 4 heads,
 //! 2 layers, d_ff 256, pre-norm, GELU; 8 windows of 64 tokens per step; AdamW with decay 0.1
 //! on the matrices, warmup and cosine, clipping at 1; random "words" as text.
 
 use std::time::Instant;
 
-use engine::core::rng::Rng;
-use engine::models::gpt_recipe::Size;
-use engine::models::train::{TrainConfig, Trainer};
-use engine::models::transformer::Transformer;
+#[path = "common/bench_run.rs"]
+mod bench_run;
 
 fn main() {
     let steps: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20).max(1);
-    let config = Size::Small.config(65);
-    let model = Transformer::new(config, 1).expect("the benchmark's configuration is valid");
-    let mut rng = Rng::new(2);
-    let tokens: Vec<usize> =
-        (0..100_000).map(|_| if rng.below(6) == 0 { 0 } else { 1 + rng.below(64) }).collect();
-    let settings = TrainConfig {
-        batch: 8,
-        len: 64,
-        max_lr: 3e-3,
-        min_lr: 3e-4,
-        warmup_steps: 10,
-        total_steps: 100,
-        weight_decay: 0.1,
-        clip_norm: 1.0,
-        seed: 3,
-    };
-    let mut trainer = Trainer::new(model, tokens, settings).expect("settings fit the model");
-    trainer.step().expect("a warm-up step"); // first-touch allocations out of the timing
+    let (config, settings) = (bench_run::config(), bench_run::settings());
+    let mut trainer = bench_run::warmed_up_trainer();
     let start = Instant::now();
     let mut loss = f32::NAN;
     for _ in 0..steps {

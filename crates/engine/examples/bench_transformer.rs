@@ -8,33 +8,15 @@
 
 use std::time::Instant;
 
-use engine::core::rng::Rng;
 use engine::models::generate::{Decoder, Decoding, Generator};
-use engine::models::gpt_recipe::Size;
-use engine::models::train::{TrainConfig, Trainer};
-use engine::models::transformer::{cached_step_multiply_adds, uncached_step_multiply_adds, Transformer};
+use engine::models::transformer::{cached_step_multiply_adds, uncached_step_multiply_adds};
+
+#[path = "common/bench_run.rs"]
+mod bench_run;
 
 fn main() {
-    // Chapter 5's "small" preset, with a vocabulary of 65.
-    let config = Size::Small.config(65);
-    let model = Transformer::new(config, 1).expect("the benchmark's configuration is valid");
-    // 100,000 tokens of "words": runs of 2 to 8 letters separated by token 0.
-    let mut rng = Rng::new(2);
-    let tokens: Vec<usize> =
-        (0..100_000).map(|_| if rng.below(6) == 0 { 0 } else { 1 + rng.below(64) }).collect();
-    let settings = TrainConfig {
-        batch: 8,
-        len: 64,
-        max_lr: 3e-3,
-        min_lr: 3e-4,
-        warmup_steps: 10,
-        total_steps: 100,
-        weight_decay: 0.1,
-        clip_norm: 1.0,
-        seed: 3,
-    };
-    let mut trainer = Trainer::new(model, tokens, settings).expect("settings fit the model");
-    trainer.step().expect("a warm-up step"); // first-touch allocations out of the timing
+    let (config, settings) = (bench_run::config(), bench_run::settings());
+    let mut trainer = bench_run::warmed_up_trainer();
     let steps = 20;
     let start = Instant::now();
     let mut loss = f32::NAN;
