@@ -4,7 +4,6 @@
 
 pub mod attention_grid;
 pub mod bars;
-pub mod bins;
 pub mod bits;
 pub mod chart;
 pub mod contour;
@@ -14,7 +13,6 @@ pub mod gantt;
 pub mod heatmap;
 pub mod histogram;
 pub mod lines;
-pub mod log2_histogram;
 pub mod network;
 pub mod optimizer_class;
 pub mod sae;

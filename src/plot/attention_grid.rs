@@ -1,16 +1,20 @@
 //! Chapter 10's grid of attention maps, every head of a model at once: each map is a
 //! lower-triangular `[n, n]` matrix of values in [0, 1] (query rows, key columns), drawn as a
 //! few SVG paths, one per shade, instead of one element per cell, so that sixteen maps of a
-//! 50-character prompt stay light. Pure geometry, tested below.
+//! 50-character prompt stay light, each shade a colour of the shared sequential scale
+//! ([`scale::sequential`]). Pure geometry, tested below.
+
+use super::scale::{sequential, Heat};
 
 /// How many shades a map uses: a value is drawn at the nearest multiple of 1/SHADES (and not
 /// at all when that is 0).
 pub const SHADES: usize = 20;
 
-/// The cells of a lower-triangular map as one path per shade: `(opacity, path)` for each
-/// shade that has cells, lightest first, in a square of `extent` pixels. Values are clamped
-/// to [0, 1]; values that are not finite are left out.
-pub fn triangle_shades(values: &[f32], n: usize, extent: f64) -> Vec<(f64, String)> {
+/// The cells of a lower-triangular map as one path per shade: `(colour, path)` for each
+/// shade that has cells, weakest first, in a square of `extent` pixels; a shade's colour is
+/// the sequential scale at its value. Values are clamped to [0, 1]; values that are not
+/// finite are left out.
+pub fn triangle_shades(values: &[f32], n: usize, extent: f64) -> Vec<(Heat, String)> {
     let side = extent / n.max(1) as f64;
     let mut paths = vec![String::new(); SHADES + 1];
     for i in 0..n {
@@ -31,7 +35,7 @@ pub fn triangle_shades(values: &[f32], n: usize, extent: f64) -> Vec<(f64, Strin
         .into_iter()
         .enumerate()
         .filter(|(_, p)| !p.is_empty())
-        .map(|(level, p)| (level as f64 / SHADES as f64, p))
+        .map(|(level, p)| (sequential(level as f64 / SHADES as f64), p))
         .collect()
 }
 
@@ -52,14 +56,17 @@ mod tests {
         assert_eq!(
             shades,
             vec![
-                (0.5, "M0.00,5.00h5.00v5.00h-5.00zM5.00,5.00h5.00v5.00h-5.00z".to_string()),
-                (1.0, "M0.00,0.00h5.00v5.00h-5.00z".to_string()),
+                (sequential(0.5), "M0.00,5.00h5.00v5.00h-5.00zM5.00,5.00h5.00v5.00h-5.00z".to_string()),
+                (sequential(1.0), "M0.00,0.00h5.00v5.00h-5.00z".to_string()),
             ]
         );
         // Values under half a shade, and values that are not finite, draw nothing; too large
         // is drawn at full strength.
         assert!(triangle_shades(&[0.02, 0.0, f32::NAN, 0.0], 2, 10.0).is_empty());
-        assert_eq!(triangle_shades(&[7.0], 1, 4.0), vec![(1.0, "M0.00,0.00h4.00v4.00h-4.00z".to_string())]);
+        assert_eq!(
+            triangle_shades(&[7.0], 1, 4.0),
+            vec![(sequential(1.0), "M0.00,0.00h4.00v4.00h-4.00z".to_string())]
+        );
         // A short list of values is not read past its end.
         assert_eq!(triangle_shades(&[1.0], 2, 10.0).len(), 1);
     }

@@ -105,6 +105,34 @@ pub fn describe_grid(
     }
 }
 
+/// Labelled values (a bar chart's, a map's coordinates) in a sentence: `title`, how many
+/// there are, and the largest and smallest finite value with their labels ("largest 0.412
+/// at e"). Labels missing from `labels` are counted from 1.
+pub fn describe_extremes(title: &str, labels: &[String], values: &[f64]) -> String {
+    let title = title.trim_end_matches('.');
+    let label = |i: usize| labels.get(i).cloned().unwrap_or_else(|| (i + 1).to_string());
+    let finite = || values.iter().enumerate().filter(|(_, v)| v.is_finite());
+    let largest = finite().fold(None, |m: Option<(usize, f64)>, (i, &v)| match m {
+        Some((_, b)) if b >= v => m,
+        _ => Some((i, v)),
+    });
+    let smallest = finite().fold(None, |m: Option<(usize, f64)>, (i, &v)| match m {
+        Some((_, b)) if b <= v => m,
+        _ => Some((i, v)),
+    });
+    match (largest, smallest) {
+        (Some((i, hi)), Some((j, lo))) => format!(
+            "{title}: {} values, largest {} at {}, smallest {} at {}.",
+            position(values.len() as f64),
+            number(hi),
+            label(i),
+            number(lo),
+            label(j)
+        ),
+        _ => format!("{title}: nothing to show yet."),
+    }
+}
+
 /// A table's text: a caption, the column headers, and rows of cells (the first cell of each
 /// row is its header).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -207,6 +235,16 @@ mod tests {
         let names = vec!["a".to_string(), "b".to_string()];
         assert!(describe_grid("W", &values, 2, &names, &names).ends_with("smallest 0 at row b, column b."));
         assert_eq!(describe_grid("W", &[f32::NAN], 1, &[], &[]), "W: 1 by 1 grid; nothing to show yet.");
+    }
+
+    #[test]
+    fn labelled_values_name_their_extremes() {
+        let labels = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(
+            describe_extremes("Bars.", &labels, &[0.25, f64::NAN, -2.0]),
+            "Bars: 3 values, largest 0.250 at a, smallest −2.00 at 3."
+        );
+        assert_eq!(describe_extremes("Bars", &[], &[f64::NAN]), "Bars: nothing to show yet.");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use engine::labs::parallelism::{Pass, Timeline};
 
+use crate::plot::describe::{number, position, TableText};
+
 /// The chart's width; the time axis runs from [`LEFT`] to `WIDTH - RIGHT`.
 pub const WIDTH: f64 = 420.0;
 pub const LEFT: f64 = 30.0;
@@ -84,6 +86,43 @@ pub fn gantt(timeline: &Timeline) -> Gantt {
     Gantt { height: axis_y + BOTTOM, rows, boxes, axis_y, axis_end: LEFT + timeline.makespan * scale }
 }
 
+/// The chart in a sentence, for its accessible name: `title`, the stages and micro-batches,
+/// how long the step takes and the share of stage time spent idle (the bubble).
+pub fn describe(title: &str, timeline: &Timeline) -> String {
+    let micro_batches = timeline
+        .stages
+        .first()
+        .map_or(0, |slots| slots.iter().filter(|s| matches!(s.pass, Pass::Forward(_))).count());
+    format!(
+        "{}: {} stage{}, {} micro-batch{}; the step takes {} time units, and {}% of stage time is idle.",
+        title.trim_end_matches('.'),
+        timeline.stages.len(),
+        if timeline.stages.len() == 1 { "" } else { "s" },
+        micro_batches,
+        if micro_batches == 1 { "" } else { "es" },
+        number(timeline.makespan),
+        number(100.0 * timeline.bubble_fraction())
+    )
+}
+
+/// The chart as a table: per stage, its busy and idle time and the most micro-batches whose
+/// activations it held at once.
+pub fn table(timeline: &Timeline) -> TableText {
+    let peaks = timeline.peak_in_flight();
+    let rows = timeline
+        .stages
+        .iter()
+        .zip(peaks)
+        .enumerate()
+        .map(|(k, (slots, peak))| {
+            let busy: f64 = slots.iter().map(|s| s.end - s.start).sum();
+            vec![format!("S{}", k + 1), number(busy), number(timeline.makespan - busy), position(peak as f64)]
+        })
+        .collect();
+    let headers = ["stage", "busy", "idle", "peak in flight"].map(String::from).to_vec();
+    TableText { headers, rows }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +158,13 @@ mod tests {
         assert_eq!(g.axis_y, 54.0);
         assert_eq!(g.height, 72.0);
         assert_eq!(g.axis_end, WIDTH - RIGHT);
+        // Each stage is busy 3 of the 6 time units: half the stage time is the bubble.
+        assert_eq!(
+            describe("GPipe.", &t),
+            "GPipe: 2 stages, 1 micro-batch; the step takes 6.00 time units, and 50.0% of stage time is idle."
+        );
+        let rows = table(&t).rows;
+        assert_eq!(rows[1], ["S2", "3.00", "3.00", "1"]);
     }
 
     #[test]

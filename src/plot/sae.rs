@@ -1,14 +1,17 @@
 //! The two sparse-autoencoder widgets' shared drawings: a run's reconstruction MSE and L0
 //! curves side by side ([`SaeCurves`]), and the trade-off between the two across λ
 //! ([`SaeTradeoff`]): one point per finished run, L0 on x and MSE on y, both on log axes,
-//! joined in order of λ, the runs at the current λ highlighted. The trade-off's geometry is a
-//! pure function, [`tradeoff`], tested below; the components only draw.
+//! joined in order of λ, the runs at the current λ highlighted. The trade-off's geometry
+//! ([`tradeoff`]), where its λ labels go ([`place_labels`]) and its text alternatives
+//! ([`describe_tradeoff`], [`tradeoff_table`]) are pure functions, tested below; the
+//! components only draw.
 
 use leptos::prelude::*;
 
 use engine::labs::sparse_autoencoder::Stats;
 
 use crate::plot::chart::{Chart, Series};
+use crate::plot::describe::{number, DataTable, TableText};
 
 /// The trade-off plot's drawing box.
 pub const TRADE_W: f64 = 480.0;
@@ -134,15 +137,115 @@ pub fn tradeoff(runs: &[RunPoint], width: f64, height: f64) -> Tradeoff {
     Tradeoff { dots, path, x_ticks, y_ticks }
 }
 
-/// Where a dot's λ label goes, and its `text-anchor`: up and to the right of the dot, or up
-/// and to the left when the dot is in the right quarter of a plot `width` wide, so that the
-/// label stays inside.
-pub fn label_at((x, y): (f64, f64), width: f64) -> (f64, f64, &'static str) {
-    if x > width * 0.75 {
-        (x - 8.0, y - 8.0, "end")
-    } else {
-        (x + 8.0, y - 6.0, "start")
+/// The largest font size a λ label is drawn at (on a phone), in SVG units, and the width of
+/// one of its monospace characters at that size: labels are placed for their largest size.
+const LABEL_FONT: f64 = 15.0;
+const LABEL_CHAR: f64 = 0.6 * LABEL_FONT;
+/// The radius a dot keeps clear of labels, and the gap kept between two labels.
+const DOT_CLEARANCE: f64 = 6.0;
+const LABEL_GAP: f64 = 3.0;
+
+/// An axis-aligned box: left, top, right, bottom.
+type Area = (f64, f64, f64, f64);
+
+/// How much two boxes overlap once `a` is grown by `gap` on every side (0 when they keep
+/// the gap).
+fn overlap(a: Area, b: Area, gap: f64) -> f64 {
+    let w = (a.2 + gap).min(b.2) - (a.0 - gap).max(b.0);
+    let h = (a.3 + gap).min(b.3) - (a.1 - gap).max(b.1);
+    w.max(0.0) * h.max(0.0)
+}
+
+/// The box a label's text covers at its largest size, from where it is drawn.
+fn text_box(x: f64, y: f64, anchor: &str, text: &str) -> Area {
+    let w = LABEL_CHAR * text.chars().count() as f64;
+    let x0 = if anchor == "end" { x - w } else { x };
+    (x0, y - LABEL_FONT * 0.8, x0 + w, y + LABEL_FONT * 0.2)
+}
+
+/// Where each dot's label goes, as `(x, y, text-anchor)` (`None` for a dot not drawn): the
+/// first of six places beside its dot (above, level with and below it, each on the right then
+/// the left; the left first in the plot's right quarter) whose text stays inside the plot
+/// area of a `width` x `height` box and clear of the dots and of the labels already placed;
+/// when none is clear, the one that overlaps least. `texts` are the labels, one per dot.
+pub fn place_labels(
+    dots: &[Option<(f64, f64)>],
+    texts: &[String],
+    width: f64,
+    height: f64,
+) -> Vec<Option<(f64, f64, &'static str)>> {
+    let (left, right, top, bottom) = MARGIN;
+    let inside = |b: Area| b.0 >= left && b.1 >= top && b.2 <= width - right && b.3 <= height - bottom;
+    let dot_boxes: Vec<Area> = dots
+        .iter()
+        .flatten()
+        .map(|&(x, y)| (x - DOT_CLEARANCE, y - DOT_CLEARANCE, x + DOT_CLEARANCE, y + DOT_CLEARANCE))
+        .collect();
+    let mut placed: Vec<Area> = Vec::new();
+    dots.iter()
+        .zip(texts)
+        .map(|(dot, text)| {
+            let (x, y) = (*dot)?;
+            // Beside the dot at `gap` to the right (+1) or left (−1).
+            let side = |sign: f64, gap: f64| (x + sign * gap, if sign > 0.0 { "start" } else { "end" });
+            let signs = if x > width * 0.75 { [-1.0, 1.0] } else { [1.0, -1.0] };
+            let candidates = [
+                (side(signs[0], 8.0), y - 8.0),
+                (side(signs[1], 8.0), y - 8.0),
+                (side(signs[0], 10.0), y + 5.0),
+                (side(signs[1], 10.0), y + 5.0),
+                (side(signs[0], 8.0), y + 8.0 + LABEL_FONT * 0.8),
+                (side(signs[1], 8.0), y + 8.0 + LABEL_FONT * 0.8),
+            ];
+            let cost = |((lx, anchor), ly): ((f64, &str), f64)| {
+                let b = text_box(lx, ly, anchor, text);
+                let outside = if inside(b) { 0.0 } else { 1e9 };
+                let labels: f64 = placed.iter().map(|&o| overlap(b, o, LABEL_GAP)).sum();
+                outside + labels + dot_boxes.iter().map(|&o| overlap(b, o, 0.0)).sum::<f64>()
+            };
+            // The first of the least overlapping places.
+            let best = candidates
+                .into_iter()
+                .map(|c| (c, cost(c)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(c, _)| c)?;
+            let ((lx, anchor), ly) = best;
+            placed.push(text_box(lx, ly, anchor, text));
+            Some((lx, ly, anchor))
+        })
+        .collect()
+}
+
+/// The trade-off in a sentence, for its accessible name: how many runs, and the range of λ,
+/// L0 and MSE over them.
+pub fn describe_tradeoff(runs: &[RunPoint], unit: &str) -> String {
+    let title = "Reconstruction MSE against L0";
+    if runs.is_empty() {
+        return format!("{title}: no run has finished yet.");
     }
+    let range = |f: fn(&RunPoint) -> f64, write: fn(f64) -> String| {
+        let lo = runs.iter().map(f).fold(f64::INFINITY, f64::min);
+        let hi = runs.iter().map(f).fold(f64::NEG_INFINITY, f64::max);
+        if lo == hi {
+            write(lo)
+        } else {
+            format!("from {} to {}", write(lo), write(hi))
+        }
+    };
+    format!(
+        "{title}, one point per finished run: {} run{}; λ {}; L0 {} latents per {unit}; MSE {}.",
+        runs.len(),
+        if runs.len() == 1 { "" } else { "s" },
+        range(|r| r.l1, l1_label),
+        range(|r| r.l0, number),
+        range(|r| r.mse, number)
+    )
+}
+
+/// The runs as a table: λ, L0 and MSE, in the order they finished.
+pub fn tradeoff_table(runs: &[RunPoint]) -> TableText {
+    let rows = runs.iter().map(|r| vec![l1_label(r.l1), number(r.l0), number(r.mse)]).collect();
+    TableText { headers: ["λ", "L0", "MSE"].map(String::from).to_vec(), rows }
 }
 
 /// Whether a run's λ is the current one (λ comes from a log slider, so compare by ratio).
@@ -183,7 +286,7 @@ pub fn SaeTradeoff(
     let geometry = Memo::new(move |_| runs.with(|r| tradeoff(r, TRADE_W, TRADE_H)));
     view! {
         <figure class="sae-tradeoff">
-            <svg viewBox=format!("0 0 {TRADE_W} {TRADE_H}") role="img" aria-label="Reconstruction MSE against L0, one point per finished run">
+            <svg viewBox=format!("0 0 {TRADE_W} {TRADE_H}") role="img" aria-label=move || runs.with(|r| describe_tradeoff(r, unit))>
                 {move || {
                     let g = geometry.get();
                     if g.x_ticks.is_empty() && g.y_ticks.is_empty() {
@@ -195,6 +298,8 @@ pub fn SaeTradeoff(
                     }
                     let now = current.get();
                     let list = runs.get();
+                    let texts: Vec<String> = list.iter().map(|r| format!("λ {}", l1_label(r.l1))).collect();
+                    let labels = place_labels(&g.dots, &texts, TRADE_W, TRADE_H);
                     view! {
                         <rect class="empty-frame" x=left y=top width=TRADE_W - left - right height=TRADE_H - top - bottom />
                         {g.y_ticks.into_iter().map(|(y, label)| view! {
@@ -206,8 +311,9 @@ pub fn SaeTradeoff(
                             <text class="tick" x=x y=TRADE_H - bottom + 16.0 text-anchor="middle">{label}</text>
                         }).collect_view()}
                         <path class="sae-trade-line" d=g.path />
-                        {g.dots.into_iter().zip(list).enumerate().filter_map(|(k, (dot, r))| {
+                        {g.dots.into_iter().zip(list).zip(labels.into_iter().zip(texts)).enumerate().filter_map(|(k, ((dot, r), (label, text)))| {
                             let (x, y) = dot?;
+                            let (lx, ly, anchor) = label?;
                             let here = same_l1(r.l1, now);
                             let tip = format!("λ = {}: L0 {:.3}, MSE {:.6}", l1_label(r.l1), r.l0, r.mse);
                             Some(view! {
@@ -215,10 +321,7 @@ pub fn SaeTradeoff(
                                     <title>{tip}</title>
                                     <circle class="sae-dot" cx=format!("{x:.1}") cy=format!("{y:.1}") r=if here { "6" } else { "4.5" }
                                         data-value=format!("{prefix}-point-{k}") data-l1=l1_label(r.l1) data-l0=format!("{:.3}", r.l0) data-mse=format!("{:.6}", r.mse) />
-                                    {
-                                        let (lx, ly, anchor) = label_at((x, y), TRADE_W);
-                                        view! { <text class="sae-dot-label" x=format!("{lx:.1}") y=format!("{ly:.1}") text-anchor=anchor>{format!("λ {}", l1_label(r.l1))}</text> }
-                                    }
+                                    <text class="sae-dot-label" x=format!("{lx:.1}") y=format!("{ly:.1}") text-anchor=anchor>{text}</text>
                                 </g>
                             })
                         }).collect_view()}
@@ -228,6 +331,7 @@ pub fn SaeTradeoff(
                 <text class="axis-label" x=left y=top - 8.0>"MSE (log scale)"</text>
             </svg>
             <figcaption>"Each finished run is a point: lower is a better reconstruction, further left a sparser code. The larger points are runs at the λ now set."</figcaption>
+            <DataTable table=Signal::derive(move || runs.with(|r| tradeoff_table(r))) caption="Each finished run's λ, L0 and MSE" />
         </figure>
     }
 }
@@ -314,9 +418,81 @@ mod tests {
     }
 
     #[test]
-    fn labels_near_the_right_edge_turn_left() {
-        assert_eq!(label_at((100.0, 50.0), TRADE_W), (108.0, 44.0, "start"));
-        assert_eq!(label_at((450.0, 50.0), TRADE_W), (442.0, 42.0, "end"));
+    fn labels_keep_inside_and_clear_of_each_other() {
+        let texts = |n: usize| vec!["λ 0.0316".to_string(); n];
+        // Alone: above right, or above left in the right quarter.
+        assert_eq!(
+            place_labels(&[Some((100.0, 50.0))], &texts(1), TRADE_W, TRADE_H),
+            vec![Some((108.0, 42.0, "start"))]
+        );
+        assert_eq!(
+            place_labels(&[Some((450.0, 50.0))], &texts(1), TRADE_W, TRADE_H),
+            vec![Some((442.0, 42.0, "end"))]
+        );
+        // Two dots 20 units apart side by side: above or level right of the first, its label
+        // would cover the second dot, and left of it is off the plot, so it goes below right;
+        // the second's fits above right.
+        let placed =
+            place_labels(&[Some((100.0, 100.0)), Some((120.0, 100.0)), None], &texts(3), TRADE_W, TRADE_H);
+        assert_eq!(placed[0], Some((108.0, 120.0, "start")));
+        assert_eq!(placed[1], Some((128.0, 92.0, "start")));
+        assert_eq!(placed[2], None);
+        // Near the plot's top (y = 24), a label goes below instead of over the frame.
+        assert_eq!(
+            place_labels(&[Some((100.0, 30.0))], &texts(1), TRADE_W, TRADE_H),
+            vec![Some((108.0, 50.0, "start"))]
+        );
+    }
+
+    #[test]
+    fn the_sweeps_labels_keep_apart_at_phone_size() {
+        // The toy widget's sweep, in the order its runs finish (λ 0.1, 0.01, 0.001, 1): the
+        // labels of λ 0.01 and λ 0.001 used to touch on a phone.
+        let runs = [
+            run(0.1, 1.209, 0.000298),
+            run(0.01, 6.769, 0.000042),
+            run(0.001, 14.669, 0.00002),
+            run(1.0, 0.746, 0.0187),
+        ];
+        let g = tradeoff(&runs, TRADE_W, TRADE_H);
+        let texts: Vec<String> = runs.iter().map(|r| format!("λ {}", l1_label(r.l1))).collect();
+        let boxes: Vec<Area> = place_labels(&g.dots, &texts, TRADE_W, TRADE_H)
+            .into_iter()
+            .zip(&texts)
+            .map(|(p, t)| {
+                let (x, y, anchor) = p.unwrap();
+                text_box(x, y, anchor, t)
+            })
+            .collect();
+        for (i, a) in boxes.iter().enumerate() {
+            let (left, right, top, bottom) = MARGIN;
+            assert!(
+                a.0 >= left && a.1 >= top && a.2 <= TRADE_W - right && a.3 <= TRADE_H - bottom,
+                "label {i} inside: {a:?}"
+            );
+            for (j, b) in boxes.iter().enumerate().skip(i + 1) {
+                assert_eq!(overlap(*a, *b, LABEL_GAP), 0.0, "labels {i} and {j} keep apart: {a:?} {b:?}");
+            }
+            for (k, d) in g.dots.iter().enumerate() {
+                let (x, y) = d.unwrap();
+                let dot = (x - DOT_CLEARANCE, y - DOT_CLEARANCE, x + DOT_CLEARANCE, y + DOT_CLEARANCE);
+                assert_eq!(overlap(*a, dot, 0.0), 0.0, "label {i} clear of dot {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_tradeoff_is_named_by_its_ranges() {
+        assert_eq!(
+            describe_tradeoff(&[], "input"),
+            "Reconstruction MSE against L0: no run has finished yet."
+        );
+        let runs = [run(0.1, 1.5, 0.002), run(0.01, 12.0, 0.0004)];
+        assert_eq!(
+            describe_tradeoff(&runs, "input"),
+            "Reconstruction MSE against L0, one point per finished run: 2 runs; λ from 0.01 to 0.1; L0 from 1.50 to 12.0 latents per input; MSE from 0.000400 to 0.00200."
+        );
+        assert_eq!(tradeoff_table(&runs).rows[1], ["0.01", "12.0", "0.000400"]);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Chapter 9's word plots: words placed by two coordinates (principal components, or axes the
-//! reader defines), and cosine bars. Geometry only, tested natively.
+//! reader defines), and cosine bars. Geometry and text, tested natively.
+
+use crate::plot::describe::number;
 
 /// The map's drawing box in SVG units.
 pub const MAP_W: f64 = 480.0;
@@ -27,6 +29,24 @@ pub fn place(points: &[[f32; 2]]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Where the words lie on the map, for its accessible name: each axis's lowest and highest
+/// word, e.g. "across from −1.20 (king) to 2.00 (frog); up from …".
+pub fn describe_spread(words: &[String], points: &[[f32; 2]]) -> String {
+    let extremes = |axis: usize| {
+        let mut finite = words.iter().zip(points).filter(|(_, p)| p[axis].is_finite());
+        let first = finite.next()?;
+        let (lo, hi) = finite.fold((first, first), |(lo, hi), w| {
+            (if w.1[axis] < lo.1[axis] { w } else { lo }, if w.1[axis] > hi.1[axis] { w } else { hi })
+        });
+        let at = |(word, p): (&String, &[f32; 2])| format!("{} ({word})", number(f64::from(p[axis])));
+        Some(format!("from {} to {}", at(lo), at(hi)))
+    };
+    match (extremes(0), extremes(1)) {
+        (Some(x), Some(y)) => format!("across {x}; up {y}"),
+        _ => "no words placed yet".to_string(),
+    }
+}
+
 /// A bar's length as a percentage of its track, for a value in `[lo, hi]` (clamped).
 pub fn bar_percent(value: f32, lo: f32, hi: f32) -> f64 {
     let ordered = hi.partial_cmp(&lo) == Some(std::cmp::Ordering::Greater);
@@ -46,6 +66,16 @@ mod tests {
         // The wider span (2 along x) fills the box's height minus its margins: 220 px.
         assert_eq!(placed, vec![(130.0, 205.0), (350.0, 205.0), (350.0, 95.0)]);
         assert_eq!(place(&[[1.0, 1.0], [1.0, 1.0]]), vec![(240.0, 150.0); 2]);
+    }
+
+    #[test]
+    fn the_spread_names_each_axis_ends() {
+        let words: Vec<String> = ["king", "queen", "frog"].map(String::from).to_vec();
+        assert_eq!(
+            describe_spread(&words, &[[-1.2, 0.5], [0.3, -0.25], [2.0, f32::NAN]]),
+            "across from −1.20 (king) to 2.00 (frog); up from −0.250 (queen) to 0.500 (king)"
+        );
+        assert_eq!(describe_spread(&[], &[]), "no words placed yet");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::plot::attention_grid::{row_band, triangle_shades};
-use crate::plot::describe::describe_grid;
+use crate::plot::describe::{describe_extremes, describe_grid, number, DataTable, TableText};
 
 /// The side of one heatmap, in SVG units.
 const MAP: f64 = 120.0;
@@ -30,12 +30,14 @@ struct Shown {
     n_heads: usize,
 }
 
-/// A lower-triangular `[n, n]` map, `cells` row-major, shade = value (0 to 1), with the
-/// query row outlined.
+/// A lower-triangular `[n, n]` map, `cells` row-major, coloured on the sequential scale by
+/// value (0 to 1), with the query row outlined.
 fn heatmap(n: usize, cells: &[f32], query: usize, label: String) -> impl IntoView {
     let shades = triangle_shades(cells, n, MAP)
         .into_iter()
-        .map(|(opacity, d)| view! { <path class="an-cell" d=d fill-opacity=format!("{opacity:.2}") /> })
+        .map(|(heat, d)| view! {
+            <path class="an-cell heat" d=d style=("--heat", heat.light_css()) style=("--heat-dark", heat.dark_css()) />
+        })
         .collect_view();
     let (y, h) = row_band(n, query, MAP);
     let name = describe_grid(&label, cells, n, &[], &[]);
@@ -195,6 +197,25 @@ pub fn AttentionNorms() -> impl IntoView {
         let a = &s.ablations[k];
         let changes: Vec<f32> = a.base.iter().zip(&a.silenced).map(|(b, q)| q - b).collect();
         let max = changes.iter().fold(0.05f32, |m, &c| m.max(c.abs()));
+        let pairs: Vec<String> = (0..changes.len())
+            .map(|i| format!("{} → {}", visible(s.chars[i]), visible(s.chars[i + 1])))
+            .collect();
+        let values: Vec<f64> = changes.iter().map(|&c| f64::from(c)).collect();
+        let name = describe_extremes(
+            &format!("Change in loss, in nats, at each position when {} is silenced", head_name(&s, k)),
+            &pairs,
+            &values,
+        );
+        let rows = pairs
+            .iter()
+            .zip(&values)
+            .enumerate()
+            .map(|(i, (p, &v))| vec![(i + 1).to_string(), p.clone(), number(v)])
+            .collect();
+        let table = TableText {
+            headers: ["position", "characters", "change (nats)"].map(String::from).to_vec(),
+            rows,
+        };
         let (w, h) = (480.0, 120.0);
         let bw = w / changes.len() as f64;
         let mid = h / 2.0;
@@ -219,13 +240,14 @@ pub fn AttentionNorms() -> impl IntoView {
         }).collect_view();
         Some(view! {
             <figure class="an-bars">
-                <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label="Loss change per position with the head silenced">
+                <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=name>
                     <line class="axis" x1="0" x2=w y1=mid y2=mid />
                     {rects}
                     <text class="tick" x="2" y="10">{format!("+{max:.2}")}</text>
                     <text class="tick" x="2" y=h - 2.0>{format!("−{max:.2}")}</text>
                 </svg>
                 <figcaption>{format!("Loss change at each position when {} is silenced: up means the head was helping predict the next character. Point at a bar for its characters.", head_name(&s, k))}</figcaption>
+                <DataTable table=Signal::derive(move || table.clone()) caption="Change in loss at each position with the head silenced" />
             </figure>
         })
     };

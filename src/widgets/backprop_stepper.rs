@@ -352,13 +352,28 @@ pub fn BackpropStepper() -> impl IntoView {
     let lit = move |part: usize| move || highlights(stage.get())[part];
     let shown = move |v: f64| format!("{v:.4}");
     let diagram = network_diagram(&[2, 2, 1]);
+    // The diagram's numbers as its name: the stage, then every value it shows.
+    let diagram_name = move || {
+        let (x, f, k) = (example.get().x, step.get().forward, stage.get());
+        format!(
+            "The 2-2-1 network at stage {} of 8, {}, its parts for this stage highlighted: inputs x₁ = {}, x₂ = {}; hidden h₁ = {}, h₂ = {}; output ŷ = {}; loss {}.",
+            k + 1,
+            STAGES[k],
+            shown(x[0]),
+            shown(x[1]),
+            shown(f.a1[0]),
+            shown(f.a1[1]),
+            shown(f.y_hat),
+            shown(f.loss)
+        )
+    };
     let (inputs, hidden, output) = (diagram.nodes[0].clone(), diagram.nodes[1].clone(), diagram.nodes[2][0]);
     let (loss, loss_centre, labels) = (diagram.loss, diagram.loss_centre, diagram.weight_labels.clone());
 
     view! {
         <WidgetFrame class="backprop" label="Backpropagation, step by step" title="Live: one training step, every number" badge="CPU · engine::labs::backprop_stepper" badge_title="Computed by crates/engine, compiled to WebAssembly">
             <div class="bp-top">
-                <svg class="bp-diagram" viewBox="0 0 470 220" role="img" aria-label="The 2-2-1 network, with the parts used by the current stage highlighted">
+                <svg class="bp-diagram" viewBox="0 0 470 220" role="img" aria-label=diagram_name>
                     <g class="edges" class:lit=lit(4)>{diagram.edges[0].iter().map(|&e| edge_view(e)).collect_view()}</g>
                     <g class="edges" class:lit=lit(5)>{diagram.edges[1].iter().map(|&e| edge_view(e)).collect_view()}</g>
                     <g class="edges" class:lit=lit(3)>{edge_view(diagram.loss_edge)}</g>

@@ -16,6 +16,7 @@ use crate::controls::download_progress::DownloadProgress;
 use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::minilm::{use_minilm, Encoder, MiniLmState};
+use crate::plot::scale::diverging;
 
 /// At most this many sentences are compared.
 const MAX_SENTENCES: usize = 8;
@@ -39,6 +40,8 @@ fn shown(c: f32) -> String {
     format!("{c:.3}").replace('-', "−")
 }
 
+/// A matrix of cosines, each cell coloured on the diverging scale (blue below 0, orange
+/// above, neutral at 0) with the ink that reads on it.
 fn matrix(name: &'static str, caption: String, labels: Vec<String>, m: Vec<Vec<f32>>) -> impl IntoView {
     view! {
         <figure class="matrix ce-matrix" data-value=name>
@@ -50,10 +53,11 @@ fn matrix(name: &'static str, caption: String, labels: Vec<String>, m: Vec<Vec<f
                         <tr>
                             <th scope="row">{labels[i].clone()}</th>
                             {row.into_iter().enumerate().map(|(j, c)| {
-                                let tint = (c.clamp(0.0, 1.0) * 55.0).round();
+                                let heat = diverging(f64::from(c));
                                 view! {
-                                    <td data-value=format!("{name}-{i}-{j}") data-number=format!("{c:.4}")
-                                        style:background=format!("color-mix(in srgb, var(--accent) {tint}%, transparent)")>{shown(c)}</td>
+                                    <td class="heat" data-value=format!("{name}-{i}-{j}") data-number=format!("{c:.4}")
+                                        style=("--heat", heat.light_css()) style=("--heat-dark", heat.dark_css())
+                                        style=("--ink", heat.light_ink()) style=("--ink-dark", heat.dark_ink())>{shown(c)}</td>
                                 }
                             }).collect_view()}
                         </tr>

@@ -209,6 +209,14 @@ fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
     let label = |token: usize| chars.get(token).map_or("?".to_string(), |&c| visible(c));
     let on_best = tree.on_best_path();
     let best_text: String = tree.best.iter().map(|&t| chars.get(t).copied().unwrap_or('?')).collect();
+    let tree_name = format!(
+        "Beam search tree: {} candidates over {} steps, {} kept; the best continuation, “{}”, has log-probability {:.3}.",
+        tree.nodes.len(),
+        tree.best.len(),
+        tree.kept_count(),
+        best_text,
+        tree.best_log_prob
+    );
     let edges = tree.nodes.iter().enumerate().map(|(i, n)| {
         let (x1, y1, x2, y2) = layout.edges[i];
         view! { <line class="beam-edge" class:kept=n.kept class:best=on_best[i] x1=x1 y1=y1 x2=x2 y2=y2 /> }
@@ -226,7 +234,7 @@ fn BeamTreeView(tree: BeamTree, chars: Vec<char>) -> impl IntoView {
     }).collect_view();
     view! {
         <div class="beam-tree-box">
-            <svg class="beam-tree" width=layout.width height=layout.height viewBox=format!("0 0 {} {}", layout.width, layout.height) role="img" aria-label="Beam search tree">
+            <svg class="beam-tree" width=layout.width height=layout.height viewBox=format!("0 0 {} {}", layout.width, layout.height) role="img" aria-label=tree_name>
                 {edges}
                 <text class="beam-root" x=layout.root.0 y=layout.root.1 + 4.0 text-anchor="middle">"prompt"</text>
                 {nodes}

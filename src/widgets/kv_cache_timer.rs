@@ -11,6 +11,8 @@ use engine::labs::kv_cache_timer::{KvRace, Run};
 use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
+use crate::plot::chart::{describe_series, series_table, Series};
+use crate::plot::describe::DataTable;
 use crate::plot::lines::{polyline, shared_max};
 
 /// The prompt the race starts from.
@@ -75,9 +77,20 @@ pub fn KvCacheTimer() -> impl IntoView {
         race.get().map(|r| {
             let (a, b) = (pick(&r.runs.uncached), pick(&r.runs.cached));
             let max = shared_max(&[&a, &b]);
+            // The two runs as text: value `i` belongs to generated character i + 1.
+            let series: Vec<Series> = [(&a, "without the cache"), (&b, "with the cache")]
+                .map(|(v, name)| Series {
+                    points: v.iter().enumerate().map(|(i, &y)| ((i + 1) as f64, y)).collect(),
+                    name: name.to_string(),
+                    ..Series::default()
+                })
+                .to_vec();
+            let name = describe_series(&format!("{what} per step, with and without the cache"), &series, "generated character");
+            let rows = series_table(&series, "generated character");
+            let table = Signal::derive(move || rows.clone());
             view! {
                 <figure class="kv-chart">
-                    <svg viewBox="0 0 480 160" role="img" aria-label=format!("{what} per step, with and without the cache")>
+                    <svg viewBox="0 0 480 160" role="img" aria-label=name>
                         <line class="axis" x1="40" x2="470" y1="130" y2="130" />
                         <text class="tick" x="36" y="12" text-anchor="end">{format_quantity(max)}</text>
                         <text class="tick" x="36" y="133" text-anchor="end">"0"</text>
@@ -86,6 +99,7 @@ pub fn KvCacheTimer() -> impl IntoView {
                         <text class="axis-label" x="470" y="150" text-anchor="end">"generated character"</text>
                     </svg>
                     <figcaption>{what}" per step: "<span class="swatch uncached"></span>" without cache, "<span class="swatch cached"></span>" with cache"</figcaption>
+                    <DataTable table=table caption=format!("{what} per generated character") />
                 </figure>
             }
         })

@@ -17,6 +17,7 @@ use crate::controls::number_field::with_commas;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
+use crate::plot::scale::sequential;
 
 /// Held-out windows scored per animation tick (each is one forward pass of 64 characters).
 const WINDOWS_PER_TICK: usize = 4;
@@ -137,9 +138,11 @@ pub fn LogitLens() -> impl IntoView {
                     let best = guesses[0];
                     let tip = guesses.iter().map(|g| format!("{} {:.3}", char_label(&s.vocab, g.token), g.prob)).collect::<Vec<_>>().join(", ");
                     let right = s.chars.get(i + 1).is_some_and(|&c| s.vocab.get(best.token) == Some(&c));
+                    let heat = sequential(f64::from(best.prob));
                     view! {
-                        <td class="lens-cell" class:selected=selected == Some(i) class:right=right
-                            style=("--p", format!("{:.0}%", 100.0 * best.prob)) title=tip
+                        <td class="lens-cell heat" class:selected=selected == Some(i) class:right=right
+                            style=("--heat", heat.light_css()) style=("--heat-dark", heat.dark_css())
+                            style=("--ink", heat.light_ink()) style=("--ink-dark", heat.dark_ink()) title=tip
                             on:click=move |_| position.set(Some(i))>
                             {char_label(&s.vocab, best.token)}
                         </td>

@@ -13,7 +13,8 @@ use crate::controls::number_field::{self, is_whole_in, rule, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::plot::chart::{Chart, Series};
-use crate::plot::log2_histogram::{log2_histogram, HEIGHT, WIDTH};
+use crate::plot::describe::DataTable;
+use crate::plot::histogram::{describe, powers_of_two, table, LOG2_FRAME};
 
 /// Steps per animation tick, for all five runs.
 const STEPS_PER_TICK: usize = 10;
@@ -198,7 +199,35 @@ pub fn MixedPrecisionLab() -> impl IntoView {
     // FP16: 2^-24 is the smallest subnormal, so half of it, 2^-25, and less rounds to 0;
     // subnormal below 2^-14; infinite from 2^16 (65,504 is the largest finite value).
     let histogram = Memo::new(move |_| {
-        log2_histogram(&picked().stats.counts, HIST_MIN_LOG2, &[(-60, -25), (-25, -14), (16, 60)])
+        powers_of_two(&picked().stats.counts, HIST_MIN_LOG2, &[(-60, -25), (-25, -14), (16, 60)])
+    });
+    // The same counts as text: each binade named by its ends.
+    let binades = move || {
+        let counts: Vec<u64> = picked().stats.counts.iter().map(|&c| u64::from(c)).collect();
+        let power = |k: i32| format!("2^{k}").replace('-', "−");
+        let labels = (0..counts.len() as i32)
+            .map(|i| format!("{} to {}", power(HIST_MIN_LOG2 + i), power(HIST_MIN_LOG2 + i + 1)))
+            .collect::<Vec<_>>();
+        (labels, counts)
+    };
+    let histogram_name = move || {
+        let (labels, counts) = binades();
+        let s = picked().stats;
+        let title = format!(
+            "Histogram of the last step's nonzero gradient magnitudes in {}, on a log2 axis",
+            pick.get().label()
+        );
+        format!(
+            "{} In FP16, {} flush to zero, {} are subnormal and {} overflow.",
+            describe(&title, &labels, &counts, "gradients"),
+            s.flushed,
+            s.subnormal,
+            s.overflowed
+        )
+    };
+    let histogram_table = Signal::derive(move || {
+        let (labels, counts) = binades();
+        table("|gradient|", &labels, &[("gradients".to_string(), counts)])
     });
 
     view! {
@@ -257,7 +286,7 @@ pub fn MixedPrecisionLab() -> impl IntoView {
             <div class="mp-plots">
                 <figure class="mp-hist">
                     <Choice label="gradients of" name="mp-hist-run" value=pick on_change=Callback::new(move |p| pick.set(p)) />
-                    <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label="Histogram of the last step's gradient magnitudes on a log2 axis, with FP16's underflow, subnormal and overflow ranges shaded">
+                    <svg viewBox=format!("0 0 {} {}", LOG2_FRAME.width, LOG2_FRAME.height) role="img" aria-label=histogram_name>
                         {move || {
                             let h = histogram.get();
                             let labels = ["FP16: 0", "subnormal", "FP16: ∞"];
@@ -269,11 +298,11 @@ pub fn MixedPrecisionLab() -> impl IntoView {
                                 {h.bars.iter().map(|(r, k)| view! {
                                     <rect class="bar" data-log2=*k x=r.x y=r.y width=r.width height=r.height />
                                 }).collect_view()}
-                                <line class="axis" x1=h.bands.first().map_or(0.0, |b| b.x) x2=h.bands.last().map_or(WIDTH, |b| b.x + b.width) y1=h.base y2=h.base />
+                                <line class="axis" x1=h.bands.first().map_or(0.0, |b| b.x) x2=h.bands.last().map_or(LOG2_FRAME.width, |b| b.x + b.width) y1=h.base y2=h.base />
                                 {h.ticks.iter().map(|(x, k)| view! {
                                     <text class="tick" x=*x y=h.base + 14.0 text-anchor="middle">{format!("2^{k}")}</text>
                                 }).collect_view()}
-                                <text class="axis-label" x=WIDTH / 2.0 y=HEIGHT - 4.0 text-anchor="middle">"|gradient| (log2 axis)"</text>
+                                <text class="axis-label" x=LOG2_FRAME.width / 2.0 y=LOG2_FRAME.height - 4.0 text-anchor="middle">"|gradient| (log2 axis)"</text>
                             }
                         }}
                     </svg>
@@ -284,6 +313,7 @@ pub fn MixedPrecisionLab() -> impl IntoView {
                             r.stats.flushed, r.stats.total - r.stats.zeros, r.stats.subnormal, r.stats.overflowed, r.stats.zeros
                         )
                     }}</figcaption>
+                    <DataTable table=histogram_table caption="Nonzero gradient magnitudes per power of two" />
                 </figure>
                 <figure class="mp-scale">
                     <Chart class="multi-chart" height=190.0 legend=true series=scale_series x_span=STEPS as f64 x_label="step" aria_label="The loss scale at each step, as a power of two" empty="The loss scales appear here as the run goes." />

@@ -10,7 +10,10 @@ use engine::labs::masked_lm::{apply, corrupt, expected, histogram, many_rolls, A
 
 use crate::controls::number_field::{is_whole_in, rule, seed, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
-use crate::plot::histogram::{histogram_bars, BASE, HEIGHT, WIDTH};
+use crate::plot::describe::DataTable;
+use crate::plot::histogram::{
+    describe as describe_counts, table as counts_table, whole_numbers, WHOLE_FRAME,
+};
 
 /// The passage the widget opens with (46 words, so 7 are chosen).
 pub const DEFAULT_TEXT: &str = "Every selected position is predicted from the whole corrupted sequence, \
@@ -149,7 +152,8 @@ pub fn MlmCorruption() -> impl IntoView {
     let plot = move || {
         let e = window_expected();
         let bins = rolls.with(|r| histogram(r.iter().map(|c| c.masked), e.chosen));
-        let h = histogram_bars(&bins, e.masked);
+        let h = whole_numbers(&bins, e.masked);
+        let base = WHOLE_FRAME.base();
         let first = h.bars.first().map(|b| (b.rect.x, b.value));
         let last = h.bars.last().map(|b| (b.rect.x + b.rect.width, b.value));
         let bars = h
@@ -162,18 +166,38 @@ pub fn MlmCorruption() -> impl IntoView {
             .collect_view();
         let marker = h.marker.map(|x| {
             view! {
-                <line class="mlm-expected" x1=x x2=x y1="14" y2=BASE />
+                <line class="mlm-expected" x1=x x2=x y1="14" y2=base />
                 <text class="tick" x=x + 4.0 y="12" text-anchor="start">{format!("expected {:.1}", e.masked)}</text>
             }
         });
         let ends = first.zip(last).map(|((x0, v0), (x1, v1))| {
             view! {
-                <text class="tick" x=x0 y=BASE + 16.0 text-anchor="start">{v0}</text>
-                <text class="tick" x=x1 y=BASE + 16.0 text-anchor="end">{v1}</text>
+                <text class="tick" x=x0 y=base + 16.0 text-anchor="start">{v0}</text>
+                <text class="tick" x=x1 y=base + 16.0 text-anchor="end">{v1}</text>
             }
         });
-        view! { {bars}{marker}<line class="axis" x1="10" x2=WIDTH - 10.0 y1=BASE y2=BASE />{ends} }
+        view! { {bars}{marker}<line class="axis" x1="10" x2=WHOLE_FRAME.width - WHOLE_FRAME.right y1=base y2=base />{ends} }
     };
+    // The same counts as text: one bin per [MASK] count, 0 up to the most a roll can choose.
+    let counts = move || {
+        let e = window_expected();
+        let bins = rolls.with(|r| histogram(r.iter().map(|c| c.masked), e.chosen));
+        let labels: Vec<String> = (0..bins.len()).map(|v| v.to_string()).collect();
+        (labels, bins.into_iter().map(|n| n as u64).collect::<Vec<u64>>())
+    };
+    let name = move || {
+        let (labels, bins) = counts();
+        let title = format!(
+            "How many [MASK] tokens each of {ROLLS} rolls of {} tokens made (expected {:.2})",
+            window.get(),
+            window_expected().masked
+        );
+        describe_counts(&title, &labels, &bins, "rolls")
+    };
+    let rolls_table = Signal::derive(move || {
+        let (labels, bins) = counts();
+        counts_table("[MASK] tokens", &labels, &[("rolls".to_string(), bins)])
+    });
     let mean =
         move |f: fn(&Counts) -> usize| rolls.with(|r| r.iter().map(f).sum::<usize>() as f64 / ROLLS as f64);
 
@@ -207,10 +231,10 @@ pub fn MlmCorruption() -> impl IntoView {
                 <div><dt>"expected [MASK] / random / kept"</dt><dd data-value="mlm-window-expected">{move || { let e = window_expected(); format!("{:.2} / {:.2} / {:.2}", e.masked, e.random, e.kept) }}</dd></div>
                 <div><dt>{format!("mean over {ROLLS} rolls")}</dt><dd data-value="mlm-window-mean">{move || format!("{:.2} / {:.2} / {:.2}", mean(|c| c.masked), mean(|c| c.random), mean(|c| c.kept))}</dd></div>
             </dl>
-            <svg class="mlm-histogram" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img"
-                aria-label=move || format!("How many [MASK] tokens each of {ROLLS} rolls of {} tokens made; the line marks the expected {:.2}", window.get(), window_expected().masked)>
+            <svg class="mlm-histogram" viewBox=format!("0 0 {} {}", WHOLE_FRAME.width, WHOLE_FRAME.height) role="img" aria-label=name>
                 {plot}
             </svg>
+            <DataTable table=rolls_table caption="Rolls by their number of [MASK] tokens" />
             <p class="widget-note">{move || format!("[MASK] count per roll over {ROLLS} rolls of a {}-token window, from seed {}; the vertical line is the expected count.", window.get(), seed_value.get())}</p>
         </WidgetFrame>
     }

@@ -18,6 +18,8 @@ use engine::labs::near_duplicates::{
 use crate::controls::number_field::{is_whole_in, rule, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
+use crate::plot::chart::{describe_series, series_table, Series};
+use crate::plot::describe::{number, DataTable};
 use crate::plot::scatter::{dots, path_through, to_pixel, LEFT, PLOT_H, PLOT_W, TOP};
 
 /// The seed of the hash functions.
@@ -240,6 +242,27 @@ pub fn NearDuplicates() -> impl IntoView {
         dots(&[(exact as f32, p as f32)], range)[0]
     };
     let threshold_x = move || to_pixel(settings.get().threshold as f32, 0.0, range).0;
+    // The curve as text: its course, the two passages' place on it, and the threshold.
+    let curve_series = move || {
+        let points = curve.with(|c| c.iter().map(|&(x, p)| (f64::from(x), f64::from(p))).collect());
+        vec![Series { points, name: "The chance".into(), ..Series::default() }]
+    };
+    let curve_name = move || {
+        let s = settings.get();
+        let (_, _, exact, _, p) = pair.get();
+        let title = format!(
+            "Chance of becoming candidates, 1 − (1 − s^{})^{}, against Jaccard similarity s",
+            s.rows, s.bands
+        );
+        format!(
+            "{} The two passages, at s = {}, have chance {}; the threshold is {}.",
+            describe_series(&title, &curve_series(), "s"),
+            number(exact),
+            number(p),
+            number(s.threshold)
+        )
+    };
+    let curve_table = Signal::derive(move || series_table(&curve_series(), "Jaccard s"));
 
     // The speeches, fetched when the reader asks for the search.
     let texts = StoredValue::new(None::<Arc<Vec<String>>>);
@@ -379,8 +402,7 @@ pub fn NearDuplicates() -> impl IntoView {
                 <div><dt>"chance of becoming candidates"</dt><dd data-value="nd-probability">{move || format!("{:.4}", pair.get().4)}</dd></div>
             </dl>
             <figure class="fit-plot nd-curve">
-                <svg viewBox=format!("0 0 {} {}", LEFT + PLOT_W + 10.0, TOP + PLOT_H + 22.0) role="img"
-                    aria-label="Chance of becoming candidates against Jaccard similarity, with the two passages marked">
+                <svg viewBox=format!("0 0 {} {}", LEFT + PLOT_W + 10.0, TOP + PLOT_H + 22.0) role="img" aria-label=curve_name>
                     <line class="axis" x1=LEFT x2=LEFT + PLOT_W y1=TOP + PLOT_H y2=TOP + PLOT_H />
                     <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=TOP + PLOT_H />
                     <text class="tick" x=LEFT - 4.0 y=TOP + 8.0 text-anchor="end">"1"</text>
@@ -393,6 +415,7 @@ pub fn NearDuplicates() -> impl IntoView {
                     <circle class="val-point" data-value="nd-marker" cx=move || marker().0 cy=move || marker().1 r="5" />
                 </svg>
                 <figcaption>{move || { let s = settings.get(); format!("1 − (1 − s^{})^{}: the dot is the two passages, the dashed line the threshold.", s.rows, s.bands) }}</figcaption>
+                <DataTable table=curve_table caption="Chance of becoming candidates at evenly spaced Jaccard similarities" />
             </figure>
             <div class="bp-controls">
                 <button class="primary" data-name="nd-search" disabled=move || running.get() on:click=search>"Search the speeches"</button>

@@ -15,6 +15,7 @@ use crate::controls::number_field::{rule, NumberField};
 use crate::controls::slider::Slider;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::plot::contour::{contour, levels, Frame};
+use crate::plot::describe::{number, DataTable, TableText};
 use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
 /// Steps in one race.
@@ -213,6 +214,44 @@ pub fn OptimizerRace() -> impl IntoView {
         })
     };
 
+    // Where each shown optimizer is after the steps drawn, as a sentence and as a table.
+    let positions = move || {
+        let (n, paths, s) = (shown.get(), paths.get(), settings.get());
+        Kind::ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| s[*i].visible)
+            .map(|(i, kind)| {
+                let points = &paths[i].points;
+                let at = points.get(n.min(points.len().saturating_sub(1))).copied();
+                (kind.name(), at, status(&paths[i], n))
+            })
+            .collect::<Vec<_>>()
+    };
+    let race_name = move || {
+        let [x, y] = start.get();
+        let each: Vec<String> =
+            positions().into_iter().map(|(name, _, state)| format!("{name} {state}")).collect();
+        format!(
+            "Contour plot of the {} loss surface, the race starting at ({}, {}); after {} of {STEPS} steps: {}. Click to set the start.",
+            surface.get().name(),
+            number(x),
+            number(y),
+            shown.get(),
+            if each.is_empty() { "no optimizer shown".to_string() } else { each.join("; ") }
+        )
+    };
+    let race_table = Signal::derive(move || {
+        let rows = positions()
+            .into_iter()
+            .map(|(name, at, state)| {
+                let coordinate = |k: usize| at.map_or("–".to_string(), |p| number(f64::from(p[k])));
+                vec![name.to_string(), coordinate(0), coordinate(1), state]
+            })
+            .collect();
+        TableText { headers: ["optimizer", "x", "y", "now"].map(String::from).to_vec(), rows }
+    });
+
     view! {
         <WidgetFrame class="race" label="Optimizer race on a loss surface" title="Live: five optimizers race on a loss surface" badge="CPU · engine::labs::optimizer_race::race">
             <div class="xor-controls">
@@ -235,7 +274,7 @@ pub fn OptimizerRace() -> impl IntoView {
             <div class="race-grid">
                 <figure class="race-plot">
                     <svg viewBox=format!("0 0 {} {}", VIEW.0, VIEW.1) role="img"
-                        aria-label="Contour plot of the loss surface with each optimizer's path; click to set the start"
+                        aria-label=race_name
                         on:click=on_click>
                         <defs><clipPath id="race-clip"><rect x=FRAME_BOX.0 y=FRAME_BOX.1 width=FRAME_BOX.2 height=FRAME_BOX.3 /></clipPath></defs>
                         <rect class="race-bg" x=FRAME_BOX.0 y=FRAME_BOX.1 width=FRAME_BOX.2 height=FRAME_BOX.3 />
@@ -269,6 +308,7 @@ pub fn OptimizerRace() -> impl IntoView {
                         let b = surface.get().bounds();
                         format!("x from {} to {}, y from {} to {}. Click anywhere on the plot to start the race there.", b.x.0, b.x.1, b.y.0, b.y.1)
                     }}</figcaption>
+                    <DataTable table=race_table caption="Where each optimizer is after the steps shown" />
                 </figure>
                 <ul class="race-legend">
                     {Kind::ALL.iter().enumerate().map(|(i, &kind)| {

@@ -12,7 +12,8 @@ use engine::models::mlp::Activation;
 use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{self, is_whole_in, learning_rate, rule, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
-use crate::plot::chart::{Chart, Series};
+use crate::plot::chart::{describe_series, series_table, Chart, Series};
+use crate::plot::describe::DataTable;
 use crate::plot::scatter::{dots, path_through, to_pixel, y_range, LEFT, PLOT_H, PLOT_W, TOP};
 
 /// How long a run lasts unless early stopping ends it first.
@@ -192,6 +193,28 @@ pub fn OverfittingLab() -> impl IntoView {
             (x, target(x))
         })
         .collect();
+    // The fit as text: the network's curve beside the truth, sampled at the same x.
+    let fit_series = {
+        let truth = truth.clone();
+        move || {
+            let points = |p: &[(f32, f32)]| p.iter().map(|&(x, y)| (f64::from(x), f64::from(y))).collect();
+            let network = shown.with(|s| points(&s.curve));
+            vec![
+                Series { points: network, name: "The network".into(), ..Series::default() },
+                Series { points: points(&truth), name: "The true sin(2πx)".into(), ..Series::default() },
+            ]
+        }
+    };
+    let fit_name = {
+        let fit_series = fit_series.clone();
+        move || {
+            let (train, validation) = data.with(|(t, v)| (t.len(), v.len()));
+            let title =
+                format!("The fitted function over {train} training and {validation} validation points");
+            describe_series(&title, &fit_series(), "x")
+        }
+    };
+    let fit_table = Signal::derive(move || series_table(&fit_series(), "x"));
 
     view! {
         <WidgetFrame class="overfit" label="Overfitting lab" title="Live: a network fits a noisy sine" badge="CPU · engine::labs::overfitting_lab">
@@ -232,7 +255,7 @@ pub fn OverfittingLab() -> impl IntoView {
                     <figcaption>"Mean squared error after each step, log scale; the line marks the lowest validation loss."</figcaption>
                 </figure>
                 <figure class="fit-plot">
-                    <svg viewBox=format!("0 0 {} {}", LEFT + PLOT_W + 10.0, TOP + PLOT_H + 22.0) role="img" aria-label="The fitted function over the training and validation points">
+                    <svg viewBox=format!("0 0 {} {}", LEFT + PLOT_W + 10.0, TOP + PLOT_H + 22.0) role="img" aria-label=fit_name>
                         {move || {
                             let r = range.get();
                             let (_, zero) = to_pixel(0.0, 0.0, r);
@@ -256,6 +279,7 @@ pub fn OverfittingLab() -> impl IntoView {
                         }}
                     </svg>
                     <figcaption>"Filled dots: training points. Rings: held-out validation points. Dashed: the true sin(2πx). Solid: the network now."</figcaption>
+                    <DataTable table=fit_table caption="The network's function and the true sin(2πx) at evenly spaced x" />
                 </figure>
             </div>
         </WidgetFrame>

@@ -10,7 +10,8 @@ use engine::labs::parallelism::{bubble_formula, simulate, Layout, PerGpuTraffic,
 use crate::controls::choice::{Choice, Choosable};
 use crate::controls::number_field::{is_whole_in, rule, with_commas, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
-use crate::plot::gantt::{gantt, LEFT, ROW, WIDTH};
+use crate::plot::describe::DataTable;
+use crate::plot::gantt::{self, gantt, LEFT, ROW, WIDTH};
 
 /// A forward pass takes 1 unit of time, a backward pass 2 (it computes two gradients).
 const FORWARD: f64 = 1.0;
@@ -136,7 +137,7 @@ fn schedule_panel(
                 .collect_view();
             Some(view! {
                 <svg viewBox=format!("0 0 {WIDTH} {}", g.height) role="img"
-                    aria-label=format!("{title}: stages as rows, forward and backward passes as boxes numbered by micro-batch")>
+                    aria-label=gantt::describe(title, t)>
                     {rows}
                     {boxes}
                     <line class="axis" x1=LEFT x2=g.axis_end y1=g.axis_y y2=g.axis_y />
@@ -150,6 +151,8 @@ fn schedule_panel(
         <figure class="gantt" data-value=format!("par-{name}-chart")>
             <figcaption>{title}</figcaption>
             {chart}
+            <DataTable table=Signal::derive(move || timeline.with(|t| t.as_ref().map(gantt::table).unwrap_or_default()))
+                caption=format!("{title}: each stage's time") />
             <dl class="bp-values">
                 <div><dt>"bubble"</dt><dd data-value=format!("par-{name}-bubble")>{move || timeline.with(|t| t.as_ref().map(|t| percent(t.bubble_fraction())))}</dd></div>
                 <div><dt>"peak in flight per stage"</dt><dd data-value=format!("par-{name}-peak")>{move || timeline.with(|t| t.as_ref().map(|t| per_stage(&t.peak_in_flight())))}</dd></div>

@@ -5,12 +5,13 @@
 
 use leptos::prelude::*;
 
-use engine::labs::random_cosines::{expected_max_abs_cosine, CosineRun};
+use engine::labs::random_cosines::{expected_max_abs_cosine, CosineRun, BINS};
 
 use crate::controls::number_field::{self, is_whole_in, rule, with_commas, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
-use crate::plot::bins::histogram;
+use crate::plot::describe::DataTable;
+use crate::plot::histogram::{describe, equal_bins, table};
 
 /// The dimensions compared.
 pub const DIMS: [usize; 3] = [16, 256, 4096];
@@ -18,6 +19,12 @@ pub const DIMS: [usize; 3] = [16, 256, 4096];
 const WORK_PER_TICK: usize = 4_000_000;
 const HIST_W: f64 = 440.0;
 const HIST_H: f64 = 60.0;
+
+/// The cosines bin `i` of [`BINS`] holds, e.g. "−0.025 to 0.000".
+fn bin_label(i: usize) -> String {
+    let edge = |k: usize| -1.0 + 2.0 * k as f64 / BINS as f64;
+    format!("{:.3} to {:.3}", edge(i), edge(i + 1)).replace('-', "−")
+}
 
 fn vectors_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 2.0, 1000.0), "A whole number of vectors from 2 to 1,000.")
@@ -108,6 +115,17 @@ pub fn RandomCosines() -> impl IntoView {
     });
     let worst = Memo::new(move |_| expected_max_abs_cosine(many_dim.get() as usize, many.get() as u64));
 
+    // One table for the three histograms, outside the figures redrawn at every tick, so that
+    // an open fold stays open while the counts grow.
+    let counts_table = Signal::derive(move || {
+        shown.with(|rows| {
+            let labels: Vec<String> = (0..BINS).map(bin_label).collect();
+            let columns: Vec<(String, Vec<u64>)> =
+                rows.iter().map(|r| (format!("d = {}", with_commas(r.dim as u64)), r.bins.clone())).collect();
+            table("cosine", &labels, &columns)
+        })
+    });
+
     view! {
         <WidgetFrame class="cosines" label="Random cosines" title="Live: how orthogonal are random directions?" badge="CPU · engine::labs::random_cosines">
             <div class="xor-controls">
@@ -117,12 +135,14 @@ pub fn RandomCosines() -> impl IntoView {
             <p class="bp-status" role="status" data-status="cos">{move || if running.get() { "Drawing vectors…" } else { "" }}</p>
             {move || shown.get().into_iter().zip(expected.get()).map(|(r, e)| {
                 let d = r.dim;
-                let bars = histogram(&r.bins, HIST_W, HIST_H);
+                let bars = equal_bins(&r.bins, HIST_W, HIST_H);
                 let root = 1.0 / libm::sqrt(d as f64);
+                let labels: Vec<String> = (0..r.bins.len()).map(bin_label).collect();
+                let name = describe(&format!("Histogram of the cosines between random directions in {} dimensions", with_commas(d as u64)), &labels, &r.bins, "pairs");
                 view! {
                     <figure class="cos-hist" data-dim=d>
-                        <svg viewBox=format!("0 0 {HIST_W} {}", HIST_H + 16.0) role="img" aria-label=format!("Histogram of cosines in {d} dimensions")>
-                            {bars.into_iter().map(|(x, y, w, h)| view! { <rect class="cos-bar" x=x y=y width=w height=h /> }).collect_view()}
+                        <svg viewBox=format!("0 0 {HIST_W} {}", HIST_H + 16.0) role="img" aria-label=name>
+                            {bars.into_iter().map(|b| view! { <rect class="cos-bar" x=b.x y=b.y width=b.width height=b.height /> }).collect_view()}
                             <line class="axis" x1=0.0 x2=HIST_W y1=HIST_H y2=HIST_H />
                             <line class="axis" x1=HIST_W / 2.0 x2=HIST_W / 2.0 y1=HIST_H y2=HIST_H + 4.0 />
                             <text class="tick" x=2.0 y=HIST_H + 14.0>"−1"</text>
@@ -142,6 +162,7 @@ pub fn RandomCosines() -> impl IntoView {
                     </figure>
                 }
             }).collect_view()}
+            <DataTable table=counts_table caption="Cosine counts per bin in each dimension" />
             <h4 class="lab-subtitle">"The worst pair among many vectors"</h4>
             <div class="xor-controls">
                 <SignalField label="vectors N" name="cos-many" signal=many check=many_rule />
@@ -167,5 +188,7 @@ mod tests {
         assert!(many_rule(1.5).is_err() && dim_rule(2.0).is_err() && dim_rule(4096.0).is_ok());
         assert_eq!(with_commas(4_999_950_000_u64), "4,999,950,000");
         assert_eq!(with_commas(950), "950");
+        assert_eq!(bin_label(0), "−1.000 to −0.975");
+        assert_eq!(bin_label(BINS - 1), "0.975 to 1.000");
     }
 }

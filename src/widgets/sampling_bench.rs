@@ -14,6 +14,7 @@ use crate::controls::slider::{set, Slider};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelState};
 use crate::plot::bars::paired_bars;
+use crate::plot::describe::{describe_extremes, number, DataTable, TableText};
 
 /// The seed's example logits.
 pub const SEED_LOGITS: &str = "2.0, 1.0, 0.5";
@@ -173,6 +174,45 @@ pub fn SamplingBench() -> impl IntoView {
             })
             .collect_view()
     };
+    // The bars as text: the drawn tokens' sampled probabilities, and all three numbers per token.
+    let chart_name = move || {
+        let d = dist.get();
+        let shown = d.most_probable(MAX_BARS);
+        let labels: Vec<String> =
+            current.with(|c| shown.iter().map(|&i| c.1.get(i).cloned().unwrap_or_default()).collect());
+        let sampled: Vec<f64> = shown.iter().map(|&i| d.final_probs[i]).collect();
+        let title = format!(
+            "Probability of sampling each of the {} most probable of {} tokens",
+            shown.len(),
+            d.tempered.len()
+        );
+        format!(
+            "{} {} kept by top-k and top-p.",
+            describe_extremes(&title, &labels, &sampled),
+            d.kept_count()
+        )
+    };
+    let chart_table = Signal::derive(move || {
+        let d = dist.get();
+        let drawn = counts.get().map(|c| shares(&c, DRAWS));
+        let rows = current.with(|c| {
+            d.most_probable(MAX_BARS)
+                .into_iter()
+                .map(|i| {
+                    let share = drawn.as_ref().map_or("–".to_string(), |e| number(e[i]));
+                    vec![
+                        c.1.get(i).cloned().unwrap_or_default(),
+                        number(d.tempered[i]),
+                        number(d.final_probs[i]),
+                        share,
+                    ]
+                })
+                .collect()
+        });
+        let headers =
+            ["token", "after temperature", "sampled from", "share of draws"].map(String::from).to_vec();
+        TableText { headers, rows }
+    });
     let hidden_note = move || {
         let d = dist.get();
         let shown = d.most_probable(MAX_BARS);
@@ -202,13 +242,14 @@ pub fn SamplingBench() -> impl IntoView {
                 <Slider label="top-k" name="top-k" value=k on_change=set(k) min=1.0 max=n_tokens step=1.0 format=|v| format!("{v:.0}") />
                 <Slider label="top-p" name="top-p" value=p on_change=set(p) min=0.05 max=Signal::derive(|| 1.0) step=0.01 format=|v| format!("{v:.2}") />
             </div>
-            <svg class="sampling-chart" viewBox="0 0 500 185" role="img" aria-label="Probabilities of each token">
+            <svg class="sampling-chart" viewBox="0 0 500 185" role="img" aria-label=chart_name>
                 <line class="axis" x1="30" x2="490" y1="160" y2="160" />
                 <text class="tick" x="24" y="14" text-anchor="end">"1"</text>
                 <text class="tick" x="24" y="163" text-anchor="end">"0"</text>
                 {bars}
             </svg>
             <p class="widget-note">"Faint bars: softmax(z / T). Solid bars: what is actually sampled from, after top-k and top-p (the kept tokens are outlined) and renormalizing. Short thick ticks: the share of 1,000 draws."</p>
+            <DataTable table=chart_table caption="Each drawn token's probabilities" />
             <p class="widget-note" data-value="hidden">{hidden_note}</p>
             <dl class="bp-values">
                 <div><dt>"kept"</dt><dd data-value="kept">{move || dist.get().kept_count()}</dd></div>

@@ -13,6 +13,7 @@ use crate::controls::slider::Slider;
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::interval::use_interval;
 use crate::plot::chart::{Chart, Series};
+use crate::plot::describe::{describe_extremes, number, DataTable, TableText};
 use crate::plot::feature_arrows::{arrows, baseline, feature_bars};
 use crate::plot::heatmap::MatrixView;
 
@@ -122,6 +123,27 @@ pub fn SuperpositionLab() -> impl IntoView {
     });
     let sparsity = Signal::derive(move || config.with(|c| c.sparsity as f64));
 
+    // The arrows' numbers as a table, while the hidden layer is a plane.
+    let planar = Memo::new(move |_| shown.with(|s| s.hidden == 2));
+    let arrows_table = Signal::derive(move || {
+        shown.with(|s| {
+            let rows = s
+                .report
+                .columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let (a, b) = (f64::from(*c.first()?), f64::from(*c.get(1)?));
+                    Some(vec![(i + 1).to_string(), number(a), number(b), number(libm::hypot(a, b))])
+                })
+                .collect();
+            TableText {
+                headers: ["feature", "hidden 1", "hidden 2", "length"].map(String::from).to_vec(),
+                rows,
+            }
+        })
+    });
+
     view! {
         <WidgetFrame class="superposition" label="Superposition lab" title="Live: a toy model of superposition" badge="CPU · engine::labs::superposition">
             <div class="xor-controls">
@@ -150,6 +172,9 @@ pub fn SuperpositionLab() -> impl IntoView {
                     let columns: Vec<(f32, f32)> = s.report.columns.iter().map(|c| (c[0], c[1])).collect();
                     let (drawn, radius) = arrows(&columns, ARROW_BOX);
                     let c = ARROW_BOX / 2.0;
+                    let labels: Vec<String> = (1..=columns.len()).map(|i| format!("feature {i}")).collect();
+                    let lengths: Vec<f64> = columns.iter().map(|&(a, b)| libm::hypot(f64::from(a), f64::from(b))).collect();
+                    let arrows_name = describe_extremes(&format!("The {} features' directions Wᵢ in the two hidden dimensions, by length", columns.len()), &labels, &lengths);
                     let items = drawn.into_iter().zip(&s.importance).enumerate().map(|(i, (a, &imp))| {
                         let opacity = format!("{:.2}", 0.35 + 0.65 * imp);
                         view! {
@@ -161,7 +186,7 @@ pub fn SuperpositionLab() -> impl IntoView {
                     }).collect_view();
                     view! {
                         <figure class="sup-arrows">
-                            <svg viewBox=format!("0 0 {ARROW_BOX} {ARROW_BOX}") role="img" aria-label="Each feature's direction in the two hidden dimensions">
+                            <svg viewBox=format!("0 0 {ARROW_BOX} {ARROW_BOX}") role="img" aria-label=arrows_name>
                                 <defs><marker id="sup-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" /></marker></defs>
                                 <circle class="unit" cx=c cy=c r=radius />
                                 <line class="axis" x1=c - radius x2=c + radius y1=c y2=c />
@@ -186,8 +211,18 @@ pub fn SuperpositionLab() -> impl IntoView {
                     <figcaption>"Importance-weighted squared error, averaged over each 25 steps, log scale."</figcaption>
                 </figure>
             </div>
+            // Outside the drawing redrawn at every step, so that an open fold stays open.
+            {move || planar.get().then(|| view! { <DataTable table=arrows_table caption="Each feature's column Wᵢ" /> })}
             <figure class="sup-bars">
-                <svg viewBox=format!("0 0 {BAR_W} {BAR_H}") role="img" aria-label="Each feature's norm and interference">
+                <svg viewBox=format!("0 0 {BAR_W} {BAR_H}") role="img" aria-label=move || shown.with(|s| {
+                    let labels: Vec<String> = (1..=s.report.norms.len()).map(|i| format!("feature {i}")).collect();
+                    let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+                    format!(
+                        "{} {}",
+                        describe_extremes("Each feature's norm ‖Wᵢ‖, most important first", &labels, &wide(&s.report.norms)),
+                        describe_extremes("Its interference with the others", &labels, &wide(&s.report.interference))
+                    )
+                })>
                     {move || shown.with(|s| {
                         let (bars, top) = feature_bars(&s.report.norms, &s.report.interference, BAR_W, BAR_H);
                         let base = baseline(BAR_H);

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::word_vectors::{use_word_vectors, Glove, GloveState};
-use crate::plot::word_map::{bar_percent, place, MAP_H, MAP_W};
+use crate::plot::word_map::{bar_percent, describe_spread, place, MAP_H, MAP_W};
 
 const MAX_WORDS: usize = 24;
 
@@ -113,7 +113,7 @@ pub fn WordMapLab() -> impl IntoView {
             .collect_view();
         view! {
             <svg class="wm-map" viewBox=format!("0 0 {MAP_W} {MAP_H}") role="img"
-                aria-label=format!("Map of the words {}", m.words.join(", "))>
+                aria-label=format!("Map of the {} words {}: {}.", m.words.len(), m.words.join(", "), describe_spread(&m.words, &m.coordinates))>
                 <defs><marker id="wm-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M0,0 L10,5 L0,10 z" class="wm-head" /></marker></defs>
                 {arrows}{labels}

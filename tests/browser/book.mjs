@@ -355,6 +355,15 @@ await test("every chart and heatmap on every chapter has a text alternative", as
   for (const chapter of chapters) {
     await openChapter(page, chapter.slug);
     await page.waitForTimeout(300);
+    // A drawing's name is read from its data, so it carries numbers (values, counts, ranges);
+    // one with no digit at all is a fixed caption, unless it says nothing is drawn yet.
+    const fixed = await page.evaluate(() =>
+      [...document.querySelectorAll('article.chapter svg[role="img"]')]
+        .filter((svg) => !svg.closest('[aria-hidden="true"]'))
+        .map((svg) => svg.getAttribute("aria-label") ?? "")
+        .filter((name) => name.trim().length > 0 && !/\d/.test(name) && !/\byet\b/i.test(name)),
+    );
+    expect(fixed.length === 0, `${chapter.slug}: drawings named without their numbers: ${fixed.join(" | ")}`);
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll("article.chapter svg")]
         .filter((svg) => !svg.closest('[aria-hidden="true"]'))
@@ -378,6 +387,17 @@ await test("every chart and heatmap on every chapter has a text alternative", as
   const first = await fold.locator("tbody tr").first().innerText();
   expect(first.replace(/\s+/g, " ").trim() === "0 0.269", `first row: ${first}`);
   expect((await fold.locator("tbody tr").count()) === 21, "21 rows of 200 steps");
+  // A histogram is named by its counts, and its table holds the same counts.
+  await openChapter(page, "bert-vs-gpt");
+  const mlm = page.locator(".widget.mlm-corruption");
+  const histName = await mlm.locator("svg.mlm-histogram").getAttribute("aria-label");
+  const named = histName.match(/^How many \[MASK\] tokens each of 1000 rolls of \d+ tokens made \(expected [\d.]+\): 1,000 rolls, from (\d+) to (\d+); the tallest bar, (\d+), holds ([\d,]+)\.$/);
+  expect(named, `histogram name: ${histName}`);
+  await mlm.locator("details.data-table summary").click();
+  const histRows = (await mlm.locator("details.data-table tbody tr").allInnerTexts()).map((r) => r.trim().split(/\s+/).map((c) => Number(c.replace(/,/g, ""))));
+  expect(histRows[0][0] === Number(named[1]) && histRows.at(-1)[0] === Number(named[2]), `table spans ${histRows[0][0]} to ${histRows.at(-1)[0]}`);
+  expect(histRows.reduce((sum, r) => sum + r[1], 0) === 1000, "the table's counts add up to 1,000 rolls");
+  expect(Math.max(...histRows.map((r) => r[1])) === Number(named[4].replace(/,/g, "")), "the tallest bar's count is in the table");
   // The XOR surface, a heatmap, says what it shows too.
   await openChapter(page, "implementation-patterns");
   const surface = await page.locator(".xor-surface svg").getAttribute("aria-label");
@@ -2549,6 +2569,14 @@ await test("sparse autoencoder: the toy model's 20 features recovered at λ = 0.
   expect((await v("sae-l1")) === "1.000", `the slider follows the sweep: ${await v("sae-l1")}`);
   const xs = await Promise.all([2, 1, 0, 3].map((k) => point(k, "cx").then(Number)));
   expect(xs[0] > xs[1] && xs[1] > xs[2] && xs[2] > xs[3], `L0 falls as λ grows: ${xs}`);
+  // The trade-off is named by its runs, and on a phone its four λ labels keep apart.
+  const tradeName = await w.locator(".sae-tradeoff svg").getAttribute("aria-label");
+  expect(/: 4 runs; λ from 0\.001 to 1; L0 from 0\.746 to 14\.\d latents per input; MSE from /.test(tradeName), `trade-off name: ${tradeName}`);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(300);
+  const boxes = await w.locator(".sae-dot-label").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+  const touching = boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => a.left < b.right + 1 && b.left < a.right + 1 && a.top < b.bottom + 1 && b.top < a.bottom + 1).map((b) => `${JSON.stringify(a)} ${JSON.stringify(b)}`));
+  expect(boxes.length === 4 && touching.length === 0, `λ labels touch at 360 px: ${touching.join(" | ")}`);
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
