@@ -160,7 +160,7 @@ pub fn powers_of_two(counts: &[u32], min_log2: i32, bands: &[(i32, i32)]) -> Pow
 }
 
 /// The histogram in a sentence, for its accessible name: `title`, how many were counted
-/// (`unit` names them), the bins the counts span, and the tallest bin. `labels` name the bins
+/// (`unit` names them), the first and last bins with a count, and the tallest bin. `labels` name the bins
 /// ("2^−7", "−0.05 to 0", "5"), one per count.
 pub fn describe(title: &str, labels: &[String], counts: &[u64], unit: &str) -> String {
     let title = title.trim_end_matches('.');
@@ -174,10 +174,10 @@ pub fn describe(title: &str, labels: &[String], counts: &[u64], unit: &str) -> S
     let span = if first == last {
         format!("all in {}", label(first))
     } else {
-        format!("from {} to {}", label(first), label(last))
+        format!("the first bar is {}, the last {}", label(first), label(last))
     };
     format!(
-        "{title}: {} {unit}, {span}; the tallest bar, {}, holds {}.",
+        "{title}: {} {unit}; {span}; the tallest bar, {}, holds {}.",
         position(total as f64),
         label(most),
         position(counts[most] as f64)
@@ -268,11 +268,11 @@ mod tests {
     fn a_histogram_is_named_by_its_total_span_and_tallest_bar() {
         assert_eq!(
             describe("Gradient magnitudes.", &labels(6), &[0, 3, 1200, 0, 5, 0], "gradients"),
-            "Gradient magnitudes: 1,208 gradients, from 2^1 to 2^4; the tallest bar, 2^2, holds 1,200."
+            "Gradient magnitudes: 1,208 gradients; the first bar is 2^1, the last 2^4; the tallest bar, 2^2, holds 1,200."
         );
         assert_eq!(
             describe("Rolls", &labels(2), &[0, 7], "rolls"),
-            "Rolls: 7 rolls, all in 2^1; the tallest bar, 2^1, holds 7."
+            "Rolls: 7 rolls; all in 2^1; the tallest bar, 2^1, holds 7."
         );
         assert_eq!(describe("Rolls", &labels(2), &[0, 0], "rolls"), "Rolls: nothing counted yet.");
     }

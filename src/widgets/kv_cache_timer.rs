@@ -78,7 +78,7 @@ pub fn KvCacheTimer() -> impl IntoView {
             let (a, b) = (pick(&r.runs.uncached), pick(&r.runs.cached));
             let max = shared_max(&[&a, &b]);
             // The two runs as text: value `i` belongs to generated character i + 1.
-            let series: Vec<Series> = [(&a, "without the cache"), (&b, "with the cache")]
+            let series: Vec<Series> = [(&a, "Without the cache"), (&b, "With the cache")]
                 .map(|(v, name)| Series {
                     points: v.iter().enumerate().map(|(i, &y)| ((i + 1) as f64, y)).collect(),
                     name: name.to_string(),

@@ -178,8 +178,9 @@ pub fn SamplingBench() -> impl IntoView {
     let chart_name = move || {
         let d = dist.get();
         let shown = d.most_probable(MAX_BARS);
-        let labels: Vec<String> =
-            current.with(|c| shown.iter().map(|&i| c.1.get(i).cloned().unwrap_or_default()).collect());
+        let labels: Vec<String> = current.with(|c| {
+            shown.iter().map(|&i| format!("token {}", c.1.get(i).cloned().unwrap_or_default())).collect()
+        });
         let sampled: Vec<f64> = shown.iter().map(|&i| d.final_probs[i]).collect();
         let title = format!(
             "Probability of sampling each of the {} most probable of {} tokens",

@@ -391,7 +391,7 @@ await test("every chart and heatmap on every chapter has a text alternative", as
   await openChapter(page, "bert-vs-gpt");
   const mlm = page.locator(".widget.mlm-corruption");
   const histName = await mlm.locator("svg.mlm-histogram").getAttribute("aria-label");
-  const named = histName.match(/^How many \[MASK\] tokens each of 1000 rolls of \d+ tokens made \(expected [\d.]+\): 1,000 rolls, from (\d+) to (\d+); the tallest bar, (\d+), holds ([\d,]+)\.$/);
+  const named = histName.match(/^How many \[MASK\] tokens each of 1000 rolls of \d+ tokens made \(expected [\d.]+\): 1,000 rolls; the first bar is (\d+), the last (\d+); the tallest bar, (\d+), holds ([\d,]+)\.$/);
   expect(named, `histogram name: ${histName}`);
   await mlm.locator("details.data-table summary").click();
   const histRows = (await mlm.locator("details.data-table tbody tr").allInnerTexts()).map((r) => r.trim().split(/\s+/).map((c) => Number(c.replace(/,/g, ""))));
