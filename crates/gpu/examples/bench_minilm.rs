@@ -18,7 +18,8 @@ use gpu::{Gpu, GpuMiniLm};
 
 /// Twenty tokens with [CLS] and [SEP]: the sentence the page times on each backend
 /// (`src/hooks/minilm_backend.rs`).
-const SENTENCE: &str = "The quick brown fox jumps over the lazy dog while the old farmer watched from his porch.";
+const SENTENCE: &str =
+    "The quick brown fox jumps over the lazy dog while the old farmer watched from his porch.";
 
 /// Sixteen sentences of 8 to 40 tokens: chapter 9's four, and lines of the kind the book's
 /// paragraphs are made of.
@@ -91,15 +92,18 @@ fn main() {
         PARAGRAPHS.iter().map(|p| tokenizer.encode(p, model.config.positions).ids).collect();
     let batch: Vec<&[u32]> = batch_ids.iter().map(|i| &i[..]).collect();
     let tokens: usize = batch.iter().map(|i| i.len()).sum();
-    let vectors = pollster::block_on(encoder.sentence_vectors(&batch).expect("valid ids")).expect("read back");
+    let vectors =
+        pollster::block_on(encoder.sentence_vectors(&batch).expect("valid ids")).expect("read back");
     let worst = batch
         .iter()
         .zip(&vectors)
         .map(|(ids, v)| cosine(v, &model.forward(ids).expect("valid ids").sentence_vector()))
         .fold(1.0f32, f32::min);
-    println!("# batch: {} sentences, {tokens} tokens (padded to {}); worst sentence cosine {worst:.7}",
+    println!(
+        "# batch: {} sentences, {tokens} tokens (padded to {}); worst sentence cosine {worst:.7}",
         batch.len(),
-        batch.iter().map(|i| i.len()).max().unwrap_or(0) * batch.len());
+        batch.iter().map(|i| i.len()).max().unwrap_or(0) * batch.len()
+    );
     assert!(worst > 0.9999, "the GPU disagrees with the CPU on the batch");
     let batch_repeats = repeats.div_ceil(4);
     let cpu_batch_ms = median_ms(batch_repeats, || {

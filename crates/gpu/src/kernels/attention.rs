@@ -167,7 +167,11 @@ impl Attention {
         }
         let count = dims.count as usize;
         let dims = uniform(gpu, "attention dims", &dims);
-        Ok(self.forward_padded.bind(gpu, &[&dims, qkv, probs, heads, lengths], [groups_for(count, GROUP), 1, 1]))
+        Ok(self.forward_padded.bind(
+            gpu,
+            &[&dims, qkv, probs, heads, lengths],
+            [groups_for(count, GROUP), 1, 1],
+        ))
     }
 
     /// Binds the backward pass from `d_out` = dL/d(heads·W_O) `[B·T, d_model]` and `w_o`:

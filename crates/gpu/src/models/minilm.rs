@@ -30,7 +30,9 @@ use std::cell::RefCell;
 use std::future::Future;
 
 use engine::core::tensor::{ShapeError, Tensor};
-use engine::models::minilm::{masked_mean, unit, Config, HiddenStates, LinearWeights, MiniLm, NormWeights, EPS};
+use engine::models::minilm::{
+    masked_mean, unit, Config, HiddenStates, LinearWeights, MiniLm, NormWeights, EPS,
+};
 use engine::models::transformer::{self, ModelError};
 
 use crate::device::{Gpu, GpuError};
@@ -98,17 +100,31 @@ pub struct GpuMiniLm {
     plan: RefCell<Option<Plan>>,
 }
 
+/// The length a batch is padded to: its longest sequence's.
+fn padded_length(lengths: &[usize]) -> usize {
+    lengths.iter().copied().max().unwrap_or(0)
+}
+
 fn upload(gpu: &Gpu, label: &str, shape: &[usize], data: &[f32]) -> GpuTensor {
     let tensor = Tensor::from_vec(shape, data.to_vec()).expect("the engine's weights have these sizes");
     GpuTensor::from_tensor(gpu, label, &tensor)
 }
 
-fn upload_linear(gpu: &Gpu, label: &str, inputs: usize, outputs: usize, l: LinearWeights<'_>) -> (GpuTensor, GpuTensor) {
+fn upload_linear(
+    gpu: &Gpu,
+    label: &str,
+    inputs: usize,
+    outputs: usize,
+    l: LinearWeights<'_>,
+) -> (GpuTensor, GpuTensor) {
     (upload(gpu, label, &[inputs, outputs], l.w), upload(gpu, label, &[outputs], l.b))
 }
 
 fn upload_norm(gpu: &Gpu, d: usize, n: NormWeights<'_>) -> GpuNorm {
-    GpuNorm { gamma: upload(gpu, "minilm norm γ", &[d], n.gamma), beta: upload(gpu, "minilm norm β", &[d], n.beta) }
+    GpuNorm {
+        gamma: upload(gpu, "minilm norm γ", &[d], n.gamma),
+        beta: upload(gpu, "minilm norm β", &[d], n.beta),
+    }
 }
 
 impl GpuMiniLm {
@@ -128,7 +144,8 @@ impl GpuMiniLm {
                 let qkv: Vec<f32> = [w.query.w, w.key.w, w.value.w].concat();
                 GpuLayer {
                     qkv: upload(gpu, "minilm W_QKV", &[3 * d, d], &qkv),
-                    qkv_bias: [w.query.b, w.key.b, w.value.b].map(|b| upload(gpu, "minilm QKV bias", &[d], b)),
+                    qkv_bias: [w.query.b, w.key.b, w.value.b]
+                        .map(|b| upload(gpu, "minilm QKV bias", &[d], b)),
                     attention_out: upload_linear(gpu, "minilm W_O", d, d, w.attention_out),
                     attention_norm: upload_norm(gpu, d, w.attention_norm),
                     up: upload_linear(gpu, "minilm W_up", d, intermediate, w.up),
@@ -171,8 +188,8 @@ impl GpuMiniLm {
         &self,
         batch: &[&[u32]],
     ) -> Result<impl Future<Output = Result<Vec<HiddenStates>, GpuError>> + 'static, ModelError> {
-        let (plan_shape, lengths) = self.run(batch)?;
-        let (b, t, d) = plan_shape;
+        let lengths = self.run(batch)?;
+        let (b, t, d) = (lengths.len(), padded_length(&lengths), self.config.hidden);
         let layers = self.config.layers + 1;
         let data = self.read_states(0, layers)?;
         Ok(async move {
@@ -202,7 +219,8 @@ impl GpuMiniLm {
         &self,
         batch: &[&[u32]],
     ) -> Result<impl Future<Output = Result<Vec<Vec<f32>>, GpuError>> + 'static, ModelError> {
-        let ((_, t, d), lengths) = self.run(batch)?;
+        let lengths = self.run(batch)?;
+        let (t, d) = (padded_length(&lengths), self.config.hidden);
         let data = self.read_states(self.config.layers, 1)?;
         Ok(async move {
             let data = data.await?;
@@ -218,11 +236,11 @@ impl GpuMiniLm {
     }
 
     /// Checks the batch, writes its ids into a plan for its shape and submits the forward
-    /// pass. Returns (batch, padded length, width) and each sequence's length.
-    fn run(&self, batch: &[&[u32]]) -> Result<((usize, usize, usize), Vec<usize>), ModelError> {
+    /// pass. Returns each sequence's length.
+    fn run(&self, batch: &[&[u32]]) -> Result<Vec<usize>, ModelError> {
         let c = self.config;
         let lengths: Vec<usize> = batch.iter().map(|ids| ids.len()).collect();
-        let seq_len = lengths.iter().copied().max().unwrap_or(0);
+        let seq_len = padded_length(&lengths);
         if batch.is_empty() || lengths.contains(&0) || seq_len > c.positions {
             return Err(ModelError::invalid(format!(
                 "MiniLM takes one or more sequences of 1 to {} tokens, got lengths {lengths:?}",
@@ -232,7 +250,8 @@ impl GpuMiniLm {
         if let Some(&id) = batch.iter().flat_map(|ids| ids.iter()).find(|&&id| id as usize >= c.vocab) {
             return Err(ModelError::invalid(format!("token id {id} is outside the vocabulary")));
         }
-        let fits = self.plan.borrow().as_ref().is_some_and(|p| p.batch == batch.len() && p.seq_len == seq_len);
+        let fits =
+            self.plan.borrow().as_ref().is_some_and(|p| p.batch == batch.len() && p.seq_len == seq_len);
         if !fits {
             *self.plan.borrow_mut() = Some(self.plan_for(batch.len(), seq_len)?);
         }
@@ -247,7 +266,7 @@ impl GpuMiniLm {
         plan.ids.write(&self.gpu, &ids)?;
         plan.lengths.write(&self.gpu, &lengths)?;
         self.gpu.run(&plan.forward.iter().collect::<Vec<_>>());
-        Ok(((batch.len(), seq_len, c.hidden), lengths))
+        Ok(lengths)
     }
 
     /// Reads `count` layers' outputs starting at layer `first` (0 = the embeddings) of the
@@ -261,7 +280,12 @@ impl GpuMiniLm {
         let plan = plan.as_ref().ok_or_else(|| ModelError::invalid("nothing has been run"))?;
         let layer_len = plan.batch * plan.seq_len * self.config.hidden;
         let states = &plan.states;
-        Ok(read_back_from(&self.gpu, states.buffer(), states.offset() + 4 * (first * layer_len) as u64, count * layer_len))
+        Ok(read_back_from(
+            &self.gpu,
+            states.buffer(),
+            states.offset() + 4 * (first * layer_len) as u64,
+            count * layer_len,
+        ))
     }
 
     /// Allocates the buffers for `batch` sequences of `seq_len` tokens and records the
@@ -311,9 +335,18 @@ impl GpuMiniLm {
                 false,
             )
         };
-        let norm = |(x, bias, residual): (&GpuTensor, &GpuTensor, &GpuTensor), weights: &GpuNorm, y: &GpuTensor| {
-            k.layer_norm.bind_forward_residual(gpu, EPS, (x, Some(bias), residual), &weights.gamma, &weights.beta, &saved, y)
-        };
+        let norm =
+            |(x, bias, residual): (&GpuTensor, &GpuTensor, &GpuTensor), weights: &GpuNorm, y: &GpuTensor| {
+                k.layer_norm.bind_forward_residual(
+                    gpu,
+                    EPS,
+                    (x, Some(bias), residual),
+                    &weights.gamma,
+                    &weights.beta,
+                    &saved,
+                    y,
+                )
+            };
         let mut forward = vec![
             k.embedding.bind_gather_both(
                 gpu,

@@ -1138,7 +1138,8 @@ pub async fn erf_and_exact_gelu_match_libm(gpu: &Gpu) {
     let kernels = Activations::new(gpu);
     let xs: Vec<f32> = (-1792..=1792).map(|i| i as f32 / 256.0).collect();
     let x = Tensor::from_vec(&[xs.len()], xs.clone()).unwrap();
-    let (x_gpu, y_gpu, grad) = (upload(gpu, &x), GpuTensor::zeros(gpu, "erf", &x.shape), upload(gpu, &x.map(|_| 1.0)));
+    let (x_gpu, y_gpu, grad) =
+        (upload(gpu, &x), GpuTensor::zeros(gpu, "erf", &x.shape), upload(gpu, &x.map(|_| 1.0)));
     let forward = kernels.bind_forward(gpu, Function::Erf, &x_gpu, &y_gpu).unwrap();
     let backward = kernels.bind_backward(gpu, Function::Erf, &x_gpu, &grad).unwrap();
     gpu.run(&[&forward, &backward]);
@@ -1152,7 +1153,8 @@ pub async fn erf_and_exact_gelu_match_libm(gpu: &Gpu) {
 
     let xs: Vec<f32> = (-1280..=1280).map(|i| i as f32 / 128.0).collect();
     let x = Tensor::from_vec(&[xs.len()], xs.clone()).unwrap();
-    let (x_gpu, y_gpu, grad) = (upload(gpu, &x), GpuTensor::zeros(gpu, "gelu", &x.shape), upload(gpu, &x.map(|_| 1.0)));
+    let (x_gpu, y_gpu, grad) =
+        (upload(gpu, &x), GpuTensor::zeros(gpu, "gelu", &x.shape), upload(gpu, &x.map(|_| 1.0)));
     let forward = kernels.bind_forward(gpu, Function::GeluErf, &x_gpu, &y_gpu).unwrap();
     let backward = kernels.bind_backward(gpu, Function::GeluErf, &x_gpu, &grad).unwrap();
     gpu.run(&[&forward, &backward]);
