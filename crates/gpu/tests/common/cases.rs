@@ -1218,7 +1218,7 @@ pub async fn gpu_minilm_padding_changes_nothing(gpu: &Gpu) {
 pub async fn gpu_minilm_refuses_bad_input(gpu: &Gpu) {
     let model = MiniLm::random(SMALL_MINILM, 7).unwrap();
     let encoder = GpuMiniLm::new(gpu, &model);
-    let too_long = vec![1u32; SMALL_MINILM.positions + 1];
+    let too_long = [1u32; SMALL_MINILM.positions + 1];
     for (batch, what) in [
         (vec![], "no sequences"),
         (vec![&[1u32, 2][..], &[][..]], "an empty sequence"),
