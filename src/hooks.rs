@@ -4,7 +4,7 @@
 //! ([`cpu_runner`]), the browser's model storage ([`model_store`]) and the one training-run
 //! seam every trainer uses ([`training_run`]), chapter 5's training session on it
 //! ([`gpt_session`]) and chapter 9's shared word vectors ([`word_vectors`]) and chapter 4's GPT-2 vocabulary
-//! ([`gpt2_vocabulary`]) and chapter 9's sentence encoder ([`minilm`]), the plays' text, downloaded once ([`play_text`]), and the reader's solved
+//! ([`gpt2_vocabulary`]) and chapter 9's sentence encoder ([`minilm`]) and where it runs, CPU or WebGPU ([`minilm_backend`]), the plays' text, downloaded once ([`play_text`]), and the reader's solved
 //! exercises ([`exercise_progress`]). No hook imports a widget.
 
 pub mod cpu_runner;
@@ -14,6 +14,7 @@ pub mod gpt_session;
 pub mod gpu;
 pub mod interval;
 pub mod minilm;
+pub mod minilm_backend;
 pub mod model_store;
 pub mod play_text;
 pub mod tiny_gpt;

@@ -1,6 +1,7 @@
 //! Chapter 9's contextual embeddings: all-MiniLM-L6-v2 run in the page on the reader's
 //! sentences. One word's vectors in each sentence, compared at a chosen layer, and the
-//! sentences' own embeddings compared, from `engine::models::minilm` and
+//! sentences' own embeddings compared, from `engine::models::minilm` (or its WebGPU copy,
+//! `gpu::GpuMiniLm`, when that is faster: `hooks::minilm_backend`) and
 //! `engine::labs::contextual_embeddings`.
 
 use std::collections::HashMap;
@@ -12,10 +13,14 @@ use engine::labs::contextual_embeddings::{cosine_matrix, normalized_word, uses, 
 use engine::models::minilm::HiddenStates;
 use engine::models::wordpiece::Encoding;
 
+use crate::controls::backend_select::BackendSelect;
 use crate::controls::download_progress::DownloadProgress;
 use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpu::GpuState;
 use crate::hooks::minilm::{use_minilm, Encoder, MiniLmState};
+use crate::hooks::minilm_backend::use_minilm_backend;
+use crate::hooks::training_run::machine::Backend;
 use crate::plot::scale::diverging;
 
 /// At most this many sentences are compared.
@@ -76,9 +81,15 @@ pub fn ContextualEmbeddings() -> impl IntoView {
     let typed_word = RwSignal::new("bank".to_string());
     let word = RwSignal::new("bank".to_string());
     let layer = RwSignal::new(6.0);
-    let cache = StoredValue::new_local(HashMap::<String, Encoded>::new());
-    // (tokens, milliseconds) of the last sentence encoded.
-    let last_timing = StoredValue::new_local(None::<(usize, f64)>);
+    let runner = use_minilm_backend();
+    let backend = runner.backend;
+    // Each backend's encodings, kept: switching back shows them again at once.
+    let cache = StoredValue::new_local(HashMap::<(Backend, String), Encoded>::new());
+    // Bumped when GPU encodings land in the cache.
+    let landed = RwSignal::new(0u32);
+    let gpu_busy = StoredValue::new(false);
+    // (sentences, tokens, milliseconds, backend) of the last new sentences encoded.
+    let last_timing = StoredValue::new_local(None::<(usize, usize, f64, Backend)>);
     let word_error = move || normalized_word(&typed_word.get()).err();
     let on_word = move |ev| {
         let typed = event_target_value(&ev);
@@ -87,19 +98,51 @@ pub fn ContextualEmbeddings() -> impl IntoView {
         }
         typed_word.set(typed);
     };
+    // With the model loaded and a GPU there: time one sentence on each, once.
+    Effect::new(move |_| {
+        let gpu_ready = matches!(runner.gpu.state.get(), GpuState::Ready(_));
+        if let (MiniLmState::Ready(encoder), true) = (state.get(), gpu_ready) {
+            runner.time_both(encoder);
+        }
+    });
 
-    let encode = move |encoder: &Encoder, sentence: &str| -> Result<Encoded, String> {
-        if let Some(e) = cache.with_value(|c| c.get(sentence).cloned()) {
+    let encode_on_cpu = move |encoder: &Encoder, sentence: &str| -> Result<Encoded, String> {
+        let key = (Backend::Cpu, sentence.to_string());
+        if let Some(e) = cache.with_value(|c| c.get(&key).cloned()) {
             return Ok(e);
         }
         let began = crate::browser::now_ms();
         let encoded = Rc::new(encoder.model.encode(&encoder.tokenizer, sentence)?);
         let ms = crate::browser::now_ms() - began;
-        last_timing.set_value(Some((encoded.0.ids.len(), ms)));
+        last_timing.set_value(Some((1, encoded.0.ids.len(), ms, Backend::Cpu)));
         cache.update_value(|c| {
-            c.insert(sentence.to_string(), encoded.clone());
+            c.insert(key, encoded.clone());
         });
         Ok(encoded)
+    };
+
+    // The sentences not yet encoded on the GPU, in one batch; the tables follow when they land.
+    let encode_on_gpu = move |encoder: Rc<Encoder>, missing: Vec<String>| {
+        if gpu_busy.get_value() {
+            return;
+        }
+        gpu_busy.set_value(true);
+        leptos::task::spawn_local(async move {
+            let began = crate::browser::now_ms();
+            let result = runner.encode_on_gpu(&encoder, &missing).await;
+            let ms = crate::browser::now_ms() - began;
+            gpu_busy.set_value(false);
+            if let Ok(encoded) = result {
+                let tokens = encoded.iter().map(|(e, _)| e.ids.len()).sum();
+                last_timing.set_value(Some((encoded.len(), tokens, ms, Backend::Gpu)));
+                cache.update_value(|c| {
+                    for (text, e) in missing.into_iter().zip(encoded) {
+                        c.insert((Backend::Gpu, text), Rc::new(e));
+                    }
+                });
+            }
+            let _ = landed.try_update(|n| *n += 1);
+        });
     };
 
     let results = move |encoder: Rc<Encoder>| {
@@ -107,13 +150,33 @@ pub fn ContextualEmbeddings() -> impl IntoView {
         if lines.is_empty() {
             return view! { <p class="field-error" data-error-for="ce-text" role="status">"Type at least one sentence."</p> }.into_any();
         }
+        let on = backend.get();
+        landed.track();
         let mut encoded = Vec::with_capacity(lines.len());
-        for line in &lines {
-            match encode(&encoder, line) {
-                Ok(e) => encoded.push(e),
-                Err(e) => {
-                    return view! { <p class="field-error" data-error-for="ce-text" role="alert">{e}</p> }
-                        .into_any()
+        if on == Backend::Gpu {
+            if !runner.gpu_ready() {
+                return view! { <p class="widget-note" role="status">"Copying MiniLM to the GPU and timing it…"</p> }.into_any();
+            }
+            let missing: Vec<String> = lines
+                .iter()
+                .filter(|l| cache.with_value(|c| !c.contains_key(&(Backend::Gpu, l.to_string()))))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                encode_on_gpu(encoder, missing);
+                return view! { <p class="widget-note" role="status">"Encoding on the GPU…"</p> }.into_any();
+            }
+            encoded.extend(
+                lines.iter().filter_map(|l| cache.with_value(|c| c.get(&(Backend::Gpu, l.clone())).cloned())),
+            );
+        } else {
+            for line in &lines {
+                match encode_on_cpu(&encoder, line) {
+                    Ok(e) => encoded.push(e),
+                    Err(e) => {
+                        return view! { <p class="field-error" data-error-for="ce-text" role="alert">{e}</p> }
+                            .into_any()
+                    }
                 }
             }
         }
@@ -151,10 +214,14 @@ pub fn ContextualEmbeddings() -> impl IntoView {
             </details>
             {cut.then(|| view! { <p class="widget-note">{format!("Only the first {MAX_SENTENCES} sentences are compared.")}</p> })}
             {truncated.then(|| view! { <p class="widget-note">"A sentence longer than 256 tokens was cut at 256, as the model was trained."</p> })}
-            {timing.map(|(n, ms)| view! {
-                <p class="widget-note">"Last new sentence: "
+            {timing.map(|(sentences, n, ms, on)| view! {
+                <p class="widget-note">{if sentences == 1 { "Last new sentence: ".to_string() } else { format!("Last {sentences} new sentences: ") }}
                     <span data-value="ce-tokens" data-number=n>{n}</span>" tokens encoded in "
-                    <span data-value="ce-ms" data-number=format!("{ms:.1}")>{format!("{ms:.0}")}</span>" ms on this page's CPU thread."
+                    <span data-value="ce-ms" data-number=format!("{ms:.1}")>{format!("{ms:.0}")}</span>
+                    {match on {
+                        Backend::Cpu => " ms on this page's CPU thread.",
+                        Backend::Gpu => " ms on WebGPU (one batch).",
+                    }}
                 </p>
             })}
         }
@@ -184,7 +251,11 @@ pub fn ContextualEmbeddings() -> impl IntoView {
     };
 
     view! {
-        <WidgetFrame class="contextual" label="Contextual embeddings" title="Live: one word, many vectors (all-MiniLM-L6-v2)" badge="CPU · engine::models::minilm">
+        <WidgetFrame class="contextual" label="Contextual embeddings" title="Live: one word, many vectors (all-MiniLM-L6-v2)"
+            badge=Signal::derive(move || match backend.get() {
+                Backend::Gpu => "GPU (WebGPU) · gpu::GpuMiniLm".to_string(),
+                Backend::Cpu => "CPU · engine::models::minilm".to_string(),
+            }) backend=backend>
             <label class="gpt2-input">"sentences, one per line "
                 <textarea data-name="ce-text" rows="4" spellcheck="false" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             </label>
@@ -194,7 +265,10 @@ pub fn ContextualEmbeddings() -> impl IntoView {
                         aria-invalid=move || word_error().is_some().to_string() />
                 </label>
                 <SignalField label="layer" name="ce-layer" signal=layer check=layer_rule />
+                <BackendSelect name="ce-backend" value=backend gpu_state=runner.gpu.state
+                    on_change=Callback::new(move |b| runner.pick(b)) note_id="ce-backend-note" />
             </div>
+            <p id="ce-backend-note" class="widget-note" data-gpu-note="ce" role="status">{move || runner.note()}</p>
             <p class="field-error" data-error-for="ce-word" role="status">{word_error}</p>
             {body}
         </WidgetFrame>

@@ -2411,6 +2411,44 @@ await test("contextual embeddings: MiniLM downloaded on request, bank's cosines 
   expect((await widget.locator('[data-error-for="ce-text"]').innerText()).includes("at least one"), "empty text");
 });
 
+await test("contextual embeddings on WebGPU: the note names the backend and both timings, and the cosines match the CPU's to 3 decimals", async (page) => {
+  await openChapter(page, "embeddings");
+  const widget = page.locator(".widget.contextual");
+  await widget.locator('button[data-name="ce-load"]').click();
+  await widget.locator('[data-value="ce-word-cos-0-1"]').waitFor({ timeout: 120000 });
+  // One sentence is timed on each backend once the model is loaded; the faster is used.
+  const note = () => widget.locator('[data-gpu-note="ce"]').innerText();
+  await page.waitForFunction(() => /ms per sentence|WebGPU adapter|lost|could not|stopped/i.test(document.querySelector('.widget.contextual [data-gpu-note="ce"]').innerText), null, { timeout: 120000 });
+  const timed = await note();
+  expect(/^WebGPU: \d+ ms per sentence, CPU: \d+ ms — using (WebGPU|the CPU)$/.test(timed), `this Chromium should expose WebGPU: ${timed}`);
+  const badge = () => widget.locator(".backend-badge").getAttribute("data-backend");
+  expect((await badge()) === (timed.endsWith("WebGPU") ? "gpu" : "cpu"), `the badge ${await badge()} agrees with the note`);
+  const cells = () => widget.locator('td[data-value^="ce-"]').evaluateAll((tds) => Object.fromEntries(tds.map((td) => [td.dataset.value, Number(td.dataset.number)])));
+  const select = widget.locator('select[data-name="ce-backend"]');
+  const run = async (backend, words) => {
+    await select.selectOption(backend);
+    await page.waitForFunction((b) => document.querySelector(".widget.contextual .backend-badge").dataset.backend === b, backend);
+    // New text, so that this backend encodes it now.
+    await widget.locator('textarea[data-name="ce-text"]').fill(words);
+    const on = backend === "gpu" ? "WebGPU" : "CPU";
+    await page.waitForFunction(([on, n]) => {
+      const line = document.querySelector('.widget.contextual [data-value="ce-ms"]')?.parentElement?.innerText ?? "";
+      return line.includes(on) && document.querySelectorAll('.widget.contextual td[data-value^="ce-word-cos-"]').length === n;
+    }, [on, 9], { timeout: 120000 });
+    return cells();
+  };
+  const text = "The bank of the river flooded.\nI opened an account at the bank.\nWe fished from the grassy bank.";
+  const cpu = await run("cpu", text);
+  const gpu = await run("gpu", text);
+  expect((await note()).endsWith("using WebGPU"), `the note follows the reader's pick: ${await note()}`);
+  const keys = Object.keys(cpu);
+  expect(keys.length === 18 && keys.every((k) => k in gpu), `the same cells: ${keys} / ${Object.keys(gpu)}`);
+  const worst = Math.max(...keys.map((k) => Math.abs(cpu[k] - gpu[k])));
+  console.log(`     contextual embeddings, WebGPU against the CPU: largest cosine difference ${worst.toFixed(4)}; ${timed}`);
+  keys.forEach((k) => expect(Math.abs(cpu[k] - gpu[k]) <= 5e-4, `${k}: CPU ${cpu[k]}, WebGPU ${gpu[k]}`));
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("search: / opens it, results show chapter, section and a marked snippet, Enter goes to the section", async (page) => {
   await openChapter(page, "backpropagation");
   // Typing straight after the key: nothing typed is lost.

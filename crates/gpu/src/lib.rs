@@ -30,8 +30,10 @@
 //! | [`cross_entropy`](kernels::cross_entropy) | mean cross-entropy over the graded rows (targets not `NOT_A_TARGET`), and dL/dlogits | `autograd::Graph::cross_entropy` |
 //! | [`add`](kernels::add) | out += x (residual connections) | `tensor::add` |
 //!
-//! ([`kernels::activation`] also has GELU, `autograd::Graph::gelu`, and variants that add a
-//! bias first, and sum bias gradients in the backward pass.)
+//! ([`kernels::activation`] also has GELU, `autograd::Graph::gelu`, the exact GELU with erf,
+//! `minilm::gelu_erf` and `libm::erff`, and variants that add a bias first, and sum bias
+//! gradients in the backward pass. [`kernels::attention`] also hides each padded sequence's
+//! padding, BERT's attention mask.)
 //!
 //! [`models::mlp::GpuMlp`] puts them together into chapter 3's XOR network, and through
 //! [`models::mlp::GpuMlp::on_data`] into the network of chapter 8's two-moons race;
@@ -39,7 +41,9 @@
 //! (`engine::models::transformer`): the same parameters in one packed buffer
 //! ([`tensor::GpuTensor::packed`]), trained in chunks of steps with one submit each; with
 //! bidirectional attention and ungraded targets it is also chapter 6's masked LM
-//! ([`models::transformer::TrainSettings::for_race`]).
+//! ([`models::transformer::TrainSettings::for_race`]); [`models::minilm::GpuMiniLm`] into
+//! chapter 9's sentence encoder (`engine::models::minilm`), a batch of padded sentences per
+//! forward pass.
 //!
 //! # State is built once
 //! A [`device::Gpu`] is acquired once ([`device::Gpu::request`], async). Pipelines are
@@ -102,6 +106,7 @@ pub mod models;
 pub mod tensor;
 
 pub use device::{Gpu, GpuError};
+pub use models::minilm::GpuMiniLm;
 pub use models::mlp::GpuMlp;
 pub use models::transformer::{GpuTransformer, TrainSettings};
 pub use tensor::GpuTensor;

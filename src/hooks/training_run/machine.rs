@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use gpu::{Gpu, GpuError};
 
 /// Where a widget trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
     Cpu,
     Gpu,

@@ -14,6 +14,7 @@
 //! matrices as signed bytes with f32 scales, expanded to f32 on loading, except the word
 //! embedding table, which stays in bytes and is expanded one looked-up row at a time.
 
+use crate::core::rng::Rng;
 use crate::core::tensor::matmul_into;
 use crate::models::wordpiece::{Encoding, WordPiece};
 
@@ -22,7 +23,7 @@ const MAGIC: &[u8; 4] = b"MLM1";
 /// Encoder weight rows share one scale per this many entries.
 const BLOCK: usize = 64;
 /// BERT's layer-norm epsilon.
-const EPS: f32 = 1e-12;
+pub const EPS: f32 = 1e-12;
 
 /// Sizes read from the file's header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +114,46 @@ pub struct HiddenStates {
     pub tokens: usize,
     pub hidden: usize,
     pub states: Vec<Vec<f32>>,
+}
+
+/// A linear map's weights, borrowed: `w` is `[inputs, outputs]` row-major (y = x·W + b).
+#[derive(Clone, Copy, Debug)]
+pub struct LinearWeights<'a> {
+    pub w: &'a [f32],
+    pub b: &'a [f32],
+}
+
+/// A layer norm's scale γ and shift β, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub struct NormWeights<'a> {
+    pub gamma: &'a [f32],
+    pub beta: &'a [f32],
+}
+
+/// One encoder layer's weights, borrowed, in the order the forward pass uses them: what a
+/// copy of the model elsewhere (the GPU's, `gpu::models::minilm`) uploads.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerWeights<'a> {
+    pub query: LinearWeights<'a>,
+    pub key: LinearWeights<'a>,
+    pub value: LinearWeights<'a>,
+    pub attention_out: LinearWeights<'a>,
+    pub attention_norm: NormWeights<'a>,
+    pub up: LinearWeights<'a>,
+    pub down: LinearWeights<'a>,
+    pub output_norm: NormWeights<'a>,
+}
+
+impl Linear {
+    fn weights(&self) -> LinearWeights<'_> {
+        LinearWeights { w: &self.w, b: &self.b }
+    }
+}
+
+impl Norm {
+    fn weights(&self) -> NormWeights<'_> {
+        NormWeights { gamma: &self.gamma, beta: &self.beta }
+    }
 }
 
 impl HiddenStates {
@@ -274,6 +315,48 @@ impl MiniLm {
         Ok(MiniLm { config, word_bytes, word_scales, positions, token_type, embedding_norm, layers: all })
     }
 
+    /// A model of the given sizes with seeded random weights, written in the weights file's
+    /// own format and read back by [`MiniLm::from_bytes`]: small models for tests.
+    pub fn random(config: Config, seed: u64) -> Result<MiniLm, String> {
+        MiniLm::from_bytes(&random_file(config, seed))
+    }
+
+    /// The word embedding table expanded to f32, `[vocab, hidden]` row-major.
+    pub fn word_embeddings(&self) -> Vec<f32> {
+        let d = self.config.hidden;
+        self.word_bytes.iter().enumerate().map(|(i, &b)| f32::from(b) * self.word_scales[i / d]).collect()
+    }
+
+    /// The position embeddings, `[positions, hidden]`.
+    pub fn position_embeddings(&self) -> &[f32] {
+        &self.positions
+    }
+
+    /// The token-type-0 embedding, `[hidden]`, added to every token.
+    pub fn token_type_embedding(&self) -> &[f32] {
+        &self.token_type
+    }
+
+    /// The layer norm applied to the summed embeddings.
+    pub fn embedding_norm(&self) -> NormWeights<'_> {
+        self.embedding_norm.weights()
+    }
+
+    /// Layer `l`'s weights (0-based).
+    pub fn layer(&self, l: usize) -> LayerWeights<'_> {
+        let layer = &self.layers[l];
+        LayerWeights {
+            query: layer.query.weights(),
+            key: layer.key.weights(),
+            value: layer.value.weights(),
+            attention_out: layer.attention_out.weights(),
+            attention_norm: layer.attention_norm.weights(),
+            up: layer.up.weights(),
+            down: layer.down.weights(),
+            output_norm: layer.output_norm.weights(),
+        }
+    }
+
     /// Runs the encoder on token ids ([CLS] … [SEP]) and keeps every layer's hidden states.
     pub fn forward(&self, ids: &[u32]) -> Result<HiddenStates, String> {
         let d = self.config.hidden;
@@ -365,6 +448,67 @@ impl MiniLm {
     }
 }
 
+/// A weights file (the layout `MiniLm::from_bytes` reads) of the given sizes, filled with
+/// seeded random numbers: bytes uniform in −127..=127 with scales that make embeddings of at
+/// most ±1 and weights of at most ±0.1, layer-norm γ in 0.9..1.1, β and biases in ±0.1.
+fn random_file(config: Config, seed: u64) -> Vec<u8> {
+    let Config { vocab, hidden: d, layers, heads, intermediate, positions } = config;
+    let mut w = RandomWriter { rng: Rng::new(seed), out: MAGIC.to_vec() };
+    for n in [vocab, d, layers, heads, intermediate, positions] {
+        w.out.extend((n as u32).to_le_bytes());
+    }
+    // The embeddings have one scale per row.
+    for rows in [vocab, positions] {
+        w.matrix(rows, d, d, 1.0 / 127.0);
+    }
+    w.f32s(d, -0.1, 0.1);
+    w.norm(d);
+    for _ in 0..layers {
+        for _ in 0..4 {
+            w.linear(d, d);
+        }
+        w.norm(d);
+        w.linear(d, intermediate);
+        w.linear(intermediate, d);
+        w.norm(d);
+    }
+    w.out
+}
+
+/// Appends seeded random sections to a weights file.
+struct RandomWriter {
+    rng: Rng,
+    out: Vec<u8>,
+}
+
+impl RandomWriter {
+    fn f32s(&mut self, n: usize, low: f32, high: f32) {
+        for _ in 0..n {
+            let x = self.rng.uniform_in(low, high);
+            self.out.extend(x.to_le_bytes());
+        }
+    }
+
+    /// A q8 matrix: its scales (all `scale`), then its bytes.
+    fn matrix(&mut self, rows: usize, cols: usize, block: usize, scale: f32) {
+        self.f32s(rows * (cols / block), scale, scale);
+        for _ in 0..rows * cols {
+            self.out.push((self.rng.below(255) as i32 - 127) as i8 as u8);
+        }
+    }
+
+    /// A PyTorch linear layer: weight `[outputs, inputs]`, then bias.
+    fn linear(&mut self, inputs: usize, outputs: usize) {
+        self.matrix(outputs, inputs, BLOCK, 0.1 / 127.0);
+        self.f32s(outputs, -0.1, 0.1);
+    }
+
+    fn norm(&mut self, d: usize) {
+        self.f32s(d, 0.9, 1.1);
+        self.f32s(d, -0.1, 0.1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +556,24 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn random_models_load_and_run() {
+        let config = Config { vocab: 50, hidden: 64, layers: 2, heads: 4, intermediate: 128, positions: 16 };
+        let m = MiniLm::random(config, 7).expect("a valid file");
+        assert_eq!(m.config, config);
+        assert_eq!(m.word_embeddings().len(), 50 * 64);
+        assert!(m.word_embeddings().iter().all(|w| w.abs() <= 1.0));
+        assert_eq!(m.layer(1).up.w.len(), 64 * 128);
+        let a = m.forward(&[1, 5, 9, 2]).expect("runs");
+        let b = MiniLm::random(config, 7).expect("valid").forward(&[1, 5, 9, 2]).expect("runs");
+        assert_eq!(a.states, b.states, "a seed gives the same model");
+        assert_eq!(a.states.len(), 3);
+        // Every layer ends in a layer norm: each token's vector has mean β's mean, and the
+        // numbers are finite and not all equal.
+        assert!(a.states.iter().flatten().all(|v| v.is_finite()));
+        assert!(cosine(a.token(2, 0), a.token(2, 1)) < 0.999);
     }
 
     #[test]

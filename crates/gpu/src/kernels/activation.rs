@@ -1,5 +1,6 @@
-//! ReLU, tanh, sigmoid and GELU, forward and backward (`activation.wgsl`). One shader serves
-//! all four: the function is a setting, not a copy of the kernel.
+//! ReLU, tanh, sigmoid and GELU (the tanh approximation and the exact one, with erf), forward
+//! and backward (`activation.wgsl`). One shader serves them all: the function is a setting,
+//! not a copy of the kernel.
 
 use engine::core::tensor::{shape_str, ShapeError};
 use engine::models::mlp::Activation;
@@ -30,6 +31,11 @@ pub enum Function {
     Sigmoid,
     /// GELU in the tanh approximation, as `engine::core::autograd::Graph::gelu`.
     Gelu,
+    /// The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)), as `engine::models::minilm::gelu_erf`
+    /// (BERT's and MiniLM's). WGSL has no erf: `math.wgsl` ports libm's.
+    GeluErf,
+    /// erf itself, as `libm::erff`: there to check `math.wgsl`'s erf directly.
+    Erf,
 }
 
 impl From<Activation> for Function {
@@ -42,13 +48,15 @@ impl From<Activation> for Function {
     }
 }
 
-/// The shader's code for each function (`RELU`, `TANH`, `SIGMOID`, `GELU`).
+/// The shader's code for each function (`RELU`, `TANH`, `SIGMOID`, `GELU`, `GELU_ERF`, `ERF`).
 fn kind_code(kind: Function) -> u32 {
     match kind {
         Function::Relu => 0,
         Function::Tanh => 1,
         Function::Sigmoid => 2,
         Function::Gelu => 3,
+        Function::GeluErf => 4,
+        Function::Erf => 5,
     }
 }
 

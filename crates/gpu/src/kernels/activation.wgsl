@@ -1,5 +1,7 @@
-// Elementwise activations and their gradients: ReLU, tanh, sigmoid and GELU.
-// CPU reference: engine::autograd::Graph::{relu, tanh, sigmoid, gelu}.
+// Elementwise activations and their gradients: ReLU, tanh, sigmoid and GELU (the tanh
+// approximation), and the exact GELU x·Φ(x) with erf itself.
+// CPU reference: engine::autograd::Graph::{relu, tanh, sigmoid, gelu},
+// engine::models::minilm::gelu_erf and libm::erff.
 //
 // Two entry points share the bindings:
 //   forward:  out = f(x)
@@ -11,7 +13,7 @@
 //                  a second gradient [rows, cols2] (the next layer's bias gradient)
 
 struct Settings {
-    kind: u32, // RELU, TANH, SIGMOID (the order of engine::mlp::Activation) or GELU
+    kind: u32, // RELU, TANH, SIGMOID (the order of engine::mlp::Activation), GELU, GELU_ERF, ERF
     len: u32,
     cols: u32,  // forward_bias, backward_sums: columns of x (len / cols rows)
     cols2: u32, // backward_sums: columns of the second gradient
@@ -21,6 +23,13 @@ const RELU: u32 = 0u;
 const TANH: u32 = 1u;
 const SIGMOID: u32 = 2u;
 const GELU: u32 = 3u;
+const GELU_ERF: u32 = 4u;
+const ERF: u32 = 5u;
+
+// The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)) (BERT's), and the normal density's constant.
+const FRAC_1_SQRT_2: f32 = 0.70710677;
+const FRAC_1_SQRT_2PI: f32 = 0.3989423;
+const FRAC_2_SQRT_PI: f32 = 1.1283792;
 
 // GELU's tanh approximation: 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))).
 const SQRT_2_OVER_PI: f32 = 0.7978846;
@@ -41,13 +50,15 @@ fn gelu_inner(z: f32) -> f32 {
 @group(0) @binding(4) var<storage, read_write> d_bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> d_other_bias: array<f32>;
 
-// sigmoid and tanh_safe come from math.wgsl.
+// sigmoid, tanh_safe and erf come from math.wgsl.
 
 fn activate(z: f32) -> f32 {
     switch settings.kind {
         case RELU: { return max(z, 0.0); }
         case TANH: { return tanh_safe(z); }
         case GELU: { return 0.5 * z * (1.0 + tanh_safe(gelu_inner(z))); }
+        case GELU_ERF: { return 0.5 * z * (1.0 + erf(z * FRAC_1_SQRT_2)); }
+        case ERF: { return erf(z); }
         case SIGMOID, default: { return sigmoid(z); }
     }
 }
@@ -69,6 +80,12 @@ fn slope(z: f32) -> f32 {
             let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * z * z);
             return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * inner_slope;
         }
+        // (x·Φ(x))' = Φ(x) + x·φ(x), φ the standard normal density.
+        case GELU_ERF: {
+            return 0.5 * (1.0 + erf(z * FRAC_1_SQRT_2)) + z * FRAC_1_SQRT_2PI * exp(-0.5 * z * z);
+        }
+        // erf' = 2/√π·e^(−x²).
+        case ERF: { return FRAC_2_SQRT_PI * exp(-z * z); }
         // σ' = σ·(1 - σ).
         case SIGMOID, default: {
             let s = sigmoid(z);

@@ -11,7 +11,7 @@ use engine::models::transformer;
 
 use crate::device::Gpu;
 use crate::kernel::{groups_for, uniform, Dispatch, Kernel};
-use crate::tensor::GpuTensor;
+use crate::tensor::{GpuIndices, GpuTensor};
 
 /// Invocations per workgroup (`@workgroup_size` in the shader).
 const GROUP: u32 = 64;
@@ -98,6 +98,7 @@ impl Shape {
 #[derive(Clone, Debug)]
 pub struct Attention {
     forward: Kernel,
+    forward_padded: Kernel,
     backward_queries: Kernel,
     backward_keys: Kernel,
 }
@@ -108,6 +109,7 @@ impl Attention {
         let kernel = |label, entry| Kernel::new(gpu, label, &source, entry);
         Attention {
             forward: kernel("attention forward", "forward"),
+            forward_padded: kernel("attention forward padded", "forward_padded"),
             backward_queries: kernel("attention backward queries", "backward_queries"),
             backward_keys: kernel("attention backward keys", "backward_keys"),
         }
@@ -137,6 +139,39 @@ impl Attention {
         let count = dims.count as usize;
         let dims = uniform(gpu, "attention dims", &dims);
         Ok(self.forward.bind(gpu, &[&dims, qkv, probs, heads], [groups_for(count, GROUP), 1, 1]))
+    }
+
+    /// Binds the forward pass of [`Attention::bind_forward`] for sequences padded to
+    /// `shape.seq_len` tokens: `lengths` holds each sequence's number of real tokens (1 to
+    /// seq_len), and no query sees a key past them, as BERT's attention mask hides padding.
+    /// Each sequence's real rows then come out as if it had been run alone.
+    pub fn bind_forward_padded(
+        &self,
+        gpu: &Gpu,
+        shape: &Shape,
+        lengths: &GpuIndices,
+        (qkv, probs, heads): (&GpuTensor, &GpuTensor, &GpuTensor),
+    ) -> Result<Dispatch, ShapeError> {
+        let dims = shape.dims()?;
+        shape.check(&[
+            ("qkv", qkv, shape.qkv_shape()),
+            ("the weights", probs, shape.weights_shape()),
+            ("the heads' outputs", heads, shape.rows_shape()),
+        ])?;
+        if lengths.len() != shape.batch {
+            return Err(ShapeError::new(format!(
+                "attention: {} lengths for {} sequences",
+                lengths.len(),
+                shape.batch
+            )));
+        }
+        let count = dims.count as usize;
+        let dims = uniform(gpu, "attention dims", &dims);
+        Ok(self.forward_padded.bind(
+            gpu,
+            &[&dims, qkv, probs, heads, lengths],
+            [groups_for(count, GROUP), 1, 1],
+        ))
     }
 
     /// Binds the backward pass from `d_out` = dL/d(heads·W_O) `[B·T, d_model]` and `w_o`:

@@ -13,6 +13,7 @@
 // Entry points, one invocation per (sequence b, head h, position) each:
 //   forward:          query i: its scores, its row of P (kept for the backward pass), and
 //                     its row of O, written into heads [N, D]
+//   forward_padded:   the same for sequences padded to T, keys past each one's length hidden
 //   backward_queries: query i: dO_i = (dL/d(O·W_O))_i·W_Oᵀ (this head's columns), written
 //                     into d_heads; dP_ij = dO_i·v_j; the softmax's backward
 //                     dS_ij = P_ij·(dP_ij − Σ_k dP_ik·P_ik)·scale, written into d_scores;
@@ -42,6 +43,8 @@ struct Dims {
 @group(0) @binding(3) var<storage, read_write> d_heads: array<f32>;
 @group(0) @binding(4) var<storage, read_write> d_scores: array<f32>;
 @group(0) @binding(5) var<storage, read_write> d_qkv: array<f32>;
+// forward_padded: each sequence's number of real tokens [B] (1 ..= T)
+@group(0) @binding(4) var<storage, read> lengths: array<u32>;
 // backward_queries: the gradient at the attention block's output [N, D], and W_O [D, D]
 @group(0) @binding(6) var<storage, read> d_out: array<f32>;
 @group(0) @binding(7) var<storage, read> w_o: array<f32>;
@@ -77,8 +80,25 @@ fn forward(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     let it = item(r);
+    attend(r, it, last_key(it.pos));
+}
+
+// As forward, for sequences padded to T tokens: sequence b's real tokens are the first
+// lengths[b], and no query sees a key past them (BERT's attention mask). The padding's own
+// rows are computed too, from the real keys, and ignored by whoever reads them.
+@compute @workgroup_size(64)
+fn forward_padded(@builtin(global_invocation_id) id: vec3<u32>) {
+    let r = id.x;
+    if (r >= dims.count) {
+        return;
+    }
+    let it = item(r);
+    attend(r, it, min(last_key(it.pos), lengths[it.b] - 1u));
+}
+
+// Query r's scores against keys 0..=last, its row of P, and its row of O.
+fn attend(r: u32, it: Item, last: u32) {
     let t = dims.seq_len;
-    let last = last_key(it.pos);
     let start = r * t;
     let q = at(0u, it, it.pos);
     // Scores q_i·k_j of the visible keys.

@@ -12,6 +12,7 @@ use engine::assert_close;
 use engine::core::optim::{clip_grad_norm, Method, Optimizer};
 use engine::core::tensor::{self, Tensor};
 use engine::core::tolerance::Tolerance;
+use engine::models::minilm::{cosine, gelu_erf, MiniLm};
 use engine::models::mlp::{Activation, Init, Mlp, XorConfig, XOR_INPUTS, XOR_TARGETS};
 use gpu::kernels::activation::{Activations, Function};
 use gpu::kernels::add::Add;
@@ -26,7 +27,7 @@ use gpu::kernels::layer_norm::LayerNorm;
 use gpu::kernels::matmul::Matmul;
 use gpu::kernels::optim::{Optim, OptimizerShared, ScheduleTable};
 use gpu::tensor::GpuIndices;
-use gpu::{Gpu, GpuError, GpuMlp, GpuTensor, GpuTransformer};
+use gpu::{Gpu, GpuError, GpuMiniLm, GpuMlp, GpuTensor, GpuTransformer};
 
 use super::*;
 
@@ -69,6 +70,10 @@ macro_rules! every_gpu_case {
             gpu_transformer_counts_its_launches,
             gpu_masked_lm_loss_and_gradients_match_the_engine,
             gpu_mlm_vs_clm_race_trains_like_the_engine,
+            erf_and_exact_gelu_match_libm,
+            gpu_minilm_matches_the_engine,
+            gpu_minilm_padding_changes_nothing,
+            gpu_minilm_refuses_bad_input,
         );
     };
 }
@@ -1119,4 +1124,108 @@ pub async fn gpu_mlm_vs_clm_race_trains_like_the_engine(gpu: &Gpu) {
         gpu_losses[28],
         largest_difference(&gpu_losses, &cpu_losses)
     );
+}
+
+// ------------------------------------------------------------------------------------------
+// Chapter 9's MiniLM encoder
+// ------------------------------------------------------------------------------------------
+
+/// erf (WGSL has none: `math.wgsl` ports libm's) against `libm::erff` over −7..7 in steps of
+/// 1/256, through every branch (|x| = 0.84375, 1.25, 1/0.35 and 6 are its edges): ERF. Its
+/// slope 2/√π·e^(−x²): TRANSCENDENTAL. The exact GELU over −10..10 against the engine's
+/// `gelu_erf`: GELU_ERF; its slope Φ(x) + x·φ(x): TRANSCENDENTAL.
+pub async fn erf_and_exact_gelu_match_libm(gpu: &Gpu) {
+    let kernels = Activations::new(gpu);
+    let xs: Vec<f32> = (-1792..=1792).map(|i| i as f32 / 256.0).collect();
+    let x = Tensor::from_vec(&[xs.len()], xs.clone()).unwrap();
+    let (x_gpu, y_gpu, grad) =
+        (upload(gpu, &x), GpuTensor::zeros(gpu, "erf", &x.shape), upload(gpu, &x.map(|_| 1.0)));
+    let forward = kernels.bind_forward(gpu, Function::Erf, &x_gpu, &y_gpu).unwrap();
+    let backward = kernels.bind_backward(gpu, Function::Erf, &x_gpu, &grad).unwrap();
+    gpu.run(&[&forward, &backward]);
+    let erf_cpu: Vec<f32> = xs.iter().map(|&x| libm::erff(x)).collect();
+    let erf_gpu = read(gpu, &y_gpu).await.data;
+    log!("erf: largest difference from libm::erff {:e}", largest_difference(&erf_gpu, &erf_cpu));
+    assert_close!(erf_gpu, erf_cpu, ERF, "erf");
+    let slope_cpu: Vec<f32> =
+        xs.iter().map(|&x| std::f32::consts::FRAC_2_SQRT_PI * libm::expf(-x * x)).collect();
+    assert_close!(read(gpu, &grad).await.data, slope_cpu, TRANSCENDENTAL, "erf's slope");
+
+    let xs: Vec<f32> = (-1280..=1280).map(|i| i as f32 / 128.0).collect();
+    let x = Tensor::from_vec(&[xs.len()], xs.clone()).unwrap();
+    let (x_gpu, y_gpu, grad) =
+        (upload(gpu, &x), GpuTensor::zeros(gpu, "gelu", &x.shape), upload(gpu, &x.map(|_| 1.0)));
+    let forward = kernels.bind_forward(gpu, Function::GeluErf, &x_gpu, &y_gpu).unwrap();
+    let backward = kernels.bind_backward(gpu, Function::GeluErf, &x_gpu, &grad).unwrap();
+    gpu.run(&[&forward, &backward]);
+    let gelu_cpu: Vec<f32> = xs.iter().map(|&x| gelu_erf(x)).collect();
+    let gelu_gpu = read(gpu, &y_gpu).await.data;
+    log!("exact GELU: largest difference from the engine {:e}", largest_difference(&gelu_gpu, &gelu_cpu));
+    assert_close!(gelu_gpu, gelu_cpu, GELU_ERF, "exact GELU");
+    let slope_cpu: Vec<f32> = xs
+        .iter()
+        .map(|&x| {
+            let density = libm::expf(-0.5 * x * x) / libm::sqrtf(2.0 * std::f32::consts::PI);
+            0.5 * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2)) + x * density
+        })
+        .collect();
+    assert_close!(read(gpu, &grad).await.data, slope_cpu, TRANSCENDENTAL, "exact GELU's slope");
+}
+
+/// `GpuMiniLm` on a padded batch of three sequences against `MiniLm::forward` on each alone:
+/// every layer's hidden states (embeddings included) within MINILM_STATES, the sentence
+/// vectors to cosine > 0.9999, and `sentence_vectors` equal to pooling what `forward` read.
+pub async fn gpu_minilm_matches_the_engine(gpu: &Gpu) {
+    let model = MiniLm::random(SMALL_MINILM, 5).unwrap();
+    let encoder = GpuMiniLm::new(gpu, &model);
+    let states = wait(encoder.forward(&SMALL_MINILM_BATCH).unwrap()).await;
+    assert_eq!(states.len(), SMALL_MINILM_BATCH.len());
+    let mut largest = 0.0f32;
+    for (ids, on_gpu) in SMALL_MINILM_BATCH.iter().zip(&states) {
+        let on_cpu = model.forward(ids).unwrap();
+        assert_eq!((on_gpu.tokens, on_gpu.hidden), (ids.len(), SMALL_MINILM.hidden));
+        assert_eq!(on_gpu.states.len(), SMALL_MINILM.layers + 1);
+        for (l, (g, c)) in on_gpu.states.iter().zip(&on_cpu.states).enumerate() {
+            largest = largest.max(largest_difference(g, c));
+            assert_close!(g, c, MINILM_STATES, "{} tokens, layer {l}", ids.len());
+        }
+        let c = cosine(&on_gpu.sentence_vector(), &on_cpu.sentence_vector());
+        assert!(c > 0.9999, "{} tokens: sentence vectors' cosine {c}", ids.len());
+    }
+    log!("MiniLM hidden states: largest difference from the engine {largest:e}");
+    let vectors = wait(encoder.sentence_vectors(&SMALL_MINILM_BATCH).unwrap()).await;
+    for (v, s) in vectors.iter().zip(&states) {
+        assert_close!(v, s.sentence_vector(), Tolerance::EXACT, "pooled on read-back");
+    }
+}
+
+/// A sequence's real rows are the same whether it runs alone or padded beside longer ones:
+/// the padding is hidden from attention and no launch mixes rows. EXACT.
+pub async fn gpu_minilm_padding_changes_nothing(gpu: &Gpu) {
+    let model = MiniLm::random(SMALL_MINILM, 6).unwrap();
+    let encoder = GpuMiniLm::new(gpu, &model);
+    let batch = wait(encoder.forward(&SMALL_MINILM_BATCH).unwrap()).await;
+    for (ids, padded) in SMALL_MINILM_BATCH.iter().zip(&batch) {
+        let alone = wait(encoder.forward(&[*ids]).unwrap()).await;
+        for (l, (a, p)) in alone[0].states.iter().zip(&padded.states).enumerate() {
+            assert_close!(a, p, Tolerance::EXACT, "{} tokens, layer {l}", ids.len());
+        }
+    }
+}
+
+/// No sequences, an empty one, one longer than the positions, or an id outside the
+/// vocabulary: each refused with a sentence, nothing run.
+pub async fn gpu_minilm_refuses_bad_input(gpu: &Gpu) {
+    let model = MiniLm::random(SMALL_MINILM, 7).unwrap();
+    let encoder = GpuMiniLm::new(gpu, &model);
+    let too_long = [1u32; SMALL_MINILM.positions + 1];
+    for (batch, what) in [
+        (vec![], "no sequences"),
+        (vec![&[1u32, 2][..], &[][..]], "an empty sequence"),
+        (vec![&too_long[..]], "too long"),
+        (vec![&[1u32, 50][..]], "an id outside the vocabulary"),
+    ] {
+        let error = encoder.forward(&batch).err().unwrap_or_else(|| panic!("{what} was accepted"));
+        log!("{what}: {error}");
+    }
 }

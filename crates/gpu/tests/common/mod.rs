@@ -52,6 +52,45 @@ pub const OPTIMIZER_MOMENTS: Tolerance = Tolerance { abs: 1e-9, rel: 1e-5 };
 /// (a wrong gradient changes the loss by 1e-2 within a few steps).
 pub const TRAINING: Tolerance = Tolerance { abs: 1e-4, rel: 0.0 };
 
+/// erf: `math.wgsl` follows libm's erff formula by formula, but with WGSL's exp and division
+/// (a few ulps each where libm's are within one). Measured over −7..7 in steps of 1/256,
+/// the largest difference is 6.0e-8 on lavapipe (one ulp of a value just below 1); 1e-7
+/// absolute plus 2e-7 relative is about 3 ulps of the values near ±1 where erf spends most
+/// of its range.
+pub const ERF: Tolerance = Tolerance { abs: 1e-7, rel: 2e-7 };
+
+/// The exact GELU ½x(1 + erf(x/√2)): erf's error times ½|x| (|x| ≤ 10 here), and near 0
+/// and for negative x, where 1 + erf cancels, absolute rather than relative. Measured: 1.2e-7
+/// on lavapipe.
+pub const GELU_ERF: Tolerance = Tolerance { abs: 1e-6, rel: 1e-6 };
+
+/// A MiniLM-shaped model with seeded random weights, small enough for every target: 2 layers
+/// of width 64 with 4 heads, a 128-wide feed-forward block, 50 token ids, 16 positions.
+pub const SMALL_MINILM: engine::models::minilm::Config = engine::models::minilm::Config {
+    vocab: 50,
+    hidden: 64,
+    layers: 2,
+    heads: 4,
+    intermediate: 128,
+    positions: 16,
+};
+
+/// Three sequences of different lengths ([CLS]-like 1 … [SEP]-like 2), padded into one batch.
+pub const SMALL_MINILM_BATCH: [&[u32]; 3] = [&[1, 7, 3, 22, 2], &[1, 40, 41, 9, 9, 9, 17, 30, 2], &[1]];
+
+/// Every hidden state of the encoder, GPU against CPU. Each layer ends in a layer norm, so
+/// the values are O(1); the differences are the matmuls' fused multiply-adds, WGSL's exp,
+/// erf and inverse square root, a few ulps each, carried through the layers. Measured:
+/// 7.2e-7 on the small random model on lavapipe. 1e-4 absolute is a margin of over 100 that
+/// still catches any real mistake (a missing bias or a wrong mask moves values by 1e-2 or
+/// more).
+pub const MINILM_STATES: Tolerance = Tolerance { abs: 1e-4, rel: 0.0 };
+
+/// The same for the shipped model (6 layers of width 384 with 1,536-wide feed-forward blocks,
+/// so longer sums): measured 2.4e-6 on lavapipe on chapter 9's four "bank" sentences, with
+/// the sentence vectors at cosine 0.99999994. 2e-4 is a margin of over 80.
+pub const MINILM_SHIPPED: Tolerance = Tolerance { abs: 2e-4, rel: 0.0 };
+
 /// The largest |gpu − cpu|, for the tests to print.
 pub fn largest_difference(gpu: &[f32], cpu: &[f32]) -> f32 {
     gpu.iter().zip(cpu).fold(0.0f32, |d, (g, c)| d.max((g - c).abs()))
