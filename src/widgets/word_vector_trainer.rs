@@ -285,7 +285,7 @@ pub fn WordVectorTrainer() -> impl IntoView {
     };
     let gpu_note = move || {
         let why = format!(
-            "On the GPU the pairs are trained in minibatches of {} with their gradients summed (the engine checks the same sums), not one by one. The CPU is the default because it was faster at these sizes on every machine measured (BENCHMARKS.md).",
+            "On the GPU the pairs are trained in minibatches of {}, each vector moved once by the sum of its gradients, not pair by pair. The CPU is the default: on the software GPUs this was measured on, it trained several times more pairs per second at this size.",
             with_commas(GPU_BATCH as i128)
         );
         match gpu.state.get() {

@@ -64,7 +64,10 @@ fn main() {
     }
     let (centre, _) = pollster::block_on(net.read_weights()).expect("read back");
     let weight_gap = centre.iter().zip(&cpu.centre).fold(0.0f32, |d, (g, c)| d.max((g - c).abs()));
-    assert!(largest < 1e-4 && weight_gap < 1e-4, "the GPU does not match the engine: loss {largest}, weights {weight_gap}");
+    assert!(
+        largest < 1e-4 && weight_gap < 1e-4,
+        "the GPU does not match the engine: loss {largest}, weights {weight_gap}"
+    );
     println!("check: 3 chunks, GPU vs engine minibatches of 1,024: loss within {largest:e}, centre vectors within {weight_gap:e}\n");
 
     println!("{CHUNKS} chunks of {POSITIONS} positions from the start, widget settings.\n");
@@ -77,7 +80,9 @@ fn main() {
     }
     let (cpu_pairs, cpu_secs) = (model.sampler.pairs_seen, t.elapsed().as_secs_f64());
     let cpu_rate = cpu_pairs as f64 / cpu_secs;
-    println!("| CPU, pair by pair (the widget's CPU path) | {cpu_pairs} | {cpu_secs:.3} | {cpu_rate:.0} | 1.00 |");
+    println!(
+        "| CPU, pair by pair (the widget's CPU path) | {cpu_pairs} | {cpu_secs:.3} | {cpu_rate:.0} | 1.00 |"
+    );
     let row = |path: String, pairs: u64, secs: f64| {
         let rate = pairs as f64 / secs;
         println!("| {path} | {pairs} | {secs:.3} | {rate:.0} | {:.2} |", rate / cpu_rate);
@@ -134,7 +139,11 @@ fn main() {
             };
         }
         let name = batch.map_or("pair by pair".to_string(), |b| format!("minibatches of {b}"));
-        println!("| {name} | {:.1} | {last:.3} | {} |", t.elapsed().as_secs_f64(), neighbours(&model, &corpus, "thou"));
+        println!(
+            "| {name} | {:.1} | {last:.3} | {} |",
+            t.elapsed().as_secs_f64(),
+            neighbours(&model, &corpus, "thou")
+        );
     };
     full(None);
     for batch in BATCHES {

@@ -121,7 +121,8 @@ mod tests {
 
     fn cpu() -> SkipGramCpu {
         let corpus = Corpus::new(&"the king and the queen and the fool and the king ".repeat(20), 6).unwrap();
-        let config = SkipGramConfig { dim: 8, window: 2, negatives: 2, subsample: 1.0, ..SkipGramConfig::default() };
+        let config =
+            SkipGramConfig { dim: 8, window: 2, negatives: 2, subsample: 1.0, ..SkipGramConfig::default() };
         let model = SkipGram::new(&corpus, config).unwrap();
         SkipGramCpu { corpus: Rc::new(corpus), model }
     }
@@ -143,8 +144,13 @@ mod tests {
             let mut sampler = cpu.model.sampler.clone();
             let samples = sampler.draw(&cpu.corpus, steps);
             let loss = self.model.apply_batched(&samples, GPU_BATCH);
-            let state = Some(Rc::new((sampler.clone(), self.model.centre.clone(), self.model.context.clone())));
-            Box::pin(std::future::ready(Ok(SkipGramReading { loss, progress: Progress::of(&sampler), state })))
+            let state =
+                Some(Rc::new((sampler.clone(), self.model.centre.clone(), self.model.context.clone())));
+            Box::pin(std::future::ready(Ok(SkipGramReading {
+                loss,
+                progress: Progress::of(&sampler),
+                state,
+            })))
         }
     }
 

@@ -173,8 +173,16 @@ impl Sampler {
                 (libm::sqrtf(ratio) + ratio).min(1.0)
             })
             .collect();
-        let mut sampler =
-            Sampler { config, noise, keep, rng, pass_tokens: Vec::new(), position: 0, epochs: 0, pairs_seen: 0 };
+        let mut sampler = Sampler {
+            config,
+            noise,
+            keep,
+            rng,
+            pass_tokens: Vec::new(),
+            position: 0,
+            epochs: 0,
+            pairs_seen: 0,
+        };
         sampler.start_pass(corpus);
         sampler
     }
@@ -358,7 +366,8 @@ impl SkipGram {
         let mut targets = Vec::with_capacity(samples.slots);
         for (p, chunk) in samples.targets.chunks(samples.slots).enumerate() {
             targets.clear();
-            targets.extend(chunk.iter().enumerate().map(|(j, &t)| (t as usize, if j == 0 { 1.0 } else { 0.0 })));
+            targets
+                .extend(chunk.iter().enumerate().map(|(j, &t)| (t as usize, if j == 0 { 1.0 } else { 0.0 })));
             loss += self.sgd_step(samples.centres[p] as usize, &targets, samples.rates[p]) as f64;
         }
         mean(loss, samples.pairs())
@@ -626,7 +635,8 @@ mod tests {
     fn the_pairs_drawn_do_not_depend_on_the_weights() {
         let corpus = Corpus::new("a b c d e f a b c d e f a c e b d f", 6).unwrap();
         // A threshold of 1 keeps every word of so short a text.
-        let config = SkipGramConfig { dim: 4, window: 2, negatives: 3, subsample: 1.0, ..SkipGramConfig::default() };
+        let config =
+            SkipGramConfig { dim: 4, window: 2, negatives: 3, subsample: 1.0, ..SkipGramConfig::default() };
         let mut model = SkipGram::new(&corpus, config).unwrap();
         let mut copy = model.sampler.clone();
         let samples = copy.draw(&corpus, 5);
@@ -722,7 +732,7 @@ mod tests {
     }
 
     #[test]
-    fn shakespeare_trained_both_ways_as_chapter_9_quotes() {
+    fn shakespeare_trained_three_ways_as_chapter_9_quotes() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../assets/shakespeare/tragedies.txt"
@@ -753,6 +763,15 @@ mod tests {
         let pp = ppmi_vectors(&corpus, config.window, 1, config.dim).unwrap();
         assert_eq!(neighbours(&pp, "thou"), ["art", "hast", "canst", "didst", "thee", "thy"]);
         assert_eq!(neighbours(&pp, "king")[..3], ["queen", "laertes", "hamlet"]);
+        // The GPU's formulation, minibatches of 1,024 with summed gradients, on the same pairs.
+        let mut batched = SkipGram::new(&corpus, config).unwrap();
+        while batched.sampler.epochs < config.passes {
+            last = batched.train_batched(&corpus, 1500, 1024);
+        }
+        assert_close!(last, 2.639, 1e-3);
+        assert_eq!(batched.sampler.pairs_seen, 4_940_730);
+        let sg = batched.vectors(&corpus).unwrap();
+        assert_eq!(neighbours(&sg, "thou")[..3], ["hast", "art", "shalt"]);
         // Shifted by log 5, the commonest word keeps no positive entry at all.
         let shifted = ppmi_vectors(&corpus, config.window, 5, config.dim).unwrap_err();
         assert!(shifted.contains("\u{201c}the\u{201d} has no positive PMI"), "{shifted}");

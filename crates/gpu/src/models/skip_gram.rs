@@ -143,9 +143,16 @@ pub struct GpuSkipGram {
 impl GpuSkipGram {
     /// `model`'s weights on the GPU, trained in minibatches of `batch` pairs, in chunks of up
     /// to `capacity` pairs (a chunk of n positions gives at most 2·window·n).
-    pub fn new(gpu: &Gpu, model: &SkipGram, batch: usize, capacity: usize) -> Result<GpuSkipGram, ShapeError> {
+    pub fn new(
+        gpu: &Gpu,
+        model: &SkipGram,
+        batch: usize,
+        capacity: usize,
+    ) -> Result<GpuSkipGram, ShapeError> {
         if batch == 0 || capacity == 0 {
-            return Err(ShapeError::new("skip-gram on the GPU: minibatches and chunks need at least one pair"));
+            return Err(ShapeError::new(
+                "skip-gram on the GPU: minibatches and chunks need at least one pair",
+            ));
         }
         let (dim, vocab, slots) = (model.config.dim, model.vocab(), model.config.negatives + 1);
         let minibatches = capacity.div_ceil(batch);
@@ -225,7 +232,9 @@ impl GpuSkipGram {
                 samples.slots, self.capacity, self.slots
             )));
         }
-        if let Some(word) = samples.centres.iter().chain(&samples.targets).find(|&&w| w as usize >= self.vocab) {
+        if let Some(word) =
+            samples.centres.iter().chain(&samples.targets).find(|&&w| w as usize >= self.vocab)
+        {
             return Err(ShapeError::new(format!(
                 "skip-gram on the GPU: word id {word} is outside the vocabulary of {}",
                 self.vocab
@@ -307,7 +316,10 @@ mod tests {
         let plan = Plan::new(&samples, 2, 5);
         assert_eq!(plan.batches, vec![[0, 2, 0, 2, 0, 2], [2, 1, 2, 1, 2, 1]]);
         // Minibatch 0: centre 4 (pair 0), centre 1 (pair 1); minibatch 1: centre 4 (pair 2).
-        assert_eq!(plan.centres, Groups { rows: vec![4, 1, 4], starts: vec![0, 1, 2, 3], items: vec![0, 1, 2] });
+        assert_eq!(
+            plan.centres,
+            Groups { rows: vec![4, 1, 4], starts: vec![0, 1, 2, 3], items: vec![0, 1, 2] }
+        );
         // Minibatch 0: row 0 from slots 0 and 3, row 2 from slots 1 and 2; minibatch 1: row 3
         // from slots 4 and 5.
         assert_eq!(
