@@ -34,15 +34,23 @@ impl Progress {
     }
 }
 
+/// What a GPU chunk read back: the sampler after the chunk (drawn on the CPU) and the centre
+/// and context vectors from the GPU.
+#[derive(Debug)]
+pub struct ReadBack {
+    pub sampler: Sampler,
+    pub centre: Vec<f32>,
+    pub context: Vec<f32>,
+}
+
 /// What one chunk hands back.
 #[derive(Clone, Debug)]
 pub struct SkipGramReading {
     /// The chunk's mean loss per pair.
     pub loss: f32,
     pub progress: Progress,
-    /// On the GPU: the sampler after the chunk and the centre and context vectors read back
-    /// (the CPU side holds its own).
-    pub state: Option<Rc<(Sampler, Vec<f32>, Vec<f32>)>>,
+    /// On the GPU, what was read back (the CPU side holds its own).
+    pub state: Option<Rc<ReadBack>>,
 }
 
 /// The CPU side: the text and the model.
@@ -77,10 +85,9 @@ impl CpuModel for SkipGramCpu {
 
     fn keep(&mut self, reading: &SkipGramReading) {
         if let Some(state) = &reading.state {
-            let (sampler, centre, context) = state.as_ref();
-            self.model.sampler = sampler.clone();
-            self.model.centre.clone_from(centre);
-            self.model.context.clone_from(context);
+            self.model.sampler = state.sampler.clone();
+            self.model.centre.clone_from(&state.centre);
+            self.model.context.clone_from(&state.context);
         }
     }
 
@@ -108,7 +115,11 @@ impl GpuModel<SkipGramCpu> for SkipGramGpu {
         let progress = Progress::of(&sampler);
         Box::pin(async move {
             let (loss, (centre, context)) = (loss.await?, weights.await?);
-            Ok(SkipGramReading { loss, progress, state: Some(Rc::new((sampler, centre, context))) })
+            Ok(SkipGramReading {
+                loss,
+                progress,
+                state: Some(Rc::new(ReadBack { sampler, centre, context })),
+            })
         })
     }
 }
@@ -144,8 +155,11 @@ mod tests {
             let mut sampler = cpu.model.sampler.clone();
             let samples = sampler.draw(&cpu.corpus, steps);
             let loss = self.model.apply_batched(&samples, GPU_BATCH);
-            let state =
-                Some(Rc::new((sampler.clone(), self.model.centre.clone(), self.model.context.clone())));
+            let state = Some(Rc::new(ReadBack {
+                sampler: sampler.clone(),
+                centre: self.model.centre.clone(),
+                context: self.model.context.clone(),
+            }));
             Box::pin(std::future::ready(Ok(SkipGramReading {
                 loss,
                 progress: Progress::of(&sampler),

@@ -62,19 +62,19 @@ impl SkipGramKernels {
         }
     }
 
-    /// The four launches of minibatch `batch` of a chunk, in order, for minibatches of up to
-    /// `batch_pairs` pairs. `params` is [centre vectors; context vectors], each `[vocab, dim]`.
+    /// The four launches of minibatch `layout.batch` of a chunk, in order, for minibatches
+    /// of up to `batch_pairs` pairs. `params` is [centre vectors; context vectors], each
+    /// `[vocab, dim]`.
     pub fn bind_batch(
         &self,
         gpu: &Gpu,
         layout: Layout,
-        batch: u32,
         batch_pairs: usize,
         plan: &GpuIndices,
         scratch: &GpuTensor,
         params: &GpuTensor,
     ) -> [Dispatch; 4] {
-        let settings = uniform(gpu, "skip-gram settings", &Layout { batch, ..layout });
+        let settings = uniform(gpu, "skip-gram settings", &layout);
         let buffers: [&dyn crate::kernel::Binding; 4] = [&settings, plan, scratch, params];
         let (dim, slots, vocab) = (layout.dim as usize, layout.slots as usize, layout.vocab as usize);
         // A minibatch touches at most one centre row per pair and one context row per slot,

@@ -197,7 +197,7 @@ impl GpuSkipGram {
         gpu.queue.write_buffer(params.buffer(), 0, bytemuck::cast_slice(&weights));
         let kernels = SkipGramKernels::new(gpu);
         let batches = (0..minibatches as u32)
-            .map(|b| kernels.bind_batch(gpu, layout, b, batch, &plan, &scratch, &params))
+            .map(|b| kernels.bind_batch(gpu, Layout { batch: b, ..layout }, batch, &plan, &scratch, &params))
             .collect();
         let mean = kernels.bind_mean(gpu, layout, &plan, &scratch);
         Ok(GpuSkipGram {
