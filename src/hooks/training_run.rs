@@ -1,11 +1,13 @@
 //! A training run on the page: the plain run machine ([`machine::Run`]) in reactive state,
 //! with the signals a Train button and a progress line need. The trainers' CPU and GPU
-//! sides live beside it, one module per model: [`xor`], [`race`], [`gpt`], [`mlm_vs_clm`].
+//! sides live beside it, one module per model: [`xor`], [`race`], [`gpt`], [`mlm_vs_clm`],
+//! [`skip_gram`].
 
 pub mod gpt;
 pub mod machine;
 pub mod mlm_vs_clm;
 pub mod race;
+pub mod skip_gram;
 pub mod xor;
 
 use leptos::prelude::*;

@@ -1,6 +1,8 @@
 //! Chapter 9's "train your own": skip-gram with negative sampling trained in the page on the
 //! Shakespeare text, its loss and the neighbours of chosen words as it learns, beside the
-//! shifted-PPMI matrix of the same co-occurrences factorized by a truncated SVD.
+//! shifted-PPMI matrix of the same co-occurrences factorized by a truncated SVD. Skip-gram
+//! trains on the CPU (`engine::models::skip_gram`), or on WebGPU (`gpu::GpuSkipGram`, through
+//! `hooks::training_run::skip_gram`) when the reader picks it.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -10,9 +12,14 @@ use engine::models::word_vectors::WordVectors;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::controls::number_field::{is_whole_in, learning_rate, rule, SignalField};
+use crate::controls::backend_select::BackendSelect;
+use crate::controls::number_field::{is_whole_in, learning_rate, rule, with_commas, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
+use crate::hooks::training_run::machine::{Backend, Landed, Run};
+use crate::hooks::training_run::skip_gram::{Progress, SkipGramCpu, SkipGramGpu, SkipGramReading, GPU_BATCH};
+use crate::hooks::training_run::use_training_run;
 use crate::plot::chart::LineChart;
 
 /// Corpus positions read per timer tick (each gives up to 2·window true pairs).
@@ -63,11 +70,6 @@ pub fn neighbour_rows(
         .collect()
 }
 
-struct Session {
-    corpus: Rc<Corpus>,
-    model: SkipGram,
-}
-
 fn vocab_rule(v: f64) -> Result<(), String> {
     rule(is_whole_in(v, 100.0, 5000.0), "Keep between 100 and 5,000 words.")
 }
@@ -99,19 +101,28 @@ pub fn WordVectorTrainer() -> impl IntoView {
     let epochs = RwSignal::new(5.0);
     let shift = RwSignal::new(false);
     let probes = RwSignal::new("thou father night eyes king love".to_string());
+    // The CPU is the default: see the note below the backend menu.
+    let backend = RwSignal::new(Backend::Cpu);
+    // Where the run trains now: the chosen backend, unless the GPU could not take the model
+    // or was lost.
+    let on = RwSignal::new(Backend::Cpu);
+    // Set while a lost device moves the menu to the CPU: the run goes on instead of restarting.
+    let handing_over = StoredValue::new(false);
+    let gpu = use_gpu(|| {});
 
-    let session = StoredValue::new_local(None::<Session>);
+    let run = use_training_run::<SkipGramCpu, SkipGramGpu>(None);
     let ppmi = StoredValue::new_local(None::<WordVectors>);
-    let running = RwSignal::new(false);
+    let running = run.running;
     let losses = RwSignal::new(Vec::<f64>::new());
-    let progress = RwSignal::new((0usize, 0usize, 0u64, 0usize)); // epochs, position, pairs, tokens
+    let progress = RwSignal::new(Progress::default());
     let rows = RwSignal::new(Vec::<NeighbourRow>::new());
     let error = RwSignal::new(None::<String>);
+    let status = RwSignal::new(String::new());
     let ppmi_note = RwSignal::new(None::<String>);
 
     let refresh = move || {
-        session.with_value(|s| {
-            let Some(s) = s else { return };
+        run.with(|r| {
+            let s = r.cpu();
             match (probe_ids(&s.corpus, &probes.get_untracked()), s.model.vectors(&s.corpus)) {
                 (Ok(ids), Ok(vectors)) => {
                     ppmi.with_value(|p| rows.set(neighbour_rows(&s.corpus, &vectors, p.as_ref(), &ids)));
@@ -122,7 +133,7 @@ pub fn WordVectorTrainer() -> impl IntoView {
         });
     };
 
-    // A new text or new settings start a new run.
+    // A new text, new settings or a new backend start a new run.
     Effect::new(move |_| {
         let config = SkipGramConfig {
             dim: dim.get() as usize,
@@ -133,49 +144,85 @@ pub fn WordVectorTrainer() -> impl IntoView {
             ..SkipGramConfig::default()
         };
         let vocab = vocab.get() as usize;
-        running.set(false);
+        let backend = backend.get();
+        if handing_over.get_value() {
+            handing_over.set_value(false);
+            return;
+        }
         losses.set(Vec::new());
         ppmi.set_value(None);
         ppmi_note.set(None);
+        status.set(String::new());
         let Some(Ok(text)) = text.get() else { return };
         let built = Corpus::new(&text, vocab).and_then(|corpus| {
             let model = SkipGram::new(&corpus, config)?;
-            Ok(Session { corpus: Rc::new(corpus), model })
+            Ok(SkipGramCpu { corpus: Rc::new(corpus), model })
         });
         match built {
-            Ok(s) => {
-                progress.set((0, 0, 0, s.model.pass_len()));
-                session.set_value(Some(s));
+            Ok(cpu) => {
+                progress.set(cpu.progress());
+                let device = gpu.device(backend);
+                let (next, why) = Run::on(&device, cpu, |cpu, g| cpu.to_gpu(g, POSITIONS_PER_TICK));
+                if let Some(why) = why {
+                    status.set(format!("The GPU could not take this model ({why}); training on the CPU."));
+                }
+                on.set(next.backend());
+                run.restart(Some(next));
                 refresh();
             }
-            Err(e) => error.set(Some(e)),
+            Err(e) => {
+                run.restart(None);
+                error.set(Some(e));
+            }
         }
     });
     Effect::new(move |_| {
         probes.track();
         refresh();
     });
+    // A lost device: continue on the CPU from the weights of the last chunk read back.
+    Effect::new(move |_| {
+        if let GpuState::Lost(reason) = gpu.state.get() {
+            if on.get_untracked() == Backend::Gpu {
+                let at = run.hand_over().unwrap_or(0);
+                on.set(Backend::Cpu);
+                if backend.get_untracked() == Backend::Gpu {
+                    handing_over.set_value(true);
+                    backend.set(Backend::Cpu);
+                }
+                status.set(format!(
+                    "The GPU was lost ({reason}). Training continues on the CPU from the weights read back after {} pairs.",
+                    with_commas(at as i128)
+                ));
+            }
+        }
+    });
 
-    let tick = move || {
-        let mut done = false;
-        session.update_value(|s| {
-            let Some(s) = s else { return };
-            let loss = s.model.train(&s.corpus, POSITIONS_PER_TICK);
-            if loss.is_finite() {
-                losses.update(|l| l.push(loss as f64));
-            }
-            progress.set((s.model.epochs, s.model.position, s.model.pairs_seen, s.model.pass_len()));
-            done = s.model.epochs >= epochs.get_untracked() as usize || !loss.is_finite();
-            if !loss.is_finite() {
-                error.set(Some("The loss stopped being a number: lower the learning rate and reset.".into()));
-            }
-        });
+    let landed = move |reading: SkipGramReading| {
+        let loss = reading.loss;
+        if loss.is_finite() {
+            losses.update(|l| l.push(loss as f64));
+        }
+        progress.set(reading.progress);
+        let done = reading.progress.epochs >= epochs.get_untracked() as usize || !loss.is_finite();
+        if !loss.is_finite() {
+            error.set(Some("The loss stopped being a number: lower the learning rate and reset.".into()));
+        }
+        if done {
+            run.pause();
+        }
         if done || losses.with_untracked(|l| l.len() % 20 == 0) {
             refresh();
         }
-        if done {
-            running.set(false);
-        }
+    };
+    let tick = move || {
+        run.advance(POSITIONS_PER_TICK, move |outcome| match outcome {
+            Landed::Read(reading) => landed(reading),
+            // The device went away while this chunk was out: the run goes on on the CPU
+            // from the previous chunk's weights, which the CPU side holds.
+            Landed::HandedOver { reason, .. } => gpu.state.set(GpuState::Lost(reason)),
+            Landed::Stale => {}
+        });
     };
     use_interval(running, Duration::from_millis(30), tick);
 
@@ -185,11 +232,10 @@ pub fn WordVectorTrainer() -> impl IntoView {
         set_timeout(
             move || {
                 let start = crate::browser::now_ms();
-                let result = session.with_value(|s| {
-                    s.as_ref().map(|s| {
-                        let k = if shift.get_untracked() { s.model.config.negatives } else { 1 };
-                        ppmi_vectors(&s.corpus, s.model.config.window, k, s.model.config.dim)
-                    })
+                let result = run.with(|r| {
+                    let s = r.cpu();
+                    let k = if shift.get_untracked() { s.model.config.negatives } else { 1 };
+                    ppmi_vectors(&s.corpus, s.model.config.window, k, s.model.config.dim)
                 });
                 match result {
                     Some(Ok(vectors)) => {
@@ -233,9 +279,26 @@ pub fn WordVectorTrainer() -> impl IntoView {
             })
             .collect_view()
     };
+    let badge = move || match on.get() {
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", gpu.description()),
+        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::models::skip_gram".to_string(),
+    };
+    let gpu_note = move || {
+        let why = format!(
+            "On the GPU the pairs are trained in minibatches of {}, each vector moved once by the sum of its gradients, not pair by pair. The CPU is the default: on the software GPUs this was measured on, it trained several times more pairs per second at this size.",
+            with_commas(GPU_BATCH as i128)
+        );
+        match gpu.state.get() {
+            GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
+            GpuState::Ready(d) => format!("WebGPU is available ({d}). {why}"),
+            GpuState::Unavailable(no) => no,
+            GpuState::Lost(reason) => format!("The GPU device was lost: {reason}"),
+        }
+    };
 
     view! {
-        <WidgetFrame class="word-vector-trainer" label="Train word vectors" title="Live: word vectors from Shakespeare, predicted and counted" badge="CPU · engine::models::skip_gram">
+        <WidgetFrame class="word-vector-trainer" label="Train word vectors" title="Live: word vectors from Shakespeare, predicted and counted"
+            badge=Signal::derive(badge) backend=on>
             {move || match text.get() {
                 None => Some(view! { <p class="widget-note" role="status">"Downloading the text (0.8 MB)…"</p> }.into_any()),
                 Some(Err(e)) => Some(view! { <p class="field-error" role="status">{format!("The text could not be loaded: {e}")}</p> }.into_any()),
@@ -248,19 +311,23 @@ pub fn WordVectorTrainer() -> impl IntoView {
                 <SignalField label="noise words k" name="wt-negatives" signal=negatives check=negatives_rule />
                 <SignalField label="learning rate" name="wt-lr" signal=lr check=learning_rate />
                 <SignalField label="passes" name="wt-epochs" signal=epochs check=epochs_rule />
+                <BackendSelect name="wt-backend" value=backend gpu_state=gpu.state
+                    on_change=Callback::new(move |b| backend.set(b)) note_id="wt-backend-note" />
             </div>
+            <p id="wt-backend-note" class="widget-note" data-gpu-note="wt">{gpu_note}</p>
             <div class="bp-controls">
                 <button class="primary" data-name="wt-train" disabled=move || !matches!(text.get(), Some(Ok(_)))
-                    on:click=move |_| running.update(|r| *r = !*r)>{move || if running.get() { "Pause" } else { "Train" }}</button>
+                    on:click=move |_| if running.get_untracked() { run.pause(); refresh() } else { run.play() }>{move || if running.get() { "Pause" } else { "Train" }}</button>
                 <button data-name="wt-reset" on:click=restart>"Reset"</button>
                 <button data-name="wt-factorize" disabled=move || !matches!(text.get(), Some(Ok(_))) on:click=factorize>"Factorize the counts"</button>
                 <label class="toggles"><input type="checkbox" data-name="wt-shift" prop:checked=move || shift.get()
                     on:change=move |ev| shift.set(event_target_checked(&ev)) />" shift PPMI by log k"</label>
             </div>
+            <p class="widget-note" data-status="wt" role="status">{move || status.get()}</p>
             <dl class="bp-values">
-                <div><dt>"passes"</dt><dd data-value="wt-epochs-done">{move || progress.get().0}</dd></div>
-                <div><dt>"position in this pass"</dt><dd data-value="wt-position">{move || { let (_, p, _, n) = progress.get(); format!("{p} of {n} words kept") }}</dd></div>
-                <div><dt>"pairs trained"</dt><dd data-value="wt-pairs">{move || progress.get().2}</dd></div>
+                <div><dt>"passes"</dt><dd data-value="wt-epochs-done">{move || progress.get().epochs}</dd></div>
+                <div><dt>"position in this pass"</dt><dd data-value="wt-position">{move || { let p = progress.get(); format!("{} of {} words kept", p.position, p.pass_len) }}</dd></div>
+                <div><dt>"pairs trained"</dt><dd data-value="wt-pairs">{move || progress.get().pairs}</dd></div>
                 <div><dt>"loss per pair (last tick)"</dt><dd data-value="wt-loss">{move || losses.with(|l| l.last().map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into()))}</dd></div>
             </dl>
             <LineChart values=Signal::derive(move || losses.get()) x_label="tick (1,500 words each)" aria_label="Skip-gram loss per pair, one point per 1,500 words read" />

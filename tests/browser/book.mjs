@@ -1784,6 +1784,38 @@ await test("word-vector trainer: skip-gram on Shakespeare matches the engine's p
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
+// SwiftShader is slow, so the WebGPU run is short: a few chunks of 1,500 words.
+await test("word-vector trainer on WebGPU: the note and badge name WebGPU, the loss falls over a few chunks, the neighbours come from the GPU's weights", async (page) => {
+  await openChapter(page, "embeddings");
+  const w = page.locator(".widget.word-vector-trainer");
+  const v = (name) => w.locator(`[data-value="${name}"]`).innerText();
+  await page.waitForFunction(() => !document.querySelector('[data-gpu-note="wt"]').innerText.startsWith("Looking"), null, { timeout: 20000 });
+  const note = await w.locator('[data-gpu-note="wt"]').innerText();
+  expect(!(await w.locator('select[data-name="wt-backend"] option[value="gpu"]').isDisabled()), `no WebGPU: ${note}`);
+  expect(note.includes("WebGPU is available") && note.includes("minibatches of 1,024"), `note: ${note}`);
+  await page.waitForFunction(() => !document.querySelector('.word-vector-trainer button[data-name="wt-train"]').disabled, null, { timeout: 30000 });
+  expect((await w.locator(".backend-badge").getAttribute("data-backend")) === "cpu", "the CPU is the default");
+  const before = await v("wt-sg-thou");
+  await w.locator('select[data-name="wt-backend"]').selectOption("gpu");
+  await page.waitForFunction(() => document.querySelector(".widget.word-vector-trainer .backend-badge").dataset.backend === "gpu", null, { timeout: 20000 });
+  const badge = await w.locator(".backend-badge").innerText();
+  expect(badge.includes("GPU (WebGPU)"), `badge: ${badge}`);
+  const train = w.locator('button[data-name="wt-train"]');
+  await train.click();
+  await page.waitForFunction(() => document.querySelector('[data-value="wt-loss"]').innerText !== "\u2014", null, { timeout: 60000 });
+  const first = Number(await v("wt-loss"));
+  const pairs = Number(await v("wt-pairs"));
+  await page.waitForFunction((p) => Number(document.querySelector('[data-value="wt-pairs"]').innerText) >= 5 * p, pairs, { timeout: 180000 });
+  await train.click();
+  expect((await train.innerText()) === "Train", "paused");
+  const last = Number(await v("wt-loss"));
+  expect(first < 6 * Math.LN2 && last < first - 0.1, `loss ${first} then ${last}`);
+  const after = await v("wt-sg-thou");
+  expect(after.split(", ").length === 6 && after !== before, `thou: ${before} then ${after}`);
+  expect((await w.locator(".backend-badge").getAttribute("data-backend")) === "gpu", "still on the GPU");
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 // ---------------------------------------------------------------- phones
 await test("attention masks: 36 and 21 pairs for six words, 262,144 and 131,328 for T = 512, who sees whom, bad input", async (page) => {
   await openChapter(page, "bert-vs-gpt");

@@ -17,3 +17,4 @@ pub mod embedding;
 pub mod layer_norm;
 pub mod matmul;
 pub mod optim;
+pub mod skip_gram;

@@ -29,6 +29,7 @@
 //! | [`causal_softmax`](kernels::causal_softmax) | scale, mask (causal, bidirectional or sees-next), row softmax; and back | `tensor::softmax_rows`, `transformer::Attention::mask` |
 //! | [`cross_entropy`](kernels::cross_entropy) | mean cross-entropy over the graded rows (targets not `NOT_A_TARGET`), and dL/dlogits | `autograd::Graph::cross_entropy` |
 //! | [`add`](kernels::add) | out += x (residual connections) | `tensor::add` |
+//! | [`skip_gram`](kernels::skip_gram) | a minibatch of skip-gram pairs: scores, each touched row's summed gradient (from per-row lists, no atomics), the updates; the chunk's mean loss | `skip_gram::SkipGram::apply_batched` |
 //!
 //! ([`kernels::activation`] also has GELU, `autograd::Graph::gelu`, the exact GELU with erf,
 //! `minilm::gelu_erf` and `libm::erff`, and variants that add a bias first, and sum bias
@@ -44,6 +45,9 @@
 //! ([`models::transformer::TrainSettings::for_race`]); [`models::minilm::GpuMiniLm`] into
 //! chapter 9's sentence encoder (`engine::models::minilm`), a batch of padded sentences per
 //! forward pass.
+//! [`models::skip_gram::GpuSkipGram`] trains chapter 9's skip-gram word vectors on pairs the
+//! engine draws (`engine::models::skip_gram::Sampler`), a chunk per submit, in minibatches
+//! whose gradients are summed per row, as the engine's `SkipGram::apply_batched` does.
 //!
 //! # State is built once
 //! A [`device::Gpu`] is acquired once ([`device::Gpu::request`], async). Pipelines are
@@ -108,5 +112,6 @@ pub mod tensor;
 pub use device::{Gpu, GpuError};
 pub use models::minilm::GpuMiniLm;
 pub use models::mlp::GpuMlp;
+pub use models::skip_gram::GpuSkipGram;
 pub use models::transformer::{GpuTransformer, TrainSettings};
 pub use tensor::GpuTensor;

@@ -110,14 +110,33 @@ impl Default for SkipGramConfig {
     }
 }
 
-/// The model: every word has a centre vector (the one kept as its embedding) and a context
-/// vector. For a pair (c, o) and noise words n₁…n_k the loss is
-/// −log σ(u_o·v_c) − Σᵢ log σ(−u_{nᵢ}·v_c).
-pub struct SkipGram {
-    pub config: SkipGramConfig,
-    vocab: usize,
-    pub centre: Vec<f32>,
-    pub context: Vec<f32>,
+/// A chunk of training, drawn by [`Sampler::draw`]: for each (centre, context) pair, the
+/// centre word, its `slots` targets (the true context word first, then the noise words), and
+/// the learning rate in force where the pair was read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Samples {
+    /// Targets per pair: 1 + the number of noise words.
+    pub slots: usize,
+    pub centres: Vec<u32>,
+    /// `slots` word ids per pair; the first is the true context word (label 1), the rest
+    /// noise words (label 0).
+    pub targets: Vec<u32>,
+    pub rates: Vec<f32>,
+}
+
+impl Samples {
+    pub fn pairs(&self) -> usize {
+        self.centres.len()
+    }
+}
+
+/// Which pairs the model is shown, and in what order: the subsampled passes over the text, the
+/// noise words and the learning-rate schedule, all from one seeded generator. It is kept apart
+/// from the weights, because the pairs do not depend on them: the GPU trainer (crates/gpu)
+/// trains on exactly the pairs this draws.
+#[derive(Clone, Debug)]
+pub struct Sampler {
+    config: SkipGramConfig,
     /// Cumulative noise distribution: unigram counts raised to the 3/4 power.
     noise: Vec<f64>,
     /// Each word's chance of being kept in a pass.
@@ -129,6 +148,124 @@ pub struct SkipGram {
     pub position: usize,
     pub epochs: usize,
     pub pairs_seen: u64,
+}
+
+impl Sampler {
+    fn new(corpus: &Corpus, config: SkipGramConfig, rng: Rng) -> Sampler {
+        let mut total = 0.0;
+        let noise = corpus
+            .counts
+            .iter()
+            .map(|&c| {
+                total += libm::pow(c as f64, 0.75);
+                total
+            })
+            .collect::<Vec<f64>>()
+            .into_iter()
+            .map(|c| c / total)
+            .collect();
+        let total_count: u64 = corpus.counts.iter().sum();
+        let keep = corpus
+            .counts
+            .iter()
+            .map(|&c| {
+                let ratio = config.subsample / (c as f32 / total_count as f32);
+                (libm::sqrtf(ratio) + ratio).min(1.0)
+            })
+            .collect();
+        let mut sampler = Sampler {
+            config,
+            noise,
+            keep,
+            rng,
+            pass_tokens: Vec::new(),
+            position: 0,
+            epochs: 0,
+            pairs_seen: 0,
+        };
+        sampler.start_pass(corpus);
+        sampler
+    }
+
+    /// Draws which words this pass keeps.
+    fn start_pass(&mut self, corpus: &Corpus) {
+        let mut kept = Vec::with_capacity(corpus.tokens.len());
+        for &t in &corpus.tokens {
+            if self.rng.uniform() < self.keep[t as usize] {
+                kept.push(t);
+            }
+        }
+        self.pass_tokens = kept;
+        self.position = 0;
+    }
+
+    /// Words in the current pass after subsampling.
+    pub fn pass_len(&self) -> usize {
+        self.pass_tokens.len()
+    }
+
+    /// The learning rate now: linear decay over the planned passes, never below 1/10,000 of the start.
+    pub fn current_learning_rate(&self) -> f32 {
+        let n = self.pass_tokens.len().max(1) as f32;
+        let done = (self.epochs as f32 + self.position as f32 / n) / self.config.passes as f32;
+        self.config.learning_rate * (1.0 - done).max(1e-4)
+    }
+
+    fn noise_word(&mut self) -> usize {
+        let u = self.rng.uniform() as f64;
+        self.noise.partition_point(|&c| c < u).min(self.noise.len() - 1)
+    }
+
+    /// Reads the next `positions` words of this pass, stopping early at its end (the next call
+    /// starts a new pass), taking every context word within the window as a true pair with
+    /// `negatives` noise words (never the context word itself).
+    pub fn draw(&mut self, corpus: &Corpus, positions: usize) -> Samples {
+        let n = self.pass_tokens.len();
+        let (window, k) = (self.config.window, self.config.negatives);
+        let mut samples = Samples { slots: k + 1, ..Samples::default() };
+        let end = (self.position + positions).min(n);
+        for i in self.position..end {
+            let lr = self.current_learning_rate();
+            let centre = self.pass_tokens[i];
+            for j in i.saturating_sub(window)..(i + window + 1).min(n) {
+                if j == i {
+                    continue;
+                }
+                let context = self.pass_tokens[j];
+                samples.centres.push(centre);
+                samples.rates.push(lr);
+                samples.targets.push(context);
+                let mut drawn = 0;
+                while drawn < k {
+                    let noise = self.noise_word() as u32;
+                    if noise != context {
+                        samples.targets.push(noise);
+                        drawn += 1;
+                    }
+                }
+            }
+            self.position = i + 1;
+        }
+        if self.position >= n {
+            self.epochs += 1;
+            self.start_pass(corpus);
+        }
+        self.pairs_seen += samples.pairs() as u64;
+        samples
+    }
+}
+
+/// The model: every word has a centre vector (the one kept as its embedding) and a context
+/// vector. For a pair (c, o) and noise words n₁…n_k the loss is
+/// −log σ(u_o·v_c) − Σᵢ log σ(−u_{nᵢ}·v_c).
+#[derive(Clone, Debug)]
+pub struct SkipGram {
+    pub config: SkipGramConfig,
+    vocab: usize,
+    pub centre: Vec<f32>,
+    pub context: Vec<f32>,
+    /// The pairs to come.
+    pub sampler: Sampler,
 }
 
 /// −log σ(x), computed without overflow for large |x|.
@@ -146,6 +283,15 @@ fn sigmoid(x: f32) -> f32 {
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// A summed loss per pair (0 for no pairs).
+fn mean(loss: f64, pairs: usize) -> f32 {
+    if pairs == 0 {
+        0.0
+    } else {
+        (loss / pairs as f64) as f32
+    }
 }
 
 /// The loss of one centre vector against its targets, each a context vector with its label
@@ -179,71 +325,13 @@ impl SkipGram {
         let mut rng = Rng::new(config.seed);
         // word2vec's start: small random centre vectors, zero context vectors.
         let centre = (0..vocab * dim).map(|_| rng.uniform_in(-0.5, 0.5) / dim as f32).collect();
-        let mut total = 0.0;
-        let noise = corpus
-            .counts
-            .iter()
-            .map(|&c| {
-                total += libm::pow(c as f64, 0.75);
-                total
-            })
-            .collect::<Vec<f64>>()
-            .into_iter()
-            .map(|c| c / total)
-            .collect();
-        let total_count: u64 = corpus.counts.iter().sum();
-        let keep = corpus
-            .counts
-            .iter()
-            .map(|&c| {
-                let ratio = config.subsample / (c as f32 / total_count as f32);
-                (libm::sqrtf(ratio) + ratio).min(1.0)
-            })
-            .collect();
-        let mut model = SkipGram {
-            config,
-            vocab,
-            centre,
-            context: vec![0.0; vocab * dim],
-            noise,
-            keep,
-            rng,
-            pass_tokens: Vec::new(),
-            position: 0,
-            epochs: 0,
-            pairs_seen: 0,
-        };
-        model.start_pass(corpus);
-        Ok(model)
+        let sampler = Sampler::new(corpus, config, rng);
+        Ok(SkipGram { config, vocab, centre, context: vec![0.0; vocab * dim], sampler })
     }
 
-    /// Draws which words this pass keeps.
-    fn start_pass(&mut self, corpus: &Corpus) {
-        let mut kept = Vec::with_capacity(corpus.tokens.len());
-        for &t in &corpus.tokens {
-            if self.rng.uniform() < self.keep[t as usize] {
-                kept.push(t);
-            }
-        }
-        self.pass_tokens = kept;
-        self.position = 0;
-    }
-
-    /// Words in the current pass after subsampling.
-    pub fn pass_len(&self) -> usize {
-        self.pass_tokens.len()
-    }
-
-    /// The learning rate now: linear decay over the planned passes, never below 1/10,000 of the start.
-    pub fn current_learning_rate(&self) -> f32 {
-        let n = self.pass_tokens.len().max(1) as f32;
-        let done = (self.epochs as f32 + self.position as f32 / n) / self.config.passes as f32;
-        self.config.learning_rate * (1.0 - done).max(1e-4)
-    }
-
-    fn noise_word(&mut self) -> usize {
-        let u = self.rng.uniform() as f64;
-        self.noise.partition_point(|&c| c < u).min(self.vocab - 1)
+    /// The number of words with vectors.
+    pub fn vocab(&self) -> usize {
+        self.vocab
     }
 
     /// One SGD step on a centre word and its targets (word ids with labels). The gradient of
@@ -271,46 +359,91 @@ impl SkipGram {
         loss
     }
 
-    /// Reads the next `positions` words of this pass, stopping early at its end (the next call
-    /// starts a new pass), taking every context word within the window as a true pair with
-    /// `negatives` noise words. Returns the mean loss per pair.
-    pub fn train(&mut self, corpus: &Corpus, positions: usize) -> f32 {
-        let n = self.pass_tokens.len();
-        let (window, k) = (self.config.window, self.config.negatives);
-        let (mut loss, mut pairs) = (0.0f64, 0u64);
-        let mut targets = Vec::with_capacity(k + 1);
-        let end = (self.position + positions).min(n);
-        for i in self.position..end {
-            let lr = self.current_learning_rate();
-            let centre = self.pass_tokens[i] as usize;
-            for j in i.saturating_sub(window)..(i + window + 1).min(n) {
-                if j == i {
-                    continue;
+    /// Trains on `samples` one pair at a time, as word2vec does: each pair's step sees the
+    /// updates of every pair before it. Returns the mean loss per pair.
+    pub fn apply(&mut self, samples: &Samples) -> f32 {
+        let mut loss = 0.0f64;
+        let mut targets = Vec::with_capacity(samples.slots);
+        for (p, chunk) in samples.targets.chunks(samples.slots).enumerate() {
+            targets.clear();
+            targets
+                .extend(chunk.iter().enumerate().map(|(j, &t)| (t as usize, if j == 0 { 1.0 } else { 0.0 })));
+            loss += self.sgd_step(samples.centres[p] as usize, &targets, samples.rates[p]) as f64;
+        }
+        mean(loss, samples.pairs())
+    }
+
+    /// Trains on `samples` in minibatches of `batch` pairs: every pair of a minibatch is scored
+    /// at the same weights, and each row then moves once, by the sum of its pairs' gradients
+    /// (each scaled by its pair's learning rate), added up in the order of the pairs. This is
+    /// the formulation a GPU can run in parallel without racing on shared rows
+    /// (`gpu::models::skip_gram`); with `batch` 1 it differs from [`SkipGram::apply`] only
+    /// when a noise word repeats within a pair. Returns the mean loss per pair.
+    pub fn apply_batched(&mut self, samples: &Samples, batch: usize) -> f32 {
+        let (d, slots) = (self.config.dim, samples.slots);
+        let mut centre_delta = vec![0.0f32; self.vocab * d];
+        let mut context_delta = vec![0.0f32; self.vocab * d];
+        let (mut touched_centres, mut touched_contexts) = (Vec::new(), Vec::new());
+        let mut scaled = Vec::with_capacity(batch.min(samples.pairs()) * slots);
+        let mut loss = 0.0f64;
+        for first in (0..samples.pairs()).step_by(batch.max(1)) {
+            let pairs = first..(first + batch.max(1)).min(samples.pairs());
+            // Score every target at the minibatch's starting weights.
+            scaled.clear();
+            for p in pairs.clone() {
+                let v = &self.centre[samples.centres[p] as usize * d..][..d];
+                let mut pair = 0.0f32;
+                for j in 0..slots {
+                    let u = &self.context[samples.targets[p * slots + j] as usize * d..][..d];
+                    let x = dot(u, v);
+                    let label = if j == 0 { 1.0 } else { 0.0 };
+                    pair += if j == 0 { neg_log_sigmoid(x) } else { neg_log_sigmoid(-x) };
+                    scaled.push(samples.rates[p] * (sigmoid(x) - label));
                 }
-                targets.clear();
-                let context = self.pass_tokens[j] as usize;
-                targets.push((context, 1.0));
-                while targets.len() <= k {
-                    let noise = self.noise_word();
-                    if noise != context {
-                        targets.push((noise, 0.0));
+                loss += pair as f64;
+            }
+            // Sum each row's gradient, pair by pair.
+            for (i, p) in pairs.clone().enumerate() {
+                let c = samples.centres[p] as usize;
+                for j in 0..slots {
+                    let t = samples.targets[p * slots + j] as usize;
+                    let g = scaled[i * slots + j];
+                    for k in 0..d {
+                        centre_delta[c * d + k] += g * self.context[t * d + k];
+                        context_delta[t * d + k] += g * self.centre[c * d + k];
+                    }
+                    touched_contexts.push(t);
+                }
+                touched_centres.push(c);
+            }
+            // Then move each row once.
+            for (rows, delta, params) in [
+                (&mut touched_centres, &mut centre_delta, &mut self.centre),
+                (&mut touched_contexts, &mut context_delta, &mut self.context),
+            ] {
+                for &row in rows.iter() {
+                    for k in row * d..(row + 1) * d {
+                        params[k] -= delta[k];
+                        delta[k] = 0.0;
                     }
                 }
-                loss += self.sgd_step(centre, &targets, lr) as f64;
-                pairs += 1;
+                rows.clear();
             }
-            self.position = i + 1;
         }
-        if self.position >= n {
-            self.epochs += 1;
-            self.start_pass(corpus);
-        }
-        self.pairs_seen += pairs;
-        if pairs == 0 {
-            0.0
-        } else {
-            (loss / pairs as f64) as f32
-        }
+        mean(loss, samples.pairs())
+    }
+
+    /// Draws the next `positions` words' pairs ([`Sampler::draw`]) and trains on them one at
+    /// a time. Returns the mean loss per pair.
+    pub fn train(&mut self, corpus: &Corpus, positions: usize) -> f32 {
+        let samples = self.sampler.draw(corpus, positions);
+        self.apply(&samples)
+    }
+
+    /// The same pairs as [`SkipGram::train`], trained in minibatches ([`SkipGram::apply_batched`]).
+    pub fn train_batched(&mut self, corpus: &Corpus, positions: usize, batch: usize) -> f32 {
+        let samples = self.sampler.draw(corpus, positions);
+        self.apply_batched(&samples, batch)
     }
 
     /// The centre vectors, ready for nearest-neighbour queries.
@@ -499,6 +632,70 @@ mod tests {
     }
 
     #[test]
+    fn the_pairs_drawn_do_not_depend_on_the_weights() {
+        let corpus = Corpus::new("a b c d e f a b c d e f a c e b d f", 6).unwrap();
+        // A threshold of 1 keeps every word of so short a text.
+        let config =
+            SkipGramConfig { dim: 4, window: 2, negatives: 3, subsample: 1.0, ..SkipGramConfig::default() };
+        let mut model = SkipGram::new(&corpus, config).unwrap();
+        let mut copy = model.sampler.clone();
+        let samples = copy.draw(&corpus, 5);
+        assert_eq!(samples.slots, 4);
+        assert_eq!(samples.targets.len(), 4 * samples.pairs());
+        // No noise word is the pair's own context word.
+        for pair in samples.targets.chunks(4) {
+            assert!(pair[1..].iter().all(|&n| n != pair[0]));
+        }
+        model.centre.iter_mut().for_each(|x| *x = 1.0);
+        let trained_on = model.sampler.draw(&corpus, 5);
+        assert_eq!(trained_on, samples);
+        assert_eq!((model.sampler.position, model.sampler.pairs_seen), (copy.position, copy.pairs_seen));
+    }
+
+    #[test]
+    fn a_minibatch_moves_each_row_by_the_sum_of_its_pairs_gradients() {
+        let corpus = Corpus::new("a b c d e a b c d e", 5).unwrap();
+        let config = SkipGramConfig { dim: 4, ..SkipGramConfig::default() };
+        let mut model = SkipGram::new(&corpus, config).unwrap();
+        let mut rng = Rng::new(5);
+        model.context.iter_mut().for_each(|x| *x = rng.normal_with(0.0, 0.5));
+        // Two pairs share the centre word 0 and the noise word 3; a third has centre 2.
+        let samples = Samples {
+            slots: 3,
+            centres: vec![0, 0, 2],
+            targets: vec![1, 3, 4, 2, 3, 1, 0, 3, 4],
+            rates: vec![0.5, 0.25, 0.125],
+        };
+        // Each pair's step alone, from the same starting weights, gives its own change.
+        let start = model.clone();
+        let (mut centre, mut context) = (start.centre.clone(), start.context.clone());
+        let mut losses = 0.0;
+        for p in 0..3 {
+            let mut alone = start.clone();
+            let targets: Vec<(usize, f32)> = (0..3)
+                .map(|j| (samples.targets[p * 3 + j] as usize, if j == 0 { 1.0 } else { 0.0 }))
+                .collect();
+            losses += alone.sgd_step(samples.centres[p] as usize, &targets, samples.rates[p]);
+            for (sum, (before, after)) in centre.iter_mut().zip(start.centre.iter().zip(&alone.centre)) {
+                *sum -= before - after;
+            }
+            for (sum, (before, after)) in context.iter_mut().zip(start.context.iter().zip(&alone.context)) {
+                *sum -= before - after;
+            }
+        }
+        let loss = model.apply_batched(&samples, 3);
+        assert_close!(loss, losses / 3.0, 1e-6);
+        assert_close!(model.centre, centre, 1e-6);
+        assert_close!(model.context, context, 1e-6);
+        // In minibatches of one, the pairs go one after another, as `apply` takes them.
+        let (mut one, mut batched) = (start.clone(), start.clone());
+        let pair_by_pair = one.apply(&samples);
+        assert_close!(batched.apply_batched(&samples, 1), pair_by_pair, 1e-6);
+        assert_close!(batched.centre, one.centre, 1e-6);
+        assert_close!(batched.context, one.context, 1e-6);
+    }
+
+    #[test]
     fn shifted_ppmi_matches_a_hand_count() {
         // "a b a c": window 1 gives pairs (a,b), (b,a), (a,c) → counts a-b 2, a-c 1 (symmetric).
         let c = Corpus::new("a b a c", 3).unwrap();
@@ -535,7 +732,7 @@ mod tests {
     }
 
     #[test]
-    fn shakespeare_trained_both_ways_as_chapter_9_quotes() {
+    fn shakespeare_trained_three_ways_as_chapter_9_quotes() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../assets/shakespeare/tragedies.txt"
@@ -546,7 +743,7 @@ mod tests {
         let config = SkipGramConfig::default();
         let mut model = SkipGram::new(&corpus, config).unwrap();
         let (mut first, mut last) = (Vec::new(), 0.0);
-        while model.epochs < config.passes {
+        while model.sampler.epochs < config.passes {
             last = model.train(&corpus, 1500);
             if first.len() < 5 {
                 first.push(last);
@@ -556,7 +753,7 @@ mod tests {
         // log 2: the first chunk's loss is 6·log 2 = 4.159.
         assert_close!(first[0], 6.0 * core::f32::consts::LN_2, 1e-3);
         assert_close!(last, 2.654, 1e-3);
-        assert_eq!(model.pairs_seen, 4_940_730);
+        assert_eq!(model.sampler.pairs_seen, 4_940_730);
         let sg = model.vectors(&corpus).unwrap();
         assert_eq!(neighbours(&sg, "thou"), ["hast", "art", "shalt", "thy", "wilt", "wouldst"]);
         assert_eq!(neighbours(&sg, "eyes")[..3], ["ears", "cheeks", "lips"]);
@@ -566,6 +763,15 @@ mod tests {
         let pp = ppmi_vectors(&corpus, config.window, 1, config.dim).unwrap();
         assert_eq!(neighbours(&pp, "thou"), ["art", "hast", "canst", "didst", "thee", "thy"]);
         assert_eq!(neighbours(&pp, "king")[..3], ["queen", "laertes", "hamlet"]);
+        // The GPU's formulation, minibatches of 1,024 with summed gradients, on the same pairs.
+        let mut batched = SkipGram::new(&corpus, config).unwrap();
+        while batched.sampler.epochs < config.passes {
+            last = batched.train_batched(&corpus, 1500, 1024);
+        }
+        assert_close!(last, 2.639, 1e-3);
+        assert_eq!(batched.sampler.pairs_seen, 4_940_730);
+        let sg = batched.vectors(&corpus).unwrap();
+        assert_eq!(neighbours(&sg, "thou")[..3], ["hast", "art", "shalt"]);
         // Shifted by log 5, the commonest word keeps no positive entry at all.
         let shifted = ppmi_vectors(&corpus, config.window, 5, config.dim).unwrap_err();
         assert!(shifted.contains("\u{201c}the\u{201d} has no positive PMI"), "{shifted}");

@@ -74,6 +74,8 @@ macro_rules! every_gpu_case {
             gpu_minilm_matches_the_engine,
             gpu_minilm_padding_changes_nothing,
             gpu_minilm_refuses_bad_input,
+            gpu_skip_gram_trains_like_the_engine_in_minibatches,
+            gpu_skip_gram_refuses_pairs_that_do_not_fit,
         );
     };
 }
@@ -1228,4 +1230,84 @@ pub async fn gpu_minilm_refuses_bad_input(gpu: &Gpu) {
         let error = encoder.forward(&batch).err().unwrap_or_else(|| panic!("{what} was accepted"));
         log!("{what}: {error}");
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Chapter 9: skip-gram word vectors
+// ------------------------------------------------------------------------------------------
+
+/// A small skip-gram run: the first 60,000 characters of the play text, 300 words kept,
+/// 16 dimensions, window 3, 4 noise words; minibatches of 64 pairs, chunks of 300 positions.
+fn small_skip_gram() -> (engine::models::skip_gram::Corpus, engine::models::skip_gram::SkipGram) {
+    use engine::models::skip_gram::{Corpus, SkipGram, SkipGramConfig};
+    let text: String = race_text().chars().take(60_000).collect();
+    let corpus = Corpus::new(&text, 300).unwrap();
+    // A larger learning rate than the chapter's 0.025, so that the loss falls within a few chunks.
+    let config = SkipGramConfig {
+        dim: 16,
+        window: 3,
+        negatives: 4,
+        learning_rate: 0.1,
+        passes: 2,
+        ..SkipGramConfig::default()
+    };
+    let model = SkipGram::new(&corpus, config).unwrap();
+    (corpus, model)
+}
+
+/// Eight chunks of chapter 9's skip-gram on the GPU against the engine's
+/// `SkipGram::apply_batched` on the same pairs (drawn once by the engine's sampler): each
+/// chunk's mean loss within `SKIP_GRAM_LOSS`, and both weight tables at the end within
+/// `SKIP_GRAM_WEIGHTS`. The first chunk starts at 5·log 2 (zero context vectors) and the loss
+/// falls (with a learning rate of 0.1; at 0.5 minibatches of 64 diverge).
+pub async fn gpu_skip_gram_trains_like_the_engine_in_minibatches(gpu: &Gpu) {
+    let (corpus, mut cpu) = small_skip_gram();
+    let positions = 300;
+    let capacity = 2 * cpu.config.window * positions;
+    let mut net = gpu::GpuSkipGram::new(gpu, &cpu, 64, capacity).unwrap();
+    let (mut gpu_losses, mut cpu_losses) = (Vec::new(), Vec::new());
+    for _ in 0..8 {
+        let samples = cpu.sampler.draw(&corpus, positions);
+        net.train(&samples).unwrap();
+        gpu_losses.push(wait(net.read_loss()).await);
+        cpu_losses.push(cpu.apply_batched(&samples, 64));
+    }
+    assert_close!(gpu_losses, cpu_losses, SKIP_GRAM_LOSS, "each chunk's mean loss");
+    let (centre, context) = wait(net.read_weights()).await;
+    assert_close!(centre, cpu.centre, SKIP_GRAM_WEIGHTS, "centre vectors");
+    assert_close!(context, cpu.context, SKIP_GRAM_WEIGHTS, "context vectors");
+    assert!(cpu_losses[0] < 5.0 * core::f32::consts::LN_2 && cpu_losses[0] > 3.0);
+    assert!(gpu_losses[7] < gpu_losses[0] - 0.5, "the loss falls: {gpu_losses:?}");
+    assert_eq!(net.pairs, cpu.sampler.pairs_seen);
+    log!(
+        "skip-gram: loss {:.4} → {:.4} over {} pairs; largest differences: loss {:e}, centre {:e}, context {:e}",
+        gpu_losses[0],
+        gpu_losses[7],
+        net.pairs,
+        largest_difference(&gpu_losses, &cpu_losses),
+        largest_difference(&centre, &cpu.centre),
+        largest_difference(&context, &cpu.context)
+    );
+}
+
+/// Pairs with the wrong number of targets, more pairs than a chunk holds, or a word outside
+/// the vocabulary are refused with a sentence, and nothing is queued.
+pub async fn gpu_skip_gram_refuses_pairs_that_do_not_fit(gpu: &Gpu) {
+    let (corpus, mut cpu) = small_skip_gram();
+    let mut net = gpu::GpuSkipGram::new(gpu, &cpu, 64, 100).unwrap();
+    let mut samples = cpu.sampler.draw(&corpus, 200);
+    assert!(samples.pairs() > 100);
+    let err = net.train(&samples).unwrap_err().to_string();
+    assert!(err.contains("at most 100 pairs"), "{err}");
+    samples.centres.truncate(10);
+    samples.rates.truncate(10);
+    samples.targets.truncate(50);
+    samples.targets[7] = 300;
+    let err = net.train(&samples).unwrap_err().to_string();
+    assert!(err.contains("word id 300"), "{err}");
+    samples.slots = 4;
+    assert!(net.train(&samples).is_err());
+    assert_eq!(net.pairs, 0);
+    let (centre, _) = wait(net.read_weights()).await;
+    assert_eq!(centre, cpu.centre, "nothing was trained");
 }

@@ -583,6 +583,17 @@ pub const TRANSFORMER_GRAD_RELATIVE: f32 = 1e-5;
 /// which the trainer does not, moves a loss by 1.2e-4 by step 3).
 pub const TRANSFORMER_TRAINING: Tolerance = Tolerance { abs: 1e-5, rel: 0.0 };
 
+/// Chapter 9's skip-gram, eight chunks of minibatched SGD against the engine's
+/// `apply_batched` on the same pairs. Each score is a dot product of 16 terms and each row's
+/// gradient a sum over its pairs, in the engine's order; the GPU may fuse multiply-adds, and
+/// its exp and log are a few ulps from libm's, so every chunk starts a few ulps apart and SGD
+/// carries that forward. Measured on lavapipe: losses (2.5 to 3.5) within 2.4e-7, centre
+/// vectors within 2.4e-7 and context vectors within 4.8e-7. 1e-5 is a margin of 20 over
+/// that and still catches a wrong gradient or a lost update, which moves the loss by 1e-2
+/// within a chunk.
+pub const SKIP_GRAM_LOSS: Tolerance = Tolerance { abs: 1e-5, rel: 0.0 };
+pub const SKIP_GRAM_WEIGHTS: Tolerance = Tolerance { abs: 1e-5, rel: 0.0 };
+
 /// Chapter 6's race, ten AdamW steps of three models on the GPU against the engine: the
 /// losses and the held-out losses. As `TRANSFORMER_TRAINING`, rounding feeds forward
 /// through the steps. Measured on lavapipe: losses within 2.4e-6 (of losses 3.3 to 4.3; 2.2e-6
