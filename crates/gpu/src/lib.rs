@@ -102,6 +102,7 @@ pub mod models;
 pub mod tensor;
 
 pub use device::{Gpu, GpuError};
+pub use models::induction::GpuInduction;
 pub use models::mlp::GpuMlp;
 pub use models::transformer::{GpuTransformer, TrainSettings};
 pub use tensor::GpuTensor;

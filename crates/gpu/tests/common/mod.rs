@@ -550,3 +550,12 @@ pub const TRANSFORMER_TRAINING: Tolerance = Tolerance { abs: 1e-5, rel: 0.0 };
 /// before the fused kernels). 1e-5
 /// absolute, as for chapter 5's model.
 pub const RACE_TRAINING: Tolerance = Tolerance { abs: 1e-5, rel: 0.0 };
+
+/// Chapter 10's attention-only transformer, each gradient tensor: the largest difference at
+/// most this fraction of the tensor's largest element, as `TRANSFORMER_GRAD_RELATIVE`.
+pub const INDUCTION_GRAD_RELATIVE: f32 = 1e-5;
+
+/// Chapter 10's model after 30 Adam steps (lr 0.02): the losses, the evaluations of the
+/// weights at steps 10, 20 and 30, and the weights. As `TRANSFORMER_TRAINING`, rounding feeds
+/// forward through the steps.
+pub const INDUCTION_TRAINING: Tolerance = Tolerance { abs: 1e-4, rel: 0.0 };
