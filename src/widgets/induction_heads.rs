@@ -128,7 +128,8 @@ pub fn InductionHeads() -> impl IntoView {
                 if on_cpu && backend.get_untracked() == Backend::Gpu {
                     backend.set(Backend::Cpu);
                     if let Some(why) = refused {
-                        status.set(format!("The GPU models could not be built ({why}); training on the CPU."));
+                        status
+                            .set(format!("The GPU models could not be built ({why}); training on the CPU."));
                     }
                 }
                 show();
@@ -201,7 +202,8 @@ pub fn InductionHeads() -> impl IntoView {
         Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", gpu.description()),
         Backend::Cpu => "Running on: CPU (WebAssembly) · engine::labs::induction_heads".to_string(),
     };
-    let gpu_note = move || match gpu.state.get() {
+    let gpu_note = move || {
+        match gpu.state.get() {
         GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
         GpuState::Ready(d) => format!(
             "WebGPU is available: {}. Each model trains in WGSL kernels (crates/gpu), {GPU_CHUNK} steps a submit; the engine on the CPU scores the weights read back.",
@@ -209,6 +211,7 @@ pub fn InductionHeads() -> impl IntoView {
         ),
         GpuState::Unavailable(why) => format!("{why} The models train on the CPU."),
         GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
+    }
     };
     let finished = move || shown.with(|s| s.step >= RUN_STEPS);
     let heads = move || config.with(|c| c.n_layers * c.n_heads);

@@ -37,7 +37,13 @@ pub struct InductionCpu {
 
 impl InductionCpu {
     /// The pair, run for `length` steps, `budget_ms` of `clock` per CPU chunk.
-    pub fn new(two: Trainer, one: Trainer, length: usize, budget_ms: f64, clock: fn() -> f64) -> InductionCpu {
+    pub fn new(
+        two: Trainer,
+        one: Trainer,
+        length: usize,
+        budget_ms: f64,
+        clock: fn() -> f64,
+    ) -> InductionCpu {
         InductionCpu { two, one, length, budget_ms, clock, error: None }
     }
 
@@ -168,7 +174,7 @@ mod tests {
             if self.chunks == self.lost_on {
                 return Box::pin(ready(Err(DeviceLost("the driver was reset".into()))));
             }
-            let mut run = |t: &mut Trainer| {
+            let run = |t: &mut Trainer| {
                 let losses: Vec<f32> = (0..steps).map(|_| t.step().unwrap()).collect();
                 Trained { losses, snapshots: vec![(t.step, t.model.params.clone())] }
             };
@@ -178,7 +184,8 @@ mod tests {
 
     fn pair(length: usize) -> InductionCpu {
         let config = Config { batch: 4, ..Config::two_layer(1) };
-        let (two, one) = (Trainer::new(config).unwrap(), Trainer::new(Config { n_layers: 1, ..config }).unwrap());
+        let (two, one) =
+            (Trainer::new(config).unwrap(), Trainer::new(Config { n_layers: 1, ..config }).unwrap());
         InductionCpu::new(two, one, length, 1e9, || 0.0)
     }
 

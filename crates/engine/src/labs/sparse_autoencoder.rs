@@ -599,7 +599,8 @@ impl Suggestion {
     /// breaks shown as ␣ and ⏎.
     pub fn describe(&self) -> String {
         let show = |s: &str| s.chars().map(crate::models::vocab::visible).collect::<String>();
-        let after = if self.after.is_empty() { String::new() } else { format!(" after '{}'", show(&self.after)) };
+        let after =
+            if self.after.is_empty() { String::new() } else { format!(" after '{}'", show(&self.after)) };
         format!(
             "latent {}: fires on '{}'{after} ({} of {} contexts)",
             self.latent,
@@ -636,12 +637,21 @@ impl GptSae {
                 }
                 // The most common activating character (the first to reach its count).
                 let count_of = |c: char| top.iter().filter(|x| x.at == c).count();
-                let at = top.iter().map(|x| x.at).fold(top[0].at, |best, c| if count_of(c) > count_of(best) { c } else { best });
+                let at = top.iter().map(|x| x.at).fold(top[0].at, |best, c| {
+                    if count_of(c) > count_of(best) {
+                        c
+                    } else {
+                        best
+                    }
+                });
                 let agree = count_of(at);
                 if 2 * agree <= top.len() {
                     return None;
                 }
-                let after = shared_suffix(top.iter().filter(|x| x.at == at).map(|x| x.before.as_str()), SHARED_SUFFIX);
+                let after = shared_suffix(
+                    top.iter().filter(|x| x.at == at).map(|x| x.before.as_str()),
+                    SHARED_SUFFIX,
+                );
                 Some((Suggestion { latent, at, after, agree, of: top.len() }, top[0].activation))
             })
             .collect();

@@ -19,7 +19,7 @@
 //! Forward: the embeddings (one gather); per layer, Q, K, V in one product, attention, the
 //! heads' output times W_O, plus the stream (`kernels::add`); the logits. Then the loss and
 //! dL/dlogits, the backward pass in reverse, and one Adam update of the whole packed buffer:
-//! 27 launches for two layers. [`GpuInduction::train`] records a chunk of steps into one
+//! 26 launches for two layers. [`GpuInduction::train`] records a chunk of steps into one
 //! submit, and after every step that ends on a multiple of `EVAL_EVERY` copies the weights
 //! aside, so the page can evaluate them on the CPU (with the engine's `Model::evaluate`)
 //! without stopping the GPU in between.
@@ -212,9 +212,11 @@ impl GpuInduction {
         let positions = GpuIndices::from_slice(gpu, "positions", &positions);
         let ids = GpuIndices::zeros(gpu, "token ids", n);
         let targets = GpuIndices::zeros(gpu, "targets", n);
-        let shape = attention::Shape { batch: b, seq_len: t, heads: c.n_heads, d_model: d, mask: Attention::Causal };
+        let shape =
+            attention::Shape { batch: b, seq_len: t, heads: c.n_heads, d_model: d, mask: Attention::Causal };
         // The residual stream before each layer and after the last: x_0 … x_L, `[N, d]`.
-        let streams: Vec<GpuTensor> = (0..=c.n_layers).map(|_| GpuTensor::zeros(gpu, "stream", &[n, d])).collect();
+        let streams: Vec<GpuTensor> =
+            (0..=c.n_layers).map(|_| GpuTensor::zeros(gpu, "stream", &[n, d])).collect();
         let layers: Vec<Layer> = (0..c.n_layers)
             .map(|_| Layer {
                 qkv: AttentionKernels::qkv(gpu, "qkv", &shape),
@@ -248,29 +250,71 @@ impl GpuInduction {
             let (x, next, w_o) = (&streams[l], &streams[l + 1], &views[5 + 4 * l]);
             run.extend([
                 // Q, K, V of every head: x·W_Q, x·W_K, x·W_V in one launch.
-                k.matmul.bind(gpu, [1, 3], (x, rows(d)), (&three(weights, l)?, w_view), (&layer.qkv, qkv_view), false)?,
+                k.matmul.bind(
+                    gpu,
+                    [1, 3],
+                    (x, rows(d)),
+                    (&three(weights, l)?, w_view),
+                    (&layer.qkv, qkv_view),
+                    false,
+                )?,
                 k.attention.bind_forward(gpu, &shape, &layer.qkv, &layer.probs, &layer.heads)?,
                 // x_{l+1} = heads·W_O + x_l: every head's output added to the stream.
-                k.matmul.bind(gpu, [1, 1], (&layer.heads, rows(d)), (w_o, View::matrix(d, d)), (next, rows(d)), false)?,
+                k.matmul.bind(
+                    gpu,
+                    [1, 1],
+                    (&layer.heads, rows(d)),
+                    (w_o, View::matrix(d, d)),
+                    (next, rows(d)),
+                    false,
+                )?,
                 k.add.bind(gpu, x, next)?,
             ]);
         }
         let last = &streams[c.n_layers];
-        run.push(k.matmul.bind(gpu, [1, 1], (last, rows(d)), (w_u, View::matrix(d, v)), (&logits, rows(v)), false)?);
+        run.push(k.matmul.bind(
+            gpu,
+            [1, 1],
+            (last, rows(d)),
+            (w_u, View::matrix(d, v)),
+            (&logits, rows(v)),
+            false,
+        )?);
 
         // Backward.
         let dw_u = &grads[grads.len() - 1];
         run.extend([
             k.cross_entropy.bind(gpu, &logits, &targets, &loss, &s.d_logits)?,
             // dW_U = x_Lᵀ·dlogits, and g = dlogits·W_Uᵀ = dL/dx_L.
-            k.matmul.bind(gpu, [1, 1], (last, rows(d).t()), (&s.d_logits, rows(v)), (dw_u, View::matrix(d, v)), false)?,
-            k.matmul.bind(gpu, [1, 1], (&s.d_logits, rows(v)), (w_u, View::matrix(d, v).t()), (&s.g, rows(d)), false)?,
+            k.matmul.bind(
+                gpu,
+                [1, 1],
+                (last, rows(d).t()),
+                (&s.d_logits, rows(v)),
+                (dw_u, View::matrix(d, v)),
+                false,
+            )?,
+            k.matmul.bind(
+                gpu,
+                [1, 1],
+                (&s.d_logits, rows(v)),
+                (w_u, View::matrix(d, v).t()),
+                (&s.g, rows(d)),
+                false,
+            )?,
         ]);
         for (l, layer) in layers.iter().enumerate().rev() {
             // g = dL/dx_{l+1}; it reaches x_l straight through the residual connection, and
             // through the heads, which add onto it.
             let (x, w_o, dw_o) = (&streams[l], &views[5 + 4 * l], &grads[5 + 4 * l]);
-            run.push(k.matmul.bind(gpu, [1, 1], (&layer.heads, rows(d).t()), (&s.g, rows(d)), (dw_o, View::matrix(d, d)), false)?);
+            run.push(k.matmul.bind(
+                gpu,
+                [1, 1],
+                (&layer.heads, rows(d).t()),
+                (&s.g, rows(d)),
+                (dw_o, View::matrix(d, d)),
+                false,
+            )?);
             run.extend(k.attention.bind_backward(
                 gpu,
                 &shape,
@@ -283,7 +327,14 @@ impl GpuInduction {
             let d_three = three(weight_grads, l)?;
             run.extend([
                 // dW_Q, dW_K, dW_V = x_lᵀ·dQ, x_lᵀ·dK, x_lᵀ·dV in one launch.
-                k.matmul.bind(gpu, [1, 3], (x, rows(d).t()), (&s.dqkv, qkv_view), (&d_three, w_view), false)?,
+                k.matmul.bind(
+                    gpu,
+                    [1, 3],
+                    (x, rows(d).t()),
+                    (&s.dqkv, qkv_view),
+                    (&d_three, w_view),
+                    false,
+                )?,
                 // g += dQ·W_Qᵀ + dK·W_Kᵀ + dV·W_Vᵀ.
                 k.matmul.bind_summed(
                     gpu,
@@ -296,7 +347,12 @@ impl GpuInduction {
             ]);
         }
         // g = dL/dx_0: the embeddings' gradients.
-        run.push(k.embedding.bind_scatter_both(gpu, &s.g, (&ids, &grads[0], false), (&positions, &grads[1], false))?);
+        run.push(k.embedding.bind_scatter_both(
+            gpu,
+            &s.g,
+            (&ids, &grads[0], false),
+            (&positions, &grads[1], false),
+        )?);
 
         let optimizer = OptimizerShared::new(gpu, Method::adam(), c.lr);
         let tick = k.optim.bind_tick(gpu, &optimizer);
@@ -330,7 +386,10 @@ impl GpuInduction {
     fn check(&self, batch: &[Sequence]) -> Result<(), String> {
         let c = &self.config;
         if batch.len() != c.batch || batch.iter().any(|s| s.tokens.len() != c.context) {
-            return Err(format!("the GPU model trains on batches of {} sequences of {} tokens", c.batch, c.context));
+            return Err(format!(
+                "the GPU model trains on batches of {} sequences of {} tokens",
+                c.batch, c.context
+            ));
         }
         if let Some(id) = batch.iter().flat_map(|s| &s.tokens).find(|&&id| id >= c.vocab) {
             return Err(format!("token id {id} is outside the vocabulary of {} tokens", c.vocab));
@@ -364,7 +423,8 @@ impl GpuInduction {
         if self.losses.len() < steps {
             self.losses = GpuTensor::zeros(gpu, "loss history", &[steps]);
         }
-        let saved: Vec<usize> = (self.steps + 1..=self.steps + steps).filter(|s| s.is_multiple_of(EVAL_EVERY)).collect();
+        let saved: Vec<usize> =
+            (self.steps + 1..=self.steps + steps).filter(|s| s.is_multiple_of(EVAL_EVERY)).collect();
         let whole = self.all_params.len();
         if self.snapshots.len() < saved.len() * whole {
             self.snapshots = GpuTensor::zeros(gpu, "weight snapshots", &[saved.len() * whole]);
@@ -392,7 +452,13 @@ impl GpuInduction {
             encoder.copy_buffer_to_buffer(self.loss.buffer(), 0, self.losses.buffer(), 4 * i as u64, 4);
             if (self.steps + i + 1).is_multiple_of(EVAL_EVERY) {
                 let size = 4 * whole as u64;
-                encoder.copy_buffer_to_buffer(self.all_params.buffer(), 0, self.snapshots.buffer(), copies * size, size);
+                encoder.copy_buffer_to_buffer(
+                    self.all_params.buffer(),
+                    0,
+                    self.snapshots.buffer(),
+                    copies * size,
+                    size,
+                );
                 copies += 1;
             }
         }
@@ -412,14 +478,20 @@ impl GpuInduction {
     /// The weights the latest [`GpuInduction::train`] call copied aside, in the engine's
     /// order: (the step they are after, the parameters) for each step of the chunk that is a
     /// multiple of `EVAL_EVERY`.
-    pub fn read_snapshots(&self) -> impl Future<Output = Result<Vec<(usize, Vec<Tensor>)>, GpuError>> + 'static {
+    pub fn read_snapshots(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(usize, Vec<Tensor>)>, GpuError>> + 'static {
         let whole = self.all_params.len();
         let data = read_back(&self.gpu, self.snapshots.buffer(), self.snapshot_steps.len() * whole);
         let unpack = self.unpacker();
         let steps = self.snapshot_steps.clone();
         async move {
             let data = data.await?;
-            Ok(steps.into_iter().zip(data.chunks(whole.max(1))).map(|(s, chunk)| (s, unpack(chunk))).collect())
+            Ok(steps
+                .into_iter()
+                .zip(data.chunks(whole.max(1)))
+                .map(|(s, chunk)| (s, unpack(chunk)))
+                .collect())
         }
     }
 

@@ -1142,7 +1142,11 @@ pub async fn gpu_induction_loss_and_gradients_match_the_engine(gpu: &Gpu) {
             assert_eq!(g.shape, c.shape, "tensor {i}");
             assert!(c.data.iter().any(|&v| v != 0.0), "tensor {i} has a gradient");
             let err = relative_to_largest(&g.data, &c.data);
-            assert!(err <= INDUCTION_GRAD_RELATIVE, "{} layers: gradient of tensor {i}: {err:e}", config.n_layers);
+            assert!(
+                err <= INDUCTION_GRAD_RELATIVE,
+                "{} layers: gradient of tensor {i}: {err:e}",
+                config.n_layers
+            );
             if err > worst.0 {
                 worst = (err, i);
             }
@@ -1186,7 +1190,9 @@ pub async fn gpu_induction_trains_like_the_engine(gpu: &Gpu) {
     let numbers = |t: &Trainer| -> Vec<f32> {
         t.history
             .iter()
-            .flat_map(|e| [vec![e.first_loss, e.repeated_loss], e.previous_token.clone(), e.induction.clone()].concat())
+            .flat_map(|e| {
+                [vec![e.first_loss, e.repeated_loss], e.previous_token.clone(), e.induction.clone()].concat()
+            })
             .collect()
     };
     assert_eq!(fed.history.iter().map(|e| e.step).collect::<Vec<_>>(), [0, 10, 20, 30]);
