@@ -127,7 +127,7 @@ impl GpuModel<InductionCpu> for InductionGpu {
         let left = cpu.length.saturating_sub(cpu.two.step);
         let n = (steps / EVAL_EVERY).max(1) * EVAL_EVERY;
         let n = n.min(left);
-        if cpu.error.is_some() || n == 0 {
+        if cpu.done() || n == 0 {
             return Box::pin(std::future::ready(Ok(None)));
         }
         let mut reads = vec![];
