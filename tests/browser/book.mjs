@@ -2622,6 +2622,7 @@ await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; lat
   // A suggested latent: its button selects it, and its contexts fire on the character it names.
   const suggestion = w.locator('button[data-name="sae-gpt-suggest-0"]');
   const words = await suggestion.innerText();
+  expect(words === "latent 238: fires on 'o' after '␣t' (8 of 8 contexts)", `first suggestion, pinned in the engine's test: ${words}`);
   const picked = await suggestion.getAttribute("data-latent");
   await suggestion.click();
   await page.waitForTimeout(300);

@@ -820,6 +820,28 @@ mod tests {
         assert_eq!(at(0), "?????!.?");
         assert_eq!(at(9), ",,,,,,,,");
         assert!(run.top_contexts(2).iter().all(|c| c.at == 'i' && c.before.ends_with('h')));
+        // The suggested latents: each names one character most of its top contexts fire on,
+        // here "to", "th", "tha", "of", a C after a blank line (a speaker's name) and "IUS".
+        let suggested = run.suggestions(SUGGESTIONS);
+        let words: Vec<String> = suggested.iter().map(Suggestion::describe).collect();
+        assert_eq!(
+            words,
+            [
+                "latent 238: fires on 'o' after '␣t' (8 of 8 contexts)",
+                "latent 54: fires on 'h' after '␣t' (8 of 8 contexts)",
+                "latent 246: fires on 'a' after 'th' (8 of 8 contexts)",
+                "latent 208: fires on 'f' after '␣o' (8 of 8 contexts)",
+                "latent 60: fires on 'C' after '⏎⏎' (8 of 8 contexts)",
+                "latent 253: fires on 'S' after 'IU' (8 of 8 contexts)",
+            ]
+        );
+        assert_eq!(suggested.len(), SUGGESTIONS);
+        for s in &suggested {
+            let top = run.top_contexts(s.latent);
+            assert_eq!(top.iter().filter(|c| c.at == s.at && c.before.ends_with(&s.after)).count(), s.agree);
+            assert!(2 * s.agree > s.of, "{}", s.describe());
+        }
+        assert!(suggested.windows(2).all(|w| w[0].agree >= w[1].agree));
         let top = &run.top_contexts(0)[0];
         assert_eq!((top.before.as_str(), top.at), ("s that the uttermost", '?'));
         assert_close!(top.activation, 8.2229, 5e-4);
