@@ -1,9 +1,10 @@
 //! A training run on the page: the plain run machine ([`machine::Run`]) in reactive state,
 //! with the signals a Train button and a progress line need. The trainers' CPU and GPU
 //! sides live beside it, one module per model: [`xor`], [`race`], [`gpt`], [`mlm_vs_clm`],
-//! [`skip_gram`].
+//! [`skip_gram`], [`induction`].
 
 pub mod gpt;
+pub mod induction;
 pub mod machine;
 pub mod mlm_vs_clm;
 pub mod race;

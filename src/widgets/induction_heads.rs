@@ -1,24 +1,35 @@
 //! Chapter 10's induction heads: a two-layer and a one-layer attention-only transformer
 //! trained side by side on sequences with a repeated segment, with the loss on first and on
 //! repeated tokens, every head's previous-token and induction scores, the attention patterns
-//! on one sample and head ablation, from `engine::labs::induction_heads`.
+//! on one sample and head ablation, from `engine::labs::induction_heads`. The models train
+//! on WebGPU (`gpu::GpuInduction`, through `hooks::training_run`) when the browser has it,
+//! else on the CPU; the CPU side's trainers evaluate the weights either way.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 
 use engine::labs::induction_heads::{chance_loss, head_name, Config, Eval, Sequence, Trainer};
 
-use crate::browser::now_ms;
+use crate::controls::backend_select::BackendSelect;
 use crate::controls::number_field::{self, learning_rate, ConfigField};
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
+use crate::hooks::training_run::induction::{InductionCpu, InductionGpu};
+use crate::hooks::training_run::machine::{Backend, Landed, Run};
+use crate::hooks::training_run::use_training_run;
 use crate::plot::chart::{Chart, Series};
 use crate::plot::describe::{describe_grid, grid_table, DataTable};
 use crate::plot::heatmap::weight_grid;
 
 /// Steps in a full run.
 pub const RUN_STEPS: usize = 600;
-/// Milliseconds of training per timer tick, so the page stays responsive.
+/// Milliseconds of CPU training per timer tick, so the page stays responsive.
 const TICK_BUDGET_MS: f64 = 60.0;
+const TICK: Duration = Duration::from_millis(16);
+/// Steps per GPU chunk: one submit, read back once.
+const GPU_CHUNK: usize = 50;
 /// Side of one attention heatmap, in SVG units.
 const MAP: f64 = 200.0;
 /// The repeated-token loss the page reports crossing, on the way down.
@@ -39,12 +50,7 @@ struct Snapshot {
     best_induction: usize,
 }
 
-struct Pair {
-    two: Trainer,
-    one: Trainer,
-}
-
-fn snapshot(pair: &Pair) -> Snapshot {
+fn snapshot(pair: &InductionCpu) -> Snapshot {
     let sample = pair.two.eval_set.first().cloned();
     let patterns =
         sample.as_ref().and_then(|s| pair.two.model.attention_patterns(s).ok()).unwrap_or_default();
@@ -79,77 +85,133 @@ fn loss_text(v: f32) -> String {
 #[component]
 pub fn InductionHeads() -> impl IntoView {
     let config = RwSignal::new(Config::two_layer(1));
-    let pair = StoredValue::new(None::<Pair>);
+    let run = use_training_run::<InductionCpu, InductionGpu>(None);
+    let running = run.running;
     let shown = RwSignal::new(Snapshot::default());
-    let running = RwSignal::new(false);
+    let backend = RwSignal::new(Backend::Cpu);
+    let gpu = use_gpu(move || {
+        if shown.with_untracked(|s| s.step == 0) {
+            backend.set(Backend::Gpu);
+        }
+    });
     let status = RwSignal::new(String::new());
     // The head ablated last and what the two-layer model scored without it.
     let ablation = RwSignal::new(None::<(usize, Eval)>);
 
+    let on_name = move || run.with(|r| r.backend().name()).unwrap_or("CPU");
+    let show = move || {
+        let Some((s, error)) = run.with(|r| (snapshot(r.cpu()), r.cpu().error.clone())) else { return };
+        ablation.set(None);
+        if let Some(message) = error {
+            if running.get_untracked() {
+                run.pause();
+                status.set(format!("{message} Lower the learning rate, or reset."));
+            }
+        } else if s.step >= RUN_STEPS && running.get_untracked() {
+            run.pause();
+            status.set(format!("Finished {RUN_STEPS} steps on the {}.", on_name()));
+        }
+        shown.set(s);
+    };
     let reset = move || {
-        running.set(false);
         ablation.set(None);
         let c = config.get_untracked();
-        let made =
-            Trainer::new(c).and_then(|two| Ok(Pair { two, one: Trainer::new(Config { n_layers: 1, ..c })? }));
+        let made = Trainer::new(c).and_then(|two| Ok((two, Trainer::new(Config { n_layers: 1, ..c })?)));
         match made {
-            Ok(p) => {
-                shown.set(snapshot(&p));
-                pair.set_value(Some(p));
+            Ok((two, one)) => {
+                let cpu = InductionCpu::new(two, one, RUN_STEPS, TICK_BUDGET_MS, crate::browser::now_ms);
+                let device = gpu.device(backend.get_untracked());
+                let (next, refused) = Run::on(&device, cpu, |cpu, g| cpu.to_gpu(g));
+                let on_cpu = next.backend() == Backend::Cpu;
+                run.restart(Some(next));
                 status.set(String::new());
+                if on_cpu && backend.get_untracked() == Backend::Gpu {
+                    backend.set(Backend::Cpu);
+                    if let Some(why) = refused {
+                        status
+                            .set(format!("The GPU models could not be built ({why}); training on the CPU."));
+                    }
+                }
+                show();
             }
             Err(message) => {
-                pair.set_value(None);
+                run.restart(None);
                 shown.set(Snapshot::default());
                 status.set(format!("Cannot train this setup: {message}"));
             }
         }
     };
     reset();
+    // A lost device: go on on the CPU from the weights last read back.
+    Effect::new(move |_| {
+        if let GpuState::Lost(reason) = gpu.state.get() {
+            if backend.get_untracked() == Backend::Gpu {
+                let at = run.hand_over();
+                backend.set(Backend::Cpu);
+                let resume = if running.get_untracked() { "" } else { " Press Resume to go on." };
+                status.set(format!(
+                    "The GPU was lost ({reason}); the models go on on the CPU from the weights read back at step {}.{resume}",
+                    at.unwrap_or(0)
+                ));
+            }
+        }
+    });
+    // A new setting or backend starts the run again.
     Effect::new(move |first: Option<()>| {
         config.track();
-        if first.is_some() {
+        backend.track();
+        if first.is_some() && !gpu.lost_untracked() {
             reset();
         }
     });
-    let advance = move || {
-        let start = now_ms();
-        let result = pair.try_update_value(|p| {
-            p.as_mut().map(|p| {
-                let mut outcome = Ok(());
-                while p.two.step < RUN_STEPS && now_ms() - start < TICK_BUDGET_MS {
-                    outcome = p.two.step().and_then(|_| p.one.step());
-                    if outcome.is_err() {
-                        break;
-                    }
-                }
-                (outcome, snapshot(p))
-            })
-        });
-        if let Some(Some((outcome, s))) = result {
-            ablation.set(None);
-            if let Err(message) = outcome {
-                running.set(false);
-                status.set(format!("{message} Lower the learning rate, or reset."));
-            } else if s.step >= RUN_STEPS {
-                running.set(false);
-                status.set(format!("Finished {RUN_STEPS} steps."));
+    let tick = move || {
+        if !running.get_untracked() {
+            return;
+        }
+        let steps = if backend.get_untracked() == Backend::Gpu { GPU_CHUNK } else { RUN_STEPS };
+        run.advance(steps, move |landed| match landed {
+            Landed::Read(_) => show(),
+            // A read failed: the device is gone, and so is this chunk. The run pauses; the
+            // reader resumes it on the CPU from the weights last read back.
+            Landed::HandedOver { reason, .. } => {
+                run.pause();
+                gpu.state.set(GpuState::Lost(reason));
+                show();
             }
-            shown.set(s);
+            Landed::Stale => {}
+        });
+    };
+    use_interval(running, TICK, tick);
+    let train = move |_| {
+        if running.get_untracked() {
+            run.pause();
+        } else {
+            status.set(String::new());
+            run.play();
         }
     };
-    use_interval(running, std::time::Duration::from_millis(16), move || {
-        if running.get_untracked() {
-            advance();
-        }
-    });
     let ablate = move |head: usize| {
-        let result = pair.with_value(|p| p.as_ref().map(|p| p.two.ablated(Some(head))));
+        let result = run.with(|r| r.cpu().two.ablated(Some(head)));
         match result {
             Some(Ok(eval)) => ablation.set(Some((head, eval))),
             Some(Err(message)) => status.set(format!("Cannot ablate this head: {message}")),
             None => {}
         }
+    };
+    let badge = move || match backend.get() {
+        Backend::Gpu => format!("Running on: GPU (WebGPU) · {}", gpu.description()),
+        Backend::Cpu => "Running on: CPU (WebAssembly) · engine::labs::induction_heads".to_string(),
+    };
+    let gpu_note = move || {
+        match gpu.state.get() {
+        GpuState::Probing => "Looking for a WebGPU adapter…".to_string(),
+        GpuState::Ready(d) => format!(
+            "WebGPU is available: {}. Each model trains in WGSL kernels (crates/gpu), {GPU_CHUNK} steps a submit; the engine on the CPU scores the weights read back.",
+            d.trim()
+        ),
+        GpuState::Unavailable(why) => format!("{why} The models train on the CPU."),
+        GpuState::Lost(why) => format!("The GPU device was lost: {why}"),
+    }
     };
     let finished = move || shown.with(|s| s.step >= RUN_STEPS);
     let heads = move || config.with(|c| c.n_layers * c.n_heads);
@@ -196,17 +258,19 @@ pub fn InductionHeads() -> impl IntoView {
     let x_span = Signal::derive(|| RUN_STEPS as f64);
 
     view! {
-        <WidgetFrame class="induction" label="Induction heads" title="Live: induction heads forming" badge="CPU · engine::labs::induction_heads">
+        <WidgetFrame class="induction" label="Induction heads" title="Live: induction heads forming" badge=Signal::derive(badge) backend=backend>
             <div class="xor-controls">
+                <BackendSelect name="ind-backend" value=backend gpu_state=gpu.state on_change=Callback::new(move |b| backend.set(b)) note_id="ind-backend-note" />
                 <ConfigField label="seed" name="ind-seed" config=config get=|c| c.seed as f64 set=|c, v| c.seed = v as u64 check=number_field::seed />
                 <ConfigField label="learning rate" name="ind-lr" config=config get=|c| c.lr as f64 set=|c, v| c.lr = v as f32 check=learning_rate />
             </div>
             <div class="bp-controls">
-                <button class="primary" data-name="ind-train" disabled=finished on:click=move |_| running.update(|r| *r = !*r)>
+                <button class="primary" data-name="ind-train" disabled=finished on:click=train>
                     {move || if running.get() { "Pause".to_string() } else if finished() { "Finished".to_string() } else if shown.with(|s| s.step == 0) { format!("Train {RUN_STEPS} steps") } else { "Resume".to_string() }}
                 </button>
                 <button data-name="ind-reset" on:click=move |_| reset()>"Reset"</button>
             </div>
+            <p id="ind-backend-note" class="widget-note" data-gpu-note="ind">{gpu_note}</p>
             <p class="bp-status" role="status" data-status="ind">{move || status.get()}</p>
             <dl class="bp-values">
                 <div><dt>"step"</dt><dd data-value="ind-step">{move || shown.with(|s| s.step)}</dd></div>

@@ -1,7 +1,7 @@
 //! Chapter 10's sparse autoencoder on the tiny GPT: an SAE trained in the page on the
 //! residual stream of 4,096 held-out characters, with reconstruction, sparsity, dead and dense
-//! latents, and the contexts where a chosen latent fires most, from
-//! `engine::labs::sparse_autoencoder`.
+//! latents, the contexts where a chosen latent fires most, and latents worth reading first
+//! (those whose top contexts agree), from `engine::labs::sparse_autoencoder`.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -11,7 +11,8 @@ use leptos::task::spawn_local;
 
 use engine::labs::logit_lens::held_out_slice;
 use engine::labs::sparse_autoencoder::{
-    dead_and_dense, gpt_sae_config, Context, GptSae, SaeConfig, Stats, DENSE_FRACTION, GPT_POSITIONS,
+    dead_and_dense, gpt_sae_config, Context, GptSae, SaeConfig, Stats, Suggestion, DENSE_FRACTION,
+    GPT_POSITIONS, SUGGESTIONS,
 };
 
 use crate::browser::now_ms;
@@ -52,6 +53,8 @@ struct Shown {
     eval: Option<(Stats, usize, usize)>,
     fires: Vec<usize>,
     contexts: Vec<Context>,
+    /// Latents whose top contexts agree, once the run stops.
+    suggestions: Vec<Suggestion>,
     latents: usize,
 }
 
@@ -97,6 +100,7 @@ pub fn SaeTinyGpt() -> impl IntoView {
                     eval,
                     fires,
                     contexts: if full { r.top_contexts(k) } else { Vec::new() },
+                    suggestions: if full { r.suggestions(SUGGESTIONS) } else { Vec::new() },
                     latents: r.sae.config.latents,
                 }
             })
@@ -238,6 +242,23 @@ pub fn SaeTinyGpt() -> impl IntoView {
         })
     };
 
+    let suggestions = move || {
+        shown.with(|s| {
+            let s = s.as_ref().filter(|s| s.eval.is_some())?;
+            if s.suggestions.is_empty() {
+                return Some(view! { <p class="widget-note" data-value="sae-gpt-suggest-none">"No latent's strongest contexts agree on one character yet."</p> }.into_any());
+            }
+            let buttons = s.suggestions.iter().enumerate().map(|(i, g)| {
+                let k = g.latent;
+                view! { <button data-name=format!("sae-gpt-suggest-{i}") data-latent=k.to_string() on:click=move |_| latent.set(k as f64)>{g.describe()}</button> }
+            }).collect_view();
+            Some(view! {
+                <p class="widget-note">"Latents whose strongest contexts agree, most agreement first; pick one to read its contexts:"</p>
+                <div class="sae-suggest">{buttons}</div>
+            }.into_any())
+        })
+    };
+
     view! {
         <WidgetFrame class="sae sae-gpt" label="Sparse autoencoder on the tiny GPT" title="Live: a sparse autoencoder on the tiny GPT's residual stream" badge="CPU · engine::labs::sparse_autoencoder">
             <div class="xor-controls">
@@ -273,6 +294,7 @@ pub fn SaeTinyGpt() -> impl IntoView {
             <SaeCurves history=history l0_caption="L0: latents active per character." />
             <h4 class="lab-subtitle">"Sparsity against reconstruction, across λ"</h4>
             <SaeTradeoff runs=finished current=l1 prefix="sae-gpt" unit="character" />
+            {suggestions}
             <div class="xor-controls">
                 <NumberField label="latent" name="sae-gpt-latent" value=Signal::derive(move || latent.get())
                     on_change=Callback::new(move |v| latent.set(v)) check=latent_rule />

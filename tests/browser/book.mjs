@@ -2195,6 +2195,10 @@ await test("induction heads: seed 1 drops the repeated-token loss at steps 460-5
   await openChapter(page, "interpretability");
   const lab = page.locator(".widget.induction");
   await lab.scrollIntoViewIfNeeded();
+  // The engine's numbers on the CPU (the WebGPU run is checked below).
+  await page.waitForFunction(() => !document.querySelector('[data-gpu-note="ind"]').innerText.startsWith("Looking"), null, { timeout: 20000 });
+  await lab.locator('select[data-name="ind-backend"]').selectOption("cpu");
+  expect((await lab.locator(".backend-badge").getAttribute("data-backend")) === "cpu", "on the CPU");
   // Step 0 (the engine's test pins these for seed 1).
   expect((await value(page, "ind-first")) === 8.33, "step 0: first-occurrence loss 8.330");
   expect((await value(page, "ind-repeated")) === 6.094, "step 0: repeated-token loss 6.094");
@@ -2215,6 +2219,46 @@ await test("induction heads: seed 1 drops the repeated-token loss at steps 460-5
   await lab.locator('input[data-name="ind-lr"]').fill("x");
   expect((await lab.locator('[data-error-for="ind-lr"]').innerText()).includes("not a number"), "bad learning rate explained");
   expect((await value(page, "ind-step")) === 600, "last good run kept");
+});
+
+// SwiftShader is slow, so the WebGPU run is short: two chunks of 50 steps of both models,
+// each chunk one submit, the weights read back every 10 steps and scored by the engine; then
+// a device lost mid-run hands the pair to the CPU.
+await test("induction heads on WebGPU: 100 steps lower both losses, the badge and note name WebGPU; a lost device hands over to the CPU", async (page) => {
+  await keepGpuDevices(page);
+  await openChapter(page, "interpretability");
+  const lab = page.locator(".widget.induction");
+  await lab.scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => !document.querySelector('[data-gpu-note="ind"]').innerText.startsWith("Looking"), null, { timeout: 20000 });
+  const gpuOk = !(await lab.locator('select[data-name="ind-backend"] option[value="gpu"]').isDisabled());
+  expect(gpuOk, `no WebGPU: ${await lab.locator('[data-gpu-note="ind"]').innerText()}`);
+  await lab.locator('select[data-name="ind-backend"]').selectOption("gpu");
+  const badge = lab.locator(".backend-badge");
+  expect((await badge.getAttribute("data-backend")) === "gpu" && (await badge.innerText()).includes("GPU (WebGPU)"), `badge: ${await badge.innerText()}`);
+  expect((await lab.locator('[data-gpu-note="ind"]').innerText()).includes("WebGPU is available"), "the note names WebGPU");
+  expect((await value(page, "ind-first")) === 8.33 && (await value(page, "ind-repeated")) === 6.094, "the same start as the CPU");
+  const train = lab.locator('[data-name="ind-train"]');
+  const started = Date.now();
+  await train.click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="ind-step"]')?.textContent) >= 100, null, { timeout: 240000 });
+  if ((await train.innerText()) === "Pause") await train.click();
+  const step = await value(page, "ind-step");
+  console.log(`    induction heads on WebGPU: ${step} steps of both models in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  expect(step % 50 === 0, `whole chunks of 50 steps: ${step}`);
+  expect((await value(page, "ind-first")) < 4 && (await value(page, "ind-repeated")) < 4, `both losses fell: ${await value(page, "ind-first")} ${await value(page, "ind-repeated")}`);
+  expect((await badge.getAttribute("data-backend")) === "gpu", "still on the GPU");
+  await lab.locator('[data-name="ind-ablate-0"]').click();
+  expect((await text(page, "ind-ablation")).startsWith("Without L1H1"), "ablation scores the weights read back");
+  // The device goes while the run is out: the CPU takes over from the weights read back.
+  await train.click();
+  await page.evaluate(() => window.__mlbookDevices.forEach((d) => d.destroy()));
+  await page.waitForFunction(() => document.querySelector(".widget.induction .backend-badge").dataset.backend === "cpu", null, { timeout: 30000 });
+  const notice = await lab.locator('[data-status="ind"]').innerText();
+  expect(/GPU was lost.*on the CPU from the weights read back at step/.test(notice), `notice: ${notice}`);
+  const handed = await value(page, "ind-step");
+  if ((await train.innerText()) === "Resume") await train.click();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-value="ind-step"]')?.textContent) >= n + 20, handed, { timeout: 120000 });
+  expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
 await test("logit lens: the tiny GPT's streams sharpen layer by layer, and the last one is the model's loss", async (page) => {
@@ -2650,7 +2694,7 @@ await test("sparse autoencoder: the toy model's 20 features recovered at λ = 0.
   expect(page.errors.length === 0, page.errors.join("\n"));
 });
 
-await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; latent 0 ends sentences, latent 9 is commas; bad latent explained", async (page) => {
+await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; latent 0 ends sentences, latent 9 is commas; a suggested latent shows its contexts; bad latent explained", async (page) => {
   await openChapter(page, "interpretability");
   const w = page.locator(".widget.sae-gpt");
   await w.scrollIntoViewIfNeeded();
@@ -2673,6 +2717,18 @@ await test("sae on the tiny GPT: 1,000 steps after layer 1 match the engine; lat
   await w.locator('input[data-name="sae-gpt-latent"]').fill("9");
   await page.waitForTimeout(300);
   expect((await ats()) === ",,,,,,,,", `latent 9: ${await ats()}`);
+  // A suggested latent: its button selects it, and its contexts fire on the character it names.
+  const suggestion = w.locator('button[data-name="sae-gpt-suggest-0"]');
+  const words = await suggestion.innerText();
+  expect(words === "latent 238: fires on 'o' after '␣t' (8 of 8 contexts)", `first suggestion, pinned in the engine's test: ${words}`);
+  const picked = await suggestion.getAttribute("data-latent");
+  await suggestion.click();
+  await page.waitForTimeout(300);
+  expect((await w.locator('input[data-name="sae-gpt-latent"]').inputValue()) === picked, `suggestion selects latent ${picked}`);
+  const named = words.match(/^latent (\d+): fires on '(.)'.* \((\d) of 8 contexts\)$/);
+  expect(named && named[1] === picked, `suggestion text: ${words}`);
+  const shown = (await ats()).replaceAll("↵", "⏎");
+  expect([...shown].filter((c) => c === named[2]).length === Number(named[3]), `latent ${picked}: ${shown} against "${words}"`);
   await w.locator('input[data-name="sae-gpt-latent"]').fill("300");
   await page.waitForTimeout(300);
   expect((await w.locator('[data-error-for="sae-gpt-latent-range"]').innerText()).includes("0 to 255"), "latent 300 of 256 explained");

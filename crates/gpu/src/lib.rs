@@ -110,6 +110,7 @@ pub mod models;
 pub mod tensor;
 
 pub use device::{Gpu, GpuError};
+pub use models::induction::GpuInduction;
 pub use models::minilm::GpuMiniLm;
 pub use models::mlp::GpuMlp;
 pub use models::skip_gram::GpuSkipGram;

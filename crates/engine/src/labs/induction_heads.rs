@@ -338,12 +338,33 @@ fn next_tokens(sequences: &[Sequence]) -> Vec<usize> {
     sequences.iter().flat_map(|s| s.tokens[1..].iter().copied().chain(std::iter::once(NO_TARGET))).collect()
 }
 
+/// The stream of training batches a run draws, one batch of `config.batch` fresh sequences
+/// per step. A run trained elsewhere (chapter 10's GPU path) draws from a copy of its
+/// trainer's stream ([`Trainer::batches`]), so both see the same batches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batches {
+    config: Config,
+    rng: Rng,
+}
+
+impl Batches {
+    /// The stream a fresh run of `config` draws from.
+    pub fn new(config: Config) -> Batches {
+        Batches { config, rng: Rng::new(config.seed ^ 0xDA7A) }
+    }
+
+    /// The next step's batch.
+    pub fn next_batch(&mut self) -> Vec<Sequence> {
+        (0..self.config.batch).map(|_| Sequence::draw(&self.config, &mut self.rng)).collect()
+    }
+}
+
 /// A model, its optimizer, its batches and its history.
 #[derive(Clone, Debug)]
 pub struct Trainer {
     pub model: Model,
     optimizers: Vec<Optimizer>,
-    data: Rng,
+    data: Batches,
     pub eval_set: Vec<Sequence>,
     pub step: usize,
     /// One evaluation every [`EVAL_EVERY`] steps, starting at step 0.
@@ -362,7 +383,7 @@ impl Trainer {
         let mut trainer = Trainer {
             model,
             optimizers,
-            data: Rng::new(config.seed ^ 0xDA7A),
+            data: Batches::new(config),
             eval_set,
             step: 0,
             history: vec![],
@@ -379,13 +400,13 @@ impl Trainer {
         Ok(())
     }
 
-    /// One Adam step on a fresh batch.
-    pub fn step(&mut self) -> Result<(), String> {
+    /// One Adam step on a fresh batch; returns the batch's loss before the update.
+    pub fn step(&mut self) -> Result<f32, String> {
         if let Some(step) = self.diverged {
             return Err(format!("Training diverged at step {step}; reset to start again."));
         }
         let c = self.model.config;
-        let batch: Vec<Sequence> = (0..c.batch).map(|_| Sequence::draw(&c, &mut self.data)).collect();
+        let batch = self.data.next_batch();
         let (loss, grads) = self.model.loss_and_grads(&batch).map_err(|e| e.message)?;
         if !loss.is_finite() || grads.iter().any(|g| g.data.iter().any(|v| !v.is_finite())) {
             self.diverged = Some(self.step);
@@ -399,6 +420,35 @@ impl Trainer {
         }
         self.step += 1;
         if self.step.is_multiple_of(EVAL_EVERY) {
+            self.record()?;
+        }
+        Ok(loss)
+    }
+
+    /// The batches the next steps will train on, from where this trainer is now.
+    pub fn batches(&self) -> Batches {
+        self.data.clone()
+    }
+
+    /// Takes in weights trained elsewhere (on the GPU) on this trainer's own batches: `params`
+    /// are the weights after `step` steps. The batches of the steps in between are drawn and
+    /// dropped, so the stream stays where [`Trainer::step`] would have left it, and `step` is
+    /// evaluated when it is a multiple of [`EVAL_EVERY`]. The optimizer's moments stay as they
+    /// were: a run that goes on here after a GPU run starts them afresh.
+    pub fn adopt(&mut self, step: usize, params: Vec<Tensor>) -> Result<(), String> {
+        if step < self.step {
+            return Err(format!("Weights from step {step} cannot follow step {}.", self.step));
+        }
+        let shapes = self.model.config.param_shapes();
+        if params.len() != shapes.len() || params.iter().zip(&shapes).any(|(p, s)| &p.shape != s) {
+            return Err("The weights read back do not fit this model.".into());
+        }
+        for _ in self.step..step {
+            self.data.next_batch();
+        }
+        self.model.params = params;
+        self.step = step;
+        if step.is_multiple_of(EVAL_EVERY) {
             self.record()?;
         }
         Ok(())
@@ -502,6 +552,34 @@ mod tests {
         let mixed = (eval.first_loss * first as f32 + eval.repeated_loss * repeated as f32)
             / (first + repeated) as f32;
         assert_close!(loss, mixed, Tolerance { abs: 1e-5, rel: 1e-5 });
+    }
+
+    /// Weights trained elsewhere on the trainer's own batches, taken in every 10 steps, give
+    /// the history the trainer gives by itself, and leave its batch stream in the same place.
+    #[test]
+    fn adopted_weights_give_the_same_history() {
+        let config = tiny();
+        let mut alone = Trainer::new(config).unwrap();
+        let mut fed = Trainer::new(config).unwrap();
+        let mut stream = fed.batches();
+        let mut elsewhere = fed.clone();
+        for step in 1..=EVAL_EVERY * 2 {
+            assert_eq!(stream.next_batch(), elsewhere.batches().next_batch(), "step {step}");
+            elsewhere.step().unwrap();
+            alone.step().unwrap();
+            if step % EVAL_EVERY == 0 {
+                fed.adopt(step, elsewhere.model.params.clone()).unwrap();
+            }
+        }
+        assert_eq!(fed.history, alone.history);
+        assert_eq!(fed.history.len(), 3);
+        assert_eq!((fed.step, fed.model.params.clone()), (alone.step, alone.model.params.clone()));
+        assert_eq!(fed.batches(), alone.batches());
+        assert_eq!(fed.batches(), stream);
+        // Weights from the past, or of another shape, are refused.
+        assert!(fed.adopt(5, alone.model.params.clone()).is_err());
+        assert!(fed.adopt(30, alone.model.params[1..].to_vec()).is_err());
+        assert_eq!(fed.step, 20);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use gpu::kernels::layer_norm::LayerNorm;
 use gpu::kernels::matmul::Matmul;
 use gpu::kernels::optim::{Optim, OptimizerShared, ScheduleTable};
 use gpu::tensor::GpuIndices;
-use gpu::{Gpu, GpuError, GpuMiniLm, GpuMlp, GpuTensor, GpuTransformer};
+use gpu::{Gpu, GpuError, GpuInduction, GpuMiniLm, GpuMlp, GpuTensor, GpuTransformer};
 
 use super::*;
 
@@ -76,6 +76,8 @@ macro_rules! every_gpu_case {
             gpu_minilm_refuses_bad_input,
             gpu_skip_gram_trains_like_the_engine_in_minibatches,
             gpu_skip_gram_refuses_pairs_that_do_not_fit,
+            gpu_induction_loss_and_gradients_match_the_engine,
+            gpu_induction_trains_like_the_engine,
         );
     };
 }
@@ -1310,4 +1312,93 @@ pub async fn gpu_skip_gram_refuses_pairs_that_do_not_fit(gpu: &Gpu) {
     assert_eq!(net.pairs, 0);
     let (centre, _) = wait(net.read_weights()).await;
     assert_eq!(centre, cpu.centre, "nothing was trained");
+}
+
+/// Chapter 10's attention-only transformer: the loss and every gradient for one batch,
+/// against `engine::labs::induction_heads::Model::loss_and_grads`, for the chapter's
+/// two-layer model and its one-layer twin at their initial weights (each sequence's last
+/// position is not graded).
+pub async fn gpu_induction_loss_and_gradients_match_the_engine(gpu: &Gpu) {
+    use engine::labs::induction_heads::{Batches, Config, Model};
+    for config in [Config::two_layer(1), Config::one_layer(2)] {
+        let model = Model::new(config).unwrap();
+        let batch = Batches::new(config).next_batch();
+        let (loss_cpu, grads_cpu) = model.loss_and_grads(&batch).unwrap();
+        let on_gpu = GpuInduction::new(gpu, config, &model.params).unwrap();
+        let (loss_gpu, grads_gpu) = wait(on_gpu.loss_and_grads(&batch).unwrap()).await;
+        assert_close!(loss_gpu, loss_cpu, TRANSFORMER_LOSS, "{} layers: loss", config.n_layers);
+        assert_eq!(grads_gpu.len(), grads_cpu.len());
+        let mut worst = (0.0f32, 0);
+        for (i, (g, c)) in grads_gpu.iter().zip(&grads_cpu).enumerate() {
+            assert_eq!(g.shape, c.shape, "tensor {i}");
+            assert!(c.data.iter().any(|&v| v != 0.0), "tensor {i} has a gradient");
+            let err = relative_to_largest(&g.data, &c.data);
+            assert!(
+                err <= INDUCTION_GRAD_RELATIVE,
+                "{} layers: gradient of tensor {i}: {err:e}",
+                config.n_layers
+            );
+            if err > worst.0 {
+                worst = (err, i);
+            }
+        }
+        log!(
+            "induction, {} layers: loss gpu {loss_gpu} cpu {loss_cpu}; worst gradient tensor {} at {:e} of its largest; {} launches a step",
+            config.n_layers,
+            worst.1,
+            worst.0,
+            on_gpu.launches_per_step()
+        );
+    }
+}
+
+/// Thirty Adam steps of the chapter's two-layer model against the engine's own trainer
+/// (`Trainer::step`, what the page runs on the CPU), on the batches the trainer draws, in
+/// two chunks (20 + 10 steps): every loss, then the weights copied aside at steps 10, 20 and
+/// 30, taken into a second trainer with `Trainer::adopt`, give the evaluation history of the
+/// CPU run (losses on first and repeated tokens, every head's scores).
+pub async fn gpu_induction_trains_like_the_engine(gpu: &Gpu) {
+    use engine::labs::induction_heads::{Config, Trainer};
+    let config = Config::two_layer(1);
+    let mut on_cpu = Trainer::new(config).unwrap();
+    let mut fed = on_cpu.clone();
+    let mut stream = on_cpu.batches();
+    let mut on_gpu = GpuInduction::new(gpu, config, &on_cpu.model.params).unwrap();
+    let losses_cpu: Vec<f32> = (0..30).map(|_| on_cpu.step().unwrap()).collect();
+    let mut losses_gpu = vec![];
+    for chunk in [20, 10] {
+        let batches: Vec<_> = (0..chunk).map(|_| stream.next_batch()).collect();
+        on_gpu.train(&batches).unwrap();
+        losses_gpu.extend(wait(on_gpu.read_losses()).await);
+        for (step, params) in wait(on_gpu.read_snapshots()).await {
+            fed.adopt(step, params).unwrap();
+        }
+    }
+    assert_eq!(on_gpu.steps(), 30);
+    assert_close!(losses_gpu, losses_cpu, INDUCTION_TRAINING, "losses");
+    assert!(losses_gpu[29] < losses_gpu[0] - 1.0, "the loss falls: {losses_gpu:?}");
+    assert_eq!(fed.history.len(), 4);
+    let numbers = |t: &Trainer| -> Vec<f32> {
+        t.history
+            .iter()
+            .flat_map(|e| {
+                [vec![e.first_loss, e.repeated_loss], e.previous_token.clone(), e.induction.clone()].concat()
+            })
+            .collect()
+    };
+    assert_eq!(fed.history.iter().map(|e| e.step).collect::<Vec<_>>(), [0, 10, 20, 30]);
+    assert_close!(numbers(&fed), numbers(&on_cpu), INDUCTION_TRAINING, "evaluations");
+    let back = wait(on_gpu.read_params()).await;
+    let mut largest = 0.0f32;
+    for (i, (g, c)) in back.iter().zip(&on_cpu.model.params).enumerate() {
+        assert_close!(g.data, c.data, INDUCTION_TRAINING, "tensor {i}");
+        largest = largest.max(largest_difference(&g.data, &c.data));
+    }
+    log!(
+        "induction: losses {:.4} → {:.4}; largest loss difference {:e}, evaluation {:e}, weight {largest:e}",
+        losses_gpu[0],
+        losses_gpu[29],
+        largest_difference(&losses_gpu, &losses_cpu),
+        largest_difference(&numbers(&fed), &numbers(&on_cpu))
+    );
 }
