@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") if args.get(1).map(String::as_str) == Some("cpu-training") => bench_cpu_training(),
         Some("bench") if args.get(1).map(String::as_str) == Some("matmul") => bench_matmul(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("worker") => bench_worker(),
         Some("bench") => bench(),
         Some("data") => match args.get(1).map(String::as_str) {
             Some("shakespeare") => data::shakespeare(),
@@ -70,7 +71,8 @@ fn main() -> ExitCode {
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
             eprintln!("          (`bench cpu-training`: only the tiny GPT's CPU training against PyTorch;");
-            eprintln!("          `bench matmul`: only the engine's matmul against matrixmultiply)");
+            eprintln!("          `bench matmul`: only the engine's matmul against matrixmultiply;");
+            eprintln!("          `bench worker`: only chapter 5's CPU training in the page's Web Worker, against native)");
             eprintln!(
                 "  data    rebuild assets/shakespeare/, glove/ and minilm/ from their sources (or name one)"
             );
@@ -512,6 +514,54 @@ fn bench_cpu_training() -> Result {
         print_ratios(&format!("{what}, wall time"), wall[build].clone());
         print_ratios(&format!("{what}, on-CPU time"), cpu[build].clone());
     }
+    Ok(())
+}
+
+/// Chapter 5's CPU training in the page's own Web Worker (the built site, headless Chromium,
+/// tests/bench/worker.mjs) and the same requests answered natively by the same `TrainWorker`
+/// (crates/train-worker/examples/bench_worker.rs, the x86-64 baseline build), in turns;
+/// prints each round's ratio and the median. `MLBOOK_DIST` names a site already built;
+/// otherwise `cargo xtask build` builds one first.
+fn bench_worker() -> Result {
+    let dist = match env::var_os("MLBOOK_DIST") {
+        Some(dist) => PathBuf::from(dist),
+        None => build()?,
+    };
+    run(Command::new("cargo")
+        .args(["build", "--release", "--locked", "-p", "train-worker", "--example", "bench_worker"])
+        .current_dir(root()))?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target = if target.is_absolute() { target } else { root().join(target) };
+    let native = target.join("release").join("examples").join("bench_worker");
+    let (rounds, steps) = (3, "40");
+    let (mut ratios, mut cpu_ratios) = (vec![], vec![]);
+    for round in 1..=rounds {
+        let ours = output_of(Command::new(&native).arg(steps).current_dir(root()))?;
+        let page = output_of(
+            Command::new("node")
+                .arg(root().join("tests").join("bench").join("worker.mjs"))
+                .env("MLBOOK_DIST", &dist)
+                .env("MLBOOK_NPM", npm_dir())
+                .env("MLBOOK_WORKER_STEPS", steps)
+                .current_dir(root()),
+        )?;
+        let (native_rate, worker_rate) =
+            (tokens_per_second(&ours, "native tokens/s:")?, tokens_per_second(&page, "worker tokens/s:")?);
+        let (native_cpu, worker_cpu) = (
+            tokens_per_second(&ours, "native on-CPU tokens/s:")?,
+            tokens_per_second(&page, "worker on-CPU tokens/s:")?,
+        );
+        println!(
+            "round {round}: Web Worker {worker_rate:.0} tokens/s ({worker_cpu:.0} on-CPU), native {native_rate:.0} ({native_cpu:.0} on-CPU), worker / native {:.2}x ({:.2}x on-CPU)",
+            worker_rate / native_rate,
+            worker_cpu / native_cpu
+        );
+        ratios.push(worker_rate / native_rate);
+        cpu_ratios.push(worker_cpu / native_cpu);
+    }
+    let what = "chapter 5's CPU training (small preset): Web Worker in Chromium / native";
+    print_ratios(&format!("{what}, wall time"), ratios);
+    print_ratios(&format!("{what}, on-CPU time"), cpu_ratios);
     Ok(())
 }
 
