@@ -41,6 +41,8 @@ fn main() -> ExitCode {
         Some("finish") => finish(&root().join("dist")),
         Some("test") => test(),
         Some("bench") if args.get(1).map(String::as_str) == Some("cpu-training") => bench_cpu_training(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("matmul") => bench_matmul(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("worker") => bench_worker(),
         Some("bench") => bench(),
         Some("data") => match args.get(1).map(String::as_str) {
             Some("shakespeare") => data::shakespeare(),
@@ -68,7 +70,9 @@ fn main() -> ExitCode {
             eprintln!("  build   build the deployable site into dist/ and report the wasm size");
             eprintln!("  test    run every test: native, then the browser suite in headless Chromium");
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
-            eprintln!("          (`bench cpu-training`: only the tiny GPT's CPU training against PyTorch)");
+            eprintln!("          (`bench cpu-training`: only the tiny GPT's CPU training against PyTorch;");
+            eprintln!("          `bench matmul`: only the engine's matmul against matrixmultiply;");
+            eprintln!("          `bench worker`: only chapter 5's CPU training in the page's Web Worker, against native)");
             eprintln!(
                 "  data    rebuild assets/shakespeare/, glove/ and minilm/ from their sources (or name one)"
             );
@@ -320,9 +324,7 @@ fn setup_bench() -> Result {
 fn bench() -> Result {
     setup(true)?;
     setup_bench()?;
-    run(Command::new("cargo")
-        .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_matmul"])
-        .current_dir(root()))?;
+    bench_matmul()?;
     // Chapter 4's BPE trainer: 1,000 merges on the whole training text.
     run(Command::new("cargo")
         .args(["run", "--release", "--locked", "-p", "engine", "--example", "bench_bpe"])
@@ -363,6 +365,14 @@ fn bench() -> Result {
             .current_dir(root()))?;
     }
     Ok(())
+}
+
+/// The engine's matmul against matrixmultiply, built for the x86-64 baseline and then for
+/// this CPU (see [`engine_example_both_ways`]).
+fn bench_matmul() -> Result {
+    let (baseline, native) = engine_example_both_ways("bench_matmul")?;
+    run(Command::new(baseline).current_dir(root()))?;
+    run(Command::new(native).current_dir(root()))
 }
 
 /// PyTorch, pinned, in its own virtual environment under the tools folder; installed once
@@ -411,20 +421,65 @@ fn output_of(command: &mut Command) -> Result<Vec<u8>> {
     Ok(out.stdout)
 }
 
-/// Chapter 5's tiny GPT trained on the CPU with one thread: the engine's trainer
-/// (`bench_cpu_training`) and the same model, batch and recipe in PyTorch
-/// (tests/bench/torch_tiny_gpt.py), in alternating runs so that both see the same load;
-/// prints each round's ratio and the median.
-fn bench_cpu_training() -> Result {
-    let python = setup_torch()?;
+/// The host's target triple (`rustc -vV`), for builds that name it explicitly.
+fn host_triple() -> Result<String> {
+    let out = Command::new("rustc").arg("-vV").output().map_err(|e| format!("cannot start rustc: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| "rustc -vV printed no host".into())
+}
+
+/// Builds an engine example in release twice and returns the two binaries: for the x86-64
+/// baseline (what `cargo build` makes, SSE2: every native build may assume it), and for
+/// this machine's CPU (`-C target-cpu=native`: AVX2 or AVX-512 where the CPU has them, as
+/// PyTorch and matrixmultiply pick at run time). The second build names the host target, so
+/// its flags reach only the engine and its dependencies and it lands in
+/// `target/<host>/release`, beside the first instead of over it. Neither build fuses a
+/// multiply and an add (Rust never contracts them), so both compute the same bits.
+fn engine_example_both_ways(example: &str) -> Result<(PathBuf, PathBuf)> {
     run(Command::new("cargo")
-        .args(["build", "--release", "--locked", "-p", "engine", "--example", "bench_cpu_training"])
+        .args(["build", "--release", "--locked", "-p", "engine", "--example", example])
+        .current_dir(root()))?;
+    let host = host_triple()?;
+    run(Command::new("cargo")
+        .args(["build", "--release", "--locked", "-p", "engine", "--example", example, "--target", &host])
+        .env(
+            format!("CARGO_TARGET_{}_RUSTFLAGS", host.to_uppercase().replace('-', "_")),
+            "-C target-cpu=native",
+        )
         .current_dir(root()))?;
     let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     let target = if target.is_absolute() { target } else { root().join(target) };
-    let engine = target.join("release").join("examples").join("bench_cpu_training");
+    Ok((
+        target.join("release").join("examples").join(example),
+        target.join(&host).join("release").join("examples").join(example),
+    ))
+}
+
+/// Prints the median and range of `ratios` under `label`.
+fn print_ratios(label: &str, mut ratios: Vec<f64>) {
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    println!(
+        "{label} = {:.2}x (median of {n} rounds; {:.2}x to {:.2}x)",
+        ratios[n / 2],
+        ratios[0],
+        ratios[n - 1]
+    );
+}
+
+/// Chapter 5's tiny GPT trained on the CPU with one thread: the engine's trainer
+/// (`bench_cpu_training`, built for the x86-64 baseline and for this CPU) and the same
+/// model, batch and recipe in PyTorch (tests/bench/torch_tiny_gpt.py), in turns so that all
+/// three see the same load; prints each round's ratios and the medians, by wall time and by
+/// on-CPU time (which leaves out time the shared cores spend on other jobs).
+fn bench_cpu_training() -> Result {
+    let python = setup_torch()?;
+    let (baseline, native) = engine_example_both_ways("bench_cpu_training")?;
     let (rounds, steps) = (5, "20");
-    let mut ratios = vec![];
+    let (mut wall, mut cpu) = ([vec![], vec![]], [vec![], vec![]]);
     for round in 1..=rounds {
         // Every thread pool PyTorch could use is held to one thread.
         let torch = output_of(
@@ -434,22 +489,79 @@ fn bench_cpu_training() -> Result {
                 .envs([("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"), ("CUDA_VISIBLE_DEVICES", "")])
                 .current_dir(root()),
         )?;
-        let ours = output_of(Command::new(&engine).arg(steps).current_dir(root()))?;
-        let (torch, ours) =
-            (tokens_per_second(&torch, "torch tokens/s:")?, tokens_per_second(&ours, "engine tokens/s:")?);
-        println!(
-            "round {round}: engine {ours:.0} tokens/s, PyTorch {torch:.0} tokens/s, engine / PyTorch {:.2}x",
-            ours / torch
+        let (torch_wall, torch_cpu) = (
+            tokens_per_second(&torch, "torch tokens/s:")?,
+            tokens_per_second(&torch, "torch on-CPU tokens/s:")?,
         );
-        ratios.push(ours / torch);
+        for (build, engine) in [&baseline, &native].into_iter().enumerate() {
+            let ours = output_of(Command::new(engine).arg(steps).current_dir(root()))?;
+            let (ours_wall, ours_cpu) = (
+                tokens_per_second(&ours, "engine tokens/s:")?,
+                tokens_per_second(&ours, "engine on-CPU tokens/s:")?,
+            );
+            println!(
+                "round {round}, {} build: engine {ours_wall:.0} tokens/s ({ours_cpu:.0} on-CPU), PyTorch {torch_wall:.0} ({torch_cpu:.0} on-CPU), engine / PyTorch {:.2}x ({:.2}x on-CPU)",
+                ["baseline", "native"][build],
+                ours_wall / torch_wall,
+                ours_cpu / torch_cpu
+            );
+            wall[build].push(ours_wall / torch_wall);
+            cpu[build].push(ours_cpu / torch_cpu);
+        }
     }
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "tiny GPT CPU training, one thread: engine / PyTorch {TORCH_VERSION} = {:.2}x (median of {rounds} rounds; {:.2}x to {:.2}x)",
-        ratios[rounds / 2],
-        ratios[0],
-        ratios[rounds - 1]
-    );
+    for (build, name) in ["x86-64 baseline build", "build for this CPU"].into_iter().enumerate() {
+        let what = format!("tiny GPT CPU training, one thread, {name}: engine / PyTorch {TORCH_VERSION}");
+        print_ratios(&format!("{what}, wall time"), wall[build].clone());
+        print_ratios(&format!("{what}, on-CPU time"), cpu[build].clone());
+    }
+    Ok(())
+}
+
+/// Chapter 5's CPU training in the page's own Web Worker (the built site, headless Chromium,
+/// tests/bench/worker.mjs) and the same requests answered natively by the same `TrainWorker`
+/// (crates/train-worker/examples/bench_worker.rs, the x86-64 baseline build), in turns;
+/// prints each round's ratio and the median. `MLBOOK_DIST` names a site already built;
+/// otherwise `cargo xtask build` builds one first.
+fn bench_worker() -> Result {
+    let dist = match env::var_os("MLBOOK_DIST") {
+        Some(dist) => PathBuf::from(dist),
+        None => build()?,
+    };
+    run(Command::new("cargo")
+        .args(["build", "--release", "--locked", "-p", "train-worker", "--example", "bench_worker"])
+        .current_dir(root()))?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target = if target.is_absolute() { target } else { root().join(target) };
+    let native = target.join("release").join("examples").join("bench_worker");
+    let (rounds, steps) = (3, "40");
+    let (mut ratios, mut cpu_ratios) = (vec![], vec![]);
+    for round in 1..=rounds {
+        let ours = output_of(Command::new(&native).arg(steps).current_dir(root()))?;
+        let page = output_of(
+            Command::new("node")
+                .arg(root().join("tests").join("bench").join("worker.mjs"))
+                .env("MLBOOK_DIST", &dist)
+                .env("MLBOOK_NPM", npm_dir())
+                .env("MLBOOK_WORKER_STEPS", steps)
+                .current_dir(root()),
+        )?;
+        let (native_rate, worker_rate) =
+            (tokens_per_second(&ours, "native tokens/s:")?, tokens_per_second(&page, "worker tokens/s:")?);
+        let (native_cpu, worker_cpu) = (
+            tokens_per_second(&ours, "native on-CPU tokens/s:")?,
+            tokens_per_second(&page, "worker on-CPU tokens/s:")?,
+        );
+        println!(
+            "round {round}: Web Worker {worker_rate:.0} tokens/s ({worker_cpu:.0} on-CPU), native {native_rate:.0} ({native_cpu:.0} on-CPU), worker / native {:.2}x ({:.2}x on-CPU)",
+            worker_rate / native_rate,
+            worker_cpu / native_cpu
+        );
+        ratios.push(worker_rate / native_rate);
+        cpu_ratios.push(worker_cpu / native_cpu);
+    }
+    let what = "chapter 5's CPU training (small preset): Web Worker in Chromium / native";
+    print_ratios(&format!("{what}, wall time"), ratios);
+    print_ratios(&format!("{what}, on-CPU time"), cpu_ratios);
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use engine::core::rng::Rng;
+use engine::core::tensor::matmul::{TILE_COLS, TILE_ROWS};
 use engine::core::tensor::{matmul_transposed, Tensor};
 use engine::models::mlp::{Mlp, XorConfig};
 
@@ -41,6 +42,20 @@ fn median(mut values: Vec<f64>) -> f64 {
         values[mid]
     } else {
         (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// Which vector instructions this build may use: the x86-64 baseline (SSE2) unless it was
+/// built for a CPU with more (`-C target-cpu=native`, as `cargo xtask bench` builds it too).
+fn build_description() -> &'static str {
+    if cfg!(target_feature = "avx512f") {
+        "for this CPU (AVX-512, AVX2; no fused multiply-add)"
+    } else if cfg!(target_feature = "avx2") {
+        "for this CPU (AVX2; no fused multiply-add)"
+    } else if cfg!(target_feature = "avx") {
+        "for this CPU (AVX; no fused multiply-add)"
+    } else {
+        "x86-64 baseline (SSE2) or another target's default"
     }
 }
 
@@ -91,8 +106,9 @@ fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(7);
     println!("# CPU matmul, native: engine::core::tensor::matmul_transposed, the kernel before (shipped");
     println!(
-        "# i-p-j loop, copied below) and after (packed 4 x 8 register tiles), and matrixmultiply::sgemm."
+        "# i-p-j loop, copied below) and after (packed {TILE_ROWS} x {TILE_COLS} register tiles), and matrixmultiply::sgemm."
     );
+    println!("# build: {}", build_description());
     println!("# {rounds} rounds, the three timed one after another in each round; medians over rounds.");
     let clock = if thread_cpu_seconds().is_some() { "this thread's on-CPU time" } else { "wall time" };
     println!("# clock: {clock}");
