@@ -56,6 +56,12 @@ pub fn App() -> impl IntoView {
                 mounts.all_soon().await;
             }
             scroll_to_fragment();
+            // The place is final now, but the page may not have moved (the browser had
+            // already scrolled the served page there): tell the scroll listeners (the
+            // sidebar's current section) anyway.
+            if let Ok(scrolled) = web_sys::Event::new("scroll") {
+                let _ = window().dispatch_event(&scrolled);
+            }
             let _ = link_notice.try_set(crate::controls::share_link::page_notice());
         });
     });

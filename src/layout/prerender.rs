@@ -19,13 +19,24 @@ use crate::book::Segment;
 
 /// Waits while the head script is still fetching the chapter's text for `?ch=SLUG`
 /// (`data-prerender="pending"` on the root), at most 3 s, so that the app finds the text
-/// there to keep.
+/// there to keep; then until the browser has timed the served text's paint
+/// (`data-prerender-painted`, set by the head script's largest-contentful-paint observer), at
+/// most 1 s. Where the WebAssembly arrives before the first frame, the app would otherwise
+/// take the text over before it was ever painted, and the page's largest paint would wait for
+/// the app.
 pub async fn chapter_text_arrived() {
     let root = document().document_element();
     let pending =
         || root.as_ref().and_then(|r| r.get_attribute("data-prerender")).as_deref() == Some("pending");
     for _ in 0..150 {
         if !pending() {
+            break;
+        }
+        crate::browser::pause(20).await;
+    }
+    let timed = || root.as_ref().is_none_or(|r| r.has_attribute("data-prerender-painted"));
+    for _ in 0..50 {
+        if timed() {
             break;
         }
         crate::browser::pause(20).await;
