@@ -106,6 +106,7 @@ pub fn prerender(dist: &Path, root: &Path) -> Result {
         return Err(format!("index.html: its head script has no {placeholder}"));
     }
     let page = page.replacen(placeholder, &format!("[{}]", slugs.join(", ")), 1);
+    let page = app_after_first_paint(&page)?;
     let body = page.find("<body>").ok_or("index.html: no <body>")? + "<body>".len();
     let title_tag = format!("<title>{title}</title>");
     if !page.contains(&title_tag) {
@@ -135,6 +136,27 @@ pub fn prerender(dist: &Path, root: &Path) -> Result {
         articles.iter().map(|(_, html)| html.len()).sum::<usize>() / 1024
     );
     Ok(())
+}
+
+/// Trunk's page with the app's WebAssembly fetched only once the served text has had its
+/// first frame (or after 100 ms, where the browser draws no frames): Trunk preloads it from
+/// the head, and on a slow connection its 1.2 MB then share the line with the page's own
+/// HTML and styles, and the text waits. The small JavaScript glue is still preloaded.
+fn app_after_first_paint(page: &str) -> Result<String> {
+    let from = page
+        .find("<link rel=\"preload\"")
+        .ok_or("index.html: Trunk's preload of the app's wasm not found")?;
+    let to = from + page[from..].find('>').ok_or("index.html: an unclosed <link>")? + 1;
+    if !page[from..to].contains("_bg.wasm") {
+        return Err(format!("index.html: the first preload is not the app's wasm: {}", &page[from..to]));
+    }
+    let start = "const wasm = await init(";
+    if !page.contains(start) {
+        return Err(format!("index.html: Trunk's loader has no `{start}`"));
+    }
+    let wait = "await new Promise((go) => { requestAnimationFrame(() => setTimeout(go, 0)); setTimeout(go, 100); });\n";
+    let page = format!("{}{}", &page[..from], &page[to..]);
+    Ok(page.replacen(start, &format!("{wait}{start}"), 1))
 }
 
 /// The chapters' pages `cargo xtask build` writes beside `index.html`, by slug.
