@@ -28,9 +28,10 @@ pub fn App() -> impl IntoView {
     let sidebar_open = RwSignal::new(false);
     let search_requests = RwSignal::new(0u32);
     let link_notice = RwSignal::new(None::<String>);
+    let mounts = crate::layout::lazy_mount::WidgetMounts::provide();
 
     crate::layout::use_page_keys(chapter_index, route);
-    crate::layout::use_print_opens_details();
+    crate::layout::use_print_opens_details(mounts);
     crate::layout::use_focusable_scroll_areas(route);
 
     // After a chapter renders, honour the fragment (a deep link or a reload) and the title.
@@ -44,17 +45,23 @@ pub fn App() -> impl IntoView {
         };
         document().set_title(&title);
         sidebar_open.set(false);
-        // Once the chapter's widgets are on the page (they mount one per task after its text,
-        // see `ChapterPage`), so that a link to a widget finds it and its place is final.
+        // A link to a section or a widget (a fragment, or a widget's settings) first mounts
+        // the chapter's widgets (they otherwise wait until the reader scrolls near them, see
+        // `layout::lazy_mount`), so that it finds its widget and its place is final.
         leptos::task::spawn_local(async move {
             crate::browser::pause(0).await;
-            for _ in 0..500 {
-                if document().query_selector(".widget-pending").ok().flatten().is_none() {
-                    break;
-                }
-                crate::browser::pause(0).await;
+            let fragment = window().location().hash().unwrap_or_default().len() > 1;
+            let widget_link = crate::controls::share_link::link_in_address_bar().widget.is_some();
+            if fragment || widget_link {
+                mounts.all_soon().await;
             }
             scroll_to_fragment();
+            // The place is final now, but the page may not have moved (the browser had
+            // already scrolled the served page there): tell the scroll listeners (the
+            // sidebar's current section) anyway.
+            if let Ok(scrolled) = web_sys::Event::new("scroll") {
+                let _ = window().dispatch_event(&scrolled);
+            }
             let _ = link_notice.try_set(crate::controls::share_link::page_notice());
         });
     });
@@ -105,32 +112,29 @@ fn ChapterPage(
     /// Its position in reading order (0-based), shown as the chapter number.
     index: usize,
 ) -> impl IntoView {
-    // The text first; then the widgets, one per task, in reading order, so that no single
-    // long task builds them all (the page answers input between them). Until its turn a
-    // widget is an empty box (`.widget-pending`; `App` follows a link's fragment once none
-    // is left).
-    let mounted = RwSignal::new(0usize);
+    // The text first; each widget is an empty box (`.widget-pending`) until the reader scrolls
+    // near it, then it mounts in a task of its own (`layout::lazy_mount`).
     let widgets = chapter.segments.iter().filter(|s| matches!(s, Segment::Widget(_))).count();
-    leptos::task::spawn_local(async move {
-        for _ in 0..widgets {
-            crate::browser::pause(0).await;
-            if mounted.try_update(|n| *n += 1).is_none() {
-                return; // the reader has left the chapter
-            }
-        }
-    });
+    let mounts = crate::layout::lazy_mount::use_widget_mounts(widgets);
+    // Opened with the page, the chapter's prose is already on it (`layout::prerender`): those
+    // blocks are left empty here and filled with the served paragraphs themselves.
+    let adopt = crate::layout::prerender::can_adopt_chapter(chapter.slug, chapter.segments);
     let mut ordinal = 0;
     let segments = chapter
         .segments
         .iter()
-        .map(|segment| match segment {
+        .enumerate()
+        .map(|(i, segment)| match segment {
+            Segment::Html(_) if adopt => view! { <div class="prose" data-adopt=i></div> }.into_any(),
             Segment::Html(html) => view! { <div class="prose" inner_html=*html></div> }.into_any(),
             Segment::Widget(widget) => {
                 let (widget, turn) = (*widget, ordinal);
                 ordinal += 1;
-                let its_turn = move || mounted.get() > turn;
-                let waiting =
-                    || view! { <div class="widget-placeholder widget-pending" aria-hidden="true"></div> };
+                let mount = mounts[turn];
+                let its_turn = move || mount.get();
+                let waiting = move || {
+                    view! { <div class="widget-placeholder widget-pending" data-turn=turn aria-hidden="true"></div> }
+                };
                 view! {
                     <Show when=its_turn fallback=waiting>
                         {widget_view(widget)}
@@ -158,15 +162,17 @@ fn ChapterPage(
     }
 }
 
-/// The landing page: what the book is, and every chapter.
+/// The landing page: what the book is, and every chapter. Opened with the page, it is the
+/// served cover itself (`layout::prerender`), which says the same.
 #[component]
 fn Cover() -> impl IntoView {
+    if crate::layout::prerender::can_adopt_cover() {
+        return view! { <article class="cover prose" data-adopt="cover"></article> }.into_any();
+    }
     view! {
         <article class="cover prose">
             <h1>{BOOK_TITLE}</h1>
-            <p class="lede">
-                "Machine learning from first principles, computed live. Every number on these pages comes from Rust code running in your browser, and you can change the inputs and watch it recompute."
-            </p>
+            <p class="lede">{bookgen::COVER_LEDE}</p>
             <ol class="chapter-list">
                 {CHAPTERS
                     .iter()
@@ -179,9 +185,10 @@ fn Cover() -> impl IntoView {
                     })
                     .collect_view()}
             </ol>
-            <p class="hint">"Tip: the left and right arrow keys turn pages."</p>
+            <p class="hint">{bookgen::COVER_HINT}</p>
         </article>
     }
+    .into_any()
 }
 
 /// The page for a chapter name that does not exist.

@@ -28,7 +28,7 @@ pub enum Segment {
 
 /// One chapter, ready to show.
 pub struct Chapter {
-    /// The name in URLs, `?ch=slug`.
+    /// The name in URLs: its page `slug.html` (or `?ch=slug`).
     pub slug: &'static str,
     /// The short title in the sidebar (from SUMMARY.md).
     pub nav_title: &'static str,

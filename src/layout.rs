@@ -1,5 +1,6 @@
 //! The reading shell around the chapters: sidebar, pager, theme, search, keyboard, print.
 
+pub mod lazy_mount;
 pub mod pager;
 pub mod prerender;
 pub mod search;
@@ -70,9 +71,10 @@ pub fn use_page_keys(chapter_index: Memo<Option<usize>>, route: RwSignal<Route>)
     });
 }
 
-/// Printing shows every fold open: answers and derivations belong on paper.
-pub fn use_print_opens_details() {
+/// Printing shows every widget and every fold open: answers and derivations belong on paper.
+pub fn use_print_opens_details(mounts: lazy_mount::WidgetMounts) {
     window_event_listener(leptos::ev::beforeprint, move |_| {
+        mounts.all_now();
         if let Ok(all) = document().query_selector_all("details") {
             for i in 0..all.length() {
                 if let Some(details) =

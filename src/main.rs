@@ -1,4 +1,4 @@
-//! Entry point: install the panic hook, take down the prerendered page and mount the app.
+//! Entry point: install the panic hook, mount the app and let it keep the served page's text.
 //! Nothing else lives here.
 
 mod app;
@@ -15,7 +15,8 @@ mod widgets;
 fn main() {
     console_error_panic_hook::set_once();
     wasm_bindgen_futures::spawn_local(async {
-        layout::prerender::take_down_once_painted().await;
+        layout::prerender::chapter_text_arrived().await;
         leptos::mount::mount_to_body(app::App);
+        layout::prerender::adopt_and_take_down();
     });
 }

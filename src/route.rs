@@ -1,8 +1,10 @@
-//! Where the reader is: `?ch=SLUG#SECTION`.
+//! Where the reader is: `SLUG.html#SECTION`, or `?ch=SLUG#SECTION`.
 //!
-//! The chapter lives in the query string and the section in the fragment, so every page is
-//! the same `index.html`. A deep link survives a reload on any static host, from any
-//! sub-path, without server rewrites.
+//! Each chapter has its own page beside `index.html`, `SLUG.html`, written by
+//! `cargo xtask build` with the chapter's text in it, so the text arrives with the first
+//! response. The app's links go there. The older form, the chapter in the query string of
+//! `index.html` (`?ch=SLUG`), still works, and wins where both are given. Either way a deep
+//! link survives a reload on any static host, from any sub-path, without server rewrites.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,8 +18,8 @@ pub enum Route {
     Chapter(String),
 }
 
-/// Parses a query string such as `?ch=backpropagation&x=1`.
-pub fn parse_query(search: &str) -> Route {
+/// The chapter a query string names (`ch=`), if any.
+fn chapter_in_query(search: &str) -> Option<&str> {
     let query = search.strip_prefix('?').unwrap_or(search);
     query
         .split('&')
@@ -25,30 +27,53 @@ pub fn parse_query(search: &str) -> Route {
         .find(|(key, _)| *key == "ch")
         .map(|(_, value)| value.trim())
         .filter(|value| !value.is_empty())
-        .map_or(Route::Cover, |slug| Route::Chapter(slug.to_string()))
 }
 
-/// The link to a chapter, optionally to a section in it. Relative, so sub-paths work.
-pub fn chapter_href(slug: &str, section: Option<&str>) -> String {
-    match section {
-        Some(id) => format!("?ch={slug}#{id}"),
-        None => format!("?ch={slug}"),
+/// The chapter a page's path names: `…/SLUG.html` (not `index.html`), if any.
+fn chapter_in_path(path: &str) -> Option<&str> {
+    let page = path.rsplit('/').next()?;
+    page.strip_suffix(".html").filter(|slug| !slug.is_empty() && *slug != "index")
+}
+
+/// The route for a page's path and query: the query's chapter, else the path's.
+pub fn parse_location(path: &str, search: &str) -> Route {
+    match chapter_in_query(search).or_else(|| chapter_in_path(path)) {
+        Some(slug) => Route::Chapter(slug.to_string()),
+        None => Route::Cover,
     }
 }
 
-/// The link to the cover: the page itself without a query.
+/// The link to a chapter, optionally to a section in it: the chapter's own page. Relative,
+/// so sub-paths work.
+pub fn chapter_href(slug: &str, section: Option<&str>) -> String {
+    match section {
+        Some(id) => format!("{slug}.html#{id}"),
+        None => format!("{slug}.html"),
+    }
+}
+
+/// Whether `href` is a link the app follows itself: the cover, a chapter's page (a known
+/// chapter), or the older `?ch=` form.
+fn is_in_book(href: &str) -> bool {
+    let page = href.split('#').next().unwrap_or_default();
+    href.starts_with("?ch=")
+        || href == cover_href()
+        || page.strip_suffix(".html").is_some_and(|slug| crate::book::find_chapter(slug).is_some())
+}
+
+/// The link to the cover: the folder the page is in.
 pub fn cover_href() -> String {
     let path = window().location().pathname().unwrap_or_default();
-    if path.is_empty() {
-        "./".to_string()
-    } else {
-        path
+    match path.rfind('/') {
+        Some(at) => path[..=at].to_string(),
+        None => "./".to_string(),
     }
 }
 
 /// The route in the address bar now.
 pub fn current_route() -> Route {
-    parse_query(&window().location().search().unwrap_or_default())
+    let location = window().location();
+    parse_location(&location.pathname().unwrap_or_default(), &location.search().unwrap_or_default())
 }
 
 /// Provides the route as a signal and keeps it in step with the address bar: clicks on
@@ -74,8 +99,7 @@ pub fn use_router() -> RwSignal<Route> {
             return;
         };
         let href = anchor.get_attribute("href").unwrap_or_default();
-        let is_in_book = href.starts_with("?ch=") || href == cover_href();
-        if is_in_book {
+        if is_in_book(&href) {
             ev.prevent_default();
             navigate(&href, route);
         }
@@ -108,6 +132,7 @@ mod tests {
 
     #[test]
     fn queries_name_chapters() {
+        let parse_query = |search| parse_location("/book/", search);
         assert_eq!(parse_query(""), Route::Cover);
         assert_eq!(parse_query("?"), Route::Cover);
         assert_eq!(parse_query("?ch="), Route::Cover);
@@ -117,8 +142,21 @@ mod tests {
     }
 
     #[test]
+    fn chapter_pages_name_chapters_and_the_query_wins() {
+        assert_eq!(parse_location("/book/", ""), Route::Cover);
+        assert_eq!(parse_location("/book/index.html", ""), Route::Cover);
+        assert_eq!(parse_location("/book/inference.html", ""), Route::Chapter("inference".into()));
+        assert_eq!(parse_location("/inference.html", "?w=sampling"), Route::Chapter("inference".into()));
+        assert_eq!(parse_location("/book/", "?ch=optimizers"), Route::Chapter("optimizers".into()));
+        assert_eq!(
+            parse_location("/book/inference.html", "?ch=embeddings&w=x"),
+            Route::Chapter("embeddings".into())
+        );
+    }
+
+    #[test]
     fn hrefs_are_relative() {
-        assert_eq!(chapter_href("backpropagation", None), "?ch=backpropagation");
-        assert_eq!(chapter_href("backpropagation", Some("step-1")), "?ch=backpropagation#step-1");
+        assert_eq!(chapter_href("backpropagation", None), "backpropagation.html");
+        assert_eq!(chapter_href("backpropagation", Some("step-1")), "backpropagation.html#step-1");
     }
 }

@@ -55,10 +55,13 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin || !url.pathname.startsWith(ROOT)) return;
   const path = url.pathname.slice(ROOT.length);
   if (request.mode === "navigate") {
-    // The book is one page: its folder and index.html, with any ?ch=, are that page. Other
-    // addresses go to the server (which answers 404), or offline to the cached 404 page.
+    // The book's pages: its folder and index.html (with any ?ch=) are the cover's page, and
+    // each chapter has its own (SLUG.html), all precached. Other addresses go to the server
+    // (which answers 404), or offline to the cached 404 page.
     if (path === "" || path === "index.html") {
       event.respondWith(fromCache(event, APP_CACHE, "index.html"));
+    } else if (path.endsWith(".html") && !path.includes("/") && path !== "404.html" && precached.has(path)) {
+      event.respondWith(fromCache(event, APP_CACHE, path));
     } else {
       event.respondWith(fetch(request).catch(() => caches.match(ROOT + "404.html", { cacheName: APP_CACHE })));
     }

@@ -282,7 +282,7 @@ mod tests {
             assert!(headings.iter().any(|h| h.id == section.id), "{}", section.id);
         }
         let rows = results("sizing kv cac");
-        assert_eq!(rows[0].href, "?ch=inference#exercise-5-2-sizing-a-kv-cache");
+        assert_eq!(rows[0].href, "inference.html#exercise-5-2-sizing-a-kv-cache");
         assert_eq!(rows[0].chapter, "Chapter 5 · Inference: How a Language Model Writes");
         assert!(rows[0]
             .snippet

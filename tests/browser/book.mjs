@@ -5,10 +5,10 @@
 // MLBOOK_SCREENSHOTS (optional folder: save light, dark and phone screenshots of every chapter),
 // MLBOOK_ONLY (optional: run only the tests whose name contains it, or one of its "|"-separated parts).
 
-import { createServer } from "node:http";
-import { readFileSync, existsSync, statSync, mkdirSync, readdirSync } from "node:fs";
+import { readFileSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, extname, normalize } from "node:path";
+import { join } from "node:path";
+import { serveDist } from "../serve.mjs";
 
 const dist = process.env.MLBOOK_DIST ?? "dist";
 const require = createRequire(join(process.env.MLBOOK_NPM ?? ".", "package.json"));
@@ -24,28 +24,7 @@ const chapters = [...summary.matchAll(/^- \[(.+?)\]\((\d+-([a-z0-9-]+))\.md\)$/g
 });
 
 // A static host that serves dist/ under /book/ and answers unknown paths with 404.html.
-const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".woff2": "font/woff2" };
-Object.assign(types, { ".webmanifest": "application/manifest+json", ".png": "image/png", ".svg": "image/svg+xml" });
-const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-  let file = null;
-  if (path.startsWith("/book/")) {
-    const rel = normalize(path.slice("/book/".length) || "index.html");
-    // A folder that exists answers with its index.html, as static hosts do.
-    if (!rel.startsWith("..")) file = join(dist, rel);
-    if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
-  }
-  if (file && existsSync(file) && statSync(file).isFile()) {
-    const body = readFileSync(file);
-    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "content-length": body.length });
-    res.end(body);
-  } else {
-    res.writeHead(404, { "content-type": "text/html" });
-    res.end(readFileSync(join(dist, "404.html")));
-  }
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-const base = `http://127.0.0.1:${server.address().port}/book/`;
+const { base, server } = await serveDist(dist);
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -103,11 +82,32 @@ function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+/** Opens a chapter's own page (SLUG.html, the address the book's links use) with every
+ * widget mounted. */
 async function openChapter(page, slug, hash = "") {
-  await page.goto(`${base}?ch=${slug}${hash}`);
+  await page.goto(`${base}${slug}.html${hash}`);
   await page.waitForSelector("article.chapter h1");
-  // The widgets mount one per task after the text: wait until every one is on the page.
+  await mountWidgets(page);
+}
+
+/** Widgets mount as the reader scrolls near them (src/layout/lazy_mount.rs): scrolls each
+ * waiting one into view until none is left, then back to where the page was. (A link to a
+ * section or a widget mounts them all by itself.) */
+async function mountWidgets(page) {
+  const y = await page.evaluate(() => scrollY);
+  let scrolled = false;
+  for (let i = 0; i < 400; i++) {
+    const waiting = await page.evaluate(() => {
+      const box = document.querySelector(".widget-pending");
+      box?.scrollIntoView({ block: "center" });
+      return box !== null;
+    });
+    if (!waiting) break;
+    scrolled = true;
+    await page.waitForTimeout(25);
+  }
   await page.waitForFunction(() => !document.querySelector(".widget-pending"));
+  if (scrolled) await page.evaluate((y) => scrollTo(0, y), y);
 }
 
 const value = (page, name) => page.locator(`[data-value="${name}"]`).first().innerText().then(Number);
@@ -138,7 +138,7 @@ await test("cover lists every chapter and arrow keys turn pages", async (page) =
   await page.waitForSelector(`article.chapter[data-chapter="${chapters[0].slug}"]`);
   await page.keyboard.press("ArrowRight");
   await page.waitForSelector(`article.chapter[data-chapter="${chapters[1].slug}"]`);
-  expect(page.url().endsWith(`?ch=${chapters[1].slug}`), `url ${page.url()}`);
+  expect(page.url().endsWith(`/${chapters[1].slug}.html`), `url ${page.url()}`);
   await page.keyboard.press("ArrowLeft");
   await page.waitForSelector(`article.chapter[data-chapter="${chapters[0].slug}"]`);
   await page.goBack();
@@ -255,6 +255,79 @@ await test("the text is on the page before the app: the cover and a chapter prer
   expect((await page.locator("#prerender").count()) === 0 && (await page.locator("main").count()) === 1, "one page after mounting");
 });
 
+await test("each chapter's page holds its text in the first response; the app keeps the served text, and an unknown ?ch= fetches nothing", async (page) => {
+  const chapter = chapters.find((c) => c.slug === "inference");
+  const fetched = [];
+  page.on("request", (r) => r.url().includes("/pre/") && fetched.push(r.url()));
+  // The page's own HTML: the chapter, its title, its policy and the current chapter marked.
+  const response = await page.request.get(`${base}${chapter.slug}.html`);
+  const html = await response.text();
+  expect(response.ok() && html.includes(`<article class="pre-chapter" data-chapter="${chapter.slug}">`) && html.includes(chapter.title), "no chapter text in inference.html");
+  expect(html.includes(`<title>${chapter.title} · `) && html.includes('http-equiv="Content-Security-Policy"'), "title or policy missing");
+  expect(html.includes(`<a href="${chapter.slug}.html" aria-current="page">`), "the served contents do not mark the chapter");
+  // The largest paint and the paragraphs the reader ends up with are the served elements:
+  // the app's WebAssembly is held back until the served nodes are noted, and the app moves
+  // them into its page rather than drawing copies.
+  await page.addInitScript(() => {
+    window.__lcp = [];
+    new PerformanceObserver((list) => window.__lcp.push(...list.getEntries())).observe({ type: "largest-contentful-paint", buffered: true });
+  });
+  for (const [path, served, kept] of [
+    [`${chapter.slug}.html`, "#prerender .pre-chapter div.prose p", "article.chapter > div.prose"],
+    [`?ch=${chapter.slug}`, "#prerender .pre-chapter div.prose p", "article.chapter > div.prose"],
+    ["", "#prerender .pre-cover p.lede", "article.cover"],
+  ]) {
+    let release;
+    const held = new Promise((ok) => (release = ok));
+    await page.route("**/*.wasm", async (route) => (await held, route.continue()));
+    await page.goto(`${base}${path}`);
+    await page.waitForSelector(served);
+    await page.waitForTimeout(300);
+    await page.evaluate((served) => {
+      window.__served = new Set(document.querySelectorAll("#prerender *"));
+      window.__first = document.querySelector(served);
+    }, served);
+    await page.evaluate(() => (window.__released = performance.now()));
+    release();
+    await page.waitForSelector(kept.startsWith("article.cover") ? "article.cover .chapter-list" : "article.chapter h1");
+    await page.waitForFunction(() => !document.getElementById("prerender"));
+    await page.waitForTimeout(500);
+    const state = await page.evaluate((kept) => ({
+      kept: window.__first.isConnected && window.__first.closest(kept) !== null,
+      lcp: window.__lcp.length > 0 && window.__served.has(window.__lcp.at(-1).element) && window.__lcp.at(-1).startTime < window.__released,
+      last: window.__lcp.at(-1)?.element?.outerHTML.slice(0, 80),
+    }), kept);
+    expect(state.kept, `${path || "cover"}: the app drew its own copy of the served text`);
+    expect(state.lcp, `${path || "cover"}: the largest paint is not the served text's first paint but ${state.last}, later`);
+    await page.unroute("**/*.wasm");
+  }
+  expect(fetched.length === 1 && fetched[0].endsWith(`/pre/${chapter.slug}.html`), `fragments fetched: ${fetched.join(", ")}`);
+  // An unknown chapter: no fragment is fetched (no 404), and the app says so.
+  await page.goto(`${base}?ch=no-such-chapter`);
+  await page.waitForSelector(".not-found h1");
+  expect(fetched.length === 1, `fetched for an unknown chapter: ${fetched.at(-1)}`);
+  // The cover's links and the served contents go to the chapters' pages.
+  expect((await page.locator(`.toc a[href="${chapter.slug}.html"]`).count()) === 1, "the app's contents link the chapter's page");
+});
+
+// Widgets wait until the reader scrolls near them.
+await test("widgets mount as the reader scrolls near them, and a link to a widget mounts them first", async (page) => {
+  await page.goto(`${base}inference.html`);
+  await page.waitForSelector("article.chapter h1");
+  await page.waitForTimeout(1000);
+  const boxes = await page.locator(".widget-pending").count();
+  const widgets = await page.locator("article.chapter section.widget").count();
+  expect(boxes > 0, "every widget mounted at once");
+  const last = page.locator(".widget-pending").last();
+  await last.scrollIntoViewIfNeeded();
+  await page.waitForFunction((n) => document.querySelectorAll(".widget-pending").length < n, boxes);
+  expect((await page.locator("article.chapter section.widget").count()) > widgets, "scrolling mounted nothing");
+  await page.goto("about:blank");
+  await page.goto(`${base}inference.html#widget-sampling`);
+  await page.waitForFunction(() => !document.querySelector(".widget-pending"));
+  await page.waitForFunction(() => Math.abs(document.getElementById("widget-sampling").getBoundingClientRect().top) < 120);
+});
+
 await test("the manifest makes the book installable from its folder", async (page) => {
   await page.goto(base);
   const href = await page.locator('link[rel="manifest"]').getAttribute("href");
@@ -292,10 +365,11 @@ await test("after one visit the book works offline: it reloads, every chapter op
   await page.reload();
   await page.waitForSelector(".cover .chapter-list");
   for (const chapter of chapters) {
-    await page.locator(`.cover .chapter-list a[href$="?ch=${chapter.slug}"], .toc a[href$="?ch=${chapter.slug}"]`).first().click();
+    await page.locator(`.cover .chapter-list a[href$="${chapter.slug}.html"], .toc a[href$="${chapter.slug}.html"]`).first().click();
     await page.waitForSelector(`article.chapter[data-chapter="${chapter.slug}"] h1`);
     const h1 = await page.locator("article.chapter h1").innerText();
     expect(h1 === chapter.title, `offline: title "${h1}" != "${chapter.title}"`);
+    await mountWidgets(page);
     // Widgets that load data as the chapter opens get it from the cache.
     await page.waitForTimeout(300);
     const body = await page.locator("article.chapter").innerText();
@@ -315,9 +389,11 @@ await test("after one visit the book works offline: it reloads, every chapter op
       }
     }
   }
-  // A deep link opened offline is the book too.
+  // A deep link opened offline is the book too, in both forms.
   await page.goto(`${base}?ch=${chapters.at(-1).slug}`);
   await page.waitForSelector(`article.chapter[data-chapter="${chapters.at(-1).slug}"] h1`);
+  await page.goto(`${base}${chapters[1].slug}.html`);
+  await page.waitForSelector(`article.chapter[data-chapter="${chapters[1].slug}"] h1`);
 }, { serviceWorkers: "allow" });
 
 // axe-core on every chapter, in both themes: the violations by rule, with how many elements
@@ -330,6 +406,7 @@ for (const colorScheme of ["light", "dark"]) {
     for (const chapter of chapters) {
       await page.goto(`${base}?ch=${chapter.slug}`, { waitUntil: "networkidle" });
       await page.waitForSelector("article.chapter h1");
+      await mountWidgets(page);
       await page.waitForTimeout(500);
       await page.evaluate(axeSource);
       const violations = await page.evaluate(async () =>
@@ -1446,9 +1523,10 @@ await test("tiny GPT trains on WebGPU and on the CPU: the badge says so, steps a
   for (const backend of ["cpu", "gpu"]) {
     if (backend === "gpu") {
       await page.goto(page.url());
-      // The widgets mount one per task after the chapter's text: the note may not exist yet.
+      await page.waitForSelector("article.chapter h1");
+      // The widgets mount as the reader scrolls near them.
+      await mountWidgets(page);
       await page.waitForFunction(() => /WebGPU is available/.test(document.querySelector('[data-gpu-note="gpt"]')?.innerText ?? ""), null, { timeout: 30000 });
-      await page.waitForFunction(() => !document.querySelector(".widget-pending"));
     }
     await gptSetup(page, backend, 400);
     const [first, last, rate] = await gptTrain(page, 25);
@@ -2149,7 +2227,7 @@ await test("knowledge stack: one live number per layer, and its links open the c
   expect(Number(await text(2)) < 1e-9, `backprop against finite differences: ${await text(2)}`);
   expect((await text(5)) === "108,352" && (await text(6)) === "0.5855", "parameters and the aligned policy");
   await lab.locator('li[data-level="2"] a', { hasText: "Chapter 8" }).click();
-  await page.waitForFunction(() => location.search === "?ch=optimizers");
+  await page.waitForFunction(() => location.pathname.endsWith("/optimizers.html"));
   expect((await page.locator("article.chapter h1").innerText()).includes("Optimizers"), "the link opens chapter 8");
 });
 
@@ -2548,7 +2626,7 @@ await test("search: / opens it, results show chapter, section and a marked snipp
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("ArrowUp");
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => location.search === "?ch=inference" && location.hash === "#exercise-5-2-sizing-a-kv-cache");
+  await page.waitForFunction(() => location.pathname.endsWith("/inference.html") && location.hash === "#exercise-5-2-sizing-a-kv-cache");
   expect(!(await dialog.isVisible()), "the dialog stayed open");
   await page.waitForFunction(() => {
     const top = document.getElementById("exercise-5-2-sizing-a-kv-cache")?.getBoundingClientRect().top;
@@ -2574,10 +2652,10 @@ await test("a link into the chapter being read keeps its widgets' state and appl
   await frame.locator('input[data-name="logits"]').fill("2, 1, 0, -1");
   await frame.locator('input[data-name="temperature"]').fill("0.5");
   // A section link in the sidebar, to this chapter: nothing is rebuilt.
-  const section = page.locator('nav a[href^="?ch=inference#"]').nth(1);
+  const section = page.locator('nav a[href^="inference.html#"]').nth(1);
   const href = await section.getAttribute("href");
   await section.click();
-  await page.waitForFunction((h) => location.search + location.hash === h, href);
+  await page.waitForFunction((h) => location.pathname.split("/").pop() + location.search + location.hash === h, href);
   expect((await frame.locator('input[data-name="logits"]').inputValue()) === "2, 1, 0, -1", "the section link reset the sampling bench");
   // A link to a widget in this chapter sets its inputs where it stands.
   await page.evaluate((b) => {
@@ -2804,7 +2882,7 @@ await test("semantic search: a failed download says so and retries, the progress
   await page.waitForFunction(() => document.querySelector('.widget.semantic-search [data-value="ss-hit-0"]')?.getAttribute("data-place") === "regularization#dropout");
   // A result's link opens its section in the book.
   await w.locator('[data-value="ss-hit-0"] a').click();
-  await page.waitForFunction(() => location.search === "?ch=regularization" && location.hash === "#dropout");
+  await page.waitForFunction(() => location.pathname.endsWith("/regularization.html") && location.hash === "#dropout");
   await page.locator("article.chapter h2#dropout").waitFor();
 });
 

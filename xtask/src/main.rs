@@ -284,12 +284,13 @@ fn build() -> Result<PathBuf> {
     Ok(dist)
 }
 
-/// After Trunk: the book's text prerendered into the served HTML (see `prerender`), then the
+/// After Trunk: the book's text prerendered into the served HTML and each chapter's own page
+/// (see `prerender`), then the
 /// Content-Security-Policy (hashing the inline scripts Trunk just wrote) and the service
 /// worker's lists of files to cache (see `site`).
 fn finish(dist: &Path) -> Result {
     prerender::prerender(dist, &root())?;
-    site::finish(dist)
+    site::finish(dist, &prerender::chapter_pages(&root())?)
 }
 
 /// TensorFlow.js from npm, version-pinned, into the per-user npm folder (the bench page
@@ -354,7 +355,8 @@ fn bench() -> Result {
         .env("MLBOOK_NPM", npm_dir())
         .current_dir(root()))?;
 
-    // Page loads: Lighthouse on the built site's cover and chapter 5, mobile and desktop.
+    // Page loads: Lighthouse on the built site's cover and chapter 5, mobile and desktop, the
+    // median of three runs each.
     let dist = build()?;
     for preset in ["mobile", "desktop"] {
         run(Command::new("node")
@@ -362,6 +364,7 @@ fn bench() -> Result {
             .env("MLBOOK_DIST", &dist)
             .env("MLBOOK_NPM", npm_dir())
             .env("MLBOOK_LIGHTHOUSE_PRESET", preset)
+            .env("MLBOOK_LIGHTHOUSE_RUNS", "3")
             .current_dir(root()))?;
     }
     Ok(())

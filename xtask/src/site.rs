@@ -12,9 +12,11 @@ use crate::Result;
 /// MiniLM (23 MB of weights, downloaded only when the reader asks for them).
 const LAZY_FOLDERS: [&str; 1] = ["minilm/"];
 
-/// Adds the policy to the site's pages and fills in the service worker's lists.
-pub fn finish(dist: &Path) -> Result {
-    for (page, wasm) in [("index.html", true), ("404.html", false)] {
+/// Adds the policy to the site's pages (`index.html`, the chapters' `pages` and `404.html`)
+/// and fills in the service worker's lists.
+pub fn finish(dist: &Path, pages: &[String]) -> Result {
+    let app_pages = std::iter::once("index.html").chain(pages.iter().map(String::as_str));
+    for (page, wasm) in app_pages.map(|p| (p, true)).chain([("404.html", false)]) {
         let path = dist.join(page);
         let html = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let html = with_policy(&html, wasm).map_err(|e| format!("{page}: {e}"))?;

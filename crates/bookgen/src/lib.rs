@@ -23,6 +23,13 @@ pub mod highlight;
 #[cfg(feature = "render")]
 pub mod render;
 
+/// The cover's sentence under the book's title. The app's cover (`src/app.rs`) and the cover
+/// written into the served `index.html` (`xtask/src/prerender.rs`) both show this one copy.
+pub const COVER_LEDE: &str = "Machine learning from first principles, computed live. Every number on these pages comes from Rust code running in your browser, and you can change the inputs and watch it recompute.";
+
+/// The cover's last line, under the list of chapters.
+pub const COVER_HINT: &str = "Tip: the left and right arrow keys turn pages.";
+
 /// Turns heading text into a URL fragment: lowercase ASCII words joined by `-`.
 pub fn slugify(text: &str) -> String {
     let mut slug = String::new();
