@@ -86,8 +86,15 @@ function expect(condition, message) {
  * widget mounted. */
 async function openChapter(page, slug, hash = "") {
   await page.goto(`${base}${slug}.html${hash}`);
-  await page.waitForSelector("article.chapter h1");
+  await appTookOver(page);
   await mountWidgets(page);
+}
+
+/** Waits until the app has taken over the served text (`#prerender` is gone; until then the
+ * served copy has no widget boxes) and drawn a chapter's title. */
+async function appTookOver(page) {
+  await page.waitForFunction(() => !document.getElementById("prerender"));
+  await page.waitForSelector("article.chapter h1");
 }
 
 /** Widgets mount as the reader scrolls near them (src/layout/lazy_mount.rs): scrolls each
@@ -313,7 +320,7 @@ await test("each chapter's page holds its text in the first response; the app ke
 // Widgets wait until the reader scrolls near them.
 await test("widgets mount as the reader scrolls near them, and a link to a widget mounts them first", async (page) => {
   await page.goto(`${base}inference.html`);
-  await page.waitForSelector("article.chapter h1");
+  await appTookOver(page);
   await page.waitForTimeout(1000);
   const boxes = await page.locator(".widget-pending").count();
   const widgets = await page.locator("article.chapter section.widget").count();
@@ -324,8 +331,12 @@ await test("widgets mount as the reader scrolls near them, and a link to a widge
   expect((await page.locator("article.chapter section.widget").count()) > widgets, "scrolling mounted nothing");
   await page.goto("about:blank");
   await page.goto(`${base}inference.html#widget-sampling`);
+  await appTookOver(page);
   await page.waitForFunction(() => !document.querySelector(".widget-pending"));
-  await page.waitForFunction(() => Math.abs(document.getElementById("widget-sampling").getBoundingClientRect().top) < 120);
+  await page.waitForFunction(() => {
+    const widget = document.getElementById("widget-sampling");
+    return widget !== null && Math.abs(widget.getBoundingClientRect().top) < 120;
+  });
 });
 
 await test("the manifest makes the book installable from its folder", async (page) => {
