@@ -39,6 +39,7 @@ use crate::kernels::batched_matmul::{BatchedMatmul, View};
 use crate::kernels::cross_entropy::{CrossEntropy, NOT_GRADED};
 use crate::kernels::embedding::Embedding;
 use crate::kernels::optim::{Optim, OptimizerShared};
+use crate::models::transformer::ids_buffer;
 use crate::tensor::{read_back, GpuIndices, GpuTensor};
 
 /// The largest number of elements one launch of a 1-D kernel covers (65,535 workgroups of
@@ -553,16 +554,6 @@ impl GpuInduction {
     pub fn steps(&self) -> usize {
         self.steps
     }
-}
-
-/// A buffer for `len` token ids that copies can read from and the CPU can write.
-fn ids_buffer(gpu: &Gpu, len: usize) -> wgpu::Buffer {
-    gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("chunk token ids"),
-        size: 4 * len.max(1) as u64,
-        usage: wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    })
 }
 
 #[cfg(test)]

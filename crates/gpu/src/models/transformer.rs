@@ -1120,8 +1120,9 @@ fn bind_tick(
     }
 }
 
-/// A buffer for `len` token ids that copies can read from and the CPU can write.
-fn ids_buffer(gpu: &Gpu, len: usize) -> wgpu::Buffer {
+/// A buffer for `len` token ids that copies can read from and the CPU can write (chapter 10's
+/// attention-only model uses it too).
+pub(crate) fn ids_buffer(gpu: &Gpu, len: usize) -> wgpu::Buffer {
     gpu.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("chunk token ids"),
         size: 4 * len.max(1) as u64,
