@@ -22,9 +22,8 @@ use crate::hooks::interval::use_interval;
 use crate::hooks::model_store;
 use crate::hooks::tiny_gpt::{use_tiny_gpt, ModelSlot, ModelState, Origin, TinyGpt, SHIPPED_PATH};
 use crate::hooks::training_run::gpt::{GptCpu, GptGpu, GptReading, RunnerSlot, Throughput, Trouble};
-use crate::hooks::training_run::machine::Backend;
-use crate::hooks::training_run::machine::{Landed, Run};
-use crate::hooks::training_run::{use_training_run, TrainingRun};
+use crate::hooks::training_run::machine::{Backend, Run};
+use crate::hooks::training_run::{use_training_run, OnLoss, TrainingRun};
 
 /// The training text, relative to the page (copied from `assets/shakespeare`).
 /// The panel's session: every signal its view reads, and what its buttons do. Copy.
@@ -231,12 +230,8 @@ impl GptSession {
         }
         let done = self.losses.with_untracked(|l| l.len() as u64);
         let steps = next_stop(done, self.settings.get_untracked().total_steps).saturating_sub(done).max(1);
-        self.run.advance(steps as usize, move |landed| match landed {
-            Landed::Read(reading) => self.read(reading),
-            // The device went away while this chunk was out; the handover follows.
-            Landed::HandedOver { reason, .. } => self.gpu.state.set(GpuState::Lost(reason)),
-            Landed::Stale => {}
-        });
+        // A chunk lost with the device: the handover follows, and the run goes on.
+        self.run.advance_on(self.gpu, steps as usize, OnLoss::GoOn, move |reading| self.read(reading));
     }
 
     /// A chunk came back: record it, or say why it did not train.

@@ -1,7 +1,10 @@
 //! A training run on the page: the plain run machine ([`machine::Run`]) in reactive state,
 //! with the signals a Train button and a progress line need. The trainers' CPU and GPU
 //! sides live beside it, one module per model: [`xor`], [`race`], [`gpt`], [`mlm_vs_clm`],
-//! [`skip_gram`], [`induction`].
+//! [`skip_gram`], [`induction`]. What every trainer widget does the same way is here too:
+//! restarting on the chosen device ([`TrainingRun::restart_on`], [`reset_on_change`]), and
+//! leaving a lost GPU for the CPU ([`TrainingRun::advance_on`],
+//! [`TrainingRun::hand_over_when_lost`]).
 
 pub mod gpt;
 pub mod induction;
@@ -14,7 +17,19 @@ pub mod xor;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use machine::{ready_now, CpuModel, GpuModel, Landed, Run};
+use gpu::Gpu;
+use machine::{ready_now, Backend, CpuModel, GpuModel, Landed, Run};
+
+use crate::hooks::gpu::{GpuHandle, GpuState};
+
+/// What a run does when its GPU is lost while a chunk is out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnLoss {
+    /// Keeps running: the next chunk trains on the CPU from the weights last read back.
+    GoOn,
+    /// Pauses: the reader resumes it, on the CPU, from the weights last read back.
+    Pause,
+}
 
 /// A run held by a widget, or none yet. Copy, so closures can share it.
 pub struct TrainingRun<C: CpuModel + 'static, G: GpuModel<C> + 'static> {
@@ -103,6 +118,83 @@ impl<C: CpuModel, G: GpuModel<C>> TrainingRun<C, G> {
             Err(pending) => spawn_local(async move { land(pending.await) }),
         }
     }
+
+    /// Sends out a chunk as [`advance`](Self::advance) does, for a widget whose GPU is `gpu`,
+    /// and hands what the chunk read back to `read`. If the GPU was lost while the chunk was
+    /// out, its results are gone: the run pauses when `on_loss` says so, and `gpu` is marked
+    /// lost, which starts the widget's handover ([`hand_over_when_lost`](Self::hand_over_when_lost)).
+    pub fn advance_on(
+        &self,
+        gpu: GpuHandle,
+        steps: usize,
+        on_loss: OnLoss,
+        read: impl FnOnce(C::Reading) + 'static,
+    ) {
+        let this = *self;
+        self.advance(steps, move |landed| match landed {
+            Landed::Read(reading) => read(reading),
+            Landed::HandedOver { reason, .. } => {
+                if on_loss == OnLoss::Pause {
+                    this.pause();
+                }
+                gpu.state.set(GpuState::Lost(reason));
+            }
+            Landed::Stale => {}
+        });
+    }
+
+    /// Starts over with `cpu`, on the GPU when `backend` chooses it and `gpu` has a device
+    /// (`to_gpu` builds the GPU side), else on the CPU. A run that lands on the CPU although
+    /// the GPU was chosen turns `backend` to the CPU. Returns why the GPU refused the model,
+    /// if it did.
+    pub fn restart_on(
+        &self,
+        gpu: &GpuHandle,
+        backend: RwSignal<Backend>,
+        cpu: C,
+        to_gpu: impl FnOnce(&C, &Gpu) -> Result<G, String>,
+    ) -> Option<String> {
+        let (next, refused) = Run::on(&gpu.device(backend.get_untracked()), cpu, to_gpu);
+        let on_cpu = next.backend() == Backend::Cpu;
+        self.restart(Some(next));
+        if on_cpu && backend.get_untracked() == Backend::Gpu {
+            backend.set(Backend::Cpu);
+        }
+        refused
+    }
+
+    /// When `gpu` is lost while `backend` is the GPU, the run goes on on the CPU from the
+    /// weights last read back and `backend` turns to the CPU; `say` gets the reason and the
+    /// step the run goes on from (see [`hand_over`](Self::hand_over)).
+    pub fn hand_over_when_lost(
+        &self,
+        gpu: GpuHandle,
+        backend: RwSignal<Backend>,
+        say: impl Fn(String, Option<u64>) + 'static,
+    ) {
+        let this = *self;
+        Effect::new(move |_| {
+            if let GpuState::Lost(reason) = gpu.state.get() {
+                if backend.get_untracked() == Backend::Gpu {
+                    let at = this.hand_over();
+                    backend.set(Backend::Cpu);
+                    say(reason, at);
+                }
+            }
+        });
+    }
+}
+
+/// Calls `reset` whenever something `settings` reads changes (a setting, the backend), but not
+/// when first set up, nor once the GPU is lost: the handover turns the backend to the CPU
+/// itself and keeps the run.
+pub fn reset_on_change(gpu: GpuHandle, settings: impl Fn() + 'static, reset: impl Fn() + 'static) {
+    Effect::new(move |first: Option<()>| {
+        settings();
+        if first.is_some() && !gpu.lost_untracked() {
+            reset();
+        }
+    });
 }
 
 /// Holds `run` (or none yet) for a widget, until the widget leaves the page.

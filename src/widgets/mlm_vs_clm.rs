@@ -25,9 +25,9 @@ use crate::controls::number_field::{is_whole_in, rule, seed, with_commas, Config
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
-use crate::hooks::training_run::machine::{Backend, Landed, Run};
+use crate::hooks::training_run::machine::Backend;
 use crate::hooks::training_run::mlm_vs_clm::{MlmCpu, MlmGpu};
-use crate::hooks::training_run::use_training_run;
+use crate::hooks::training_run::{reset_on_change, use_training_run, OnLoss};
 use crate::plot::chart::{Chart, Series};
 
 /// Milliseconds of training per timer tick (at least one step runs).
@@ -332,18 +332,10 @@ pub fn MlmVsClm() -> impl IntoView {
         match Race::new(c, settings.get_untracked()) {
             Ok(r) => {
                 let cpu = MlmCpu::new(r, BUDGET_MS, crate::browser::now_ms);
-                let device = gpu.device(backend.get_untracked());
-                let (next, refused) = Run::on(&device, cpu, |cpu, g| cpu.to_gpu(g));
-                let on_cpu = next.backend() == Backend::Cpu;
-                run.restart(Some(next));
-                status.set(String::new());
-                if on_cpu && backend.get_untracked() == Backend::Gpu {
-                    backend.set(Backend::Cpu);
-                    if let Some(why) = refused {
-                        status
-                            .set(format!("The GPU models could not be built ({why}); training on the CPU."));
-                    }
-                }
+                let refused = run.restart_on(&gpu, backend, cpu, |cpu, g| cpu.to_gpu(g));
+                status.set(refused.map_or_else(String::new, |why| {
+                    format!("The GPU models could not be built ({why}); training on the CPU.")
+                }));
                 show();
                 refresh_probe();
             }
@@ -354,43 +346,28 @@ pub fn MlmVsClm() -> impl IntoView {
         }
     };
     // A lost device: go on on the CPU from the weights last read back.
-    Effect::new(move |_| {
-        if let GpuState::Lost(reason) = gpu.state.get() {
-            if backend.get_untracked() == Backend::Gpu {
-                let at = run.hand_over();
-                backend.set(Backend::Cpu);
-                let resume = if running.get_untracked() { "" } else { " Press Resume to go on." };
-                status.set(format!(
-                    "The GPU was lost ({reason}); the models go on on the CPU from the weights read back at step {}.{resume}",
-                    at.unwrap_or(0)
-                ));
-            }
-        }
+    run.hand_over_when_lost(gpu, backend, move |reason, at| {
+        let resume = if running.get_untracked() { "" } else { " Press Resume to go on." };
+        status.set(format!(
+            "The GPU was lost ({reason}); the models go on on the CPU from the weights read back at step {}.{resume}",
+            at.unwrap_or(0)
+        ));
     });
     // A new setting or backend starts the run again.
-    Effect::new(move |first: Option<()>| {
-        settings.track();
-        backend.track();
-        if first.is_some() && !gpu.lost_untracked() {
-            reset();
-        }
-    });
+    reset_on_change(
+        gpu,
+        move || {
+            settings.track();
+            backend.track();
+        },
+        reset,
+    );
     let tick = move || {
         if !running.get_untracked() {
             return;
         }
         let steps = if backend.get_untracked() == Backend::Gpu { GPU_CHUNK } else { MAX_STEPS as usize };
-        run.advance(steps, move |landed| match landed {
-            Landed::Read(_) => show(),
-            // A read failed: the device is gone, and so is this chunk. The run pauses; the
-            // reader resumes it on the CPU from the weights last read back.
-            Landed::HandedOver { reason, .. } => {
-                run.pause();
-                gpu.state.set(GpuState::Lost(reason));
-                show();
-            }
-            Landed::Stale => {}
-        });
+        run.advance_on(gpu, steps, OnLoss::Pause, move |_| show());
     };
     use_interval(running, TICK, tick);
     let train = move |_| {

@@ -13,9 +13,9 @@ use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::Backend;
-use crate::hooks::training_run::machine::{Landed, Run};
+use crate::hooks::training_run::machine::Run;
 use crate::hooks::training_run::race::RaceCpu;
-use crate::hooks::training_run::use_training_run;
+use crate::hooks::training_run::{reset_on_change, use_training_run, OnLoss};
 use crate::plot::chart::{Chart, Series};
 use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
@@ -73,40 +73,30 @@ pub fn NetworkRaceWidget() -> impl IntoView {
     let reset = move || {
         let racers = racers();
         let cpu = RaceCpu::new(NetworkRace::new(race_data(), &racers), STEPS);
-        let device = gpu.device(backend.get_untracked());
-        let (next, refused) = Run::on(&device, cpu, |cpu, g| cpu.to_gpu(g, &racers));
-        let on_cpu = next.backend() == Backend::Cpu;
-        run.restart(Some(next));
-        message.set(String::new());
-        if on_cpu && backend.get_untracked() == Backend::Gpu {
-            backend.set(Backend::Cpu);
-            if let Some(why) = refused {
-                message.set(format!("The GPU network could not be built ({why}); running on the CPU."));
-            }
-        }
+        let refused = run.restart_on(&gpu, backend, cpu, |cpu, g| cpu.to_gpu(g, &racers));
+        message.set(refused.map_or_else(String::new, |why| {
+            format!("The GPU network could not be built ({why}); running on the CPU.")
+        }));
         publish();
     };
     reset();
 
     // A lost device: go on on the CPU from the weights last read back.
-    Effect::new(move |_| {
-        if let GpuState::Lost(reason) = gpu.state.get() {
-            if backend.get_untracked() == Backend::Gpu {
-                run.hand_over();
-                backend.set(Backend::Cpu);
-                message.set(format!("The GPU was lost ({reason}); the race goes on on the CPU from the weights last read back."));
-            }
-        }
+    run.hand_over_when_lost(gpu, backend, move |reason, _| {
+        message.set(format!(
+            "The GPU was lost ({reason}); the race goes on on the CPU from the weights last read back."
+        ));
     });
     // A new setting or backend starts the race again.
-    Effect::new(move |first: Option<()>| {
-        lrs.track();
-        members.track();
-        backend.track();
-        if first.is_some() && !gpu.lost_untracked() {
-            reset();
-        }
-    });
+    reset_on_change(
+        gpu,
+        move || {
+            lrs.track();
+            members.track();
+            backend.track();
+        },
+        reset,
+    );
 
     let done = move || run.with(|run| run.cpu().done()).unwrap_or(true);
     let finish_chunk = move || {
@@ -117,20 +107,9 @@ pub fn NetworkRaceWidget() -> impl IntoView {
             message.set(format!("Finished {STEPS} steps on the {name}."));
         }
     };
-    let advance = move |steps: usize| {
-        run.advance(steps, move |landed| match landed {
-            Landed::Read(_) => finish_chunk(),
-            // A read failed: the device is gone, and so is this chunk. The race pauses; the
-            // reader resumes it on the CPU from the weights last read back.
-            Landed::HandedOver { reason, .. } => {
-                run.pause();
-                gpu.state.set(GpuState::Lost(reason));
-            }
-            Landed::Stale => {}
-        });
-    };
-
-    use_interval(run.running, std::time::Duration::from_millis(30), move || advance(STEPS_PER_TICK));
+    use_interval(run.running, std::time::Duration::from_millis(30), move || {
+        run.advance_on(gpu, STEPS_PER_TICK, OnLoss::Pause, move |_| finish_chunk());
+    });
     let running = run.running;
 
     let series = Signal::derive(move || {

@@ -17,9 +17,9 @@ use crate::controls::number_field::{is_whole_in, learning_rate, rule, with_comma
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
-use crate::hooks::training_run::machine::{Backend, Landed, Run};
+use crate::hooks::training_run::machine::{Backend, Run};
 use crate::hooks::training_run::skip_gram::{Progress, SkipGramCpu, SkipGramGpu, SkipGramReading, GPU_BATCH};
-use crate::hooks::training_run::use_training_run;
+use crate::hooks::training_run::{use_training_run, OnLoss};
 use crate::plot::chart::LineChart;
 
 /// Corpus positions read per timer tick (each gives up to 2·window true pairs).
@@ -216,13 +216,9 @@ pub fn WordVectorTrainer() -> impl IntoView {
         }
     };
     let tick = move || {
-        run.advance(POSITIONS_PER_TICK, move |outcome| match outcome {
-            Landed::Read(reading) => landed(reading),
-            // The device went away while this chunk was out: the run goes on on the CPU
-            // from the previous chunk's weights, which the CPU side holds.
-            Landed::HandedOver { reason, .. } => gpu.state.set(GpuState::Lost(reason)),
-            Landed::Stale => {}
-        });
+        // A chunk lost with the device leaves the run going, on the CPU from the previous
+        // chunk's weights, which the CPU side holds.
+        run.advance_on(gpu, POSITIONS_PER_TICK, OnLoss::GoOn, landed);
     };
     use_interval(running, Duration::from_millis(30), tick);
 

@@ -12,10 +12,9 @@ use crate::controls::number_field::{is_whole_in, learning_rate, rule, seed, Conf
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
-use crate::hooks::training_run::machine::Backend;
-use crate::hooks::training_run::machine::{Landed, Run};
-use crate::hooks::training_run::use_training_run;
+use crate::hooks::training_run::machine::{Backend, Run};
 use crate::hooks::training_run::xor::{XorCpu, XorReading};
+use crate::hooks::training_run::{reset_on_change, use_training_run, OnLoss};
 use crate::plot::chart::LineChart;
 use crate::plot::describe::{describe_grid, grid_table, DataTable};
 use crate::plot::heatmap::probability_grid;
@@ -137,24 +136,19 @@ pub fn XorTrainer() -> impl IntoView {
     };
 
     // A lost device: continue on the CPU from the last weights read back.
-    Effect::new(move |_| {
-        if let GpuState::Lost(reason) = gpu.state.get() {
-            if backend.get_untracked() == Backend::Gpu {
-                run.hand_over();
-                backend.set(Backend::Cpu);
-                let epoch = losses.with_untracked(Vec::len);
-                status.set(format!("The GPU was lost ({reason}). Training continues on the CPU from the weights read back at epoch {epoch}."));
-            }
-        }
+    run.hand_over_when_lost(gpu, backend, move |reason, _| {
+        let epoch = losses.with_untracked(Vec::len);
+        status.set(format!("The GPU was lost ({reason}). Training continues on the CPU from the weights read back at epoch {epoch}."));
     });
     // Any change of setting or backend starts a fresh run from that seed.
-    Effect::new(move |first: Option<()>| {
-        config.track();
-        backend.track();
-        if first.is_some() && !gpu.lost_untracked() {
-            reset();
-        }
-    });
+    reset_on_change(
+        gpu,
+        move || {
+            config.track();
+            backend.track();
+        },
+        reset,
+    );
 
     let finish_chunk = move |new_losses: &[f32]| {
         let diverged = new_losses.iter().any(|l| !l.is_finite());
@@ -173,17 +167,12 @@ pub fn XorTrainer() -> impl IntoView {
             ));
         }
     };
+    // A chunk lost with the device leaves the run going, on the CPU from the weights of the
+    // previous chunk, which the CPU side holds.
     let advance = move |steps: usize| {
-        run.advance(steps, move |landed| match landed {
-            Landed::Read(reading) => {
-                show(&reading);
-                finish_chunk(&reading.losses);
-            }
-            // The device went away while this chunk was in flight: its results are gone, so
-            // the run goes on (still running) on the CPU from the weights of the previous
-            // chunk, which the CPU side holds.
-            Landed::HandedOver { reason, .. } => gpu.state.set(GpuState::Lost(reason)),
-            Landed::Stale => {}
+        run.advance_on(gpu, steps, OnLoss::GoOn, move |reading| {
+            show(&reading);
+            finish_chunk(&reading.losses);
         });
     };
 
