@@ -9,6 +9,8 @@
 
 use crate::core::optim::{Method, Optimizer};
 use crate::core::rng::Rng;
+use crate::labs::backprop_stepper::sigmoid;
+use crate::models::sampling::softmax_with_temperature;
 
 /// One prompt's responses: their rewards and the reference policy's probabilities.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,19 +21,6 @@ pub struct Toy {
 
 /// The most responses the lab takes.
 pub const MAX_RESPONSES: usize = 8;
-
-/// σ(x) = 1 / (1 + e^−x).
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + libm::exp(-x))
-}
-
-/// Softmax of `logits`, the largest subtracted first.
-pub fn softmax(logits: &[f64]) -> Vec<f64> {
-    let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = logits.iter().map(|&z| libm::exp(z - top)).collect();
-    let total: f64 = exps.iter().sum();
-    exps.iter().map(|e| e / total).collect()
-}
 
 /// KL(p ‖ q) = Σ p·log(p/q), in nats.
 pub fn kl(p: &[f64], q: &[f64]) -> f64 {
@@ -70,7 +59,7 @@ impl Toy {
     pub fn optimum(&self, beta: f64) -> Vec<f64> {
         let logits: Vec<f64> =
             self.reference.iter().zip(&self.rewards).map(|(&p, &r)| libm::log(p) + r / beta).collect();
-        softmax(&logits)
+        softmax_with_temperature(&logits, 1.0)
     }
 
     /// The objective RLHF maximizes: E_π[r] − β·KL(π ‖ π_ref).
@@ -131,7 +120,7 @@ impl DpoRun {
     }
 
     pub fn policy(&self) -> Vec<f64> {
-        softmax(&self.logits.iter().map(|&z| z as f64).collect::<Vec<_>>())
+        softmax_with_temperature(&self.logits.iter().map(|&z| z as f64).collect::<Vec<_>>(), 1.0)
     }
 
     /// The weighted DPO loss and its gradient with respect to θ. With h = log π − log π_ref,
