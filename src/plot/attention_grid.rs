@@ -2,7 +2,7 @@
 //! lower-triangular `[n, n]` matrix of values in [0, 1] (query rows, key columns), drawn as a
 //! few SVG paths, one per shade, instead of one element per cell, so that sixteen maps of a
 //! 50-character prompt stay light, each shade a colour of the shared sequential scale
-//! ([`scale::sequential`]). Pure geometry, tested below.
+//! ([`scale::sequential`](sequential)). Pure geometry, tested below.
 
 use super::scale::{sequential, Heat};
 

@@ -26,7 +26,7 @@ const MAX_WORDS: usize = 2_000;
 pub const ROLLS: usize = 1_000;
 /// The vocabulary the long windows draw random tokens from: BERT's 30,522 word pieces.
 const BERT_VOCAB: usize = 30_522;
-/// The seed the widget opens with: its roll shows all three outcomes (5 [MASK], 1 random, 1 kept).
+/// The seed the widget opens with: its roll shows all three outcomes (5 `[MASK]`, 1 random, 1 kept).
 const DEFAULT_SEED: f64 = 6.0;
 /// The window the histogram opens with: the chapter's 512 tokens.
 const DEFAULT_WINDOW: f64 = 512.0;

@@ -22,7 +22,7 @@
 //! | [`bce`](kernels::bce) | mean binary cross-entropy of logits, and dL/dz | `autograd::Graph::bce_with_logits` |
 //! | [`col_sum`](kernels::col_sum) | column sums (bias gradients) | `tensor::sum_to_shape` |
 //! | [`optim`](kernels::optim) | SGD, momentum, RMSProp, Adam, Adam+L2, AdamW (decay on a leading range); global-norm clipping, alone or with the step count; a learning rate per step | `optim::Optimizer::step`, `optim::clip_grad_norm`, `optim::Schedule` |
-//! | [`batched_matmul`](kernels::batched_matmul) | C[z] (+)= A[z]·B[z] through strided views (Q, K, V from three weights at once), or the sum of the products; 8x8 blocks per invocation | `tensor::matmul_transposed` |
+//! | [`batched_matmul`](kernels::batched_matmul) | `C[z] (+)= A[z]·B[z]` through strided views (Q, K, V from three weights at once), or the sum of the products; 8x8 blocks per invocation | `tensor::matmul_transposed` |
 //! | [`embedding`](kernels::embedding) | gather of table rows (of one table, or the sum of two); its gradient as a scatter-add without atomics | `autograd::Graph::embedding` |
 //! | [`layer_norm`](kernels::layer_norm) | y = x̂·γ + β per row, optionally after x ← x + bias + residual; dx, dγ, dβ in one launch | `autograd::Graph::layer_norm` |
 //! | [`attention`](kernels::attention) | every head's scores, mask, softmax and weighted sum in one launch; the gradients (through W_O too) in two | `transformer::Transformer::loss_and_grads` |

@@ -1,8 +1,7 @@
-//! Chapter 5's tiny GPT on the seam. The CPU side is the training worker
-//! ([`CpuRunner`](crate::hooks::cpu_runner::CpuRunner), which holds an
-//! `engine::models::train::Trainer`); the GPU side is `gpu::GpuTransformer` with a CPU
-//! trainer beside it that draws the batches (the ones the CPU would draw). The recipe, the
-//! same on both, is `engine::models::gpt_recipe`.
+//! Chapter 5's tiny GPT on the seam. The CPU side is the training worker ([`CpuRunner`],
+//! which holds an `engine::models::train::Trainer`); the GPU side is `gpu::GpuTransformer`
+//! with a CPU trainer beside it that draws the batches (the ones the CPU would draw). The
+//! recipe, the same on both, is `engine::models::gpt_recipe`.
 //!
 //! # Keeping the page responsive
 //! Both sides work away from the page's thread; the page only sends requests and records

@@ -209,7 +209,7 @@ impl Tensor {
     /// `permute(&[0, 2, 1, 3])` turns `[batch, positions, heads, d_head]` into
     /// `[batch, heads, positions, d_head]`. `axes` must list every dimension exactly once.
     /// Unlike [`Tensor::reshape`], the numbers move: element (i₀, i₁, …) of the output is
-    /// element (j with j[axes[k]] = i_k) of the input.
+    /// element (j with `j[axes[k]] = i_k`) of the input.
     pub fn permute(&self, axes: &[usize]) -> Result<Tensor> {
         self.permute_into(axes, Vec::new())
     }
@@ -389,9 +389,9 @@ pub fn matmul_transposed_into(
 
 /// C = A·B for row-major A `[m, k]`, B `[k, n]`, C `[m, n]` (C is overwritten).
 ///
-/// Every entry is C[i][j] = Σ_p A[i][p]·B[p][j], started from 0 and added in order of p, so
+/// Every entry is `C[i][j] = Σ_p A[i][p]·B[p][j]`, started from 0 and added in order of p, so
 /// every platform gets the same bits as the plain triple loop. The work is done by the packed,
-/// register-tiled kernel in [`matmul`] (see there for how the tiles keep that order).
+/// register-tiled kernel in [`matmul`](mod@matmul) (see there for how the tiles keep that order).
 pub fn matmul_into(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     matmul::multiply(MatrixView::new(&a[..m * k], m, k, false), MatrixView::new(&b[..k * n], k, n, false), c);
 }

@@ -1,6 +1,6 @@
 //! Chapter 11's alignment, small enough to solve exactly. One prompt, a handful of possible
 //! responses, a reward for each, and the reference policy the fine-tuned model starts from.
-//! The KL-regularized objective E_π[r] − β·KL(π ‖ π_ref) has the closed-form optimum
+//! The KL-regularized objective `E_π[r] − β·KL(π ‖ π_ref)` has the closed-form optimum
 //! π*(y) ∝ π_ref(y)·exp(r(y)/β); DPO, trained on preference pairs labelled by the reward
 //! (Bradley–Terry: y_i is preferred to y_j with probability σ(r_i − r_j)), finds it without
 //! ever seeing the reward. Two DPO runs start from π_ref: one on the expected preferences
@@ -62,7 +62,7 @@ impl Toy {
         softmax_with_temperature(&logits, 1.0)
     }
 
-    /// The objective RLHF maximizes: E_π[r] − β·KL(π ‖ π_ref).
+    /// The objective RLHF maximizes: `E_π[r] − β·KL(π ‖ π_ref)`.
     pub fn objective(&self, policy: &[f64], beta: f64) -> f64 {
         let reward: f64 = policy.iter().zip(&self.rewards).map(|(p, r)| p * r).sum();
         reward - beta * kl(policy, &self.reference)

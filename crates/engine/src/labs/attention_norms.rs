@@ -6,7 +6,7 @@
 //! W_O^h is the block of W_O's rows that head h's output multiplies, so v_j·W_O^h is the
 //! vector position j's value becomes in the stream through head h; the head's output at
 //! position i is Σ_j α_ij·v_j·W_O^h. Silencing a head zeroes that sum
-//! ([`transformer_inspect::inspect`] with a [`HeadId`]).
+//! ([`transformer_inspect::inspect`](inspect) with a [`HeadId`]).
 
 use crate::core::tensor;
 use crate::models::transformer::{Result, Transformer};

@@ -1,7 +1,7 @@
 //! Chapter 10's logit lens on the tiny GPT: every residual stream the model computes (after
 //! the embeddings, after each attention and each MLP sub-block) decoded as if it were the
 //! last one, through the final layer norm and the tied unembedding
-//! ([`transformer_inspect::lens_logits`]).
+//! ([`transformer_inspect::lens_logits`](lens_logits)).
 //!
 //! [`lens`] shows, for a typed prompt, the top predictions of every stream at every
 //! position. [`LensScore`] averages, over held-out text, the loss each stream would give the

@@ -4,7 +4,7 @@
 //! and see the same seeded windows of the same text at every step:
 //!
 //! - the **MLM** model (BERT's objective) reads each window bidirectionally after
-//!   [`masked_lm::corrupt`]'s 15% choice with 80/10/10 corruption, with a `[MASK]` token
+//!   [`masked_lm::corrupt`](corrupt)'s 15% choice with 80/10/10 corruption, with a `[MASK]` token
 //!   added to the vocabulary, and is graded only at the chosen positions;
 //! - the **CLM** model (GPT's objective) reads each window through the causal mask and is
 //!   graded on the next character at every position;

@@ -176,7 +176,7 @@ impl Sae {
     /// The statistics on a batch (row-major, `inputs` per row) and the loss's gradients.
     ///
     /// With e = ĥ − h: dL/dĥ = 2e/B; dL/dW_dec[:, i] = z_i dL/dĥ; dL/dz_i = d_i·dL/dĥ + λ/B;
-    /// dL/da_i = dL/dz_i where a_i > 0 (else 0); dL/dW_enc[i] = dL/da_i (h − b_dec);
+    /// dL/da_i = dL/dz_i where a_i > 0 (else 0); `dL/dW_enc[i]` = dL/da_i (h − b_dec);
     /// dL/db_enc = dL/da; and b_dec enters twice: dL/db_dec = dL/dĥ − W_encᵀ dL/da.
     pub fn gradient(&self, batch: &[f32]) -> (Stats, Grads) {
         let (d, l, lambda) = (self.config.inputs, self.config.latents, self.config.l1);

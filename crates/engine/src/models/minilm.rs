@@ -7,7 +7,7 @@
 //! *after* each residual addition (the original BERT arrangement), and the feed-forward block
 //! uses the exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)).
 //!
-//! A sentence's vector is the mean of the last layer's token vectors ([CLS] and [SEP]
+//! A sentence's vector is the mean of the last layer's token vectors (`[CLS]` and `[SEP]`
 //! included), scaled to unit length, as sentence-transformers computes it.
 //!
 //! The weights come from `assets/minilm/minilm-l6.bin` (see `xtask/minilm.py` for the format):
@@ -33,7 +33,7 @@ pub struct Config {
     pub layers: usize,
     pub heads: usize,
     pub intermediate: usize,
-    /// The longest input, in tokens ([CLS] and [SEP] included).
+    /// The longest input, in tokens (`[CLS]` and `[SEP]` included).
     pub positions: usize,
 }
 
@@ -357,7 +357,7 @@ impl MiniLm {
         }
     }
 
-    /// Runs the encoder on token ids ([CLS] … [SEP]) and keeps every layer's hidden states.
+    /// Runs the encoder on token ids (`[CLS]` … `[SEP]`) and keeps every layer's hidden states.
     pub fn forward(&self, ids: &[u32]) -> Result<HiddenStates, String> {
         let d = self.config.hidden;
         let n = ids.len();

@@ -1,4 +1,4 @@
-//! Batched matrix products through strided views, C[z] = A[z]·B[z] or C[z] += A[z]·B[z]
+//! Batched matrix products through strided views, `C[z] = A[z]·B[z]` or `C[z] += A[z]·B[z]`
 //! (`batched_matmul.wgsl`): every matrix product of the transformer, per layer and per
 //! attention head, is this one kernel with different [`View`]s.
 //!
@@ -148,7 +148,7 @@ impl BatchedMatmul {
         BatchedMatmul { kernel: Kernel::new(gpu, "batched matmul", &source, "main") }
     }
 
-    /// Binds C[z] = A[z]·B[z] (or `+=` when `accumulate`) for the `batch[0]·batch[1]`
+    /// Binds `C[z] = A[z]·B[z]` (or `+=` when `accumulate`) for the `batch[0]·batch[1]`
     /// matrices z = (outer, inner). Checks that the shapes chain (A is m x k, B is k x n,
     /// C is m x n) and that every view stays inside its tensor.
     pub fn bind(
@@ -163,7 +163,7 @@ impl BatchedMatmul {
         self.bind_with(gpu, batch, a, b, c, accumulate, false)
     }
 
-    /// Binds C[outer] = Σ_inner A[outer, inner]·B[outer, inner] (or `+=` when
+    /// Binds `C[outer] = Σ_inner A[outer, inner]·B[outer, inner]` (or `+=` when
     /// `accumulate`): one product per outer index whose inner dimension runs over the
     /// `batch[1]` matrices in turn, e.g. dX = dQ·W_Qᵀ + dK·W_Kᵀ + dV·W_Vᵀ in one launch.
     /// C's view is read with inner index 0.

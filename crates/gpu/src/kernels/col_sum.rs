@@ -28,7 +28,7 @@ impl ColSum {
         ColSum { kernel: Kernel::new(gpu, "col_sum", &[include_str!("col_sum.wgsl")], "main") }
     }
 
-    /// Binds out[j] = Σ_i x[i][j] for `x` of shape `[rows, cols]` and `out` of shape `[cols]`.
+    /// Binds `out[j] = Σ_i x[i][j]` for `x` of shape `[rows, cols]` and `out` of shape `[cols]`.
     pub fn bind(&self, gpu: &Gpu, x: &GpuTensor, out: &GpuTensor) -> Result<Dispatch, ShapeError> {
         let [rows, cols] = x.shape[..] else {
             return Err(ShapeError::new(format!(

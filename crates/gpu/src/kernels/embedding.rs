@@ -44,7 +44,7 @@ impl Embedding {
         }
     }
 
-    /// Binds out[r] = table[indices[r]] (or `+=` when `accumulate`, to add position
+    /// Binds `out[r] = table[indices[r]]` (or `+=` when `accumulate`, to add position
     /// embeddings to token embeddings). `table` is `[vocab, width]`, `out` is
     /// `[indices.len(), width]`.
     pub fn bind_gather(
@@ -61,7 +61,7 @@ impl Embedding {
         Ok(self.gather.bind(gpu, &[&dims, indices, table, out], [groups_for(count, GROUP), 1, 1]))
     }
 
-    /// Binds d_table[v] = Σ over positions r with indices[r] = v of d_out[r] (or `+=` when
+    /// Binds `d_table[v]` = Σ over positions r with `indices[r] = v` of `d_out[r]` (or `+=` when
     /// `accumulate`, for a table whose gradient already holds another use's share, such as
     /// a token embedding tied to the output layer).
     pub fn bind_scatter(
@@ -78,7 +78,7 @@ impl Embedding {
         Ok(self.scatter.bind(gpu, &[&dims, indices, d_out, d_table], [groups_for(count, GROUP), 1, 1]))
     }
 
-    /// Binds out[r] = table[indices[r]] + table2[indices2[r]], one launch: a transformer's
+    /// Binds `out[r] = table[indices[r]] + table2[indices2[r]]`, one launch: a transformer's
     /// token embeddings plus its position embeddings. Both tables have `out`'s width.
     pub fn bind_gather_both(
         &self,

@@ -181,7 +181,7 @@ impl GpuMiniLm {
         &self.gpu
     }
 
-    /// Runs the encoder on a batch of token-id sequences ([CLS] … [SEP], as the engine's
+    /// Runs the encoder on a batch of token-id sequences (`[CLS]` … `[SEP]`, as the engine's
     /// `MiniLm::forward` takes them) and reads back every layer's hidden states, one
     /// `HiddenStates` per sequence with its own tokens only.
     pub fn forward(

@@ -2,7 +2,7 @@
 //!
 //! # The tiling idea
 //!
-//! Each entry of C = op(A)·op(B) is the textbook sum C[i][j] = Σ_p A[i][p]·B[p][j], started
+//! Each entry of C = op(A)·op(B) is the textbook sum `C[i][j] = Σ_p A[i][p]·B[p][j]`, started
 //! from 0 and added in order of p (no fused multiply-adds, no partial sums). Computing it
 //! one entry at a time reads a row of A and a column of B per entry: two loads for every
 //! multiply-add, far more memory traffic than arithmetic.
