@@ -97,8 +97,8 @@ const SCROLLERS: &str = ".chapter math[display=\"block\"], .chapter .prose p, .c
 /// Anything in a chapter that scrolls sideways is made a tab stop while it does (and loses it
 /// again when a wider window fits it), so a keyboard reader can scroll it too; the prose's own
 /// tables keep the tab stop they were built with. Checked after each chapter renders, when
-/// the window is resized, and every second while the page is open, since widgets grow
-/// their tables as the reader works them.
+/// the window is resized, and when the page's content changes (a widget mounts, or grows a
+/// table as the reader works it); an idle page costs nothing.
 pub fn use_focusable_scroll_areas(route: RwSignal<Route>) {
     let update = || {
         let Ok(areas) = document().query_selector_all(SCROLLERS) else {
@@ -129,5 +129,43 @@ pub fn use_focusable_scroll_areas(route: RwSignal<Route>) {
         // Again once the math font has surely arrived, which changes the widths.
         set_timeout(update, std::time::Duration::from_millis(1500));
     });
-    let _ = set_interval_with_handle(update, std::time::Duration::from_millis(1000));
+    on_content_change(update);
+}
+
+/// How long a burst of changes (a widget redrawing as it trains) is gathered before `update`
+/// runs once for all of it.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Calls `update` once after the page's content changes: nodes added or removed, text
+/// changed, or an element shown, hidden, opened or restyled. A `MutationObserver` on the body
+/// reports the changes; the attributes `update` itself sets are not watched, so it does not
+/// wake itself. Without one (a very old browser) the other triggers remain.
+fn on_content_change(update: fn()) {
+    let waiting = std::rc::Rc::new(std::cell::Cell::new(false));
+    let changed = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        if !waiting.replace(true) {
+            let waiting = waiting.clone();
+            set_timeout(
+                move || {
+                    waiting.set(false);
+                    update();
+                },
+                SETTLE,
+            );
+        }
+    });
+    let Ok(observer) = web_sys::MutationObserver::new(changed.as_ref().unchecked_ref()) else { return };
+    let options = web_sys::MutationObserverInit::new();
+    options.set_child_list(true);
+    options.set_subtree(true);
+    options.set_character_data(true);
+    let watched: js_sys::Array =
+        ["open", "class", "style", "hidden"].iter().map(|a| js_sys::JsString::from(*a)).collect();
+    options.set_attribute_filter(&watched);
+    if let Some(body) = document().body() {
+        if observer.observe_with_options(&body, &options).is_ok() {
+            // The observer watches for as long as the page is open.
+            changed.forget();
+        }
+    }
 }
