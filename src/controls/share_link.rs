@@ -1,4 +1,5 @@
-//! Links that reopen a widget as the reader left it: `?ch=SLUG&w=WIDGET&NAME=VALUE…#widget-WIDGET`.
+//! Links that reopen a widget as the reader left it: `SLUG.html?w=WIDGET&NAME=VALUE…#widget-WIDGET`
+//! (or `?ch=SLUG&w=…` on a page whose path does not name the chapter).
 //!
 //! Every widget sits in a [`WidgetFrame`](super::widget_frame::WidgetFrame), and every
 //! setting a reader can change is an input, menu or text area with a `data-name`. So one
@@ -11,6 +12,8 @@
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+
+use crate::route::{parse_location, Route};
 
 /// Links longer than this are not read at all.
 pub const MAX_QUERY_CHARS: usize = 8000;
@@ -128,9 +131,22 @@ pub fn parse_link(search: &str) -> LinkState {
     state
 }
 
-/// The query of a link to `widget` in chapter `chapter` with these settings.
-pub fn link_query(chapter: &str, widget: &str, settings: &[(String, String)]) -> String {
-    let mut query = format!("?ch={}&w={}", encode(chapter), encode(widget));
+/// The chapter a link made on this page must name in its query (`ch=`): none where the
+/// page's path names it already (`SLUG.html`), or where no chapter is open.
+pub fn chapter_to_name(route: &Route, path: &str) -> Option<String> {
+    match route {
+        Route::Chapter(slug) if parse_location(path, "") != *route => Some(slug.clone()),
+        _ => None,
+    }
+}
+
+/// The query of a link to `widget` with these settings, in `chapter` when the link must
+/// name it (see [`chapter_to_name`]).
+pub fn link_query(chapter: Option<&str>, widget: &str, settings: &[(String, String)]) -> String {
+    let mut query = match chapter {
+        Some(slug) => format!("?ch={}&w={}", encode(slug), encode(widget)),
+        None => format!("?w={}", encode(widget)),
+    };
     for (name, value) in settings {
         query.push_str(&format!("&{}={}", encode(name), encode(value)));
     }
@@ -264,10 +280,8 @@ pub async fn apply(frame: &web_sys::Element, state: &LinkState) -> Vec<String> {
 /// The link to this frame as it stands, and whether a setting was too long to include.
 pub fn current_link(frame: &web_sys::Element, widget: &str) -> (String, bool) {
     let location = window().location();
-    let chapter = match crate::route::current_route() {
-        crate::route::Route::Chapter(slug) => slug,
-        crate::route::Route::Cover => String::new(),
-    };
+    let path = location.pathname().unwrap_or_default();
+    let chapter = chapter_to_name(&crate::route::current_route(), &path);
     let mut settings = Vec::new();
     let mut left_out = false;
     for (name, el) in fields(frame) {
@@ -279,9 +293,8 @@ pub fn current_link(frame: &web_sys::Element, widget: &str) -> (String, bool) {
             _ => left_out = true,
         }
     }
-    let base =
-        format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
-    (format!("{base}{}#{}", link_query(&chapter, widget, &settings), frame_id(widget)), left_out)
+    let base = format!("{}{path}", location.origin().unwrap_or_default());
+    (format!("{base}{}#{}", link_query(chapter.as_deref(), widget, &settings), frame_id(widget)), left_out)
 }
 
 /// Copies `text` to the clipboard, and says whether it could.
@@ -337,9 +350,24 @@ mod tests {
     }
 
     #[test]
+    fn a_link_names_its_chapter_only_where_the_page_does_not() {
+        let inference = Route::Chapter("inference".into());
+        assert_eq!(chapter_to_name(&inference, "/book/inference.html"), None);
+        assert_eq!(chapter_to_name(&inference, "/book/").as_deref(), Some("inference"));
+        assert_eq!(chapter_to_name(&inference, "/book/index.html").as_deref(), Some("inference"));
+        // `embeddings.html?ch=inference` shows chapter 5: the link must say so.
+        assert_eq!(chapter_to_name(&inference, "/embeddings.html").as_deref(), Some("inference"));
+        assert_eq!(chapter_to_name(&Route::Cover, "/book/"), None);
+        let on_its_page = link_query(None, "sampling", &[("top-k".into(), "3".into())]);
+        assert_eq!(on_its_page, "?w=sampling&top-k=3");
+        assert_eq!(parse_link(&on_its_page).widget.as_deref(), Some("sampling"));
+        assert_eq!(parse_location("/book/inference.html", &on_its_page), inference);
+    }
+
+    #[test]
     fn a_link_names_a_widget_and_its_settings() {
         let query = link_query(
-            "inference",
+            Some("inference"),
             "sampling",
             &[("temperature".into(), "0.7".into()), ("logits".into(), "2, 1 & 0".into())],
         );
