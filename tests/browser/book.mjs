@@ -2693,7 +2693,7 @@ await test("link to this: a widget's settings travel in the URL, and malformed l
   expect(close(shown, [0.865, 0.1171, 0.0158, 0.0021], 1e-4), `T=0.5 on four logits: ${shown}`);
   await frame.locator(".link-button").click();
   const link = await frame.locator(".link-url").inputValue();
-  expect(link.startsWith(base) && link.includes("w=sampling") && link.includes("temperature=0.5") && link.includes("logits=2%2C%201%2C%200%2C%20-1") && link.endsWith("#widget-sampling"), `link ${link}`);
+  expect(link.startsWith(`${base}inference.html?w=sampling&`) && !link.includes("ch=") && link.includes("temperature=0.5") && link.includes("logits=2%2C%201%2C%200%2C%20-1") && link.endsWith("#widget-sampling"), `link ${link}`);
   expect((await page.evaluate(() => location.href)) === link, "the address bar does not hold the link");
 
   const other = await newPage();
