@@ -12,7 +12,7 @@
 // when named), MLBOOK_LIGHTHOUSE_DETAILS=1 (also print the largest paint's element, the
 // elements behind failing contrast and heading audits, and where the main thread's time went).
 
-import { readdirSync, existsSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { serveDist } from "../serve.mjs";
@@ -26,10 +26,9 @@ const chromeLauncher = await import(require.resolve("chrome-launcher"));
 
 const { base, server, precompress } = await serveDist(dist, { compress: true });
 // Compress everything the pages load before timing, so compression is not counted as latency
-// (the pages, the chapters' fragments in pre/, scripts, WebAssembly, styles).
+// (the pages, scripts, WebAssembly, styles).
 const top = readdirSync(dist).filter((f) => /\.(html|js|wasm|css)$/.test(f)).map((f) => join(dist, f));
-const prerendered = existsSync(join(dist, "pre")) ? readdirSync(join(dist, "pre")).map((f) => join(dist, "pre", f)) : [];
-precompress([...top, ...prerendered]);
+precompress(top);
 
 const pages = [
   ["cover", base],

@@ -239,8 +239,8 @@ await test("every page carries a strict Content-Security-Policy, and the suite s
 });
 
 await test("the text is on the page before the app: the cover and a chapter prerendered, under the same policy", async (page) => {
-  // Without the app's WebAssembly only the served HTML and the head script's fetch of
-  // pre/SLUG.html can put text on the page.
+  // Without the app's WebAssembly only the served HTML and the head script's fetch of the
+  // chapter's own page SLUG.html can put text on the page.
   await page.route("**/*.wasm", (route) => route.abort());
   await page.goto(base);
   const title = await page.locator("#prerender .pre-cover h1").innerText();
@@ -265,7 +265,8 @@ await test("the text is on the page before the app: the cover and a chapter prer
 await test("each chapter's page holds its text in the first response; the app keeps the served text, and an unknown ?ch= fetches nothing", async (page) => {
   const chapter = chapters.find((c) => c.slug === "inference");
   const fetched = [];
-  page.on("request", (r) => r.url().includes("/pre/") && fetched.push(r.url()));
+  // The chapter pages the head script fetches for ?ch= (not the pages the browser opens).
+  page.on("request", (r) => r.resourceType() === "fetch" && r.url().endsWith(".html") && fetched.push(r.url()));
   // The page's own HTML: the chapter, its title, its policy and the current chapter marked.
   const response = await page.request.get(`${base}${chapter.slug}.html`);
   const html = await response.text();
@@ -308,8 +309,8 @@ await test("each chapter's page holds its text in the first response; the app ke
     expect(state.lcp, `${path || "cover"}: the largest paint is not the served text's first paint but ${state.last}, later`);
     await page.unroute("**/*.wasm");
   }
-  expect(fetched.length === 1 && fetched[0].endsWith(`/pre/${chapter.slug}.html`), `fragments fetched: ${fetched.join(", ")}`);
-  // An unknown chapter: no fragment is fetched (no 404), and the app says so.
+  expect(fetched.length === 1 && fetched[0].endsWith(`/${chapter.slug}.html`), `pages fetched: ${fetched.join(", ")}`);
+  // An unknown chapter: no page is fetched (no 404), and the app says so.
   await page.goto(`${base}?ch=no-such-chapter`);
   await page.waitForSelector(".not-found h1");
   expect(fetched.length === 1, `fetched for an unknown chapter: ${fetched.at(-1)}`);

@@ -5,10 +5,11 @@
 //! `build.rs` compiles into the app) and writes:
 //! - into `index.html`, the page's shell (skip link, header, table of contents) with the cover
 //!   in `<main>`, all inside `<div id="prerender">`;
-//! - `pre/SLUG.html`, each chapter's article as the app lays it out (prose, equations as
-//!   MathML, code, exercises with their folded answers), each live widget as a placeholder
-//!   carrying its title. For `index.html?ch=SLUG`, the page's head script fetches this file
-//!   and puts it in the shell's `<main>`.
+//! - `SLUG.html`, each chapter's own page: the same shell with the chapter's article in
+//!   `<main>`, as the app lays it out (prose, equations as MathML, code, exercises with their
+//!   folded answers), each live widget as a placeholder carrying its title. For
+//!   `index.html?ch=SLUG`, the page's head script fetches `SLUG.html` and puts its `<main>`'s
+//!   contents in the shell's `<main>`.
 //!
 //! The app keeps this text (`src/layout/prerender.rs`): its cover and its chapter's prose
 //! blocks are these elements, moved into the app's page when it mounts; the rest (the shell,
@@ -27,18 +28,12 @@ use bookgen::summary::parse_summary;
 
 use crate::Result;
 
-/// Where the chapter fragments go, under dist/ (the head script in `index.html` fetches them
-/// from there).
-pub const FOLDER: &str = "pre";
-
 /// Writes the shell and cover into dist/index.html, each chapter's page (`SLUG.html`: the
-/// same page with the chapter in `<main>`) and one fragment per chapter (`pre/SLUG.html`).
+/// same page with the chapter in `<main>`).
 pub fn prerender(dist: &Path, root: &Path) -> Result {
     let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
     let summary = parse_summary(&read(&root.join("content/SUMMARY.md"))?)?;
     let titles = widget_titles(&root.join("src/widgets"))?;
-    let folder = dist.join(FOLDER);
-    std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     let mut articles = Vec::new();
     for (index, entry) in summary.chapters.iter().enumerate() {
         if !entry.slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
@@ -50,8 +45,6 @@ pub fn prerender(dist: &Path, root: &Path) -> Result {
         let markdown = read(&root.join("content").join(&entry.file))?;
         let chapter = render_chapter(&markdown, root).map_err(|e| format!("content/{}: {e}", entry.file))?;
         let html = chapter_article(index, &entry.slug, &chapter, &titles);
-        let path = folder.join(format!("{}.html", entry.slug));
-        std::fs::write(&path, &html).map_err(|e| format!("{}: {e}", path.display()))?;
         articles.push((chapter.title.clone(), html));
     }
 
@@ -129,11 +122,10 @@ pub fn prerender(dist: &Path, root: &Path) -> Result {
         std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     eprintln!(
-        "prerendered: the cover in index.html ({} KiB), {} chapter pages ({} KiB), their fragments in {FOLDER}/ ({} KiB)",
+        "prerendered: the cover in index.html ({} KiB), {} chapter pages ({} KiB)",
         index.len() / 1024,
         summary.chapters.len(),
-        bytes / 1024,
-        articles.iter().map(|(_, html)| html.len()).sum::<usize>() / 1024
+        bytes / 1024
     );
     Ok(())
 }
