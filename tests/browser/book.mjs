@@ -516,6 +516,32 @@ await test("with reduced motion nothing animates on its own", async (page) => {
   await page.waitForFunction(() => Number(document.querySelector('[data-value="race-shown"]').innerText) > 0, null, { timeout: 5000 });
 });
 
+// A box that starts to scroll sideways as a widget fills it gets a tab stop, and loses it when
+// it fits again, from the content change itself (src/layout.rs's MutationObserver).
+await test("a box that grows past its width becomes a tab stop, and stops being one when it fits", async (page) => {
+  await openChapter(page, "inference");
+  const stop = () => page.evaluate(() => document.getElementById("grown-area").getAttribute("tabindex"));
+  await page.evaluate(() => {
+    const area = document.createElement("div");
+    area.className = "table-wrap";
+    area.id = "grown-area";
+    area.setAttribute("role", "region");
+    area.setAttribute("aria-label", "A box that grows");
+    const content = document.createElement("div");
+    content.textContent = "A line of a table.";
+    area.append(content);
+    document.querySelector("article.chapter .prose").append(area);
+  });
+  await page.waitForTimeout(600);
+  expect((await stop()) === null, "a box that fits became a tab stop");
+  // Wider than the page: the observer sees the style change.
+  await page.evaluate(() => (document.querySelector("#grown-area > div").style.minWidth = "3000px"));
+  await page.waitForFunction(() => document.getElementById("grown-area").getAttribute("tabindex") === "0", null, { timeout: 2000 });
+  await page.evaluate(() => (document.querySelector("#grown-area > div").style.minWidth = "0px"));
+  await page.waitForFunction(() => !document.getElementById("grown-area").hasAttribute("tabindex"), null, { timeout: 2000 });
+  await page.evaluate(() => document.getElementById("grown-area").remove());
+});
+
 // Every kind of control is reached with Tab and shows a focus ring that stands out from the
 // page (3:1), in both themes; the search dialog keeps Tab inside itself while open.
 const controlKinds = {
