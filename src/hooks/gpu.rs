@@ -47,11 +47,6 @@ impl GpuHandle {
             _ => Device::Cpu,
         }
     }
-
-    /// Whether the device has been lost (untracked).
-    pub fn lost_untracked(&self) -> bool {
-        matches!(self.state.get_untracked(), GpuState::Lost(_))
-    }
 }
 
 /// Asks the browser for a GPU once. `state` follows the answer and turns to

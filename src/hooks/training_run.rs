@@ -2,7 +2,7 @@
 //! with the signals a Train button and a progress line need. The trainers' CPU and GPU
 //! sides live beside it, one module per model: [`xor`], [`race`], [`gpt`], [`mlm_vs_clm`],
 //! [`skip_gram`], [`induction`]. What every trainer widget does the same way is here too:
-//! restarting on the chosen device ([`TrainingRun::restart_on`], [`reset_on_change`]), and
+//! restarting on the chosen device ([`TrainingRun::restart_on`], [`TrainingRun::reset_on_change`]), and
 //! leaving a lost GPU for the CPU ([`TrainingRun::advance_on`],
 //! [`TrainingRun::hand_over_when_lost`]).
 
@@ -35,6 +35,9 @@ pub enum OnLoss {
 pub struct TrainingRun<C: CpuModel + 'static, G: GpuModel<C> + 'static> {
     run: StoredValue<Option<Run<C, G>>, LocalStorage>,
     generation: StoredValue<u64>,
+    /// Set by the lost-GPU handover as it turns the backend to the CPU, so that this one
+    /// change of backend does not start the run over (see [`reset_on_change`](Self::reset_on_change)).
+    handing_over: StoredValue<bool>,
     /// Whether the reader has the run going; the widget's timer follows it.
     pub running: RwSignal<bool>,
     /// Whether a chunk is out and not yet answered.
@@ -177,24 +180,32 @@ impl<C: CpuModel, G: GpuModel<C>> TrainingRun<C, G> {
             if let GpuState::Lost(reason) = gpu.state.get() {
                 if backend.get_untracked() == Backend::Gpu {
                     let at = this.hand_over();
+                    this.handing_over.set_value(true);
                     backend.set(Backend::Cpu);
                     say(reason, at);
                 }
             }
         });
     }
-}
 
-/// Calls `reset` whenever something `settings` reads changes (a setting, the backend), but not
-/// when first set up, nor once the GPU is lost: the handover turns the backend to the CPU
-/// itself and keeps the run.
-pub fn reset_on_change(gpu: GpuHandle, settings: impl Fn() + 'static, reset: impl Fn() + 'static) {
-    Effect::new(move |first: Option<()>| {
-        settings();
-        if first.is_some() && !gpu.lost_untracked() {
-            reset();
-        }
-    });
+    /// Calls `reset` whenever `backend` or something `settings` reads changes, but not when
+    /// first set up, nor for the lost-GPU handover's own switch to the CPU, which keeps the run.
+    pub fn reset_on_change(
+        &self,
+        backend: RwSignal<Backend>,
+        settings: impl Fn() + 'static,
+        reset: impl Fn() + 'static,
+    ) {
+        let handing_over = self.handing_over;
+        Effect::new(move |first: Option<()>| {
+            backend.track();
+            settings();
+            let handover = handing_over.try_update_value(std::mem::take).unwrap_or(false);
+            if first.is_some() && !handover {
+                reset();
+            }
+        });
+    }
 }
 
 /// Holds `run` (or none yet) for a widget, until the widget leaves the page.
@@ -205,6 +216,7 @@ pub fn use_training_run<C: CpuModel + 'static, G: GpuModel<C> + 'static>(
     TrainingRun {
         run: StoredValue::new_local(run),
         generation: StoredValue::new(0),
+        handing_over: StoredValue::new(false),
         running: RwSignal::new(running),
         busy: RwSignal::new(busy),
     }

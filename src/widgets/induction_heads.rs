@@ -18,7 +18,7 @@ use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::induction::{InductionCpu, InductionGpu};
 use crate::hooks::training_run::machine::Backend;
-use crate::hooks::training_run::{reset_on_change, use_training_run, OnLoss};
+use crate::hooks::training_run::{use_training_run, OnLoss};
 use crate::plot::chart::{Chart, Series};
 use crate::plot::describe::{describe_grid, grid_table, DataTable};
 use crate::plot::heatmap::weight_grid;
@@ -143,11 +143,10 @@ pub fn InductionHeads() -> impl IntoView {
         ));
     });
     // A new setting or backend starts the run again.
-    reset_on_change(
-        gpu,
+    run.reset_on_change(
+        backend,
         move || {
             config.track();
-            backend.track();
         },
         reset,
     );

@@ -27,7 +27,7 @@ use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::Backend;
 use crate::hooks::training_run::mlm_vs_clm::{MlmCpu, MlmGpu};
-use crate::hooks::training_run::{reset_on_change, use_training_run, OnLoss};
+use crate::hooks::training_run::{use_training_run, OnLoss};
 use crate::plot::chart::{Chart, Series};
 
 /// Milliseconds of training per timer tick (at least one step runs).
@@ -354,11 +354,10 @@ pub fn MlmVsClm() -> impl IntoView {
         ));
     });
     // A new setting or backend starts the run again.
-    reset_on_change(
-        gpu,
+    run.reset_on_change(
+        backend,
         move || {
             settings.track();
-            backend.track();
         },
         reset,
     );

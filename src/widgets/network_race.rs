@@ -15,7 +15,7 @@ use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::Backend;
 use crate::hooks::training_run::machine::Run;
 use crate::hooks::training_run::race::RaceCpu;
-use crate::hooks::training_run::{reset_on_change, use_training_run, OnLoss};
+use crate::hooks::training_run::{use_training_run, OnLoss};
 use crate::plot::chart::{Chart, Series};
 use crate::plot::optimizer_class::{Kind, OptimizerClass};
 
@@ -88,12 +88,11 @@ pub fn NetworkRaceWidget() -> impl IntoView {
         ));
     });
     // A new setting or backend starts the race again.
-    reset_on_change(
-        gpu,
+    run.reset_on_change(
+        backend,
         move || {
             lrs.track();
             members.track();
-            backend.track();
         },
         reset,
     );

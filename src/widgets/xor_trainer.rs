@@ -14,7 +14,7 @@ use crate::hooks::gpu::{use_gpu, GpuState};
 use crate::hooks::interval::use_interval;
 use crate::hooks::training_run::machine::{Backend, Run};
 use crate::hooks::training_run::xor::{XorCpu, XorReading};
-use crate::hooks::training_run::{reset_on_change, use_training_run, OnLoss};
+use crate::hooks::training_run::{use_training_run, OnLoss};
 use crate::plot::chart::LineChart;
 use crate::plot::describe::{describe_grid, grid_table, DataTable};
 use crate::plot::heatmap::probability_grid;
@@ -141,11 +141,10 @@ pub fn XorTrainer() -> impl IntoView {
         status.set(format!("The GPU was lost ({reason}). Training continues on the CPU from the weights read back at epoch {epoch}."));
     });
     // Any change of setting or backend starts a fresh run from that seed.
-    reset_on_change(
-        gpu,
+    run.reset_on_change(
+        backend,
         move || {
             config.track();
-            backend.track();
         },
         reset,
     );

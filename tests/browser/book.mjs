@@ -791,6 +791,10 @@ await test("XOR: a GPU device lost mid-run hands over to the CPU, which finishes
     const p = await value(page, `xor-pred-${i}`);
     expect(Math.abs(p - targets[i]) < 0.1, `prediction ${i} = ${p}`);
   }
+  // After the handover, a new setting still starts a fresh run, now on the CPU.
+  await page.locator('input[data-name="xor-seed"]').fill("7");
+  await page.waitForFunction(() => Number(document.querySelector('[data-value="xor-epochs"]').innerText) === 0, null, { timeout: 10000 });
+  expect((await badge()) === "cpu", "the fresh run is on the CPU");
   // No console error: losing the device is handled, not reported as a failure.
 });
 
