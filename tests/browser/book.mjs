@@ -2897,7 +2897,8 @@ await test("semantic search: a failed download says so and retries, the progress
   await page.locator("article.chapter h2#dropout").waitFor();
 });
 
-await test("semantic search on WebGPU: the page builds one GPU copy of MiniLM in steps for both widgets, the note names the backend, the top paragraphs and their cosines match the CPU's to 4 decimals", async (page) => {
+await test("semantic search on WebGPU: the page builds one GPU copy of MiniLM in steps for both widgets, the note names the backend, the top paragraphs and their cosines match the CPU's to 4 decimals, a lost device puts both widgets on the CPU", async (page) => {
+  await keepGpuDevices(page);
   await openChapter(page, "embeddings");
   const w = page.locator(".widget.semantic-search");
   // Every step of the GPU copy the note shows, and the longest tasks meanwhile.
@@ -2958,6 +2959,14 @@ await test("semantic search on WebGPU: the page builds one GPU copy of MiniLM in
   await page.locator('.widget.contextual textarea[data-name="ce-text"]').fill("The bank of the river flooded.\nI opened an account at the bank.");
   await page.waitForFunction(() => (document.querySelector('.widget.contextual [data-value="ce-ms"]')?.parentElement?.innerText ?? "").includes("WebGPU"), null, { timeout: 120000 });
   expect((await copies("ss")) === "1" && (await copies("ce")) === "1", `GPU copies built: ${await copies("ss")} / ${await copies("ce")}`);
+  // The device goes: both widgets move to the CPU and say why; the search runs again there.
+  const lastCpu = (await search("cpu", "king minus man plus woman"))[0];
+  await search("gpu", "king minus man plus woman");
+  await page.evaluate(() => window.__mlbookDevices.forEach((d) => d.destroy()));
+  await page.waitForFunction(() => [".widget.semantic-search", ".widget.contextual"].every((s) => document.querySelector(`${s} .backend-badge`).dataset.backend === "cpu"), null, { timeout: 20000 });
+  expect(/lost.*runs on the CPU/.test(await note()) && /lost.*runs on the CPU/.test(await page.locator('[data-gpu-note="ce"]').innerText()), `after the loss: ${await note()}`);
+  await page.waitForFunction(() => (document.querySelector('.widget.semantic-search [data-value="ss-summary"]')?.innerText ?? "").includes("CPU thread"), null, { timeout: 30000 });
+  expect(JSON.stringify(await hits()) === JSON.stringify(lastCpu), `the CPU's hits again after the loss: ${JSON.stringify(await hits())}`);
   // The longest tasks while the copy was built (from its first step's note to its last's) and
   // on the whole visit (the download's expansion, the CPU encodings and the timing included).
   const [tasks, [first, last]] = await page.evaluate(() => [window.longTasks, [window.stepTimes[0], window.stepTimes.at(-1)]]);

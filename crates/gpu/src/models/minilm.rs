@@ -136,9 +136,8 @@ pub const WORD_ROWS_PER_STEP: usize = 2048;
 /// loop between steps instead of freezing while 90 MB are expanded and copied.
 /// [`GpuMiniLm::builder`] copies the position embeddings and the first layer norm; each
 /// [`GpuMiniLmBuilder::step`] then copies a slice of the word table's rows, or, once the table
-/// is all there, one encoder layer, and the last step compiles the pipelines. (Last, because
-/// in a browser the GPU process compiles them while the page goes on; copies queued behind a
-/// compilation can make the page wait.) [`GpuMiniLm::new`] takes every step at once.
+/// is all there, one encoder layer; the last step compiles the pipelines.
+/// [`GpuMiniLm::new`] takes every step at once.
 pub struct GpuMiniLmBuilder<'m> {
     gpu: Gpu,
     model: &'m MiniLm,
