@@ -19,7 +19,7 @@ use crate::controls::number_field::{is_whole_in, rule, SignalField};
 use crate::controls::widget_frame::WidgetFrame;
 use crate::hooks::gpu::GpuState;
 use crate::hooks::minilm::{use_minilm, Encoder, MiniLmState};
-use crate::hooks::minilm_backend::use_minilm_backend;
+use crate::hooks::minilm_backend::{gpu_copies_built, longest_build_step_ms, use_minilm_backend};
 use crate::hooks::training_run::machine::Backend;
 use crate::plot::scale::diverging;
 
@@ -98,11 +98,11 @@ pub fn ContextualEmbeddings() -> impl IntoView {
         }
         typed_word.set(typed);
     };
-    // With the model loaded and a GPU there: time one sentence on each, once.
+    // With the model loaded and a GPU there: the page's GPU copy is built and timed, once.
     Effect::new(move |_| {
-        let gpu_ready = matches!(runner.gpu.state.get(), GpuState::Ready(_));
+        let gpu_ready = matches!(runner.gpu_state.get(), GpuState::Ready(_));
         if let (MiniLmState::Ready(encoder), true) = (state.get(), gpu_ready) {
-            runner.time_both(encoder);
+            runner.prepare(encoder);
         }
     });
 
@@ -155,7 +155,7 @@ pub fn ContextualEmbeddings() -> impl IntoView {
         let mut encoded = Vec::with_capacity(lines.len());
         if on == Backend::Gpu {
             if !runner.gpu_ready() {
-                return view! { <p class="widget-note" role="status">"Copying MiniLM to the GPU and timing it…"</p> }.into_any();
+                return view! { <p class="widget-note" role="status">"Waiting for MiniLM’s copy on the GPU (see the note above)…"</p> }.into_any();
             }
             let missing: Vec<String> = lines
                 .iter()
@@ -265,10 +265,12 @@ pub fn ContextualEmbeddings() -> impl IntoView {
                         aria-invalid=move || word_error().is_some().to_string() />
                 </label>
                 <SignalField label="layer" name="ce-layer" signal=layer check=layer_rule />
-                <BackendSelect name="ce-backend" value=backend gpu_state=runner.gpu.state
+                <BackendSelect name="ce-backend" value=backend gpu_state=runner.gpu_state
                     on_change=Callback::new(move |b| runner.pick(b)) note_id="ce-backend-note" />
             </div>
-            <p id="ce-backend-note" class="widget-note" data-gpu-note="ce" role="status">{move || runner.note()}</p>
+            <p id="ce-backend-note" class="widget-note" data-gpu-note="ce" role="status"
+                data-gpu-copies=move || { runner.copy.track(); gpu_copies_built() }
+                data-gpu-longest-step=move || { runner.copy.track(); format!("{:.1}", longest_build_step_ms()) }>{move || runner.note()}</p>
             <p class="field-error" data-error-for="ce-word" role="status">{word_error}</p>
             {body}
         </WidgetFrame>

@@ -2,7 +2,9 @@
 //! book as all-MiniLM-L6-v2 sentence vectors, the paragraphs ranked by cosine, from
 //! `engine::labs::semantic_search`. The paragraph vectors come precomputed in a small file; a
 //! paragraph edited since that file was written is encoded here, a paragraph at a time between
-//! frames.
+//! frames. The query is encoded on the CPU (`engine::models::minilm`) or on WebGPU
+//! (`gpu::GpuMiniLm::sentence_vectors`), whichever the page's one timing found faster
+//! (`hooks::minilm_backend`, shared with the contextual-embeddings widget), or the reader picks.
 
 use std::rc::Rc;
 
@@ -12,9 +14,15 @@ use leptos::task::spawn_local;
 use engine::labs::semantic_search::{embed, snippet, top_k, Hit, VectorFile, SUGGESTED};
 
 use crate::book::{Paragraph, CHAPTERS};
+use crate::controls::backend_select::BackendSelect;
 use crate::controls::download_progress::DownloadProgress;
 use crate::controls::widget_frame::WidgetFrame;
+use crate::hooks::gpu::GpuState;
 use crate::hooks::minilm::{use_minilm, Encoder, MiniLmState};
+use crate::hooks::minilm_backend::{
+    gpu_copies_built, longest_build_step_ms, use_minilm_backend, MiniLmBackend,
+};
+use crate::hooks::training_run::machine::Backend;
 use crate::route::chapter_href;
 
 const VECTORS_PATH: &str = "minilm/paragraphs.bin";
@@ -43,16 +51,23 @@ enum Index {
 struct Found {
     query: String,
     hits: Vec<Hit>,
+    /// How long encoding the query took, and where.
     ms: f64,
+    on: Backend,
 }
+
+/// Paragraphs encoded in one GPU batch when the index is filled in on the GPU.
+const GPU_BATCH: usize = 16;
 
 /// A cosine as the page prints it.
 fn shown(c: f32) -> String {
     format!("{c:.3}").replace('-', "−")
 }
 
-/// Downloads the vector file and fills in what it lacks, a paragraph per frame.
+/// Downloads the vector file and fills in what it lacks: on the GPU, in batches, when the
+/// widget is using it at that moment; otherwise on the CPU, a paragraph per frame.
 async fn build_index(
+    runner: MiniLmBackend,
     encoder: Rc<Encoder>,
     index: RwSignal<Index, LocalStorage>,
     encoding: RwSignal<(u64, Option<u64>)>,
@@ -74,18 +89,33 @@ async fn build_index(
         if index.try_set(Index::Encoding).is_some() {
             return;
         }
-        for (done, &i) in missing.iter().enumerate() {
+        let mut done = 0;
+        while done < missing.len() {
             if encoding.try_set((done as u64, Some(missing.len() as u64))).is_some() {
                 return;
             }
             crate::browser::pause(0).await;
-            match embed(&encoder.model, &encoder.tokenizer, paragraphs[i].1.text) {
-                Ok(v) => vectors[i] = Some(v),
+            let on_gpu = runner.backend.get_untracked() == Backend::Gpu && untrack(|| runner.gpu_ready());
+            if on_gpu {
+                let batch = &missing[done..(done + GPU_BATCH).min(missing.len())];
+                let texts: Vec<&str> = batch.iter().map(|&i| paragraphs[i].1.text).collect();
+                // A failure moves the widget to the CPU, which encodes this batch again.
+                if let Ok(got) = runner.sentence_vectors_on_gpu(&encoder, &texts).await {
+                    for (&i, v) in batch.iter().zip(got) {
+                        vectors[i] = Some(v);
+                    }
+                    done += batch.len();
+                }
+                continue;
+            }
+            match embed(&encoder.model, &encoder.tokenizer, paragraphs[missing[done]].1.text) {
+                Ok(v) => vectors[missing[done]] = Some(v),
                 Err(e) => {
                     let _ = index.try_set(Index::Failed(format!("A paragraph could not be encoded: {e}")));
                     return;
                 }
             }
+            done += 1;
         }
     }
     let _ = fresh.try_set(missing.len());
@@ -96,12 +126,24 @@ async fn build_index(
 #[component]
 pub fn SemanticSearch() -> impl IntoView {
     let (state, progress, start) = use_minilm();
+    let runner = use_minilm_backend();
+    let backend = runner.backend;
     let index = RwSignal::new_local(Index::Waiting);
     let encoding = RwSignal::new((0_u64, None::<u64>));
     let fresh = RwSignal::new(0_usize);
     let query = RwSignal::new(SUGGESTED[0].to_string());
     let found = RwSignal::new(None::<Result<Found, String>>);
     let paragraphs = StoredValue::new(book_paragraphs());
+    // Numbers each search, so that a GPU result arriving after a newer search is dropped.
+    let searches = StoredValue::new(0_u64);
+
+    // With the model loaded and a GPU there: the page's GPU copy is built and timed, once.
+    Effect::new(move |_| {
+        let gpu_ready = matches!(runner.gpu_state.get(), GpuState::Ready(_));
+        if let (MiniLmState::Ready(encoder), true) = (state.get(), gpu_ready) {
+            runner.prepare(encoder);
+        }
+    });
 
     // The model arriving (here or in another widget) starts the paragraph vectors.
     Effect::new(move |_| {
@@ -110,7 +152,7 @@ pub fn SemanticSearch() -> impl IntoView {
             return;
         }
         index.set(Index::Loading);
-        spawn_local(build_index(encoder, index, encoding, fresh));
+        spawn_local(build_index(runner, encoder, index, encoding, fresh));
     });
 
     let search = move |q: String| {
@@ -124,14 +166,43 @@ pub fn SemanticSearch() -> impl IntoView {
             found.set(Some(Err("Type a question or a phrase to search for.".into())));
             return;
         }
+        searches.update_value(|n| *n += 1);
+        let this_search = searches.get_value();
+        let query = trimmed.to_string();
         let began = crate::browser::now_ms();
-        let result = embed(&encoder.model, &encoder.tokenizer, trimmed).map(|v| Found {
-            query: trimmed.to_string(),
+        if backend.get_untracked() == Backend::Gpu && untrack(|| runner.gpu_ready()) {
+            spawn_local(async move {
+                let result = runner.sentence_vectors_on_gpu(&encoder, &[&query]).await;
+                let ms = crate::browser::now_ms() - began;
+                if searches.try_get_value() != Some(this_search) {
+                    return;
+                }
+                // A failure has moved the widget to the CPU, which searches again (below).
+                if let Ok(v) = result {
+                    let hits = top_k(&v[0], &vectors, TOP);
+                    let _ = found.try_set(Some(Ok(Found { query, hits, ms, on: Backend::Gpu })));
+                }
+            });
+            return;
+        }
+        let result = embed(&encoder.model, &encoder.tokenizer, &query).map(|v| Found {
             hits: top_k(&v, &vectors, TOP),
             ms: crate::browser::now_ms() - began,
+            on: Backend::Cpu,
+            query,
         });
         found.set(Some(result));
     };
+    // A change of backend searches again, so the results shown are the named backend's.
+    Effect::new(move |previous: Option<Backend>| {
+        let on = backend.get();
+        if previous.is_some_and(|p| p != on) {
+            if let Some(Ok(f)) = found.get_untracked() {
+                search(f.query);
+            }
+        }
+        on
+    });
     // The first search runs by itself once everything is in place.
     Effect::new(move |_| {
         if matches!(index.get(), Index::Ready(_)) && found.get_untracked().is_none() {
@@ -151,7 +222,7 @@ pub fn SemanticSearch() -> impl IntoView {
             <li class="ss-hit" data-value=format!("ss-hit-{rank}") data-place=format!("{}#{}", chapter.slug, p.section)>
                 <div class="ss-hit-head">
                     <a href=chapter_href(chapter.slug, Some(p.section))>{place}</a>
-                    <span class="ss-cos" data-value=format!("ss-cos-{rank}") data-number=format!("{:.4}", hit.cosine)
+                    <span class="ss-cos" data-value=format!("ss-cos-{rank}") data-number=format!("{:.6}", hit.cosine)
                         title="cosine between the query's vector and the paragraph's">{shown(hit.cosine)}</span>
                 </div>
                 <p class="ss-snippet">{snippet(p.text, SNIPPET)}</p>
@@ -176,10 +247,15 @@ pub fn SemanticSearch() -> impl IntoView {
                     {format!("“{}”: ", f.query)}
                     {match (best, last) {
                         (Some(b), Some(l)) => view! {
-                            "the best match has cosine "<strong data-value="ss-best" data-number=format!("{b:.4}")>{shown(b)}</strong>
+                            "the best match has cosine "<strong data-value="ss-best" data-number=format!("{b:.6}")>{shown(b)}</strong>
                             {format!(", the {} {}, out of ", if f.hits.len() == TOP { "fifth" } else { "last" }, shown(l))}
                             <span data-value="ss-searched" data-number=searched>{searched}</span>
-                            {format!(" paragraphs. Query encoded in {:.0} ms.", f.ms)}
+                            " paragraphs. Query encoded in "
+                            <span data-value="ss-ms" data-number=format!("{:.1}", f.ms)>{format!("{:.0}", f.ms)}</span>
+                            {match f.on {
+                                Backend::Cpu => " ms on this page’s CPU thread.",
+                                Backend::Gpu => " ms on WebGPU.",
+                            }}
                         }.into_any(),
                         _ => view! { "no paragraphs to search." }.into_any(),
                     }}
@@ -232,7 +308,11 @@ pub fn SemanticSearch() -> impl IntoView {
         move || matches!(state.get(), MiniLmState::Ready(_)) && matches!(index.get(), Index::Ready(_));
 
     view! {
-        <WidgetFrame class="semantic-search" label="Semantic search over this book" title="Live: search this book by meaning (all-MiniLM-L6-v2)" badge="CPU · engine::labs::semantic_search">
+        <WidgetFrame class="semantic-search" label="Semantic search over this book" title="Live: search this book by meaning (all-MiniLM-L6-v2)"
+            badge=Signal::derive(move || match backend.get() {
+                Backend::Gpu => "GPU (WebGPU) · gpu::GpuMiniLm".to_string(),
+                Backend::Cpu => "CPU · engine::labs::semantic_search".to_string(),
+            }) backend=backend>
             <form class="ss-form" on:submit=move |ev| { ev.prevent_default(); search(query.get_untracked()); }>
                 <label class="ss-query">"query "
                     <input type="search" data-name="ss-query" spellcheck="false" prop:value=move || query.get()
@@ -247,6 +327,13 @@ pub fn SemanticSearch() -> impl IntoView {
                         on:click=move |_| { query.set(s.to_string()); search(s.to_string()); }>{*s}</button>
                 }).collect_view()}
             </div>
+            <div class="xor-controls">
+                <BackendSelect name="ss-backend" value=backend gpu_state=runner.gpu_state
+                    on_change=Callback::new(move |b| runner.pick(b)) note_id="ss-backend-note" />
+            </div>
+            <p id="ss-backend-note" class="widget-note" data-gpu-note="ss" role="status"
+                data-gpu-copies=move || { runner.copy.track(); gpu_copies_built() }
+                data-gpu-longest-step=move || { runner.copy.track(); format!("{:.1}", longest_build_step_ms()) }>{move || runner.note()}</p>
             {model_view}
             {results}
         </WidgetFrame>

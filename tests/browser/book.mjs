@@ -2928,6 +2928,89 @@ await test("semantic search: a failed download says so and retries, the progress
   await page.locator("article.chapter h2#dropout").waitFor();
 });
 
+await test("semantic search on WebGPU: the page builds one GPU copy of MiniLM in steps for both widgets, the note names the backend, the top paragraphs and their cosines match the CPU's to 4 decimals, a lost device puts both widgets on the CPU", async (page) => {
+  await keepGpuDevices(page);
+  await openChapter(page, "embeddings");
+  const w = page.locator(".widget.semantic-search");
+  // Every step of the GPU copy the note shows, and the longest tasks meanwhile.
+  await page.evaluate(() => {
+    window.ssSteps = [];
+    window.longTasks = [];
+    window.stepTimes = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => window.longTasks.push([e.startTime, e.duration]))).observe({ type: "longtask" });
+    new MutationObserver(() => {
+      const m = /step (\d+) of (\d+)/.exec(document.querySelector('.widget.semantic-search [data-gpu-note="ss"]')?.innerText ?? "");
+      if (m && window.ssSteps.at(-1) !== m[0]) window.ssSteps.push(m[0]), window.stepTimes.push(performance.now());
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await w.locator('button[data-name="ss-load"]').click();
+  await w.locator('[data-value="ss-hit-0"]').waitFor({ timeout: 120000 });
+  const note = () => w.locator('[data-gpu-note="ss"]').innerText();
+  await page.waitForFunction(() => /ms per sentence|WebGPU adapter|lost|could not|stopped/i.test(document.querySelector('.widget.semantic-search [data-gpu-note="ss"]').innerText), null, { timeout: 120000 });
+  const timed = await note();
+  expect(/^WebGPU: \d+ ms per sentence, CPU: \d+ ms — using (WebGPU|the CPU)$/.test(timed), `this Chromium should expose WebGPU: ${timed}`);
+  // The copy was built a step at a time, the note counting the steps.
+  const steps = await page.evaluate(() => window.ssSteps);
+  const total = Number(/of (\d+)/.exec(steps[0] ?? "")?.[1]);
+  expect(total > 6 && steps.length >= total && steps.includes(`step ${total - 1} of ${total}`), `steps shown: ${steps}`);
+  // Both widgets read the one timing and one copy.
+  const copies = (tag) => page.locator(`[data-gpu-note="${tag}"]`).getAttribute("data-gpu-copies");
+  await page.locator('.widget.contextual [data-value="ce-word-cos-0-1"]').waitFor({ timeout: 60000 });
+  expect((await page.locator('[data-gpu-note="ce"]').innerText()).startsWith(timed.split(" — ")[0]), `one timing: ${await page.locator('[data-gpu-note="ce"]').innerText()}`);
+  const hits = () => w.locator(".ss-hit").evaluateAll((lis) => lis.map((li) => [li.dataset.place, Number(li.querySelector(".ss-cos").dataset.number)]));
+  const select = w.locator('select[data-name="ss-backend"]');
+  const search = async (backend, query) => {
+    await select.selectOption(backend);
+    await page.waitForFunction((b) => document.querySelector(".widget.semantic-search .backend-badge").dataset.backend === b, backend);
+    await w.locator('input[data-name="ss-query"]').fill(query);
+    await w.locator('button[data-name="ss-search"]').click();
+    const on = backend === "gpu" ? "WebGPU" : "CPU";
+    await page.waitForFunction(([on, q]) => {
+      const line = document.querySelector('.widget.semantic-search [data-value="ss-summary"]')?.innerText ?? "";
+      return line.startsWith(`“${q}”`) && line.includes(on);
+    }, [on, query], { timeout: 120000 });
+    return [await hits(), Number(await w.locator('[data-value="ss-ms"]').getAttribute("data-number"))];
+  };
+  let worst = 0;
+  const timings = [];
+  for (const query of ["what does dropout do during training", "king minus man plus woman"]) {
+    const [cpu, cpuMs] = await search("cpu", query);
+    const [gpu, gpuMs] = await search("gpu", query);
+    timings.push(`“${query}”: CPU ${cpuMs} ms, WebGPU ${gpuMs} ms`);
+    expect(cpu.length === 5 && gpu.length === 5, `five hits each: ${cpu.length} ${gpu.length}`);
+    cpu.forEach(([place, c], i) => {
+      expect(gpu[i][0] === place, `${query}: hit ${i} is ${place} on the CPU, ${gpu[i][0]} on WebGPU`);
+      worst = Math.max(worst, Math.abs(c - gpu[i][1]));
+      expect(Math.abs(c - gpu[i][1]) < 5e-5, `${query}: hit ${i} cosine CPU ${c}, WebGPU ${gpu[i][1]}`);
+    });
+  }
+  expect((await note()).endsWith("using WebGPU"), `the note follows the reader's pick: ${await note()}`);
+  // The contextual widget encodes on WebGPU too, with the same copy.
+  await page.locator('.widget.contextual select[data-name="ce-backend"]').selectOption("gpu");
+  await page.locator('.widget.contextual textarea[data-name="ce-text"]').fill("The bank of the river flooded.\nI opened an account at the bank.");
+  await page.waitForFunction(() => (document.querySelector('.widget.contextual [data-value="ce-ms"]')?.parentElement?.innerText ?? "").includes("WebGPU"), null, { timeout: 120000 });
+  expect((await copies("ss")) === "1" && (await copies("ce")) === "1", `GPU copies built: ${await copies("ss")} / ${await copies("ce")}`);
+  // The device goes: both widgets move to the CPU and say why; the search runs again there.
+  const lastCpu = (await search("cpu", "king minus man plus woman"))[0];
+  await search("gpu", "king minus man plus woman");
+  await page.evaluate(() => window.__mlbookDevices.forEach((d) => d.destroy()));
+  await page.waitForFunction(() => [".widget.semantic-search", ".widget.contextual"].every((s) => document.querySelector(`${s} .backend-badge`).dataset.backend === "cpu"), null, { timeout: 20000 });
+  expect(/lost.*runs on the CPU/.test(await note()) && /lost.*runs on the CPU/.test(await page.locator('[data-gpu-note="ce"]').innerText()), `after the loss: ${await note()}`);
+  await page.waitForFunction(() => (document.querySelector('.widget.semantic-search [data-value="ss-summary"]')?.innerText ?? "").includes("CPU thread"), null, { timeout: 30000 });
+  expect(JSON.stringify(await hits()) === JSON.stringify(lastCpu), `the CPU's hits again after the loss: ${JSON.stringify(await hits())}`);
+  // The longest tasks while the copy was built (from its first step's note to its last's) and
+  // on the whole visit (the download's expansion, the CPU encodings and the timing included).
+  const [tasks, [first, last]] = await page.evaluate(() => [window.longTasks, [window.stepTimes[0], window.stepTimes.at(-1)]]);
+  const longest = (ts) => Math.max(0, ...ts.map(([, d]) => d));
+  const building = tasks.filter(([t, d]) => t + d >= first && t <= last);
+  // The page measures each building step itself: the longest is how long the copy alone kept
+  // the page from answering (the other long tasks are the CPU encoding the edited paragraphs).
+  const step = Number(await page.locator('[data-gpu-note="ss"]').getAttribute("data-gpu-longest-step"));
+  const fresh = (await w.locator('[data-value="ss-fresh"]').count()) ? await w.locator('[data-value="ss-fresh"]').getAttribute("data-number") : "0";
+  console.log(`     semantic search, WebGPU against the CPU: largest cosine difference ${worst.toExponential(1)}; ${timings.join("; ")}; ${timed}; GPU copy in ${total} steps over ${(last - first).toFixed(0)} ms, longest step ${step} ms; longest task meanwhile ${longest(building).toFixed(0)} ms (${building.length} over 50 ms, ${fresh} edited paragraphs encoded on the CPU), longest on the whole visit ${longest(tasks).toFixed(0)} ms`);
+  expect(page.errors.length === 0, page.errors.join("\n"));
+});
+
 await test("graded exercises: a likely mistake is named, garbage is refused, the right answer counts in the sidebar and survives a reload", async (page) => {
   await openChapter(page, chapters[0].slug);
   const counter = page.locator(".toc > li").first().locator(".toc-progress");

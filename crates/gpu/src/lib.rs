@@ -111,7 +111,7 @@ pub mod tensor;
 
 pub use device::{Gpu, GpuError};
 pub use models::induction::GpuInduction;
-pub use models::minilm::GpuMiniLm;
+pub use models::minilm::{GpuMiniLm, GpuMiniLmBuilder};
 pub use models::mlp::GpuMlp;
 pub use models::skip_gram::GpuSkipGram;
 pub use models::transformer::{GpuTransformer, TrainSettings};

@@ -111,6 +111,22 @@ impl GpuTensor {
         Ok(())
     }
 
+    /// Overwrites elements `start .. start + data.len()` (of the flat tensor) with `data`: a
+    /// large tensor uploaded a slice at a time. Queued like [`GpuTensor::write`].
+    pub fn write_at(&self, gpu: &Gpu, start: usize, data: &[f32]) -> Result<(), ShapeError> {
+        if start + data.len() > self.len() {
+            return Err(ShapeError::new(format!(
+                "write_at: elements {start}..{} of a tensor of {}",
+                start + data.len(),
+                self.len()
+            )));
+        }
+        if !data.is_empty() {
+            gpu.queue.write_buffer(&self.buffer, self.offset + 4 * start as u64, bytemuck::cast_slice(data));
+        }
+        Ok(())
+    }
+
     /// The number of elements.
     pub fn len(&self) -> usize {
         self.shape.iter().product()

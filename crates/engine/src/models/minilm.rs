@@ -323,8 +323,17 @@ impl MiniLm {
 
     /// The word embedding table expanded to f32, `[vocab, hidden]` row-major.
     pub fn word_embeddings(&self) -> Vec<f32> {
+        self.word_embedding_rows(0..self.config.vocab)
+    }
+
+    /// Rows `rows` of the word embedding table expanded to f32 (each int8 times its row's
+    /// scale), row-major: a slice of the table, for copying it elsewhere a part at a time.
+    /// Rows past the vocabulary are left out.
+    pub fn word_embedding_rows(&self, rows: std::ops::Range<usize>) -> Vec<f32> {
         let d = self.config.hidden;
-        self.word_bytes.iter().enumerate().map(|(i, &b)| f32::from(b) * self.word_scales[i / d]).collect()
+        let (start, end) = (rows.start.min(self.config.vocab), rows.end.min(self.config.vocab));
+        let bytes = &self.word_bytes[start * d..end.max(start) * d];
+        bytes.iter().enumerate().map(|(i, &b)| f32::from(b) * self.word_scales[start + i / d]).collect()
     }
 
     /// The position embeddings, `[positions, hidden]`.
@@ -565,6 +574,11 @@ mod tests {
         assert_eq!(m.config, config);
         assert_eq!(m.word_embeddings().len(), 50 * 64);
         assert!(m.word_embeddings().iter().all(|w| w.abs() <= 1.0));
+        // The table a slice at a time is the table.
+        let sliced: Vec<f32> =
+            [0..7, 7..30, 30..64].into_iter().flat_map(|r| m.word_embedding_rows(r)).collect();
+        assert_eq!(sliced, m.word_embeddings());
+        assert!(m.word_embedding_rows(60..70).is_empty());
         assert_eq!(m.layer(1).up.w.len(), 64 * 128);
         let a = m.forward(&[1, 5, 9, 2]).expect("runs");
         let b = MiniLm::random(config, 7).expect("valid").forward(&[1, 5, 9, 2]).expect("runs");

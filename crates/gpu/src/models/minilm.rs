@@ -1,7 +1,8 @@
 //! Chapter 9's sentence encoder, all-MiniLM-L6-v2, on the GPU: `engine::models::minilm`'s
 //! post-norm BERT encoder, forward only, for a batch of sentences at once.
 //!
-//! The weights are the engine's, uploaded once ([`GpuMiniLm::new`]): the int8 word table
+//! The weights are the engine's, uploaded once ([`GpuMiniLm::new`], or a step at a time with
+//! [`GpuMiniLm::builder`] so that a page stays responsive meanwhile): the int8 word table
 //! expanded to f32 as the engine expands it row by row, the token-type embedding added into
 //! every position embedding (every token of a single sentence has type 0), and each layer's
 //! W_Q, W_K and W_V side by side so that one batched product computes Q, K and V.
@@ -127,50 +128,132 @@ fn upload_norm(gpu: &Gpu, d: usize, n: NormWeights<'_>) -> GpuNorm {
     }
 }
 
-impl GpuMiniLm {
-    /// Uploads the engine's model (about 90 MB of f32 for the shipped one).
-    pub fn new(gpu: &Gpu, model: &MiniLm) -> GpuMiniLm {
-        let config = model.config;
-        let Config { vocab, hidden: d, intermediate, positions, .. } = config;
-        let type_embedding = model.token_type_embedding();
-        let position_and_type: Vec<f32> = model
-            .position_embeddings()
-            .chunks_exact(d)
-            .flat_map(|row| row.iter().zip(type_embedding).map(|(p, t)| p + t))
-            .collect();
-        let layers = (0..config.layers)
-            .map(|l| {
-                let w = model.layer(l);
-                let qkv: Vec<f32> = [w.query.w, w.key.w, w.value.w].concat();
-                GpuLayer {
-                    qkv: upload(gpu, "minilm W_QKV", &[3 * d, d], &qkv),
-                    qkv_bias: [w.query.b, w.key.b, w.value.b]
-                        .map(|b| upload(gpu, "minilm QKV bias", &[d], b)),
-                    attention_out: upload_linear(gpu, "minilm W_O", d, d, w.attention_out),
-                    attention_norm: upload_norm(gpu, d, w.attention_norm),
-                    up: upload_linear(gpu, "minilm W_up", d, intermediate, w.up),
-                    down: upload_linear(gpu, "minilm W_down", intermediate, d, w.down),
-                    output_norm: upload_norm(gpu, d, w.output_norm),
-                }
-            })
-            .collect();
-        GpuMiniLm {
-            gpu: gpu.clone(),
-            config,
-            kernels: Kernels {
+/// Rows of the word table a building step copies: 2,048 rows of 384 floats are 3 MB, a slice
+/// the page copies between two frames.
+pub const WORD_ROWS_PER_STEP: usize = 2048;
+
+/// A [`GpuMiniLm`] being built a step at a time, so that a page can go back to its event
+/// loop between steps instead of freezing while 90 MB are expanded and copied.
+/// [`GpuMiniLm::builder`] copies the position embeddings and the first layer norm; each
+/// [`GpuMiniLmBuilder::step`] then copies a slice of the word table's rows, or, once the table
+/// is all there, one encoder layer; the last step compiles the pipelines.
+/// [`GpuMiniLm::new`] takes every step at once.
+pub struct GpuMiniLmBuilder<'m> {
+    gpu: Gpu,
+    model: &'m MiniLm,
+    word_rows_per_step: usize,
+    /// The whole table (zeros at first) and how many of its rows are copied.
+    word: GpuTensor,
+    word_rows: usize,
+    position_and_type: GpuTensor,
+    embedding_norm: GpuNorm,
+    layers: Vec<GpuLayer>,
+    kernels: Option<Kernels>,
+}
+
+impl GpuMiniLmBuilder<'_> {
+    /// Copies the word table `rows` rows per step instead of [`WORD_ROWS_PER_STEP`] (at least
+    /// one): a small model in a test takes several steps too.
+    pub fn word_rows_per_step(mut self, rows: usize) -> Self {
+        self.word_rows_per_step = rows.max(1);
+        self
+    }
+
+    /// How many steps building takes in all.
+    pub fn steps(&self) -> usize {
+        let c = self.model.config;
+        c.vocab.div_ceil(self.word_rows_per_step) + c.layers + 1
+    }
+
+    /// How many steps are done.
+    pub fn steps_done(&self) -> usize {
+        self.word_rows.div_ceil(self.word_rows_per_step)
+            + self.layers.len()
+            + usize::from(self.kernels.is_some())
+    }
+
+    /// Takes the next step; returns whether steps remain.
+    pub fn step(&mut self) -> bool {
+        let (gpu, model) = (&self.gpu, self.model);
+        let Config { vocab, hidden: d, intermediate, layers, .. } = model.config;
+        if self.word_rows < vocab {
+            let end = (self.word_rows + self.word_rows_per_step).min(vocab);
+            self.word
+                .write_at(gpu, self.word_rows * d, &model.word_embedding_rows(self.word_rows..end))
+                .expect("the rows lie inside the table");
+            self.word_rows = end;
+        } else if self.layers.len() < layers {
+            let w = model.layer(self.layers.len());
+            let qkv: Vec<f32> = [w.query.w, w.key.w, w.value.w].concat();
+            self.layers.push(GpuLayer {
+                qkv: upload(gpu, "minilm W_QKV", &[3 * d, d], &qkv),
+                qkv_bias: [w.query.b, w.key.b, w.value.b].map(|b| upload(gpu, "minilm QKV bias", &[d], b)),
+                attention_out: upload_linear(gpu, "minilm W_O", d, d, w.attention_out),
+                attention_norm: upload_norm(gpu, d, w.attention_norm),
+                up: upload_linear(gpu, "minilm W_up", d, intermediate, w.up),
+                down: upload_linear(gpu, "minilm W_down", intermediate, d, w.down),
+                output_norm: upload_norm(gpu, d, w.output_norm),
+            });
+        } else if self.kernels.is_none() {
+            self.kernels = Some(Kernels {
                 embedding: Embedding::new(gpu),
                 layer_norm: LayerNorm::new(gpu),
                 matmul: BatchedMatmul::new(gpu),
                 add_bias: AddBias::new(gpu),
                 attention: Attention::new(gpu),
                 activations: Activations::new(gpu),
-            },
-            word: upload(gpu, "minilm word embeddings", &[vocab, d], &model.word_embeddings()),
+            });
+        }
+        self.steps_done() < self.steps()
+    }
+
+    /// The encoder, once every step is taken; until then `None`.
+    pub fn finish(self) -> Option<GpuMiniLm> {
+        if self.steps_done() < self.steps() {
+            return None;
+        }
+        Some(GpuMiniLm {
+            gpu: self.gpu,
+            config: self.model.config,
+            kernels: self.kernels?,
+            word: self.word,
+            position_and_type: self.position_and_type,
+            embedding_norm: self.embedding_norm,
+            layers: self.layers,
+            plan: RefCell::new(None),
+        })
+    }
+}
+
+impl GpuMiniLm {
+    /// Copies the position embeddings and the first layer norm; the word table, the layers
+    /// and the pipelines follow a step at a time ([`GpuMiniLmBuilder`]).
+    pub fn builder<'m>(gpu: &Gpu, model: &'m MiniLm) -> GpuMiniLmBuilder<'m> {
+        let Config { vocab, hidden: d, positions, layers, .. } = model.config;
+        let type_embedding = model.token_type_embedding();
+        let position_and_type: Vec<f32> = model
+            .position_embeddings()
+            .chunks_exact(d)
+            .flat_map(|row| row.iter().zip(type_embedding).map(|(p, t)| p + t))
+            .collect();
+        GpuMiniLmBuilder {
+            gpu: gpu.clone(),
+            model,
+            word_rows_per_step: WORD_ROWS_PER_STEP,
+            word: GpuTensor::zeros(gpu, "minilm word embeddings", &[vocab, d]),
+            word_rows: 0,
             position_and_type: upload(gpu, "minilm position embeddings", &[positions, d], &position_and_type),
             embedding_norm: upload_norm(gpu, d, model.embedding_norm()),
-            layers,
-            plan: RefCell::new(None),
+            layers: Vec::with_capacity(layers),
+            kernels: None,
         }
+    }
+
+    /// Uploads the engine's model (about 90 MB of f32 for the shipped one) in one go.
+    pub fn new(gpu: &Gpu, model: &MiniLm) -> GpuMiniLm {
+        let mut builder = GpuMiniLm::builder(gpu, model);
+        while builder.step() {}
+        builder.finish().expect("every step is taken")
     }
 
     pub fn config(&self) -> Config {

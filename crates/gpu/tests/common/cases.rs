@@ -74,6 +74,7 @@ macro_rules! every_gpu_case {
             gpu_minilm_matches_the_engine,
             gpu_minilm_padding_changes_nothing,
             gpu_minilm_refuses_bad_input,
+            gpu_minilm_built_step_by_step_is_the_same,
             gpu_skip_gram_trains_like_the_engine_in_minibatches,
             gpu_skip_gram_refuses_pairs_that_do_not_fit,
             gpu_induction_loss_and_gradients_match_the_engine,
@@ -1232,6 +1233,33 @@ pub async fn gpu_minilm_refuses_bad_input(gpu: &Gpu) {
         let error = encoder.forward(&batch).err().unwrap_or_else(|| panic!("{what} was accepted"));
         log!("{what}: {error}");
     }
+}
+
+/// `GpuMiniLm::builder`, a step at a time (the word table 16 rows a step: 4 steps for 50
+/// rows, then a step per layer, then the pipelines), counts its steps, will not finish early,
+/// and gives the same encoder as `GpuMiniLm::new`: every hidden state EXACT.
+pub async fn gpu_minilm_built_step_by_step_is_the_same(gpu: &Gpu) {
+    let model = MiniLm::random(SMALL_MINILM, 8).unwrap();
+    let mut early = GpuMiniLm::builder(gpu, &model).word_rows_per_step(16);
+    early.step();
+    assert!(early.finish().is_none(), "finished after 1 of 7 steps");
+    let mut builder = GpuMiniLm::builder(gpu, &model).word_rows_per_step(16);
+    assert_eq!(builder.steps(), 4 + SMALL_MINILM.layers + 1);
+    let mut done = vec![builder.steps_done()];
+    while builder.step() {
+        done.push(builder.steps_done());
+    }
+    done.push(builder.steps_done());
+    assert_eq!(done, [0, 1, 2, 3, 4, 5, 6, 7]);
+    let stepped = builder.finish().expect("every step was taken");
+    let whole = GpuMiniLm::new(gpu, &model);
+    let a = wait(stepped.forward(&SMALL_MINILM_BATCH).unwrap()).await;
+    let b = wait(whole.forward(&SMALL_MINILM_BATCH).unwrap()).await;
+    for (s, w) in a.iter().zip(&b) {
+        assert_close!(s.states.concat(), w.states.concat(), Tolerance::EXACT, "stepped against whole");
+    }
+    let on_cpu = model.forward(SMALL_MINILM_BATCH[1]).unwrap();
+    assert_close!(a[1].states.concat(), on_cpu.states.concat(), MINILM_STATES, "stepped against the engine");
 }
 
 // ------------------------------------------------------------------------------------------
