@@ -214,11 +214,15 @@ pub fn multiply_packed(a: MatrixView, b: &PackedPanels, c: &mut [f32]) {
         c.fill(0.0);
         return;
     }
-    // Blocks of TILE_ROWS whole rows of op(A) are read where they lie (a row of A, or a
-    // column when A is transposed, is contiguous); the ragged rest is packed, padded with zeros.
-    let in_place = if READ_A_IN_PLACE && (a.col_stride == 1 || a.row_stride == 1) { m / TILE_ROWS } else { 0 };
-    let rest_start = in_place * TILE_ROWS;
-    let rest = MatrixView { data: &a.data[(rest_start * a.row_stride).min(a.data.len())..], rows: m - rest_start, ..a };
+    // Whole blocks of TILE_ROWS rows of op(A) are read where they lie when its rows are
+    // contiguous (A as stored) or its columns are (A transposed); the ragged rest of the rows
+    // (or all of them, in wasm or for other strides) is packed, padded with zeros.
+    let rows_contiguous = a.col_stride == 1;
+    let columns_contiguous = a.row_stride == 1 && a.col_stride >= TILE_ROWS;
+    let blocks_in_place =
+        if READ_A_IN_PLACE && (rows_contiguous || columns_contiguous) { m / TILE_ROWS } else { 0 };
+    let packed_from = blocks_in_place * TILE_ROWS;
+    let rest = MatrixView { data: &a.data[packed_from * a.row_stride..], rows: m - packed_from, ..a };
     let a_blocks = pack_row_blocks(rest);
     // Panel by panel: the panel (k rows of TILE_COLS numbers) stays in cache while every
     // block of rows of A passes by it.
@@ -227,13 +231,15 @@ pub fn multiply_packed(a: MatrixView, b: &PackedPanels, c: &mut [f32]) {
         let width = TILE_COLS.min(n - j0);
         for block_index in 0..m.div_ceil(TILE_ROWS) {
             let i0 = block_index * TILE_ROWS;
-            let sums = if block_index >= in_place {
-                let a_block = &a_blocks[(block_index - in_place) * k..][..k];
+            let sums = if block_index >= blocks_in_place {
+                let a_block = &a_blocks[(block_index - blocks_in_place) * k..][..k];
                 tile(a_block.iter().copied(), b_panel)
-            } else if a.col_stride == 1 {
+            } else if rows_contiguous {
+                // Column p of the block: element p of each of its rows.
                 let rows: [&[f32]; TILE_ROWS] = std::array::from_fn(|r| &a.data[(i0 + r) * a.row_stride..][..k]);
                 tile((0..k).map(|p| std::array::from_fn(|r| rows[r][p])), b_panel)
             } else {
+                // Column p of the block: TILE_ROWS neighbours in stored row p of Aᵀ.
                 let columns = a.data[i0..].chunks(a.col_stride);
                 tile(columns.map(|column| column[..TILE_ROWS].try_into().unwrap()), b_panel)
             };
