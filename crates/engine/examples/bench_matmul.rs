@@ -166,7 +166,13 @@ fn main() {
             let mut spare = Vec::new();
             t_after.push(seconds_per_call(reps, || {
                 let (a, b) = (black_box(&a), black_box(&b));
-                let product = matmul_transposed_into(a, case.transpose_a, b, case.transpose_b, std::mem::take(&mut spare));
+                let product = matmul_transposed_into(
+                    a,
+                    case.transpose_a,
+                    b,
+                    case.transpose_b,
+                    std::mem::take(&mut spare),
+                );
                 spare = black_box(product.unwrap()).data;
             }));
             t_before.push(seconds_per_call(reps, || drop(black_box(before()))));

@@ -236,7 +236,8 @@ pub fn multiply_packed(a: MatrixView, b: &PackedPanels, c: &mut [f32]) {
                 tile(a_block.iter().copied(), b_panel)
             } else if rows_contiguous {
                 // Column p of the block: element p of each of its rows.
-                let rows: [&[f32]; TILE_ROWS] = std::array::from_fn(|r| &a.data[(i0 + r) * a.row_stride..][..k]);
+                let rows: [&[f32]; TILE_ROWS] =
+                    std::array::from_fn(|r| &a.data[(i0 + r) * a.row_stride..][..k]);
                 tile((0..k).map(|p| std::array::from_fn(|r| rows[r][p])), b_panel)
             } else {
                 // Column p of the block: TILE_ROWS neighbours in stored row p of Aᵀ.
