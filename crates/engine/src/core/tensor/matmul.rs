@@ -118,7 +118,12 @@ fn pack_strip<const W: usize>(
         // The strip's W numbers at step p lie side by side.
         for (p, out) in strip.iter_mut().enumerate() {
             let start = first + p * step;
-            out[..count].copy_from_slice(&data[start..start + count]);
+            if count == W {
+                // A whole strip: a copy of known length, inlined (no call to memmove).
+                *out = data[start..start + W].try_into().unwrap();
+            } else {
+                out[..count].copy_from_slice(&data[start..start + count]);
+            }
         }
     } else {
         // Each line is walked on its own, `step` apart (1 when the line is contiguous).
