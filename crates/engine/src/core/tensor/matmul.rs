@@ -182,7 +182,7 @@ fn tile_step(sums: &mut [TileRow; TILE_ROWS], a_col: &[f32; TILE_ROWS], b_row: &
     let (b_vectors, _) = b_row.as_chunks::<LANES>();
     // The rows are written out one by one (up to 8; `get` finds none past TILE_ROWS, which
     // the compiler sees, so they cost nothing): as a loop over rows, LLVM keeps the sums of
-    // the larger tiles in memory instead of registers, and the kernel runs 20-40 times slower.
+    // the larger tiles in memory instead of registers, and the kernel runs tens of times slower.
     macro_rules! each_row {
         ($($r:literal)*) => {$(
             if let (Some(row), Some(&a)) = (sums.get_mut($r), a_col.get($r)) {
