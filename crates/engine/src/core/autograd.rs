@@ -214,11 +214,11 @@ pub fn gelu(x: f32) -> f32 {
 /// a loop over a whole tensor runs as SIMD instead of calling a library function per number.
 /// Returns the gate and e^(−2u), which the slope needs too.
 ///
-/// Past the exponential's range the tanh form's tanh(u) is exactly ±1, and so are these:
-/// where −2u > 88 (x below about −10.4) the gate is 0, and where −2u < −87 (x above about
-/// 10.3) e^(−2u) is 0 and the gate 1. Without that, the clamped exponential would leave a
+/// Past the exponential's range, where the tanh form's tanh(u) is exactly ±1, the results are
+/// exact too: where −2u > 88 (x below about −10) the gate is 0, and where −2u < −87 (x above
+/// about 10) e^(−2u) is 0 and the gate 1. Without that, the clamped exponential would leave a
 /// gate of 6·10⁻³⁹ or an e^(−2u) of 1.6·10⁻³⁸ for every x beyond, and for huge x the value
-/// x·gate, or the slope's x²·e^(−2u), would not vanish.
+/// x·gate, or the slope's term x·u'·e^(−2u), would not vanish.
 #[inline(always)]
 fn gelu_gate(x: f32) -> (f32, f32) {
     let minus_2u = -2.0 * gelu_inner(x);

@@ -527,7 +527,7 @@ fn gelu_by_one_exponential_is_within_4_ulps_of_the_tanh_form() {
     // The two forms are the same function and differ by rounding only: at most 4 floats
     // apart, or 2e-7 apart where GELU is near 0 (x < −5 or so, where the tanh form's
     // 1 + tanh(u) cancels and keeps few digits). Infinities and NaN come out alike, and
-    // beyond the exponential's range both give exactly 0 (x < −10.4) or exactly x.
+    // beyond the exponential's range both give exactly 0 (x < −10) or exactly x (x > 10).
     let mut worst = (0, 0.0);
     for x in gelu_inputs() {
         let (ours, theirs) = (gelu(x), gelu_by_tanh(x));
