@@ -269,7 +269,7 @@ pub fn exp_by_parts(x: f32) -> f32 {
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5; // Cephes writes 5.0000001e-1, which rounds to 0.5 in f32
     let e_r = p * r * r + r + 1.0;
     // `shifted`'s bits are those of 1.5·2²³, 0x4B40_0000, plus n: taking away 0x4B40_0000
     // and adding 127 (the exponent's bias) leaves 2^n's exponent field, shifted into place.
