@@ -239,6 +239,8 @@ fn params_fingerprint(model: &Transformer) -> u64 {
 /// heads), pinned bit for bit: every loss and a fingerprint of every weight afterwards. The
 /// numbers were recorded before the tape reused buffers across steps and fused its layer-norm,
 /// bias-GELU and masked-softmax rules; the faster tape must compute exactly the same bits.
+/// (The GELU model's fingerprint was recorded again when GELU moved from tanhf to one
+/// exponential, which rounds differently; its three losses kept their bits.)
 #[test]
 fn training_steps_are_pinned_bit_for_bit() {
     let (vocab, ids) = encoded(&corpus(5, 60));
