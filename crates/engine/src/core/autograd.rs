@@ -203,24 +203,100 @@ pub fn sigmoid(z: f32) -> f32 {
 /// GELU of one number, in the tanh approximation (see [`Graph::gelu`]); the tape-free
 /// inference path uses it so both compute the same bits.
 pub fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)))
+    x * gelu_gate(x).0
+}
+
+/// The share of x that GELU lets through, 0.5·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³).
+///
+/// It is computed as 1 / (1 + e^(−2u)), the logistic function of 2u: the same number, since
+/// tanh(u) = (1 − e^(−2u)) / (1 + e^(−2u)), so 1 + tanh(u) = 2 / (1 + e^(−2u)). That takes one
+/// exponential instead of a tanh, and [`exp_by_parts`] computes it with plain arithmetic, so
+/// a loop over a whole tensor runs as SIMD instead of calling a library function per number.
+/// Returns the gate and e^(−2u), which the slope needs too.
+///
+/// Past the exponential's range, where the tanh form's tanh(u) is exactly ±1, the results are
+/// exact too: where −2u > 88 (x below about −10) the gate is 0, and where −2u < −87 (x above
+/// about 10) e^(−2u) is 0 and the gate 1. Without that, the clamped exponential would leave a
+/// gate of 6·10⁻³⁹ or an e^(−2u) of 1.6·10⁻³⁸ for every x beyond, and for huge x the value
+/// x·gate, or the slope's term x·u'·e^(−2u), would not vanish.
+#[inline(always)]
+fn gelu_gate(x: f32) -> (f32, f32) {
+    let minus_2u = -2.0 * gelu_inner(x);
+    let e = exp_by_parts(minus_2u);
+    if minus_2u > EXP_MAX {
+        (0.0, e)
+    } else if minus_2u < EXP_MIN {
+        (1.0, 0.0)
+    } else {
+        (1.0 / (1.0 + e), e)
+    }
+}
+
+/// √(2/π)·(x + 0.044715·x³), the argument of GELU's tanh.
+#[inline(always)]
+fn gelu_inner(x: f32) -> f32 {
+    SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)
+}
+
+/// The range [`exp_by_parts`] computes e^x on: e^88 ≈ 1.65·10³⁸ is just below the largest
+/// f32 (3.4·10³⁸), and e^−87 ≈ 1.6·10⁻³⁸ just above the smallest normal one (1.2·10⁻³⁸).
+const EXP_MIN: f32 = -87.0;
+const EXP_MAX: f32 = 88.0;
+
+/// e^x, within a unit in the last place of an f32 (a test checks it against libm's exp in
+/// f64) for x in [−87, 88]; x is clamped to that range, so larger x gives e^88 (about 1.7e38)
+/// and smaller gives e^−87, never infinity or zero.
+///
+/// Only multiplies, adds and bit operations, with no branches and no fused multiply-adds,
+/// so the compiler turns a loop of them into SIMD code (four, eight or sixteen at a time,
+/// whatever the target has) and every target computes the same bits. It splits x as
+/// n·ln 2 + r with n a whole number and |r| ≤ ln 2 / 2, so e^x = 2^n · e^r:
+/// - n is x/ln 2 rounded to the nearest whole number: adding 1.5·2²³ to it leaves no bits
+///   for a fraction (and keeps n, plus 1.5·2²³, in the float's low bits);
+/// - r = x − n·ln 2, with ln 2 split into a short part, whose product with n is exact, and
+///   a small correction (Cody and Waite's reduction), so r keeps its precision;
+/// - e^r is a polynomial, 1 + r + r²·P(r) with P of degree 5 (Cephes' coefficients for f32);
+/// - 2^n is written straight into a float's exponent bits (n + 127).
+#[inline(always)]
+pub fn exp_by_parts(x: f32) -> f32 {
+    const ROUNDER: f32 = 12_582_912.0; // 1.5·2²³
+    const LN2_SHORT: f32 = 0.693_359_4; // 0.693359375: ln 2 to 9 bits
+    const LN2_REST: f32 = -2.121_944_4e-4; // ln 2 − LN2_SHORT
+    let x = x.clamp(EXP_MIN, EXP_MAX);
+    let shifted = x * std::f32::consts::LOG2_E + ROUNDER;
+    let n = shifted - ROUNDER;
+    let r = x - n * LN2_SHORT - n * LN2_REST;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 0.5; // Cephes writes 5.0000001e-1, which rounds to 0.5 in f32
+    let e_r = p * r * r + r + 1.0;
+    // `shifted`'s bits are those of 1.5·2²³, 0x4B40_0000, plus n: taking away 0x4B40_0000
+    // and adding 127 (the exponent's bias) leaves 2^n's exponent field, shifted into place.
+    let two_to_n = f32::from_bits(shifted.to_bits().wrapping_sub(0x4B40_0000 - 127) << 23);
+    e_r * two_to_n
 }
 
 /// GELU of every element of `x`, and its slope there for the backward pass.
 ///
-/// One tanh per element serves both the value (the same expression as the tape-free [`gelu`],
-/// so the two agree bit for bit) and the slope. With t = tanh(inner(x)), where
-/// inner(x) = √(2/π)·(x + 0.044715·x³): slope = 0.5·(1 + t) + 0.5·x·(1 − t²)·inner'(x), and
-/// inner'(x) = √(2/π)·(1 + 3·0.044715·x²).
+/// One exponential per element serves both the value (the same expression as the tape-free
+/// [`gelu`], so the two agree bit for bit) and the slope. With e = e^(−2u) and the gate
+/// g = 1 / (1 + e) = σ(2u), where u = inner(x) = √(2/π)·(x + 0.044715·x³): GELU(x) = x·g,
+/// and its slope is g + x·σ'(2u)·2u' = g + 2·x·g·(1 − g)·inner'(x), with
+/// inner'(x) = √(2/π)·(1 + 3·0.044715·x²). Since 1 − g = e·g, g·(1 − g) is computed as e·g²,
+/// which keeps its precision where g is close to 1 (1 − g would lose it).
 fn gelu_with_slopes(x: &Tensor, pool: &mut Pool) -> (Tensor, Tensor) {
-    let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
     let mut y = Tensor { shape: x.shape.clone(), data: pool.take(x.len()) };
     let mut slope = Tensor { shape: x.shape.clone(), data: pool.take(x.len()) };
-    for &v in &x.data {
-        let t = libm::tanhf(inner(v));
-        y.data.push(0.5 * v * (1.0 + t));
+    // Sized first and written in place (not pushed), so the loop has no capacity checks
+    // and runs as SIMD.
+    y.data.resize(x.len(), 0.0);
+    slope.data.resize(x.len(), 0.0);
+    for ((y, slope), &v) in y.data.iter_mut().zip(&mut slope.data).zip(&x.data) {
+        let (g, e) = gelu_gate(v);
+        *y = v * g;
         let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
-        slope.data.push(0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope);
+        *slope = g + 2.0 * v * (e * g * g) * inner_slope;
     }
     (y, slope)
 }

@@ -22,6 +22,7 @@
 //! row's values nearly coincide (rows get spread apart by a ramp).
 
 use super::*;
+use crate::assert_close;
 use crate::core::rng::Rng;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -487,24 +488,134 @@ fn gelu_matches_reference_values() {
     assert!((v[0] - 0.841_192).abs() < 1e-5 && (v[1] + 0.158_808).abs() < 1e-5 && v[2] == 0.0);
 }
 
+/// Inputs for the GELU tests: a dense grid over [−12, 12], where GELU goes from 0 to x
+/// (step 0.001), every power of ten from 10⁻⁴⁵ (a subnormal) to 10³⁸ with both signs, and
+/// the extremes: ±0, the smallest normal float, the largest, the infinities and NaN.
+fn gelu_inputs() -> Vec<f32> {
+    let mut xs: Vec<f32> = (-12_000..=12_000).map(|i| i as f32 * 0.001).collect();
+    for k in -45..=38 {
+        let power: f32 = format!("1e{k}").parse().unwrap();
+        xs.extend([power, -power]);
+    }
+    xs.extend([-0.0, f32::MIN_POSITIVE, f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN]);
+    xs
+}
+
+/// GELU in the tanh form, 0.5·x·(1 + tanh(u)) with libm's tanh in f32: what the engine
+/// computed before it used [`exp_by_parts`].
+fn gelu_by_tanh(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)))
+}
+
+/// How many f32 values lie between `a` and `b` (0 when they are equal; both finite).
+fn ulps_apart(a: f32, b: f32) -> u32 {
+    // Map the bit patterns onto a line where neighbouring floats are neighbouring integers,
+    // negative numbers below positive ones (−0 and +0 meet at 0).
+    let line = |v: f32| {
+        let bits = v.to_bits() as i64;
+        if bits & 0x8000_0000 != 0 {
+            -(bits & 0x7FFF_FFFF)
+        } else {
+            bits
+        }
+    };
+    (line(a) - line(b)).unsigned_abs() as u32
+}
+
+#[test]
+fn gelu_by_one_exponential_is_within_4_ulps_of_the_tanh_form() {
+    // The two forms are the same function and differ by rounding only: at most 4 floats
+    // apart, or 2e-7 apart where GELU is near 0 (x < −5 or so, where the tanh form's
+    // 1 + tanh(u) cancels and keeps few digits). Infinities and NaN come out alike, and
+    // beyond the exponential's range both give exactly 0 (x < −10) or exactly x (x > 10).
+    let mut worst = (0, 0.0);
+    for x in gelu_inputs() {
+        let (ours, theirs) = (gelu(x), gelu_by_tanh(x));
+        if !theirs.is_finite() || !ours.is_finite() {
+            assert!(
+                ours == theirs || (ours.is_nan() && theirs.is_nan()),
+                "GELU({x}): {ours} against {theirs}"
+            );
+            continue;
+        }
+        if x.abs() > 12.0 {
+            assert_eq!(ours, theirs, "GELU({x}) beyond the grid");
+            continue;
+        }
+        let ulps = ulps_apart(ours, theirs);
+        assert!(
+            ulps <= 4 || (ours - theirs).abs() <= 2e-7,
+            "GELU({x}): {ours} against {theirs}, {ulps} ulps"
+        );
+        if ulps <= 4 && ulps > worst.0 {
+            worst = (ulps, x);
+        }
+    }
+    println!("worst: {} ulps, at x = {}", worst.0, worst.1);
+    // The exact cases: GELU(0) = 0, GELU(+∞) = +∞, and −∞ · 0 is NaN in both forms.
+    assert_eq!(gelu(0.0), 0.0);
+    assert_eq!(gelu(f32::INFINITY), f32::INFINITY);
+    assert!(gelu(f32::NEG_INFINITY).is_nan() && gelu(f32::NAN).is_nan());
+    assert_eq!(gelu(-20.0), 0.0);
+    assert_eq!(gelu(20.0), 20.0);
+}
+
 #[test]
 fn gelu_on_the_tape_gives_the_tape_free_bits_and_the_textbook_slope() {
-    // The tape computes value and slope from one tanh; both must equal the separate
-    // formulas bit for bit (the value is what the tape-free inference path computes).
-    let xs: Vec<f32> = (-400..=400).map(|i| i as f32 * 0.0173).collect();
+    // The tape computes value and slope from one exponential; the value must equal the
+    // tape-free `gelu` bit for bit (what the inference path computes), and on the grid both
+    // must match the textbook formulas with tanh, 0.5·x·(1 + tanh(u)) and its derivative
+    // 0.5·(1 + t) + 0.5·x·(1 − t²)·u', computed in f64.
+    let xs = gelu_inputs();
     let mut g = Graph::new();
     let x = g.input(Tensor::from_vec(&[xs.len()], xs.clone()).unwrap());
     let y = g.gelu(x);
     let total = g.sum(y);
     g.backward(total).unwrap();
-    let inner = |v: f32| SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
+    let (values, slopes) = (&g.value(y).data, &g.grad(x).unwrap().data);
+    let close = crate::core::tolerance::Tolerance { abs: 2e-7, rel: 5e-7 };
     for (i, &v) in xs.iter().enumerate() {
-        assert_eq!(g.value(y).data[i].to_bits(), gelu(v).to_bits(), "GELU({v})");
-        let t = libm::tanhf(inner(v));
-        let inner_slope = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * v * v);
-        let slope = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_slope;
-        assert_eq!(g.grad(x).unwrap().data[i].to_bits(), slope.to_bits(), "GELU'({v})");
+        assert_eq!(values[i].to_bits(), gelu(v).to_bits(), "GELU({v})");
+        let slope = slopes[i];
+        if v.is_nan() || v.abs() > 1.8e19 {
+            // NaN in, NaN out; and beyond 1.8e19, x² overflows in u' and 0·∞ makes the
+            // slope NaN, as in the tanh form.
+            assert!(slope.is_nan(), "GELU'({v}) = {slope}");
+        } else if v.abs() > 12.0 {
+            // Flat on the left, the identity on the right, exactly.
+            assert_eq!(slope, if v > 0.0 { 1.0 } else { 0.0 }, "GELU'({v})");
+        } else {
+            let v64 = v as f64;
+            let t = libm::tanh(0.797_884_560_802_865_4 * (v64 + 0.044_715 * v64 * v64 * v64));
+            let inner_slope = 0.797_884_560_802_865_4 * (1.0 + 3.0 * 0.044_715 * v64 * v64);
+            let value = 0.5 * v64 * (1.0 + t);
+            let textbook_slope = 0.5 * (1.0 + t) + 0.5 * v64 * (1.0 - t * t) * inner_slope;
+            assert_close!(values[i], value as f32, close, "GELU({v})");
+            assert_close!(slope, textbook_slope as f32, close, "GELU'({v})");
+        }
     }
+}
+
+#[test]
+fn exp_by_parts_is_within_an_ulp_of_e_to_the_x() {
+    // Against libm's exp in f64, over the whole clamped range and beyond it.
+    let mut worst = 0.0f64;
+    for i in -870_000..=880_000 {
+        let x = i as f32 * 1e-4;
+        let exact = libm::exp(x as f64);
+        let error = ((exp_by_parts(x) as f64 - exact) / exact).abs();
+        worst = worst.max(error);
+    }
+    // One unit in the last place is 2^-23 relative at most (about 1.19e-7).
+    assert!(worst < f32::EPSILON as f64, "worst relative error {worst:e}");
+    assert_eq!(exp_by_parts(0.0), 1.0);
+    assert_close!(exp_by_parts(1.0), std::f32::consts::E, 1e-7);
+    // Out of range: clamped, finite and positive; NaN stays NaN.
+    assert_eq!(exp_by_parts(1000.0), exp_by_parts(88.0));
+    assert_eq!(exp_by_parts(-1000.0), exp_by_parts(-87.0));
+    assert_eq!(exp_by_parts(f32::INFINITY), exp_by_parts(88.0));
+    assert!(exp_by_parts(88.0).is_finite() && exp_by_parts(-87.0) > 0.0);
+    assert!(exp_by_parts(f32::NAN).is_nan());
 }
 
 /// The output and the gradient of every input in `inputs` that `build` gives, after

@@ -77,31 +77,31 @@ fn the_default_run() {
     // The held-out curve: the CLM model pulls away, the MLM one stays near the character
     // frequencies.
     let at = |step: usize| race.checks[step / 25];
-    assert_close!([at(100).mlm, at(100).clm], [3.3448765, 3.1178944], 1e-4);
-    assert_close!([at(300).mlm, at(300).clm], [3.3006508, 2.6751158], 1e-4);
+    assert_close!([at(100).mlm, at(100).clm], [3.3448796, 3.1019723], 1e-4);
+    assert_close!([at(300).mlm, at(300).clm], [3.3022728, 2.7128165], 1e-4);
     let (r, h) = (race.records[599], race.checks[24]);
     assert_eq!((r.mlm_signals, r.clm_signals, h.step), (24_000, 153_600, 600));
-    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.1751235, 2.5782216, 3.220261, 2.5022366], 1e-4);
+    assert_close!([r.mlm_loss, r.clm_loss, h.mlm, h.clm], [3.1635146, 2.578813, 3.220941, 2.5071697], 1e-4);
     // The entropy of the training text's character frequencies: the best loss a model that
     // ignores context can reach. The MLM model ends barely below it.
     assert_close!(crate::models::train::unigram_entropy(&c.train), 3.2878652, 1e-6);
     // Fill in the blank: 256 seeded held-out blanks.
     let b = blanks(256, 3);
     let (mlm, clm) = race.fill_accuracy(&b).unwrap();
-    assert_eq!(((mlm * 256.0).round(), (clm * 256.0).round()), (30.0, 72.0));
-    assert_close!([mlm, clm], [0.1171875, 0.28125], 1e-12);
+    assert_eq!(((mlm * 256.0).round(), (clm * 256.0).round()), (31.0, 74.0));
+    assert_close!([mlm, clm], [0.12109375, 0.2890625], 1e-12);
     assert_eq!(c.show(&race.blanked(b[0])), "ur but our own cause\nT▮ prick us");
     assert_eq!(c.vocab.chars()[c.held_out_window(b[0].window)[b[0].position]], 'o');
     let (m, g) = race.guesses(b[0], 3).unwrap();
     let chars = |gs: &Guesses| c.show(&gs.iter().map(|g| g.0).collect::<Vec<_>>());
-    assert_eq!((chars(&m), chars(&g)), (" et".to_string(), "hoe".to_string()));
-    assert_close!([m[0].1, g[0].1], [0.14961208, 0.5734721], 1e-4);
+    assert_eq!((chars(&m), chars(&g)), (" eo".to_string(), "hoe".to_string()));
+    assert_close!([m[0].1, g[0].1], [0.15320747, 0.69925493], 1e-4);
     // Continuation.
     let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
-    assert_eq!(c.show(&race.continue_clm(&prompt, 16, 1).unwrap()), "nowelns fonkand ");
+    assert_eq!(c.show(&race.continue_clm(&prompt, 16, 1).unwrap()), "nowef'tcer onef ");
     let (filled, rounds) = race.continue_mlm(&prompt, 16).unwrap();
     assert_eq!(c.show(&filled), "\n".repeat(16));
-    assert_eq!(rounds, [1, 2, 12, 14, 13, 6, 9, 8, 4, 15, 0, 3, 10, 7, 5, 11]);
+    assert_eq!(rounds, [3, 12, 14, 2, 15, 13, 0, 7, 8, 11, 1, 5, 4, 6, 10, 9]);
 }
 
 /// The leaky model of the default run with the leak switched on, alone for 300 steps (its
@@ -119,14 +119,14 @@ fn a_leaky_mask_learns_to_copy_and_cannot_write() {
     // It starts where the honest model starts and then falls through the floor.
     assert_close!(
         [losses[24], losses[99], losses[149], losses[299]],
-        [3.4769683, 2.6243393, 0.9608307, 0.1972603],
+        [3.4769683, 2.5990086, 1.0440657, 0.13877645],
         1e-4
     );
     let own = loss(&leaky.model, &race.held_out_clm, Attention::SeesNext).unwrap();
     let hidden = loss(&leaky.model, &race.held_out_clm, Attention::Causal).unwrap();
-    // Held out: 0.141 nats when it may peek, 10.76 when the next character is not there,
+    // Held out: 0.124 nats when it may peek, 10.34 when the next character is not there,
     // worse than a uniform guess over 74 tokens (4.304).
-    assert_close!([own, hidden], [0.14093317, 10.756464], 1e-4);
+    assert_close!([own, hidden], [0.12439348, 10.342014], 1e-4);
     race.leaky = Some(leaky);
     let prompt = c.vocab.encode("OTHELLO.\nI am ").unwrap();
     assert_eq!(c.show(&race.continue_leaky(&prompt, 16, 1).unwrap().unwrap()), "a".repeat(16));

@@ -239,6 +239,8 @@ fn params_fingerprint(model: &Transformer) -> u64 {
 /// heads), pinned bit for bit: every loss and a fingerprint of every weight afterwards. The
 /// numbers were recorded before the tape reused buffers across steps and fused its layer-norm,
 /// bias-GELU and masked-softmax rules; the faster tape must compute exactly the same bits.
+/// (The GELU model's fingerprint was recorded again when GELU moved from tanhf to one
+/// exponential, which rounds differently; its three losses kept their bits.)
 #[test]
 fn training_steps_are_pinned_bit_for_bit() {
     let (vocab, ids) = encoded(&corpus(5, 60));
@@ -261,7 +263,7 @@ fn training_steps_are_pinned_bit_for_bit() {
     };
     let pre = run(Norm::Pre, Activation::Gelu);
     let post = run(Norm::Post, Activation::Relu);
-    assert_eq!(pre, (vec![0x4048_de73, 0x4049_014f, 0x4046_c4e9], 0xfc1f_c467_f154_3a15));
+    assert_eq!(pre, (vec![0x4048_de73, 0x4049_014f, 0x4046_c4e9], 0x2cb2_0bbb_44d0_8e60));
     assert_eq!(post, (vec![0x4048_e981, 0x4049_1681, 0x4047_b146], 0x56a6_1e4c_5f5c_ec58));
 }
 
