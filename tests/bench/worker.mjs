@@ -64,9 +64,15 @@ function childrenCpuSeconds() {
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--no-first-run", "--disable-background-networking"] });
 try {
   const page = await (await browser.newContext({ serviceWorkers: "block" })).newPage();
-  await page.goto(`${base}?ch=inference`);
+  await page.goto(`${base}inference.html`);
+  await page.waitForFunction(() => !document.getElementById("prerender"), null, { timeout: 120000 });
   await page.waitForSelector("article.chapter h1");
-  await page.waitForFunction(() => !document.querySelector(".widget-pending"), null, { timeout: 120000 });
+  // Widgets mount when scrolled near: bring the pending boxes into view until the trainer is there.
+  for (let i = 0; i < 400 && !(await page.locator(".gpt-trainer").count()); i++) {
+    await page.evaluate(() => document.querySelector(".widget-pending")?.scrollIntoView({ block: "center" }));
+    await page.waitForTimeout(25);
+  }
+  await page.locator(".gpt-trainer").scrollIntoViewIfNeeded();
   await page.locator('select[data-name="gpt-backend"]').selectOption("cpu");
   await page.waitForFunction(() => document.querySelector(".gpt-trainer .backend-badge").dataset.backend === "cpu");
   const badge = await page.locator(".gpt-trainer .backend-badge").innerText();
