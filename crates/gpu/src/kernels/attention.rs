@@ -130,15 +130,7 @@ impl Attention {
         probs: &GpuTensor,
         heads: &GpuTensor,
     ) -> Result<Dispatch, ShapeError> {
-        let dims = shape.dims()?;
-        shape.check(&[
-            ("qkv", qkv, shape.qkv_shape()),
-            ("the weights", probs, shape.weights_shape()),
-            ("the heads' outputs", heads, shape.rows_shape()),
-        ])?;
-        let count = dims.count as usize;
-        let dims = uniform(gpu, "attention dims", &dims);
-        Ok(self.forward.bind(gpu, &[&dims, qkv, probs, heads], [groups_for(count, GROUP), 1, 1]))
+        self.bind_attend(gpu, shape, None, (qkv, probs, heads))
     }
 
     /// Binds the forward pass of [`Attention::bind_forward`] for sequences padded to
@@ -152,26 +144,37 @@ impl Attention {
         lengths: &GpuIndices,
         (qkv, probs, heads): (&GpuTensor, &GpuTensor, &GpuTensor),
     ) -> Result<Dispatch, ShapeError> {
+        self.bind_attend(gpu, shape, Some(lengths), (qkv, probs, heads))
+    }
+
+    /// Both forward passes: checks the tensors (and the `lengths`, if the sequences are
+    /// padded), then binds `forward` or `forward_padded` with one invocation per query.
+    fn bind_attend(
+        &self,
+        gpu: &Gpu,
+        shape: &Shape,
+        lengths: Option<&GpuIndices>,
+        (qkv, probs, heads): (&GpuTensor, &GpuTensor, &GpuTensor),
+    ) -> Result<Dispatch, ShapeError> {
         let dims = shape.dims()?;
         shape.check(&[
             ("qkv", qkv, shape.qkv_shape()),
             ("the weights", probs, shape.weights_shape()),
             ("the heads' outputs", heads, shape.rows_shape()),
         ])?;
-        if lengths.len() != shape.batch {
+        if let Some(lengths) = lengths.filter(|lengths| lengths.len() != shape.batch) {
             return Err(ShapeError::new(format!(
                 "attention: {} lengths for {} sequences",
                 lengths.len(),
                 shape.batch
             )));
         }
-        let count = dims.count as usize;
+        let groups = [groups_for(dims.count as usize, GROUP), 1, 1];
         let dims = uniform(gpu, "attention dims", &dims);
-        Ok(self.forward_padded.bind(
-            gpu,
-            &[&dims, qkv, probs, heads, lengths],
-            [groups_for(count, GROUP), 1, 1],
-        ))
+        Ok(match lengths {
+            None => self.forward.bind(gpu, &[&dims, qkv, probs, heads], groups),
+            Some(lengths) => self.forward_padded.bind(gpu, &[&dims, qkv, probs, heads, lengths], groups),
+        })
     }
 
     /// Binds the backward pass from `d_out` = dL/d(heads·W_O) `[B·T, d_model]` and `w_o`:

@@ -70,6 +70,25 @@ fn neg_log_sigmoid(x: f32) -> f32 {
     return max(-x, 0.0) + log(1.0 + exp(-abs(x)));
 }
 
+// The minibatch table's fields where each group of rows starts (its count follows).
+const CENTRE_ROWS = 2u;
+const CONTEXT_ROWS = 4u;
+
+// Invocation x of a pass with one invocation per (row, column) of a group of rows: the
+// group's r-th row, which is row `row` of the chunk's row lists, and its column k. Only
+// invocations with r < rows have work.
+struct Cell {
+    r: u32,
+    row: u32,
+    k: u32,
+    rows: u32,
+}
+
+fn cell(x: u32, group: u32) -> Cell {
+    let r = x / s.dim;
+    return Cell(r, batch_field(group) + r, x % s.dim, batch_field(group + 1u));
+}
+
 // One invocation per slot of the minibatch: its score, g and loss.
 @compute @workgroup_size(64)
 fn score(@builtin(global_invocation_id) id: vec3<u32>) {
@@ -93,52 +112,48 @@ fn score(@builtin(global_invocation_id) id: vec3<u32>) {
 // One invocation per (centre row, column): Σ g·u over the row's pairs and their targets.
 @compute @workgroup_size(64)
 fn centre_gradients(@builtin(global_invocation_id) id: vec3<u32>) {
-    let r = id.x / s.dim;
-    let k = id.x % s.dim;
-    if (r >= batch_field(3u)) {
+    let c = cell(id.x, CENTRE_ROWS);
+    if (c.r >= c.rows) {
         return;
     }
-    let row = batch_field(2u) + r;
     var total = 0.0;
-    for (var i = plan[s.centre_starts_at + row]; i < plan[s.centre_starts_at + row + 1u]; i++) {
+    let starts = s.centre_starts_at + c.row;
+    for (var i = plan[starts]; i < plan[starts + 1u]; i++) {
         let pair = plan[s.centre_items_at + i];
         for (var j = 0u; j < s.slots; j++) {
             let q = pair * s.slots + j;
-            total += scratch[s.g_at + q] * params[context_at(plan[s.targets_at + q]) + k];
+            total += scratch[s.g_at + q] * params[context_at(plan[s.targets_at + q]) + c.k];
         }
     }
-    scratch[s.delta_at + r * s.dim + k] = total;
+    scratch[s.delta_at + c.r * s.dim + c.k] = total;
 }
 
 // One invocation per (context row, column): u_t −= Σ g·v_c over the row's slots.
 @compute @workgroup_size(64)
 fn update_contexts(@builtin(global_invocation_id) id: vec3<u32>) {
-    let r = id.x / s.dim;
-    let k = id.x % s.dim;
-    if (r >= batch_field(5u)) {
+    let c = cell(id.x, CONTEXT_ROWS);
+    if (c.r >= c.rows) {
         return;
     }
-    let row = batch_field(4u) + r;
     var total = 0.0;
-    for (var i = plan[s.context_starts_at + row]; i < plan[s.context_starts_at + row + 1u]; i++) {
+    let starts = s.context_starts_at + c.row;
+    for (var i = plan[starts]; i < plan[starts + 1u]; i++) {
         let q = plan[s.context_items_at + i];
-        total += scratch[s.g_at + q] * params[centre_at(plan[s.centres_at + q / s.slots]) + k];
+        total += scratch[s.g_at + q] * params[centre_at(plan[s.centres_at + q / s.slots]) + c.k];
     }
-    let at = context_at(plan[s.context_rows_at + row]) + k;
+    let at = context_at(plan[s.context_rows_at + c.row]) + c.k;
     params[at] -= total;
 }
 
 // One invocation per (centre row, column): v_c −= its summed gradient.
 @compute @workgroup_size(64)
 fn update_centres(@builtin(global_invocation_id) id: vec3<u32>) {
-    let r = id.x / s.dim;
-    let k = id.x % s.dim;
-    if (r >= batch_field(3u)) {
+    let c = cell(id.x, CENTRE_ROWS);
+    if (c.r >= c.rows) {
         return;
     }
-    let row = batch_field(2u) + r;
-    let at = centre_at(plan[s.centre_rows_at + row]) + k;
-    params[at] -= scratch[s.delta_at + r * s.dim + k];
+    let at = centre_at(plan[s.centre_rows_at + c.row]) + c.k;
+    params[at] -= scratch[s.delta_at + c.r * s.dim + c.k];
 }
 
 // One workgroup: the chunk's mean loss per pair (plan[0] pairs), from every slot's loss.
