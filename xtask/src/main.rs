@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("cpu-training") => bench_cpu_training(),
         Some("bench") if args.get(1).map(String::as_str) == Some("matmul") => bench_matmul(),
         Some("bench") if args.get(1).map(String::as_str) == Some("worker") => bench_worker(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("page") => bench_page(&args[2..]),
         Some("bench") => bench(),
         Some("data") => match args.get(1).map(String::as_str) {
             Some("shakespeare") => data::shakespeare(),
@@ -72,7 +73,8 @@ fn main() -> ExitCode {
             eprintln!("  bench   run the benchmarks (release) and print tables for BENCHMARKS.md");
             eprintln!("          (`bench cpu-training`: only the tiny GPT's CPU training against PyTorch;");
             eprintln!("          `bench matmul`: only the engine's matmul against matrixmultiply;");
-            eprintln!("          `bench worker`: only chapter 5's CPU training in the page's Web Worker, against native)");
+            eprintln!("          `bench worker`: only chapter 5's CPU training in the page's Web Worker, against native;");
+            eprintln!("          `bench page [NAME=DIST ...]`: widgets' CPU work on the page's own thread, sites in turns)");
             eprintln!(
                 "  data    rebuild assets/shakespeare/, glove/ and minilm/ from their sources (or name one)"
             );
@@ -260,26 +262,8 @@ fn build() -> Result<PathBuf> {
     run(trunk().args(["build", "--release", "--offline"]))?;
     let dist = root().join("dist");
     finish(&dist)?;
-    let mut wasm: Vec<PathBuf> = std::fs::read_dir(&dist)
-        .map_err(|e| format!("{}: {e}", dist.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|ext| ext == "wasm"))
-        .collect();
-    if wasm.is_empty() {
-        return Err("trunk produced no .wasm".into());
-    }
-    wasm.sort();
-    let script = "const z=require('zlib'),f=require('fs');process.stdout.write(String(z.brotliCompressSync(f.readFileSync(process.argv[1])).length))";
-    for wasm in wasm {
-        let raw = std::fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
-        let brotli =
-            Command::new("node").args(["-e", script]).arg(&wasm).output().map_err(|e| e.to_string())?;
-        eprintln!(
-            "wasm: {} KiB raw, {} KiB brotli ({})",
-            raw / 1024,
-            String::from_utf8_lossy(&brotli.stdout).trim().parse::<u64>().unwrap_or(0) / 1024,
-            wasm.file_name().unwrap_or_default().to_string_lossy()
-        );
+    for (file, raw, brotli) in wasm_sizes(&dist)? {
+        eprintln!("wasm: {} KiB raw, {} KiB brotli ({file})", raw / 1024, brotli / 1024);
     }
     Ok(dist)
 }
@@ -566,6 +550,132 @@ fn bench_worker() -> Result {
     print_ratios(&format!("{what}, wall time"), ratios);
     print_ratios(&format!("{what}, on-CPU time"), cpu_ratios);
     Ok(())
+}
+
+/// The figures tests/bench/widgets.mjs prints, and whether more is faster.
+const PAGE_FIGURES: [(&str, bool); 6] = [
+    ("minilm ms per sentence:", false),
+    ("minilm on-CPU ms per sentence:", false),
+    ("skip-gram pairs/s:", true),
+    ("skip-gram on-CPU pairs/s:", true),
+    ("sae-gpt steps/s:", true),
+    ("sae-gpt on-CPU steps/s:", true),
+];
+
+/// Widgets' CPU work on the page's own thread (tests/bench/widgets.mjs: MiniLM's 20-token
+/// sentence, skip-gram pairs/s, the SAE on the tiny GPT), in the built site in headless
+/// Chromium. `sites` are `NAME=DIST` pairs, sites built differently (say, the app's module at
+/// two opt-levels), run in turns, the order flipped every round so that none always goes first;
+/// each figure is printed per round and as a speed ratio against the first site, with the
+/// sites' WebAssembly sizes. With no sites, `MLBOOK_DIST` or a fresh `cargo xtask build`.
+/// `MLBOOK_PAGE_ROUNDS` sets the rounds (3).
+fn bench_page(sites: &[String]) -> Result {
+    let sites: Vec<(String, PathBuf)> = if sites.is_empty() {
+        let dist = match env::var_os("MLBOOK_DIST") {
+            Some(dist) => PathBuf::from(dist),
+            None => build()?,
+        };
+        vec![("site".into(), dist)]
+    } else {
+        sites
+            .iter()
+            .map(|s| match s.split_once('=') {
+                Some((name, dist)) if !name.is_empty() => Ok((name.to_owned(), PathBuf::from(dist))),
+                _ => Err(format!("`{s}`: expected NAME=DIST, e.g. z=dist-z")),
+            })
+            .collect::<Result<_>>()?
+    };
+    for (name, dist) in &sites {
+        for (file, raw, brotli) in wasm_sizes(dist)? {
+            println!("{name}: {file} {} KiB raw, {} KiB brotli", raw / 1024, brotli / 1024);
+        }
+    }
+    let rounds: usize = env::var("MLBOOK_PAGE_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    // figures[site][figure]: one value per round.
+    let mut figures = vec![vec![Vec::new(); PAGE_FIGURES.len()]; sites.len()];
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..sites.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+            println!(
+                "round {}, {} (load average {})",
+                round + 1,
+                sites[i].0,
+                load.split(' ').take(3).collect::<Vec<_>>().join(" ")
+            );
+            let out = output_of(
+                Command::new("node")
+                    .arg(root().join("tests").join("bench").join("widgets.mjs"))
+                    .env("MLBOOK_DIST", &sites[i].1)
+                    .env("MLBOOK_NPM", npm_dir())
+                    .current_dir(root()),
+            )?;
+            for (k, (label, _)) in PAGE_FIGURES.iter().enumerate() {
+                if let Ok(value) = tokens_per_second(&out, label) {
+                    figures[i][k].push(value);
+                }
+            }
+        }
+    }
+    println!();
+    for (k, (label, faster_is_more)) in PAGE_FIGURES.iter().enumerate() {
+        for (i, (name, _)) in sites.iter().enumerate() {
+            let values = &figures[i][k];
+            if values.is_empty() {
+                continue;
+            }
+            let shown: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
+            println!("{name} {label} {} (median {:.1})", shown.join(", "), median(values));
+            if i > 0 && figures[0][k].len() == values.len() {
+                let ratios = figures[0][k]
+                    .iter()
+                    .zip(values)
+                    .map(|(first, v)| if *faster_is_more { v / first } else { first / v })
+                    .collect();
+                print_ratios(&format!("  {label} speed of {name} / {}", sites[0].0), ratios);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// Each WebAssembly module in `dist`: its name, bytes raw and bytes brotli-compressed (with
+/// node's zlib at its default quality, as the Lighthouse host serves it).
+fn wasm_sizes(dist: &Path) -> Result<Vec<(String, u64, u64)>> {
+    let mut wasm: Vec<PathBuf> = std::fs::read_dir(dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "wasm"))
+        .collect();
+    if wasm.is_empty() {
+        return Err(format!("no .wasm in {}", dist.display()));
+    }
+    wasm.sort();
+    let script = "const z=require('zlib'),f=require('fs');process.stdout.write(String(z.brotliCompressSync(f.readFileSync(process.argv[1])).length))";
+    wasm.iter()
+        .map(|wasm| {
+            let raw = std::fs::metadata(wasm).map_err(|e| e.to_string())?.len();
+            let brotli =
+                Command::new("node").args(["-e", script]).arg(wasm).output().map_err(|e| e.to_string())?;
+            let brotli = String::from_utf8_lossy(&brotli.stdout).trim().parse::<u64>().unwrap_or(0);
+            Ok((wasm.file_name().unwrap_or_default().to_string_lossy().into_owned(), raw, brotli))
+        })
+        .collect()
 }
 
 /// Steps the shipped checkpoint trains for: about 11 passes over the training text, half an
