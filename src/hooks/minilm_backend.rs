@@ -25,7 +25,7 @@ use crate::hooks::gpu::GpuState;
 use crate::hooks::minilm::Encoder;
 use crate::hooks::training_run::machine::Backend;
 
-/// The sentence both backends encode to be timed: 20 tokens with [CLS] and [SEP].
+/// The sentence both backends encode to be timed: 20 tokens with `[CLS]` and `[SEP]`.
 const TIMED_SENTENCE: &str =
     "The quick brown fox jumps over the lazy dog while the old farmer watched from his porch.";
 
