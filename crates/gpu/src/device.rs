@@ -41,10 +41,12 @@ pub enum GpuError {
 impl fmt::Display for GpuError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GpuError::NoAdapter { detail } if cfg!(target_arch = "wasm32") => write!(
+            // In a browser, wgpu's detail lists the native backends it was not built with,
+            // which says nothing to the reader.
+            GpuError::NoAdapter { .. } if cfg!(target_arch = "wasm32") => write!(
                 f,
-                "This browser exposes no WebGPU adapter (WebGPU ships in Chrome and Edge 113+, \
-                 and Safari 26); the book runs on the CPU instead. ({detail})"
+                "This browser offers no WebGPU adapter (WebGPU ships in Chrome and Edge 113+, \
+                 and Safari 26), so the book runs on the CPU."
             ),
             GpuError::NoAdapter { detail } => write!(
                 f,
