@@ -790,6 +790,13 @@ fn test_phases(phases: &mut Phases) -> Result {
             .args(["--target", "wasm32-unknown-unknown", "--all-targets", "--locked", "--", "-D", "warnings"])
             .current_dir(root()))
     })?;
+    // The code is read as a book too: its doc comments' links must all lead somewhere.
+    phases.run("docs, broken links denied", || {
+        run(Command::new("cargo")
+            .args(["doc", "--no-deps", "--locked", "-p", "engine", "-p", "gpu", "-p", "mlbook"])
+            .env("RUSTDOCFLAGS", "-D warnings")
+            .current_dir(root()))
+    })?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
     phases.run("native tests (engine, GPU on Vulkan, app, bookgen, ...)", || {
         run(Command::new("cargo")

@@ -32,7 +32,7 @@
 //! [`TILE_ROWS`] numbers of op(A) per step, which it reads where they lie: one number from
 //! each of its rows of A, or a run of [`TILE_ROWS`] from one column when A is transposed. The
 //! last, ragged block of rows is packed like B (in WebAssembly, every block is; see
-//! [`READ_A_IN_PLACE`]). Panels and blocks at a ragged edge are padded with zeros; the padded
+//! `READ_A_IN_PLACE`). Panels and blocks at a ragged edge are padded with zeros; the padded
 //! sums are computed and thrown away.
 //!
 //! Tiling over i and j changes only which sums are in flight together, never how any one of
