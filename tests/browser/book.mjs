@@ -483,6 +483,8 @@ await test("every chart and heatmap on every chapter has a text alternative", as
   const named = histName.match(/^How many \[MASK\] tokens each of 1000 rolls of \d+ tokens made \(expected [\d.]+\): 1,000 rolls; the first bar is (\d+), the last (\d+); the tallest bar, (\d+), holds ([\d,]+)\.$/);
   expect(named, `histogram name: ${histName}`);
   await mlm.locator("details.data-table summary").click();
+  // The rows are drawn when the fold opens: wait for them before reading them all.
+  await mlm.locator("details.data-table tbody tr").first().waitFor();
   const histRows = (await mlm.locator("details.data-table tbody tr").allInnerTexts()).map((r) => r.trim().split(/\s+/).map((c) => Number(c.replace(/,/g, ""))));
   expect(histRows[0][0] === Number(named[1]) && histRows.at(-1)[0] === Number(named[2]), `table spans ${histRows[0][0]} to ${histRows.at(-1)[0]}`);
   expect(histRows.reduce((sum, r) => sum + r[1], 0) === 1000, "the table's counts add up to 1,000 rolls");
