@@ -24,10 +24,10 @@
 // MLBOOK_PAGE_ONLY (only the widgets whose label contains one of its "|"-separated parts:
 // minilm, skip-gram, sae-gpt), MLBOOK_PAGE_SECONDS (the training windows; 10 unless set),
 // MLBOOK_PAGE_SENTENCES (MiniLM sentences timed; 6 unless set, at most 8).
-import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { serveDist } from "../serve.mjs";
+import { childrenCpuSeconds } from "./cpu_time.mjs";
 
 const dist = process.env.MLBOOK_DIST ?? "dist";
 const require = createRequire(join(process.env.MLBOOK_NPM ?? ".", "package.json"));
@@ -36,27 +36,6 @@ const only = process.env.MLBOOK_PAGE_ONLY;
 const seconds = Number(process.env.MLBOOK_PAGE_SECONDS ?? 10);
 const sentences = Math.min(8, Number(process.env.MLBOOK_PAGE_SENTENCES ?? 6));
 
-/** CPU seconds (user + system) used so far by every process this script started (Chromium's
- * browser, renderer and helper processes; Linux /proc, clock ticks of 1/100 s). */
-function childrenCpuSeconds() {
-  const stats = new Map();
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      // Fields after the command's closing parenthesis: state, ppid, ..., utime (14), stime (15).
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop().split(" ");
-      stats.set(Number(pid), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const ours = (pid) => {
-    for (let p = pid, hops = 0; p > 1 && hops < 20; p = stats.get(p)?.ppid ?? 0, hops++) if (p === process.pid) return true;
-    return false;
-  };
-  let ticks = 0;
-  for (const [pid, stat] of stats) if (pid !== process.pid && ours(pid)) ticks += stat.ticks;
-  return ticks / 100;
-}
 
 /** Wall seconds and Chromium's CPU seconds since `start()`. */
 function stopwatch() {
